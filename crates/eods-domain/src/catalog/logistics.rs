@@ -1,0 +1,194 @@
+//! Logistics Coordinator artifacts: plan, schedule, roster, contingency, vendor contracts.
+
+use crate::ids::{
+    ResourceId, RiskId, RoomId, ScenarioId, SessionId, StakeholderId, TaskId, VendorId, WorkflowId,
+};
+use crate::money::Money;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A repeatable piece of logistics work, tied to tasks of the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Workflow {
+    pub id: WorkflowId,
+    pub name: String,
+    pub steps: Vec<String>,
+    pub owner: StakeholderId,
+    pub task_ids: Vec<TaskId>,
+}
+
+/// How a room is set up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Layout {
+    pub room_id: RoomId,
+    pub setup: String,
+    pub capacity: u32,
+}
+
+/// How the event runs on the ground.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LogisticsPlan {
+    pub workflows: Vec<Workflow>,
+    pub resources: Vec<ResourceId>,
+    pub vendors: Vec<VendorId>,
+    pub layouts: Vec<Layout>,
+    pub policies: Vec<String>,
+}
+
+/// A room sessions run in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Room {
+    pub id: RoomId,
+    pub name: String,
+    pub capacity: u32,
+}
+
+/// One scheduled session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Session {
+    pub id: SessionId,
+    pub title: String,
+    pub track: String,
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    pub room: RoomId,
+    pub speakers: Vec<String>,
+    pub resources: Vec<ResourceId>,
+}
+
+/// The program: sessions placed in rooms and times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Schedule {
+    pub timezone: String,
+    pub rooms: Vec<Room>,
+    pub sessions: Vec<Session>,
+}
+
+/// Kind of roster resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceType {
+    Person,
+    Equipment,
+    Space,
+}
+
+/// A time window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Window {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+}
+
+/// One assignment of a resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Assignment {
+    pub session_id: Option<SessionId>,
+    pub duty: String,
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+}
+
+/// A person, piece of equipment or space with its availability and assignments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Resource {
+    pub id: ResourceId,
+    #[serde(rename = "type")]
+    pub resource_type: ResourceType,
+    pub name: String,
+    pub availability: Vec<Window>,
+    pub assignments: Vec<Assignment>,
+}
+
+/// Who and what is where, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceRoster {
+    pub resources: Vec<Resource>,
+}
+
+/// Kinds of incident during Execute; also the triggers of contingency scenarios.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    VendorCancellation,
+    VenueUnavailable,
+    SpeakerNoShow,
+    Weather,
+    AvFailure,
+    Overcapacity,
+    MedicalEmergency,
+    BudgetOverrun,
+}
+
+impl IncidentKind {
+    /// Every variant as written in JSON.
+    pub const ALL: [&'static str; 8] = [
+        "vendor_cancellation",
+        "venue_unavailable",
+        "speaker_no_show",
+        "weather",
+        "av_failure",
+        "overcapacity",
+        "medical_emergency",
+        "budget_overrun",
+    ];
+}
+
+/// What fires a scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Trigger {
+    pub incident: IncidentKind,
+    pub condition: String,
+}
+
+/// A prepared response to a risk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Scenario {
+    pub id: ScenarioId,
+    pub risk_id: RiskId,
+    pub trigger: Trigger,
+    pub response_steps: Vec<String>,
+    pub owner: StakeholderId,
+    pub task_ids: Vec<TaskId>,
+    /// Minutes the response is expected to take.
+    pub response_minutes: u32,
+}
+
+/// Prepared responses for the risks that matter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContingencyPlan {
+    pub scenarios: Vec<Scenario>,
+}
+
+/// Commercial terms of a contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ContractTerms {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub total_cost: Money,
+    pub payment_terms: String,
+}
+
+/// One supplier under contract. Sensitive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VendorContract {
+    pub id: VendorId,
+    pub name: String,
+    pub service: String,
+    pub terms: ContractTerms,
+    pub slas: Vec<String>,
+    pub cancellation_policy: String,
+    /// The rate-card supplier to switch to if this one fails.
+    pub backup_supplier: Option<String>,
+}
+
+/// Suppliers under contract. Sensitive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VendorContracts {
+    pub vendors: Vec<VendorContract>,
+    /// Suppliers an approver rejected; never contracted again for this event.
+    pub excluded_suppliers: Vec<String>,
+}

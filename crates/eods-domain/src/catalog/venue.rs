@@ -1,0 +1,164 @@
+//! Venue Researcher artifacts: criteria, leads, shortlist, scorecard, availability, negotiation.
+
+use crate::ids::{CandidateId, LeadId, VenueRef};
+use crate::money::Money;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the venue must offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueCriteria {
+    pub min_capacity: u32,
+    pub max_capacity: u32,
+    pub location_preferences: Vec<String>,
+    pub amenities: Vec<String>,
+    pub accessibility: Vec<String>,
+    pub layout: String,
+    pub rooms_needed: u32,
+    pub budget_range: BudgetRange,
+}
+
+/// A money range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BudgetRange {
+    pub min: Money,
+    pub max: Money,
+}
+
+/// One venue found by a source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueLead {
+    pub id: LeadId,
+    pub venue_ref: VenueRef,
+    pub name: String,
+    pub contact: String,
+    pub notes: String,
+    pub source: String,
+}
+
+/// Venues found, and where they were found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueLeads {
+    pub sources: Vec<String>,
+    pub leads: Vec<VenueLead>,
+}
+
+/// A lead that passed the capacity and budget screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShortlistCandidate {
+    pub id: CandidateId,
+    pub lead_id: LeadId,
+    pub venue_ref: VenueRef,
+    pub name: String,
+    pub capacity: u32,
+    pub cost_estimate: Money,
+    /// Total score from the scorecard (0..1).
+    pub score: f64,
+    pub within_budget: bool,
+}
+
+/// Candidates worth scoring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueShortlist {
+    pub candidates: Vec<ShortlistCandidate>,
+}
+
+/// A scoring criterion for venues.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    CapacityFit,
+    Cost,
+    Location,
+    Amenities,
+    Accessibility,
+    Rooms,
+}
+
+/// The scores of one candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CandidateScore {
+    pub candidate_id: CandidateId,
+    /// Criterion → score in 0..1.
+    pub scores: BTreeMap<Criterion, f64>,
+    /// Σ weight × score.
+    pub total: f64,
+}
+
+/// Weighted multi-criteria scoring of the shortlist, and the pick.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueScorecard {
+    /// Criterion → weight; weights sum to 1.
+    pub criteria_weights: BTreeMap<Criterion, f64>,
+    pub candidate_scores: Vec<CandidateScore>,
+    /// Candidate ids best first.
+    pub ranking: Vec<CandidateId>,
+    pub selected_candidate_id: CandidateId,
+    pub selection_rationale: String,
+    /// Candidates an approver rejected; never selected again.
+    pub excluded: Vec<CandidateId>,
+}
+
+/// State of a provisional booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldStatus {
+    None,
+    Requested,
+    Held,
+    Released,
+    Expired,
+}
+
+/// A provisional booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Hold {
+    pub status: HoldStatus,
+    pub expires_at: Option<DateTime<FixedOffset>>,
+}
+
+/// Availability of one candidate on the event dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct AvailabilityEntry {
+    pub candidate_id: CandidateId,
+    pub dates: Vec<NaiveDate>,
+    pub available: bool,
+    pub hold: Hold,
+    pub constraints: Vec<String>,
+}
+
+/// Checked availability and holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueAvailability {
+    pub entries: Vec<AvailabilityEntry>,
+}
+
+/// State of a negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NegotiationStatus {
+    NotStarted,
+    InProgress,
+    Agreed,
+    Failed,
+}
+
+/// Notes on the negotiation with one candidate. Sensitive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NegotiationEntry {
+    pub candidate_id: CandidateId,
+    pub terms: String,
+    pub target_price: Money,
+    pub concessions: Vec<String>,
+    pub status: NegotiationStatus,
+}
+
+/// Negotiation notes per candidate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct VenueNegotiationNotes {
+    pub entries: Vec<NegotiationEntry>,
+}

@@ -1,0 +1,16 @@
+//! EODS domain: the artifact catalog, its JSON Schemas and semantic validation, the lifecycle
+//! with its gates, and the metric formulas. Pure: no async, no I/O, no clock reads — every time
+//! is passed in.
+
+pub mod artifact;
+pub mod blackboard;
+pub mod catalog;
+pub mod graph;
+pub mod ids;
+pub mod instruction;
+pub mod intake;
+pub mod lifecycle;
+pub mod metrics;
+pub mod money;
+pub mod schema;
+pub mod validate;

@@ -1,0 +1,150 @@
+//! JSON Schemas generated from the catalog types, and whole-document validation: the envelope
+//! and payload against the schema first, then the semantic checks of `crate::validate`.
+
+use crate::artifact::{ArtifactType, Envelope, Payload};
+use crate::validate::{Violation, Violations, validate_payload};
+use serde_json::{Map, Value, json};
+
+/// The JSON Schema of a whole stored document (envelope + payload) of type `t`.
+pub fn envelope_schema(t: ArtifactType) -> Value {
+    let payload = t.payload_schema().to_value();
+    let mut payload = match payload {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    let defs = payload.remove("$defs").unwrap_or_else(|| json!({}));
+    payload.remove("$schema");
+    let mut defs = match defs {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    if let Value::Object(r) = schemars::schema_for!(crate::artifact::ArtifactRef).to_value() {
+        if let Some(Value::Object(d)) = r.get("$defs") {
+            for (k, v) in d {
+                defs.insert(k.clone(), v.clone());
+            }
+        }
+        let mut r = r;
+        r.remove("$defs");
+        r.remove("$schema");
+        defs.insert("ArtifactRef".into(), Value::Object(r));
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": format!("https://eods.dev/schemas/{}/{}.json", t.as_str(), t.schema_version()),
+        "title": t.as_str(),
+        "description": format!("EODS artifact `{}` (schema {}): envelope and payload.", t.as_str(), t.schema_version()),
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["id", "event_id", "type", "revision", "schema_version", "created_at", "created_by", "correlation_id", "derived_from", "payload"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "event_id": {"type": "string", "format": "uuid"},
+            "type": {"const": t.as_str()},
+            "revision": {"type": "integer", "minimum": 1},
+            "schema_version": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "created_by": {"type": "string", "pattern": "^(agent|user|system):.+$"},
+            "correlation_id": {"type": "string", "minLength": 1},
+            "derived_from": {"type": "array", "items": {"$ref": "#/$defs/ArtifactRef"}},
+            "payload": Value::Object(payload),
+        },
+        "$defs": Value::Object(defs),
+    })
+}
+
+/// Checks `instance` against `schema`, returning every violation with its JSON pointer.
+pub fn schema_violations(schema: &Value, instance: &Value) -> Vec<Violation> {
+    let validator = match jsonschema::validator_for(schema) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Violation {
+                pointer: String::new(),
+                message: format!("internal schema error: {e}"),
+            }];
+        }
+    };
+    validator
+        .iter_errors(instance)
+        .map(|e| Violation {
+            pointer: e.instance_path().as_str().to_owned(),
+            message: e.to_string(),
+        })
+        .collect()
+}
+
+/// Validates one stored document: the type named in it, the schema, then the semantic checks.
+/// Returns the typed envelope and payload, or every violation found.
+pub fn validate_document(doc: &Value) -> Result<(Envelope, Payload), Vec<Violation>> {
+    let mut v = Violations::default();
+    let Some(type_name) = doc.get("type").and_then(Value::as_str) else {
+        v.push(
+            "/type",
+            "the document names no artifact type (a string field `type`, e.g. \"task_register\")",
+        );
+        return Err(v.into_vec());
+    };
+    let t = match ArtifactType::parse(type_name) {
+        Ok(t) => t,
+        Err(e) => {
+            v.push("/type", e);
+            return Err(v.into_vec());
+        }
+    };
+    let errors = schema_violations(&envelope_schema(t), doc);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let envelope: Envelope = serde_json::from_value(doc.clone()).map_err(|e| {
+        vec![Violation {
+            pointer: String::new(),
+            message: e.to_string(),
+        }]
+    })?;
+    let payload = Payload::from_value(t, envelope.payload.clone()).map_err(|e| {
+        vec![Violation {
+            pointer: "/payload".into(),
+            message: e.to_string(),
+        }]
+    })?;
+    let semantic: Vec<Violation> = validate_payload(&payload)
+        .into_iter()
+        .map(|x| Violation {
+            pointer: format!("/payload{}", x.pointer),
+            message: x.message,
+        })
+        .collect();
+    if semantic.is_empty() {
+        Ok((envelope, payload))
+    } else {
+        Err(semantic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_has_a_compilable_schema() {
+        for t in ArtifactType::ALL {
+            let s = envelope_schema(*t);
+            assert!(
+                jsonschema::validator_for(&s).is_ok(),
+                "schema of {t} does not compile"
+            );
+            assert_eq!(s["properties"]["type"]["const"], t.as_str());
+        }
+    }
+
+    #[test]
+    fn unknown_type_names_the_allowed_values() {
+        let err = validate_document(&json!({"type": "budget_sheet"})).unwrap_err();
+        assert_eq!(err[0].pointer, "/type");
+        assert!(
+            err[0].message.contains("task_register"),
+            "{}",
+            err[0].message
+        );
+    }
+}

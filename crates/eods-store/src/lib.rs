@@ -1,1 +1,384 @@
-//! placeholder
+//! EODS persistence: the only crate with SQL. One code path for SQLite (the embedded default) and
+//! PostgreSQL; every query is runtime-checked so the build needs no database. Writes that belong
+//! together go through [`Store::commit`], one transaction keyed by an idempotency key.
+//! This crate stores what it is given: it never decides lifecycle moves or computes artifacts.
+
+mod error;
+mod rows;
+pub mod test_support;
+
+pub use error::StoreError;
+pub use rows::{
+    ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
+    NewApproval, StatusWrite,
+};
+
+use chrono::{DateTime, Utc};
+use eods_domain::artifact::{ArtifactType, Envelope};
+use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
+use eods_domain::ids::EventId;
+use eods_domain::lifecycle::{LifecycleState, RunStatus};
+use serde_json::Value;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::types::Json;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A connection pool to one EODS database.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to whichever pool the store holds; the body is compiled once
+/// per backend, so the same SQL text and bindings serve both.
+macro_rules! on_pool {
+    ($self:expr, $pool:ident => $body:expr) => {
+        match $self {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+type ArtifactTuple = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    DateTime<Utc>,
+    String,
+    String,
+    Json<Value>,
+    Json<Value>,
+);
+
+const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`), creating a SQLite
+    /// file on first use, and brings the schema up to date.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        let store = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Url {
+                    url: url.to_owned(),
+                    reason: e.to_string(),
+                })?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            // An in-memory database lives as long as its one connection.
+            let max = if url.contains(":memory:") { 1 } else { 4 };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::Connect {
+                    url: url.to_owned(),
+                    source: e,
+                })?;
+            Store::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .map_err(|e| StoreError::Connect {
+                    url: url.to_owned(),
+                    source: e,
+                })?;
+            Store::Postgres(pool)
+        } else {
+            return Err(StoreError::Url {
+                url: url.to_owned(),
+                reason: "unsupported scheme: use sqlite://PATH (the default, a file created on first use) or postgres://USER@HOST/DB".into(),
+            });
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this is: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        on_pool!(self, p => p.close().await)
+    }
+
+    /// Creates an event row.
+    pub async fn create_event(&self, ev: &EventRow) -> Result<(), StoreError> {
+        on_pool!(self, p => {
+            sqlx::query("INSERT INTO events (id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(ev.id.to_string())
+                .bind(&ev.title)
+                .bind(ev.state.as_str())
+                .bind(ev.run_status.as_str())
+                .bind(ev.level.as_str())
+                .bind(&ev.status_detail)
+                .bind(Json(&ev.brief))
+                .bind(Json(&ev.options))
+                .bind(ev.created_at)
+                .bind(ev.updated_at)
+                .execute(p)
+                .await
+                .map_err(|e| StoreError::query("insert event", e))?;
+        });
+        Ok(())
+    }
+
+    /// One event, or `None`.
+    pub async fn event(&self, id: EventId) -> Result<Option<EventRow>, StoreError> {
+        let sql = "SELECT id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at FROM events WHERE id = $1";
+        let row: Option<rows::EventTuple> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(p).await)
+                .map_err(|e| StoreError::query("load event", e))?;
+        row.map(EventRow::try_from).transpose()
+    }
+
+    /// Every event, newest first.
+    pub async fn events(&self) -> Result<Vec<EventRow>, StoreError> {
+        let sql = "SELECT id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at FROM events ORDER BY created_at DESC, id DESC";
+        let rows: Vec<rows::EventTuple> =
+            on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)
+                .map_err(|e| StoreError::query("list events", e))?;
+        rows.into_iter().map(EventRow::try_from).collect()
+    }
+
+    /// Sets the run status (and detail) outside a step, e.g. `running` on resume.
+    pub async fn set_run_status(
+        &self,
+        id: EventId,
+        status: RunStatus,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => {
+            sqlx::query("UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3 WHERE id = $4")
+                .bind(status.as_str())
+                .bind(detail)
+                .bind(now)
+                .bind(id.to_string())
+                .execute(p)
+                .await
+                .map_err(|e| StoreError::query("update run status", e))?;
+        });
+        Ok(())
+    }
+
+    /// Commits one step: artifacts, log entries, approval requests and decisions, and the event's
+    /// status, in one transaction. If `step_key` was committed before, nothing is written.
+    pub async fn commit(&self, c: &Commit) -> Result<CommitOutcome, StoreError> {
+        self.commit_with_hook(c, || Ok(())).await
+    }
+
+    /// Like [`Store::commit`], running `before_commit` inside the transaction after every write
+    /// and before COMMIT; an error from it rolls everything back (used for failure injection).
+    pub async fn commit_with_hook(
+        &self,
+        c: &Commit,
+        before_commit: impl FnOnce() -> Result<(), String>,
+    ) -> Result<CommitOutcome, StoreError> {
+        let event = c.event_id.to_string();
+        on_pool!(self, p => {
+            let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
+            let done: Option<(i64,)> = sqlx::query_as("SELECT seq FROM steps WHERE event_id = $1 AND step_key = $2")
+                .bind(&event).bind(&c.step_key).fetch_optional(&mut *tx).await
+                .map_err(|e| StoreError::query("check step key", e))?;
+            if done.is_some() {
+                return Ok(CommitOutcome::AlreadyApplied);
+            }
+            let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE event_id = $1")
+                .bind(&event).fetch_one(&mut *tx).await
+                .map_err(|e| StoreError::query("next step seq", e))?;
+            sqlx::query("INSERT INTO steps (event_id, step_key, seq, committed_at) VALUES ($1, $2, $3, $4)")
+                .bind(&event).bind(&c.step_key).bind(seq).bind(c.at)
+                .execute(&mut *tx).await.map_err(|e| StoreError::query("insert step", e))?;
+            for a in &c.artifacts {
+                sqlx::query("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(a.id.to_string())
+                    .bind(a.event_id.to_string())
+                    .bind(a.artifact_type.as_str())
+                    .bind(i64::from(a.revision))
+                    .bind(&a.schema_version)
+                    .bind(a.created_at)
+                    .bind(&a.created_by)
+                    .bind(&a.correlation_id)
+                    .bind(Json(&a.derived_from))
+                    .bind(Json(&a.payload))
+                    .execute(&mut *tx).await
+                    .map_err(|e| StoreError::query("insert artifact", e))?;
+            }
+            let (mut dseq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = $1")
+                .bind(&event).fetch_one(&mut *tx).await.map_err(|e| StoreError::query("decision seq", e))?;
+            for d in &c.decisions {
+                dseq += 1;
+                sqlx::query("INSERT INTO decision_log (event_id, seq, entry_id, at, entry) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&event).bind(dseq).bind(d.id.as_str()).bind(d.at).bind(Json(d))
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert decision", e))?;
+            }
+            let (mut cseq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = $1")
+                .bind(&event).fetch_one(&mut *tx).await.map_err(|e| StoreError::query("change seq", e))?;
+            for ch in &c.changes {
+                cseq += 1;
+                sqlx::query("INSERT INTO change_log (event_id, seq, entry_id, at, entry) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&event).bind(cseq).bind(ch.id.as_str()).bind(ch.at).bind(Json(ch))
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert change", e))?;
+            }
+            for a in &c.approval_requests {
+                sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(a.id.to_string()).bind(&event).bind(a.gate.as_str()).bind(a.gate.artifact_type().as_str())
+                    .bind(i64::from(a.artifact_revision)).bind("pending").bind(&a.approver_role).bind(a.requested_at).bind(a.deadline)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert approval", e))?;
+            }
+            for d in &c.approval_decisions {
+                let updated = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, decision = $4, comment = $5 WHERE id = $6 AND event_id = $7 AND status = 'pending'")
+                    .bind(d.status.as_str()).bind(d.decided_at).bind(&d.decided_by).bind(d.decision.as_str()).bind(&d.comment)
+                    .bind(d.id.to_string()).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("decide approval", e))?;
+                if updated.rows_affected() != 1 {
+                    return Err(StoreError::Conflict(format!("approval {} is not pending", d.id)));
+                }
+            }
+            if let Some(s) = &c.status {
+                sqlx::query("UPDATE events SET state = $1, run_status = $2, status_detail = $3, updated_at = $4 WHERE id = $5")
+                    .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update event status", e))?;
+            }
+            before_commit().map_err(StoreError::Injected)?;
+            tx.commit().await.map_err(|e| StoreError::query("commit", e))?;
+            Ok(CommitOutcome::Applied { seq: u64::try_from(seq).unwrap_or(0) })
+        })
+    }
+
+    /// Everything the engine needs to decide the next move of one event.
+    pub async fn snapshot(&self, id: EventId) -> Result<EventSnapshot, StoreError> {
+        let event = self
+            .event(id)
+            .await?
+            .ok_or(StoreError::NotFound(format!("event {id}")))?;
+        let artifacts = self.current_artifacts(id).await?;
+        let approvals = self.approvals(id).await?;
+        let ev = id.to_string();
+        let counts: (i64, i64, i64) = on_pool!(self, p => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM decision_log WHERE event_id = $1), (SELECT COUNT(*) FROM change_log WHERE event_id = $1), (SELECT COUNT(*) FROM steps WHERE event_id = $1)")
+            .bind(&ev).fetch_one(p).await).map_err(|e| StoreError::query("count log entries", e))?;
+        Ok(EventSnapshot {
+            event,
+            artifacts,
+            approvals,
+            decision_count: u64::try_from(counts.0).unwrap_or(0),
+            change_count: u64::try_from(counts.1).unwrap_or(0),
+            step_count: u64::try_from(counts.2).unwrap_or(0),
+        })
+    }
+
+    /// Whether a step key was committed for this event.
+    pub async fn step_committed(&self, id: EventId, step_key: &str) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> = on_pool!(self, p => sqlx::query_as("SELECT seq FROM steps WHERE event_id = $1 AND step_key = $2")
+            .bind(id.to_string()).bind(step_key).fetch_optional(p).await)
+            .map_err(|e| StoreError::query("check step key", e))?;
+        Ok(row.is_some())
+    }
+
+    /// The newest revision of every artifact type of an event.
+    pub async fn current_artifacts(&self, id: EventId) -> Result<Vec<Envelope>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts a WHERE event_id = $1 AND revision = (SELECT MAX(revision) FROM artifacts b WHERE b.event_id = a.event_id AND b.artifact_type = a.artifact_type) ORDER BY artifact_type"
+        );
+        self.fetch_envelopes(&sql, id, None).await
+    }
+
+    /// Every revision of one type, oldest first.
+    pub async fn revisions(
+        &self,
+        id: EventId,
+        t: ArtifactType,
+    ) -> Result<Vec<Envelope>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE event_id = $1 AND artifact_type = $2 ORDER BY revision"
+        );
+        self.fetch_envelopes(&sql, id, Some(t)).await
+    }
+
+    /// Every artifact revision of an event (all types), in commit order.
+    pub async fn all_revisions(&self, id: EventId) -> Result<Vec<Envelope>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE event_id = $1 ORDER BY created_at, artifact_type, revision"
+        );
+        self.fetch_envelopes(&sql, id, None).await
+    }
+
+    async fn fetch_envelopes(
+        &self,
+        sql: &str,
+        id: EventId,
+        t: Option<ArtifactType>,
+    ) -> Result<Vec<Envelope>, StoreError> {
+        let rows: Vec<ArtifactTuple> = on_pool!(self, p => {
+            let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_owned())).bind(id.to_string());
+            let q = match t { Some(t) => q.bind(t.as_str()), None => q };
+            q.fetch_all(p).await
+        })
+        .map_err(|e| StoreError::query("load artifacts", e))?;
+        rows.into_iter().map(rows::envelope_from_tuple).collect()
+    }
+
+    /// The DecisionLog of an event, in order.
+    pub async fn decision_log(&self, id: EventId) -> Result<Vec<DecisionEntry>, StoreError> {
+        let rows: Vec<(Json<DecisionEntry>,)> = on_pool!(self, p => sqlx::query_as("SELECT entry FROM decision_log WHERE event_id = $1 ORDER BY seq")
+            .bind(id.to_string()).fetch_all(p).await)
+            .map_err(|e| StoreError::query("load decision log", e))?;
+        Ok(rows.into_iter().map(|(j,)| j.0).collect())
+    }
+
+    /// The ChangeLog of an event, in order.
+    pub async fn change_log(&self, id: EventId) -> Result<Vec<ChangeEntry>, StoreError> {
+        let rows: Vec<(Json<ChangeEntry>,)> = on_pool!(self, p => sqlx::query_as("SELECT entry FROM change_log WHERE event_id = $1 ORDER BY seq")
+            .bind(id.to_string()).fetch_all(p).await)
+            .map_err(|e| StoreError::query("load change log", e))?;
+        Ok(rows.into_iter().map(|(j,)| j.0).collect())
+    }
+
+    /// Every approval request of an event, oldest first.
+    pub async fn approvals(&self, id: EventId) -> Result<Vec<ApprovalRow>, StoreError> {
+        let rows: Vec<rows::ApprovalTuple> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
+            .bind(id.to_string()).fetch_all(p).await)
+            .map_err(|e| StoreError::query("load approvals", e))?;
+        rows.into_iter().map(ApprovalRow::try_from).collect()
+    }
+
+    /// Number of committed steps of an event.
+    pub async fn step_count(&self, id: EventId) -> Result<u64, StoreError> {
+        let (n,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM steps WHERE event_id = $1").bind(id.to_string()).fetch_one(p).await)
+            .map_err(|e| StoreError::query("count steps", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}
+
+/// Parses a lifecycle state stored in the database.
+fn parse_state(s: &str) -> Result<LifecycleState, StoreError> {
+    LifecycleState::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("unknown lifecycle state `{s}`")))
+}

@@ -1,0 +1,38 @@
+//! The store's error type.
+
+use thiserror::Error;
+
+/// Everything that can go wrong talking to the database.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database URL `{url}`: {reason}")]
+    Url { url: String, reason: String },
+    #[error("cannot connect to `{url}`: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("migrating the database failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{context}: {source}")]
+    Query {
+        context: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("injected failure: {0}")]
+    Injected(String),
+}
+
+impl StoreError {
+    pub(crate) fn query(context: &'static str, source: sqlx::Error) -> Self {
+        StoreError::Query { context, source }
+    }
+}

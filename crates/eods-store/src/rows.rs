@@ -1,0 +1,229 @@
+//! Row types: what the store reads and writes, typed at the boundary (enums parsed, ids checked).
+
+use crate::{StoreError, parse_state};
+use chrono::{DateTime, Utc};
+use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope};
+use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
+use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
+use eods_domain::instruction::Level;
+use eods_domain::lifecycle::{
+    ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
+};
+use serde_json::Value;
+use sqlx::types::Json;
+
+/// One event: lifecycle state, run status and the brief as submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub id: EventId,
+    pub title: String,
+    pub state: LifecycleState,
+    pub run_status: RunStatus,
+    pub level: Level,
+    /// Why the run stopped, when it did (missing fields, failed gates, pending approvals).
+    pub status_detail: Option<String>,
+    /// The brief as submitted (it may be incomplete when the run needs input).
+    pub brief: Value,
+    /// Run options (approval mode, seed, injected incidents).
+    pub options: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub(crate) type EventTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Json<Value>,
+    Json<Value>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+);
+
+impl TryFrom<EventTuple> for EventRow {
+    type Error = StoreError;
+    fn try_from(t: EventTuple) -> Result<Self, StoreError> {
+        Ok(EventRow {
+            id: parse_uuid(&t.0)?,
+            title: t.1,
+            state: parse_state(&t.2)?,
+            run_status: RunStatus::parse(&t.3)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown run status `{}`", t.3)))?,
+            level: Level::parse(&t.4).map_err(StoreError::Corrupt)?,
+            status_detail: t.5,
+            brief: t.6.0,
+            options: t.7.0,
+            created_at: t.8,
+            updated_at: t.9,
+        })
+    }
+}
+
+fn parse_uuid<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+    s.parse()
+        .map_err(|_| StoreError::Corrupt(format!("`{s}` is not a UUID")))
+}
+
+pub(crate) fn envelope_from_tuple(
+    t: (
+        String,
+        String,
+        String,
+        i64,
+        String,
+        DateTime<Utc>,
+        String,
+        String,
+        Json<Value>,
+        Json<Value>,
+    ),
+) -> Result<Envelope, StoreError> {
+    let id: ArtifactId = parse_uuid(&t.0)?;
+    let event_id: EventId = parse_uuid(&t.1)?;
+    let artifact_type = ArtifactType::parse(&t.2).map_err(StoreError::Corrupt)?;
+    let derived_from: Vec<ArtifactRef> = serde_json::from_value(t.8.0)
+        .map_err(|e| StoreError::Corrupt(format!("derived_from of {} {}: {e}", t.2, t.3)))?;
+    Ok(Envelope {
+        id,
+        event_id,
+        artifact_type,
+        revision: u32::try_from(t.3)
+            .map_err(|_| StoreError::Corrupt(format!("revision {}", t.3)))?,
+        schema_version: t.4,
+        created_at: t.5,
+        created_by: t.6,
+        correlation_id: t.7,
+        derived_from,
+        payload: t.9.0,
+    })
+}
+
+/// One approval request and, once decided, its decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalRow {
+    pub id: ApprovalId,
+    pub event_id: EventId,
+    pub gate: ApprovalGate,
+    pub artifact_revision: u32,
+    pub status: ApprovalStatus,
+    pub approver_role: String,
+    pub requested_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub decision: Option<ApprovalDecision>,
+    pub comment: Option<String>,
+}
+
+pub(crate) type ApprovalTuple = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl TryFrom<ApprovalTuple> for ApprovalRow {
+    type Error = StoreError;
+    fn try_from(t: ApprovalTuple) -> Result<Self, StoreError> {
+        Ok(ApprovalRow {
+            id: parse_uuid(&t.0)?,
+            event_id: parse_uuid(&t.1)?,
+            gate: ApprovalGate::parse(&t.2)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown gate `{}`", t.2)))?,
+            artifact_revision: u32::try_from(t.3)
+                .map_err(|_| StoreError::Corrupt(format!("revision {}", t.3)))?,
+            status: ApprovalStatus::parse(&t.4)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown approval status `{}`", t.4)))?,
+            approver_role: t.5,
+            requested_at: t.6,
+            deadline: t.7,
+            decided_at: t.8,
+            decided_by: t.9,
+            decision: match t.10 {
+                Some(d) => Some(
+                    ApprovalDecision::parse(&d)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown decision `{d}`")))?,
+                ),
+                None => None,
+            },
+            comment: t.11,
+        })
+    }
+}
+
+/// A new approval request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApproval {
+    pub id: ApprovalId,
+    pub gate: ApprovalGate,
+    pub artifact_revision: u32,
+    pub approver_role: String,
+    pub requested_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+}
+
+/// A decision on a pending approval.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalDecisionWrite {
+    pub id: ApprovalId,
+    pub decision: ApprovalDecision,
+    pub status: ApprovalStatus,
+    pub decided_at: DateTime<Utc>,
+    pub decided_by: String,
+    pub comment: String,
+}
+
+/// The event's new state and run status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusWrite {
+    pub state: LifecycleState,
+    pub run_status: RunStatus,
+    pub detail: Option<String>,
+}
+
+/// Everything one engine step writes, committed atomically under `step_key`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Commit {
+    pub event_id: EventId,
+    /// Idempotency key: (run, step, input revisions). A key already committed writes nothing.
+    pub step_key: String,
+    pub at: DateTime<Utc>,
+    pub artifacts: Vec<Envelope>,
+    pub decisions: Vec<DecisionEntry>,
+    pub changes: Vec<ChangeEntry>,
+    pub approval_requests: Vec<NewApproval>,
+    pub approval_decisions: Vec<ApprovalDecisionWrite>,
+    pub status: Option<StatusWrite>,
+}
+
+/// Whether a commit wrote anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// Written as step number `seq` of the event.
+    Applied { seq: u64 },
+    /// The step key was committed before; nothing was written.
+    AlreadyApplied,
+}
+
+/// The state of one event as loaded for a decision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventSnapshot {
+    pub event: EventRow,
+    /// Newest revision of each type.
+    pub artifacts: Vec<Envelope>,
+    pub approvals: Vec<ApprovalRow>,
+    pub decision_count: u64,
+    pub change_count: u64,
+    pub step_count: u64,
+}

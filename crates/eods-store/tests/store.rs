@@ -1,0 +1,275 @@
+//! Store tests against a real database: a SQLite file always, and PostgreSQL when
+//! `EODS_TEST_DATABASE_URL` is set (CI sets it). Each test gets its own database.
+
+use chrono::{TimeZone, Utc};
+use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope};
+use eods_domain::catalog::audit::{
+    ChangeEntry, ChangeImpact, ChangeType, DecisionEntry, DecisionType,
+};
+use eods_domain::ids::{ApprovalId, ArtifactId, ChangeId, DecisionId, EventId};
+use eods_domain::instruction::Level;
+use eods_domain::lifecycle::{
+    ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
+};
+use eods_store::test_support::test_stores;
+use eods_store::{
+    ApprovalDecisionWrite, Commit, CommitOutcome, EventRow, NewApproval, StatusWrite, Store,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+fn event_row(id: EventId) -> EventRow {
+    let t = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+    EventRow {
+        id,
+        title: "Test".into(),
+        state: LifecycleState::Initiate,
+        run_status: RunStatus::Running,
+        level: Level::Beginner,
+        status_detail: None,
+        brief: json!({"title": "Test"}),
+        options: json!({}),
+        created_at: t,
+        updated_at: t,
+    }
+}
+
+fn envelope(event: EventId, t: ArtifactType, revision: u32) -> Envelope {
+    Envelope {
+        id: ArtifactId(Uuid::now_v7()),
+        event_id: event,
+        artifact_type: t,
+        revision,
+        schema_version: "1.0.0".into(),
+        created_at: Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, revision).unwrap(),
+        created_by: "agent:event_planner".into(),
+        correlation_id: "c-1".into(),
+        derived_from: vec![ArtifactRef {
+            artifact_type: ArtifactType::EventBrief,
+            revision: 1,
+        }],
+        payload: json!({"n": revision}),
+    }
+}
+
+fn decision(n: usize) -> DecisionEntry {
+    DecisionEntry {
+        id: DecisionId::nth(n),
+        decision_type: DecisionType::AgentStep,
+        description: "step".into(),
+        at: Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap(),
+        owner: "agent:event_planner".into(),
+        rationale: "because".into(),
+        alternatives: vec![],
+        instruction_set: None,
+        approvals: vec![],
+        correlation_id: "c-1".into(),
+    }
+}
+
+fn change(n: usize, r: ArtifactRef) -> ChangeEntry {
+    ChangeEntry {
+        id: ChangeId::nth(n),
+        change_type: ChangeType::Created,
+        description: "created".into(),
+        at: Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap(),
+        impact: ChangeImpact {
+            summary: "new".into(),
+            cost_delta: None,
+        },
+        artifacts: vec![r],
+        approvals: vec![],
+        actor: "agent:event_planner".into(),
+        correlation_id: "c-1".into(),
+    }
+}
+
+async fn stores(name: &str) -> (tempfile::TempDir, Vec<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = test_stores(dir.path(), name).await.unwrap();
+    (dir, stores)
+}
+
+#[tokio::test]
+async fn a_commit_is_atomic_and_idempotent() {
+    let (_dir, stores) = stores("atomic").await;
+    for store in stores {
+        let id = EventId(Uuid::now_v7());
+        store.create_event(&event_row(id)).await.unwrap();
+        let a = envelope(id, ArtifactType::Timeline, 1);
+        let approval = ApprovalId(Uuid::now_v7());
+        let commit = Commit {
+            event_id: id,
+            step_key: "plan|event_brief@1".into(),
+            at: Utc::now(),
+            artifacts: vec![a.clone()],
+            decisions: vec![decision(1)],
+            changes: vec![change(1, a.as_ref())],
+            approval_requests: vec![NewApproval {
+                id: approval,
+                gate: ApprovalGate::VenueSelection,
+                artifact_revision: 1,
+                approver_role: "approver".into(),
+                requested_at: Utc::now(),
+                deadline: Utc::now(),
+            }],
+            approval_decisions: vec![],
+            status: Some(StatusWrite {
+                state: LifecycleState::Plan,
+                run_status: RunStatus::Running,
+                detail: None,
+            }),
+        };
+        // A failure just before COMMIT leaves nothing behind.
+        let err = store
+            .commit_with_hook(&commit, || Err("boom".into()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(
+            (
+                snap.artifacts.len(),
+                snap.decision_count,
+                snap.change_count,
+                snap.step_count
+            ),
+            (0, 0, 0, 0),
+            "{}",
+            store.backend()
+        );
+        assert!(snap.approvals.is_empty());
+        assert_eq!(snap.event.state, LifecycleState::Initiate);
+
+        assert_eq!(
+            store.commit(&commit).await.unwrap(),
+            CommitOutcome::Applied { seq: 1 }
+        );
+        assert_eq!(
+            store.commit(&commit).await.unwrap(),
+            CommitOutcome::AlreadyApplied
+        );
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(
+            (
+                snap.artifacts.len(),
+                snap.decision_count,
+                snap.change_count,
+                snap.step_count
+            ),
+            (1, 1, 1, 1),
+            "{}",
+            store.backend()
+        );
+        assert_eq!(snap.event.state, LifecycleState::Plan);
+        assert_eq!(
+            snap.artifacts[0],
+            a,
+            "{}: the envelope round-trips",
+            store.backend()
+        );
+        assert_eq!(store.decision_log(id).await.unwrap(), vec![decision(1)]);
+
+        // Deciding an approval twice is refused, and the refusal rolls the whole commit back.
+        let decide = |key: &str| Commit {
+            event_id: id,
+            step_key: key.into(),
+            at: Utc::now(),
+            decisions: vec![decision(2)],
+            approval_decisions: vec![ApprovalDecisionWrite {
+                id: approval,
+                decision: ApprovalDecision::Approve,
+                status: ApprovalStatus::Approved,
+                decided_at: Utc::now(),
+                decided_by: "user:alice".into(),
+                comment: "ok".into(),
+            }],
+            ..Commit::default()
+        };
+        store.commit(&decide("approve-1")).await.unwrap();
+        assert!(store.commit(&decide("approve-2")).await.is_err());
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(snap.decision_count, 2);
+        assert_eq!(snap.approvals[0].status, ApprovalStatus::Approved);
+        assert_eq!(snap.approvals[0].decided_by.as_deref(), Some("user:alice"));
+    }
+}
+
+#[tokio::test]
+async fn revisions_are_append_only_and_unique() {
+    let (_dir, stores) = stores("append").await;
+    for store in stores {
+        let id = EventId(Uuid::now_v7());
+        store.create_event(&event_row(id)).await.unwrap();
+        for (i, t) in ArtifactType::ALL.iter().enumerate() {
+            let c = Commit {
+                event_id: id,
+                step_key: format!("k{i}"),
+                at: Utc::now(),
+                artifacts: vec![envelope(id, *t, 1)],
+                ..Commit::default()
+            };
+            store
+                .commit(&c)
+                .await
+                .unwrap_or_else(|e| panic!("{} rejects type {t}: {e}", store.backend()));
+        }
+        let c = Commit {
+            event_id: id,
+            step_key: "k-rev2".into(),
+            at: Utc::now(),
+            artifacts: vec![envelope(id, ArtifactType::Timeline, 2)],
+            ..Commit::default()
+        };
+        store.commit(&c).await.unwrap();
+        // The same revision twice violates the unique key.
+        let dup = Commit {
+            event_id: id,
+            step_key: "k-dup".into(),
+            at: Utc::now(),
+            artifacts: vec![envelope(id, ArtifactType::Timeline, 2)],
+            ..Commit::default()
+        };
+        assert!(store.commit(&dup).await.is_err());
+        let current = store.current_artifacts(id).await.unwrap();
+        assert_eq!(current.len(), ArtifactType::ALL.len());
+        assert_eq!(
+            current
+                .iter()
+                .find(|e| e.artifact_type == ArtifactType::Timeline)
+                .unwrap()
+                .revision,
+            2
+        );
+        assert_eq!(
+            store
+                .revisions(id, ArtifactType::Timeline)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        let update = "UPDATE artifacts SET created_by = 'user:mallory'";
+        let bad_type = "INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline) VALUES ('x', 'y', 'coffee', 'timeline', 1, 'pending', 'r', '2027-01-01T00:00:00Z', '2027-01-01T00:00:00Z')";
+        match &store {
+            Store::Sqlite(p) => {
+                assert!(sqlx::query(update).execute(p).await.is_err());
+                assert!(sqlx::query(bad_type).execute(p).await.is_err());
+            }
+            Store::Postgres(p) => {
+                assert!(sqlx::query(update).execute(p).await.is_err());
+                assert!(sqlx::query(bad_type).execute(p).await.is_err());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bad_url_names_the_fix() {
+    let err = Store::connect("mysql://localhost/x")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sqlite://PATH"), "{err}");
+}

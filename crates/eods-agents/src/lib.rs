@@ -1,1 +1,321 @@
-//! placeholder
+//! The four EODS planners — Event Planner, Venue Researcher, Budget Analyst, Logistics
+//! Coordinator — as pure, deterministic functions from input artifacts (plus bundled tool data
+//! and an instruction set) to output artifacts. An agent never validates or certifies its own
+//! output and never touches storage or the clock: the engine does both.
+
+pub mod budget;
+pub mod cpm;
+pub mod data;
+pub mod execute;
+pub mod instructions;
+pub mod logistics;
+pub mod planner;
+pub mod venue;
+
+use eods_domain::artifact::{ArtifactType, CatalogType, Payload};
+use eods_domain::blackboard::Blackboard;
+use eods_domain::catalog::audit::Alternative;
+use eods_domain::catalog::execution::ApprovalLatency;
+use eods_domain::catalog::logistics::IncidentKind;
+use eods_domain::ids::CandidateId;
+use eods_domain::instruction::{AgentKind, Level};
+use eods_domain::lifecycle::{ApprovalGate, LifecycleState};
+use rust_decimal::Decimal;
+use std::fmt;
+
+/// Tool data every agent may read: the venue catalog, supplier rate cards, instruction sets.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub catalog: data::VenueCatalog,
+    pub rates: data::RateCards,
+    pub instructions: instructions::InstructionLibrary,
+}
+
+impl Tools {
+    /// The data and instruction sets bundled with EODS.
+    pub fn bundled() -> Result<Tools, AgentError> {
+        Ok(Tools {
+            catalog: data::bundled_catalog()?,
+            rates: data::bundled_rate_cards()?,
+            instructions: instructions::InstructionLibrary::bundled()?,
+        })
+    }
+}
+
+/// One agent step of the lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    Intake,
+    Plan,
+    Research,
+    Budget,
+    Logistics,
+    Execute,
+    Postmortem,
+}
+
+impl Step {
+    /// Every step in lifecycle order.
+    pub const ALL: [Step; 7] = [
+        Step::Intake,
+        Step::Plan,
+        Step::Research,
+        Step::Budget,
+        Step::Logistics,
+        Step::Execute,
+        Step::Postmortem,
+    ];
+
+    /// The planning steps, which are recomputed when their inputs change before Execute.
+    pub const PLANNING: [Step; 5] = [
+        Step::Intake,
+        Step::Plan,
+        Step::Research,
+        Step::Budget,
+        Step::Logistics,
+    ];
+
+    /// Stable name, used in step keys and traces.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Intake => "intake",
+            Step::Plan => "plan",
+            Step::Research => "research",
+            Step::Budget => "budget",
+            Step::Logistics => "logistics",
+            Step::Execute => "execute",
+            Step::Postmortem => "postmortem",
+        }
+    }
+
+    /// The agent that owns the step.
+    pub fn agent(self) -> AgentKind {
+        match self {
+            Step::Intake | Step::Plan | Step::Postmortem => AgentKind::EventPlanner,
+            Step::Research => AgentKind::VenueResearcher,
+            Step::Budget => AgentKind::BudgetAnalyst,
+            Step::Logistics | Step::Execute => AgentKind::LogisticsCoordinator,
+        }
+    }
+
+    /// The lifecycle state the step's outputs are needed to leave.
+    pub fn state(self) -> LifecycleState {
+        match self {
+            Step::Intake => LifecycleState::Initiate,
+            Step::Plan => LifecycleState::Plan,
+            Step::Research => LifecycleState::Research,
+            Step::Budget => LifecycleState::Budget,
+            Step::Logistics => LifecycleState::Logistics,
+            Step::Execute => LifecycleState::Execute,
+            Step::Postmortem => LifecycleState::Postmortem,
+        }
+    }
+
+    /// What the step reads (and its outputs are derived from).
+    pub fn inputs(self) -> &'static [ArtifactType] {
+        use ArtifactType as T;
+        match self {
+            Step::Intake => &[T::EventBrief],
+            Step::Plan => &[T::EventBrief, T::Requirements, T::StakeholderMap],
+            Step::Research => &[T::EventBrief, T::Requirements],
+            Step::Budget => &[
+                T::EventBrief,
+                T::RiskRegister,
+                T::VenueShortlist,
+                T::VenueScorecard,
+            ],
+            Step::Logistics => &[
+                T::EventBrief,
+                T::StakeholderMap,
+                T::TaskRegister,
+                T::RiskRegister,
+                T::VenueShortlist,
+                T::VenueScorecard,
+                T::CostModel,
+            ],
+            Step::Execute => &[
+                T::EventBrief,
+                T::Timeline,
+                T::TaskRegister,
+                T::RiskRegister,
+                T::ContingencyPlan,
+                T::VendorContracts,
+                T::CostModel,
+            ],
+            Step::Postmortem => &[
+                T::EventBrief,
+                T::Timeline,
+                T::RiskRegister,
+                T::ContingencyPlan,
+                T::VenueShortlist,
+                T::VenueScorecard,
+                T::VenueAvailability,
+                T::BudgetBaseline,
+                T::CostModel,
+                T::ResourceRoster,
+                T::Runbook,
+                T::IncidentLog,
+            ],
+        }
+    }
+
+    /// What the step writes.
+    pub fn outputs(self) -> &'static [ArtifactType] {
+        use ArtifactType as T;
+        match self {
+            Step::Intake => &[T::Requirements, T::StakeholderMap],
+            Step::Plan => &[
+                T::Timeline,
+                T::TaskRegister,
+                T::RiskRegister,
+                T::CommunicationsPlan,
+            ],
+            Step::Research => &[
+                T::VenueCriteria,
+                T::VenueLeads,
+                T::VenueShortlist,
+                T::VenueScorecard,
+                T::VenueAvailability,
+                T::VenueNegotiationNotes,
+            ],
+            Step::Budget => &[T::BudgetBaseline, T::CostModel, T::BudgetDecision],
+            Step::Logistics => &[
+                T::LogisticsPlan,
+                T::Schedule,
+                T::ResourceRoster,
+                T::ContingencyPlan,
+                T::VendorContracts,
+            ],
+            Step::Execute => &[T::Runbook, T::IncidentLog, T::RiskRegister],
+            Step::Postmortem => &[T::Postmortem],
+        }
+    }
+
+    /// The approval the step's outputs need, if any.
+    pub fn approval(self) -> Option<ApprovalGate> {
+        match self {
+            Step::Research => Some(ApprovalGate::VenueSelection),
+            Step::Budget => Some(ApprovalGate::BudgetDecision),
+            Step::Logistics => Some(ApprovalGate::VendorContracts),
+            _ => None,
+        }
+    }
+
+    /// The step that produces an artifact type during planning.
+    pub fn producing(t: ArtifactType) -> Option<Step> {
+        Step::PLANNING
+            .into_iter()
+            .find(|s| s.outputs().contains(&t))
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What approvers and the run asked for beyond the artifacts: rejected candidates, a budget cap,
+/// rejected suppliers, the simulation seed and injected incidents. Part of every step key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Directives {
+    pub excluded_candidates: Vec<CandidateId>,
+    pub budget_cap: Option<Decimal>,
+    pub excluded_suppliers: Vec<String>,
+    pub seed: u64,
+    pub incidents: Vec<IncidentKind>,
+    pub approval_latency: Vec<ApprovalLatency>,
+}
+
+impl Directives {
+    /// The part of these directives that step `s` depends on, as a stable string for its key.
+    pub fn key_for(&self, s: Step) -> String {
+        match s {
+            Step::Research => {
+                let ids: Vec<&str> = self
+                    .excluded_candidates
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect();
+                format!("excluded={}", ids.join(","))
+            }
+            Step::Budget => format!(
+                "cap={};excluded={}",
+                self.budget_cap.map(|c| c.to_string()).unwrap_or_default(),
+                self.excluded_suppliers.join(",")
+            ),
+            Step::Logistics => format!("excluded={}", self.excluded_suppliers.join(",")),
+            Step::Execute => {
+                let kinds: Vec<String> = self.incidents.iter().map(|k| format!("{k:?}")).collect();
+                format!("seed={};incidents={}", self.seed, kinds.join(","))
+            }
+            Step::Intake | Step::Plan | Step::Postmortem => String::new(),
+        }
+    }
+}
+
+/// What a step reads.
+#[derive(Debug, Clone, Copy)]
+pub struct StepInput<'a> {
+    pub blackboard: &'a Blackboard,
+    pub level: Level,
+    pub tools: &'a Tools,
+    pub directives: &'a Directives,
+}
+
+impl StepInput<'_> {
+    /// A required input artifact, or a MissingInput error naming it.
+    pub fn need<T: CatalogType>(&self) -> Result<&T, AgentError> {
+        self.blackboard
+            .get::<T>()
+            .ok_or_else(|| AgentError::MissingInput(vec![T::TYPE.as_str().to_owned()]))
+    }
+}
+
+/// What a step produced, with the decision it represents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepOutput {
+    pub artifacts: Vec<Payload>,
+    /// One line: what was decided.
+    pub summary: String,
+    pub rationale: String,
+    pub alternatives: Vec<Alternative>,
+}
+
+/// Why a step could not produce its outputs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AgentError {
+    #[error("missing input: {}", .0.join(", "))]
+    MissingInput(Vec<String>),
+    #[error("cannot plan: {reason}")]
+    Infeasible {
+        reason: String,
+        alternatives: Vec<Alternative>,
+    },
+    #[error(transparent)]
+    Instructions(#[from] instructions::InstructionError),
+    #[error(transparent)]
+    Data(#[from] data::DataError),
+}
+
+/// Runs one step.
+pub fn run_step(step: Step, input: StepInput<'_>) -> Result<StepOutput, AgentError> {
+    let set = input.tools.instructions.get(step.agent(), input.level)?;
+    match step {
+        Step::Intake => planner::intake(input),
+        Step::Plan => planner::plan(input, &set.params()?),
+        Step::Research => venue::research(
+            input,
+            &set.params()?,
+            &input
+                .tools
+                .instructions
+                .get(AgentKind::BudgetAnalyst, input.level)?
+                .params()?,
+        ),
+        Step::Budget => budget::plan(input, &set.params()?),
+        Step::Logistics => logistics::plan(input, &set.params()?),
+        Step::Execute => execute::simulate(input),
+        Step::Postmortem => execute::postmortem(input),
+    }
+}

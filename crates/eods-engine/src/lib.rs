@@ -1,1 +1,1175 @@
-//! placeholder
+//! The EODS lifecycle engine. It loads an event's state from the store, asks the pure
+//! [`decide::next_action`] what to do, runs agent steps, validates their outputs (an agent never
+//! certifies itself), and commits outputs, trace and audit entries in one keyed transaction, so a
+//! retried or resumed step never duplicates anything. It owns approvals and the directives that
+//! rejections produce. It knows nothing of HTTP or terminals: callers plug in an [`Approver`] and
+//! a [`Progress`] sink.
+
+pub mod decide;
+mod records;
+
+use chrono::{DateTime, Utc};
+use decide::{Action, DecisionInput, next_action, step_key};
+use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
+use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
+use eods_domain::blackboard::{Blackboard, Current};
+use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
+use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, BudgetStatus};
+use eods_domain::catalog::execution::ApprovalLatency;
+use eods_domain::catalog::logistics::{IncidentKind, VendorContracts};
+use eods_domain::catalog::venue::VenueScorecard;
+use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
+use eods_domain::instruction::Level;
+use eods_domain::intake::{BriefError, brief_from_value};
+use eods_domain::lifecycle::{
+    ApprovalDecision, ApprovalGate, ApprovalState, ApprovalStatus, LifecycleState, RunStatus,
+    content_revision,
+};
+use eods_domain::schema::validate_document;
+use eods_domain::validate::{Violation, validate_references};
+use eods_store::{
+    ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
+    NewApproval, StatusWrite, Store, StoreError,
+};
+use records::Records;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+use uuid::Uuid;
+
+/// Reads the time. The engine never calls `Utc::now()` directly so tests can fix the clock.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Failure injection and observation around commits (tests and crash drills).
+pub trait Hooks: Send + Sync {
+    /// Runs inside the transaction just before COMMIT; an error rolls the step back.
+    fn before_commit(&self, _step_key: &str) -> Result<(), String> {
+        Ok(())
+    }
+    /// Runs after a commit that wrote something, with the event's step number.
+    fn after_commit(&self, _seq: u64) {}
+}
+
+/// No hooks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoHooks;
+impl Hooks for NoHooks {}
+
+/// A pending approval as shown to an approver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingApproval {
+    pub id: ApprovalId,
+    pub gate: ApprovalGate,
+    pub artifact_revision: u32,
+    /// One paragraph on what is being approved.
+    pub summary: String,
+}
+
+/// An approver's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub decision: ApprovalDecision,
+    pub comment: String,
+    /// `user:<name>`.
+    pub by: String,
+}
+
+/// Decides approvals during a run (the CLI's `--approve auto|prompt`).
+pub trait Approver {
+    fn decide(&mut self, request: &PendingApproval) -> Answer;
+}
+
+/// What the engine reports while it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressEvent {
+    StepCommitted {
+        state: LifecycleState,
+        step: Step,
+        summary: String,
+        millis: u128,
+        applied: bool,
+    },
+    Advanced {
+        from: LifecycleState,
+        to: LifecycleState,
+    },
+    ApprovalDecided {
+        gate: ApprovalGate,
+        decision: ApprovalDecision,
+        by: String,
+    },
+    Stopped {
+        status: RunStatus,
+        detail: Option<String>,
+    },
+}
+
+/// Receives progress events.
+pub trait Progress {
+    fn report(&mut self, event: ProgressEvent);
+}
+
+/// Ignores progress.
+#[derive(Debug, Default)]
+pub struct Quiet;
+impl Progress for Quiet {
+    fn report(&mut self, _event: ProgressEvent) {}
+}
+
+/// Options of a run, stored with the event so a resumed run behaves the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Instruction level; default from the audience size.
+    pub level: Option<Level>,
+    /// Seed of the Execute simulation.
+    pub seed: u64,
+    /// Incidents to inject during Execute.
+    pub incidents: Vec<IncidentKind>,
+    /// Hours an approval request stays open before it escalates.
+    pub approval_deadline_hours: u32,
+    /// Who submitted the brief (`user:<name>`).
+    pub submitted_by: String,
+    /// How approvals are given: `auto` or `prompt` (recorded for resume).
+    pub approve: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            level: None,
+            seed: 42,
+            incidents: vec![],
+            approval_deadline_hours: 48,
+            submitted_by: "user:cli".into(),
+            approve: "auto".into(),
+        }
+    }
+}
+
+/// How a run ended (for now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub event_id: EventId,
+    pub state: LifecycleState,
+    pub run_status: RunStatus,
+    pub detail: Option<String>,
+}
+
+/// Everything that can stop the engine.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Agent(#[from] AgentError),
+    #[error("the brief is incomplete; missing fields: {}", missing.join(", "))]
+    NeedsInput {
+        event_id: EventId,
+        missing: Vec<String>,
+    },
+    #[error("{0}")]
+    InvalidBrief(BriefError),
+    #[error("event {0} not found")]
+    NotFound(EventId),
+    #[error("stored {what} is not valid: {detail}")]
+    Corrupt { what: String, detail: String },
+    #[error("approval {id}: {reason}")]
+    Approval { id: ApprovalId, reason: String },
+    #[error("the run did not settle after {0} actions")]
+    Runaway(usize),
+}
+
+/// The engine for one database.
+#[derive(Clone)]
+pub struct Engine {
+    store: Store,
+    tools: Arc<Tools>,
+    clock: Arc<dyn Clock>,
+    hooks: Arc<dyn Hooks>,
+}
+
+/// An event's state, typed.
+struct Loaded {
+    snap: EventSnapshot,
+    bb: Blackboard,
+    approvals: Vec<ApprovalState>,
+    directives: Directives,
+    level: Level,
+}
+
+const MAX_ACTIONS: usize = 500;
+
+impl Engine {
+    /// An engine over `store` with the bundled tools, the wall clock and no hooks.
+    pub fn new(store: Store, tools: Arc<Tools>) -> Self {
+        Self {
+            store,
+            tools,
+            clock: Arc::new(SystemClock),
+            hooks: Arc::new(NoHooks),
+        }
+    }
+
+    /// Replaces the clock.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Replaces the hooks.
+    pub fn with_hooks(mut self, hooks: Arc<dyn Hooks>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Creates an event from a brief. An incomplete brief still creates the event, in
+    /// `needs_input`, and the error names every missing field; an invalid one creates nothing.
+    pub async fn submit(
+        &self,
+        brief: serde_json::Value,
+        options: &RunOptions,
+    ) -> Result<EventId, EngineError> {
+        let now = self.clock.now();
+        let id = EventId(Uuid::now_v7());
+        let title = brief
+            .get("title")
+            .and_then(|t| t.as_str())
+            .unwrap_or("(untitled)")
+            .to_owned();
+        let options_json = serde_json::to_value(options).map_err(|e| EngineError::Corrupt {
+            what: "options".into(),
+            detail: e.to_string(),
+        })?;
+        let parsed = brief_from_value(brief.clone());
+        let (level, status, detail) = match &parsed {
+            Ok(b) => (
+                options
+                    .level
+                    .unwrap_or_else(|| Level::for_audience(b.audience_size)),
+                RunStatus::Idle,
+                None,
+            ),
+            Err(BriefError::Incomplete { missing }) => (
+                options.level.unwrap_or(Level::Beginner),
+                RunStatus::NeedsInput,
+                Some(format!("missing fields: {}", missing.join(", "))),
+            ),
+            Err(e) => return Err(EngineError::InvalidBrief(e.clone())),
+        };
+        let row = EventRow {
+            id,
+            title,
+            state: LifecycleState::Initiate,
+            run_status: status,
+            level,
+            status_detail: detail,
+            brief,
+            options: options_json,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_event(&row).await?;
+        match parsed {
+            Ok(b) => {
+                let envelope = Envelope {
+                    id: ArtifactId(Uuid::now_v7()),
+                    event_id: id,
+                    artifact_type: ArtifactType::EventBrief,
+                    revision: 1,
+                    schema_version: ArtifactType::EventBrief.schema_version().into(),
+                    created_at: now,
+                    created_by: options.submitted_by.clone(),
+                    correlation_id: Uuid::now_v7().to_string(),
+                    derived_from: vec![],
+                    payload: b.into_payload().to_value(),
+                };
+                let mut rec = Records::new(0, 0, &envelope.correlation_id, now);
+                rec.change(
+                    ChangeType::Created,
+                    "event_brief revision 1 submitted",
+                    vec![envelope.as_ref()],
+                    &options.submitted_by,
+                    None,
+                );
+                rec.decision(
+                    DecisionType::StateTransition,
+                    "Brief accepted; event created in initiate",
+                    &options.submitted_by,
+                    &format!("level {level}"),
+                    vec![],
+                    None,
+                    vec![],
+                );
+                let commit = Commit {
+                    event_id: id,
+                    step_key: "submit".into(),
+                    at: now,
+                    artifacts: vec![envelope],
+                    decisions: rec.decisions,
+                    changes: rec.changes,
+                    ..Commit::default()
+                };
+                self.store.commit(&commit).await?;
+                Ok(id)
+            }
+            Err(BriefError::Incomplete { missing }) => Err(EngineError::NeedsInput {
+                event_id: id,
+                missing,
+            }),
+            Err(e) => Err(EngineError::InvalidBrief(e)),
+        }
+    }
+
+    async fn load(&self, id: EventId) -> Result<Loaded, EngineError> {
+        let snap = self.store.snapshot(id).await.map_err(|e| match e {
+            StoreError::NotFound(_) => EngineError::NotFound(id),
+            e => EngineError::Store(e),
+        })?;
+        let mut bb = Blackboard::new();
+        for e in &snap.artifacts {
+            let payload =
+                Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
+                    EngineError::Corrupt {
+                        what: format!("{} revision {}", e.artifact_type, e.revision),
+                        detail: err.to_string(),
+                    }
+                })?;
+            bb.insert(Current {
+                revision: e.revision,
+                created_by: e.created_by.clone(),
+                derived_from: e.derived_from.clone(),
+                payload,
+            });
+        }
+        let approvals: Vec<ApprovalState> = snap
+            .approvals
+            .iter()
+            .map(|a| ApprovalState {
+                gate: a.gate,
+                artifact_revision: a.artifact_revision,
+                status: a.status,
+            })
+            .collect();
+        let options: RunOptions =
+            serde_json::from_value(snap.event.options.clone()).map_err(|e| {
+                EngineError::Corrupt {
+                    what: "run options".into(),
+                    detail: e.to_string(),
+                }
+            })?;
+        let directives = directives(&snap.approvals, &options);
+        let level = snap.event.level;
+        Ok(Loaded {
+            snap,
+            bb,
+            approvals,
+            directives,
+            level,
+        })
+    }
+
+    /// Drives the event until it completes, needs a person, or is blocked. With an approver,
+    /// pending approvals are decided on the spot.
+    pub async fn run(
+        &self,
+        id: EventId,
+        mut approver: Option<&mut dyn Approver>,
+        progress: &mut dyn Progress,
+    ) -> Result<RunSummary, EngineError> {
+        let correlation = Uuid::now_v7().to_string();
+        let first = self.load(id).await?;
+        if matches!(
+            first.snap.event.run_status,
+            RunStatus::Idle
+                | RunStatus::Running
+                | RunStatus::AwaitingApproval
+                | RunStatus::Blocked
+                | RunStatus::Failed
+        ) {
+            self.store
+                .set_run_status(id, RunStatus::Running, None, self.clock.now())
+                .await?;
+        }
+        for _ in 0..MAX_ACTIONS {
+            let l = self.load(id).await?;
+            let action = next_action(DecisionInput {
+                state: l.snap.event.state,
+                run_status: l.snap.event.run_status,
+                level: l.level,
+                blackboard: &l.bb,
+                approvals: &l.approvals,
+                directives: &l.directives,
+                committed: &l.snap.steps,
+            });
+            match action {
+                Action::RunStep(step) => {
+                    if let Some(stop) = self.run_step(&l, step, &correlation, progress).await? {
+                        progress.report(ProgressEvent::Stopped {
+                            status: stop.run_status,
+                            detail: stop.detail.clone(),
+                        });
+                        return Ok(stop);
+                    }
+                }
+                Action::Advance { from, to } => {
+                    self.advance(&l, from, to, &correlation, progress).await?
+                }
+                Action::AwaitApproval => {
+                    let pending = self.pending(&l);
+                    match approver.as_deref_mut() {
+                        Some(a) if !pending.is_empty() => {
+                            for p in pending {
+                                let answer = a.decide(&p);
+                                self.decide_approval(id, p.id, &answer).await?;
+                                progress.report(ProgressEvent::ApprovalDecided {
+                                    gate: p.gate,
+                                    decision: answer.decision,
+                                    by: answer.by.clone(),
+                                });
+                            }
+                        }
+                        _ => {
+                            let gates: Vec<String> = self
+                                .pending(&l)
+                                .iter()
+                                .map(|p| p.gate.to_string())
+                                .collect();
+                            let detail = format!("waiting for approval of {}", gates.join(", "));
+                            self.store
+                                .set_run_status(
+                                    id,
+                                    RunStatus::AwaitingApproval,
+                                    Some(&detail),
+                                    self.clock.now(),
+                                )
+                                .await?;
+                            progress.report(ProgressEvent::Stopped {
+                                status: RunStatus::AwaitingApproval,
+                                detail: Some(detail.clone()),
+                            });
+                            return Ok(RunSummary {
+                                event_id: id,
+                                state: l.snap.event.state,
+                                run_status: RunStatus::AwaitingApproval,
+                                detail: Some(detail),
+                            });
+                        }
+                    }
+                }
+                Action::Blocked(b) => {
+                    let detail = b.to_string();
+                    self.stop(&l, RunStatus::Blocked, &detail, &correlation, vec![])
+                        .await?;
+                    progress.report(ProgressEvent::Stopped {
+                        status: RunStatus::Blocked,
+                        detail: Some(detail.clone()),
+                    });
+                    return Ok(RunSummary {
+                        event_id: id,
+                        state: l.snap.event.state,
+                        run_status: RunStatus::Blocked,
+                        detail: Some(detail),
+                    });
+                }
+                Action::Done => {
+                    let e = &l.snap.event;
+                    progress.report(ProgressEvent::Stopped {
+                        status: e.run_status,
+                        detail: e.status_detail.clone(),
+                    });
+                    return Ok(RunSummary {
+                        event_id: id,
+                        state: e.state,
+                        run_status: e.run_status,
+                        detail: e.status_detail.clone(),
+                    });
+                }
+            }
+        }
+        Err(EngineError::Runaway(MAX_ACTIONS))
+    }
+
+    fn pending(&self, l: &Loaded) -> Vec<PendingApproval> {
+        let input = eods_domain::lifecycle::GateInput {
+            blackboard: &l.bb,
+            level: l.level,
+            approvals: &l.approvals,
+        };
+        l.snap
+            .approvals
+            .iter()
+            .filter(|a| a.status == ApprovalStatus::Pending)
+            .filter(|a| content_revision(a.gate, input.blackboard) == Some(a.artifact_revision))
+            .map(|a| PendingApproval {
+                id: a.id,
+                gate: a.gate,
+                artifact_revision: a.artifact_revision,
+                summary: records::approval_summary(a.gate, &l.bb),
+            })
+            .collect()
+    }
+
+    async fn commit(&self, c: &Commit) -> Result<CommitOutcome, EngineError> {
+        let hooks = self.hooks.clone();
+        let key = c.step_key.clone();
+        let out = self
+            .store
+            .commit_with_hook(c, move || hooks.before_commit(&key))
+            .await?;
+        if let CommitOutcome::Applied { seq } = out {
+            self.hooks.after_commit(seq);
+        }
+        Ok(out)
+    }
+
+    /// Records a stop (blocked, failed, needs input) once per distinct reason.
+    async fn stop(
+        &self,
+        l: &Loaded,
+        status: RunStatus,
+        detail: &str,
+        correlation: &str,
+        alternatives: Vec<eods_domain::catalog::audit::Alternative>,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
+        rec.decision(
+            DecisionType::Escalation,
+            &format!("Run {status} in {}", l.snap.event.state),
+            "system:engine",
+            detail,
+            alternatives,
+            None,
+            vec![],
+        );
+        let commit = Commit {
+            event_id: l.snap.event.id,
+            step_key: format!(
+                "stop:{}:{}:{:016x}",
+                status,
+                l.snap.event.state,
+                fnv(detail)
+            ),
+            at: now,
+            decisions: rec.decisions,
+            status: Some(StatusWrite {
+                state: l.snap.event.state,
+                run_status: status,
+                detail: Some(detail.to_owned()),
+            }),
+            ..Commit::default()
+        };
+        if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
+            self.store
+                .set_run_status(l.snap.event.id, status, Some(detail), now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn run_step(
+        &self,
+        l: &Loaded,
+        step: Step,
+        correlation: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<Option<RunSummary>, EngineError> {
+        let id = l.snap.event.id;
+        let state = l.snap.event.state;
+        let key = step_key(step, &l.bb, &l.directives);
+        let started_at = self.clock.now();
+        let t0 = Instant::now();
+        let input = StepInput {
+            blackboard: &l.bb,
+            level: l.level,
+            tools: &self.tools,
+            directives: &l.directives,
+        };
+        let set = self
+            .tools
+            .instructions
+            .get(step.agent(), l.level)
+            .map_err(AgentError::from)?;
+        let derived_from: Vec<ArtifactRef> = step
+            .inputs()
+            .iter()
+            .filter_map(|t| l.bb.reference(*t))
+            .collect();
+        let result = run_step(step, input);
+        let output = match result {
+            Ok(o) => o,
+            Err(err) => {
+                let (status, alternatives) = match &err {
+                    AgentError::MissingInput(_) => (RunStatus::NeedsInput, vec![]),
+                    AgentError::Infeasible { alternatives, .. } => {
+                        (RunStatus::Blocked, alternatives.clone())
+                    }
+                    AgentError::Instructions(_) | AgentError::Data(_) => {
+                        (RunStatus::Failed, vec![])
+                    }
+                };
+                let detail = format!("{step} step: {err}");
+                self.stop(l, status, &detail, correlation, alternatives)
+                    .await?;
+                return Ok(Some(RunSummary {
+                    event_id: id,
+                    state,
+                    run_status: status,
+                    detail: Some(detail),
+                }));
+            }
+        };
+        // Validate before anything is stored: each document against its schema and semantics,
+        // then references across the blackboard as it would be after the step.
+        let now = self.clock.now();
+        let mut next = l.bb.clone();
+        let mut envelopes = Vec::new();
+        let mut violations: Vec<(ArtifactType, Violation)> = Vec::new();
+        for payload in &output.artifacts {
+            let t = payload.artifact_type();
+            let value = payload.to_value();
+            if let Some(cur) = l.bb.current(t) {
+                if cur.payload.to_value() == value && cur.derived_from == derived_from {
+                    continue;
+                }
+            }
+            let envelope = Envelope {
+                id: ArtifactId(Uuid::now_v7()),
+                event_id: id,
+                artifact_type: t,
+                revision: l.bb.revision(t).unwrap_or(0) + 1,
+                schema_version: t.schema_version().into(),
+                created_at: now,
+                created_by: format!("agent:{}", step.agent()),
+                correlation_id: correlation.to_owned(),
+                derived_from: derived_from.clone(),
+                payload: value,
+            };
+            if let Err(vs) = validate_document(&serde_json::to_value(&envelope).unwrap_or_default())
+            {
+                violations.extend(vs.into_iter().map(|v| (t, v)));
+            }
+            next.insert(Current {
+                revision: envelope.revision,
+                created_by: envelope.created_by.clone(),
+                derived_from: derived_from.clone(),
+                payload: payload.clone(),
+            });
+            envelopes.push(envelope);
+        }
+        let written: Vec<ArtifactType> = envelopes.iter().map(|e| e.artifact_type).collect();
+        violations.extend(
+            validate_references(&next)
+                .into_iter()
+                .filter(|(t, _)| written.contains(t)),
+        );
+        let finished_at = self.clock.now();
+        let millis = t0.elapsed().as_millis();
+        let mut trace = AgentTrace {
+            step: step.name().into(),
+            agent: step.agent(),
+            level: l.level,
+            instruction_set: set.reference(),
+            inputs: derived_from.clone(),
+            outputs: envelopes.iter().map(Envelope::as_ref).collect(),
+            started_at,
+            finished_at,
+            duration_ms: u64::try_from(millis).unwrap_or(u64::MAX),
+            status: TraceStatus::Succeeded,
+            error: None,
+        };
+        let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
+        let actor = format!("agent:{}", step.agent());
+        if !violations.is_empty() {
+            let detail = format!(
+                "{step} step produced invalid output: {}",
+                violations
+                    .iter()
+                    .map(|(t, v)| format!("{t}{v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            );
+            trace.status = TraceStatus::Failed;
+            trace.error = Some(detail.clone());
+            trace.outputs.clear();
+            rec.decision(
+                DecisionType::Escalation,
+                &format!("{step} output rejected by validation"),
+                "system:engine",
+                &detail,
+                vec![],
+                Some(set.reference()),
+                vec![],
+            );
+            let commit = Commit {
+                event_id: id,
+                step_key: format!("invalid:{key}"),
+                at: now,
+                artifacts: vec![self.trace_envelope(l, trace, correlation, now)],
+                decisions: rec.decisions,
+                status: Some(StatusWrite {
+                    state,
+                    run_status: RunStatus::Failed,
+                    detail: Some(detail.clone()),
+                }),
+                ..Commit::default()
+            };
+            self.commit(&commit).await?;
+            return Ok(Some(RunSummary {
+                event_id: id,
+                state,
+                run_status: RunStatus::Failed,
+                detail: Some(detail),
+            }));
+        }
+        rec.decision(
+            DecisionType::AgentStep,
+            &output.summary,
+            &actor,
+            &output.rationale,
+            output.alternatives.clone(),
+            Some(set.reference()),
+            vec![],
+        );
+        for e in &envelopes {
+            let change_type = if e.revision == 1 {
+                ChangeType::Created
+            } else {
+                ChangeType::Revised
+            };
+            let (summary, delta) = records::diff(l.bb.current(e.artifact_type), e);
+            rec.change(
+                change_type,
+                &format!(
+                    "{} revision {} by {actor}: {summary}",
+                    e.artifact_type, e.revision
+                ),
+                vec![e.as_ref()],
+                &actor,
+                delta,
+            );
+        }
+        let mut approval_requests = Vec::new();
+        if let Some(gate) = step.approval() {
+            if let Some(e) = envelopes
+                .iter()
+                .find(|e| e.artifact_type == gate.artifact_type())
+            {
+                let options: RunOptions =
+                    serde_json::from_value(l.snap.event.options.clone()).unwrap_or_default();
+                approval_requests.push(NewApproval {
+                    id: ApprovalId(Uuid::now_v7()),
+                    gate,
+                    artifact_revision: e.revision,
+                    approver_role: "approver".into(),
+                    requested_at: now,
+                    deadline: now
+                        + chrono::Duration::hours(i64::from(options.approval_deadline_hours)),
+                });
+            }
+        }
+        let status = if step == Step::Postmortem {
+            Some(StatusWrite {
+                state,
+                run_status: RunStatus::Completed,
+                detail: None,
+            })
+        } else {
+            Some(StatusWrite {
+                state,
+                run_status: RunStatus::Running,
+                detail: None,
+            })
+        };
+        let mut artifacts = envelopes;
+        artifacts.push(self.trace_envelope(l, trace, correlation, now));
+        let commit = Commit {
+            event_id: id,
+            step_key: key,
+            at: now,
+            artifacts,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            approval_requests,
+            approval_decisions: vec![],
+            status,
+        };
+        let outcome = self.commit(&commit).await?;
+        progress.report(ProgressEvent::StepCommitted {
+            state,
+            step,
+            summary: output.summary,
+            millis,
+            applied: matches!(outcome, CommitOutcome::Applied { .. }),
+        });
+        Ok(None)
+    }
+
+    fn trace_envelope(
+        &self,
+        l: &Loaded,
+        trace: AgentTrace,
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> Envelope {
+        Envelope {
+            id: ArtifactId(Uuid::now_v7()),
+            event_id: l.snap.event.id,
+            artifact_type: ArtifactType::AgentTrace,
+            revision: l.bb.revision(ArtifactType::AgentTrace).unwrap_or(0) + 1,
+            schema_version: ArtifactType::AgentTrace.schema_version().into(),
+            created_at: now,
+            created_by: "system:engine".into(),
+            correlation_id: correlation.to_owned(),
+            derived_from: trace.inputs.clone(),
+            payload: trace.into_payload().to_value(),
+        }
+    }
+
+    async fn advance(
+        &self,
+        l: &Loaded,
+        from: LifecycleState,
+        to: LifecycleState,
+        correlation: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
+        let gates: Vec<String> = eods_domain::lifecycle::gates_for(from)
+            .iter()
+            .map(|g| g.to_string())
+            .collect();
+        let approvals: Vec<ApprovalRecord> = if from == LifecycleState::Confirm {
+            current_approval_records(l)
+        } else {
+            vec![]
+        };
+        rec.decision(
+            DecisionType::StateTransition,
+            &format!("{from} → {to}"),
+            "system:engine",
+            &format!(
+                "Required artifacts valid and current; gates passed: {}",
+                if gates.is_empty() {
+                    "none".into()
+                } else {
+                    gates.join(", ")
+                }
+            ),
+            vec![],
+            None,
+            approvals.clone(),
+        );
+        let mut c = rec.change(
+            ChangeType::StateChanged,
+            &format!("lifecycle {from} → {to}"),
+            vec![],
+            "system:engine",
+            None,
+        );
+        c.approvals = approvals;
+        rec.changes.pop();
+        rec.changes.push(c);
+        let commit = Commit {
+            event_id: l.snap.event.id,
+            step_key: format!("advance:{from}->{to}"),
+            at: now,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            status: Some(StatusWrite {
+                state: to,
+                run_status: RunStatus::Running,
+                detail: None,
+            }),
+            ..Commit::default()
+        };
+        self.commit(&commit).await?;
+        progress.report(ProgressEvent::Advanced { from, to });
+        Ok(())
+    }
+
+    /// Records an approver's decision on a pending approval. A rejection or change request also
+    /// records the directive the owning agent follows when it revises (the next-ranked venue, a
+    /// budget cap, another supplier). A budget decision gets a stamped revision with the outcome.
+    pub async fn decide_approval(
+        &self,
+        id: EventId,
+        approval: ApprovalId,
+        answer: &Answer,
+    ) -> Result<(), EngineError> {
+        let l = self.load(id).await?;
+        let row =
+            l.snap
+                .approvals
+                .iter()
+                .find(|a| a.id == approval)
+                .ok_or(EngineError::Approval {
+                    id: approval,
+                    reason: "no such approval for this event".into(),
+                })?;
+        if row.status != ApprovalStatus::Pending {
+            return Err(EngineError::Approval {
+                id: approval,
+                reason: format!("already {}", row.status.as_str()),
+            });
+        }
+        if !answer.by.starts_with("user:") {
+            return Err(EngineError::Approval {
+                id: approval,
+                reason: format!("approver `{}` must be a user (user:<name>)", answer.by),
+            });
+        }
+        let gate_type = row.gate.artifact_type();
+        let current = l.bb.current(gate_type).ok_or(EngineError::Approval {
+            id: approval,
+            reason: format!("{gate_type} is missing"),
+        })?;
+        if current.created_by == answer.by {
+            return Err(EngineError::Approval {
+                id: approval,
+                reason: "an approver may not approve their own edit".into(),
+            });
+        }
+        let now = self.clock.now();
+        let correlation = Uuid::now_v7().to_string();
+        let status = ApprovalStatus::after(answer.decision);
+        let directive = if answer.decision == ApprovalDecision::Approve {
+            None
+        } else {
+            Some(self.directive_for(row.gate, &l.bb, &answer.comment))
+        };
+        let record = ApprovalRecord {
+            gate: row.gate,
+            decision: answer.decision,
+            by: answer.by.clone(),
+            at: now,
+            comment: answer.comment.clone(),
+            artifact_revision: row.artifact_revision,
+        };
+        let mut rec = Records::new(
+            l.snap.decision_count,
+            l.snap.change_count,
+            &correlation,
+            now,
+        );
+        let target = ArtifactRef {
+            artifact_type: gate_type,
+            revision: row.artifact_revision,
+        };
+        let change_type = if answer.decision == ApprovalDecision::Approve {
+            ChangeType::Approved
+        } else {
+            ChangeType::Rejected
+        };
+        let mut change = rec.change(
+            change_type,
+            &format!("{} {} for {target}", row.gate, status.as_str()),
+            vec![target],
+            &answer.by,
+            None,
+        );
+        change.approvals = vec![record.clone()];
+        rec.changes.pop();
+        rec.changes.push(change.clone());
+        let mut artifacts = Vec::new();
+        if row.gate == ApprovalGate::BudgetDecision {
+            if let Some(d) = l.bb.get::<BudgetDecision>() {
+                let mut stamped = d.clone();
+                stamped.status = match answer.decision {
+                    ApprovalDecision::Approve => BudgetStatus::Approved,
+                    ApprovalDecision::Reject | ApprovalDecision::RequestChanges => {
+                        BudgetStatus::Rejected
+                    }
+                };
+                stamped.approvals.push(record.clone());
+                stamped.change_log_refs.push(change.id.to_string());
+                let mut derived = current.derived_from.clone();
+                derived.push(target);
+                artifacts.push(Envelope {
+                    id: ArtifactId(Uuid::now_v7()),
+                    event_id: id,
+                    artifact_type: gate_type,
+                    revision: current.revision + 1,
+                    schema_version: gate_type.schema_version().into(),
+                    created_at: now,
+                    created_by: answer.by.clone(),
+                    correlation_id: correlation.clone(),
+                    derived_from: derived,
+                    payload: stamped.into_payload().to_value(),
+                });
+                let r = artifacts[0].as_ref();
+                rec.change(
+                    ChangeType::Revised,
+                    &format!(
+                        "budget_decision revision {} records the {} decision",
+                        r.revision,
+                        status.as_str()
+                    ),
+                    vec![r],
+                    &answer.by,
+                    None,
+                );
+            }
+        }
+        rec.decision(
+            DecisionType::Approval,
+            &format!("{} {} by {}", row.gate, status.as_str(), answer.by),
+            &answer.by,
+            if answer.comment.is_empty() {
+                "no comment"
+            } else {
+                &answer.comment
+            },
+            vec![],
+            None,
+            vec![record],
+        );
+        if let Some(d) = &directive {
+            rec.decision(DecisionType::Revision, &format!("{} will revise: {d}", row.gate), "system:engine", "a rejected or changed decision is revised by its owning agent and everything derived from it is recomputed", vec![], None, vec![]);
+        }
+        let commit = Commit {
+            event_id: id,
+            step_key: format!("approval:{approval}"),
+            at: now,
+            artifacts,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            approval_decisions: vec![ApprovalDecisionWrite {
+                id: approval,
+                decision: answer.decision,
+                status,
+                decided_at: now,
+                decided_by: answer.by.clone(),
+                comment: answer.comment.clone(),
+                directive,
+            }],
+            ..Commit::default()
+        };
+        self.commit(&commit).await?;
+        Ok(())
+    }
+
+    fn directive_for(
+        &self,
+        gate: ApprovalGate,
+        bb: &Blackboard,
+        comment: &str,
+    ) -> serde_json::Value {
+        match gate {
+            ApprovalGate::VenueSelection => {
+                serde_json::json!({"exclude_candidate": bb.get::<VenueScorecard>().map(|s| s.selected_candidate_id.to_string())})
+            }
+            ApprovalGate::BudgetDecision => {
+                let asked = comment
+                    .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .filter_map(|w| w.parse::<Decimal>().ok())
+                    .filter(|d| *d > Decimal::ZERO)
+                    .last();
+                let cap = asked.or_else(|| {
+                    bb.get::<BudgetDecision>()
+                        .map(|d| (d.approved_total * Decimal::new(95, 2)).round_dp(2))
+                });
+                serde_json::json!({"budget_cap": cap.map(|c| c.to_string())})
+            }
+            ApprovalGate::VendorContracts => {
+                let supplier = bb.get::<VendorContracts>().and_then(|c| {
+                    eods_agents::logistics::supplier_to_replace(c, &self.tools.rates)
+                });
+                serde_json::json!({"exclude_supplier": supplier})
+            }
+        }
+    }
+}
+
+fn current_approval_records(l: &Loaded) -> Vec<ApprovalRecord> {
+    ApprovalGate::ALL
+        .into_iter()
+        .filter_map(|g| {
+            let rev = content_revision(g, &l.bb)?;
+            let a = l
+                .snap
+                .approvals
+                .iter()
+                .filter(|a| a.gate == g && a.artifact_revision == rev)
+                .last()?;
+            Some(ApprovalRecord {
+                gate: g,
+                decision: a.decision?,
+                by: a.decided_by.clone()?,
+                at: a.decided_at?,
+                comment: a.comment.clone().unwrap_or_default(),
+                artifact_revision: rev,
+            })
+        })
+        .collect()
+}
+
+/// Folds decided approvals and run options into the directives the agents follow.
+fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Directives {
+    let mut d = Directives {
+        seed: options.seed,
+        incidents: options.incidents.clone(),
+        ..Directives::default()
+    };
+    for a in approvals {
+        let Some(v) = &a.directive else { continue };
+        if let Some(c) = v.get("exclude_candidate").and_then(|x| x.as_str()) {
+            d.excluded_candidates
+                .push(eods_domain::ids::CandidateId(c.to_owned()));
+        }
+        if let Some(c) = v
+            .get("budget_cap")
+            .and_then(|x| x.as_str())
+            .and_then(|s| s.parse::<Decimal>().ok())
+        {
+            d.budget_cap = Some(c);
+        }
+        if let Some(s) = v.get("exclude_supplier").and_then(|x| x.as_str()) {
+            d.excluded_suppliers.push(s.to_owned());
+        }
+    }
+    for g in ApprovalGate::ALL {
+        let decided: Vec<f64> = approvals
+            .iter()
+            .filter(|a| a.gate == g)
+            .filter_map(|a| {
+                a.decided_at
+                    .map(|t| (t - a.requested_at).num_milliseconds() as f64 / 1000.0)
+            })
+            .collect();
+        if !decided.is_empty() {
+            d.approval_latency.push(ApprovalLatency {
+                gate: g,
+                seconds: decided.iter().sum::<f64>() / decided.len() as f64,
+                decisions: u32::try_from(decided.len()).unwrap_or(0),
+            });
+        }
+    }
+    d
+}
+
+/// FNV-1a, for short stable keys of free text.
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

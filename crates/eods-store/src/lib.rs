@@ -252,8 +252,9 @@ impl Store {
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("insert approval", e))?;
             }
             for d in &c.approval_decisions {
-                let updated = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, decision = $4, comment = $5 WHERE id = $6 AND event_id = $7 AND status = 'pending'")
+                let updated = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, decision = $4, comment = $5, directive = $6 WHERE id = $7 AND event_id = $8 AND status = 'pending'")
                     .bind(d.status.as_str()).bind(d.decided_at).bind(&d.decided_by).bind(d.decision.as_str()).bind(&d.comment)
+                    .bind(d.directive.as_ref().map(Json))
                     .bind(d.id.to_string()).bind(&event)
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("decide approval", e))?;
                 if updated.rows_affected() != 1 {
@@ -283,7 +284,10 @@ impl Store {
         let counts: (i64, i64, i64) = on_pool!(self, p => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM decision_log WHERE event_id = $1), (SELECT COUNT(*) FROM change_log WHERE event_id = $1), (SELECT COUNT(*) FROM steps WHERE event_id = $1)")
             .bind(&ev).fetch_one(p).await).map_err(|e| StoreError::query("count log entries", e))?;
+        let steps: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT step_key FROM steps WHERE event_id = $1 ORDER BY seq")
+            .bind(&ev).fetch_all(p).await).map_err(|e| StoreError::query("load step keys", e))?;
         Ok(EventSnapshot {
+            steps: steps.into_iter().map(|(k,)| k).collect(),
             event,
             artifacts,
             approvals,
@@ -363,7 +367,7 @@ impl Store {
     /// Every approval request of an event, oldest first.
     pub async fn approvals(&self, id: EventId) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<rows::ApprovalTuple> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
+            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
             .bind(id.to_string()).fetch_all(p).await)
             .map_err(|e| StoreError::query("load approvals", e))?;
         rows.into_iter().map(ApprovalRow::try_from).collect()

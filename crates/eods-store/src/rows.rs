@@ -116,6 +116,7 @@ pub struct ApprovalRow {
     pub decided_by: Option<String>,
     pub decision: Option<ApprovalDecision>,
     pub comment: Option<String>,
+    pub directive: Option<Value>,
 }
 
 pub(crate) type ApprovalTuple = (
@@ -131,6 +132,7 @@ pub(crate) type ApprovalTuple = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<Json<Value>>,
 );
 
 impl TryFrom<ApprovalTuple> for ApprovalRow {
@@ -158,6 +160,7 @@ impl TryFrom<ApprovalTuple> for ApprovalRow {
                 None => None,
             },
             comment: t.11,
+            directive: t.12.map(|j| j.0),
         })
     }
 }
@@ -182,6 +185,8 @@ pub struct ApprovalDecisionWrite {
     pub decided_at: DateTime<Utc>,
     pub decided_by: String,
     pub comment: String,
+    /// What the owning agent must change (JSON), for rejections and change requests.
+    pub directive: Option<Value>,
 }
 
 /// The event's new state and run status.
@@ -226,4 +231,6 @@ pub struct EventSnapshot {
     pub decision_count: u64,
     pub change_count: u64,
     pub step_count: u64,
+    /// Keys of every committed step, in order.
+    pub steps: Vec<String>,
 }

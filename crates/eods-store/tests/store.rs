@@ -183,6 +183,7 @@ async fn a_commit_is_atomic_and_idempotent() {
                 decided_at: Utc::now(),
                 decided_by: "user:alice".into(),
                 comment: "ok".into(),
+                directive: None,
             }],
             ..Commit::default()
         };

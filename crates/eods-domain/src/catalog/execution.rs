@@ -27,6 +27,18 @@ pub struct Runbook {
     /// Actual completion date of each milestone.
     pub milestones: Vec<MilestoneActual>,
     pub event_ended: bool,
+    /// Planned spend (cost model without contingency) and actual spend, when Execute ran.
+    pub spend: Option<Spend>,
+}
+
+/// Planned against actual spend.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Spend {
+    pub currency: crate::money::Currency,
+    pub planned: rust_decimal::Decimal,
+    pub actual: rust_decimal::Decimal,
+    /// Drawn from the contingency reserve (included in `actual`).
+    pub from_reserve: rust_decimal::Decimal,
 }
 
 /// When a milestone was actually reached.

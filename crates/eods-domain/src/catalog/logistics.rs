@@ -121,11 +121,13 @@ pub enum IncidentKind {
     Overcapacity,
     MedicalEmergency,
     BudgetOverrun,
+    LowAttendance,
+    DeadlineMissed,
 }
 
 impl IncidentKind {
     /// Every variant as written in JSON.
-    pub const ALL: [&'static str; 8] = [
+    pub const ALL: [&'static str; 10] = [
         "vendor_cancellation",
         "venue_unavailable",
         "speaker_no_show",
@@ -134,7 +136,27 @@ impl IncidentKind {
         "overcapacity",
         "medical_emergency",
         "budget_overrun",
+        "low_attendance",
+        "deadline_missed",
     ];
+
+    /// Parses a snake_case name; the error names the allowed values.
+    pub fn parse(s: &str) -> Result<IncidentKind, String> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
+            format!(
+                "unknown incident `{s}`: allowed values are {}",
+                Self::ALL.join(", ")
+            )
+        })
+    }
+
+    /// The snake_case name.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
 }
 
 /// What fires a scenario.
@@ -177,6 +199,8 @@ pub struct ContractTerms {
 pub struct VendorContract {
     pub id: VendorId,
     pub name: String,
+    /// The rate-card supplier or catalog venue behind the contract.
+    pub supplier_ref: String,
     pub service: String,
     pub terms: ContractTerms,
     pub slas: Vec<String>,

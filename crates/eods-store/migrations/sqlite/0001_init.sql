@@ -72,6 +72,8 @@ CREATE TABLE approvals (
     decided_by        TEXT,
     decision          TEXT CHECK (decision IS NULL OR decision IN ('approve','reject','request_changes')),
     comment           TEXT,
+    -- What the owning agent must change after a rejection (excluded candidate, cap, supplier).
+    directive         TEXT,
     UNIQUE (event_id, gate, artifact_revision)
 );
 

@@ -1,0 +1,747 @@
+//! Logistics Coordinator: a conflict-free session schedule in the selected venue's rooms, a
+//! balanced roster, workflows linked to tasks, a contingency scenario for every risk, and vendor
+//! contracts for every supplier the cost model chose.
+
+use crate::data::{CatalogVenue, RateCards, Service};
+use crate::instructions::LogisticsParams;
+use crate::planner::{TaskKey, owner_for, task_id};
+use crate::{AgentError, StepInput, StepOutput, Tools};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
+use eods_domain::artifact::CatalogType;
+use eods_domain::catalog::brief::{EventBrief, EventType, StakeholderRole};
+use eods_domain::catalog::budget::{BudgetCategory, CostModel};
+use eods_domain::catalog::logistics::{
+    Assignment, ContingencyPlan, ContractTerms, IncidentKind, Layout, LogisticsPlan, Resource,
+    ResourceRoster, ResourceType, Room, Scenario, Schedule, Session, Trigger, VendorContract,
+    VendorContracts, Window, Workflow,
+};
+use eods_domain::catalog::planning::{RiskCategory, RiskRegister, StakeholderMap, TaskRegister};
+use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::ids::{ResourceId, RoomId, ScenarioId, SessionId, VendorId, WorkflowId};
+use eods_domain::money::Money;
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+
+/// A session to place.
+#[derive(Debug, Clone)]
+struct Item {
+    title: String,
+    track: String,
+    minutes: u32,
+    speakers: Vec<String>,
+}
+
+fn items(b: &EventBrief) -> Vec<Item> {
+    if !b.program.is_empty() {
+        let tracks = b.tracks.max(1) as usize;
+        return b
+            .program
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Item {
+                title: p.title.clone(),
+                track: p
+                    .track
+                    .clone()
+                    .unwrap_or_else(|| format!("Track {}", i % tracks + 1)),
+                minutes: p.duration_minutes,
+                speakers: p.speakers.clone(),
+            })
+            .collect();
+    }
+    if b.event_type == EventType::Meetup {
+        return [
+            ("Welcome and introductions", 15),
+            ("Talk slot 1", 30),
+            ("Talk slot 2", 30),
+            ("Networking", 45),
+        ]
+        .into_iter()
+        .map(|(t, m)| Item {
+            title: t.into(),
+            track: "Main".into(),
+            minutes: m,
+            speakers: vec![],
+        })
+        .collect();
+    }
+    let mut v = Vec::new();
+    for t in 1..=b.tracks.max(1) {
+        for d in 1..=b.date_range.days() {
+            for s in 1..=4 {
+                v.push(Item {
+                    title: format!("Track {t} day {d} session {s} (to be programmed)"),
+                    track: format!("Track {t}"),
+                    minutes: 45,
+                    speakers: vec![],
+                });
+            }
+        }
+    }
+    v
+}
+
+fn local(tz: chrono_tz::Tz, day: NaiveDate, t: NaiveTime) -> Option<DateTime<FixedOffset>> {
+    tz.from_local_datetime(&day.and_time(t))
+        .earliest()
+        .map(|d| d.fixed_offset())
+}
+
+fn hm(s: &str) -> NaiveTime {
+    NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default()
+}
+
+/// Places sessions track by track: each track gets a room (largest rooms first); a session goes at
+/// the earliest time in its room's day window that avoids lunch and its speakers' other sessions,
+/// spilling to later days and then to other rooms. Never double-books a room or a speaker.
+fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Session>, AgentError> {
+    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let evening = b.event_type == EventType::Meetup;
+    let (start, end) = if evening {
+        (hm(&p.evening_start), hm(&p.evening_end))
+    } else {
+        (hm(&p.day_start), hm(&p.day_end))
+    };
+    let lunch = (!evening).then(|| (hm("12:30"), hm("13:30")));
+    let days: Vec<NaiveDate> = b.date_range.iter_days().collect();
+    let all = items(b);
+    let mut tracks: Vec<String> = Vec::new();
+    for i in &all {
+        if !tracks.contains(&i.track) {
+            tracks.push(i.track.clone());
+        }
+    }
+    // cursor[(room, day)] = next free local time
+    let mut cursor: BTreeMap<(usize, usize), NaiveTime> = BTreeMap::new();
+    let mut speaker_busy: BTreeMap<String, Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)>> =
+        BTreeMap::new();
+    let mut sessions = Vec::new();
+    for (n, item) in all.iter().enumerate() {
+        let home = tracks.iter().position(|t| *t == item.track).unwrap_or(0) % rooms.len().max(1);
+        let order: Vec<usize> = std::iter::once(home)
+            .chain((0..rooms.len()).filter(|r| *r != home))
+            .collect();
+        let mut placed = None;
+        'search: for &r in &order {
+            for (d, day) in days.iter().enumerate() {
+                let mut t = *cursor.get(&(r, d)).unwrap_or(&start);
+                loop {
+                    let mut e = t + Duration::minutes(i64::from(item.minutes));
+                    if let Some((ls, le)) = lunch {
+                        if t < le && e > ls {
+                            t = le;
+                            e = t + Duration::minutes(i64::from(item.minutes));
+                        }
+                    }
+                    if e > end || e < t {
+                        break;
+                    }
+                    let (Some(s_at), Some(e_at)) = (local(tz, *day, t), local(tz, *day, e)) else {
+                        break;
+                    };
+                    let clash = item
+                        .speakers
+                        .iter()
+                        .filter_map(|s| speaker_busy.get(s))
+                        .flatten()
+                        .filter(|(a, z)| *a < e_at && s_at < *z)
+                        .map(|(_, z)| *z)
+                        .max();
+                    match clash {
+                        Some(z) => t = z.with_timezone(&tz).time(),
+                        None => {
+                            placed = Some((r, d, t, e, s_at, e_at));
+                            break 'search;
+                        }
+                    }
+                }
+            }
+        }
+        let Some((r, d, _t, e, s_at, e_at)) = placed else {
+            return Err(AgentError::Infeasible {
+                reason: format!(
+                    "session `{}` does not fit: {} rooms × {} day(s) are full",
+                    item.title,
+                    rooms.len(),
+                    days.len()
+                ),
+                alternatives: vec![],
+            });
+        };
+        cursor.insert((r, d), e + Duration::minutes(i64::from(p.break_minutes)));
+        for s in &item.speakers {
+            speaker_busy
+                .entry(s.clone())
+                .or_default()
+                .push((s_at, e_at));
+        }
+        sessions.push(Session {
+            id: SessionId::nth(n + 1),
+            title: item.title.clone(),
+            track: item.track.clone(),
+            start: s_at,
+            end: e_at,
+            room: rooms[r].id.clone(),
+            speakers: item.speakers.clone(),
+            resources: vec![ResourceId(format!("resource-av-{}", r + 1))],
+        });
+    }
+    Ok(sessions)
+}
+
+/// The catalog venue the scorecard selected.
+pub fn selected_venue<'a>(
+    tools: &'a Tools,
+    shortlist: &VenueShortlist,
+    scorecard: &VenueScorecard,
+) -> Option<&'a CatalogVenue> {
+    let c = shortlist
+        .candidates
+        .iter()
+        .find(|c| c.id == scorecard.selected_candidate_id)?;
+    tools.catalog.venues.iter().find(|v| v.id == c.venue_ref)
+}
+
+/// Logistics plan, schedule, roster, contingency plan and vendor contracts.
+pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentError> {
+    let b = input.need::<EventBrief>()?;
+    let map = input.need::<StakeholderMap>()?;
+    let tasks = input.need::<TaskRegister>()?;
+    let risks = input.need::<RiskRegister>()?;
+    let shortlist = input.need::<VenueShortlist>()?;
+    let scorecard = input.need::<VenueScorecard>()?;
+    let cost = input.need::<CostModel>()?;
+    let venue = selected_venue(input.tools, shortlist, scorecard).ok_or_else(|| {
+        AgentError::MissingInput(vec!["the selected venue in the venue catalog".into()])
+    })?;
+    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
+
+    let rooms: Vec<Room> = venue
+        .rooms_by_size()
+        .into_iter()
+        .take(b.tracks.max(1) as usize)
+        .enumerate()
+        .map(|(i, r)| Room {
+            id: RoomId::nth(i + 1),
+            name: r.name.clone(),
+            capacity: r.capacity,
+        })
+        .collect();
+    let sessions = place(b, &rooms, p)?;
+    let schedule = Schedule {
+        timezone: b.timezone.clone(),
+        rooms: rooms.clone(),
+        sessions,
+    };
+
+    // Roster: spaces and AV kits follow the schedule; people are balanced over the duties.
+    let evening = b.event_type == EventType::Meetup;
+    let (ws, we) = if evening {
+        (hm(&p.evening_start), hm(&p.evening_end))
+    } else {
+        (hm(&p.day_start), hm(&p.day_end))
+    };
+    let windows: Vec<Window> = b
+        .date_range
+        .iter_days()
+        .filter_map(|d| {
+            Some(Window {
+                start: local(tz, d, ws - Duration::minutes(60))?,
+                end: local(tz, d, we + Duration::minutes(30))?,
+            })
+        })
+        .collect();
+    let mut resources = Vec::new();
+    for (i, room) in rooms.iter().enumerate() {
+        let in_room: Vec<Assignment> = schedule
+            .sessions
+            .iter()
+            .filter(|s| s.room == room.id)
+            .map(|s| Assignment {
+                session_id: Some(s.id.clone()),
+                duty: format!("{} in {}", s.title, room.name),
+                start: s.start,
+                end: s.end,
+            })
+            .collect();
+        resources.push(Resource {
+            id: ResourceId(format!("resource-space-{}", i + 1)),
+            resource_type: ResourceType::Space,
+            name: room.name.clone(),
+            availability: windows.clone(),
+            assignments: in_room.clone(),
+        });
+        resources.push(Resource {
+            id: ResourceId(format!("resource-av-{}", i + 1)),
+            resource_type: ResourceType::Equipment,
+            name: format!("AV kit, {}", room.name),
+            availability: windows.clone(),
+            assignments: in_room,
+        });
+    }
+    let staff_n = b.audience_size.div_ceil(p.attendees_per_staff).max(1) as usize;
+    let mut names: Vec<String> = map
+        .stakeholders
+        .iter()
+        .filter(|s| s.role == StakeholderRole::Volunteer)
+        .map(|s| s.name.clone())
+        .collect();
+    names.truncate(staff_n);
+    while names.len() < staff_n {
+        names.push(format!("Event staff {}", names.len() + 1));
+    }
+    let mut duties: Vec<(
+        String,
+        Option<SessionId>,
+        DateTime<FixedOffset>,
+        DateTime<FixedOffset>,
+    )> = Vec::new();
+    for w in &windows {
+        let open = w.start + Duration::minutes(30);
+        duties.push((
+            "Registration desk".into(),
+            None,
+            open,
+            open + Duration::minutes(120),
+        ));
+    }
+    for s in &schedule.sessions {
+        duties.push((
+            format!("Room host: {}", s.title),
+            Some(s.id.clone()),
+            s.start,
+            s.end,
+        ));
+    }
+    duties.sort_by(|a, z| a.2.cmp(&z.2).then(a.0.cmp(&z.0)));
+    let mut people: Vec<Resource> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Resource {
+            id: ResourceId(format!("resource-staff-{}", i + 1)),
+            resource_type: ResourceType::Person,
+            name: n.clone(),
+            availability: windows.clone(),
+            assignments: vec![],
+        })
+        .collect();
+    for (duty, session, start, end) in duties {
+        let load = |r: &Resource| {
+            r.assignments
+                .iter()
+                .map(|a| (a.end - a.start).num_minutes())
+                .sum::<i64>()
+        };
+        let free = |r: &Resource| {
+            r.assignments
+                .iter()
+                .all(|a| a.end <= start || end <= a.start)
+        };
+        if let Some(r) = people
+            .iter_mut()
+            .filter(|r| free(r))
+            .min_by_key(|r| load(r))
+        {
+            r.assignments.push(Assignment {
+                session_id: session,
+                duty,
+                start,
+                end,
+            });
+        }
+    }
+    resources.extend(people);
+    let roster = ResourceRoster { resources };
+
+    let owner = owner_for(map, StakeholderRole::Owner);
+    let finance = owner_for(map, StakeholderRole::Finance);
+    let volunteer = owner_for(map, StakeholderRole::Volunteer);
+    let mut wf = vec![
+        (
+            "Venue setup and teardown",
+            vec![
+                "Confirm access times",
+                "Set up rooms to the layout",
+                "Walk the venue with the host",
+                "Tear down and hand back",
+            ],
+            owner.clone(),
+            vec![TaskKey::BookVenue, TaskKey::Walkthrough],
+        ),
+        (
+            "Registration and check-in",
+            vec![
+                "Open registration",
+                "Print badges",
+                "Staff the desk from doors open",
+                "Track attendance",
+            ],
+            owner.clone(),
+            vec![TaskKey::Registration, TaskKey::Materials],
+        ),
+        (
+            "Catering service",
+            vec![
+                "Confirm numbers 72 hours before",
+                "Receive delivery",
+                "Label dietary options",
+                "Clear up",
+            ],
+            finance.clone(),
+            vec![TaskKey::ContractSuppliers],
+        ),
+        (
+            "Program and speakers",
+            vec![
+                "Confirm speakers",
+                "Collect slides",
+                "Brief speakers on the day",
+                "Keep time",
+            ],
+            owner.clone(),
+            vec![TaskKey::Speakers, TaskKey::FinaliseProgram],
+        ),
+        (
+            "Staff and volunteers",
+            vec![
+                "Recruit",
+                "Brief on duties and the code of conduct",
+                "Assign shifts from the roster",
+            ],
+            volunteer.clone(),
+            vec![TaskKey::Staffing],
+        ),
+    ];
+    if b.audience_size >= 50 || b.tracks > 1 {
+        wf.push((
+            "AV and streaming",
+            vec![
+                "Test every room",
+                "Mic and slide checks before each session",
+                "Record and stream",
+            ],
+            owner.clone(),
+            vec![TaskKey::ContractSuppliers, TaskKey::Walkthrough],
+        ));
+    }
+    let workflows: Vec<Workflow> = wf
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, steps, owner, keys))| Workflow {
+            id: WorkflowId::nth(i + 1),
+            name: name.into(),
+            steps: steps.into_iter().map(str::to_owned).collect(),
+            owner,
+            task_ids: keys
+                .into_iter()
+                .map(task_id)
+                .filter(|t| tasks.tasks.iter().any(|x| &x.id == t))
+                .collect(),
+        })
+        .collect();
+
+    let runner_up = scorecard
+        .ranking
+        .iter()
+        .filter(|c| **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c))
+        .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c));
+    let contracts = vendor_contracts(input, b, venue, cost, tasks)?;
+    let backup_for = |service: &str| {
+        contracts
+            .vendors
+            .iter()
+            .find(|v| v.service == service)
+            .and_then(|v| v.backup_supplier.clone())
+    };
+    let scenarios: Vec<Scenario> = risks
+        .risks
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (incident, condition, steps, minutes, keys): (
+                IncidentKind,
+                String,
+                Vec<String>,
+                u32,
+                Vec<TaskKey>,
+            ) = match r.category {
+                RiskCategory::Venue => (
+                    IncidentKind::VenueUnavailable,
+                    format!("{} cancels or cannot open", venue.name),
+                    vec![
+                        match runner_up {
+                            Some(v) => format!(
+                                "Activate the runner-up venue {} ({}) from the shortlist",
+                                v.name, v.id
+                            ),
+                            None => "Search the catalog for a replacement venue".into(),
+                        },
+                        "Move the schedule to the new rooms with the fewest changes".into(),
+                        "Tell attendees and speakers through the communications plan".into(),
+                    ],
+                    15,
+                    vec![TaskKey::BookVenue],
+                ),
+                RiskCategory::Vendor => (
+                    IncidentKind::VendorCancellation,
+                    "A contracted supplier cancels or misses a delivery window".into(),
+                    vec![
+                        format!(
+                            "Call the backup supplier ({})",
+                            backup_for("catering").unwrap_or_else(|| "from the rate cards".into())
+                        ),
+                        "Confirm numbers and delivery time with the backup".into(),
+                        "Record the cost difference against the contingency reserve".into(),
+                    ],
+                    10,
+                    vec![TaskKey::ContractSuppliers],
+                ),
+                RiskCategory::Attendance => (
+                    IncidentKind::LowAttendance,
+                    "Registrations below 70% of the audience two weeks before".into(),
+                    vec![
+                        "Send an extra campaign to every channel".into(),
+                        "Reduce catering numbers before the 72-hour cut-off".into(),
+                    ],
+                    15,
+                    vec![TaskKey::Registration],
+                ),
+                RiskCategory::Budget => (
+                    IncidentKind::BudgetOverrun,
+                    "Committed costs exceed the approved total".into(),
+                    vec![
+                        "Draw on the contingency reserve".into(),
+                        "Ask for a budget approval for the change".into(),
+                    ],
+                    15,
+                    vec![TaskKey::ContractSuppliers],
+                ),
+                RiskCategory::Technology => (
+                    IncidentKind::AvFailure,
+                    "Projector, microphone or stream fails in a room".into(),
+                    vec![
+                        "Swap in the spare kit".into(),
+                        "Move the session to the next free room if not fixed in 5 minutes".into(),
+                    ],
+                    5,
+                    vec![TaskKey::Walkthrough],
+                ),
+                RiskCategory::People => (
+                    IncidentKind::SpeakerNoShow,
+                    "A speaker is not at the room 10 minutes before their slot".into(),
+                    vec![
+                        "Call the speaker".into(),
+                        "Run the standby talk or open discussion".into(),
+                    ],
+                    5,
+                    vec![TaskKey::FinaliseProgram],
+                ),
+                RiskCategory::Safety => (
+                    IncidentKind::Overcapacity,
+                    "A room or entrance exceeds its safe capacity".into(),
+                    vec![
+                        "Close the room door and direct to the overflow stream".into(),
+                        "Add staff at the entrance".into(),
+                    ],
+                    5,
+                    vec![TaskKey::Staffing],
+                ),
+                RiskCategory::Weather => (
+                    IncidentKind::Weather,
+                    "Severe weather warning for the event area".into(),
+                    vec![
+                        "Move outdoor activity indoors".into(),
+                        "Tell attendees about travel".into(),
+                    ],
+                    15,
+                    vec![TaskKey::Walkthrough],
+                ),
+                RiskCategory::Schedule => (
+                    IncidentKind::DeadlineMissed,
+                    "A critical-path task misses its end date".into(),
+                    vec![
+                        "Escalate to the owner the same day".into(),
+                        "Re-plan the remaining critical path".into(),
+                    ],
+                    15,
+                    vec![TaskKey::ConfirmScope],
+                ),
+            };
+            Scenario {
+                id: ScenarioId::nth(i + 1),
+                risk_id: r.id.clone(),
+                trigger: Trigger {
+                    incident,
+                    condition,
+                },
+                response_steps: steps,
+                owner: r.owner.clone(),
+                task_ids: keys.into_iter().map(task_id).collect(),
+                response_minutes: minutes,
+            }
+        })
+        .collect();
+
+    let logistics = LogisticsPlan {
+        resources: roster.resources.iter().map(|r| r.id.clone()).collect(),
+        vendors: contracts.vendors.iter().map(|v| v.id.clone()).collect(),
+        layouts: rooms
+            .iter()
+            .map(|r| Layout {
+                room_id: r.id.clone(),
+                setup: if evening {
+                    "theatre".into()
+                } else {
+                    "theatre with a lectern".into()
+                },
+                capacity: r.capacity,
+            })
+            .collect(),
+        policies: vec![
+            "Code of conduct published and briefed to every staff member".into(),
+            "Step-free route and accessible toilets signposted".into(),
+            "Final catering numbers fixed 72 hours before".into(),
+            "Personal data kept only for registration and deleted 30 days after the event".into(),
+        ],
+        workflows,
+    };
+    let n_sessions = schedule.sessions.len();
+    Ok(StepOutput {
+        summary: format!(
+            "Scheduled {n_sessions} sessions in {} room(s), rostered {} resources, {} workflows, {} contingency scenarios, {} vendor contracts",
+            rooms.len(),
+            roster.resources.len(),
+            logistics.workflows.len(),
+            scenarios.len(),
+            contracts.vendors.len()
+        ),
+        rationale: format!(
+            "Tracks take the largest rooms of {}; sessions go first-fit by track with breaks of {} minutes; duties go to the least-loaded free person.",
+            venue.name, p.break_minutes
+        ),
+        alternatives: vec![],
+        artifacts: vec![
+            logistics.into_payload(),
+            schedule.into_payload(),
+            roster.into_payload(),
+            ContingencyPlan { scenarios }.into_payload(),
+            contracts.into_payload(),
+        ],
+    })
+}
+
+fn vendor_contracts(
+    input: StepInput<'_>,
+    b: &EventBrief,
+    venue: &CatalogVenue,
+    cost: &CostModel,
+    tasks: &TaskRegister,
+) -> Result<VendorContracts, AgentError> {
+    let rates: &RateCards = &input.tools.rates;
+    let cur = &b.budget.currency;
+    let date_of = |k: TaskKey| {
+        tasks
+            .tasks
+            .iter()
+            .find(|t| t.id == task_id(k))
+            .map_or(b.date_range.start, |t| t.end)
+    };
+    let mut vendors = Vec::new();
+    let venue_total: Decimal = cost
+        .line_items
+        .iter()
+        .filter(|l| l.category == BudgetCategory::Venue)
+        .map(|l| l.total)
+        .sum();
+    vendors.push(VendorContract {
+        id: VendorId::nth(1),
+        name: venue.name.clone(),
+        supplier_ref: venue.id.to_string(),
+        service: "venue".into(),
+        terms: ContractTerms {
+            start: date_of(TaskKey::BookVenue),
+            end: b.date_range.end,
+            total_cost: Money::new(venue_total, cur),
+            payment_terms: "50% on booking, 50% 30 days before the event".into(),
+        },
+        slas: vec![
+            "Rooms open 2 hours before the first session".into(),
+            "Wifi for every attendee".into(),
+        ],
+        cancellation_policy: "Free until 60 days before; 50% until 14 days; 100% after".into(),
+        backup_supplier: None,
+    });
+    let mut by_supplier: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for l in cost.line_items.iter().filter(|l| {
+        !matches!(
+            l.category,
+            BudgetCategory::Venue | BudgetCategory::Contingency
+        )
+    }) {
+        *by_supplier.entry(l.vendor_option.as_str()).or_default() += l.total;
+    }
+    for (sid, total) in by_supplier {
+        let Some(s) = rates.suppliers.iter().find(|s| s.id == sid) else {
+            return Err(AgentError::MissingInput(vec![format!(
+                "supplier `{sid}` of the cost model in the rate cards"
+            )]));
+        };
+        let backup = rates
+            .suppliers
+            .iter()
+            .filter(|o| {
+                o.service == s.service
+                    && o.id != s.id
+                    && o.serves(&b.location.city)
+                    && !input.directives.excluded_suppliers.contains(&o.id)
+            })
+            .max_by(|a, z| {
+                a.reliability
+                    .total_cmp(&z.reliability)
+                    .then(z.id.cmp(&a.id))
+            })
+            .map(|o| format!("{} ({})", o.name, o.id));
+        vendors.push(VendorContract {
+            id: VendorId::nth(vendors.len() + 1),
+            name: s.name.clone(),
+            supplier_ref: s.id.clone(),
+            service: s.service.as_str().into(),
+            terms: ContractTerms {
+                start: date_of(TaskKey::ContractSuppliers),
+                end: b.date_range.end,
+                total_cost: Money::new(total, cur),
+                payment_terms: s.payment_terms.clone(),
+            },
+            slas: s.slas.clone(),
+            cancellation_policy: s.cancellation_policy.clone(),
+            backup_supplier: backup,
+        });
+    }
+    Ok(VendorContracts {
+        vendors,
+        excluded_suppliers: input.directives.excluded_suppliers.clone(),
+    })
+}
+
+/// The supplier an approver's rejection of the vendor contracts replaces: the least reliable one
+/// under contract (ties: the most expensive).
+pub fn supplier_to_replace(contracts: &VendorContracts, rates: &RateCards) -> Option<String> {
+    contracts
+        .vendors
+        .iter()
+        .filter_map(|v| {
+            let s = rates.suppliers.iter().find(|s| s.id == v.supplier_ref)?;
+            Some((s.reliability, v.terms.total_cost.amount, s.id.clone()))
+        })
+        .min_by(|a, z| a.0.total_cmp(&z.0).then(z.1.cmp(&a.1)))
+        .map(|(_, _, id)| id)
+}
+
+/// The service a supplier provides, by id.
+pub fn service_of(rates: &RateCards, supplier: &str) -> Option<Service> {
+    rates
+        .suppliers
+        .iter()
+        .find(|s| s.id == supplier)
+        .map(|s| s.service)
+}

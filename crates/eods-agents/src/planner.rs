@@ -1,0 +1,781 @@
+//! Event Planner: requirements and stakeholder map from the brief (intake), then a
+//! backward-scheduled task plan with CPM, milestones, risks and a communications plan.
+
+use crate::cpm;
+use crate::instructions::PlannerParams;
+use crate::{AgentError, StepInput, StepOutput};
+use chrono::{Duration, NaiveDate};
+use eods_domain::artifact::CatalogType;
+use eods_domain::catalog::audit::Alternative;
+use eods_domain::catalog::brief::{EventBrief, EventType, StakeholderRole};
+use eods_domain::catalog::planning::{
+    Channel, CommunicationEntry, CommunicationsPlan, Days, DecisionRight, Dependency, Milestone,
+    Phase, Requirement, Requirements, Risk, RiskCategory, RiskRegister, RiskStatus, Stakeholder,
+    StakeholderMap, Task, TaskRegister, TaskStatus, Timeline,
+};
+use eods_domain::ids::{
+    CommId, MilestoneId, PhaseId, RequirementId, RiskId, StakeholderId, TaskId,
+};
+use eods_domain::money::Money;
+use rust_decimal::Decimal;
+
+/// The standard tasks of an event plan. Their order fixes their ids (`task-1` …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKey {
+    ConfirmScope,
+    ProgramFormat,
+    VenueSearch,
+    BookVenue,
+    Speakers,
+    FinaliseProgram,
+    ContractSuppliers,
+    Registration,
+    Staffing,
+    Materials,
+    Walkthrough,
+}
+
+struct TaskTemplate {
+    key: TaskKey,
+    title: &'static str,
+    /// Duration in days for a conference (scale 1.0).
+    base_days: u32,
+    deps: &'static [TaskKey],
+    /// Index into MILESTONES.
+    milestone: usize,
+    owner: StakeholderRole,
+}
+
+const TEMPLATE: &[TaskTemplate] = &[
+    TaskTemplate {
+        key: TaskKey::ConfirmScope,
+        title: "Confirm objectives, scope and budget envelope",
+        base_days: 10,
+        deps: &[],
+        milestone: 0,
+        owner: StakeholderRole::Owner,
+    },
+    TaskTemplate {
+        key: TaskKey::ProgramFormat,
+        title: "Define program format and tracks",
+        base_days: 14,
+        deps: &[TaskKey::ConfirmScope],
+        milestone: 0,
+        owner: StakeholderRole::Owner,
+    },
+    TaskTemplate {
+        key: TaskKey::VenueSearch,
+        title: "Research, shortlist and score venues",
+        base_days: 21,
+        deps: &[TaskKey::ConfirmScope],
+        milestone: 1,
+        owner: StakeholderRole::Owner,
+    },
+    TaskTemplate {
+        key: TaskKey::BookVenue,
+        title: "Negotiate and book the venue",
+        base_days: 14,
+        deps: &[TaskKey::VenueSearch],
+        milestone: 1,
+        owner: StakeholderRole::Finance,
+    },
+    TaskTemplate {
+        key: TaskKey::Speakers,
+        title: "Invite speakers and run the call for sessions",
+        base_days: 42,
+        deps: &[TaskKey::ProgramFormat],
+        milestone: 2,
+        owner: StakeholderRole::Owner,
+    },
+    TaskTemplate {
+        key: TaskKey::FinaliseProgram,
+        title: "Finalise program and session schedule",
+        base_days: 14,
+        deps: &[TaskKey::Speakers, TaskKey::BookVenue],
+        milestone: 2,
+        owner: StakeholderRole::Owner,
+    },
+    TaskTemplate {
+        key: TaskKey::ContractSuppliers,
+        title: "Contract catering, AV and other suppliers",
+        base_days: 21,
+        deps: &[TaskKey::BookVenue],
+        milestone: 3,
+        owner: StakeholderRole::Finance,
+    },
+    TaskTemplate {
+        key: TaskKey::Registration,
+        title: "Open registration and promote the event",
+        base_days: 42,
+        deps: &[TaskKey::FinaliseProgram],
+        milestone: 3,
+        owner: StakeholderRole::Owner,
+    },
+    TaskTemplate {
+        key: TaskKey::Staffing,
+        title: "Recruit and brief staff and volunteers",
+        base_days: 21,
+        deps: &[TaskKey::FinaliseProgram],
+        milestone: 4,
+        owner: StakeholderRole::Volunteer,
+    },
+    TaskTemplate {
+        key: TaskKey::Materials,
+        title: "Produce badges, signage and materials",
+        base_days: 14,
+        deps: &[TaskKey::Registration],
+        milestone: 4,
+        owner: StakeholderRole::Volunteer,
+    },
+    TaskTemplate {
+        key: TaskKey::Walkthrough,
+        title: "Final walkthrough and run-of-show",
+        base_days: 3,
+        deps: &[
+            TaskKey::ContractSuppliers,
+            TaskKey::Staffing,
+            TaskKey::Materials,
+        ],
+        milestone: 4,
+        owner: StakeholderRole::Owner,
+    },
+];
+
+const MILESTONES: [&str; 5] = [
+    "Plan approved",
+    "Venue confirmed",
+    "Program published",
+    "Suppliers contracted",
+    "Ready for event day",
+];
+
+/// The id of a standard task.
+pub fn task_id(key: TaskKey) -> TaskId {
+    TaskId::nth(
+        TEMPLATE
+            .iter()
+            .position(|t| t.key == key)
+            .map_or(0, |i| i + 1),
+    )
+}
+
+/// Requirements and stakeholder map from the brief.
+pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
+    let b = input.need::<EventBrief>()?;
+    let mut n = 0;
+    let mut req = |description: String, source: String| {
+        n += 1;
+        Requirement {
+            id: RequirementId::nth(n),
+            description,
+            source,
+        }
+    };
+    let mut functional: Vec<Requirement> = b
+        .objectives
+        .iter()
+        .enumerate()
+        .map(|(i, o)| req(o.clone(), format!("brief.objectives[{i}]")))
+        .collect();
+    functional.push(req(
+        format!(
+            "Host {} attendees for {} day(s) in {}",
+            b.audience_size,
+            b.date_range.days(),
+            b.location.city
+        ),
+        "brief.audience_size".into(),
+    ));
+    if !b.program.is_empty() {
+        functional.push(req(
+            format!(
+                "Schedule {} program sessions across {} track(s)",
+                b.program.len(),
+                b.tracks
+            ),
+            "brief.program".into(),
+        ));
+    }
+    let mut nonfunctional: Vec<Requirement> = b
+        .constraints
+        .iter()
+        .enumerate()
+        .map(|(i, c)| req(c.clone(), format!("brief.constraints[{i}]")))
+        .collect();
+    nonfunctional.push(req(
+        "Step-free access and accessible toilets for every attendee".into(),
+        "policy.accessibility".into(),
+    ));
+    nonfunctional.push(req(
+        format!("All times planned and published in {}", b.timezone),
+        "brief.timezone".into(),
+    ));
+    let must_have = vec![
+        req(
+            format!("A venue that holds at least {} people", b.audience_size),
+            "brief.audience_size".into(),
+        ),
+        req(
+            format!(
+                "Total cost within {} {} ({} budget)",
+                b.budget.total,
+                b.budget.currency,
+                if b.budget.flexibility == eods_domain::catalog::brief::Flexibility::Fixed {
+                    "fixed"
+                } else {
+                    "variable"
+                }
+            ),
+            "brief.budget".into(),
+        ),
+        req(
+            format!("Event held {} to {}", b.date_range.start, b.date_range.end),
+            "brief.date_range".into(),
+        ),
+    ];
+    let nice_to_have: Vec<Requirement> = b
+        .location
+        .preferences
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            req(
+                format!("Venue preference: {p}"),
+                format!("brief.location.preferences[{i}]"),
+            )
+        })
+        .collect();
+
+    let stakeholders = stakeholders(b);
+    let owner_count = stakeholders
+        .stakeholders
+        .iter()
+        .filter(|s| s.role == StakeholderRole::Owner)
+        .count();
+    Ok(StepOutput {
+        summary: format!("Derived {} requirements and mapped {} stakeholders ({owner_count} owner)", functional.len() + nonfunctional.len() + must_have.len() + nice_to_have.len(), stakeholders.stakeholders.len()),
+        rationale: "Requirements follow the brief's objectives, constraints and preferences; capacity, budget and dates are must-haves. Decision rights follow each stakeholder's role.".into(),
+        alternatives: vec![],
+        artifacts: vec![Requirements { functional, nonfunctional, must_have, nice_to_have }.into_payload(), stakeholders.into_payload()],
+    })
+}
+
+fn rights(role: StakeholderRole) -> Vec<DecisionRight> {
+    use DecisionRight as R;
+    match role {
+        StakeholderRole::Owner => vec![
+            R::VenueSelection,
+            R::BudgetDecision,
+            R::VendorContracts,
+            R::Program,
+            R::Communications,
+        ],
+        StakeholderRole::Approver => vec![R::VenueSelection, R::BudgetDecision, R::VendorContracts],
+        StakeholderRole::Finance => vec![R::BudgetDecision, R::VendorContracts],
+        StakeholderRole::Sponsor => vec![R::Program],
+        StakeholderRole::Speaker
+        | StakeholderRole::Vendor
+        | StakeholderRole::Attendee
+        | StakeholderRole::Volunteer
+        | StakeholderRole::Other => vec![],
+    }
+}
+
+fn stakeholders(b: &EventBrief) -> StakeholderMap {
+    let mut list: Vec<Stakeholder> = b
+        .stakeholders
+        .iter()
+        .enumerate()
+        .map(|(i, s)| Stakeholder {
+            id: StakeholderId::nth(i + 1),
+            name: s.name.clone(),
+            role: s.role,
+            contact: s.contact.clone(),
+            decision_rights: rights(s.role),
+            backup_for: vec![],
+        })
+        .collect();
+    // The first approver (else finance) stands in for every owner.
+    let owners: Vec<StakeholderId> = list
+        .iter()
+        .filter(|s| s.role == StakeholderRole::Owner)
+        .map(|s| s.id.clone())
+        .collect();
+    let backup = list
+        .iter()
+        .position(|s| s.role == StakeholderRole::Approver)
+        .or_else(|| list.iter().position(|s| s.role == StakeholderRole::Finance));
+    if let Some(i) = backup {
+        list[i].backup_for = owners;
+    }
+    StakeholderMap { stakeholders: list }
+}
+
+/// The stakeholder who should own work of `role`: the first with that role, else the first owner.
+pub fn owner_for(map: &StakeholderMap, role: StakeholderRole) -> StakeholderId {
+    map.stakeholders
+        .iter()
+        .find(|s| s.role == role)
+        .or_else(|| {
+            map.stakeholders
+                .iter()
+                .find(|s| s.role == StakeholderRole::Owner)
+        })
+        .or_else(|| map.stakeholders.first())
+        .map_or_else(|| StakeholderId::nth(1), |s| s.id.clone())
+}
+
+/// Timeline, tasks (CPM), risks and communications.
+pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, AgentError> {
+    let b = input.need::<EventBrief>()?;
+    let map = input.need::<StakeholderMap>()?;
+    let deadline = b.date_range.start - Duration::days(1);
+    let lead = p.lead_time_days.get(&b.event_type).copied().unwrap_or(90);
+    let plan_start = b
+        .planning_start
+        .unwrap_or(b.date_range.start - Duration::days(i64::from(lead)));
+    let window = u32::try_from((deadline - plan_start).num_days() + 1).unwrap_or(0);
+    if window < u32::try_from(TEMPLATE.len()).unwrap_or(u32::MAX) {
+        return Err(AgentError::Infeasible {
+            reason: format!(
+                "only {window} planning day(s) between {plan_start} and {deadline}; at least {} are needed",
+                TEMPLATE.len()
+            ),
+            alternatives: vec![
+                alt(
+                    "Move the event date later",
+                    0.8,
+                    "keeps the full plan",
+                    "attendees must be told",
+                ),
+                alt(
+                    "Start planning earlier (planning_start)",
+                    0.6,
+                    "no date change",
+                    "only if work can start sooner",
+                ),
+            ],
+        });
+    }
+    let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0);
+    let deps: Vec<Vec<usize>> = TEMPLATE
+        .iter()
+        .map(|t| {
+            t.deps
+                .iter()
+                .filter_map(|d| TEMPLATE.iter().position(|x| x.key == *d))
+                .collect()
+        })
+        .collect();
+    let durations_at = |factor: f64| -> Vec<u32> {
+        TEMPLATE
+            .iter()
+            .map(|t| ((f64::from(t.base_days) * factor).round() as u32).max(1))
+            .collect()
+    };
+    // Compress durations until the critical path fits the window (a tight timeline).
+    let mut factor = scale;
+    let mut durations = durations_at(factor);
+    let mut result = cpm::compute(&durations, &deps).map_err(|c| AgentError::Infeasible {
+        reason: format!("task template has a cycle through {:?}", c.0),
+        alternatives: vec![],
+    })?;
+    let nominal = result.duration;
+    while result.duration > window {
+        factor *= 0.95;
+        durations = durations_at(factor);
+        result = cpm::compute(&durations, &deps).map_err(|c| AgentError::Infeasible {
+            reason: format!("task template has a cycle through {:?}", c.0),
+            alternatives: vec![],
+        })?;
+    }
+    let compressed = result.duration < nominal;
+    let anchor = deadline - Duration::days(i64::from(result.duration) - 1);
+    let day = |offset: u32| anchor + Duration::days(i64::from(offset));
+
+    let tasks: Vec<Task> = TEMPLATE
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let f = result.figures[i];
+            Task {
+                id: TaskId::nth(i + 1),
+                title: t.title.into(),
+                owner: owner_for(map, t.owner),
+                status: TaskStatus::NotStarted,
+                start: day(f.early_start),
+                end: day(f.early_finish - 1),
+                duration: Days(durations[i]),
+                depends_on: t.deps.iter().map(|k| task_id(*k)).collect(),
+                milestone_id: MilestoneId::nth(t.milestone + 1),
+                slack: Days(f.slack),
+            }
+        })
+        .collect();
+    let milestone_date = |m: usize| {
+        tasks
+            .iter()
+            .zip(TEMPLATE)
+            .filter(|(_, t)| t.milestone == m)
+            .map(|(x, _)| x.end)
+            .max()
+            .unwrap_or(deadline)
+    };
+    let milestones: Vec<Milestone> = MILESTONES
+        .iter()
+        .enumerate()
+        .map(|(m, name)| {
+            let mut depends_on: Vec<MilestoneId> = TEMPLATE
+                .iter()
+                .filter(|t| t.milestone == m)
+                .flat_map(|t| t.deps.iter())
+                .filter_map(|d| TEMPLATE.iter().find(|x| x.key == *d))
+                .filter(|d| d.milestone != m)
+                .map(|d| MilestoneId::nth(d.milestone + 1))
+                .collect();
+            depends_on.sort();
+            depends_on.dedup();
+            Milestone {
+                id: MilestoneId::nth(m + 1),
+                name: (*name).into(),
+                date: milestone_date(m),
+                depends_on,
+            }
+        })
+        .collect();
+    let span = |ms: &[usize]| -> (NaiveDate, NaiveDate) {
+        let xs: Vec<&Task> = tasks
+            .iter()
+            .zip(TEMPLATE)
+            .filter(|(_, t)| ms.contains(&t.milestone))
+            .map(|(x, _)| x)
+            .collect();
+        (
+            xs.iter().map(|x| x.start).min().unwrap_or(plan_start),
+            xs.iter().map(|x| x.end).max().unwrap_or(deadline),
+        )
+    };
+    let phase = |n: usize, name: &str, (start, end): (NaiveDate, NaiveDate)| Phase {
+        id: PhaseId::nth(n),
+        name: name.into(),
+        start,
+        end,
+    };
+    let phases = vec![
+        phase(1, "Initiation", span(&[0])),
+        phase(2, "Sourcing", span(&[1, 3])),
+        phase(3, "Program", span(&[2])),
+        phase(4, "Readiness", span(&[4])),
+        phase(5, "Event", (b.date_range.start, b.date_range.end)),
+    ];
+    let dependencies: Vec<Dependency> = tasks
+        .iter()
+        .flat_map(|t| {
+            t.depends_on.iter().map(|d| Dependency {
+                from: d.clone(),
+                to: t.id.clone(),
+            })
+        })
+        .collect();
+    let critical_path: Vec<TaskId> = result
+        .critical_path
+        .iter()
+        .map(|&i| tasks[i].id.clone())
+        .collect();
+
+    let risks = risk_register(b, map, compressed);
+    let comms = communications(b, map, p.comms_all_audiences);
+    let cp_names: Vec<&str> = result
+        .critical_path
+        .iter()
+        .map(|&i| TEMPLATE[i].title)
+        .collect();
+    let summary = format!(
+        "Planned {} tasks in {} milestones over {} days (critical path {} tasks{}), {} risks, {} communications",
+        tasks.len(),
+        milestones.len(),
+        result.duration,
+        critical_path.len(),
+        if compressed { ", compressed" } else { "" },
+        risks.risks.len(),
+        comms.entries.len()
+    );
+    Ok(StepOutput {
+        summary,
+        rationale: format!(
+            "Backward-scheduled from {} so that every task ends before the event; the critical path is {}.{}",
+            b.date_range.start,
+            cp_names.join(" → "),
+            if compressed {
+                format!(
+                    " Durations were compressed to fit {window} planning days (nominal {nominal})."
+                )
+            } else {
+                String::new()
+            }
+        ),
+        alternatives: vec![],
+        artifacts: vec![
+            Timeline {
+                plan_start,
+                phases,
+                milestones,
+                dependencies,
+                critical_path,
+                project_end: b.date_range.end,
+            }
+            .into_payload(),
+            TaskRegister { tasks }.into_payload(),
+            risks.into_payload(),
+            comms.into_payload(),
+        ],
+    })
+}
+
+fn alt(option: &str, score: f64, pro: &str, con: &str) -> Alternative {
+    Alternative {
+        option: option.into(),
+        score,
+        pros: vec![pro.into()],
+        cons: vec![con.into()],
+    }
+}
+
+fn risk_register(b: &EventBrief, map: &StakeholderMap, compressed: bool) -> RiskRegister {
+    let owner = owner_for(map, StakeholderRole::Owner);
+    let finance = owner_for(map, StakeholderRole::Finance);
+    let mut risks: Vec<(&str, RiskCategory, u8, u8, &str, StakeholderId, Vec<&str>)> = vec![
+        (
+            "Venue becomes unavailable or withdraws before the event",
+            RiskCategory::Venue,
+            2,
+            4,
+            "0.15",
+            owner.clone(),
+            vec![
+                "Keep the runner-up venue from the shortlist on hold",
+                "Sign the venue contract with a cancellation clause",
+            ],
+        ),
+        (
+            "A contracted supplier cancels or fails to deliver",
+            RiskCategory::Vendor,
+            2,
+            4,
+            "0.08",
+            finance.clone(),
+            vec![
+                "Name a backup supplier from the rate cards for every service",
+                "Agree SLAs and cancellation terms in every contract",
+            ],
+        ),
+        (
+            "Registrations fall short of the expected audience",
+            RiskCategory::Attendance,
+            3,
+            3,
+            "0.05",
+            owner.clone(),
+            vec![
+                "Promote through every channel of the communications plan",
+                "Send reminders one week and one day before",
+            ],
+        ),
+        (
+            "Costs exceed the approved budget",
+            RiskCategory::Budget,
+            2,
+            3,
+            "0.05",
+            finance.clone(),
+            vec![
+                "Hold a contingency reserve",
+                "Approve every change above the approval threshold",
+            ],
+        ),
+        (
+            "Projector, microphones or streaming fail during a session",
+            RiskCategory::Technology,
+            2,
+            3,
+            "0.03",
+            owner.clone(),
+            vec![
+                "Test all AV at the final walkthrough",
+                "Keep spare microphones and adapters in every room",
+            ],
+        ),
+    ];
+    if !b.program.is_empty() {
+        risks.push((
+            "A speaker cancels late or does not show up",
+            RiskCategory::People,
+            2,
+            2,
+            "0.02",
+            owner.clone(),
+            vec!["Keep a standby talk or panel for every track"],
+        ));
+    }
+    if b.audience_size >= 300 {
+        risks.push((
+            "Overcrowding at entrances or in popular rooms",
+            RiskCategory::Safety,
+            2,
+            4,
+            "0.04",
+            owner.clone(),
+            vec![
+                "Cap room capacity and stream to an overflow room",
+                "Staff every entrance at peak times",
+            ],
+        ));
+    }
+    if b.event_type == EventType::Festival
+        || b.location
+            .preferences
+            .iter()
+            .any(|p| p.to_lowercase().contains("outdoor"))
+    {
+        risks.push((
+            "Bad weather disrupts outdoor areas or arrivals",
+            RiskCategory::Weather,
+            3,
+            3,
+            "0.04",
+            owner.clone(),
+            vec![
+                "Plan indoor fallback areas",
+                "Watch the forecast from one week before",
+            ],
+        ));
+    }
+    if compressed {
+        risks.push((
+            "The compressed timeline leaves no slack on the critical path",
+            RiskCategory::Schedule,
+            4,
+            3,
+            "0.05",
+            owner.clone(),
+            vec![
+                "Start critical-path tasks immediately",
+                "Review the critical path weekly with the owner",
+            ],
+        ));
+    }
+    RiskRegister {
+        risks: risks
+            .into_iter()
+            .enumerate()
+            .map(
+                |(i, (description, category, probability, impact, share, owner, mitigation))| {
+                    Risk {
+                        id: RiskId::nth(i + 1),
+                        description: description.into(),
+                        category,
+                        probability,
+                        impact,
+                        rating: probability * impact,
+                        cost_impact: Money::new(
+                            b.budget.total * share.parse::<Decimal>().unwrap_or_default(),
+                            &b.budget.currency,
+                        ),
+                        owner,
+                        mitigation: mitigation.into_iter().map(str::to_owned).collect(),
+                        status: RiskStatus::Open,
+                    }
+                },
+            )
+            .collect(),
+        rating_method: "probability (1-5) × impact (1-5); 8 or more is high".into(),
+    }
+}
+
+fn communications(b: &EventBrief, map: &StakeholderMap, all_audiences: bool) -> CommunicationsPlan {
+    let owner = owner_for(map, StakeholderRole::Owner);
+    let mut entries = vec![
+        (
+            String::from("owner"),
+            Channel::Meeting,
+            "weekly",
+            "Planning status, critical path, open risks and decisions".to_owned(),
+            owner.clone(),
+        ),
+        (
+            String::from("attendees"),
+            Channel::Email,
+            "at announcement, 1 week and 1 day before",
+            format!(
+                "{}: registration, venue, schedule and accessibility information",
+                b.title
+            ),
+            owner.clone(),
+        ),
+    ];
+    let approvers: Vec<&Stakeholder> = map
+        .stakeholders
+        .iter()
+        .filter(|s| matches!(s.role, StakeholderRole::Approver | StakeholderRole::Finance))
+        .collect();
+    if !approvers.is_empty() {
+        entries.push(("approvers".into(), Channel::Email, "on every approval request".into(), "Approval requests for venue, budget and vendor contracts, with deadline and escalation".into(), owner.clone()));
+    }
+    if all_audiences {
+        let mut roles: Vec<StakeholderRole> = map
+            .stakeholders
+            .iter()
+            .map(|s| s.role)
+            .filter(|r| {
+                !matches!(
+                    r,
+                    StakeholderRole::Owner
+                        | StakeholderRole::Approver
+                        | StakeholderRole::Finance
+                        | StakeholderRole::Attendee
+                )
+            })
+            .collect();
+        roles.sort();
+        roles.dedup();
+        for r in roles {
+            let audience = serde_json::to_value(r)
+                .ok()
+                .and_then(|v| v.as_str().map(|s| format!("{s}s")))
+                .unwrap_or_default();
+            entries.push((
+                audience,
+                Channel::Email,
+                "monthly, weekly in the last month".into(),
+                "Timeline, what we need from you, logistics on the day".into(),
+                owner.clone(),
+            ));
+        }
+    }
+    let mut escalation_path = vec![owner];
+    escalation_path.extend(approvers.iter().map(|s| s.id.clone()));
+    escalation_path.extend(
+        map.stakeholders
+            .iter()
+            .filter(|s| s.role == StakeholderRole::Sponsor)
+            .map(|s| s.id.clone()),
+    );
+    escalation_path.dedup();
+    CommunicationsPlan {
+        entries: entries
+            .into_iter()
+            .enumerate()
+            .map(
+                |(i, (audience, channel, cadence, message, owner))| CommunicationEntry {
+                    id: CommId::nth(i + 1),
+                    audience,
+                    channel,
+                    cadence: cadence.to_owned(),
+                    message,
+                    owner,
+                },
+            )
+            .collect(),
+        escalation_path,
+    }
+}

@@ -1,0 +1,221 @@
+//! Building DecisionLog and ChangeLog entries for one commit, numbering them after what is
+//! stored, and the small semantic diffs the ChangeLog carries.
+
+use chrono::{DateTime, Utc};
+use eods_domain::artifact::{ArtifactRef, Envelope};
+use eods_domain::blackboard::{Blackboard, Current};
+use eods_domain::catalog::audit::{
+    Alternative, ChangeEntry, ChangeImpact, ChangeType, DecisionEntry, DecisionType,
+};
+use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, CostModel};
+use eods_domain::catalog::logistics::{Schedule, VendorContracts};
+use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::ids::{ChangeId, DecisionId};
+use eods_domain::instruction::InstructionSetRef;
+use eods_domain::lifecycle::ApprovalGate;
+use rust_decimal::Decimal;
+
+/// Log entries for one commit.
+pub(crate) struct Records {
+    decision_base: u64,
+    change_base: u64,
+    correlation: String,
+    at: DateTime<Utc>,
+    pub decisions: Vec<DecisionEntry>,
+    pub changes: Vec<ChangeEntry>,
+}
+
+impl Records {
+    pub fn new(
+        decision_count: u64,
+        change_count: u64,
+        correlation: &str,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            decision_base: decision_count,
+            change_base: change_count,
+            correlation: correlation.to_owned(),
+            at,
+            decisions: vec![],
+            changes: vec![],
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn decision(
+        &mut self,
+        t: DecisionType,
+        description: &str,
+        owner: &str,
+        rationale: &str,
+        alternatives: Vec<Alternative>,
+        instruction_set: Option<InstructionSetRef>,
+        approvals: Vec<ApprovalRecord>,
+    ) {
+        let n = self.decision_base as usize + self.decisions.len() + 1;
+        self.decisions.push(DecisionEntry {
+            id: DecisionId::nth(n),
+            decision_type: t,
+            description: description.into(),
+            at: self.at,
+            owner: owner.into(),
+            rationale: rationale.into(),
+            alternatives,
+            instruction_set,
+            approvals,
+            correlation_id: self.correlation.clone(),
+        });
+    }
+
+    pub fn change(
+        &mut self,
+        t: ChangeType,
+        description: &str,
+        artifacts: Vec<ArtifactRef>,
+        actor: &str,
+        cost_delta: Option<Decimal>,
+    ) -> ChangeEntry {
+        let n = self.change_base as usize + self.changes.len() + 1;
+        let e = ChangeEntry {
+            id: ChangeId::nth(n),
+            change_type: t,
+            description: description.into(),
+            at: self.at,
+            impact: ChangeImpact {
+                summary: description.into(),
+                cost_delta,
+            },
+            artifacts,
+            approvals: vec![],
+            actor: actor.into(),
+            correlation_id: self.correlation.clone(),
+        };
+        self.changes.push(e.clone());
+        e
+    }
+}
+
+/// A one-line semantic diff between the current revision and a new one, with its cost delta.
+pub(crate) fn diff(old: Option<&Current>, new: &Envelope) -> (String, Option<Decimal>) {
+    let Some(old) = old else {
+        return ("created".into(), None);
+    };
+    let before = old.payload.to_value();
+    let after = &new.payload;
+    let total = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .and_then(|s| s.parse::<Decimal>().ok())
+    };
+    match new.artifact_type {
+        eods_domain::artifact::ArtifactType::CostModel => {
+            let (a, b) = (total(&before, "total"), total(after, "total"));
+            let delta = a.zip(b).map(|(a, b)| b - a);
+            (
+                format!(
+                    "total {} → {}",
+                    a.unwrap_or_default(),
+                    b.unwrap_or_default()
+                ),
+                delta,
+            )
+        }
+        eods_domain::artifact::ArtifactType::Schedule => {
+            let moved = serde_json::from_value::<Schedule>(after.clone())
+                .ok()
+                .and_then(|s| {
+                    let o = serde_json::from_value::<Schedule>(before.clone()).ok()?;
+                    Some(
+                        s.sessions
+                            .iter()
+                            .filter(|x| {
+                                !o.sessions
+                                    .iter()
+                                    .any(|y| y.id == x.id && y.start == x.start && y.room == x.room)
+                            })
+                            .count(),
+                    )
+                });
+            (format!("{} session(s) moved", moved.unwrap_or(0)), None)
+        }
+        eods_domain::artifact::ArtifactType::VenueScorecard => {
+            let pick = |v: &serde_json::Value| {
+                v.get("selected_candidate_id")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            (
+                format!("selected venue {} → {}", pick(&before), pick(after)),
+                None,
+            )
+        }
+        _ => {
+            let keys: Vec<String> = after
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, v)| before.get(k.as_str()) != Some(v))
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                if keys.is_empty() {
+                    "inputs changed, content unchanged".into()
+                } else {
+                    format!("changed {}", keys.join(", "))
+                },
+                None,
+            )
+        }
+    }
+}
+
+/// What an approver is asked to approve, in one paragraph.
+pub(crate) fn approval_summary(gate: ApprovalGate, bb: &Blackboard) -> String {
+    match gate {
+        ApprovalGate::VenueSelection => {
+            let sc = bb.get::<VenueScorecard>();
+            let sl = bb.get::<VenueShortlist>();
+            match (sc, sl) {
+                (Some(sc), Some(sl)) => {
+                    let c = sl
+                        .candidates
+                        .iter()
+                        .find(|c| c.id == sc.selected_candidate_id);
+                    format!(
+                        "Venue: {} — {}",
+                        c.map_or("?".into(), |c| format!(
+                            "{} (capacity {}, {})",
+                            c.name, c.capacity, c.cost_estimate
+                        )),
+                        sc.selection_rationale
+                    )
+                }
+                _ => "Venue selection".into(),
+            }
+        }
+        ApprovalGate::BudgetDecision => match (bb.get::<BudgetDecision>(), bb.get::<CostModel>()) {
+            (Some(d), Some(c)) => format!(
+                "Budget: {} {} in {} line items",
+                d.approved_total,
+                d.currency,
+                c.line_items.len()
+            ),
+            _ => "Budget decision".into(),
+        },
+        ApprovalGate::VendorContracts => match bb.get::<VendorContracts>() {
+            Some(v) => {
+                let names: Vec<String> = v
+                    .vendors
+                    .iter()
+                    .map(|x| format!("{} ({}, {})", x.name, x.service, x.terms.total_cost))
+                    .collect();
+                format!("Vendor contracts: {}", names.join("; "))
+            }
+            None => "Vendor contracts".into(),
+        },
+    }
+}

@@ -1,0 +1,463 @@
+//! Subcommands: `plan`, `resume`, `export`, `validate`, `schema`, `migrate`.
+
+use crate::approve::{AutoApprover, PromptApprover};
+use crate::export;
+use anyhow::anyhow;
+use clap::{Parser, Subcommand, ValueEnum};
+use eods_agents::Tools;
+use eods_domain::artifact::ArtifactType;
+use eods_domain::catalog::logistics::IncidentKind;
+use eods_domain::ids::EventId;
+use eods_domain::instruction::Level;
+use eods_domain::lifecycle::{LifecycleState, RunStatus};
+use eods_domain::schema::{envelope_schema, validate_document};
+use eods_engine::{Approver, Engine, EngineError, Hooks, Progress, ProgressEvent, RunOptions};
+use eods_store::Store;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// EODS, the Event Orchestration System: plans and runs events end to end.
+#[derive(Debug, Parser)]
+#[command(name = "eods", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ApproveMode {
+    /// Approve every request as the --user, recorded in the audit trail.
+    Auto,
+    /// Ask on the terminal: approve, reject or request changes, with a comment.
+    Prompt,
+}
+
+#[derive(Debug, clap::Args)]
+struct DbArg {
+    /// Database URL: sqlite://PATH (created on first use) or postgres://USER@HOST/DB.
+    #[arg(long, env = "EODS_DATABASE_URL", default_value = "sqlite://eods.db")]
+    database: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Plan a whole event from a brief: every lifecycle state, approvals, a simulated Execute and the postmortem.
+    Plan {
+        /// The brief (JSON): title, event_type, date_range, timezone, audience_size, location, budget, …
+        brief: PathBuf,
+        /// Instruction level; default from the audience (<50 beginner, <300 intermediate, else advanced).
+        #[arg(long, value_parser = parse_level)]
+        level: Option<Level>,
+        #[arg(long, value_enum, default_value = "auto")]
+        approve: ApproveMode,
+        /// Write every artifact as DIR/<type>.json plus report.md and calendar.ics.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArg,
+        /// Seed of the Execute simulation.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Inject an incident during Execute (repeatable): vendor_cancellation, venue_unavailable, speaker_no_show, …
+        #[arg(long = "inject", value_parser = parse_incident)]
+        incidents: Vec<IncidentKind>,
+        /// Who submits and approves (recorded as user:<NAME>).
+        #[arg(long, env = "USER", default_value = "cli")]
+        user: String,
+    },
+    /// Continue an interrupted run.
+    Resume {
+        event_id: String,
+        #[command(flatten)]
+        db: DbArg,
+        /// How to answer approvals; default: the mode the run started with.
+        #[arg(long, value_enum)]
+        approve: Option<ApproveMode>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, env = "USER", default_value = "cli")]
+        user: String,
+    },
+    /// Write every artifact of an event to a directory.
+    Export {
+        event_id: String,
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Validate artifact files (one envelope, or an array of envelopes, per file).
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of one artifact type, or of all of them.
+    Schema {
+        #[arg(value_parser = parse_type)]
+        artifact_type: Option<ArtifactType>,
+    },
+    /// Create or upgrade the database schema.
+    Migrate {
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    Level::parse(s)
+}
+
+fn parse_incident(s: &str) -> Result<IncidentKind, String> {
+    IncidentKind::parse(s)
+}
+
+fn parse_type(s: &str) -> Result<ArtifactType, String> {
+    ArtifactType::parse(s)
+}
+
+/// A failure with its exit code.
+struct Exit(u8, String);
+
+impl From<anyhow::Error> for Exit {
+    fn from(e: anyhow::Error) -> Self {
+        Exit(1, format!("error: {e:#}"))
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(Exit(code, message)) => {
+            eprintln!("{message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
+    match command {
+        Command::Plan {
+            brief,
+            level,
+            approve,
+            out,
+            db,
+            seed,
+            incidents,
+            user,
+        } => {
+            let text = std::fs::read_to_string(&brief).map_err(|e| {
+                Exit(
+                    2,
+                    format!("error: cannot read brief {}: {e}", brief.display()),
+                )
+            })?;
+            let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+                Exit(
+                    2,
+                    format!(
+                        "error: {}: invalid JSON at line {}, column {}: {e}",
+                        brief.display(),
+                        e.line(),
+                        e.column()
+                    ),
+                )
+            })?;
+            let engine = engine(&db.database).await?;
+            let options = RunOptions {
+                level,
+                seed,
+                incidents,
+                submitted_by: format!("user:{user}"),
+                approve: match approve {
+                    ApproveMode::Auto => "auto".into(),
+                    ApproveMode::Prompt => "prompt".into(),
+                },
+                ..RunOptions::default()
+            };
+            let id = match engine.submit(value, &options).await {
+                Ok(id) => id,
+                Err(EngineError::NeedsInput { event_id, missing }) => {
+                    return Err(Exit(
+                        2,
+                        format!(
+                            "event {event_id}: run status needs_input\nthe brief is incomplete; missing fields: {}",
+                            missing.join(", ")
+                        ),
+                    ));
+                }
+                Err(EngineError::InvalidBrief(e)) => {
+                    return Err(Exit(2, format!("error: {}: {e}", brief.display())));
+                }
+                Err(e) => return Err(anyhow!(e).into()),
+            };
+            println!(
+                "event {id}: planning \"{}\"",
+                engine
+                    .store()
+                    .event(id)
+                    .await
+                    .map_err(anyhow::Error::from)?
+                    .map(|e| e.title)
+                    .unwrap_or_default()
+            );
+            drive(&engine, id, approve, &user, out.as_deref()).await
+        }
+        Command::Resume {
+            event_id,
+            db,
+            approve,
+            out,
+            user,
+        } => {
+            let id = parse_event(&event_id)?;
+            let engine = engine(&db.database).await?;
+            let row = engine
+                .store()
+                .event(id)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(|| Exit(2, format!("error: no event {id} in {}", db.database)))?;
+            let stored: RunOptions = serde_json::from_value(row.options).unwrap_or_default();
+            let mode = approve.unwrap_or(if stored.approve == "prompt" {
+                ApproveMode::Prompt
+            } else {
+                ApproveMode::Auto
+            });
+            println!("event {id}: resuming in {} ({})", row.state, row.run_status);
+            drive(&engine, id, mode, &user, out.as_deref()).await
+        }
+        Command::Export { event_id, db, out } => {
+            let id = parse_event(&event_id)?;
+            let store = Store::connect(&db.database)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let n = export::write_dir(&store, id, &out).await?;
+            println!("wrote {n} files to {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { files } => validate(&files),
+        Command::Schema { artifact_type } => {
+            let value = match artifact_type {
+                Some(t) => envelope_schema(t),
+                None => serde_json::Value::Object(
+                    ArtifactType::ALL
+                        .iter()
+                        .map(|t| (t.as_str().to_owned(), envelope_schema(*t)))
+                        .collect(),
+                ),
+            };
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { db } => {
+            let store = Store::connect(&db.database)
+                .await
+                .map_err(anyhow::Error::from)?;
+            println!(
+                "{} database at {} is up to date",
+                store.backend(),
+                db.database
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn parse_event(s: &str) -> Result<EventId, Exit> {
+    s.parse().map_err(|_| {
+        Exit(
+            2,
+            format!("error: EVENT_ID `{s}` is not a UUID (it is printed by `eods plan`)"),
+        )
+    })
+}
+
+/// Hooks for crash drills: `EODS_FAILPOINT=halt-after-commit:N` stops the process dead after
+/// the N-th committed step (it waits to be killed), so tests can SIGKILL a run mid-way.
+struct Failpoint(Option<u64>);
+
+impl Hooks for Failpoint {
+    fn after_commit(&self, seq: u64) {
+        if self.0 == Some(seq) {
+            eprintln!("failpoint: halted after commit {seq}");
+            loop {
+                std::thread::park();
+            }
+        }
+    }
+}
+
+async fn engine(url: &str) -> Result<Engine, Exit> {
+    let store = Store::connect(url)
+        .await
+        .map_err(|e| Exit(1, format!("error: --database: {e}")))?;
+    let tools = Tools::bundled().map_err(|e| Exit(1, format!("error: bundled data: {e}")))?;
+    let failpoint = std::env::var("EODS_FAILPOINT").ok().and_then(|v| {
+        v.strip_prefix("halt-after-commit:")
+            .and_then(|n| n.parse().ok())
+    });
+    Ok(Engine::new(store, Arc::new(tools)).with_hooks(Arc::new(Failpoint(failpoint))))
+}
+
+/// Prints one line per committed step and transition, with timings.
+struct Printer {
+    started: Instant,
+}
+
+impl Progress for Printer {
+    fn report(&mut self, event: ProgressEvent) {
+        let t = self.started.elapsed().as_secs_f64() * 1000.0;
+        match event {
+            ProgressEvent::StepCommitted {
+                state,
+                step,
+                summary,
+                millis,
+                applied,
+            } => {
+                println!(
+                    "  [{t:>8.1} ms] {:<10} {:<11} {summary} ({millis} ms{})",
+                    state.as_str(),
+                    step.name(),
+                    if applied { "" } else { ", already committed" }
+                );
+            }
+            ProgressEvent::Advanced { from, to } => {
+                println!("  [{t:>8.1} ms] {from} → {to}: gates passed")
+            }
+            ProgressEvent::ApprovalDecided { gate, decision, by } => println!(
+                "  [{t:>8.1} ms] approval   {gate}: {} by {by}",
+                decision.as_str()
+            ),
+            ProgressEvent::Stopped { status, detail } => println!(
+                "  [{t:>8.1} ms] run {status}{}",
+                detail.map(|d| format!(": {d}")).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+async fn drive(
+    engine: &Engine,
+    id: EventId,
+    mode: ApproveMode,
+    user: &str,
+    out: Option<&Path>,
+) -> Result<ExitCode, Exit> {
+    let mut printer = Printer {
+        started: Instant::now(),
+    };
+    let by = format!("user:{user}");
+    let mut auto = AutoApprover { user: by.clone() };
+    let stdin = std::io::stdin();
+    let mut prompt = PromptApprover {
+        user: by,
+        input: stdin.lock(),
+        output: std::io::stdout(),
+    };
+    let approver: &mut dyn Approver = match mode {
+        ApproveMode::Auto => &mut auto,
+        ApproveMode::Prompt => &mut prompt,
+    };
+    let summary = engine
+        .run(id, Some(approver), &mut printer)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if let Some(dir) = out {
+        let n = export::write_dir(engine.store(), id, dir).await?;
+        println!("wrote {n} files to {}", dir.display());
+    }
+    println!("{}", crate::report::summary_text(engine.store(), id).await?);
+    let done =
+        summary.state == LifecycleState::Postmortem && summary.run_status == RunStatus::Completed;
+    Ok(match summary.run_status {
+        _ if done => ExitCode::SUCCESS,
+        RunStatus::NeedsInput => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    })
+}
+
+fn validate(files: &[PathBuf]) -> Result<ExitCode, Exit> {
+    let mut bad = 0usize;
+    let mut docs = 0usize;
+    for f in files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => {
+                println!("{}: cannot read: {e}", f.display());
+                bad += 1;
+                continue;
+            }
+        };
+        let value: serde_json::Value = match serde_json::from_str(&text) {
+            Ok(v) => v,
+            Err(e) => {
+                println!(
+                    "{}: invalid JSON at line {}, column {}: {e}",
+                    f.display(),
+                    e.line(),
+                    e.column()
+                );
+                bad += 1;
+                continue;
+            }
+        };
+        let list: Vec<(String, serde_json::Value)> = match value {
+            serde_json::Value::Array(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (format!("/{i}"), v))
+                .collect(),
+            v => vec![(String::new(), v)],
+        };
+        let mut file_ok = true;
+        for (prefix, doc) in list {
+            docs += 1;
+            if let Err(violations) = validate_document(&doc) {
+                file_ok = false;
+                println!(
+                    "{}: invalid ({} violation{})",
+                    f.display(),
+                    violations.len(),
+                    if violations.len() == 1 { "" } else { "s" }
+                );
+                for v in violations {
+                    let p = format!("{prefix}{}", v.pointer);
+                    println!("  {}: {}", if p.is_empty() { "/" } else { &p }, v.message);
+                }
+            }
+        }
+        if file_ok {
+            println!("{}: valid", f.display());
+        } else {
+            bad += 1;
+        }
+    }
+    println!(
+        "{} file(s), {docs} document(s): {} valid, {bad} invalid",
+        files.len(),
+        files.len() - bad
+    );
+    Ok(if bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

@@ -1,0 +1,157 @@
+//! Writes an event to a directory: every current artifact as `<type>.json` (the stored
+//! envelope), every agent trace in `agent_trace.json` (an array of envelopes), the DecisionLog and
+//! ChangeLog as envelopes, `report.md` and `calendar.ics` (RFC 5545). Each file is written to a
+//! temporary name and renamed, so a crash never leaves a half-written file.
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use eods_domain::artifact::{ArtifactType, Envelope, Payload};
+use eods_domain::catalog::audit::{ChangeLog, DecisionLog};
+use eods_domain::catalog::logistics::Schedule;
+use eods_domain::catalog::planning::Timeline;
+use eods_domain::ids::{ArtifactId, EventId};
+use eods_store::Store;
+use icalendar::{Calendar, Component, Event, EventLike};
+use std::path::Path;
+
+fn write_atomic(path: &Path, contents: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+fn log_envelope(
+    event: EventId,
+    t: ArtifactType,
+    entries: usize,
+    payload: serde_json::Value,
+    at: chrono::DateTime<Utc>,
+) -> Envelope {
+    Envelope {
+        id: ArtifactId(uuid::Uuid::now_v7()),
+        event_id: event,
+        artifact_type: t,
+        revision: u32::try_from(entries.max(1)).unwrap_or(u32::MAX),
+        schema_version: t.schema_version().into(),
+        created_at: at,
+        created_by: "system:engine".into(),
+        correlation_id: format!("export-{event}"),
+        derived_from: vec![],
+        payload,
+    }
+}
+
+/// Writes every file; returns how many.
+pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out: cannot create {}", dir.display()))?;
+    let current = store.current_artifacts(id).await?;
+    anyhow::ensure!(!current.is_empty(), "event {id} has no artifacts");
+    let mut n = 0;
+    for e in current
+        .iter()
+        .filter(|e| e.artifact_type != ArtifactType::AgentTrace)
+    {
+        write_atomic(
+            &dir.join(format!("{}.json", e.artifact_type)),
+            &serde_json::to_string_pretty(e)?,
+        )?;
+        n += 1;
+    }
+    let traces = store.revisions(id, ArtifactType::AgentTrace).await?;
+    write_atomic(
+        &dir.join("agent_trace.json"),
+        &serde_json::to_string_pretty(&traces)?,
+    )?;
+    n += 1;
+    let decisions = store.decision_log(id).await?;
+    let changes = store.change_log(id).await?;
+    let last = decisions.last().map_or_else(Utc::now, |d| d.at);
+    let dl = log_envelope(
+        id,
+        ArtifactType::DecisionLog,
+        decisions.len(),
+        serde_json::to_value(DecisionLog { entries: decisions })?,
+        last,
+    );
+    let cl = log_envelope(
+        id,
+        ArtifactType::ChangeLog,
+        changes.len(),
+        serde_json::to_value(ChangeLog { entries: changes })?,
+        last,
+    );
+    write_atomic(
+        &dir.join("decision_log.json"),
+        &serde_json::to_string_pretty(&dl)?,
+    )?;
+    write_atomic(
+        &dir.join("change_log.json"),
+        &serde_json::to_string_pretty(&cl)?,
+    )?;
+    n += 2;
+    write_atomic(
+        &dir.join("report.md"),
+        &crate::report::report_md(store, id).await?,
+    )?;
+    write_atomic(&dir.join("calendar.ics"), &calendar(id, &current)?)?;
+    Ok(n + 2)
+}
+
+fn typed<T: eods_domain::artifact::CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
+    let e = all.iter().find(|e| e.artifact_type == T::TYPE)?;
+    let p = Payload::from_value(T::TYPE, e.payload.clone()).ok()?;
+    T::from_payload(&p).cloned()
+}
+
+/// Milestones (all-day) and sessions (timed, in UTC) as an iCalendar file.
+pub fn calendar(id: EventId, all: &[Envelope]) -> Result<String> {
+    let title = all
+        .iter()
+        .find(|e| e.artifact_type == ArtifactType::EventBrief)
+        .and_then(|e| {
+            e.payload
+                .get("title")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "EODS event".into());
+    let mut cal = Calendar::new();
+    cal.name(&title);
+    if let Some(t) = typed::<Timeline>(all) {
+        for m in &t.milestones {
+            cal.push(
+                Event::new()
+                    .uid(&format!("{id}-{}@eods", m.id))
+                    .summary(&format!("Milestone: {}", m.name))
+                    .all_day(m.date)
+                    .done(),
+            );
+        }
+    }
+    if let Some(s) = typed::<Schedule>(all) {
+        for x in &s.sessions {
+            let room = s
+                .rooms
+                .iter()
+                .find(|r| r.id == x.room)
+                .map_or(x.room.to_string(), |r| r.name.clone());
+            let mut ev = Event::new();
+            ev.uid(&format!("{id}-{}@eods", x.id))
+                .summary(&x.title)
+                .starts(x.start.with_timezone(&Utc))
+                .ends(x.end.with_timezone(&Utc))
+                .location(&room);
+            if !x.speakers.is_empty() {
+                ev.description(&format!(
+                    "Track {}; speakers: {}",
+                    x.track,
+                    x.speakers.join(", ")
+                ));
+            }
+            cal.push(ev.done());
+        }
+    }
+    Ok(cal.done().to_string())
+}

@@ -1,0 +1,289 @@
+//! Human-readable output: the end-of-run summary on the terminal and `report.md`.
+
+use anyhow::Result;
+use eods_domain::artifact::{ArtifactType, CatalogType, Envelope, Payload};
+use eods_domain::catalog::brief::EventBrief;
+use eods_domain::catalog::budget::{BudgetDecision, CostModel};
+use eods_domain::catalog::execution::{IncidentLog, Postmortem};
+use eods_domain::catalog::logistics::{Schedule, VendorContracts};
+use eods_domain::catalog::planning::{RiskRegister, TaskRegister, Timeline};
+use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::ids::EventId;
+use eods_store::Store;
+use std::fmt::Write;
+
+fn get<T: CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
+    let e = all.iter().find(|e| e.artifact_type == T::TYPE)?;
+    let p = Payload::from_value(T::TYPE, e.payload.clone()).ok()?;
+    T::from_payload(&p).cloned()
+}
+
+fn metrics_table(pm: &Postmortem, out: &mut String) {
+    let _ = writeln!(out, "| metric | value | target | met |\n|---|---|---|---|");
+    for m in &pm.metrics {
+        let name = serde_json::to_value(m.name)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let value = m.value.map_or("not measured".into(), |v| format!("{v:.3}"));
+        let met = match m.met {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "n/a",
+        };
+        let _ = writeln!(out, "| {name} | {value} | {} | {met} |", m.target);
+    }
+}
+
+/// The summary printed at the end of `eods plan` / `eods resume`.
+pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
+    let mut s = String::new();
+    let Some(ev) = store.event(id).await? else {
+        return Ok(format!("event {id} not found"));
+    };
+    let all = store.current_artifacts(id).await?;
+    let approvals = store.approvals(id).await?;
+    let decisions = store.decision_log(id).await?.len();
+    let changes = store.change_log(id).await?.len();
+    let _ = writeln!(s, "\nSummary of event {id}");
+    let _ = writeln!(s, "  state:      {} ({})", ev.state, ev.run_status);
+    if let Some(d) = &ev.status_detail {
+        let _ = writeln!(s, "  detail:     {d}");
+    }
+    let types = all
+        .iter()
+        .filter(|e| e.artifact_type != ArtifactType::AgentTrace)
+        .count();
+    let revisions: u32 = all
+        .iter()
+        .filter(|e| e.artifact_type != ArtifactType::AgentTrace)
+        .map(|e| e.revision)
+        .sum();
+    let traces = all
+        .iter()
+        .find(|e| e.artifact_type == ArtifactType::AgentTrace)
+        .map_or(0, |e| e.revision);
+    let _ = writeln!(
+        s,
+        "  artifacts:  {types} types, {revisions} revisions, {traces} agent traces; {decisions} decisions, {changes} changes logged"
+    );
+    for a in &approvals {
+        let _ = writeln!(
+            s,
+            "  approval:   {:<17} revision {:<2} {:<17} {}",
+            a.gate.as_str(),
+            a.artifact_revision,
+            a.status.as_str(),
+            a.decided_by.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(pm) = get::<Postmortem>(&all) {
+        let _ = writeln!(s, "  metrics:");
+        for m in &pm.metrics {
+            let name = serde_json::to_value(m.name)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let met = match m.met {
+                Some(true) => "met",
+                Some(false) => "MISSED",
+                None => "n/a",
+            };
+            let _ = writeln!(
+                s,
+                "    {name:<27} {:>12} target {:<7} {met}",
+                m.value.map_or("-".into(), |v| format!("{v:.3}")),
+                m.target
+            );
+        }
+    }
+    Ok(s)
+}
+
+/// The Markdown report written to `report.md`.
+pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
+    let all = store.current_artifacts(id).await?;
+    let ev = store.event(id).await?;
+    let mut s = String::new();
+    let brief = get::<EventBrief>(&all);
+    let title = brief.as_ref().map_or("Event".into(), |b| b.title.clone());
+    let _ = writeln!(s, "# {title}\n");
+    if let (Some(b), Some(ev)) = (&brief, &ev) {
+        let _ = writeln!(
+            s,
+            "{} for {} people in {}, {} to {} ({}). Budget {} {} ({:?}). Level **{}**; lifecycle **{}**, run **{}**.\n",
+            serde_json::to_value(b.event_type)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            b.audience_size,
+            b.location.city,
+            b.date_range.start,
+            b.date_range.end,
+            b.timezone,
+            b.budget.total,
+            b.budget.currency,
+            b.budget.flexibility,
+            ev.level,
+            ev.state,
+            ev.run_status
+        );
+    }
+    if let (Some(t), Some(tasks)) = (get::<Timeline>(&all), get::<TaskRegister>(&all)) {
+        let _ = writeln!(
+            s,
+            "## Timeline\n\nPlanning from {} to {}. Critical path: {}.\n",
+            t.plan_start,
+            t.project_end,
+            t.critical_path
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        );
+        let _ = writeln!(s, "| milestone | date |\n|---|---|");
+        for m in &t.milestones {
+            let _ = writeln!(s, "| {} | {} |", m.name, m.date);
+        }
+        let _ = writeln!(
+            s,
+            "\n| task | owner | start | end | slack |\n|---|---|---|---|---|"
+        );
+        for x in &tasks.tasks {
+            let _ = writeln!(
+                s,
+                "| {} {} | {} | {} | {} | {} |",
+                x.id,
+                x.title,
+                x.owner,
+                x.start,
+                x.end,
+                String::from(x.slack)
+            );
+        }
+    }
+    if let (Some(sc), Some(sl)) = (get::<VenueScorecard>(&all), get::<VenueShortlist>(&all)) {
+        let _ = writeln!(
+            s,
+            "\n## Venue\n\n{}\n\n| candidate | venue | capacity | cost | score |\n|---|---|---|---|---|",
+            sc.selection_rationale
+        );
+        for c in &sl.candidates {
+            let mark = if c.id == sc.selected_candidate_id {
+                " (selected)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "| {}{mark} | {} | {} | {} | {:.3} |",
+                c.id, c.name, c.capacity, c.cost_estimate, c.score
+            );
+        }
+    }
+    if let (Some(cm), Some(d)) = (get::<CostModel>(&all), get::<BudgetDecision>(&all)) {
+        let _ = writeln!(
+            s,
+            "\n## Budget\n\nStatus **{:?}**, total {} {}.\n\n| item | category | qty | unit | total | supplier |\n|---|---|---|---|---|---|",
+            d.status, d.approved_total, d.currency
+        );
+        for l in &cm.line_items {
+            let _ = writeln!(
+                s,
+                "| {} | {:?} | {} | {} | {} | {} |",
+                l.description, l.category, l.qty, l.unit_cost, l.total, l.vendor_option
+            );
+        }
+    }
+    if let Some(sch) = get::<Schedule>(&all) {
+        let _ = writeln!(
+            s,
+            "\n## Schedule ({})\n\n| start | end | room | track | session |\n|---|---|---|---|---|",
+            sch.timezone
+        );
+        for x in &sch.sessions {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                x.start.format("%Y-%m-%d %H:%M"),
+                x.end.format("%H:%M"),
+                x.room,
+                x.track,
+                x.title
+            );
+        }
+    }
+    if let Some(r) = get::<RiskRegister>(&all) {
+        let _ = writeln!(
+            s,
+            "\n## Risks\n\n| risk | rating | status | mitigation |\n|---|---|---|---|"
+        );
+        for x in &r.risks {
+            let _ = writeln!(
+                s,
+                "| {} {} | {} | {:?} | {} |",
+                x.id,
+                x.description,
+                x.rating,
+                x.status,
+                x.mitigation.join("; ")
+            );
+        }
+    }
+    if let Some(v) = get::<VendorContracts>(&all) {
+        let _ = writeln!(
+            s,
+            "\n## Vendors\n\n| vendor | service | cost | backup |\n|---|---|---|---|"
+        );
+        for x in &v.vendors {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                x.name,
+                x.service,
+                x.terms.total_cost,
+                x.backup_supplier.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    let approvals = store.approvals(id).await?;
+    let _ = writeln!(
+        s,
+        "\n## Approvals\n\n| gate | revision | status | by | comment |\n|---|---|---|---|---|"
+    );
+    for a in &approvals {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} |",
+            a.gate.as_str(),
+            a.artifact_revision,
+            a.status.as_str(),
+            a.decided_by.as_deref().unwrap_or("-"),
+            a.comment.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(inc) = get::<IncidentLog>(&all) {
+        if !inc.incidents.is_empty() {
+            let _ = writeln!(s, "\n## Incidents\n");
+            for i in &inc.incidents {
+                let _ = writeln!(
+                    s,
+                    "- {} {}: {:?}, {}",
+                    i.id,
+                    i.kind.as_str(),
+                    i.status,
+                    i.response.join("; ")
+                );
+            }
+        }
+    }
+    if let Some(pm) = get::<Postmortem>(&all) {
+        let _ = writeln!(s, "\n## Postmortem\n");
+        metrics_table(&pm, &mut s);
+        let _ = writeln!(s, "\n### Insights\n");
+        for i in &pm.insights {
+            let _ = writeln!(s, "- {i}");
+        }
+    }
+    Ok(s)
+}

@@ -313,7 +313,13 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             s.end,
         ));
     }
-    duties.sort_by(|a, z| a.2.cmp(&z.2).then(a.0.cmp(&z.0)));
+    // Longest duties first, each to the least-loaded free person (LPT): keeps loads level.
+    duties.sort_by(|a, z| {
+        (z.3 - z.2)
+            .cmp(&(a.3 - a.2))
+            .then(a.2.cmp(&z.2))
+            .then(a.0.cmp(&z.0))
+    });
     let mut people: Vec<Resource> = names
         .iter()
         .enumerate()

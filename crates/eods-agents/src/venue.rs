@@ -239,7 +239,12 @@ pub fn research(
     let mut scored: Vec<(usize, &CatalogVenue, Decimal, BTreeMap<Criterion, f64>, f64)> = found
         .iter()
         .enumerate()
-        .filter(|(_, (v, cost))| v.available_on(&days) && *cost <= envelope)
+        // Step-free access is a must: no attendee is left outside.
+        .filter(|(_, (v, cost))| {
+            v.available_on(&days)
+                && *cost <= envelope
+                && v.accessibility.iter().any(|a| a == "step_free_access")
+        })
         .map(|(i, (v, cost))| {
             let s = score(v, *cost, envelope, b, p.max_capacity_factor);
             let t = round6(total(&p.weights, &s));
@@ -262,7 +267,7 @@ pub fn research(
         let needed = costs.get(p.shortlist_min - 1).copied();
         return Err(AgentError::Infeasible {
             reason: format!(
-                "only {} available venue(s) in {} fit the venue budget of {}; at least {} are needed",
+                "only {} available, step-free venue(s) in {} fit the venue budget of {}; at least {} are needed",
                 scored.len(),
                 b.location.city,
                 Money::new(envelope, cur),

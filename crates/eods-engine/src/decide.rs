@@ -42,11 +42,13 @@ pub struct DecisionInput<'a> {
 }
 
 /// The idempotency key of a step: its name, the revisions of its inputs, and the directives it
-/// depends on. A step whose key is committed is up to date.
+/// depends on. A step whose key is committed is up to date. An input the step also writes (the
+/// Execute step updates the risk register it reads) is left out, or the step would never settle.
 pub fn step_key(step: Step, bb: &Blackboard, directives: &Directives) -> String {
     let refs: Vec<String> = step
         .inputs()
         .iter()
+        .filter(|t| !step.outputs().contains(t))
         .filter_map(|t| bb.reference(*t))
         .map(|r: ArtifactRef| r.to_string())
         .collect();

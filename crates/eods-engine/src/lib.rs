@@ -608,9 +608,11 @@ impl Engine {
             .instructions
             .get(step.agent(), l.level)
             .map_err(AgentError::from)?;
+        // Inputs the step rewrites itself are not "derived from" (see `step_key`).
         let derived_from: Vec<ArtifactRef> = step
             .inputs()
             .iter()
+            .filter(|t| !step.outputs().contains(t))
             .filter_map(|t| l.bb.reference(*t))
             .collect();
         let result = run_step(step, input);

@@ -350,7 +350,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         .directives
         .budget_cap
         .map_or(b.budget.total, |c| c.min(b.budget.total));
-    let min_reserve = (b.budget.total * p.reserve_share)
+    let min_reserve = (limit * p.reserve_share)
         .max(expected_loss(risks))
         .round_dp(2);
     let all_needs = needs(b);

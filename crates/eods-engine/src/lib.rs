@@ -444,6 +444,11 @@ impl Engine {
                                     decision: answer.decision,
                                     by: answer.by.clone(),
                                 });
+                                // A rejection changes what the remaining requests are about:
+                                // re-plan before asking for the next one.
+                                if answer.decision != ApprovalDecision::Approve {
+                                    break;
+                                }
                             }
                         }
                         _ => {
@@ -513,7 +518,8 @@ impl Engine {
             level: l.level,
             approvals: &l.approvals,
         };
-        l.snap
+        let mut pending: Vec<PendingApproval> = l
+            .snap
             .approvals
             .iter()
             .filter(|a| a.status == ApprovalStatus::Pending)
@@ -524,7 +530,10 @@ impl Engine {
                 artifact_revision: a.artifact_revision,
                 summary: records::approval_summary(a.gate, &l.bb),
             })
-            .collect()
+            .collect();
+        // Lifecycle order (venue, budget, vendors), whatever order the requests were stored in.
+        pending.sort_by_key(|p| (p.gate, p.artifact_revision));
+        pending
     }
 
     async fn commit(&self, c: &Commit) -> Result<CommitOutcome, EngineError> {

@@ -1,0 +1,499 @@
+//! Engine tests on a real database (SQLite always, PostgreSQL when EODS_TEST_DATABASE_URL is
+//! set): a whole lifecycle, failure injected before every commit in turn, idempotent re-runs,
+//! determinism, rejections that make the owning agent revise, and incomplete briefs.
+
+use chrono::{DateTime, TimeZone, Utc};
+use eods_agents::Tools;
+use eods_domain::artifact::ArtifactType;
+use eods_domain::catalog::audit::DecisionType;
+use eods_domain::ids::EventId;
+use eods_domain::lifecycle::{
+    ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
+};
+use eods_engine::{
+    Answer, Approver, Clock, Engine, EngineError, Hooks, PendingApproval, Quiet, RunOptions,
+};
+use eods_store::Store;
+use eods_store::test_support::test_stores;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A clock that starts at a fixed instant and moves one second per reading.
+struct FakeClock(AtomicI64);
+impl Clock for FakeClock {
+    fn now(&self) -> DateTime<Utc> {
+        let s = self.0.fetch_add(1, Ordering::SeqCst);
+        Utc.timestamp_opt(1_800_000_000 + s, 0)
+            .single()
+            .unwrap_or_default()
+    }
+}
+
+/// Fails the `n`-th commit attempt (1-based) once.
+struct FailNth {
+    n: u64,
+    attempts: AtomicU64,
+}
+impl Hooks for FailNth {
+    fn before_commit(&self, key: &str) -> Result<(), String> {
+        let a = self.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+        if a == self.n {
+            Err(format!("injected failure at commit {a} ({key})"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Answers from a script, then approves.
+struct Scripted {
+    answers: Mutex<Vec<(ApprovalGate, ApprovalDecision, &'static str)>>,
+    seen: Vec<PendingApproval>,
+}
+impl Approver for Scripted {
+    fn decide(&mut self, r: &PendingApproval) -> Answer {
+        self.seen.push(r.clone());
+        let mut a = self.answers.lock().unwrap();
+        if let Some(i) = a.iter().position(|(g, _, _)| *g == r.gate) {
+            let (_, decision, comment) = a.remove(i);
+            return Answer {
+                decision,
+                comment: comment.into(),
+                by: "user:alice".into(),
+            };
+        }
+        Answer {
+            decision: ApprovalDecision::Approve,
+            comment: "ok".into(),
+            by: "user:alice".into(),
+        }
+    }
+}
+
+fn approve_all() -> Scripted {
+    Scripted {
+        answers: Mutex::new(vec![]),
+        seen: vec![],
+    }
+}
+
+fn brief(name: &str) -> serde_json::Value {
+    let path = format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn engine(store: &Store, hooks: Option<Arc<dyn Hooks>>) -> Engine {
+    let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+        .with_clock(Arc::new(FakeClock(AtomicI64::new(0))));
+    match hooks {
+        Some(h) => e.with_hooks(h),
+        None => e,
+    }
+}
+
+/// Payloads of every current artifact except traces, by type: what "the same plan" means.
+/// Timestamps, and the approval latency measured from them, are blanked.
+async fn payloads(store: &Store, id: EventId) -> BTreeMap<ArtifactType, (u32, serde_json::Value)> {
+    store
+        .current_artifacts(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.artifact_type != ArtifactType::AgentTrace)
+        .map(|mut e| {
+            blank_times(&mut e.payload);
+            (e.artifact_type, (e.revision, e.payload))
+        })
+        .collect()
+}
+
+/// Blanks timestamps (`at`) and what is measured from them (`seconds` of approval latency).
+fn blank_times(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "at" || k == "seconds" {
+                    *x = serde_json::Value::Null;
+                } else {
+                    blank_times(x);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(blank_times),
+        _ => {}
+    }
+}
+
+/// The types whose (revision, payload) differ between two plans.
+fn differing(
+    a: &BTreeMap<ArtifactType, (u32, serde_json::Value)>,
+    b: &BTreeMap<ArtifactType, (u32, serde_json::Value)>,
+) -> Vec<ArtifactType> {
+    let mut keys: Vec<ArtifactType> = a.keys().chain(b.keys()).copied().collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter().filter(|k| a.get(k) != b.get(k)).collect()
+}
+
+async fn counts(store: &Store, id: EventId) -> (usize, usize, usize, usize) {
+    let s = store.snapshot(id).await.unwrap();
+    let revisions = store.all_revisions(id).await.unwrap().len();
+    (
+        revisions,
+        s.decision_count as usize,
+        s.change_count as usize,
+        s.approvals.len(),
+    )
+}
+
+async fn stores(name: &str) -> (tempfile::TempDir, Vec<Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = test_stores(dir.path(), name).await.unwrap();
+    (dir, s)
+}
+
+#[tokio::test]
+async fn a_meetup_runs_the_whole_lifecycle_and_a_rerun_changes_nothing() {
+    let (_dir, stores) = stores("lifecycle").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let id = e
+            .submit(brief("s01-meetup.json"), &RunOptions::default())
+            .await
+            .unwrap();
+        let mut a = approve_all();
+        let s = e.run(id, Some(&mut a), &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Postmortem, RunStatus::Completed),
+            "{}: {:?}",
+            store.backend(),
+            s.detail
+        );
+        let types: Vec<ArtifactType> = payloads(&store, id).await.into_keys().collect();
+        for t in ArtifactType::ALL.iter().filter(|t| {
+            t.is_core_catalog() && !matches!(t, ArtifactType::DecisionLog | ArtifactType::ChangeLog)
+        }) {
+            assert!(types.contains(t), "{t} missing");
+        }
+        assert_eq!(a.seen.len(), 3, "one approval per gate");
+        // The three approvals are decided before the Confirm → Execute transition is logged.
+        let log = store.decision_log(id).await.unwrap();
+        let confirm = log
+            .iter()
+            .position(|d| d.description == "confirm → execute")
+            .unwrap();
+        let approvals: Vec<usize> = log
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.decision_type == DecisionType::Approval)
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(approvals.len(), 3);
+        assert!(approvals.iter().all(|i| *i < confirm));
+        assert_eq!(log[confirm].approvals.len(), 3);
+        // One DecisionLog entry per agent step, naming agent, level and instruction-set version.
+        let steps: Vec<_> = log
+            .iter()
+            .filter(|d| d.decision_type == DecisionType::AgentStep)
+            .collect();
+        assert_eq!(steps.len(), 7);
+        for d in steps {
+            let set = d.instruction_set.as_ref().unwrap();
+            assert_eq!(set.version, "1.0.0");
+            assert!(d.owner.ends_with(set.agent.as_str()));
+        }
+        // Every revision (but traces and the brief's submission) has a ChangeLog entry.
+        let changes = store.change_log(id).await.unwrap();
+        for rev in store
+            .all_revisions(id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.artifact_type != ArtifactType::AgentTrace)
+        {
+            assert!(
+                changes.iter().any(|c| c.artifacts.contains(&rev.as_ref())),
+                "{} has no change entry",
+                rev.as_ref()
+            );
+        }
+        let before = counts(&store, id).await;
+        let again = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(again.run_status, RunStatus::Completed);
+        assert_eq!(counts(&store, id).await, before, "a re-run writes nothing");
+    }
+}
+
+#[tokio::test]
+async fn the_same_brief_gives_the_same_plan() {
+    let (_dir, stores) = stores("determinism").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let mut plans = Vec::new();
+        for _ in 0..2 {
+            let id = e
+                .submit(brief("s02-conference.json"), &RunOptions::default())
+                .await
+                .unwrap();
+            e.run(id, Some(&mut approve_all()), &mut Quiet)
+                .await
+                .unwrap();
+            plans.push(payloads(&store, id).await);
+        }
+        assert_eq!(
+            differing(&plans[0], &plans[1]),
+            vec![],
+            "{}",
+            store.backend()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failure_before_any_commit_leaves_no_trace_and_the_run_recovers() {
+    let (_dir, stores) = stores("faults").await;
+    for store in stores {
+        // The reference: an uninterrupted run.
+        let e = engine(&store, None);
+        let reference = e
+            .submit(brief("s01-meetup.json"), &RunOptions::default())
+            .await
+            .unwrap();
+        e.run(reference, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        let expected = payloads(&store, reference).await;
+        let expected_counts = counts(&store, reference).await;
+        let commits = store.step_count(reference).await.unwrap() - 1; // all but the submission
+        assert!(commits >= 15, "{commits}");
+        for n in 1..=commits {
+            let faulty = engine(
+                &store,
+                Some(Arc::new(FailNth {
+                    n,
+                    attempts: AtomicU64::new(0),
+                })),
+            );
+            let id = faulty
+                .submit(brief("s01-meetup.json"), &RunOptions::default())
+                .await
+                .unwrap();
+            let err = faulty
+                .run(id, Some(&mut approve_all()), &mut Quiet)
+                .await
+                .unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains(&format!("injected failure at commit {n}")),
+                "{err}"
+            );
+            // The submission and the n - 1 commits before the failure are stored; the failed one is not.
+            assert_eq!(
+                store.step_count(id).await.unwrap(),
+                n,
+                "failed commit {n} left a step behind"
+            );
+            // Whatever failed, a clean run finishes with the same plan and no duplicates.
+            let s = engine(&store, None)
+                .run(id, Some(&mut approve_all()), &mut Quiet)
+                .await
+                .unwrap();
+            assert_eq!(
+                s.run_status,
+                RunStatus::Completed,
+                "after failure at commit {n}: {:?}",
+                s.detail
+            );
+            let got = payloads(&store, id).await;
+            let diff = differing(&got, &expected);
+            assert_eq!(
+                diff,
+                vec![],
+                "plan differs after failure at commit {n}: {:?} vs {:?}",
+                diff.first().map(|t| &got[t]),
+                diff.first().map(|t| &expected[t])
+            );
+            assert_eq!(
+                counts(&store, id).await,
+                expected_counts,
+                "row counts differ after failure at commit {n}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rejected_venue_is_replaced_and_everything_downstream_recomputed() {
+    let (_dir, stores) = stores("reject").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let id = e
+            .submit(brief("s02-conference.json"), &RunOptions::default())
+            .await
+            .unwrap();
+        let mut a = Scripted {
+            answers: Mutex::new(vec![
+                (
+                    ApprovalGate::VenueSelection,
+                    ApprovalDecision::Reject,
+                    "too far from the station",
+                ),
+                (
+                    ApprovalGate::BudgetDecision,
+                    ApprovalDecision::RequestChanges,
+                    "cap 49000",
+                ),
+            ]),
+            seen: vec![],
+        };
+        let s = e.run(id, Some(&mut a), &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
+        let cards = store
+            .revisions(id, ArtifactType::VenueScorecard)
+            .await
+            .unwrap();
+        assert_eq!(cards.len(), 2);
+        let first = cards[0].payload["selected_candidate_id"].clone();
+        assert_ne!(
+            cards[1].payload["selected_candidate_id"], first,
+            "the rejected venue is selected again"
+        );
+        assert_eq!(cards[1].payload["excluded"][0], first);
+        // Budget and logistics were recomputed from the new scorecard, and the cap holds.
+        let cost = store.revisions(id, ArtifactType::CostModel).await.unwrap();
+        assert!(cost.len() >= 3, "cost model revisions: {}", cost.len());
+        let last: rust_decimal::Decimal = cost.last().unwrap().payload["total"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(last <= rust_decimal::Decimal::from(49000), "{last}");
+        assert!(
+            store
+                .revisions(id, ArtifactType::Schedule)
+                .await
+                .unwrap()
+                .len()
+                >= 2
+        );
+        let approvals = store.approvals(id).await.unwrap();
+        assert!(approvals.iter().any(
+            |x| x.gate == ApprovalGate::VenueSelection && x.status == ApprovalStatus::Rejected
+        ));
+        assert!(
+            approvals
+                .iter()
+                .any(|x| x.gate == ApprovalGate::BudgetDecision
+                    && x.status == ApprovalStatus::ChangesRequested)
+        );
+        let decision = store
+            .current_artifacts(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.artifact_type == ArtifactType::BudgetDecision)
+            .unwrap();
+        assert_eq!(decision.payload["status"], "approved");
+        assert!(decision.created_by.starts_with("user:"));
+    }
+}
+
+#[tokio::test]
+async fn without_an_approver_the_run_waits_and_an_approval_cannot_be_given_twice() {
+    let (_dir, stores) = stores("await").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let id = e
+            .submit(brief("s01-meetup.json"), &RunOptions::default())
+            .await
+            .unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::AwaitingApproval)
+        );
+        assert!(s.detail.unwrap().contains("venue_selection"));
+        let pending = store.approvals(id).await.unwrap();
+        let first = pending[0].id;
+        let answer = Answer {
+            decision: ApprovalDecision::Approve,
+            comment: String::new(),
+            by: "user:bob".into(),
+        };
+        e.decide_approval(id, first, &answer).await.unwrap();
+        let again = e.decide_approval(id, first, &answer).await.unwrap_err();
+        assert!(again.to_string().contains("already approved"), "{again}");
+        let agent = Answer {
+            by: "agent:budget_analyst".into(),
+            ..answer
+        };
+        assert!(
+            e.decide_approval(id, pending[1].id, &agent).await.is_err(),
+            "agents cannot approve"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_incomplete_brief_needs_input_and_names_every_field() {
+    let (_dir, stores) = stores("needs-input").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let mut b = brief("s01-meetup.json");
+        let m = b.as_object_mut().unwrap();
+        m.remove("title");
+        m.remove("timezone");
+        match e.submit(b, &RunOptions::default()).await {
+            Err(EngineError::NeedsInput { event_id, missing }) => {
+                assert_eq!(missing, vec!["title", "timezone"]);
+                let ev = store.event(event_id).await.unwrap().unwrap();
+                assert_eq!(ev.run_status, RunStatus::NeedsInput);
+                assert!(ev.status_detail.unwrap().contains("title, timezone"));
+                assert!(store.current_artifacts(event_id).await.unwrap().is_empty());
+            }
+            other => panic!("expected needs_input, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_injected_vendor_failure_is_handled_by_the_contingency_plan() {
+    let (_dir, stores) = stores("incident").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let options = RunOptions {
+            incidents: vec![eods_domain::catalog::logistics::IncidentKind::VendorCancellation],
+            ..RunOptions::default()
+        };
+        let id = e
+            .submit(brief("s03-large-event.json"), &options)
+            .await
+            .unwrap();
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
+        let p = payloads(&store, id).await;
+        let incidents = &p[&ArtifactType::IncidentLog].1["incidents"];
+        assert_eq!(incidents[0]["status"], "resolved");
+        assert_eq!(incidents[0]["resolved_by_contingency"], true);
+        let metrics = p[&ArtifactType::Postmortem].1["metrics"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let m = |n: &str| metrics.iter().find(|m| m["name"] == n).unwrap().clone();
+        assert_eq!(m("contingency_effectiveness")["met"], true);
+        assert!(m("incident_resolution_time")["value"].as_f64().unwrap() <= 15.0);
+        assert_eq!(
+            p[&ArtifactType::RiskRegister].0,
+            2,
+            "the risk register records the occurred risk"
+        );
+    }
+}

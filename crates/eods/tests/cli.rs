@@ -1,0 +1,513 @@
+//! The `eods` binary as a user runs it: real child processes, a real database file (and
+//! PostgreSQL when EODS_TEST_DATABASE_URL is set), files read back from disk.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const EODS: &str = env!("CARGO_BIN_EXE_eods");
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+fn eods(args: &[&str]) -> Output {
+    Command::new(EODS)
+        .args(args)
+        .env_remove("EODS_FAILPOINT")
+        .env_remove("EODS_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn sqlite(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("eods.db").display())
+}
+
+/// Database URLs to run against: a SQLite file, and a fresh PostgreSQL database when configured.
+fn databases(dir: &Path) -> Vec<String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(eods_store::test_support::test_database_urls(dir, "cli"))
+        .unwrap()
+}
+
+fn event_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("event "))
+        .and_then(|l| l.split(':').next())
+        .unwrap()
+        .to_owned()
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap()
+}
+
+/// Blanks ids, timestamps and what is measured from them, so two runs can be compared.
+fn blank(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if matches!(
+                    k.as_str(),
+                    "id" | "event_id"
+                        | "at"
+                        | "created_at"
+                        | "correlation_id"
+                        | "seconds"
+                        | "started_at"
+                        | "finished_at"
+                        | "duration_ms"
+                ) {
+                    *x = Value::Null;
+                } else {
+                    blank(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(blank),
+        _ => {}
+    }
+}
+
+/// Every JSON file of an output directory, blanked, by file name.
+fn outputs(dir: &Path) -> BTreeMap<String, Value> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let mut v = read(&p);
+            blank(&mut v);
+            (p.file_name().unwrap().to_string_lossy().into_owned(), v)
+        })
+        .collect()
+}
+
+const CORE: [&str; 23] = [
+    "event_brief",
+    "requirements",
+    "stakeholder_map",
+    "timeline",
+    "task_register",
+    "risk_register",
+    "communications_plan",
+    "venue_criteria",
+    "venue_leads",
+    "venue_shortlist",
+    "venue_scorecard",
+    "venue_availability",
+    "venue_negotiation_notes",
+    "budget_baseline",
+    "cost_model",
+    "budget_decision",
+    "logistics_plan",
+    "schedule",
+    "resource_roster",
+    "contingency_plan",
+    "vendor_contracts",
+    "change_log",
+    "decision_log",
+];
+
+#[test]
+fn plan_writes_every_artifact_valid_with_an_audit_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s01");
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--approve",
+        "auto",
+        "--out",
+        out.to_str().unwrap(),
+        "--database",
+        &sqlite(dir.path()),
+        "--user",
+        "ada",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for state in [
+        "initiate → plan",
+        "confirm → execute",
+        "run completed",
+        "postmortem (completed)",
+    ] {
+        assert!(
+            stdout.contains(state),
+            "progress lacks `{state}`:\n{stdout}"
+        );
+    }
+    for t in CORE {
+        let doc = read(&out.join(format!("{t}.json")));
+        assert_eq!(doc["type"], t);
+    }
+    let traces = read(&out.join("agent_trace.json"));
+    assert_eq!(
+        traces.as_array().unwrap().len(),
+        7,
+        "one trace per agent step"
+    );
+
+    let files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let v = eods(&args);
+    assert!(v.status.success(), "{}", text(&v));
+    assert!(text(&v).contains("0 invalid"));
+
+    // DecisionLog: one entry per agent step with agent, level and instruction-set version;
+    // the three approvals come before Confirm → Execute.
+    let log = read(&out.join("decision_log.json"));
+    let entries = log["payload"]["entries"].as_array().unwrap();
+    let steps: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["decision_type"] == "agent_step")
+        .collect();
+    assert_eq!(steps.len(), 7);
+    for s in &steps {
+        assert_eq!(s["instruction_set"]["level"], "beginner");
+        assert_eq!(s["instruction_set"]["version"], "1.0.0");
+        assert!(
+            s["owner"]
+                .as_str()
+                .unwrap()
+                .ends_with(s["instruction_set"]["agent"].as_str().unwrap())
+        );
+    }
+    let confirm = entries
+        .iter()
+        .position(|e| e["description"] == "confirm → execute")
+        .unwrap();
+    let approvals: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["decision_type"] == "approval")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(approvals.len(), 3);
+    assert!(approvals.iter().all(|i| *i < confirm));
+    assert!(entries[approvals[0]]["owner"] == "user:ada");
+    // ChangeLog: every revision written is recorded.
+    let changes = read(&out.join("change_log.json"));
+    let touched: Vec<(String, u64)> = changes["payload"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            c["artifacts"].as_array().unwrap().iter().map(|a| {
+                (
+                    a["type"].as_str().unwrap().to_owned(),
+                    a["revision"].as_u64().unwrap(),
+                )
+            })
+        })
+        .collect();
+    for t in CORE.iter().filter(|t| !t.ends_with("_log")) {
+        let doc = read(&out.join(format!("{t}.json")));
+        for r in 1..=doc["revision"].as_u64().unwrap() {
+            assert!(
+                touched.contains(&((*t).to_owned(), r)),
+                "{t}@{r} not in the ChangeLog"
+            );
+        }
+    }
+    // Calendar: RFC 5545 shape — CRLF lines of at most 75 octets, one VEVENT per milestone and session.
+    let ics = std::fs::read_to_string(out.join("calendar.ics")).unwrap();
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.trim_end().ends_with("END:VCALENDAR"));
+    assert!(
+        ics.split("\r\n")
+            .all(|l| l.len() <= 75 && !l.contains('\n')),
+        "unfolded line"
+    );
+    let sessions = read(&out.join("schedule.json"))["payload"]["sessions"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(ics.matches("BEGIN:VEVENT").count(), 5 + sessions);
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("## Postmortem") && report.contains("| budget_variance |"));
+}
+
+#[test]
+fn the_same_brief_twice_gives_the_same_payloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runs = Vec::new();
+    for n in 0..2 {
+        let out = dir.path().join(format!("run{n}"));
+        let o = eods(&[
+            "plan",
+            example("s02-conference.json").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--database",
+            &sqlite(dir.path()),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        runs.push(outputs(&out));
+    }
+    assert_eq!(runs[0].len(), 27);
+    for (name, v) in &runs[0] {
+        assert_eq!(Some(v), runs[1].get(name), "{name} differs");
+    }
+}
+
+#[test]
+fn a_run_killed_mid_way_resumes_to_the_same_end_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, db) in databases(dir.path()).iter().enumerate() {
+        let reference = dir.path().join(format!("reference{i}"));
+        let o = eods(&[
+            "plan",
+            example("s01-meetup.json").to_str().unwrap(),
+            "--out",
+            reference.to_str().unwrap(),
+            "--database",
+            db,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+
+        // Halt after the 9th commit (mid-Research), then SIGKILL.
+        let mut child = Command::new(EODS)
+            .args([
+                "plan",
+                example("s01-meetup.json").to_str().unwrap(),
+                "--database",
+                db,
+            ])
+            .env("EODS_FAILPOINT", "halt-after-commit:9")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let id = event_id(&first);
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let halted = stderr
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.contains("failpoint: halted after commit 9"));
+        assert!(halted, "the child did not reach the failpoint");
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+
+        let partial = dir.path().join(format!("partial{i}"));
+        let o = eods(&[
+            "export",
+            &id,
+            "--database",
+            db,
+            "--out",
+            partial.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            !partial.join("postmortem.json").exists(),
+            "the run was not interrupted"
+        );
+
+        let resumed = dir.path().join(format!("resumed{i}"));
+        let o = eods(&[
+            "resume",
+            &id,
+            "--database",
+            db,
+            "--out",
+            resumed.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("postmortem (completed)"));
+
+        let (a, b) = (outputs(&reference), outputs(&resumed));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (name, v) in &a {
+            assert_eq!(Some(v), b.get(name), "{db}: {name} differs after resume");
+        }
+        // No duplicated log entry: ids are unique and numbered without gaps.
+        for log in ["decision_log.json", "change_log.json"] {
+            let entries = read(&resumed.join(log))["payload"]["entries"]
+                .as_array()
+                .unwrap()
+                .clone();
+            let ids: Vec<String> = entries
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_owned())
+                .collect();
+            let expected: Vec<String> = (1..=ids.len())
+                .map(|n| format!("{}-{n}", ids[0].split('-').next().unwrap()))
+                .collect();
+            assert_eq!(ids, expected, "{log}");
+        }
+    }
+}
+
+#[test]
+fn bad_input_gets_exit_2_and_names_every_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\n  \"title\": \"x\",\n  \"audience_size\": ,\n}").unwrap();
+    let o = eods(&["plan", broken.to_str().unwrap(), "--database", &db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("line 3, column"), "{}", text(&o));
+
+    let o = eods(&[
+        "plan",
+        example("invalid/incomplete-brief.json").to_str().unwrap(),
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(t.contains("run status needs_input"), "{t}");
+    assert!(
+        t.contains("missing fields: title, location.city, budget.total"),
+        "{t}"
+    );
+
+    let o = eods(&[
+        "plan",
+        example("invalid/unknown-enum.json").to_str().unwrap(),
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains(
+            "/event_type: unknown value `hackathon`: allowed values are meetup, conference"
+        ),
+        "{}",
+        text(&o)
+    );
+
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--level",
+        "expert",
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("allowed values are beginner, intermediate, advanced"),
+        "{}",
+        text(&o)
+    );
+
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--database",
+        "mysql://x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("--database") && text(&o).contains("sqlite://PATH"),
+        "{}",
+        text(&o)
+    );
+
+    // A document with two faults: both are reported, each with its pointer.
+    let mut doc = read(&example(
+        "../crates/eods-domain/tests/fixtures/task_register.json",
+    ));
+    doc["payload"]["tasks"][0]["duration"] = Value::from("P99D");
+    doc["payload"]["tasks"][1]["depends_on"] = serde_json::json!(["task-404"]);
+    let bad = dir.path().join("task_register.json");
+    std::fs::write(&bad, doc.to_string()).unwrap();
+    let o = eods(&["validate", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(
+        t.contains("/payload/tasks/0/duration: duration P99D"),
+        "{t}"
+    );
+    assert!(
+        t.contains("/payload/tasks/1/depends_on/0: unknown task `task-404`"),
+        "{t}"
+    );
+}
+
+#[test]
+fn schema_prints_the_json_schema_of_a_type() {
+    let o = eods(&["schema", "task_register"]);
+    assert!(o.status.success());
+    let schema: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["properties"]["type"]["const"], "task_register");
+    assert!(schema["$defs"].get("Task").is_some());
+    let o = eods(&["schema", "budget_sheet"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("allowed values are event_brief"));
+}
+
+#[test]
+fn prompt_mode_rejects_a_venue_and_the_next_one_is_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let mut child = Command::new(EODS)
+        .args([
+            "plan",
+            example("s01-meetup.json").to_str().unwrap(),
+            "--approve",
+            "prompt",
+            "--out",
+            out.to_str().unwrap(),
+            "--database",
+            &sqlite(dir.path()),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"r\ntoo small\na\n\na\n\na\n\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert_eq!(
+        t.matches("Approval requested: venue_selection").count(),
+        2,
+        "{t}"
+    );
+    let card = read(&out.join("venue_scorecard.json"));
+    assert_eq!(card["revision"], 2);
+    assert_eq!(card["payload"]["excluded"].as_array().unwrap().len(), 1);
+    assert_ne!(
+        card["payload"]["selected_candidate_id"],
+        card["payload"]["excluded"][0]
+    );
+}

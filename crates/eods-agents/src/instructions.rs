@@ -147,13 +147,13 @@ pub fn parse_instruction_set(
         message,
     };
     let set: InstructionSet = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
-    if let Some((agent, level)) = expected {
-        if set.agent != agent || set.level != level {
-            return Err(err(format!(
-                "declares {} {} but is filed as {} {}",
-                set.agent, set.level, agent, level
-            )));
-        }
+    if let Some((agent, level)) = expected
+        && (set.agent != agent || set.level != level)
+    {
+        return Err(err(format!(
+            "declares {} {} but is filed as {} {}",
+            set.agent, set.level, agent, level
+        )));
     }
     let parts: Vec<&str> = set.version.split('.').collect();
     if parts.len() != 3 || parts.iter().any(|p| p.parse::<u32>().is_err()) {

@@ -22,6 +22,17 @@ use eods_domain::money::Money;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
+/// A busy interval.
+type Interval = (DateTime<FixedOffset>, DateTime<FixedOffset>);
+
+/// A duty to roster: what, for which session, from, to.
+type Duty = (
+    String,
+    Option<SessionId>,
+    DateTime<FixedOffset>,
+    DateTime<FixedOffset>,
+);
+
 /// A session to place.
 #[derive(Debug, Clone)]
 struct Item {
@@ -113,8 +124,7 @@ fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Sess
     }
     // cursor[(room, day)] = next free local time
     let mut cursor: BTreeMap<(usize, usize), NaiveTime> = BTreeMap::new();
-    let mut speaker_busy: BTreeMap<String, Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)>> =
-        BTreeMap::new();
+    let mut speaker_busy: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
     let mut sessions = Vec::new();
     for (n, item) in all.iter().enumerate() {
         let home = tracks.iter().position(|t| *t == item.track).unwrap_or(0) % rooms.len().max(1);
@@ -127,11 +137,12 @@ fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Sess
                 let mut t = *cursor.get(&(r, d)).unwrap_or(&start);
                 loop {
                     let mut e = t + Duration::minutes(i64::from(item.minutes));
-                    if let Some((ls, le)) = lunch {
-                        if t < le && e > ls {
-                            t = le;
-                            e = t + Duration::minutes(i64::from(item.minutes));
-                        }
+                    if let Some((ls, le)) = lunch
+                        && t < le
+                        && e > ls
+                    {
+                        t = le;
+                        e = t + Duration::minutes(i64::from(item.minutes));
                     }
                     if e > end || e < t {
                         break;
@@ -290,12 +301,7 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
     while names.len() < staff_n {
         names.push(format!("Event staff {}", names.len() + 1));
     }
-    let mut duties: Vec<(
-        String,
-        Option<SessionId>,
-        DateTime<FixedOffset>,
-        DateTime<FixedOffset>,
-    )> = Vec::new();
+    let mut duties: Vec<Duty> = Vec::new();
     for w in &windows {
         let open = w.start + Duration::minutes(30);
         duties.push((

@@ -541,10 +541,21 @@ fn alt(option: &str, score: f64, pro: &str, con: &str) -> Alternative {
     }
 }
 
+/// description, category, probability, impact, cost share of the budget, owner, mitigations.
+type RiskRow<'a> = (
+    &'a str,
+    RiskCategory,
+    u8,
+    u8,
+    &'a str,
+    StakeholderId,
+    Vec<&'a str>,
+);
+
 fn risk_register(b: &EventBrief, map: &StakeholderMap, compressed: bool) -> RiskRegister {
     let owner = owner_for(map, StakeholderRole::Owner);
     let finance = owner_for(map, StakeholderRole::Finance);
-    let mut risks: Vec<(&str, RiskCategory, u8, u8, &str, StakeholderId, Vec<&str>)> = vec![
+    let mut risks: Vec<RiskRow<'_>> = vec![
         (
             "Venue becomes unavailable or withdraws before the event",
             RiskCategory::Venue,
@@ -719,7 +730,7 @@ fn communications(b: &EventBrief, map: &StakeholderMap, all_audiences: bool) -> 
         .filter(|s| matches!(s.role, StakeholderRole::Approver | StakeholderRole::Finance))
         .collect();
     if !approvers.is_empty() {
-        entries.push(("approvers".into(), Channel::Email, "on every approval request".into(), "Approval requests for venue, budget and vendor contracts, with deadline and escalation".into(), owner.clone()));
+        entries.push(("approvers".into(), Channel::Email, "on every approval request", "Approval requests for venue, budget and vendor contracts, with deadline and escalation".into(), owner.clone()));
     }
     if all_audiences {
         let mut roles: Vec<StakeholderRole> = map
@@ -746,7 +757,7 @@ fn communications(b: &EventBrief, map: &StakeholderMap, all_audiences: bool) -> 
             entries.push((
                 audience,
                 Channel::Email,
-                "monthly, weekly in the last month".into(),
+                "monthly, weekly in the last month",
                 "Timeline, what we need from you, logistics on the day".into(),
                 owner.clone(),
             ));

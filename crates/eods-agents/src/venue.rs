@@ -131,6 +131,15 @@ pub fn total(weights: &BTreeMap<Criterion, f64>, scores: &BTreeMap<Criterion, f6
         .sum()
 }
 
+/// A lead's index, venue, cost, scores and total.
+type Scored<'a> = (
+    usize,
+    &'a CatalogVenue,
+    Decimal,
+    BTreeMap<Criterion, f64>,
+    f64,
+);
+
 /// Criteria, leads, shortlist, scorecard, availability and negotiation notes.
 pub fn research(
     input: StepInput<'_>,
@@ -236,7 +245,7 @@ pub fn research(
         .collect();
 
     // Shortlist: available and within the venue envelope, best scores first.
-    let mut scored: Vec<(usize, &CatalogVenue, Decimal, BTreeMap<Criterion, f64>, f64)> = found
+    let mut scored: Vec<Scored<'_>> = found
         .iter()
         .enumerate()
         // Step-free access is a must: no attendee is left outside.
@@ -313,8 +322,7 @@ pub fn research(
     };
     let runner_up = candidates
         .iter()
-        .filter(|c| !excluded.contains(&c.id) && c.id != selected.id)
-        .next();
+        .find(|c| !excluded.contains(&c.id) && c.id != selected.id);
     let rationale = format!(
         "{} scores {:.3}, the best of {} shortlisted venues{}; it holds {} for {} people at {} within the venue budget of {}.{}",
         selected.name,

@@ -2,6 +2,8 @@
 //! passes on the plan as produced and fails, naming the problem, after one targeted change.
 //! Also: transitions never skip a missing artifact, and schedules never double-book.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use eods_agents::{Directives, Step, StepInput, Tools, run_step};
 use eods_domain::artifact::ArtifactType;
 use eods_domain::artifact::{ArtifactRef, CatalogType};

@@ -83,10 +83,10 @@ impl Blackboard {
                 if input.artifact_type == *t {
                     continue;
                 }
-                if let Some(rev) = self.revision(input.artifact_type) {
-                    if rev != input.revision {
-                        out.push((*t, *input));
-                    }
+                if let Some(rev) = self.revision(input.artifact_type)
+                    && rev != input.revision
+                {
+                    out.push((*t, *input));
                 }
             }
         }

@@ -119,16 +119,16 @@ pub fn brief_from_value(value: Value) -> Result<EventBrief, BriefError> {
 
     let mut violations = Vec::new();
     let mut enum_check = |pointer: String, allowed: &[&str]| {
-        if let Some(Value::String(s)) = value.pointer(&pointer) {
-            if !allowed.contains(&s.as_str()) {
-                violations.push(Violation {
-                    pointer: pointer.clone(),
-                    message: format!(
-                        "unknown value `{s}`: allowed values are {}",
-                        allowed.join(", ")
-                    ),
-                });
-            }
+        if let Some(Value::String(s)) = value.pointer(&pointer)
+            && !allowed.contains(&s.as_str())
+        {
+            violations.push(Violation {
+                pointer: pointer.clone(),
+                message: format!(
+                    "unknown value `{s}`: allowed values are {}",
+                    allowed.join(", ")
+                ),
+            });
         }
     };
     enum_check("/event_type".into(), &EventType::ALL);

@@ -824,7 +824,7 @@ pub fn approval_for_current(gate: ApprovalGate, input: GateInput<'_>) -> Option<
         .iter()
         .filter(|a| a.gate == gate && a.artifact_revision == rev)
         .map(|a| a.status)
-        .last()
+        .next_back()
 }
 
 /// The revision whose content an approval of `gate` must cover.

@@ -1,6 +1,8 @@
 //! Property tests for validation: well-formed documents have no violations, and every injected
 //! fault is reported — all of them, each at its own JSON pointer.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use chrono::{Duration, NaiveDate};
 use eods_domain::artifact::Payload;
 use eods_domain::catalog::budget::{BudgetCategory, CostModel, LineItem, VarianceRules};

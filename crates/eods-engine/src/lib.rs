@@ -657,10 +657,11 @@ impl Engine {
         for payload in &output.artifacts {
             let t = payload.artifact_type();
             let value = payload.to_value();
-            if let Some(cur) = l.bb.current(t) {
-                if cur.payload.to_value() == value && cur.derived_from == derived_from {
-                    continue;
-                }
+            if let Some(cur) = l.bb.current(t)
+                && cur.payload.to_value() == value
+                && cur.derived_from == derived_from
+            {
+                continue;
             }
             let envelope = Envelope {
                 id: ArtifactId(Uuid::now_v7()),
@@ -779,23 +780,21 @@ impl Engine {
             );
         }
         let mut approval_requests = Vec::new();
-        if let Some(gate) = step.approval() {
-            if let Some(e) = envelopes
+        if let Some(gate) = step.approval()
+            && let Some(e) = envelopes
                 .iter()
                 .find(|e| e.artifact_type == gate.artifact_type())
-            {
-                let options: RunOptions =
-                    serde_json::from_value(l.snap.event.options.clone()).unwrap_or_default();
-                approval_requests.push(NewApproval {
-                    id: ApprovalId(Uuid::now_v7()),
-                    gate,
-                    artifact_revision: e.revision,
-                    approver_role: "approver".into(),
-                    requested_at: now,
-                    deadline: now
-                        + chrono::Duration::hours(i64::from(options.approval_deadline_hours)),
-                });
-            }
+        {
+            let options: RunOptions =
+                serde_json::from_value(l.snap.event.options.clone()).unwrap_or_default();
+            approval_requests.push(NewApproval {
+                id: ApprovalId(Uuid::now_v7()),
+                gate,
+                artifact_revision: e.revision,
+                approver_role: "approver".into(),
+                requested_at: now,
+                deadline: now + chrono::Duration::hours(i64::from(options.approval_deadline_hours)),
+            });
         }
         let status = if step == Step::Postmortem {
             Some(StatusWrite {
@@ -1002,44 +1001,44 @@ impl Engine {
         rec.changes.pop();
         rec.changes.push(change.clone());
         let mut artifacts = Vec::new();
-        if row.gate == ApprovalGate::BudgetDecision {
-            if let Some(d) = l.bb.get::<BudgetDecision>() {
-                let mut stamped = d.clone();
-                stamped.status = match answer.decision {
-                    ApprovalDecision::Approve => BudgetStatus::Approved,
-                    ApprovalDecision::Reject | ApprovalDecision::RequestChanges => {
-                        BudgetStatus::Rejected
-                    }
-                };
-                stamped.approvals.push(record.clone());
-                stamped.change_log_refs.push(change.id.to_string());
-                let mut derived = current.derived_from.clone();
-                derived.push(target);
-                artifacts.push(Envelope {
-                    id: ArtifactId(Uuid::now_v7()),
-                    event_id: id,
-                    artifact_type: gate_type,
-                    revision: current.revision + 1,
-                    schema_version: gate_type.schema_version().into(),
-                    created_at: now,
-                    created_by: answer.by.clone(),
-                    correlation_id: correlation.clone(),
-                    derived_from: derived,
-                    payload: stamped.into_payload().to_value(),
-                });
-                let r = artifacts[0].as_ref();
-                rec.change(
-                    ChangeType::Revised,
-                    &format!(
-                        "budget_decision revision {} records the {} decision",
-                        r.revision,
-                        status.as_str()
-                    ),
-                    vec![r],
-                    &answer.by,
-                    None,
-                );
-            }
+        if row.gate == ApprovalGate::BudgetDecision
+            && let Some(d) = l.bb.get::<BudgetDecision>()
+        {
+            let mut stamped = d.clone();
+            stamped.status = match answer.decision {
+                ApprovalDecision::Approve => BudgetStatus::Approved,
+                ApprovalDecision::Reject | ApprovalDecision::RequestChanges => {
+                    BudgetStatus::Rejected
+                }
+            };
+            stamped.approvals.push(record.clone());
+            stamped.change_log_refs.push(change.id.to_string());
+            let mut derived = current.derived_from.clone();
+            derived.push(target);
+            artifacts.push(Envelope {
+                id: ArtifactId(Uuid::now_v7()),
+                event_id: id,
+                artifact_type: gate_type,
+                revision: current.revision + 1,
+                schema_version: gate_type.schema_version().into(),
+                created_at: now,
+                created_by: answer.by.clone(),
+                correlation_id: correlation.clone(),
+                derived_from: derived,
+                payload: stamped.into_payload().to_value(),
+            });
+            let r = artifacts[0].as_ref();
+            rec.change(
+                ChangeType::Revised,
+                &format!(
+                    "budget_decision revision {} records the {} decision",
+                    r.revision,
+                    status.as_str()
+                ),
+                vec![r],
+                &answer.by,
+                None,
+            );
         }
         rec.decision(
             DecisionType::Approval,
@@ -1093,8 +1092,7 @@ impl Engine {
                 let asked = comment
                     .split(|c: char| !(c.is_ascii_digit() || c == '.'))
                     .filter_map(|w| w.parse::<Decimal>().ok())
-                    .filter(|d| *d > Decimal::ZERO)
-                    .last();
+                    .rfind(|d| *d > Decimal::ZERO);
                 let cap = asked.or_else(|| {
                     bb.get::<BudgetDecision>()
                         .map(|d| (d.approved_total * Decimal::new(95, 2)).round_dp(2))
@@ -1120,8 +1118,7 @@ fn current_approval_records(l: &Loaded) -> Vec<ApprovalRecord> {
                 .snap
                 .approvals
                 .iter()
-                .filter(|a| a.gate == g && a.artifact_revision == rev)
-                .last()?;
+                .rfind(|a| a.gate == g && a.artifact_revision == rev)?;
             Some(ApprovalRecord {
                 gate: g,
                 decision: a.decision?,

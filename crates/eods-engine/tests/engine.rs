@@ -2,6 +2,8 @@
 //! set): a whole lifecycle, failure injected before every commit in turn, idempotent re-runs,
 //! determinism, rejections that make the owning agent revise, and incomplete briefs.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use chrono::{DateTime, TimeZone, Utc};
 use eods_agents::Tools;
 use eods_domain::artifact::ArtifactType;

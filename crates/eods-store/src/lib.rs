@@ -8,6 +8,7 @@ mod rows;
 pub mod test_support;
 
 pub use error::StoreError;
+use rows::ArtifactTuple;
 pub use rows::{
     ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
     NewApproval, StatusWrite,
@@ -18,7 +19,6 @@ use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
 use eods_domain::ids::EventId;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
-use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::types::Json;
@@ -42,19 +42,6 @@ macro_rules! on_pool {
         }
     };
 }
-
-type ArtifactTuple = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    DateTime<Utc>,
-    String,
-    String,
-    Json<Value>,
-    Json<Value>,
-);
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
 

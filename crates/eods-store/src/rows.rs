@@ -67,20 +67,21 @@ fn parse_uuid<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
         .map_err(|_| StoreError::Corrupt(format!("`{s}` is not a UUID")))
 }
 
-pub(crate) fn envelope_from_tuple(
-    t: (
-        String,
-        String,
-        String,
-        i64,
-        String,
-        DateTime<Utc>,
-        String,
-        String,
-        Json<Value>,
-        Json<Value>,
-    ),
-) -> Result<Envelope, StoreError> {
+/// An artifact row as selected by `ARTIFACT_COLUMNS`.
+pub(crate) type ArtifactTuple = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    DateTime<Utc>,
+    String,
+    String,
+    Json<Value>,
+    Json<Value>,
+);
+
+pub(crate) fn envelope_from_tuple(t: ArtifactTuple) -> Result<Envelope, StoreError> {
     let id: ArtifactId = parse_uuid(&t.0)?;
     let event_id: EventId = parse_uuid(&t.1)?;
     let artifact_type = ArtifactType::parse(&t.2).map_err(StoreError::Corrupt)?;

@@ -16,10 +16,10 @@ pub async fn test_database_urls(dir: &Path, name: &str) -> Result<Vec<String>, S
         "sqlite://{}",
         dir.join(format!("{name}.db")).display()
     )];
-    if let Ok(base) = std::env::var(TEST_DATABASE_ENV) {
-        if !base.trim().is_empty() {
-            urls.push(fresh_postgres_database(&base).await?);
-        }
+    if let Ok(base) = std::env::var(TEST_DATABASE_ENV)
+        && !base.trim().is_empty()
+    {
+        urls.push(fresh_postgres_database(&base).await?);
     }
     Ok(urls)
 }

@@ -1,6 +1,8 @@
 //! Store tests against a real database: a SQLite file always, and PostgreSQL when
 //! `EODS_TEST_DATABASE_URL` is set (CI sets it). Each test gets its own database.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use chrono::{TimeZone, Utc};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope};
 use eods_domain::catalog::audit::{

@@ -262,19 +262,19 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
             a.comment.as_deref().unwrap_or("")
         );
     }
-    if let Some(inc) = get::<IncidentLog>(&all) {
-        if !inc.incidents.is_empty() {
-            let _ = writeln!(s, "\n## Incidents\n");
-            for i in &inc.incidents {
-                let _ = writeln!(
-                    s,
-                    "- {} {}: {:?}, {}",
-                    i.id,
-                    i.kind.as_str(),
-                    i.status,
-                    i.response.join("; ")
-                );
-            }
+    if let Some(inc) = get::<IncidentLog>(&all)
+        && !inc.incidents.is_empty()
+    {
+        let _ = writeln!(s, "\n## Incidents\n");
+        for i in &inc.incidents {
+            let _ = writeln!(
+                s,
+                "- {} {}: {:?}, {}",
+                i.id,
+                i.kind.as_str(),
+                i.status,
+                i.response.join("; ")
+            );
         }
     }
     if let Some(pm) = get::<Postmortem>(&all) {

@@ -1,6 +1,8 @@
 //! The `eods` binary as a user runs it: real child processes, a real database file (and
 //! PostgreSQL when EODS_TEST_DATABASE_URL is set), files read back from disk.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};

@@ -368,14 +368,14 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         match r.met {
             Some(false) => insights.push(format!(
                 "{} missed its target ({} vs {}): {}; review it in the next plan.",
-                json_name(&r.name),
+                r.name.as_str(),
                 r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
                 r.target,
                 r.detail
             )),
             None if r.value.is_none() => insights.push(format!(
                 "{} was not measured: {}.",
-                json_name(&r.name),
+                r.name.as_str(),
                 r.detail
             )),
             _ => {}
@@ -427,11 +427,4 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
             .into_payload(),
         ],
     })
-}
-
-fn json_name(n: &MetricName) -> String {
-    serde_json::to_value(n)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }

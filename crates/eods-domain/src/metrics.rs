@@ -35,6 +35,16 @@ pub enum MetricName {
     ContingencyEffectiveness,
 }
 
+impl MetricName {
+    /// The snake_case name, as in JSON.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
 /// max over milestones of delay ÷ (planned date − plan start). 0 when nothing slipped.
 pub fn timeline_slippage(plan_start: NaiveDate, milestones: &[MilestoneActual]) -> f64 {
     milestones

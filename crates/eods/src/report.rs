@@ -21,10 +21,7 @@ fn get<T: CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
 fn metrics_table(pm: &Postmortem, out: &mut String) {
     let _ = writeln!(out, "| metric | value | target | met |\n|---|---|---|---|");
     for m in &pm.metrics {
-        let name = serde_json::to_value(m.name)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let name = m.name.as_str();
         let value = m.value.map_or("not measured".into(), |v| format!("{v:.3}"));
         let met = match m.met {
             Some(true) => "yes",
@@ -80,10 +77,7 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
     if let Some(pm) = get::<Postmortem>(&all) {
         let _ = writeln!(s, "  metrics:");
         for m in &pm.metrics {
-            let name = serde_json::to_value(m.name)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
+            let name = m.name.as_str();
             let met = match m.met {
                 Some(true) => "met",
                 Some(false) => "MISSED",

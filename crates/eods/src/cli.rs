@@ -5,14 +5,17 @@ use crate::export;
 use anyhow::anyhow;
 use clap::{Parser, Subcommand, ValueEnum};
 use eods_agents::Tools;
-use eods_domain::artifact::ArtifactType;
+use eods_domain::artifact::{ArtifactType, Envelope};
+use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::logistics::IncidentKind;
 use eods_domain::ids::EventId;
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
 use eods_domain::schema::{envelope_schema, validate_document};
+use eods_domain::validate::validate_references;
 use eods_engine::{Approver, Engine, EngineError, Hooks, Progress, ProgressEvent, RunOptions};
 use eods_store::Store;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -394,30 +397,34 @@ async fn drive(
     })
 }
 
+/// Validates every document on its own (schema, then semantics), then the documents of each event
+/// together: references between artifacts must resolve (a task's milestone, the critical path's
+/// tasks, a scenario's risk, …). Only the newest revision of each type per event is cross-checked.
 fn validate(files: &[PathBuf]) -> Result<ExitCode, Exit> {
-    let mut bad = 0usize;
+    let mut problems: Vec<Vec<String>> = vec![Vec::new(); files.len()];
     let mut docs = 0usize;
-    for f in files {
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
+    // (event, type) → (revision, file index, payload)
+    let mut newest: BTreeMap<
+        (EventId, ArtifactType),
+        (u32, usize, eods_domain::artifact::Payload, Envelope),
+    > = BTreeMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        let value: serde_json::Value = match std::fs::read_to_string(f) {
             Err(e) => {
-                println!("{}: cannot read: {e}", f.display());
-                bad += 1;
+                problems[fi].push(format!("cannot read: {e}"));
                 continue;
             }
-        };
-        let value: serde_json::Value = match serde_json::from_str(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                println!(
-                    "{}: invalid JSON at line {}, column {}: {e}",
-                    f.display(),
-                    e.line(),
-                    e.column()
-                );
-                bad += 1;
-                continue;
-            }
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(v) => v,
+                Err(e) => {
+                    problems[fi].push(format!(
+                        "invalid JSON at line {}, column {}: {e}",
+                        e.line(),
+                        e.column()
+                    ));
+                    continue;
+                }
+            },
         };
         let list: Vec<(String, serde_json::Value)> = match value {
             serde_json::Value::Array(items) => items
@@ -427,27 +434,62 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Exit> {
                 .collect(),
             v => vec![(String::new(), v)],
         };
-        let mut file_ok = true;
         for (prefix, doc) in list {
             docs += 1;
-            if let Err(violations) = validate_document(&doc) {
-                file_ok = false;
-                println!(
-                    "{}: invalid ({} violation{})",
-                    f.display(),
-                    violations.len(),
-                    if violations.len() == 1 { "" } else { "s" }
-                );
-                for v in violations {
-                    let p = format!("{prefix}{}", v.pointer);
-                    println!("  {}: {}", if p.is_empty() { "/" } else { &p }, v.message);
+            match validate_document(&doc) {
+                Err(violations) => {
+                    problems[fi].extend(violations.into_iter().map(|v| {
+                        let p = format!("{prefix}{}", v.pointer);
+                        format!("{}: {}", if p.is_empty() { "/" } else { &p }, v.message)
+                    }));
                 }
+                Ok((envelope, payload)) if envelope.artifact_type != ArtifactType::AgentTrace => {
+                    let key = (envelope.event_id, envelope.artifact_type);
+                    if newest
+                        .get(&key)
+                        .is_none_or(|(r, ..)| *r < envelope.revision)
+                    {
+                        newest.insert(key, (envelope.revision, fi, payload, envelope));
+                    }
+                }
+                Ok(_) => {}
             }
         }
-        if file_ok {
+    }
+    let events: std::collections::BTreeSet<EventId> = newest.keys().map(|(e, _)| *e).collect();
+    for event in events {
+        let mut bb = Blackboard::new();
+        for ((e, _), (_, _, payload, envelope)) in &newest {
+            if *e == event {
+                bb.insert(Current {
+                    revision: envelope.revision,
+                    created_by: envelope.created_by.clone(),
+                    derived_from: envelope.derived_from.clone(),
+                    payload: payload.clone(),
+                });
+            }
+        }
+        for (t, v) in validate_references(&bb) {
+            if let Some((_, fi, ..)) = newest.get(&(event, t)) {
+                problems[*fi].push(format!("/payload{}: {}", v.pointer, v.message));
+            }
+        }
+    }
+    let mut bad = 0usize;
+    for (f, list) in files.iter().zip(&problems) {
+        if list.is_empty() {
             println!("{}: valid", f.display());
         } else {
             bad += 1;
+            println!(
+                "{}: invalid ({} violation{})",
+                f.display(),
+                list.len(),
+                if list.len() == 1 { "" } else { "s" }
+            );
+            for p in list {
+                println!("  {p}");
+            }
         }
     }
     println!(

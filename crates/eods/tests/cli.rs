@@ -460,6 +460,54 @@ fn bad_input_gets_exit_2_and_names_every_problem() {
 }
 
 #[test]
+fn validate_checks_references_between_the_files_of_an_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--database",
+        &sqlite(dir.path()),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    // Each file stays valid on its own, but the timeline now names a task the register lacks,
+    // and a contingency scenario answers a risk that does not exist.
+    let mut timeline = read(&out.join("timeline.json"));
+    timeline["payload"]["critical_path"][0] = Value::from("task-404");
+    std::fs::write(out.join("timeline.json"), timeline.to_string()).unwrap();
+    let mut plan = read(&out.join("contingency_plan.json"));
+    plan["payload"]["scenarios"][0]["risk_id"] = Value::from("risk-404");
+    std::fs::write(out.join("contingency_plan.json"), plan.to_string()).unwrap();
+    let args: Vec<String> = [
+        "timeline",
+        "task_register",
+        "contingency_plan",
+        "risk_register",
+    ]
+    .iter()
+    .map(|t| out.join(format!("{t}.json")).display().to_string())
+    .collect();
+    let mut argv = vec!["validate"];
+    argv.extend(args.iter().map(String::as_str));
+    let o = eods(&argv);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("/payload/critical_path/0: unknown task `task-404`"),
+        "{t}"
+    );
+    assert!(
+        t.contains("/payload/scenarios/0/risk_id: unknown risk `risk-404`"),
+        "{t}"
+    );
+    assert!(t.contains("task_register.json: valid"), "{t}");
+    // On its own, the timeline has nothing to be checked against.
+    assert!(eods(&["validate", &args[0]]).status.success());
+}
+
+#[test]
 fn schema_prints_the_json_schema_of_a_type() {
     let o = eods(&["schema", "task_register"]);
     assert!(o.status.success());

@@ -499,3 +499,51 @@ async fn an_injected_vendor_failure_is_handled_by_the_contingency_plan() {
         );
     }
 }
+
+#[tokio::test]
+async fn unaffordable_criteria_block_the_run_with_ranked_alternatives_in_the_decision_log() {
+    let (_dir, stores) = stores("unaffordable").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let mut b = brief("s01-meetup.json");
+        b["budget"]["total"] = serde_json::json!(300);
+        let id = e.submit(b, &RunOptions::default()).await.unwrap();
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Research, RunStatus::Blocked)
+        );
+        assert!(
+            s.detail
+                .as_deref()
+                .unwrap()
+                .contains("fit the venue budget"),
+            "{:?}",
+            s.detail
+        );
+        let log = store.decision_log(id).await.unwrap();
+        let last = log.last().unwrap();
+        assert_eq!(last.decision_type, DecisionType::Escalation);
+        assert!(
+            last.alternatives
+                .iter()
+                .any(|a| a.option.starts_with("Raise the venue budget to")),
+            "{:?}",
+            last.alternatives
+        );
+        // Running again does not log the same stop twice, and the state stays where it was.
+        let before = counts(&store, id).await;
+        let again = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.state, again.run_status),
+            (LifecycleState::Research, RunStatus::Blocked)
+        );
+        assert_eq!(counts(&store, id).await, before);
+    }
+}

@@ -457,7 +457,15 @@ impl Engine {
                                 .iter()
                                 .map(|p| p.gate.to_string())
                                 .collect();
-                            let detail = format!("waiting for approval of {}", gates.join(", "));
+                            let escalated = self.escalate_overdue(&l, &correlation).await?;
+                            let mut detail =
+                                format!("waiting for approval of {}", gates.join(", "));
+                            if !escalated.is_empty() {
+                                detail.push_str(&format!(
+                                    "; overdue, escalated: {}",
+                                    escalated.join("; ")
+                                ));
+                            }
                             self.store
                                 .set_run_status(
                                     id,
@@ -510,6 +518,66 @@ impl Engine {
             }
         }
         Err(EngineError::Runaway(MAX_ACTIONS))
+    }
+
+    /// Escalates every current, pending approval whose deadline has passed: a DecisionLog entry
+    /// naming the backups (stakeholders who stand in for the owner, then the communications plan's
+    /// escalation path). Deadlines are stored, so this fires after a restart too; each request
+    /// escalates once. The gate stays blocked. Returns one line per overdue request.
+    async fn escalate_overdue(
+        &self,
+        l: &Loaded,
+        correlation: &str,
+    ) -> Result<Vec<String>, EngineError> {
+        let now = self.clock.now();
+        let current: Vec<ApprovalId> = self.pending(l).iter().map(|p| p.id).collect();
+        let overdue: Vec<&ApprovalRow> = l
+            .snap
+            .approvals
+            .iter()
+            .filter(|a| current.contains(&a.id) && a.deadline < now)
+            .collect();
+        if overdue.is_empty() {
+            return Ok(vec![]);
+        }
+        let backups = records::escalation_contacts(&l.bb);
+        let to = if backups.is_empty() {
+            "the event owner".to_owned()
+        } else {
+            backups.join(", ")
+        };
+        let mut lines = Vec::new();
+        let mut decision_count = l.snap.decision_count;
+        for a in overdue {
+            let mut rec = Records::new(decision_count, l.snap.change_count, correlation, now);
+            let line = format!(
+                "{} (revision {}) was due {} and is escalated to {to}",
+                a.gate,
+                a.artifact_revision,
+                a.deadline.format("%Y-%m-%d %H:%M UTC")
+            );
+            rec.decision(
+                DecisionType::Escalation,
+                &format!("{} approval overdue", a.gate),
+                "system:engine",
+                &line,
+                vec![],
+                None,
+                vec![],
+            );
+            let commit = Commit {
+                event_id: l.snap.event.id,
+                step_key: format!("escalate:{}", a.id),
+                at: now,
+                decisions: rec.decisions,
+                ..Commit::default()
+            };
+            if let CommitOutcome::Applied { .. } = self.commit(&commit).await? {
+                decision_count += 1;
+            }
+            lines.push(line);
+        }
+        Ok(lines)
     }
 
     fn pending(&self, l: &Loaded) -> Vec<PendingApproval> {

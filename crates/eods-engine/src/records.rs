@@ -219,3 +219,31 @@ pub(crate) fn approval_summary(gate: ApprovalGate, bb: &Blackboard) -> String {
         },
     }
 }
+
+/// Who an overdue approval escalates to: stakeholders who stand in for someone, then the
+/// communications plan's escalation path, as `name <contact>`, without repeats.
+pub(crate) fn escalation_contacts(bb: &Blackboard) -> Vec<String> {
+    use eods_domain::catalog::planning::{CommunicationsPlan, StakeholderMap};
+    let Some(map) = bb.get::<StakeholderMap>() else {
+        return vec![];
+    };
+    let mut ids: Vec<&eods_domain::ids::StakeholderId> = map
+        .stakeholders
+        .iter()
+        .filter(|s| !s.backup_for.is_empty())
+        .map(|s| &s.id)
+        .collect();
+    if let Some(c) = bb.get::<CommunicationsPlan>() {
+        ids.extend(c.escalation_path.iter());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        if let Some(s) = map.stakeholders.iter().find(|s| &s.id == id) {
+            let line = format!("{} <{}>", s.name, s.contact);
+            if !out.contains(&line) {
+                out.push(line);
+            }
+        }
+    }
+    out
+}

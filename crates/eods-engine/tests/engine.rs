@@ -547,3 +547,92 @@ async fn unaffordable_criteria_block_the_run_with_ranked_alternatives_in_the_dec
         assert_eq!(counts(&store, id).await, before);
     }
 }
+
+/// A clock that can jump ahead, and moves one second per reading.
+struct JumpClock(AtomicI64);
+impl Clock for JumpClock {
+    fn now(&self) -> DateTime<Utc> {
+        let s = self.0.fetch_add(1, Ordering::SeqCst);
+        Utc.timestamp_opt(1_800_000_000 + s, 0)
+            .single()
+            .unwrap_or_default()
+    }
+}
+
+#[tokio::test]
+async fn an_overdue_approval_escalates_once_to_the_backups_and_the_gate_stays_blocked() {
+    let (_dir, stores) = stores("escalate").await;
+    for store in stores {
+        let clock = Arc::new(JumpClock(AtomicI64::new(0)));
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(clock.clone());
+        let id = e
+            .submit(brief("s02-conference.json"), &RunOptions::default())
+            .await
+            .unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval);
+        assert!(
+            !s.detail.unwrap().contains("overdue"),
+            "nothing is overdue yet"
+        );
+        let escalations = |log: &[eods_domain::catalog::audit::DecisionEntry]| {
+            log.iter()
+                .filter(|d| d.decision_type == DecisionType::Escalation)
+                .count()
+        };
+        assert_eq!(escalations(&store.decision_log(id).await.unwrap()), 0);
+
+        // 49 hours later (a restart in between changes nothing: deadlines are stored).
+        clock.0.fetch_add(49 * 3600, Ordering::SeqCst);
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(clock.clone());
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::AwaitingApproval)
+        );
+        let detail = s.detail.unwrap();
+        assert!(detail.contains("overdue, escalated"), "{detail}");
+        let log = store.decision_log(id).await.unwrap();
+        assert_eq!(escalations(&log), 3, "one escalation per overdue gate");
+        let first = log
+            .iter()
+            .find(|d| d.decision_type == DecisionType::Escalation)
+            .unwrap();
+        // S-02 names an approver who stands in for the owner: the escalation goes to them.
+        let map = store
+            .current_artifacts(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.artifact_type == ArtifactType::StakeholderMap)
+            .unwrap();
+        let backup = map.payload["stakeholders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| !s["backup_for"].as_array().unwrap().is_empty())
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            first.rationale.contains(&backup),
+            "{} lacks {backup}",
+            first.rationale
+        );
+        e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            escalations(&store.decision_log(id).await.unwrap()),
+            3,
+            "escalated once"
+        );
+        // Approving afterwards still completes the run.
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed);
+    }
+}

@@ -180,7 +180,7 @@ pub fn research(
         .venues
         .iter()
         .filter(|v| v.city.eq_ignore_ascii_case(&b.location.city))
-        .filter(|v| v.capacity >= b.audience_size && v.capacity <= max_capacity)
+        .filter(|v| v.capacity >= b.audience_size)
         .filter(|v| v.rooms.len() as u32 >= b.tracks.max(1))
         .filter_map(|v| {
             tools
@@ -189,8 +189,11 @@ pub fn research(
                 .map(|c| (v, c))
         })
         .collect();
+    // Venues of the preferred size come first; larger ones fill the remaining lead slots.
     found.sort_by(|(a, ca), (b2, cb)| {
-        ca.cmp(cb)
+        (a.capacity > max_capacity)
+            .cmp(&(b2.capacity > max_capacity))
+            .then(ca.cmp(cb))
             .then(a.capacity.cmp(&b2.capacity))
             .then(a.id.cmp(&b2.id))
     });

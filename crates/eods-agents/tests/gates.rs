@@ -466,3 +466,108 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any brief that passes intake goes through every planning step, or stops with a named
+    /// reason; no step panics, and whatever is produced passes semantic validation.
+    #[test]
+    fn any_valid_brief_plans_or_says_why(
+        audience in prop_oneof![1u32..60, 60u32..400, 400u32..3000, 3000u32..1_000_000],
+        tracks in prop_oneof![1u32..4, 4u32..40],
+        days in 1i64..31,
+        total in prop_oneof![1u64..2000, 2000u64..100_000, 100_000u64..5_000_000],
+        city in prop_oneof![Just("Berlin"), Just("Amsterdam"), Just("London"), Just("Lisbon"), Just("Atlantis")],
+        kind in prop_oneof![Just("meetup"), Just("conference"), Just("workshop"), Just("gala"), Just("festival"), Just("other")],
+        with_program in any::<bool>(),
+    ) {
+        let mut v = serde_json::to_value(s02()).unwrap();
+        v["audience_size"] = audience.into();
+        v["tracks"] = tracks.into();
+        v["budget"]["total"] = total.into();
+        v["location"]["city"] = city.into();
+        v["event_type"] = kind.into();
+        let end = chrono::NaiveDate::from_ymd_opt(2027, 6, 9).unwrap() + chrono::Duration::days(days - 1);
+        v["date_range"]["end"] = end.to_string().into();
+        if !with_program {
+            v["program"] = serde_json::json!([]);
+        }
+        let brief = eods_domain::intake::brief_from_value(v).unwrap();
+        match plan(brief, &Step::PLANNING) {
+            Ok(bb) => {
+                for c in bb.iter() {
+                    let violations = eods_domain::validate::validate_payload(&c.payload);
+                    prop_assert!(violations.is_empty(), "{}: {violations:?}", c.payload.artifact_type());
+                }
+                prop_assert!(eods_domain::validate::validate_references(&bb).is_empty());
+            }
+            Err(eods_agents::AgentError::Infeasible { reason, .. }) => prop_assert!(!reason.is_empty()),
+            Err(e) => prop_assert!(false, "unexpected error: {e}"),
+        }
+    }
+}
+
+/// Perturbed versions of the three scenarios (audience ±30%, budget ×1–3, tracks ±1),
+/// drawn from a fixed seed: most must plan completely, and every produced artifact is valid.
+#[test]
+fn perturbed_scenarios_mostly_plan_and_always_validate() {
+    let mut rng = eods_agents::execute::SplitMix64::new(2027);
+    let mut complete = 0;
+    let runs = 90;
+    for i in 0..runs {
+        let name = [
+            "s01-meetup.json",
+            "s02-conference.json",
+            "s03-large-event.json",
+        ][i % 3];
+        let text = std::fs::read_to_string(format!(
+            "{}/../../examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let audience = v["audience_size"].as_f64().unwrap() * (0.7 + 0.6 * rng.next_f64());
+        v["audience_size"] = (audience.round().max(1.0) as u64).into();
+        let total = v["budget"]["total"].as_f64().unwrap() * (1.0 + 2.0 * rng.next_f64());
+        v["budget"]["total"] = (total.round() as u64).into();
+        let tracks = (v["tracks"].as_i64().unwrap() + (rng.next_u64() % 3) as i64 - 1).max(1);
+        v["tracks"] = tracks.into();
+        let brief = eods_domain::intake::brief_from_value(v).unwrap();
+        match plan(brief, &Step::PLANNING) {
+            Ok(bb) => {
+                complete += 1;
+                for c in bb.iter() {
+                    let violations = eods_domain::validate::validate_payload(&c.payload);
+                    assert!(
+                        violations.is_empty(),
+                        "run {i}: {}: {violations:?}",
+                        c.payload.artifact_type()
+                    );
+                }
+                assert!(
+                    eods_domain::validate::validate_references(&bb).is_empty(),
+                    "run {i}"
+                );
+                let input = GateInput {
+                    blackboard: &bb,
+                    level: Level::Intermediate,
+                    approvals: &approved(&bb),
+                };
+                for state in &LifecycleState::ALL[..6] {
+                    assert_eq!(
+                        check_transition(*state, input).map_err(|b| b.to_string()),
+                        Ok(state.next().unwrap()),
+                        "run {i}"
+                    );
+                }
+            }
+            Err(eods_agents::AgentError::Infeasible { reason, .. }) => assert!(!reason.is_empty()),
+            Err(e) => panic!("run {i}: unexpected error {e}"),
+        }
+    }
+    assert!(
+        complete * 10 >= runs * 8,
+        "only {complete} of {runs} perturbed scenarios planned completely"
+    );
+}

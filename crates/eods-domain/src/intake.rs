@@ -212,5 +212,27 @@ mod tests {
             &GOOD.replace("\"audience_size\":20", "\"audience_size\":\"many\""),
             "/audience_size",
         );
+        check(
+            &GOOD.replace("\"audience_size\":20", "\"audience_size\":4000000000"),
+            "/audience_size: audience_size must be at most 1000000",
+        );
+        check(
+            &GOOD.replace(
+                "2027-03-10\",\"end\":\"2027-03-10",
+                "2207-03-10\",\"end\":\"2207-03-10",
+            ),
+            "/date_range/start: 2207-03-10 is outside the years 2000 to 2200",
+        );
+        check(
+            &GOOD.replace("\"end\":\"2027-03-10", "\"end\":\"2027-06-10"),
+            "/date_range/end: an event lasts at most 31 days",
+        );
+        check(
+            &GOOD.replace(
+                "\"stakeholders\"",
+                "\"program\":[{\"title\":\"x\",\"duration_minutes\":0}],\"stakeholders\"",
+            ),
+            "/program/0/duration_minutes: a session lasts between 1 and 1440 minutes",
+        );
     }
 }

@@ -318,11 +318,44 @@ fn unique<'a>(ids: impl Iterator<Item = &'a str>, pointer: &str, what: &str, v: 
     }
 }
 
+/// Largest audience a brief may name.
+pub const MAX_AUDIENCE: u32 = 1_000_000;
+/// Longest event, in days.
+pub const MAX_EVENT_DAYS: u32 = 31;
+/// Most parallel tracks.
+pub const MAX_TRACKS: u32 = 200;
+
 fn brief(b: &EventBrief, v: &mut Violations) {
     v.check(
         !b.title.trim().is_empty(),
         "/title",
         "title must not be empty",
+    );
+    // Bounds keep date and count arithmetic far from overflow, and catch typos (2207 for 2027).
+    for (p, d) in [
+        ("/date_range/start", b.date_range.start),
+        ("/date_range/end", b.date_range.end),
+    ] {
+        v.check(
+            (2000..=2200).contains(&chrono::Datelike::year(&d)),
+            p,
+            format!("{d} is outside the years 2000 to 2200"),
+        );
+    }
+    v.check(
+        b.date_range.start > b.date_range.end || b.date_range.days() <= MAX_EVENT_DAYS,
+        "/date_range/end",
+        format!("an event lasts at most {MAX_EVENT_DAYS} days"),
+    );
+    v.check(
+        b.audience_size <= MAX_AUDIENCE,
+        "/audience_size",
+        format!("audience_size must be at most {MAX_AUDIENCE}"),
+    );
+    v.check(
+        b.tracks <= MAX_TRACKS,
+        "/tracks",
+        format!("tracks must be at most {MAX_TRACKS}"),
     );
     v.check(
         b.date_range.start <= b.date_range.end,
@@ -359,12 +392,22 @@ fn brief(b: &EventBrief, v: &mut Violations) {
             "/planning_start",
             "planning must start before the event",
         );
+        v.check(
+            (b.date_range.start - p).num_days() <= 3650,
+            "/planning_start",
+            "planning starts at most ten years before the event",
+        );
     }
+    v.check(
+        b.program.len() <= 10_000,
+        "/program",
+        "a program has at most 10000 sessions",
+    );
     for (i, item) in b.program.iter().enumerate() {
         v.check(
-            item.duration_minutes > 0,
+            (1..=1440).contains(&item.duration_minutes),
             format!("/program/{i}/duration_minutes"),
-            "a session lasts at least one minute",
+            "a session lasts between 1 and 1440 minutes",
         );
     }
 }

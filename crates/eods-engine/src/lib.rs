@@ -812,7 +812,12 @@ impl Engine {
                 }),
                 ..Commit::default()
             };
-            self.commit(&commit).await?;
+            // The same invalid output was recorded before: only the status needs restoring.
+            if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
+                self.store
+                    .set_run_status(id, RunStatus::Failed, Some(&detail), now)
+                    .await?;
+            }
             return Ok(Some(RunSummary {
                 event_id: id,
                 state,

@@ -636,3 +636,62 @@ async fn an_overdue_approval_escalates_once_to_the_backups_and_the_gate_stays_bl
         assert_eq!(s.run_status, RunStatus::Completed);
     }
 }
+
+#[tokio::test]
+async fn a_hand_edited_invalid_artifact_blocks_the_run_naming_the_failing_fields() {
+    let (_dir, stores) = stores("hand-edit").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let id = e
+            .submit(brief("s01-meetup.json"), &RunOptions::default())
+            .await
+            .unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval);
+        // A person edits the task register and makes task-1 depend on the last task: a cycle.
+        let current = store
+            .current_artifacts(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.artifact_type == ArtifactType::TaskRegister)
+            .unwrap();
+        let mut edited = current.clone();
+        edited.id = eods_domain::ids::ArtifactId(uuid::Uuid::now_v7());
+        edited.revision = 2;
+        edited.created_by = "user:editor".into();
+        edited.payload["tasks"][0]["depends_on"] = serde_json::json!(["task-11"]);
+        store
+            .commit(&eods_store::Commit {
+                event_id: id,
+                step_key: "edit:1".into(),
+                at: Utc::now(),
+                artifacts: vec![edited],
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::Blocked),
+            "{:?}",
+            s.detail
+        );
+        let detail = s.detail.unwrap();
+        assert!(
+            detail.contains(
+                "invalid task_register /tasks/0/depends_on: task dependencies form a cycle"
+            ),
+            "{detail}"
+        );
+        assert!(
+            detail.contains("/tasks/0/start: starts before its dependency `task-11` ends"),
+            "{detail}"
+        );
+    }
+}

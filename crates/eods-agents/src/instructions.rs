@@ -24,6 +24,12 @@ pub struct InstructionSet {
     pub constraints: Vec<String>,
     pub parameters: serde_json::Value,
     pub error_handling: Vec<String>,
+    /// SHA-256 of the file's bytes, hex.
+    #[serde(skip)]
+    pub hash: String,
+    /// Where the set was read from: `bundled:<file>` or a path.
+    #[serde(skip)]
+    pub source: String,
 }
 
 impl InstructionSet {
@@ -33,13 +39,18 @@ impl InstructionSet {
             agent: self.agent,
             level: self.level,
             version: self.version.clone(),
+            hash: self.hash.clone(),
         }
     }
 
     /// The parameters, typed for one agent.
     pub fn params<P: DeserializeOwned>(&self) -> Result<P, InstructionError> {
         serde_json::from_value(self.parameters.clone()).map_err(|e| InstructionError {
-            file: file_name(self.agent, self.level),
+            file: if self.source.is_empty() {
+                file_name(self.agent, self.level)
+            } else {
+                self.source.clone()
+            },
             message: format!("parameters: {e}"),
         })
     }
@@ -146,7 +157,9 @@ pub fn parse_instruction_set(
         file: file.into(),
         message,
     };
-    let set: InstructionSet = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    let mut set: InstructionSet = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    set.hash = sha256_hex(text.as_bytes());
+    set.source = file.to_owned();
     if let Some((agent, level)) = expected
         && (set.agent != agent || set.level != level)
     {
@@ -215,7 +228,36 @@ pub fn parse_instruction_set(
     Ok(set)
 }
 
-/// All twelve bundled instruction sets, checked.
+/// SHA-256 of `bytes` as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The agent and level a file name promises: `<agent>.<level>.json`.
+pub fn parse_file_name(name: &str) -> Result<(AgentKind, Level), String> {
+    let bad = || {
+        format!(
+            "`{name}` is not named <agent>.<level>.json (agents: {}; levels: {})",
+            AgentKind::ALL.map(AgentKind::as_str).join(", "),
+            Level::ALL.join(", ")
+        )
+    };
+    let stem = name.strip_suffix(".json").ok_or_else(bad)?;
+    let (agent, level) = stem.split_once('.').ok_or_else(bad)?;
+    let agent = AgentKind::ALL
+        .into_iter()
+        .find(|a| a.as_str() == agent)
+        .ok_or_else(bad)?;
+    let level = Level::parse(level).map_err(|_| bad())?;
+    Ok((agent, level))
+}
+
+/// The twelve instruction sets in force: the bundled ones, each replaced by a file of the same
+/// name in an instructions directory when one is given. Every set is checked at load.
 #[derive(Debug, Clone)]
 pub struct InstructionLibrary {
     sets: BTreeMap<(AgentKind, Level), InstructionSet>,
@@ -236,13 +278,47 @@ impl InstructionLibrary {
                         file: name.clone(),
                         message: "not bundled".into(),
                     })?;
-                sets.insert(
-                    (agent, level),
-                    parse_instruction_set(&name, text, Some((agent, level)))?,
-                );
+                let mut set = parse_instruction_set(&name, text, Some((agent, level)))?;
+                set.source = format!("bundled:{name}");
+                sets.insert((agent, level), set);
             }
         }
         Ok(InstructionLibrary { sets })
+    }
+
+    /// The bundled sets, with every `<agent>.<level>.json` in `dir` taking the place of its
+    /// bundled namesake. Any other `.json` file in `dir` is an error naming it.
+    pub fn load(dir: Option<&std::path::Path>) -> Result<InstructionLibrary, InstructionError> {
+        let mut lib = Self::bundled()?;
+        let Some(dir) = dir else { return Ok(lib) };
+        let shown = dir.display().to_string();
+        let entries = std::fs::read_dir(dir).map_err(|e| InstructionError {
+            file: shown.clone(),
+            message: format!("cannot read the instructions directory: {e}"),
+        })?;
+        let mut paths: Vec<std::path::PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let file = path.display().to_string();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let expected = parse_file_name(&name).map_err(|message| InstructionError {
+                file: file.clone(),
+                message,
+            })?;
+            let text = std::fs::read_to_string(&path).map_err(|e| InstructionError {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+            let set = parse_instruction_set(&file, &text, Some(expected))?;
+            lib.sets.insert(expected, set);
+        }
+        Ok(lib)
     }
 
     /// The set of one agent at one level.
@@ -254,6 +330,16 @@ impl InstructionLibrary {
                 message: "not loaded".into(),
             })
     }
+
+    /// Every set, by agent then level.
+    pub fn iter(&self) -> impl Iterator<Item = &InstructionSet> {
+        self.sets.values()
+    }
+}
+
+/// The text of a bundled set, by file name.
+pub fn bundled_text(name: &str) -> Option<&'static str> {
+    BUNDLED.iter().find(|(f, _)| *f == name).map(|(_, t)| *t)
 }
 
 #[cfg(test)]
@@ -269,6 +355,40 @@ mod tests {
             .params()
             .unwrap();
         assert!(v.holds >= 2);
+    }
+
+    #[test]
+    fn a_directory_overrides_a_bundled_set_and_bad_names_are_refused() {
+        let dir = std::env::temp_dir().join(format!("eods-instr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let text = bundled_text("venue_researcher.beginner.json")
+            .unwrap()
+            .replace("\"holds\": 1", "\"holds\": 3");
+        std::fs::write(dir.join("venue_researcher.beginner.json"), &text).unwrap();
+        let lib = InstructionLibrary::load(Some(&dir)).unwrap();
+        let set = lib
+            .get(AgentKind::VenueResearcher, Level::Beginner)
+            .unwrap();
+        let p: VenueParams = set.params().unwrap();
+        assert_eq!(p.holds, 3);
+        assert_eq!(set.hash, sha256_hex(text.as_bytes()));
+        assert_ne!(
+            set.hash,
+            InstructionLibrary::bundled()
+                .unwrap()
+                .get(AgentKind::VenueResearcher, Level::Beginner)
+                .unwrap()
+                .hash
+        );
+        assert!(set.source.ends_with("venue_researcher.beginner.json"));
+        std::fs::write(dir.join("planner.json"), "{}").unwrap();
+        let e = InstructionLibrary::load(Some(&dir)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`planner.json` is not named <agent>.<level>.json"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

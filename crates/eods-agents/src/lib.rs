@@ -34,10 +34,16 @@ pub struct Tools {
 impl Tools {
     /// The data and instruction sets bundled with EODS.
     pub fn bundled() -> Result<Tools, AgentError> {
+        Self::load(None)
+    }
+
+    /// The bundled data, with instruction sets from `instructions` (a directory of
+    /// `<agent>.<level>.json` files) taking the place of the bundled ones of the same name.
+    pub fn load(instructions: Option<&std::path::Path>) -> Result<Tools, AgentError> {
         Ok(Tools {
             catalog: data::bundled_catalog()?,
             rates: data::bundled_rate_cards()?,
-            instructions: instructions::InstructionLibrary::bundled()?,
+            instructions: instructions::InstructionLibrary::load(instructions)?,
         })
     }
 }

@@ -103,4 +103,6 @@ pub struct InstructionSetRef {
     pub level: Level,
     /// Semver of the instruction-set file.
     pub version: String,
+    /// SHA-256 of the file's bytes (hex): which exact text decided.
+    pub hash: String,
 }

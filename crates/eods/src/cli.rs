@@ -44,6 +44,36 @@ struct DbArg {
     database: String,
 }
 
+#[derive(Debug, clap::Args)]
+struct InstructionsArg {
+    /// Directory of instruction-set files (<agent>.<level>.json) that replace the bundled ones.
+    #[arg(long, env = "EODS_INSTRUCTIONS_DIR")]
+    instructions: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum InstructionCommand {
+    /// List the instruction sets in force: agent, level, version, hash and source.
+    List {
+        #[command(flatten)]
+        dir: InstructionsArg,
+    },
+    /// Print one instruction set as loaded.
+    Show {
+        /// event_planner, venue_researcher, budget_analyst or logistics_coordinator
+        agent: String,
+        #[arg(value_parser = parse_level)]
+        level: Level,
+        #[command(flatten)]
+        dir: InstructionsArg,
+    },
+    /// Check instruction-set files (named <agent>.<level>.json).
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Plan a whole event from a brief: every lifecycle state, approvals, a simulated Execute and the postmortem.
@@ -69,6 +99,8 @@ enum Command {
         /// Who submits and approves (recorded as user:<NAME>).
         #[arg(long, env = "USER", default_value = "cli")]
         user: String,
+        #[command(flatten)]
+        instructions: InstructionsArg,
     },
     /// Continue an interrupted run.
     Resume {
@@ -82,6 +114,8 @@ enum Command {
         out: Option<PathBuf>,
         #[arg(long, env = "USER", default_value = "cli")]
         user: String,
+        #[command(flatten)]
+        instructions: InstructionsArg,
     },
     /// Write every artifact of an event to a directory.
     Export {
@@ -101,6 +135,9 @@ enum Command {
         #[arg(value_parser = parse_type)]
         artifact_type: Option<ArtifactType>,
     },
+    /// List, show or validate the agents' instruction sets.
+    #[command(name = "instruction-sets", subcommand)]
+    InstructionSets(InstructionCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -161,6 +198,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             seed,
             incidents,
             user,
+            instructions,
         } => {
             let text = std::fs::read_to_string(&brief).map_err(|e| {
                 Exit(
@@ -179,7 +217,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     ),
                 )
             })?;
-            let engine = engine(&db.database).await?;
+            let engine = engine(&db.database, &instructions).await?;
             let options = RunOptions {
                 level,
                 seed,
@@ -225,9 +263,10 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             approve,
             out,
             user,
+            instructions,
         } => {
             let id = parse_event(&event_id)?;
-            let engine = engine(&db.database).await?;
+            let engine = engine(&db.database, &instructions).await?;
             let row = engine
                 .store()
                 .event(id)
@@ -269,6 +308,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::InstructionSets(cmd) => instruction_sets(cmd),
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)
                 .await
@@ -307,11 +347,16 @@ impl Hooks for Failpoint {
     }
 }
 
-async fn engine(url: &str) -> Result<Engine, Exit> {
+fn tools(instructions: &InstructionsArg) -> Result<Tools, Exit> {
+    Tools::load(instructions.instructions.as_deref())
+        .map_err(|e| Exit(2, format!("error: --instructions: {e}")))
+}
+
+async fn engine(url: &str, instructions: &InstructionsArg) -> Result<Engine, Exit> {
+    let tools = tools(instructions)?;
     let store = Store::connect(url)
         .await
         .map_err(|e| Exit(1, format!("error: --database: {e}")))?;
-    let tools = Tools::bundled().map_err(|e| Exit(1, format!("error: bundled data: {e}")))?;
     let failpoint = std::env::var("EODS_FAILPOINT").ok().and_then(|v| {
         v.strip_prefix("halt-after-commit:")
             .and_then(|n| n.parse().ok())
@@ -502,4 +547,106 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Exit> {
     } else {
         ExitCode::from(2)
     })
+}
+
+fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
+    match cmd {
+        InstructionCommand::List { dir } => {
+            let tools = tools(&dir)?;
+            println!(
+                "{:<22} {:<13} {:<8} {:<16} source",
+                "agent", "level", "version", "sha256"
+            );
+            for set in tools.instructions.iter() {
+                println!(
+                    "{:<22} {:<13} {:<8} {:<16} {}",
+                    set.agent.as_str(),
+                    set.level.as_str(),
+                    set.version,
+                    &set.hash[..16],
+                    set.source
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        InstructionCommand::Show { agent, level, dir } => {
+            let tools = tools(&dir)?;
+            let kind = eods_domain::instruction::AgentKind::ALL
+                .into_iter()
+                .find(|a| a.as_str() == agent)
+                .ok_or_else(|| {
+                    Exit(
+                        2,
+                        format!(
+                            "error: unknown agent `{agent}`: allowed values are {}",
+                            eods_domain::instruction::AgentKind::ALL
+                                .map(|a| a.as_str())
+                                .join(", ")
+                        ),
+                    )
+                })?;
+            let set = tools
+                .instructions
+                .get(kind, level)
+                .map_err(|e| Exit(2, format!("error: {e}")))?;
+            println!(
+                "# {} {} {} sha256:{} ({})",
+                set.agent.as_str(),
+                set.level.as_str(),
+                set.version,
+                set.hash,
+                set.source
+            );
+            let shown = serde_json::json!({
+                "agent": set.agent, "level": set.level, "version": set.version, "objectives": set.objectives,
+                "inputs": set.inputs, "outputs": set.outputs, "constraints": set.constraints,
+                "parameters": set.parameters, "error_handling": set.error_handling,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&shown).map_err(anyhow::Error::from)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        InstructionCommand::Validate { files } => {
+            let mut bad = 0;
+            for f in &files {
+                let shown = f.display().to_string();
+                let name = f
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let result = eods_agents::instructions::parse_file_name(&name)
+                    .map_err(|m| format!("{shown}: {m}"))
+                    .and_then(|expected| {
+                        let text =
+                            std::fs::read_to_string(f).map_err(|e| format!("{shown}: {e}"))?;
+                        eods_agents::instructions::parse_instruction_set(
+                            &shown,
+                            &text,
+                            Some(expected),
+                        )
+                        .map_err(|e| e.to_string())
+                    });
+                match result {
+                    Ok(set) => println!(
+                        "{shown}: valid ({} {} {}, sha256 {})",
+                        set.agent.as_str(),
+                        set.level.as_str(),
+                        set.version,
+                        &set.hash[..16]
+                    ),
+                    Err(e) => {
+                        bad += 1;
+                        println!("{e}");
+                    }
+                }
+            }
+            Ok(if bad == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+    }
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
 use serde_json::Value;
+use sha2::Digest;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -505,6 +506,100 @@ fn validate_checks_references_between_the_files_of_an_event() {
     assert!(t.contains("task_register.json: valid"), "{t}");
     // On its own, the timeline has nothing to be checked against.
     assert!(eods(&["validate", &args[0]]).status.success());
+}
+
+#[test]
+fn an_instruction_set_file_changes_behaviour_without_recompiling_and_is_recorded_by_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let sets = dir.path().join("sets");
+    std::fs::create_dir(&sets).unwrap();
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../eods-agents/instructions/venue_researcher.beginner.json");
+    let edited = std::fs::read_to_string(&bundled)
+        .unwrap()
+        .replace("\"holds\": 1", "\"holds\": 2")
+        .replace("\"version\": \"1.0.0\"", "\"version\": \"1.1.0\"");
+    std::fs::write(sets.join("venue_researcher.beginner.json"), &edited).unwrap();
+
+    let list = eods(&[
+        "instruction-sets",
+        "list",
+        "--instructions",
+        sets.to_str().unwrap(),
+    ]);
+    assert!(list.status.success(), "{}", text(&list));
+    let line = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .find(|l| l.starts_with("venue_researcher       beginner"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        line.contains("1.1.0") && line.contains("sets/venue_researcher.beginner.json"),
+        "{line}"
+    );
+
+    let out = dir.path().join("out");
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--instructions",
+        sets.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--database",
+        &sqlite(dir.path()),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let holds = read(&out.join("venue_availability.json"))["payload"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["hold"]["status"] == "held")
+        .count();
+    assert_eq!(holds, 2, "the edited set asks for two holds");
+    let log = read(&out.join("decision_log.json"));
+    let research = log["payload"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["instruction_set"]["agent"] == "venue_researcher")
+        .unwrap()
+        .clone();
+    assert_eq!(research["instruction_set"]["version"], "1.1.0");
+    let digest = sha2::Sha256::digest(edited.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<String>();
+    assert_eq!(research["instruction_set"]["hash"], digest);
+
+    // A bad file is refused before anything runs, naming the file and the field.
+    std::fs::write(
+        sets.join("venue_researcher.beginner.json"),
+        edited.replace("\"min_leads\"", "\"min_leadz\""),
+    )
+    .unwrap();
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--instructions",
+        sets.to_str().unwrap(),
+        "--database",
+        &sqlite(dir.path()),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let t = text(&o);
+    assert!(
+        t.contains("sets/venue_researcher.beginner.json: parameters: unknown field `min_leadz`"),
+        "{t}"
+    );
+    let v = eods(&[
+        "instruction-sets",
+        "validate",
+        sets.join("venue_researcher.beginner.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(v.status.code(), Some(2));
 }
 
 #[test]

@@ -6,6 +6,7 @@ use eods_domain::catalog::brief::EventType;
 use eods_domain::catalog::venue::Criterion;
 use eods_domain::instruction::{AgentKind, InstructionSetRef, Level};
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -65,7 +66,7 @@ pub struct InstructionError {
 }
 
 /// Parameters of the Event Planner.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlannerParams {
     pub min_milestones: usize,
@@ -79,7 +80,7 @@ pub struct PlannerParams {
 }
 
 /// Parameters of the Venue Researcher.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueParams {
     pub min_leads: usize,
@@ -95,7 +96,7 @@ pub struct VenueParams {
 }
 
 /// Parameters of the Budget Analyst.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetParams {
     /// Share of the total held as contingency at least.
@@ -108,7 +109,7 @@ pub struct BudgetParams {
 }
 
 /// Parameters of the Logistics Coordinator.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogisticsParams {
     pub min_workflows: usize,
@@ -147,6 +148,66 @@ bundled!(
     "logistics_coordinator"
 );
 
+/// The JSON Schema every instruction-set file must satisfy: the common fields, and the typed
+/// parameters of the agent the file names.
+pub fn file_schema() -> serde_json::Value {
+    use serde_json::{Map, Value, json};
+    let mut defs = Map::new();
+    let mut branches = Vec::new();
+    let params: [(AgentKind, schemars::Schema); 4] = [
+        (
+            AgentKind::EventPlanner,
+            schemars::schema_for!(PlannerParams),
+        ),
+        (
+            AgentKind::VenueResearcher,
+            schemars::schema_for!(VenueParams),
+        ),
+        (
+            AgentKind::BudgetAnalyst,
+            schemars::schema_for!(BudgetParams),
+        ),
+        (
+            AgentKind::LogisticsCoordinator,
+            schemars::schema_for!(LogisticsParams),
+        ),
+    ];
+    for (agent, schema) in params {
+        let mut schema = match schema.to_value() {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        if let Some(Value::Object(d)) = schema.remove("$defs") {
+            defs.extend(d);
+        }
+        schema.remove("$schema");
+        branches.push(json!({"if": {"properties": {"agent": {"const": agent.as_str()}}}, "then": {"properties": {"parameters": Value::Object(schema)}}}));
+    }
+    let strings = json!({"type": "array", "items": {"type": "string", "minLength": 1}});
+    let some_strings =
+        json!({"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1});
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "EODS instruction set",
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["agent", "level", "version", "objectives", "inputs", "outputs", "constraints", "parameters", "error_handling"],
+        "properties": {
+            "agent": {"enum": AgentKind::ALL.map(AgentKind::as_str)},
+            "level": {"enum": Level::ALL},
+            "version": {"type": "string", "pattern": "^[0-9]+\\.[0-9]+\\.[0-9]+$"},
+            "objectives": some_strings,
+            "inputs": strings,
+            "outputs": some_strings,
+            "constraints": strings,
+            "parameters": {"type": "object"},
+            "error_handling": strings,
+        },
+        "allOf": branches,
+        "$defs": Value::Object(defs),
+    })
+}
+
 /// Parses and checks one instruction-set file; `expected` is the (agent, level) its name promises.
 pub fn parse_instruction_set(
     file: &str,
@@ -157,7 +218,19 @@ pub fn parse_instruction_set(
         file: file.into(),
         message,
     };
-    let mut set: InstructionSet = serde_json::from_str(text).map_err(|e| err(e.to_string()))?;
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        err(format!(
+            "invalid JSON at line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let violations = eods_domain::schema::schema_violations(&file_schema(), &value);
+    if !violations.is_empty() {
+        let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+        return Err(err(list.join("; ")));
+    }
+    let mut set: InstructionSet = serde_json::from_value(value).map_err(|e| err(e.to_string()))?;
     set.hash = sha256_hex(text.as_bytes());
     set.source = file.to_owned();
     if let Some((agent, level)) = expected
@@ -167,18 +240,6 @@ pub fn parse_instruction_set(
             "declares {} {} but is filed as {} {}",
             set.agent, set.level, agent, level
         )));
-    }
-    let parts: Vec<&str> = set.version.split('.').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.parse::<u32>().is_err()) {
-        return Err(err(format!(
-            "version: `{}` is not semver (MAJOR.MINOR.PATCH)",
-            set.version
-        )));
-    }
-    for (name, list) in [("objectives", &set.objectives), ("outputs", &set.outputs)] {
-        if list.is_empty() {
-            return Err(err(format!("{name}: must list at least one entry")));
-        }
     }
     match set.agent {
         AgentKind::EventPlanner => {
@@ -395,17 +456,18 @@ mod tests {
     fn bad_sets_are_refused_with_the_field() {
         let (_, text) = BUNDLED[0];
         let cases = [
+            (text.replace("{", "{,"), "invalid JSON at line 1, column 2"),
             (
                 text.replace("\"version\": \"1.0.0\"", "\"version\": \"one\""),
-                "version: `one` is not semver",
+                "/version: \"one\" does not match",
             ),
             (
                 text.replace("\"min_tasks\"", "\"min_taskz\""),
-                "unknown field `min_taskz`",
+                "/parameters: Additional properties are not allowed ('min_taskz' was unexpected)",
             ),
             (
                 text.replace("\"beginner\"", "\"expert\""),
-                "unknown variant `expert`",
+                "/level: \"expert\" is not one of",
             ),
         ];
         for (input, expect) in cases {

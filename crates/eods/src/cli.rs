@@ -67,6 +67,8 @@ enum InstructionCommand {
         #[command(flatten)]
         dir: InstructionsArg,
     },
+    /// Print the JSON Schema instruction-set files must satisfy.
+    Schema,
     /// Check instruction-set files (named <agent>.<level>.json).
     Validate {
         #[arg(required = true)]
@@ -605,6 +607,14 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&shown).map_err(anyhow::Error::from)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        InstructionCommand::Schema => {
+            let schema = eods_agents::instructions::file_schema();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).map_err(anyhow::Error::from)?
             );
             Ok(ExitCode::SUCCESS)
         }

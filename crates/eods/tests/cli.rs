@@ -589,7 +589,7 @@ fn an_instruction_set_file_changes_behaviour_without_recompiling_and_is_recorded
     assert_eq!(o.status.code(), Some(2));
     let t = text(&o);
     assert!(
-        t.contains("sets/venue_researcher.beginner.json: parameters: unknown field `min_leadz`"),
+        t.contains("sets/venue_researcher.beginner.json: /parameters: \"min_leads\" is a required property; /parameters: Additional properties are not allowed ('min_leadz' was unexpected)"),
         "{t}"
     );
     let v = eods(&[

@@ -222,6 +222,8 @@ pub enum ApprovalStatus {
     Approved,
     Rejected,
     ChangesRequested,
+    /// A newer revision of the artifact was put up for approval before this one was decided.
+    Superseded,
 }
 
 impl ApprovalStatus {
@@ -241,6 +243,7 @@ impl ApprovalStatus {
             ApprovalStatus::Approved => "approved",
             ApprovalStatus::Rejected => "rejected",
             ApprovalStatus::ChangesRequested => "changes_requested",
+            ApprovalStatus::Superseded => "superseded",
         }
     }
 
@@ -251,6 +254,7 @@ impl ApprovalStatus {
             Self::Approved,
             Self::Rejected,
             Self::ChangesRequested,
+            Self::Superseded,
         ]
         .into_iter()
         .find(|x| x.as_str() == s)

@@ -393,6 +393,17 @@ async fn a_rejected_venue_is_replaced_and_everything_downstream_recomputed() {
                 .any(|x| x.gate == ApprovalGate::BudgetDecision
                     && x.status == ApprovalStatus::ChangesRequested)
         );
+        assert!(
+            approvals
+                .iter()
+                .all(|x| x.status != ApprovalStatus::Pending),
+            "superseded requests are marked, none stays pending"
+        );
+        assert!(
+            approvals
+                .iter()
+                .any(|x| x.status == ApprovalStatus::Superseded)
+        );
         let decision = store
             .current_artifacts(id)
             .await

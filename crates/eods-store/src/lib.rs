@@ -233,6 +233,10 @@ impl Store {
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("insert change", e))?;
             }
             for a in &c.approval_requests {
+                // A request for a newer revision supersedes the undecided ones before it.
+                sqlx::query("UPDATE approvals SET status = 'superseded' WHERE event_id = $1 AND gate = $2 AND status = 'pending' AND artifact_revision < $3")
+                    .bind(&event).bind(a.gate.as_str()).bind(i64::from(a.artifact_revision))
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
                 sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(a.id.to_string()).bind(&event).bind(a.gate.as_str()).bind(a.gate.artifact_type().as_str())
                     .bind(i64::from(a.artifact_revision)).bind("pending").bind(&a.approver_role).bind(a.requested_at).bind(a.deadline)

@@ -64,7 +64,7 @@ CREATE TABLE approvals (
     gate              TEXT NOT NULL CHECK (gate IN ('venue_selection','budget_decision','vendor_contracts')),
     artifact_type     TEXT NOT NULL CHECK (artifact_type IN ('event_brief','requirements','stakeholder_map','timeline','task_register','risk_register','communications_plan','venue_criteria','venue_leads','venue_shortlist','venue_scorecard','venue_availability','venue_negotiation_notes','budget_baseline','cost_model','budget_decision','logistics_plan','schedule','resource_roster','contingency_plan','vendor_contracts','change_log','decision_log','agent_trace','runbook','incident_log','postmortem')),
     artifact_revision INTEGER NOT NULL,
-    status            TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','changes_requested')),
+    status            TEXT NOT NULL CHECK (status IN ('pending','approved','rejected','changes_requested','superseded')),
     approver_role     TEXT NOT NULL,
     requested_at      TEXT NOT NULL,
     deadline          TEXT NOT NULL,

@@ -3,7 +3,7 @@
 //! postmortem that measures every metric of DESIGN §6 against its target.
 
 use crate::{AgentError, StepInput, StepOutput};
-use chrono::{Duration, NaiveTime, TimeZone};
+use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetBaseline, BudgetCategory, CostModel};
@@ -11,7 +11,9 @@ use eods_domain::catalog::execution::{
     Incident, IncidentLog, IncidentStatus, MetricResult, MilestoneActual, Postmortem, Runbook,
     RunbookEntry, Spend,
 };
-use eods_domain::catalog::logistics::{ContingencyPlan, ResourceRoster, VendorContracts};
+use eods_domain::catalog::logistics::{
+    ContingencyPlan, IncidentKind, ResourceRoster, Schedule, VendorContracts,
+};
 use eods_domain::catalog::planning::{
     RiskRegister, RiskStatus, TaskRegister, TaskStatus, Timeline,
 };
@@ -54,6 +56,7 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
     let contingency = input.need::<ContingencyPlan>()?;
     let vendors = input.need::<VendorContracts>()?;
     let cost = input.need::<CostModel>()?;
+    let schedule = input.need::<Schedule>()?;
     let seed = input.directives.seed;
     let mut rng = SplitMix64::new(seed);
 
@@ -120,59 +123,87 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         actual += (l.total * factor).round_dp(2);
     }
 
-    // Incidents, each on the first event day, 90 minutes apart from 10:00 local.
+    // Incidents: each at its offset after the first session (default an hour in, then every 90
+    // minutes), answered by the contingency scenario its kind triggers.
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let first_session = schedule.sessions.iter().map(|x| x.start).min();
+    let opening = first_session.or_else(|| {
+        tz.from_local_datetime(
+            &b.date_range
+                .start
+                .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()),
+        )
+        .earliest()
+        .map(|d| d.fixed_offset())
+    });
+    let mut response = Response {
+        schedule: schedule.clone(),
+        vendors: vendors.clone(),
+        from_reserve: Decimal::ZERO,
+        changed_schedule: false,
+        changed_vendors: false,
+    };
     let mut incidents = Vec::new();
-    let mut from_reserve = Decimal::ZERO;
     let mut occurred = Vec::new();
-    for (i, kind) in input.directives.incidents.iter().enumerate() {
-        let at = NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default()
-            + Duration::minutes(90 * i as i64);
-        let Some(detected_at) = tz
-            .from_local_datetime(&b.date_range.start.and_time(at))
-            .earliest()
-            .map(|d| d.fixed_offset())
-        else {
+    for (i, injection) in input.directives.incidents.iter().enumerate() {
+        let kind = injection.kind;
+        let offset = injection
+            .at_minutes
+            .unwrap_or(60 + 90 * u32::try_from(i).unwrap_or(0));
+        let Some(detected_at) = opening.map(|o| o + Duration::minutes(i64::from(offset))) else {
             continue;
         };
         let scenario = contingency
             .scenarios
             .iter()
-            .find(|s| s.trigger.incident == *kind);
+            .find(|s| s.trigger.incident == kind);
         let incident = match scenario {
             Some(s) => {
                 occurred.push(s.risk_id.clone());
-                if *kind == eods_domain::catalog::logistics::IncidentKind::VendorCancellation {
-                    // The backup supplier charges a premium of 15% on the cancelled service.
-                    let catering: Decimal = vendors
-                        .vendors
-                        .iter()
-                        .filter(|v| v.service == "catering")
-                        .map(|v| v.terms.total_cost.amount)
-                        .sum();
-                    from_reserve += (catering * Decimal::new(15, 2)).round_dp(2);
-                }
-                Incident {
-                    id: IncidentId::nth(i + 1),
-                    kind: *kind,
-                    description: format!(
-                        "Simulated {} during the event: {}",
-                        kind.as_str().replace('_', " "),
-                        s.trigger.condition
-                    ),
-                    detected_at,
-                    scenario_id: Some(s.id.clone()),
-                    response: s.response_steps.clone(),
-                    status: IncidentStatus::Resolved,
-                    resolved_at: Some(
-                        detected_at + Duration::minutes(i64::from(s.response_minutes)),
-                    ),
-                    resolved_by_contingency: true,
+                let mut steps = s.response_steps.clone();
+                match respond(input, kind, detected_at, &mut response) {
+                    Ok(done) => {
+                        steps.extend(done);
+                        Incident {
+                            id: IncidentId::nth(i + 1),
+                            kind,
+                            description: format!(
+                                "Simulated {} during the event: {}",
+                                kind.as_str().replace('_', " "),
+                                s.trigger.condition
+                            ),
+                            detected_at,
+                            scenario_id: Some(s.id.clone()),
+                            response: steps,
+                            status: IncidentStatus::Resolved,
+                            resolved_at: Some(
+                                detected_at + Duration::minutes(i64::from(s.response_minutes)),
+                            ),
+                            resolved_by_contingency: true,
+                        }
+                    }
+                    Err(why) => {
+                        steps.push(format!("Response failed: {why}; escalated to the owner"));
+                        Incident {
+                            id: IncidentId::nth(i + 1),
+                            kind,
+                            description: format!(
+                                "Simulated {}: the prepared response could not run",
+                                kind.as_str().replace('_', " ")
+                            ),
+                            detected_at,
+                            scenario_id: Some(s.id.clone()),
+                            response: steps,
+                            status: IncidentStatus::Escalated,
+                            resolved_at: None,
+                            resolved_by_contingency: false,
+                        }
+                    }
                 }
             }
             None => Incident {
                 id: IncidentId::nth(i + 1),
-                kind: *kind,
+                kind,
                 description: format!(
                     "Simulated {} with no matching contingency scenario",
                     kind.as_str().replace('_', " ")
@@ -187,6 +218,7 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         };
         incidents.push(incident);
     }
+    let from_reserve = response.from_reserve;
     actual += from_reserve;
     let runbook = Runbook {
         simulation_seed: Some(seed),
@@ -212,6 +244,12 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         }
         .into_payload(),
     ];
+    if response.changed_schedule {
+        artifacts.push(response.schedule.into_payload());
+    }
+    if response.changed_vendors {
+        artifacts.push(response.vendors.into_payload());
+    }
     if !occurred.is_empty() {
         let mut r = risks.clone();
         for risk in r.risks.iter_mut().filter(|x| occurred.contains(&x.id)) {
@@ -233,6 +271,137 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         alternatives: vec![],
         artifacts,
     })
+}
+
+/// The plan as the responses leave it.
+struct Response {
+    schedule: Schedule,
+    vendors: VendorContracts,
+    from_reserve: Decimal,
+    changed_schedule: bool,
+    changed_vendors: bool,
+}
+
+/// Runs the concrete part of a response; returns what was done, or why it could not be.
+fn respond(
+    input: StepInput<'_>,
+    kind: IncidentKind,
+    at: DateTime<FixedOffset>,
+    r: &mut Response,
+) -> Result<Vec<String>, String> {
+    match kind {
+        IncidentKind::VendorCancellation => {
+            // The caterer (else the first supplier) cancels; its backup takes over at a 15% rush premium.
+            let i = r
+                .vendors
+                .vendors
+                .iter()
+                .position(|v| v.service == "catering")
+                .or_else(|| r.vendors.vendors.iter().position(|v| v.service != "venue"))
+                .ok_or("no supplier under contract")?;
+            let old = r.vendors.vendors[i].clone();
+            let backup = old
+                .backup
+                .clone()
+                .ok_or_else(|| format!("{} has no backup supplier", old.name))?;
+            let supplier = input
+                .tools
+                .rates
+                .suppliers
+                .iter()
+                .find(|s| s.id == backup.supplier_ref)
+                .ok_or("backup supplier not in the rate cards")?;
+            let premium = (old.terms.total_cost.amount * Decimal::new(15, 2)).round_dp(2);
+            let v = &mut r.vendors.vendors[i];
+            v.name = supplier.name.clone();
+            v.supplier_ref = supplier.id.clone();
+            v.terms.total_cost.amount += premium;
+            v.terms.payment_terms = supplier.payment_terms.clone();
+            v.slas = supplier.slas.clone();
+            v.cancellation_policy = supplier.cancellation_policy.clone();
+            v.backup = None;
+            r.from_reserve += premium;
+            r.changed_vendors = true;
+            Ok(vec![format!(
+                "{} replaced {} for {}; rush premium {} from the reserve",
+                supplier.name, old.name, old.service, premium
+            )])
+        }
+        IncidentKind::VenueUnavailable => {
+            // The runner-up of the shortlist takes over; every session keeps its time and moves to
+            // the backup's room of the same rank (the shortlist only holds venues with a room per track).
+            let shortlist = input.need::<VenueShortlist>().map_err(|e| e.to_string())?;
+            let scorecard = input.need::<VenueScorecard>().map_err(|e| e.to_string())?;
+            let backup = scorecard
+                .ranking
+                .iter()
+                .filter(|c| {
+                    **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c)
+                })
+                .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c))
+                .ok_or("no runner-up venue on the shortlist")?;
+            let venue = input
+                .tools
+                .catalog
+                .venues
+                .iter()
+                .find(|v| v.id == backup.venue_ref)
+                .ok_or("runner-up venue not in the catalog")?;
+            let rooms = venue.rooms_by_size();
+            if rooms.len() < r.schedule.rooms.len() {
+                return Err(format!(
+                    "{} has {} rooms, the schedule needs {}",
+                    venue.name,
+                    rooms.len(),
+                    r.schedule.rooms.len()
+                ));
+            }
+            for (room, new) in r.schedule.rooms.iter_mut().zip(rooms) {
+                room.name = format!("{} — {}", venue.name, new.name);
+                room.capacity = new.capacity;
+            }
+            let moved = r.schedule.sessions.iter().filter(|x| x.end > at).count();
+            if let Some(v) = r.vendors.vendors.iter_mut().find(|v| v.service == "venue") {
+                let delta = backup.cost_estimate.amount - v.terms.total_cost.amount;
+                if delta > Decimal::ZERO {
+                    r.from_reserve += delta;
+                }
+                v.name = venue.name.clone();
+                v.supplier_ref = venue.id.to_string();
+                v.terms.total_cost = backup.cost_estimate.clone();
+                r.changed_vendors = true;
+            }
+            r.changed_schedule = true;
+            Ok(vec![format!(
+                "{} ({}) activated; {moved} remaining session(s) keep their times in rooms of the same rank",
+                venue.name, backup.id
+            )])
+        }
+        IncidentKind::SpeakerNoShow => {
+            let s = r
+                .schedule
+                .sessions
+                .iter_mut()
+                .filter(|x| x.start >= at && !x.speakers.is_empty())
+                .min_by_key(|x| (x.start, x.id.clone()))
+                .ok_or("no session with a speaker after the incident")?;
+            let who = s.speakers.join(", ");
+            s.title = format!("Standby session (replaces \"{}\")", s.title);
+            s.speakers.clear();
+            r.changed_schedule = true;
+            Ok(vec![format!(
+                "{} ({who}) replaced by the standby session at the same time and room",
+                s.id
+            )])
+        }
+        IncidentKind::Weather
+        | IncidentKind::AvFailure
+        | IncidentKind::Overcapacity
+        | IncidentKind::MedicalEmergency
+        | IncidentKind::BudgetOverrun
+        | IncidentKind::LowAttendance
+        | IncidentKind::DeadlineMissed => Ok(vec![]),
+    }
 }
 
 /// Every metric against its target, approval latency, and insights.

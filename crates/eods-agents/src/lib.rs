@@ -16,7 +16,7 @@ use eods_domain::artifact::{ArtifactType, CatalogType, Payload};
 use eods_domain::blackboard::Blackboard;
 use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::execution::ApprovalLatency;
-use eods_domain::catalog::logistics::IncidentKind;
+use eods_domain::catalog::logistics::Injection;
 use eods_domain::ids::CandidateId;
 use eods_domain::instruction::{AgentKind, Level};
 use eods_domain::lifecycle::{ApprovalGate, LifecycleState};
@@ -147,6 +147,9 @@ impl Step {
                 T::ContingencyPlan,
                 T::VendorContracts,
                 T::CostModel,
+                T::Schedule,
+                T::VenueShortlist,
+                T::VenueScorecard,
             ],
             Step::Postmortem => &[
                 T::EventBrief,
@@ -192,7 +195,13 @@ impl Step {
                 T::ContingencyPlan,
                 T::VendorContracts,
             ],
-            Step::Execute => &[T::Runbook, T::IncidentLog, T::RiskRegister],
+            Step::Execute => &[
+                T::Runbook,
+                T::IncidentLog,
+                T::RiskRegister,
+                T::Schedule,
+                T::VendorContracts,
+            ],
             Step::Postmortem => &[T::Postmortem],
         }
     }
@@ -229,7 +238,7 @@ pub struct Directives {
     pub budget_cap: Option<Decimal>,
     pub excluded_suppliers: Vec<String>,
     pub seed: u64,
-    pub incidents: Vec<IncidentKind>,
+    pub incidents: Vec<Injection>,
     pub approval_latency: Vec<ApprovalLatency>,
 }
 
@@ -252,7 +261,17 @@ impl Directives {
             ),
             Step::Logistics => format!("excluded={}", self.excluded_suppliers.join(",")),
             Step::Execute => {
-                let kinds: Vec<String> = self.incidents.iter().map(|k| format!("{k:?}")).collect();
+                let kinds: Vec<String> = self
+                    .incidents
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{}@{}",
+                            i.kind.as_str(),
+                            i.at_minutes.map(|m| m.to_string()).unwrap_or_default()
+                        )
+                    })
+                    .collect();
                 format!("seed={};incidents={}", self.seed, kinds.join(","))
             }
             Step::Intake | Step::Plan | Step::Postmortem => String::new(),

@@ -11,9 +11,9 @@ use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::brief::{EventBrief, EventType, StakeholderRole};
 use eods_domain::catalog::budget::{BudgetCategory, CostModel};
 use eods_domain::catalog::logistics::{
-    Assignment, ContingencyPlan, ContractTerms, IncidentKind, Layout, LogisticsPlan, Resource,
-    ResourceRoster, ResourceType, Room, Scenario, Schedule, Session, Trigger, VendorContract,
-    VendorContracts, Window, Workflow,
+    Assignment, BackupRef, ContingencyPlan, ContractTerms, IncidentKind, Layout, LogisticsPlan,
+    Resource, ResourceRoster, ResourceType, Room, Scenario, Schedule, Session, Trigger,
+    VendorContract, VendorContracts, Window, Workflow,
 };
 use eods_domain::catalog::planning::{RiskCategory, RiskRegister, StakeholderMap, TaskRegister};
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
@@ -463,7 +463,11 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             .vendors
             .iter()
             .find(|v| v.service == service)
-            .and_then(|v| v.backup_supplier.clone())
+            .and_then(|v| {
+                v.backup
+                    .as_ref()
+                    .map(|b| format!("{} ({})", b.name, b.supplier_ref))
+            })
     };
     let scenarios: Vec<Scenario> = risks
         .risks
@@ -681,7 +685,7 @@ fn vendor_contracts(
             "Wifi for every attendee".into(),
         ],
         cancellation_policy: "Free until 60 days before; 50% until 14 days; 100% after".into(),
-        backup_supplier: None,
+        backup: None,
     });
     let mut by_supplier: BTreeMap<&str, Decimal> = BTreeMap::new();
     for l in cost.line_items.iter().filter(|l| {
@@ -712,7 +716,10 @@ fn vendor_contracts(
                     .total_cmp(&z.reliability)
                     .then(z.id.cmp(&a.id))
             })
-            .map(|o| format!("{} ({})", o.name, o.id));
+            .map(|o| BackupRef {
+                supplier_ref: o.id.clone(),
+                name: o.name.clone(),
+            });
         vendors.push(VendorContract {
             id: VendorId::nth(vendors.len() + 1),
             name: s.name.clone(),
@@ -726,7 +733,7 @@ fn vendor_contracts(
             },
             slas: s.slas.clone(),
             cancellation_policy: s.cancellation_policy.clone(),
-            backup_supplier: backup,
+            backup,
         });
     }
     Ok(VendorContracts {

@@ -16,7 +16,7 @@ use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
 use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, BudgetStatus};
 use eods_domain::catalog::execution::ApprovalLatency;
-use eods_domain::catalog::logistics::{IncidentKind, VendorContracts};
+use eods_domain::catalog::logistics::{Injection, VendorContracts};
 use eods_domain::catalog::venue::VenueScorecard;
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
@@ -137,7 +137,7 @@ pub struct RunOptions {
     /// Seed of the Execute simulation.
     pub seed: u64,
     /// Incidents to inject during Execute.
-    pub incidents: Vec<IncidentKind>,
+    pub incidents: Vec<Injection>,
     /// Hours an approval request stays open before it escalates.
     pub approval_deadline_hours: u32,
     /// Who submitted the brief (`user:<name>`).

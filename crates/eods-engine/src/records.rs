@@ -122,22 +122,12 @@ pub(crate) fn diff(old: Option<&Current>, new: &Envelope) -> (String, Option<Dec
             )
         }
         eods_domain::artifact::ArtifactType::Schedule => {
-            let moved = serde_json::from_value::<Schedule>(after.clone())
+            let summary = serde_json::from_value::<Schedule>(after.clone())
                 .ok()
-                .and_then(|s| {
-                    let o = serde_json::from_value::<Schedule>(before.clone()).ok()?;
-                    Some(
-                        s.sessions
-                            .iter()
-                            .filter(|x| {
-                                !o.sessions
-                                    .iter()
-                                    .any(|y| y.id == x.id && y.start == x.start && y.room == x.room)
-                            })
-                            .count(),
-                    )
-                });
-            (format!("{} session(s) moved", moved.unwrap_or(0)), None)
+                .zip(serde_json::from_value::<Schedule>(before.clone()).ok())
+                .map(|(s, o)| schedule_diff(&o, &s))
+                .unwrap_or_else(|| "schedule changed".into());
+            (summary, None)
         }
         eods_domain::artifact::ArtifactType::VenueScorecard => {
             let pick = |v: &serde_json::Value| {
@@ -246,4 +236,31 @@ pub(crate) fn escalation_contacts(bb: &Blackboard) -> Vec<String> {
         }
     }
     out
+}
+
+/// Sessions moved (time or room, a room counting as moved when its name changes), retitled or
+/// given other speakers.
+fn schedule_diff(old: &Schedule, new: &Schedule) -> String {
+    let room_name = |s: &Schedule, id: &eods_domain::ids::RoomId| {
+        s.rooms.iter().find(|r| &r.id == id).map(|r| r.name.clone())
+    };
+    let mut moved = 0;
+    let mut changed = 0;
+    for x in &new.sessions {
+        match old.sessions.iter().find(|y| y.id == x.id) {
+            None => moved += 1,
+            Some(y) => {
+                if y.start != x.start
+                    || y.room != x.room
+                    || room_name(old, &y.room) != room_name(new, &x.room)
+                {
+                    moved += 1;
+                }
+                if y.title != x.title || y.speakers != x.speakers {
+                    changed += 1;
+                }
+            }
+        }
+    }
+    format!("{moved} session(s) moved, {changed} retitled or re-staffed")
 }

@@ -480,7 +480,10 @@ async fn an_injected_vendor_failure_is_handled_by_the_contingency_plan() {
     for store in stores {
         let e = engine(&store, None);
         let options = RunOptions {
-            incidents: vec![eods_domain::catalog::logistics::IncidentKind::VendorCancellation],
+            incidents: vec![eods_domain::catalog::logistics::Injection {
+                kind: eods_domain::catalog::logistics::IncidentKind::VendorCancellation,
+                at_minutes: None,
+            }],
             ..RunOptions::default()
         };
         let id = e
@@ -704,5 +707,123 @@ async fn a_hand_edited_invalid_artifact_blocks_the_run_naming_the_failing_fields
             detail.contains("/tasks/0/start: starts before its dependency `task-11` ends"),
             "{detail}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_venue_loss_and_a_speaker_no_show_are_answered_by_their_scenarios() {
+    use eods_domain::catalog::logistics::{IncidentKind, Injection};
+    let (_dir, stores) = stores("venue-loss").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let options = RunOptions {
+            incidents: vec![
+                Injection {
+                    kind: IncidentKind::VenueUnavailable,
+                    at_minutes: Some(0),
+                },
+                Injection {
+                    kind: IncidentKind::SpeakerNoShow,
+                    at_minutes: Some(120),
+                },
+            ],
+            ..RunOptions::default()
+        };
+        let id = e
+            .submit(brief("s02-conference.json"), &options)
+            .await
+            .unwrap();
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
+        let all = store.current_artifacts(id).await.unwrap();
+        let get = |t: ArtifactType| all.iter().find(|a| a.artifact_type == t).unwrap().clone();
+        let incidents = get(ArtifactType::IncidentLog).payload["incidents"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(
+            incidents
+                .iter()
+                .all(|i| i["status"] == "resolved" && i["resolved_by_contingency"] == true),
+            "{incidents:?}"
+        );
+
+        // The runner-up venue of the shortlist takes over; sessions keep their times.
+        let card = get(ArtifactType::VenueScorecard).payload;
+        let runner_up = card["ranking"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| **c != card["selected_candidate_id"])
+            .unwrap()
+            .clone();
+        let shortlist = get(ArtifactType::VenueShortlist).payload;
+        let backup_name = shortlist["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == runner_up)
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let schedules = store.revisions(id, ArtifactType::Schedule).await.unwrap();
+        assert_eq!(schedules.len(), 2);
+        let (before, after) = (&schedules[0].payload, &schedules[1].payload);
+        for room in after["rooms"].as_array().unwrap() {
+            assert!(
+                room["name"].as_str().unwrap().starts_with(&backup_name),
+                "{room}"
+            );
+        }
+        let starts = |s: &serde_json::Value| {
+            s["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["start"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(starts(before), starts(after), "no session changes its time");
+        let contracts = get(ArtifactType::VendorContracts).payload;
+        assert_eq!(contracts["vendors"][0]["name"], backup_name.as_str());
+        // Exactly one session is taken over by the standby, at its own time and room.
+        let standby: Vec<&serde_json::Value> = after["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["title"].as_str().unwrap().starts_with("Standby session"))
+            .collect();
+        assert_eq!(standby.len(), 1);
+        assert!(standby[0]["speakers"].as_array().unwrap().is_empty());
+        let change = store
+            .change_log(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| {
+                c.artifacts
+                    .iter()
+                    .any(|a| a.artifact_type == ArtifactType::Schedule && a.revision == 2)
+            })
+            .unwrap();
+        assert!(
+            change.description.contains("retitled or re-staffed")
+                && !change.description.contains(" 0 session(s) moved"),
+            "{}",
+            change.description
+        );
+        let metrics = get(ArtifactType::Postmortem).payload["metrics"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let effectiveness = metrics
+            .iter()
+            .find(|m| m["name"] == "contingency_effectiveness")
+            .unwrap();
+        assert_eq!(effectiveness["value"], 1.0);
     }
 }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use eods_agents::Tools;
 use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::blackboard::{Blackboard, Current};
-use eods_domain::catalog::logistics::IncidentKind;
+use eods_domain::catalog::logistics::Injection;
 use eods_domain::ids::EventId;
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
@@ -96,8 +96,8 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Inject an incident during Execute (repeatable): vendor_cancellation, venue_unavailable, speaker_no_show, …
-        #[arg(long = "inject", value_parser = parse_incident)]
-        incidents: Vec<IncidentKind>,
+        #[arg(long = "inject", visible_alias = "incident", value_parser = parse_incident)]
+        incidents: Vec<Injection>,
         /// Who submits and approves (recorded as user:<NAME>).
         #[arg(long, env = "USER", default_value = "cli")]
         user: String,
@@ -151,8 +151,8 @@ fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s)
 }
 
-fn parse_incident(s: &str) -> Result<IncidentKind, String> {
-    IncidentKind::parse(s)
+fn parse_incident(s: &str) -> Result<Injection, String> {
+    Injection::parse(s)
 }
 
 fn parse_type(s: &str) -> Result<ArtifactType, String> {

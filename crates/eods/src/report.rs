@@ -236,7 +236,7 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
                 x.name,
                 x.service,
                 x.terms.total_cost,
-                x.backup_supplier.as_deref().unwrap_or("-")
+                x.backup.as_ref().map_or("-", |b| b.name.as_str())
             );
         }
     }

@@ -205,8 +205,68 @@ pub struct VendorContract {
     pub terms: ContractTerms,
     pub slas: Vec<String>,
     pub cancellation_policy: String,
-    /// The rate-card supplier to switch to if this one fails.
-    pub backup_supplier: Option<String>,
+    /// The rate-card supplier (or shortlisted venue) to switch to if this one fails.
+    pub backup: Option<BackupRef>,
+}
+
+/// Who takes over a contract when its vendor fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BackupRef {
+    /// Rate-card supplier id or catalog venue id.
+    pub supplier_ref: String,
+    pub name: String,
+}
+
+/// An incident to inject into the simulated Execute: its kind and when it happens, in minutes
+/// after the first session of the first day (default: an hour in, then every 90 minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Injection {
+    pub kind: IncidentKind,
+    pub at_minutes: Option<u32>,
+}
+
+impl Injection {
+    /// Parses `KIND` or `KIND@OFFSET`, where OFFSET is minutes (`90`, `90m`), hours (`2h`), days
+    /// (`1d`) or a sum (`1d2h30m`) after the first session.
+    pub fn parse(s: &str) -> Result<Injection, String> {
+        let (kind, offset) = match s.split_once('@') {
+            Some((k, o)) => (k, Some(o)),
+            None => (s, None),
+        };
+        let kind = IncidentKind::parse(kind)?;
+        let at_minutes = match offset {
+            None => None,
+            Some(o) => Some(parse_offset(o).ok_or_else(|| format!("`{o}` is not an offset: write minutes, hours or days after the first session, e.g. 90m, 2h or 1d3h"))?),
+        };
+        Ok(Injection { kind, at_minutes })
+    }
+}
+
+fn parse_offset(o: &str) -> Option<u32> {
+    if let Ok(m) = o.parse::<u32>() {
+        return Some(m);
+    }
+    let mut total: u32 = 0;
+    let mut digits = String::new();
+    for c in o.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let n: u32 = digits.parse().ok()?;
+        digits.clear();
+        let unit = match c {
+            'm' => 1,
+            'h' => 60,
+            'd' => 24 * 60,
+            _ => return None,
+        };
+        total = total.checked_add(n.checked_mul(unit)?)?;
+    }
+    if !digits.is_empty() || o.is_empty() {
+        return None;
+    }
+    Some(total)
 }
 
 /// Suppliers under contract. Sensitive.

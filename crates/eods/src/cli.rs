@@ -21,6 +21,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Writes a line to standard output. When the reader has gone away (`eods … | head`), the process
+/// ends quietly with the shell's SIGPIPE status instead of panicking.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($t)*).is_err() {
+            std::process::exit(141);
+        }
+    }};
+}
+
 /// EODS, the Event Orchestration System: plans and runs events end to end.
 #[derive(Debug, Parser)]
 #[command(name = "eods", version, about)]
@@ -73,6 +84,17 @@ enum InstructionCommand {
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportFormat {
+    /// A frab/Pentabarf schedule XML (FOSDEM, CCC, DebConf, pretalx exports).
+    Frab {
+        file: PathBuf,
+        /// IANA zone for files that name none (older frab dialects).
+        #[arg(long)]
+        timezone: Option<String>,
     },
 }
 
@@ -136,6 +158,12 @@ enum Command {
     Schema {
         #[arg(value_parser = parse_type)]
         artifact_type: Option<ArtifactType>,
+    },
+    /// Read a published program and report what is wrong with it (duplicate ids, room overlaps,
+    /// person clashes).
+    Import {
+        #[command(subcommand)]
+        format: ImportFormat,
     },
     /// List, show or validate the agents' instruction sets.
     #[command(name = "instruction-sets", subcommand)]
@@ -247,7 +275,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 }
                 Err(e) => return Err(anyhow!(e).into()),
             };
-            println!(
+            out!(
                 "event {id}: planning \"{}\"",
                 engine
                     .store()
@@ -281,7 +309,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             } else {
                 ApproveMode::Auto
             });
-            println!("event {id}: resuming in {} ({})", row.state, row.run_status);
+            out!("event {id}: resuming in {} ({})", row.state, row.run_status);
             drive(&engine, id, mode, &user, out.as_deref()).await
         }
         Command::Export { event_id, db, out } => {
@@ -290,7 +318,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 .await
                 .map_err(anyhow::Error::from)?;
             let n = export::write_dir(&store, id, &out).await?;
-            println!("wrote {n} files to {}", out.display());
+            out!("wrote {n} files to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Validate { files } => validate(&files),
@@ -304,18 +332,21 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                         .collect(),
                 ),
             };
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&value).map_err(anyhow::Error::from)?
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::InstructionSets(cmd) => instruction_sets(cmd),
+        Command::Import {
+            format: ImportFormat::Frab { file, timezone },
+        } => import_frab(&file, timezone.as_deref()),
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)
                 .await
                 .map_err(anyhow::Error::from)?;
-            println!(
+            out!(
                 "{} database at {} is up to date",
                 store.backend(),
                 db.database
@@ -382,7 +413,7 @@ impl Progress for Printer {
                 millis,
                 applied,
             } => {
-                println!(
+                out!(
                     "  [{t:>8.1} ms] {:<10} {:<11} {summary} ({millis} ms{})",
                     state.as_str(),
                     step.name(),
@@ -390,13 +421,13 @@ impl Progress for Printer {
                 );
             }
             ProgressEvent::Advanced { from, to } => {
-                println!("  [{t:>8.1} ms] {from} → {to}: gates passed")
+                out!("  [{t:>8.1} ms] {from} → {to}: gates passed")
             }
-            ProgressEvent::ApprovalDecided { gate, decision, by } => println!(
+            ProgressEvent::ApprovalDecided { gate, decision, by } => out!(
                 "  [{t:>8.1} ms] approval   {gate}: {} by {by}",
                 decision.as_str()
             ),
-            ProgressEvent::Stopped { status, detail } => println!(
+            ProgressEvent::Stopped { status, detail } => out!(
                 "  [{t:>8.1} ms] run {status}{}",
                 detail.map(|d| format!(": {d}")).unwrap_or_default()
             ),
@@ -432,9 +463,9 @@ async fn drive(
         .map_err(anyhow::Error::from)?;
     if let Some(dir) = out {
         let n = export::write_dir(engine.store(), id, dir).await?;
-        println!("wrote {n} files to {}", dir.display());
+        out!("wrote {n} files to {}", dir.display());
     }
-    println!("{}", crate::report::summary_text(engine.store(), id).await?);
+    out!("{}", crate::report::summary_text(engine.store(), id).await?);
     let done =
         summary.state == LifecycleState::Postmortem && summary.run_status == RunStatus::Completed;
     Ok(match summary.run_status {
@@ -525,21 +556,21 @@ fn validate(files: &[PathBuf]) -> Result<ExitCode, Exit> {
     let mut bad = 0usize;
     for (f, list) in files.iter().zip(&problems) {
         if list.is_empty() {
-            println!("{}: valid", f.display());
+            out!("{}: valid", f.display());
         } else {
             bad += 1;
-            println!(
+            out!(
                 "{}: invalid ({} violation{})",
                 f.display(),
                 list.len(),
                 if list.len() == 1 { "" } else { "s" }
             );
             for p in list {
-                println!("  {p}");
+                out!("  {p}");
             }
         }
     }
-    println!(
+    out!(
         "{} file(s), {docs} document(s): {} valid, {bad} invalid",
         files.len(),
         files.len() - bad
@@ -555,12 +586,15 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
     match cmd {
         InstructionCommand::List { dir } => {
             let tools = tools(&dir)?;
-            println!(
+            out!(
                 "{:<22} {:<13} {:<8} {:<16} source",
-                "agent", "level", "version", "sha256"
+                "agent",
+                "level",
+                "version",
+                "sha256"
             );
             for set in tools.instructions.iter() {
-                println!(
+                out!(
                     "{:<22} {:<13} {:<8} {:<16} {}",
                     set.agent.as_str(),
                     set.level.as_str(),
@@ -591,7 +625,7 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
                 .instructions
                 .get(kind, level)
                 .map_err(|e| Exit(2, format!("error: {e}")))?;
-            println!(
+            out!(
                 "# {} {} {} sha256:{} ({})",
                 set.agent.as_str(),
                 set.level.as_str(),
@@ -604,7 +638,7 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
                 "inputs": set.inputs, "outputs": set.outputs, "constraints": set.constraints,
                 "parameters": set.parameters, "error_handling": set.error_handling,
             });
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&shown).map_err(anyhow::Error::from)?
             );
@@ -612,7 +646,7 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
         }
         InstructionCommand::Schema => {
             let schema = eods_agents::instructions::file_schema();
-            println!(
+            out!(
                 "{}",
                 serde_json::to_string_pretty(&schema).map_err(anyhow::Error::from)?
             );
@@ -639,7 +673,7 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
                         .map_err(|e| e.to_string())
                     });
                 match result {
-                    Ok(set) => println!(
+                    Ok(set) => out!(
                         "{shown}: valid ({} {} {}, sha256 {})",
                         set.agent.as_str(),
                         set.level.as_str(),
@@ -648,7 +682,7 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
                     ),
                     Err(e) => {
                         bad += 1;
-                        println!("{e}");
+                        out!("{e}");
                     }
                 }
             }
@@ -659,4 +693,59 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
             })
         }
     }
+}
+
+fn import_frab(file: &Path, zone: Option<&str>) -> Result<ExitCode, Exit> {
+    if let Some(z) = zone {
+        z.parse::<chrono_tz::Tz>().map_err(|_| {
+            Exit(
+                2,
+                format!(
+                    "error: --timezone: `{z}` is not an IANA time zone name (e.g. Europe/Brussels)"
+                ),
+            )
+        })?;
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Exit(2, format!("error: cannot read {}: {e}", file.display())))?;
+    let program = eods_formats::frab::parse(&text, zone)
+        .map_err(|e| Exit(2, format!("error: {}: {e}", file.display())))?;
+    let findings = eods_formats::frab::check(&program);
+    out!(
+        "{}: \"{}\", {} events in {} rooms over {} day(s), zone {}",
+        file.display(),
+        program.title,
+        program.events.len(),
+        program.rooms.len(),
+        program.days.len(),
+        program.time_zone.as_deref().unwrap_or("none")
+    );
+    if program.zone_assumed {
+        out!(
+            "  warning: the file names no time zone; local times were read as UTC (pass --timezone)"
+        );
+    }
+    for s in &program.skipped {
+        out!("  skipped: {s}");
+    }
+    out!("  duplicate event ids: {}", findings.duplicate_ids.len());
+    for (id, n) in &findings.duplicate_ids {
+        out!("    id {id} used {n} times");
+    }
+    out!("  duplicate guids: {}", findings.duplicate_guids.len());
+    for (id, n) in &findings.duplicate_guids {
+        out!("    guid {id} used {n} times");
+    }
+    out!("  same-room overlaps: {}", findings.room_overlaps.len());
+    for (room, a, b) in &findings.room_overlaps {
+        out!("    {room}: events {a} and {b}");
+    }
+    out!("  person clashes: {}", findings.person_clashes.len());
+    for (id, name, a, b) in &findings.person_clashes {
+        out!("    person {id} ({name}): events {a} and {b}");
+    }
+    for (id, n) in &findings.shared_person_ids {
+        out!("  person id {id} is shared by {n} names: not checked for clashes");
+    }
+    Ok(ExitCode::SUCCESS)
 }

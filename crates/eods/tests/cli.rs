@@ -603,6 +603,55 @@ fn an_instruction_set_file_changes_behaviour_without_recompiling_and_is_recorded
 }
 
 #[test]
+fn import_frab_reports_the_published_programs_problems() {
+    let fosdem =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/frab/fosdem-2025.xml");
+    let o = eods(&["import", "frab", fosdem.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("943 events in 40 rooms over 2 day(s), zone Europe/Brussels"),
+        "{t}"
+    );
+    assert!(
+        t.contains("same-room overlaps: 0") && t.contains("person clashes: 1"),
+        "{t}"
+    );
+    assert!(t.contains("person 4347"), "{t}");
+    let o = eods(&[
+        "import",
+        "frab",
+        example("s01-meetup.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("frab XML at line"), "{}", text(&o));
+}
+
+#[test]
+fn a_closed_pipe_ends_the_output_without_a_panic() {
+    let mut child = Command::new(EODS)
+        .args(["schema"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here: the rest of the output meets a closed pipe.
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(first.trim(), "{");
+    assert_eq!(
+        o.status.code(),
+        Some(141),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("panicked"));
+}
+
+#[test]
 fn schema_prints_the_json_schema_of_a_type() {
     let o = eods(&["schema", "task_register"]);
     assert!(o.status.success());

@@ -1,0 +1,433 @@
+//! frab/Pentabarf schedule XML (the format of FOSDEM, CCC, DebConf and pretalx exports): a
+//! tolerant importer — older dialects without guids, zones or per-event dates are read too — and
+//! the checks of a published program: duplicate ids and guids, same-room overlaps and person
+//! clashes. Dirty input is reported, never a crash.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use quick_xml::events::Event;
+use quick_xml::reader::Reader;
+use std::collections::BTreeMap;
+
+/// A person named on an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+}
+
+/// One event (talk, session) of a frab schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrabEvent {
+    pub id: String,
+    pub guid: Option<String>,
+    pub title: String,
+    pub track: String,
+    pub kind: String,
+    pub room: String,
+    /// The `<day date>` the event is listed under.
+    pub day: NaiveDate,
+    /// Start as an instant: `<date>` when present, else the day's date and `<start>` in the
+    /// conference zone (or UTC when the file names none — see `FrabProgram::zone_assumed`).
+    pub start: DateTime<FixedOffset>,
+    pub minutes: u32,
+    pub persons: Vec<Person>,
+}
+
+impl FrabEvent {
+    /// End instant.
+    pub fn end(&self) -> DateTime<FixedOffset> {
+        self.start + Duration::minutes(i64::from(self.minutes))
+    }
+}
+
+/// A parsed frab schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrabProgram {
+    pub title: String,
+    /// `<time_zone_name>`, or the zone passed in when the file has none.
+    pub time_zone: Option<String>,
+    /// True when neither the file nor the caller named a zone, so local times were read as UTC.
+    pub zone_assumed: bool,
+    pub days: Vec<NaiveDate>,
+    pub rooms: Vec<String>,
+    pub events: Vec<FrabEvent>,
+    /// Events that could not be read (missing or malformed times), with the reason.
+    pub skipped: Vec<String>,
+}
+
+/// Why a file could not be read at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("frab XML at line {line}: {message}")]
+pub struct FrabError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Default)]
+struct Draft {
+    id: String,
+    guid: Option<String>,
+    date: Option<String>,
+    start: Option<String>,
+    duration: Option<String>,
+    room: Option<String>,
+    title: String,
+    track: String,
+    kind: String,
+    persons: Vec<Person>,
+}
+
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
+    e.attributes()
+        .flatten()
+        .find(|a| a.key.as_ref() == name)
+        .and_then(|a| a.unescape_value().ok())
+        .map(|v| v.into_owned())
+}
+
+fn minutes(s: &str) -> Option<u32> {
+    let mut parts = s.trim().split(':');
+    let h: u32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    Some(h * 60 + m)
+}
+
+/// Parses a frab schedule. `zone` is used when the file names no `<time_zone_name>`.
+pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
+    let line_of = |pos: u64| {
+        xml.as_bytes()
+            .iter()
+            .take(usize::try_from(pos).unwrap_or(usize::MAX))
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    };
+    let mut reader = Reader::from_str(xml);
+    let mut path: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut title = String::new();
+    let mut file_zone: Option<String> = None;
+    let mut days = Vec::new();
+    let mut rooms: Vec<String> = Vec::new();
+    let mut day: Option<NaiveDate> = None;
+    let mut room_attr: Option<String> = None;
+    let mut draft: Option<Draft> = None;
+    let mut person_id: Option<String> = None;
+    let mut raw: Vec<(NaiveDate, Draft)> = Vec::new();
+    let mut saw_schedule = false;
+    loop {
+        let event = reader.read_event().map_err(|e| FrabError {
+            line: line_of(reader.error_position()),
+            message: e.to_string(),
+        })?;
+        match event {
+            Event::Start(e) => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                if path.is_empty() && name != "schedule" {
+                    return Err(FrabError {
+                        line: line_of(reader.buffer_position()),
+                        message: format!(
+                            "the root element is <{name}>, not <schedule>: not a frab schedule"
+                        ),
+                    });
+                }
+                saw_schedule |= name == "schedule";
+                match name.as_str() {
+                    "day" => {
+                        day = attr(&e, b"date")
+                            .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+                        if let Some(d) = day {
+                            days.push(d);
+                        }
+                    }
+                    "room" if path.last().is_some_and(|p| p == "day") => {
+                        room_attr = attr(&e, b"name");
+                        if let Some(r) = &room_attr
+                            && !rooms.contains(r)
+                        {
+                            rooms.push(r.clone());
+                        }
+                    }
+                    "event" => {
+                        draft = Some(Draft {
+                            id: attr(&e, b"id").unwrap_or_default(),
+                            guid: attr(&e, b"guid"),
+                            ..Draft::default()
+                        });
+                    }
+                    "person" => person_id = attr(&e, b"id"),
+                    _ => {}
+                }
+                path.push(name);
+                text.clear();
+            }
+            Event::Empty(e) if path.is_empty() => {
+                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                return Err(FrabError {
+                    line: line_of(reader.buffer_position()),
+                    message: format!(
+                        "the root element is <{name}>, not <schedule>: not a frab schedule"
+                    ),
+                });
+            }
+            Event::Text(t) => text.push_str(&t.decode().map_err(|e| FrabError {
+                line: line_of(reader.buffer_position()),
+                message: e.to_string(),
+            })?),
+            Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c.to_string()),
+                    _ => match r.decode().ok().as_deref() {
+                        Some("amp") => Some("&".into()),
+                        Some("lt") => Some("<".into()),
+                        Some("gt") => Some(">".into()),
+                        Some("quot") => Some("\"".into()),
+                        Some("apos") => Some("'".into()),
+                        _ => None,
+                    },
+                };
+                text.push_str(&resolved.unwrap_or_default());
+            }
+            Event::End(_) => {
+                let Some(name) = path.pop() else { continue };
+                let parent = path.last().map(String::as_str);
+                let value = text.trim().to_owned();
+                match (parent, name.as_str()) {
+                    (Some("conference"), "title") => title = value,
+                    (Some("conference"), "time_zone_name") if !value.is_empty() => {
+                        file_zone = Some(value)
+                    }
+                    (Some("persons"), "person") => {
+                        if let Some(d) = draft.as_mut() {
+                            d.persons.push(Person {
+                                id: person_id.take().unwrap_or_default(),
+                                name: value,
+                            });
+                        }
+                    }
+                    (Some("event"), field) => {
+                        if let Some(d) = draft.as_mut() {
+                            match field {
+                                "date" => d.date = Some(value),
+                                "start" => d.start = Some(value),
+                                "duration" => d.duration = Some(value),
+                                "room" => d.room = Some(value),
+                                "title" => d.title = value,
+                                "track" => d.track = value,
+                                "type" => d.kind = value,
+                                _ => {}
+                            }
+                        }
+                    }
+                    (_, "event") => {
+                        if let (Some(mut d), Some(dd)) = (draft.take(), day) {
+                            if d.room.as_deref().is_none_or(str::is_empty) {
+                                d.room = room_attr.clone();
+                            }
+                            raw.push((dd, d));
+                        }
+                    }
+                    _ => {}
+                }
+                text.clear();
+            }
+            Event::Eof => {
+                if !saw_schedule {
+                    return Err(FrabError {
+                        line: 1,
+                        message: "no <schedule> element: not a frab schedule".into(),
+                    });
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    let zone_name = file_zone.clone().or_else(|| zone.map(str::to_owned));
+    let tz: Option<chrono_tz::Tz> = zone_name.as_deref().and_then(|z| z.parse().ok());
+    let mut events = Vec::new();
+    let mut skipped = Vec::new();
+    for (dd, d) in raw {
+        let Some(mins) = d.duration.as_deref().and_then(minutes) else {
+            skipped.push(format!(
+                "event {}: duration `{}` is not HH:MM",
+                d.id,
+                d.duration.unwrap_or_default()
+            ));
+            continue;
+        };
+        let start = match d
+            .date
+            .as_deref()
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        {
+            Some(s) => s,
+            None => {
+                let Some(t) = d
+                    .start
+                    .as_deref()
+                    .and_then(|s| NaiveTime::parse_from_str(s.trim(), "%H:%M").ok())
+                else {
+                    skipped.push(format!(
+                        "event {}: no <date> and start `{}` is not HH:MM",
+                        d.id,
+                        d.start.unwrap_or_default()
+                    ));
+                    continue;
+                };
+                let local = NaiveDateTime::new(dd, t);
+                match tz {
+                    Some(tz) => match tz.from_local_datetime(&local).earliest() {
+                        Some(s) => s.fixed_offset(),
+                        None => {
+                            skipped.push(format!(
+                                "event {}: {local} does not exist in {}",
+                                d.id,
+                                zone_name.clone().unwrap_or_default()
+                            ));
+                            continue;
+                        }
+                    },
+                    None => local.and_utc().fixed_offset(),
+                }
+            }
+        };
+        events.push(FrabEvent {
+            id: d.id,
+            guid: d.guid,
+            title: d.title,
+            track: d.track,
+            kind: d.kind,
+            room: d.room.unwrap_or_default(),
+            day: dd,
+            start,
+            minutes: mins,
+            persons: d.persons,
+        });
+    }
+    Ok(FrabProgram {
+        title,
+        zone_assumed: tz.is_none(),
+        time_zone: zone_name,
+        days,
+        rooms,
+        events,
+        skipped,
+    })
+}
+
+/// What a published program gets wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// Event ids used more than once, with the count.
+    pub duplicate_ids: Vec<(String, usize)>,
+    pub duplicate_guids: Vec<(String, usize)>,
+    /// (room, event id, event id): two events in one room at once.
+    pub room_overlaps: Vec<(String, String, String)>,
+    /// (person id, name, event id, event id): one person in two events at once.
+    pub person_clashes: Vec<(String, String, String, String)>,
+    /// Person ids shared by different names (placeholders such as `0`); not checked for clashes.
+    pub shared_person_ids: Vec<(String, usize)>,
+}
+
+fn overlaps(a: &FrabEvent, b: &FrabEvent) -> bool {
+    a.start < b.end() && b.start < a.end()
+}
+
+/// Every pair of events that share a key (room or person) and overlap in time.
+fn overlapping_pairs(
+    groups: BTreeMap<String, Vec<&FrabEvent>>,
+) -> Vec<(String, &FrabEvent, &FrabEvent)> {
+    let mut out = Vec::new();
+    for (key, mut list) in groups {
+        list.sort_by_key(|e| (e.start, e.id.clone()));
+        for (i, a) in list.iter().enumerate() {
+            for b in &list[i + 1..] {
+                if b.start >= a.end() {
+                    break;
+                }
+                if overlaps(a, b) {
+                    out.push((key.clone(), *a, *b));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Checks a program for duplicate ids, room overlaps and person clashes.
+pub fn check(p: &FrabProgram) -> Findings {
+    let mut f = Findings::default();
+    let mut ids: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut guids: BTreeMap<&str, usize> = BTreeMap::new();
+    for e in &p.events {
+        *ids.entry(&e.id).or_default() += 1;
+        if let Some(g) = &e.guid {
+            *guids.entry(g).or_default() += 1;
+        }
+    }
+    f.duplicate_ids = ids
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+    f.duplicate_guids = guids
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+
+    let mut by_room: BTreeMap<String, Vec<&FrabEvent>> = BTreeMap::new();
+    for e in &p.events {
+        by_room.entry(e.room.clone()).or_default().push(e);
+    }
+    f.room_overlaps = overlapping_pairs(by_room)
+        .into_iter()
+        .map(|(r, a, b)| (r, a.id.clone(), b.id.clone()))
+        .collect();
+
+    let mut names: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for e in &p.events {
+        for person in &e.persons {
+            names.entry(&person.id).or_default().insert(&person.name);
+        }
+    }
+    f.shared_person_ids = names
+        .iter()
+        .filter(|(_, n)| n.len() > 1)
+        .map(|(k, n)| ((*k).to_owned(), n.len()))
+        .collect();
+    let shared: Vec<&str> = f
+        .shared_person_ids
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    let mut by_person: BTreeMap<String, Vec<&FrabEvent>> = BTreeMap::new();
+    for e in &p.events {
+        let mut seen = Vec::new();
+        for person in e
+            .persons
+            .iter()
+            .filter(|x| !x.id.is_empty() && !shared.contains(&x.id.as_str()))
+        {
+            if !seen.contains(&&person.id) {
+                seen.push(&person.id);
+                by_person.entry(person.id.clone()).or_default().push(e);
+            }
+        }
+    }
+    f.person_clashes = overlapping_pairs(by_person)
+        .into_iter()
+        .map(|(pid, a, b)| {
+            let name = a
+                .persons
+                .iter()
+                .find(|x| x.id == pid)
+                .map(|x| x.name.clone())
+                .unwrap_or_default();
+            (pid, name, a.id.clone(), b.id.clone())
+        })
+        .collect();
+    f
+}

@@ -1,0 +1,5 @@
+//! EODS import and export formats. Pure: text in, typed values out (and back); reading files is
+//! the caller's job. Today: frab/Pentabarf schedule XML import with the conflict checks a
+//! programme committee runs on a published schedule.
+
+pub mod frab;

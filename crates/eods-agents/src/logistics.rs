@@ -35,11 +35,11 @@ type Duty = (
 
 /// A session to place.
 #[derive(Debug, Clone)]
-struct Item {
-    title: String,
-    track: String,
-    minutes: u32,
-    speakers: Vec<String>,
+pub struct Item {
+    pub title: String,
+    pub track: String,
+    pub minutes: u32,
+    pub speakers: Vec<String>,
 }
 
 fn items(b: &EventBrief) -> Vec<Item> {
@@ -106,18 +106,47 @@ fn hm(s: &str) -> NaiveTime {
 /// the earliest time in its room's day window that avoids lunch and its speakers' other sessions,
 /// spilling to later days and then to other rooms. Never double-books a room or a speaker.
 fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Session>, AgentError> {
-    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
     let evening = b.event_type == EventType::Meetup;
     let (start, end) = if evening {
         (hm(&p.evening_start), hm(&p.evening_end))
     } else {
         (hm(&p.day_start), hm(&p.day_end))
     };
-    let lunch = (!evening).then(|| (hm("12:30"), hm("13:30")));
-    let days: Vec<NaiveDate> = b.date_range.iter_days().collect();
-    let all = items(b);
+    let frame = Frame {
+        tz: b.timezone.parse().unwrap_or(chrono_tz::UTC),
+        days: b.date_range.iter_days().collect(),
+        start,
+        end,
+        lunch: (!evening).then(|| (hm("12:30"), hm("13:30"))),
+        break_minutes: p.break_minutes,
+    };
+    solve(&items(b), rooms, &frame)
+}
+
+/// When sessions may run: the days, the daily window in local time, an optional lunch break and
+/// the gap kept between two sessions in a room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    pub tz: chrono_tz::Tz,
+    pub days: Vec<NaiveDate>,
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+    pub lunch: Option<(NaiveTime, NaiveTime)>,
+    pub break_minutes: u32,
+}
+
+/// Places every item in a room and time of `frame`, track by track (each track prefers its own
+/// room), first fit, never double-booking a room or a speaker. Items that fit nowhere make the
+/// whole call fail with the first such item named.
+pub fn solve(all: &[Item], rooms: &[Room], frame: &Frame) -> Result<Vec<Session>, AgentError> {
+    let (tz, start, end, lunch) = (frame.tz, frame.start, frame.end, frame.lunch);
+    // One cursor per room and date: a date listed twice must not get a second, parallel day.
+    let mut days = frame.days.clone();
+    days.sort();
+    days.dedup();
+    let days = &days;
     let mut tracks: Vec<String> = Vec::new();
-    for i in &all {
+    for i in all {
         if !tracks.contains(&i.track) {
             tracks.push(i.track.clone());
         }
@@ -159,7 +188,15 @@ fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Sess
                         .map(|(_, z)| *z)
                         .max();
                     match clash {
-                        Some(z) => t = z.with_timezone(&tz).time(),
+                        Some(z) => {
+                            // A clash ending after midnight (a time-of-day earlier than `t`)
+                            // leaves nothing on this day.
+                            let next = z.with_timezone(&tz).time();
+                            if next <= t || z.with_timezone(&tz).date_naive() != *day {
+                                break;
+                            }
+                            t = next;
+                        }
                         None => {
                             placed = Some((r, d, t, e, s_at, e_at));
                             break 'search;
@@ -179,7 +216,9 @@ fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Sess
                 alternatives: vec![],
             });
         };
-        cursor.insert((r, d), e + Duration::minutes(i64::from(p.break_minutes)));
+        // Time of day wraps at midnight: a cursor that would wrap means the day is full.
+        let next = e + Duration::minutes(i64::from(frame.break_minutes));
+        cursor.insert((r, d), if next < e { end } else { next });
         for s in &item.speakers {
             speaker_busy
                 .entry(s.clone())

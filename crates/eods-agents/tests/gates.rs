@@ -571,3 +571,35 @@ fn perturbed_scenarios_mostly_plan_and_always_validate() {
         "only {complete} of {runs} perturbed scenarios planned completely"
     );
 }
+
+/// Near midnight the time of day wraps: a session that would end after midnight does not fit,
+/// and nothing is placed on top of an earlier session.
+#[test]
+fn the_solver_never_wraps_past_midnight() {
+    use eods_agents::logistics::{Frame, Item, solve};
+    use eods_domain::catalog::logistics::Room;
+    let frame = Frame {
+        tz: chrono_tz::Europe::Berlin,
+        days: vec![chrono::NaiveDate::from_ymd_opt(2027, 12, 27).unwrap()],
+        start: chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+        end: chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+        lunch: None,
+        break_minutes: 5,
+    };
+    let rooms = vec![Room {
+        id: "room-1".into(),
+        name: "Ada".into(),
+        capacity: 100,
+    }];
+    let item = |m: u32| Item {
+        title: format!("{m} min"),
+        track: "T".into(),
+        minutes: m,
+        speakers: vec![],
+    };
+    let placed = solve(&[item(120), item(110)], &rooms, &frame).unwrap();
+    assert_eq!(placed[1].start.format("%H:%M").to_string(), "22:05");
+    assert!(placed[0].end <= placed[1].start);
+    let err = solve(&[item(120), item(120)], &rooms, &frame).unwrap_err();
+    assert!(err.to_string().contains("does not fit"), "{err}");
+}

@@ -136,7 +136,8 @@ pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
                     "day" => {
                         day = attr(&e, b"date")
                             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
-                        if let Some(d) = day {
+                        // Merged files list a date more than once.
+                        if let Some(d) = day.filter(|d| !days.contains(d)) {
                             days.push(d);
                         }
                     }
@@ -430,4 +431,239 @@ pub fn check(p: &FrabProgram) -> Findings {
         })
         .collect();
     f
+}
+
+/// What an export says about the conference besides its schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportMeta {
+    pub title: String,
+    /// Names the export; different exports of one schedule get the same guids.
+    pub namespace: String,
+    /// Written as `<version>`.
+    pub version: String,
+}
+
+fn esc(s: &str) -> String {
+    quick_xml::escape::escape(s).into_owned()
+}
+
+/// A lower-case acronym of at least four characters (`[a-z0-9_-]{4,}`).
+fn acronym(title: &str) -> String {
+    let mut a = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            a.push(c);
+        } else if !a.ends_with('-') && !a.is_empty() {
+            a.push('-');
+        }
+    }
+    let a = a.trim_end_matches('-').to_owned();
+    if a.len() >= 4 { a } else { format!("eods-{a}") }
+}
+
+/// A stable UUID for `key` within `namespace` (UUID v8 from two FNV-1a hashes).
+fn stable_uuid(namespace: &str, key: &str) -> uuid::Uuid {
+    let fnv = |seed: u64, s: &str| {
+        s.bytes().fold(seed, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    let text = format!("{namespace}/{key}");
+    let (a, b) = (
+        fnv(0xcbf2_9ce4_8422_2325, &text),
+        fnv(0x8422_2325_cbf2_9ce4, &text),
+    );
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&a.to_be_bytes());
+    bytes[8..].copy_from_slice(&b.to_be_bytes());
+    uuid::Uuid::new_v8(bytes)
+}
+
+/// Writes a schedule as frab XML (the c3voc `schedule.xml` format): days in the schedule's zone,
+/// rooms, and one event per session with a stable guid.
+pub fn export(meta: &ExportMeta, schedule: &eods_domain::catalog::logistics::Schedule) -> String {
+    use std::fmt::Write as _;
+    let tz: chrono_tz::Tz = schedule.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local_day = |t: &DateTime<FixedOffset>| t.with_timezone(&tz).date_naive();
+    let mut days: Vec<NaiveDate> = schedule
+        .sessions
+        .iter()
+        .map(|s| local_day(&s.start))
+        .collect();
+    days.sort();
+    days.dedup();
+    let room_name = |id: &eods_domain::ids::RoomId| {
+        schedule
+            .rooms
+            .iter()
+            .find(|r| &r.id == id)
+            .map_or_else(|| id.to_string(), |r| r.name.clone())
+    };
+    // Speakers get stable integer ids (the XSD wants integers), numbered by name.
+    let mut speakers: Vec<&str> = schedule
+        .sessions
+        .iter()
+        .flat_map(|s| s.speakers.iter().map(String::as_str))
+        .collect();
+    speakers.sort_unstable();
+    speakers.dedup();
+    let mut x = String::new();
+    let _ = writeln!(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<schedule>");
+    let _ = writeln!(
+        x,
+        "  <generator name=\"EODS\" version=\"{}\"/>",
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(x, "  <version>{}</version>", esc(&meta.version));
+    let _ = writeln!(
+        x,
+        "  <conference>\n    <title>{}</title>\n    <acronym>{}</acronym>",
+        esc(&meta.title),
+        acronym(&meta.title)
+    );
+    if let (Some(first), Some(last)) = (days.first(), days.last()) {
+        let _ = writeln!(
+            x,
+            "    <start>{first}</start>\n    <end>{last}</end>\n    <days>{}</days>",
+            days.len()
+        );
+    }
+    let _ = writeln!(
+        x,
+        "    <time_zone_name>{}</time_zone_name>\n  </conference>",
+        esc(&schedule.timezone)
+    );
+    for (i, day) in days.iter().enumerate() {
+        let on_day: Vec<&eods_domain::catalog::logistics::Session> = schedule
+            .sessions
+            .iter()
+            .filter(|s| local_day(&s.start) == *day)
+            .collect();
+        let start = on_day.iter().map(|s| s.start).min();
+        let end = on_day.iter().map(|s| s.end).max();
+        let (Some(start), Some(end)) = (start, end) else {
+            continue;
+        };
+        let _ = writeln!(
+            x,
+            "  <day index=\"{}\" date=\"{day}\" start=\"{}\" end=\"{}\">",
+            i + 1,
+            start.to_rfc3339(),
+            end.to_rfc3339()
+        );
+        for room in &schedule.rooms {
+            let mut in_room: Vec<&&eods_domain::catalog::logistics::Session> =
+                on_day.iter().filter(|s| s.room == room.id).collect();
+            if in_room.is_empty() {
+                continue;
+            }
+            in_room.sort_by_key(|s| (s.start, s.id.clone()));
+            let _ = writeln!(
+                x,
+                "    <room name=\"{}\" guid=\"{}\">",
+                esc(&room.name),
+                stable_uuid(&meta.namespace, room.id.as_str())
+            );
+            for s in in_room {
+                let number: u64 =
+                    s.id.as_str()
+                        .rsplit('-')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0)
+                        + 1;
+                let minutes = (s.end - s.start).num_minutes().max(0);
+                let local = s.start.with_timezone(&tz);
+                let _ = writeln!(
+                    x,
+                    "      <event id=\"{number}\" guid=\"{}\">",
+                    stable_uuid(&meta.namespace, s.id.as_str())
+                );
+                let _ = writeln!(x, "        <date>{}</date>", s.start.to_rfc3339());
+                let _ = writeln!(x, "        <start>{}</start>", local.format("%H:%M"));
+                let _ = writeln!(
+                    x,
+                    "        <duration>{:02}:{:02}</duration>",
+                    minutes / 60,
+                    minutes % 60
+                );
+                let _ = writeln!(x, "        <room>{}</room>", esc(&room_name(&s.room)));
+                let _ = writeln!(x, "        <title>{}</title>", esc(&s.title));
+                let _ = writeln!(
+                    x,
+                    "        <type>lecture</type>\n        <abstract></abstract>"
+                );
+                let _ = writeln!(x, "        <track>{}</track>", esc(&s.track));
+                let _ = writeln!(x, "        <persons>");
+                for p in &s.speakers {
+                    let id = speakers.binary_search(&p.as_str()).map_or(0, |i| i + 1);
+                    let _ = writeln!(x, "          <person id=\"{id}\">{}</person>", esc(p));
+                }
+                let _ = writeln!(x, "        </persons>\n      </event>");
+            }
+            let _ = writeln!(x, "    </room>");
+        }
+        let _ = writeln!(x, "  </day>");
+    }
+    let _ = writeln!(x, "</schedule>");
+    x
+}
+
+impl FrabProgram {
+    /// The program as an EODS schedule, as published: rooms in file order, one session per event
+    /// with the event's persons (by id, or by name where the id is missing or shared).
+    pub fn to_schedule(&self, shared_ids: &[String]) -> eods_domain::catalog::logistics::Schedule {
+        use eods_domain::catalog::logistics::{Room, Schedule, Session};
+        use eods_domain::ids::{RoomId, SessionId};
+        // Rooms listed by the file first, then rooms that only events name (36C3's merged stages).
+        let mut names: Vec<&str> = self.rooms.iter().map(String::as_str).collect();
+        for e in &self.events {
+            if !names.contains(&e.room.as_str()) {
+                names.push(&e.room);
+            }
+        }
+        let all_rooms: Vec<Room> = names
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Room {
+                id: RoomId::nth(i + 1),
+                name: (*r).to_owned(),
+                capacity: 0,
+            })
+            .collect();
+        let sessions = self
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Session {
+                id: SessionId::nth(i + 1),
+                title: e.title.clone(),
+                track: if e.track.is_empty() {
+                    "General".into()
+                } else {
+                    e.track.clone()
+                },
+                start: e.start,
+                end: e.end(),
+                room: RoomId::nth(names.iter().position(|n| *n == e.room).unwrap_or(0) + 1),
+                speakers: e
+                    .persons
+                    .iter()
+                    .map(|p| {
+                        if p.id.is_empty() || shared_ids.contains(&p.id) {
+                            p.name.clone()
+                        } else {
+                            format!("person {}", p.id)
+                        }
+                    })
+                    .collect(),
+                resources: vec![],
+            })
+            .collect();
+        Schedule {
+            timezone: self.time_zone.clone().unwrap_or_else(|| "UTC".into()),
+            rooms: all_rooms,
+            sessions,
+        }
+    }
 }

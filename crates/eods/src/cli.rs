@@ -95,6 +95,13 @@ enum ImportFormat {
         /// IANA zone for files that name none (older frab dialects).
         #[arg(long)]
         timezone: Option<String>,
+        /// Place every event again with the EODS scheduler (same rooms and days, no room or
+        /// person double-booking).
+        #[arg(long)]
+        reschedule: bool,
+        /// Write the (re-)scheduled program as frab XML to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -340,8 +347,14 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
         }
         Command::InstructionSets(cmd) => instruction_sets(cmd),
         Command::Import {
-            format: ImportFormat::Frab { file, timezone },
-        } => import_frab(&file, timezone.as_deref()),
+            format:
+                ImportFormat::Frab {
+                    file,
+                    timezone,
+                    reschedule,
+                    out,
+                },
+        } => import_frab(&file, timezone.as_deref(), reschedule, out.as_deref()),
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)
                 .await
@@ -695,7 +708,12 @@ fn instruction_sets(cmd: InstructionCommand) -> Result<ExitCode, Exit> {
     }
 }
 
-fn import_frab(file: &Path, zone: Option<&str>) -> Result<ExitCode, Exit> {
+fn import_frab(
+    file: &Path,
+    zone: Option<&str>,
+    reschedule: bool,
+    out: Option<&Path>,
+) -> Result<ExitCode, Exit> {
     if let Some(z) = zone {
         z.parse::<chrono_tz::Tz>().map_err(|_| {
             Exit(
@@ -747,5 +765,103 @@ fn import_frab(file: &Path, zone: Option<&str>) -> Result<ExitCode, Exit> {
     for (id, n) in &findings.shared_person_ids {
         out!("  person id {id} is shared by {n} names: not checked for clashes");
     }
+    let shared: Vec<String> = findings
+        .shared_person_ids
+        .iter()
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut schedule = program.to_schedule(&shared);
+    if reschedule {
+        schedule = reschedule_program(&program, schedule)?;
+        let (rooms, people) = conflicts(&schedule);
+        out!(
+            "  re-scheduled {} sessions in {} rooms over {} day(s): {rooms} room conflicts, {people} person conflicts",
+            schedule.sessions.len(),
+            schedule.rooms.len(),
+            program.days.len()
+        );
+    }
+    if let Some(path) = out {
+        let meta = eods_formats::frab::ExportMeta {
+            title: program.title.clone(),
+            namespace: format!("eods:{}", program.title),
+            version: if reschedule {
+                "rescheduled by EODS".into()
+            } else {
+                "as published".into()
+            },
+        };
+        let xml = eods_formats::frab::export(&meta, &schedule);
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, xml)
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .map_err(|e| Exit(1, format!("error: --out {}: {e}", path.display())))?;
+        out!("  wrote {}", path.display());
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Places every event of an imported program again: same rooms and days, the day window the
+/// program itself uses, five minutes between sessions in a room.
+fn reschedule_program(
+    program: &eods_formats::frab::FrabProgram,
+    published: eods_domain::catalog::logistics::Schedule,
+) -> Result<eods_domain::catalog::logistics::Schedule, Exit> {
+    use eods_agents::logistics::{Frame, Item, solve};
+    let tz: chrono_tz::Tz = published.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let local = |t: &chrono::DateTime<chrono::FixedOffset>| t.with_timezone(&tz).time();
+    let start = published
+        .sessions
+        .iter()
+        .map(|s| local(&s.start))
+        .min()
+        .unwrap_or_default();
+    let end = published
+        .sessions
+        .iter()
+        .map(|s| local(&s.end))
+        .max()
+        .unwrap_or_default();
+    let frame = Frame {
+        tz,
+        days: program.days.clone(),
+        start,
+        end,
+        lunch: None,
+        break_minutes: 5,
+    };
+    let items: Vec<Item> = published
+        .sessions
+        .iter()
+        .map(|s| Item {
+            title: s.title.clone(),
+            track: s.track.clone(),
+            minutes: u32::try_from((s.end - s.start).num_minutes().max(1)).unwrap_or(1),
+            speakers: s.speakers.clone(),
+        })
+        .collect();
+    let sessions = solve(&items, &published.rooms, &frame)
+        .map_err(|e| Exit(1, format!("error: re-scheduling: {e}")))?;
+    Ok(eods_domain::catalog::logistics::Schedule {
+        sessions,
+        ..published
+    })
+}
+
+/// (room double-bookings, person double-bookings) in a schedule.
+fn conflicts(s: &eods_domain::catalog::logistics::Schedule) -> (usize, usize) {
+    let rooms = eods_domain::lifecycle::schedule_conflicts(s).len();
+    let mut by_person: BTreeMap<&str, Vec<&eods_domain::catalog::logistics::Session>> =
+        BTreeMap::new();
+    for x in &s.sessions {
+        for p in &x.speakers {
+            by_person.entry(p).or_default().push(x);
+        }
+    }
+    let mut people = 0;
+    for list in by_person.values_mut() {
+        list.sort_by_key(|x| x.start);
+        people += list.windows(2).filter(|w| w[1].start < w[0].end).count();
+    }
+    (rooms, people)
 }

@@ -627,6 +627,65 @@ fn import_frab_reports_the_published_programs_problems() {
     assert!(text(&o).contains("frab XML at line"), "{}", text(&o));
 }
 
+/// Imports a published program, re-schedules it, exports frab XML, checks the file against the
+/// c3voc XSD with xmllint and reads it back: no room or person is double-booked.
+fn round_trip(name: &str, zone: Option<&str>) {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("schedule.xml");
+    let input = data.join("frab").join(name);
+    let mut args = vec![
+        "import",
+        "frab",
+        input.to_str().unwrap(),
+        "--reschedule",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if let Some(z) = zone {
+        args.extend(["--timezone", z]);
+    }
+    let o = eods(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(": 0 room conflicts, 0 person conflicts"),
+        "{}",
+        text(&o)
+    );
+    let xsd = data.join("schema/schedule.xml.xsd");
+    let lint = Command::new("xmllint")
+        .args([
+            "--noout",
+            "--schema",
+            xsd.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .expect("xmllint runs (Debian package libxml2-utils; .ci/run installs it)");
+    assert!(lint.status.success(), "{}", text(&lint));
+    let back = eods(&["import", "frab", out.to_str().unwrap()]);
+    let t = text(&back);
+    assert!(back.status.success(), "{t}");
+    for clean in [
+        "duplicate event ids: 0",
+        "duplicate guids: 0",
+        "same-room overlaps: 0",
+        "person clashes: 0",
+    ] {
+        assert!(t.contains(clean), "{clean} not in {t}");
+    }
+}
+
+#[test]
+fn fosdem_2025_round_trips_through_the_scheduler_into_valid_frab_xml() {
+    round_trip("fosdem-2025.xml", None);
+}
+
+#[test]
+fn the_dirty_36c3_program_round_trips_without_conflicts() {
+    round_trip("36c3.xml", Some("Europe/Berlin"));
+}
+
 #[test]
 fn a_closed_pipe_ends_the_output_without_a_panic() {
     let mut child = Command::new(EODS)

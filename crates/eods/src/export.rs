@@ -1,7 +1,7 @@
 //! Writes an event to a directory: every current artifact as `<type>.json` (the stored
 //! envelope), every agent trace in `agent_trace.json` (an array of envelopes), the DecisionLog and
-//! ChangeLog as envelopes, `report.md` and `calendar.ics` (RFC 5545). Each file is written to a
-//! temporary name and renamed, so a crash never leaves a half-written file.
+//! ChangeLog as envelopes, `report.md`, `calendar.ics` (RFC 5545) and `schedule.xml` (frab). Each
+//! file is written to a temporary name and renamed, so a crash never leaves a half-written file.
 
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -96,7 +96,34 @@ pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> 
         &crate::report::report_md(store, id).await?,
     )?;
     write_atomic(&dir.join("calendar.ics"), &calendar(id, &current)?)?;
-    Ok(n + 2)
+    let mut n = n + 2;
+    if let Some(schedule) = typed::<Schedule>(&current) {
+        let revision = current
+            .iter()
+            .find(|e| e.artifact_type == ArtifactType::Schedule)
+            .map_or(0, |e| e.revision);
+        let title = current
+            .iter()
+            .find(|e| e.artifact_type == ArtifactType::EventBrief)
+            .and_then(|e| {
+                e.payload
+                    .get("title")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            })
+            .unwrap_or_else(|| "EODS event".into());
+        let meta = eods_formats::frab::ExportMeta {
+            title,
+            namespace: id.to_string(),
+            version: format!("EODS schedule revision {revision}"),
+        };
+        write_atomic(
+            &dir.join("schedule.xml"),
+            &eods_formats::frab::export(&meta, &schedule),
+        )?;
+        n += 1;
+    }
+    Ok(n)
 }
 
 fn typed<T: eods_domain::artifact::CatalogType + Clone>(all: &[Envelope]) -> Option<T> {

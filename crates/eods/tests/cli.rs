@@ -253,6 +253,19 @@ fn plan_writes_every_artifact_valid_with_an_audit_trail() {
         .unwrap()
         .len();
     assert_eq!(ics.matches("BEGIN:VEVENT").count(), 5 + sessions);
+    // The schedule as frab XML, valid against the c3voc XSD.
+    let xsd =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schema/schedule.xml.xsd");
+    let lint = Command::new("xmllint")
+        .args([
+            "--noout",
+            "--schema",
+            xsd.to_str().unwrap(),
+            out.join("schedule.xml").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(lint.status.success(), "{}", text(&lint));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## Postmortem") && report.contains("| budget_variance |"));
 }

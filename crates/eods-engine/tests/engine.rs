@@ -149,6 +149,13 @@ async fn counts(store: &Store, id: EventId) -> (usize, usize, usize, usize) {
     )
 }
 
+/// An engine with the fake clock over `store`, and a new event from the example brief `name`.
+async fn submitted(store: &Store, name: &str, options: RunOptions) -> (Engine, EventId) {
+    let e = engine(store, None);
+    let id = e.submit(brief(name), &options).await.unwrap();
+    (e, id)
+}
+
 async fn stores(name: &str) -> (tempfile::TempDir, Vec<Store>) {
     let dir = tempfile::tempdir().unwrap();
     let s = test_stores(dir.path(), name).await.unwrap();
@@ -159,11 +166,7 @@ async fn stores(name: &str) -> (tempfile::TempDir, Vec<Store>) {
 async fn a_meetup_runs_the_whole_lifecycle_and_a_rerun_changes_nothing() {
     let (_dir, stores) = stores("lifecycle").await;
     for store in stores {
-        let e = engine(&store, None);
-        let id = e
-            .submit(brief("s01-meetup.json"), &RunOptions::default())
-            .await
-            .unwrap();
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
         let mut a = approve_all();
         let s = e.run(id, Some(&mut a), &mut Quiet).await.unwrap();
         assert_eq!(
@@ -333,11 +336,7 @@ async fn a_failure_before_any_commit_leaves_no_trace_and_the_run_recovers() {
 async fn a_rejected_venue_is_replaced_and_everything_downstream_recomputed() {
     let (_dir, stores) = stores("reject").await;
     for store in stores {
-        let e = engine(&store, None);
-        let id = e
-            .submit(brief("s02-conference.json"), &RunOptions::default())
-            .await
-            .unwrap();
+        let (e, id) = submitted(&store, "s02-conference.json", RunOptions::default()).await;
         let mut a = Scripted {
             answers: Mutex::new(vec![
                 (
@@ -420,11 +419,7 @@ async fn a_rejected_venue_is_replaced_and_everything_downstream_recomputed() {
 async fn without_an_approver_the_run_waits_and_an_approval_cannot_be_given_twice() {
     let (_dir, stores) = stores("await").await;
     for store in stores {
-        let e = engine(&store, None);
-        let id = e
-            .submit(brief("s01-meetup.json"), &RunOptions::default())
-            .await
-            .unwrap();
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
         let s = e.run(id, None, &mut Quiet).await.unwrap();
         assert_eq!(
             (s.state, s.run_status),
@@ -655,11 +650,7 @@ async fn an_overdue_approval_escalates_once_to_the_backups_and_the_gate_stays_bl
 async fn a_hand_edited_invalid_artifact_blocks_the_run_naming_the_failing_fields() {
     let (_dir, stores) = stores("hand-edit").await;
     for store in stores {
-        let e = engine(&store, None);
-        let id = e
-            .submit(brief("s01-meetup.json"), &RunOptions::default())
-            .await
-            .unwrap();
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
         let s = e.run(id, None, &mut Quiet).await.unwrap();
         assert_eq!(s.run_status, RunStatus::AwaitingApproval);
         // A person edits the task register and makes task-1 depend on the last task: a cycle.

@@ -5,8 +5,9 @@
 
 use anyhow::{Context, Result};
 use chrono::Utc;
-use eods_domain::artifact::{ArtifactType, Envelope, Payload};
+use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::catalog::audit::{ChangeLog, DecisionLog};
+use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::logistics::Schedule;
 use eods_domain::catalog::planning::Timeline;
 use eods_domain::ids::{ArtifactId, EventId};
@@ -97,21 +98,12 @@ pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> 
     )?;
     write_atomic(&dir.join("calendar.ics"), &calendar(id, &current)?)?;
     let mut n = n + 2;
-    if let Some(schedule) = typed::<Schedule>(&current) {
+    if let Some(schedule) = crate::report::get::<Schedule>(&current) {
         let revision = current
             .iter()
             .find(|e| e.artifact_type == ArtifactType::Schedule)
             .map_or(0, |e| e.revision);
-        let title = current
-            .iter()
-            .find(|e| e.artifact_type == ArtifactType::EventBrief)
-            .and_then(|e| {
-                e.payload
-                    .get("title")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_owned)
-            })
-            .unwrap_or_else(|| "EODS event".into());
+        let title = event_title(&current);
         let meta = eods_formats::frab::ExportMeta {
             title,
             namespace: id.to_string(),
@@ -126,27 +118,17 @@ pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> 
     Ok(n)
 }
 
-fn typed<T: eods_domain::artifact::CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
-    let e = all.iter().find(|e| e.artifact_type == T::TYPE)?;
-    let p = Payload::from_value(T::TYPE, e.payload.clone()).ok()?;
-    T::from_payload(&p).cloned()
+/// The brief's title, or a stand-in when the event has no brief.
+fn event_title(all: &[Envelope]) -> String {
+    crate::report::get::<EventBrief>(all).map_or_else(|| "EODS event".into(), |b| b.title)
 }
 
 /// Milestones (all-day) and sessions (timed, in UTC) as an iCalendar file.
 pub fn calendar(id: EventId, all: &[Envelope]) -> Result<String> {
-    let title = all
-        .iter()
-        .find(|e| e.artifact_type == ArtifactType::EventBrief)
-        .and_then(|e| {
-            e.payload
-                .get("title")
-                .and_then(|t| t.as_str())
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "EODS event".into());
+    let title = event_title(all);
     let mut cal = Calendar::new();
     cal.name(&title);
-    if let Some(t) = typed::<Timeline>(all) {
+    if let Some(t) = crate::report::get::<Timeline>(all) {
         for m in &t.milestones {
             cal.push(
                 Event::new()
@@ -157,7 +139,7 @@ pub fn calendar(id: EventId, all: &[Envelope]) -> Result<String> {
             );
         }
     }
-    if let Some(s) = typed::<Schedule>(all) {
+    if let Some(s) = crate::report::get::<Schedule>(all) {
         for x in &s.sessions {
             let room = s
                 .rooms

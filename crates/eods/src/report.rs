@@ -12,7 +12,8 @@ use eods_domain::ids::EventId;
 use eods_store::Store;
 use std::fmt::Write;
 
-fn get<T: CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
+/// The typed payload of the current artifact of type `T`, if present and readable.
+pub(crate) fn get<T: CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
     let e = all.iter().find(|e| e.artifact_type == T::TYPE)?;
     let p = Payload::from_value(T::TYPE, e.payload.clone()).ok()?;
     T::from_payload(&p).cloned()

@@ -84,6 +84,122 @@ pub fn compute(durations: &[u32], deps: &[Vec<usize>]) -> Result<Cpm, Cycle> {
     })
 }
 
+/// The result of resource levelling: a start day per task and each resource's peak load.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Levelled {
+    /// Start day of each task (between its early and late start).
+    pub starts: Vec<u32>,
+    /// Peak daily load per resource when every task starts early.
+    pub peak_before: Vec<f64>,
+    /// Peak daily load per resource after levelling.
+    pub peak_after: Vec<f64>,
+    /// Days on which a resource is loaded above its capacity, before and after.
+    pub overloaded_days_before: Vec<u32>,
+    pub overloaded_days_after: Vec<u32>,
+}
+
+/// Resource levelling within slack, by the serial schedule-generation scheme: tasks in order of
+/// late start (which respects precedence), each placed at the first day between its earliest
+/// feasible start and its late start where its resource stays within `capacity` for the task's
+/// whole duration, or — when no such day exists — where the resource's total excess is least. No task
+/// moves past its late start, so the project duration and the critical path are unchanged.
+///
+/// `resource[i]` is the resource index of task `i` (`< resources`), `load[i]` its share of that
+/// resource per day.
+pub fn level(
+    durations: &[u32],
+    deps: &[Vec<usize>],
+    cpm: &Cpm,
+    resource: &[usize],
+    resources: usize,
+    load: &[f64],
+    capacity: f64,
+) -> Levelled {
+    const EPS: f64 = 1e-9;
+    let n = durations.len();
+    let days = cpm.duration as usize;
+    let profile_of = |starts: &[u32]| {
+        let mut p = vec![vec![0.0f64; days]; resources];
+        for i in 0..n {
+            let s = starts[i] as usize;
+            let end = (s + durations[i] as usize).min(days);
+            for x in &mut p[resource[i]][s.min(end)..end] {
+                *x += load[i];
+            }
+        }
+        p
+    };
+    let peaks = |p: &[Vec<f64>]| -> (Vec<f64>, Vec<u32>) {
+        p.iter()
+            .map(|r| {
+                (
+                    r.iter().copied().fold(0.0, f64::max),
+                    r.iter().filter(|x| **x > capacity + EPS).count() as u32,
+                )
+            })
+            .unzip()
+    };
+    let early: Vec<u32> = cpm.figures.iter().map(|f| f.early_start).collect();
+    let (peak_before, overloaded_days_before) = peaks(&profile_of(&early));
+
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (cpm.figures[i].late_start, cpm.figures[i].early_start, i));
+    let mut starts = early.clone();
+    let mut placed = vec![false; n];
+    let mut profile = vec![vec![0.0f64; days]; resources];
+    for &i in &order {
+        let earliest = deps[i]
+            .iter()
+            .filter(|&&d| d < n && placed[d])
+            .map(|&d| starts[d] + durations[d])
+            .max()
+            .unwrap_or(0)
+            .max(cpm.figures[i].early_start);
+        let latest = cpm.figures[i].late_start.max(earliest);
+        let r = resource[i];
+        let peak_at = |s: u32, profile: &[Vec<f64>]| -> f64 {
+            (s as usize..(s + durations[i]) as usize)
+                .filter(|d| *d < days)
+                .map(|d| profile[r][d] + load[i])
+                .fold(0.0, f64::max)
+        };
+        let excess_at = |s: u32, profile: &[Vec<f64>]| -> f64 {
+            (s as usize..(s + durations[i]) as usize)
+                .filter(|d| *d < days)
+                .map(|d| (profile[r][d] + load[i] - capacity).max(0.0))
+                .sum()
+        };
+        let start = (earliest..=latest)
+            .find(|&s| peak_at(s, &profile) <= capacity + EPS)
+            .unwrap_or_else(|| {
+                // No day keeps the resource within capacity: least total excess, then the
+                // lowest peak, then the earliest day.
+                (earliest..=latest)
+                    .min_by(|a, b| {
+                        excess_at(*a, &profile)
+                            .total_cmp(&excess_at(*b, &profile))
+                            .then(peak_at(*a, &profile).total_cmp(&peak_at(*b, &profile)))
+                            .then(a.cmp(b))
+                    })
+                    .unwrap_or(earliest)
+            });
+        starts[i] = start;
+        placed[i] = true;
+        let end = ((start + durations[i]) as usize).min(days);
+        for x in &mut profile[r][(start as usize).min(end)..end] {
+            *x += load[i];
+        }
+    }
+    let (peak_after, overloaded_days_after) = peaks(&profile);
+    Levelled {
+        starts,
+        peak_before,
+        peak_after,
+        overloaded_days_before,
+        overloaded_days_after,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +258,53 @@ mod tests {
             }
             prop_assert!(cpm.figures.iter().any(|f| f.early_start == 0 && f.slack == 0));
         }
+
+        /// Levelling keeps every task between its early and late start and after its
+        /// predecessors, so the project length and the critical path are unchanged.
+        #[test]
+        fn levelling_respects_precedence_and_slack(
+            (durations, deps) in dag(),
+            res in proptest::collection::vec(0usize..3, 30),
+            loads in proptest::collection::vec(1u32..10, 30),
+        ) {
+            let cpm = compute(&durations, &deps).unwrap();
+            let n = durations.len();
+            let load: Vec<f64> = loads[..n].iter().map(|l| f64::from(*l) / 10.0).collect();
+            let l = level(&durations, &deps, &cpm, &res[..n], 3, &load, 1.0);
+            for i in 0..n {
+                prop_assert!(l.starts[i] >= cpm.figures[i].early_start);
+                prop_assert!(l.starts[i] <= cpm.figures[i].late_start);
+                for &d in &deps[i] {
+                    prop_assert!(l.starts[d] + durations[d] <= l.starts[i]);
+                }
+                prop_assert!(l.starts[i] + durations[i] <= cpm.duration);
+            }
+            for &c in &cpm.critical_path {
+                prop_assert_eq!(l.starts[c], cpm.figures[c].early_start);
+            }
+        }
+    }
+
+    #[test]
+    fn levelling_moves_a_parallel_task_into_its_slack() {
+        // A(2) and B(2) run in parallel for one person at 0.8 each, before C(5) which needs A;
+        // B has 5 days of slack, so levelling starts it after A and no day is overloaded.
+        let durations = [2, 2, 5];
+        let deps = vec![vec![], vec![], vec![0]];
+        let cpm = compute(&durations, &deps).unwrap();
+        let l = level(
+            &durations,
+            &deps,
+            &cpm,
+            &[0, 0, 1],
+            2,
+            &[0.8, 0.8, 1.0],
+            1.0,
+        );
+        assert_eq!(l.starts, vec![0, 2, 2]);
+        assert!((l.peak_before[0] - 1.6).abs() < 1e-9);
+        assert!((l.peak_after[0] - 0.8).abs() < 1e-9);
+        assert_eq!(l.overloaded_days_before[0], 2);
+        assert_eq!(l.overloaded_days_after[0], 0);
     }
 }

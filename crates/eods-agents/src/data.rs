@@ -264,12 +264,22 @@ mod tests {
     #[test]
     fn bundled_data_loads_and_covers_four_cities() {
         let c = bundled_catalog().unwrap();
-        assert!(c.venues.len() >= 40);
+        assert!(c.venues.len() >= 150);
         let cities: std::collections::BTreeSet<&str> =
             c.venues.iter().map(|v| v.city.as_str()).collect();
         assert!(cities.len() >= 4, "{cities:?}");
         assert_eq!(c.venues.iter().map(|v| v.capacity).min(), Some(10));
-        assert_eq!(c.venues.iter().map(|v| v.capacity).max(), Some(3000));
+        // Every city has venues from a meeting room to a congress centre for 5,000 people.
+        for city in &cities {
+            let caps: Vec<u32> = c
+                .venues
+                .iter()
+                .filter(|v| v.city == *city)
+                .map(|v| v.capacity)
+                .collect();
+            assert!(caps.iter().any(|x| *x <= 30), "{city}");
+            assert!(caps.iter().filter(|x| **x >= 5000).count() >= 1, "{city}");
+        }
         let r = bundled_rate_cards().unwrap();
         for city in &cities {
             for service in [

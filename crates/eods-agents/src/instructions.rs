@@ -77,6 +77,19 @@ pub struct PlannerParams {
     pub duration_scale: BTreeMap<EventType, f64>,
     /// Plan a communications entry for every stakeholder audience, not only owner and attendees.
     pub comms_all_audiences: bool,
+    /// `checklist`: the template's tasks one after another (a novice's backward-scheduled list);
+    /// `dag`: the task network with parallel work and a critical path.
+    pub task_network: TaskNetwork,
+    /// Level each owner's load within the tasks' slack (serial schedule generation).
+    pub resource_levelling: bool,
+}
+
+/// How the Event Planner links the template's tasks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskNetwork {
+    Checklist,
+    Dag,
 }
 
 /// Parameters of the Venue Researcher.
@@ -458,7 +471,7 @@ mod tests {
         let cases = [
             (text.replace("{", "{,"), "invalid JSON at line 1, column 2"),
             (
-                text.replace("\"version\": \"1.0.0\"", "\"version\": \"one\""),
+                text.replace("\"version\": \"1.1.0\"", "\"version\": \"one\""),
                 "/version: \"one\" does not match",
             ),
             (

@@ -2,7 +2,7 @@
 //! backward-scheduled task plan with CPM, milestones, risks and a communications plan.
 
 use crate::cpm;
-use crate::instructions::PlannerParams;
+use crate::instructions::{PlannerParams, TaskNetwork};
 use crate::{AgentError, StepInput, StepOutput};
 use chrono::{Duration, NaiveDate};
 use eods_domain::artifact::CatalogType;
@@ -10,8 +10,9 @@ use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, EventType, StakeholderRole};
 use eods_domain::catalog::planning::{
     Channel, CommunicationEntry, CommunicationsPlan, Days, DecisionRight, Dependency, Milestone,
-    Phase, Requirement, Requirements, Risk, RiskCategory, RiskRegister, RiskStatus, Stakeholder,
-    StakeholderMap, Task, TaskRegister, TaskStatus, Timeline,
+    Phase, Requirement, Requirements, ResourceLevelling, ResourceLoad, Risk, RiskCategory,
+    RiskRegister, RiskStatus, Stakeholder, StakeholderMap, Task, TaskRegister, TaskShift,
+    TaskStatus, Timeline,
 };
 use eods_domain::ids::{
     CommId, MilestoneId, PhaseId, RequirementId, RiskId, StakeholderId, TaskId,
@@ -44,6 +45,8 @@ struct TaskTemplate {
     /// Index into MILESTONES.
     milestone: usize,
     owner: StakeholderRole,
+    /// Share of the owner's working day the task takes (1.0 = full time).
+    effort: f64,
 }
 
 const TEMPLATE: &[TaskTemplate] = &[
@@ -53,6 +56,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 10,
         deps: &[],
         milestone: 0,
+        effort: 0.5,
         owner: StakeholderRole::Owner,
     },
     TaskTemplate {
@@ -61,6 +65,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 14,
         deps: &[TaskKey::ConfirmScope],
         milestone: 0,
+        effort: 0.5,
         owner: StakeholderRole::Owner,
     },
     TaskTemplate {
@@ -69,6 +74,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 21,
         deps: &[TaskKey::ConfirmScope],
         milestone: 1,
+        effort: 0.6,
         owner: StakeholderRole::Owner,
     },
     TaskTemplate {
@@ -77,6 +83,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 14,
         deps: &[TaskKey::VenueSearch],
         milestone: 1,
+        effort: 0.4,
         owner: StakeholderRole::Finance,
     },
     TaskTemplate {
@@ -85,6 +92,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 42,
         deps: &[TaskKey::ProgramFormat],
         milestone: 2,
+        effort: 0.3,
         owner: StakeholderRole::Owner,
     },
     TaskTemplate {
@@ -93,6 +101,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 14,
         deps: &[TaskKey::Speakers, TaskKey::BookVenue],
         milestone: 2,
+        effort: 0.6,
         owner: StakeholderRole::Owner,
     },
     TaskTemplate {
@@ -101,6 +110,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 21,
         deps: &[TaskKey::BookVenue],
         milestone: 3,
+        effort: 0.5,
         owner: StakeholderRole::Finance,
     },
     TaskTemplate {
@@ -109,6 +119,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 42,
         deps: &[TaskKey::FinaliseProgram],
         milestone: 3,
+        effort: 0.4,
         owner: StakeholderRole::Owner,
     },
     TaskTemplate {
@@ -117,6 +128,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 21,
         deps: &[TaskKey::FinaliseProgram],
         milestone: 4,
+        effort: 0.5,
         owner: StakeholderRole::Volunteer,
     },
     TaskTemplate {
@@ -125,6 +137,7 @@ const TEMPLATE: &[TaskTemplate] = &[
         base_days: 14,
         deps: &[TaskKey::Registration],
         milestone: 4,
+        effort: 0.4,
         owner: StakeholderRole::Volunteer,
     },
     TaskTemplate {
@@ -137,6 +150,7 @@ const TEMPLATE: &[TaskTemplate] = &[
             TaskKey::Materials,
         ],
         milestone: 4,
+        effort: 0.8,
         owner: StakeholderRole::Owner,
     },
 ];
@@ -358,15 +372,22 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
         });
     }
     let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0);
-    let deps: Vec<Vec<usize>> = TEMPLATE
-        .iter()
-        .map(|t| {
-            t.deps
-                .iter()
-                .filter_map(|d| TEMPLATE.iter().position(|x| x.key == *d))
-                .collect()
-        })
-        .collect();
+    // A checklist runs the template's tasks one after another (its order is topological);
+    // the network keeps only the real dependencies, so independent work runs in parallel.
+    let deps: Vec<Vec<usize>> = match p.task_network {
+        TaskNetwork::Checklist => (0..TEMPLATE.len())
+            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
+            .collect(),
+        TaskNetwork::Dag => TEMPLATE
+            .iter()
+            .map(|t| {
+                t.deps
+                    .iter()
+                    .filter_map(|d| TEMPLATE.iter().position(|x| x.key == *d))
+                    .collect()
+            })
+            .collect(),
+    };
     let durations_at = |factor: f64| -> Vec<u32> {
         TEMPLATE
             .iter()
@@ -393,6 +414,12 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
     let anchor = deadline - Duration::days(i64::from(result.duration) - 1);
     let day = |offset: u32| anchor + Duration::days(i64::from(offset));
 
+    let owners: Vec<StakeholderId> = TEMPLATE.iter().map(|t| owner_for(map, t.owner)).collect();
+    let (starts, levelling) = if p.resource_levelling {
+        level_owners(&durations, &deps, &result, &owners)
+    } else {
+        (result.figures.iter().map(|f| f.early_start).collect(), None)
+    };
     let tasks: Vec<Task> = TEMPLATE
         .iter()
         .enumerate()
@@ -401,14 +428,15 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
             Task {
                 id: TaskId::nth(i + 1),
                 title: t.title.into(),
-                owner: owner_for(map, t.owner),
+                owner: owners[i].clone(),
                 status: TaskStatus::NotStarted,
-                start: day(f.early_start),
-                end: day(f.early_finish - 1),
+                start: day(starts[i]),
+                end: day(starts[i] + durations[i] - 1),
                 duration: Days(durations[i]),
-                depends_on: t.deps.iter().map(|k| task_id(*k)).collect(),
+                depends_on: deps[i].iter().map(|&d| TaskId::nth(d + 1)).collect(),
                 milestone_id: MilestoneId::nth(t.milestone + 1),
-                slack: Days(f.slack),
+                // Total float left after levelling: how far the task may still slip.
+                slack: Days(f.late_start - starts[i]),
             }
         })
         .collect();
@@ -427,9 +455,10 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
         .map(|(m, name)| {
             let mut depends_on: Vec<MilestoneId> = TEMPLATE
                 .iter()
-                .filter(|t| t.milestone == m)
-                .flat_map(|t| t.deps.iter())
-                .filter_map(|d| TEMPLATE.iter().find(|x| x.key == *d))
+                .zip(&deps)
+                .filter(|(t, _)| t.milestone == m)
+                .flat_map(|(_, ds)| ds.iter())
+                .map(|&d| &TEMPLATE[d])
                 .filter(|d| d.milestone != m)
                 .map(|d| MilestoneId::nth(d.milestone + 1))
                 .collect();
@@ -523,6 +552,7 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
                 dependencies,
                 critical_path,
                 project_end: b.date_range.end,
+                resource_levelling: levelling,
             }
             .into_payload(),
             TaskRegister { tasks }.into_payload(),
@@ -530,6 +560,58 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
             comms.into_payload(),
         ],
     })
+}
+
+/// Levels each owner's load (the template's effort shares, one full-time person per owner)
+/// within the tasks' slack; returns the start day of every task and the report.
+fn level_owners(
+    durations: &[u32],
+    deps: &[Vec<usize>],
+    result: &cpm::Cpm,
+    owners: &[StakeholderId],
+) -> (Vec<u32>, Option<ResourceLevelling>) {
+    let mut people: Vec<StakeholderId> = owners.to_vec();
+    people.sort();
+    people.dedup();
+    let resource: Vec<usize> = owners
+        .iter()
+        .map(|o| people.binary_search(o).unwrap_or(0))
+        .collect();
+    let load: Vec<f64> = TEMPLATE.iter().map(|t| t.effort).collect();
+    let capacity = 1.0;
+    let l = cpm::level(
+        durations,
+        deps,
+        result,
+        &resource,
+        people.len(),
+        &load,
+        capacity,
+    );
+    let round = |x: f64| (x * 1000.0).round() / 1000.0;
+    let report = ResourceLevelling {
+        method: "serial schedule generation within slack (tasks by late start)".into(),
+        capacity,
+        resources: people
+            .iter()
+            .enumerate()
+            .map(|(r, id)| ResourceLoad {
+                stakeholder_id: id.clone(),
+                peak_before: round(l.peak_before[r]),
+                peak_after: round(l.peak_after[r]),
+                overloaded_days_before: l.overloaded_days_before[r],
+                overloaded_days_after: l.overloaded_days_after[r],
+            })
+            .collect(),
+        shifted: (0..durations.len())
+            .filter(|&i| l.starts[i] > result.figures[i].early_start)
+            .map(|i| TaskShift {
+                task_id: TaskId::nth(i + 1),
+                days: l.starts[i] - result.figures[i].early_start,
+            })
+            .collect(),
+    };
+    (l.starts, Some(report))
 }
 
 fn alt(option: &str, score: f64, pro: &str, con: &str) -> Alternative {

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use eods_agents::{Directives, Step, StepInput, Tools, run_step};
+use eods_agents::Step;
 use eods_domain::artifact::ArtifactType;
-use eods_domain::artifact::{ArtifactRef, CatalogType};
+use eods_domain::artifact::CatalogType;
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::brief::{EventBrief, ProgramItem, StakeholderRole};
 use eods_domain::catalog::budget::{BudgetBaseline, CostModel};
@@ -25,56 +25,15 @@ use eods_domain::lifecycle::{
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
+mod common;
+
 fn s02() -> EventBrief {
-    let text = std::fs::read_to_string(format!(
-        "{}/../../examples/s02-conference.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
-    eods_domain::intake::parse_brief(&text).unwrap()
+    common::example("s02-conference.json")
 }
 
-/// Runs the steps in order and returns the blackboard, or the first step's error.
+/// Runs the steps in order at Intermediate and returns the blackboard, or the first step's error.
 fn plan(brief: EventBrief, steps: &[Step]) -> Result<Blackboard, eods_agents::AgentError> {
-    let tools = Tools::bundled().unwrap();
-    let directives = Directives {
-        seed: 7,
-        ..Directives::default()
-    };
-    let mut bb = Blackboard::new();
-    bb.insert(Current {
-        revision: 1,
-        created_by: "user:test".into(),
-        derived_from: vec![],
-        payload: brief.into_payload(),
-    });
-    for step in steps {
-        let out = run_step(
-            *step,
-            StepInput {
-                blackboard: &bb,
-                level: Level::Intermediate,
-                tools: &tools,
-                directives: &directives,
-            },
-        )?;
-        let derived: Vec<ArtifactRef> = step
-            .inputs()
-            .iter()
-            .filter(|t| !step.outputs().contains(t))
-            .filter_map(|t| bb.reference(*t))
-            .collect();
-        for p in out.artifacts {
-            let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
-            bb.insert(Current {
-                revision,
-                created_by: format!("agent:{}", step.agent()),
-                derived_from: derived.clone(),
-                payload: p,
-            });
-        }
-    }
-    Ok(bb)
+    common::plan_at(brief, Level::Intermediate, steps)
 }
 
 fn full() -> Blackboard {

@@ -754,6 +754,15 @@ pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
                     format!("unknown task `{}`", d.to),
                 );
             }
+            if let Some(l) = &tl.resource_levelling {
+                for (i, s) in l.shifted.iter().enumerate() {
+                    v.check(
+                        tasks.contains(s.task_id.as_str()),
+                        format!("/resource_levelling/shifted/{i}/task_id"),
+                        format!("unknown task `{}`", s.task_id),
+                    );
+                }
+            }
         });
     }
     if let (Some(r), Some(s)) = (bb.get::<planning::RiskRegister>(), &stakeholders) {

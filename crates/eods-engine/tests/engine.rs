@@ -206,7 +206,9 @@ async fn a_meetup_runs_the_whole_lifecycle_and_a_rerun_changes_nothing() {
         assert_eq!(steps.len(), 7);
         for d in steps {
             let set = d.instruction_set.as_ref().unwrap();
-            assert_eq!(set.version, "1.0.0");
+            let bundled = eods_agents::instructions::InstructionLibrary::bundled().unwrap();
+            let file = bundled.get(set.agent, set.level).unwrap();
+            assert_eq!((&set.version, &set.hash), (&file.version, &file.hash));
             assert!(d.owner.ends_with(set.agent.as_str()));
         }
         // Every revision (but traces and the brief's submission) has a ChangeLog entry.

@@ -195,7 +195,24 @@ fn plan_writes_every_artifact_valid_with_an_audit_trail() {
     assert_eq!(steps.len(), 7);
     for s in &steps {
         assert_eq!(s["instruction_set"]["level"], "beginner");
-        assert_eq!(s["instruction_set"]["version"], "1.0.0");
+        // The version and hash of the bundled file the agent ran.
+        let agent = s["instruction_set"]["agent"].as_str().unwrap();
+        let path = format!(
+            "{}/../eods-agents/instructions/{agent}.beginner.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let file = std::fs::read(&path).unwrap();
+        assert_eq!(
+            s["instruction_set"]["version"],
+            serde_json::from_slice::<Value>(&file).unwrap()["version"]
+        );
+        assert_eq!(
+            s["instruction_set"]["hash"].as_str().unwrap(),
+            sha2::Sha256::digest(&file)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        );
         assert!(
             s["owner"]
                 .as_str()

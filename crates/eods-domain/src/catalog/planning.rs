@@ -91,6 +91,39 @@ pub struct Timeline {
     /// Task ids with zero slack, in execution order.
     pub critical_path: Vec<TaskId>,
     pub project_end: NaiveDate,
+    /// How task starts were levelled within their slack (Advanced); absent when every task
+    /// starts at its early start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_levelling: Option<ResourceLevelling>,
+}
+
+/// Resource levelling of the task plan: each owner's daily load before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceLevelling {
+    /// The method used (`serial schedule generation within slack`).
+    pub method: String,
+    /// Daily capacity of one owner (1.0 = one full-time person).
+    pub capacity: f64,
+    pub resources: Vec<ResourceLoad>,
+    /// Tasks started later than their early start, and by how many days.
+    pub shifted: Vec<TaskShift>,
+}
+
+/// One owner's peak daily load and overloaded days, before and after levelling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceLoad {
+    pub stakeholder_id: StakeholderId,
+    pub peak_before: f64,
+    pub peak_after: f64,
+    pub overloaded_days_before: u32,
+    pub overloaded_days_after: u32,
+}
+
+/// A task moved into its slack by levelling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskShift {
+    pub task_id: TaskId,
+    pub days: u32,
 }
 
 /// Progress of a task.

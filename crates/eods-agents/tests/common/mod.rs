@@ -1,0 +1,62 @@
+//! Shared by the agent tests: run steps in order on a blackboard, as the engine would.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
+use eods_domain::artifact::{ArtifactRef, CatalogType};
+use eods_domain::blackboard::{Blackboard, Current};
+use eods_domain::catalog::brief::EventBrief;
+use eods_domain::instruction::Level;
+
+/// Reads a brief from `examples/`.
+pub fn example(name: &str) -> EventBrief {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../examples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    eods_domain::intake::parse_brief(&text).unwrap()
+}
+
+/// Runs the steps in order at `level` and returns the blackboard, or the first step's error.
+pub fn plan_at(brief: EventBrief, level: Level, steps: &[Step]) -> Result<Blackboard, AgentError> {
+    let tools = Tools::bundled().unwrap();
+    let directives = Directives {
+        seed: 7,
+        ..Directives::default()
+    };
+    let mut bb = Blackboard::new();
+    bb.insert(Current {
+        revision: 1,
+        created_by: "user:test".into(),
+        derived_from: vec![],
+        payload: brief.into_payload(),
+    });
+    for step in steps {
+        let out = run_step(
+            *step,
+            StepInput {
+                blackboard: &bb,
+                level,
+                tools: &tools,
+                directives: &directives,
+            },
+        )?;
+        let derived: Vec<ArtifactRef> = step
+            .inputs()
+            .iter()
+            .filter(|t| !step.outputs().contains(t))
+            .filter_map(|t| bb.reference(*t))
+            .collect();
+        for p in out.artifacts {
+            let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
+            bb.insert(Current {
+                revision,
+                created_by: format!("agent:{}", step.agent()),
+                derived_from: derived.clone(),
+                payload: p,
+            });
+        }
+    }
+    Ok(bb)
+}

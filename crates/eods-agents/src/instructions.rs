@@ -106,6 +106,8 @@ pub struct VenueParams {
     pub holds: usize,
     /// Largest venue capacity considered, as a multiple of the audience (floor: audience + 40).
     pub max_capacity_factor: f64,
+    /// Also quote combinations of rooms (part of a venue) when cheaper than the whole venue.
+    pub room_combinations: bool,
 }
 
 /// Parameters of the Budget Analyst.

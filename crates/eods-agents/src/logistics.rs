@@ -266,9 +266,18 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
     })?;
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
 
+    // The hired rooms: a room combination when the shortlist quoted one, else the venue's
+    // largest rooms.
+    let hired: Vec<String> = shortlist
+        .candidates
+        .iter()
+        .find(|c| c.id == scorecard.selected_candidate_id)
+        .map(|c| c.rooms.clone())
+        .unwrap_or_default();
     let rooms: Vec<Room> = venue
         .rooms_by_size()
         .into_iter()
+        .filter(|r| hired.is_empty() || hired.contains(&r.name))
         .take(b.tracks.max(1) as usize)
         .enumerate()
         .map(|(i, r)| Room {

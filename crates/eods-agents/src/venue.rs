@@ -2,7 +2,7 @@
 //! available shortlist, weighted multi-criteria scoring, the selection (skipping candidates an
 //! approver rejected), availability with holds, and negotiation notes.
 
-use crate::data::CatalogVenue;
+use crate::data::{CatalogRoom, CatalogVenue};
 use crate::instructions::{BudgetParams, VenueParams};
 use crate::{AgentError, StepInput, StepOutput};
 use chrono::{NaiveDate, TimeZone};
@@ -73,14 +73,14 @@ fn frac(have: &[String], need: &[String]) -> f64 {
 
 /// Scores one venue on every criterion, each in 0..1.
 pub fn score(
-    v: &CatalogVenue,
-    cost: Decimal,
+    offer: &Offer<'_>,
     envelope: Decimal,
     b: &EventBrief,
     factor: f64,
 ) -> BTreeMap<Criterion, f64> {
+    let (v, cost) = (offer.venue, offer.cost);
     let aud = f64::from(b.audience_size.max(1));
-    let r = f64::from(v.capacity) / aud;
+    let r = f64::from(offer.capacity) / aud;
     let capacity_fit = if r < 1.0 {
         0.0
     } else if r <= 1.5 {
@@ -114,7 +114,7 @@ pub fn score(
     );
     m.insert(
         Criterion::Rooms,
-        round6((v.rooms.len() as f64 / f64::from(b.tracks.max(1))).min(1.0)),
+        round6((offer.room_count() as f64 / f64::from(b.tracks.max(1))).min(1.0)),
     );
     m
 }
@@ -131,14 +131,165 @@ pub fn total(weights: &BTreeMap<Criterion, f64>, scores: &BTreeMap<Criterion, f6
         .sum()
 }
 
-/// A lead's index, venue, cost, scores and total.
-type Scored<'a> = (
-    usize,
-    &'a CatalogVenue,
-    Decimal,
-    BTreeMap<Criterion, f64>,
-    f64,
-);
+/// What a lead offers: the whole venue, or (Advanced) a combination of its rooms, at a price
+/// over the event days in the event's currency.
+#[derive(Debug, Clone)]
+pub struct Offer<'a> {
+    pub venue: &'a CatalogVenue,
+    pub cost: Decimal,
+    /// Seats offered: the venue's capacity, or the sum of the combined rooms.
+    pub capacity: u32,
+    /// The combined rooms; empty for the whole venue.
+    pub rooms: Vec<&'a CatalogRoom>,
+    /// The whole venue's price, when a combination is offered instead.
+    pub whole_price: Option<Decimal>,
+}
+
+impl Offer<'_> {
+    fn room_count(&self) -> usize {
+        if self.rooms.is_empty() {
+            self.venue.rooms.len()
+        } else {
+            self.rooms.len()
+        }
+    }
+}
+
+/// Share of the audience the largest room of a combination must seat (plenary sessions are
+/// streamed to the other rooms).
+const PLENARY_SHARE: f64 = 0.5;
+/// A room combination pays this surcharge on its share of the whole-venue rate …
+const PARTIAL_HIRE_SURCHARGE: Decimal = Decimal::from_parts(115, 0, 0, false, 2);
+/// … and never less than this share of the whole venue.
+const PARTIAL_HIRE_MIN_SHARE: Decimal = Decimal::from_parts(25, 0, 0, false, 2);
+
+/// The combination of exactly `k` session rooms (reception spaces excluded) with the fewest
+/// seats that still seats `audience`, one of its rooms seating at least `plenary`: exact, by a
+/// subset-sum over seat counts (bitsets per number of rooms) for every choice of main room.
+/// Returns room indices into `rooms`, or `None` when no combination qualifies.
+pub fn room_combination(
+    rooms: &[CatalogRoom],
+    k: usize,
+    audience: u32,
+    plenary: u32,
+) -> Option<Vec<usize>> {
+    let usable: Vec<usize> = (0..rooms.len())
+        .filter(|&i| rooms[i].layout != "reception")
+        .collect();
+    if k == 0 || usable.len() < k {
+        return None;
+    }
+    // Every seat sum of a subset fits below this limit.
+    let limit = usable
+        .iter()
+        .map(|&i| rooms[i].capacity as usize)
+        .sum::<usize>()
+        + 1;
+    let words = limit.div_ceil(64);
+    let mut best: Option<(usize, Vec<usize>)> = None;
+    for &main in usable.iter().filter(|&&i| rooms[i].capacity >= plenary) {
+        let rest: Vec<usize> = usable.iter().copied().filter(|&i| i != main).collect();
+        let need = audience.saturating_sub(rooms[main].capacity) as usize;
+        // layers[r][j]: seat sums reachable with j rooms among the first r of `rest`.
+        let empty = vec![vec![0u64; words]; k];
+        let mut layers = vec![empty.clone()];
+        layers[0][0][0] = 1;
+        for &i in &rest {
+            let prev = &layers[layers.len() - 1];
+            let mut next = prev.clone();
+            let cap = rooms[i].capacity as usize;
+            for j in 1..k {
+                shift_or(&mut next[j], &prev[j - 1], cap);
+            }
+            layers.push(next);
+        }
+        let last = &layers[rest.len()];
+        let Some(sum) = (need..limit).find(|&s| bit(&last[k - 1], s)) else {
+            continue;
+        };
+        let total = sum + rooms[main].capacity as usize;
+        if best.as_ref().is_some_and(|(t, _)| *t <= total) {
+            continue;
+        }
+        let (mut j, mut s, mut chosen) = (k - 1, sum, vec![main]);
+        for r in (1..=rest.len()).rev() {
+            if j == 0 {
+                break;
+            }
+            if !bit(&layers[r - 1][j], s) {
+                let i = rest[r - 1];
+                chosen.push(i);
+                s -= rooms[i].capacity as usize;
+                j -= 1;
+            }
+        }
+        chosen.sort_unstable();
+        best = Some((total, chosen));
+    }
+    best.map(|(_, c)| c)
+}
+
+fn bit(set: &[u64], i: usize) -> bool {
+    set.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+}
+
+/// `dst |= src << by`, word by word; bits shifted past the end of `dst` are dropped.
+fn shift_or(dst: &mut [u64], src: &[u64], by: usize) {
+    let (words, bits) = (by / 64, by % 64);
+    for (w, &v) in src.iter().enumerate() {
+        if v == 0 {
+            continue;
+        }
+        if let Some(d) = dst.get_mut(w + words) {
+            *d |= v << bits;
+        }
+        if bits > 0
+            && let Some(d) = dst.get_mut(w + words + 1)
+        {
+            *d |= v >> (64 - bits);
+        }
+    }
+}
+
+/// The offer of one venue: the whole venue, or — when `combine` and cheaper — the smallest
+/// room combination that seats the audience with a room per track.
+fn offer<'a>(v: &'a CatalogVenue, whole: Decimal, b: &EventBrief, combine: bool) -> Offer<'a> {
+    let whole_offer = Offer {
+        venue: v,
+        cost: whole,
+        capacity: v.capacity,
+        rooms: vec![],
+        whole_price: None,
+    };
+    if !combine {
+        return whole_offer;
+    }
+    let plenary = (f64::from(b.audience_size) * PLENARY_SHARE).ceil() as u32;
+    let Some(idx) = room_combination(&v.rooms, b.tracks.max(1) as usize, b.audience_size, plenary)
+    else {
+        return whole_offer;
+    };
+    let all: u32 = v.rooms.iter().map(|r| r.capacity).sum();
+    let seats: u32 = idx.iter().map(|&i| v.rooms[i].capacity).sum();
+    let share = (Decimal::from(seats) / Decimal::from(all.max(1)) * PARTIAL_HIRE_SURCHARGE)
+        .max(PARTIAL_HIRE_MIN_SHARE);
+    let cost = (whole * share).round_dp(0);
+    if cost >= whole || idx.len() == v.rooms.len() {
+        return whole_offer;
+    }
+    let mut rooms: Vec<&CatalogRoom> = idx.iter().map(|&i| &v.rooms[i]).collect();
+    rooms.sort_by(|a, b2| b2.capacity.cmp(&a.capacity).then(a.name.cmp(&b2.name)));
+    Offer {
+        venue: v,
+        cost,
+        capacity: seats,
+        rooms,
+        whole_price: Some(whole),
+    }
+}
+
+/// A lead's index, offer, scores and total.
+type Scored<'a> = (usize, Offer<'a>, BTreeMap<Criterion, f64>, f64);
 
 /// Criteria, leads, shortlist, scorecard, availability and negotiation notes.
 pub fn research(
@@ -175,7 +326,7 @@ pub fn research(
     };
 
     // Leads: venues in the city that hold the audience and have a room per track.
-    let mut found: Vec<(&CatalogVenue, Decimal)> = tools
+    let mut found: Vec<Offer<'_>> = tools
         .catalog
         .venues
         .iter()
@@ -186,16 +337,16 @@ pub fn research(
             tools
                 .rates
                 .convert(v.day_rate * Decimal::from(days.len()), &v.currency, cur)
-                .map(|c| (v, c))
+                .map(|c| offer(v, c, b, p.room_combinations))
         })
         .collect();
-    // Venues of the preferred size come first; larger ones fill the remaining lead slots.
-    found.sort_by(|(a, ca), (b2, cb)| {
+    // Offers of the preferred size come first; larger ones fill the remaining lead slots.
+    found.sort_by(|a, b2| {
         (a.capacity > max_capacity)
             .cmp(&(b2.capacity > max_capacity))
-            .then(ca.cmp(cb))
+            .then(a.cost.cmp(&b2.cost))
             .then(a.capacity.cmp(&b2.capacity))
-            .then(a.id.cmp(&b2.id))
+            .then(a.venue.id.cmp(&b2.venue.id))
     });
     found.truncate(p.max_leads);
     if found.len() < p.min_leads {
@@ -223,16 +374,29 @@ pub fn research(
     let leads: Vec<VenueLead> = found
         .iter()
         .enumerate()
-        .map(|(i, (v, cost))| {
+        .map(|(i, o)| {
+            let v = o.venue;
             let mut notes = format!(
                 "{} ({}), capacity {}, {} room(s), {} for {} day(s)",
                 v.name,
                 v.district,
                 v.capacity,
                 v.rooms.len(),
-                Money::new(*cost, cur),
+                Money::new(o.cost, cur),
                 days.len()
             );
+            if let Some(whole) = o.whole_price {
+                notes.push_str(&format!(
+                    "; rooms {} ({} seats) instead of the whole venue at {}",
+                    o.rooms
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    o.capacity,
+                    Money::new(whole, cur)
+                ));
+            }
             if !v.available_on(&days) {
                 notes.push_str("; booked on the event dates");
             }
@@ -252,28 +416,31 @@ pub fn research(
         .iter()
         .enumerate()
         // Step-free access is a must: no attendee is left outside.
-        .filter(|(_, (v, cost))| {
-            v.available_on(&days)
-                && *cost <= envelope
-                && v.accessibility.iter().any(|a| a == "step_free_access")
+        .filter(|(_, o)| {
+            o.venue.available_on(&days)
+                && o.cost <= envelope
+                && o.venue
+                    .accessibility
+                    .iter()
+                    .any(|a| a == "step_free_access")
         })
-        .map(|(i, (v, cost))| {
-            let s = score(v, *cost, envelope, b, p.max_capacity_factor);
+        .map(|(i, o)| {
+            let s = score(o, envelope, b, p.max_capacity_factor);
             let t = round6(total(&p.weights, &s));
-            (i, *v, *cost, s, t)
+            (i, o.clone(), s, t)
         })
         .collect();
     scored.sort_by(|a, b2| {
-        b2.4.total_cmp(&a.4)
-            .then(a.2.cmp(&b2.2))
-            .then(a.1.id.cmp(&b2.1.id))
+        b2.3.total_cmp(&a.3)
+            .then(a.1.cost.cmp(&b2.1.cost))
+            .then(a.1.venue.id.cmp(&b2.1.venue.id))
     });
     scored.truncate(p.shortlist_max);
     if scored.len() < p.shortlist_min {
         let mut costs: Vec<Decimal> = found
             .iter()
-            .filter(|(v, _)| v.available_on(&days))
-            .map(|(_, c)| *c)
+            .filter(|o| o.venue.available_on(&days))
+            .map(|o| o.cost)
             .collect();
         costs.sort();
         let needed = costs.get(p.shortlist_min - 1).copied();
@@ -300,15 +467,17 @@ pub fn research(
     let excluded: Vec<CandidateId> = input.directives.excluded_candidates.clone();
     let candidates: Vec<ShortlistCandidate> = scored
         .iter()
-        .map(|(i, v, cost, _, t)| ShortlistCandidate {
-            id: candidate_id(v),
+        .map(|(i, o, _, t)| ShortlistCandidate {
+            id: candidate_id(o.venue),
             lead_id: leads[*i].id.clone(),
-            venue_ref: v.id.clone(),
-            name: v.name.clone(),
-            capacity: v.capacity,
-            cost_estimate: Money::new(*cost, cur),
+            venue_ref: o.venue.id.clone(),
+            name: o.venue.name.clone(),
+            capacity: o.capacity,
+            cost_estimate: Money::new(o.cost, cur),
             score: *t,
-            within_budget: *cost <= envelope,
+            within_budget: o.cost <= envelope,
+            rooms: o.rooms.iter().map(|r| r.name.clone()).collect(),
+            whole_venue_price: o.whole_price.map(|w| Money::new(w, cur)),
         })
         .collect();
     let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -355,8 +524,8 @@ pub fn research(
         criteria_weights: p.weights.clone(),
         candidate_scores: scored
             .iter()
-            .map(|(_, v, _, s, t)| CandidateScore {
-                candidate_id: candidate_id(v),
+            .map(|(_, o, s, t)| CandidateScore {
+                candidate_id: candidate_id(o.venue),
                 scores: s.clone(),
                 total: *t,
             })
@@ -429,11 +598,23 @@ pub fn research(
                 }
                 NegotiationEntry {
                     candidate_id: c.id.clone(),
-                    terms: format!(
-                        "Whole venue for {} day(s) at {}",
-                        days.len(),
-                        c.cost_estimate
-                    ),
+                    terms: if c.rooms.is_empty() {
+                        format!(
+                            "Whole venue for {} day(s) at {}",
+                            days.len(),
+                            c.cost_estimate
+                        )
+                    } else {
+                        format!(
+                            "Rooms {} for {} day(s) at {} (whole venue {})",
+                            c.rooms.join(", "),
+                            days.len(),
+                            c.cost_estimate,
+                            c.whole_venue_price
+                                .as_ref()
+                                .map_or_else(String::new, ToString::to_string)
+                        )
+                    },
                     target_price: Money::new(c.cost_estimate.amount * Decimal::new(90, 2), cur),
                     concessions,
                     status: if input.level >= Level::Intermediate {
@@ -494,4 +675,76 @@ fn cities_that_fit(input: StepInput<'_>, b: &EventBrief) -> Vec<(String, usize)>
         }
     }
     counts.into_iter().filter(|(_, n)| *n >= 3).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rooms(caps: &[u32]) -> Vec<CatalogRoom> {
+        caps.iter()
+            .enumerate()
+            .map(|(i, c)| CatalogRoom {
+                name: format!("R{i}"),
+                capacity: *c,
+                layout: if i == caps.len() - 1 && caps.len() > 3 {
+                    "reception".into()
+                } else {
+                    "theatre".into()
+                },
+            })
+            .collect()
+    }
+
+    /// Smallest seat total over every k-subset by enumeration (the reference).
+    fn brute(r: &[CatalogRoom], k: usize, audience: u32, plenary: u32) -> Option<u32> {
+        let usable: Vec<&CatalogRoom> = r.iter().filter(|x| x.layout != "reception").collect();
+        let n = usable.len();
+        (0u32..1 << n)
+            .filter(|m| m.count_ones() as usize == k)
+            .filter_map(|m| {
+                let chosen: Vec<u32> = (0..n)
+                    .filter(|i| m >> i & 1 == 1)
+                    .map(|i| usable[i].capacity)
+                    .collect();
+                let sum: u32 = chosen.iter().sum();
+                (sum >= audience && chosen.iter().any(|c| *c >= plenary)).then_some(sum)
+            })
+            .min()
+    }
+
+    #[test]
+    fn picks_the_smallest_sufficient_combination() {
+        let r = rooms(&[2000, 400, 60, 60, 60, 60, 60, 500]);
+        // 800 people in 3 rooms with a 400-seat main room: 400 + 400? Only one 400: 400+60+… too
+        // small, so the 2000-seat hall is the main room.
+        let c = room_combination(&r, 3, 800, 400).unwrap();
+        let seats: u32 = c.iter().map(|&i| r[i].capacity).sum();
+        assert_eq!(seats, 2120);
+        // 450 people in 2 rooms: 400 + 60 = 460.
+        let c = room_combination(&r, 2, 450, 225).unwrap();
+        assert_eq!(c, vec![1, 2]);
+        // The reception space is never a session room, and 8 rooms do not exist.
+        assert_eq!(room_combination(&r, 8, 100, 50), None);
+    }
+
+    proptest! {
+        #[test]
+        fn room_combination_is_optimal(
+            caps in proptest::collection::vec(10u32..600, 1..11),
+            k in 1usize..5,
+            audience in 10u32..1500,
+        ) {
+            let r = rooms(&caps);
+            let plenary = audience / 2;
+            let got = room_combination(&r, k, audience, plenary).map(|c| {
+                assert_eq!(c.len(), k);
+                assert!(c.iter().all(|&i| r[i].layout != "reception"));
+                assert!(c.iter().any(|&i| r[i].capacity >= plenary));
+                c.iter().map(|&i| r[i].capacity).sum::<u32>()
+            });
+            prop_assert_eq!(got, brute(&r, k, audience, plenary));
+        }
+    }
 }

@@ -12,7 +12,7 @@ use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetBaseline, CostModel};
 use eods_domain::catalog::logistics::Schedule;
 use eods_domain::catalog::planning::{TaskRegister, Timeline};
-use eods_domain::catalog::venue::VenueScorecard;
+use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::schedule_conflicts;
 use proptest::prelude::*;
@@ -172,6 +172,63 @@ fn planner_levels_differ_measurably() {
         "levelling keeps the project end"
     );
     invariants_of_plan(&advanced);
+}
+
+#[test]
+fn advanced_venue_research_quotes_room_combinations() {
+    let brief = example("s03-large-event.json");
+    let at = |level| {
+        plan_at(
+            brief.clone(),
+            level,
+            &[Step::Intake, Step::Plan, Step::Research],
+        )
+        .unwrap()
+    };
+    let (intermediate, advanced) = (at(Level::Intermediate), at(Level::Advanced));
+    let shortlist = |bb: &Blackboard| bb.get::<VenueShortlist>().unwrap().candidates.clone();
+    assert!(shortlist(&intermediate).iter().all(|c| c.rooms.is_empty()));
+    let combos: Vec<_> = shortlist(&advanced)
+        .into_iter()
+        .filter(|c| !c.rooms.is_empty())
+        .collect();
+    assert!(
+        !combos.is_empty(),
+        "S-03 at Advanced quotes room combinations"
+    );
+    let tools = eods_agents::Tools::bundled().unwrap();
+    for c in &combos {
+        let whole = c.whole_venue_price.as_ref().unwrap();
+        assert!(c.cost_estimate.amount < whole.amount, "{c:?}");
+        assert_eq!(c.rooms.len(), brief.tracks as usize);
+        let v = tools
+            .catalog
+            .venues
+            .iter()
+            .find(|v| v.id == c.venue_ref)
+            .unwrap();
+        let seats: u32 = v
+            .rooms
+            .iter()
+            .filter(|r| c.rooms.contains(&r.name))
+            .map(|r| r.capacity)
+            .sum();
+        assert_eq!(seats, c.capacity);
+        assert!(seats >= brief.audience_size);
+    }
+    // The schedule uses only the hired rooms of the selected venue.
+    let full = plan_at(brief.clone(), Level::Advanced, &Step::PLANNING).unwrap();
+    invariants(&full).unwrap();
+    let card = full.get::<VenueScorecard>().unwrap();
+    let selected = shortlist(&full)
+        .into_iter()
+        .find(|c| c.id == card.selected_candidate_id)
+        .unwrap();
+    if !selected.rooms.is_empty() {
+        for r in &full.get::<Schedule>().unwrap().rooms {
+            assert!(selected.rooms.contains(&r.name), "{} not hired", r.name);
+        }
+    }
 }
 
 fn bb_levelling(bb: &Blackboard) -> Option<eods_domain::catalog::planning::ResourceLevelling> {

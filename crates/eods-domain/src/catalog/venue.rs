@@ -57,6 +57,14 @@ pub struct ShortlistCandidate {
     /// Total score from the scorecard (0..1).
     pub score: f64,
     pub within_budget: bool,
+    /// The rooms hired when only part of the venue is (a room combination, Advanced); empty
+    /// when the whole venue is hired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rooms: Vec<String>,
+    /// The venue's price for exclusive hire of the whole venue over the event days, when a
+    /// room combination is quoted instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whole_venue_price: Option<Money>,
 }
 
 /// Candidates worth scoring.

@@ -437,13 +437,6 @@ pub fn research(
     });
     scored.truncate(p.shortlist_max);
     if scored.len() < p.shortlist_min {
-        let mut costs: Vec<Decimal> = found
-            .iter()
-            .filter(|o| o.venue.available_on(&days))
-            .map(|o| o.cost)
-            .collect();
-        costs.sort();
-        let needed = costs.get(p.shortlist_min - 1).copied();
         return Err(AgentError::Infeasible {
             reason: format!(
                 "only {} available, step-free venue(s) in {} fit the venue budget of {}; at least {} are needed",
@@ -452,16 +445,10 @@ pub fn research(
                 Money::new(envelope, cur),
                 p.shortlist_min
             ),
-            alternatives: needed
-                .map(|n| {
-                    vec![Alternative {
-                        option: format!("Raise the venue budget to {}", Money::new(n, cur)),
-                        score: 0.7,
-                        pros: vec![format!("{} venues become affordable", p.shortlist_min)],
-                        cons: vec!["needs a larger total budget or cuts elsewhere".into()],
-                    }]
-                })
-                .unwrap_or_default(),
+            alternatives: crate::planner::break_ties(
+                b,
+                conflict_options(input, b, &found, &days, envelope, p.shortlist_min),
+            ),
         });
     }
     let excluded: Vec<CandidateId> = input.directives.excluded_candidates.clone();
@@ -665,6 +652,81 @@ pub fn research(
             negotiation.into_payload(),
         ],
     })
+}
+
+/// A way out of a date / availability / budget conflict, for the Event Planner to rank.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConflictOption {
+    /// Move the event by whole weeks to dates on which enough venues are free and affordable.
+    MoveDates {
+        weeks: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+        venues: usize,
+    },
+    /// Raise the venue budget so that enough venues free on the dates become affordable.
+    RaiseVenueBudget { to: Money, by: Money, venues: usize },
+    /// Hold the event in another city with enough suitable venues.
+    OtherCity { city: String, venues: usize },
+}
+
+/// Every option that resolves a short shortlist: the nearest date shift (up to 8 weeks either
+/// way), the smallest venue-budget raise, and other cities.
+fn conflict_options(
+    input: StepInput<'_>,
+    b: &EventBrief,
+    found: &[Offer<'_>],
+    days: &[NaiveDate],
+    envelope: Decimal,
+    needed: usize,
+) -> Vec<ConflictOption> {
+    let step_free = |o: &Offer<'_>| {
+        o.venue
+            .accessibility
+            .iter()
+            .any(|a| a == "step_free_access")
+    };
+    let fits_on = |ds: &[NaiveDate]| {
+        found
+            .iter()
+            .filter(|o| o.venue.available_on(ds) && o.cost <= envelope && step_free(o))
+            .count()
+    };
+    let mut options = Vec::new();
+    'weeks: for weeks in 1..=8i64 {
+        for sign in [1, -1] {
+            let shift = chrono::Duration::weeks(weeks * sign);
+            let moved: Vec<NaiveDate> = days.iter().map(|d| *d + shift).collect();
+            let n = fits_on(&moved);
+            if n >= needed {
+                options.push(ConflictOption::MoveDates {
+                    weeks: weeks * sign,
+                    start: b.date_range.start + shift,
+                    end: b.date_range.end + shift,
+                    venues: n,
+                });
+                break 'weeks;
+            }
+        }
+    }
+    let mut costs: Vec<Decimal> = found
+        .iter()
+        .filter(|o| o.venue.available_on(days) && step_free(o))
+        .map(|o| o.cost)
+        .collect();
+    costs.sort();
+    if let Some(n) = costs.get(needed - 1) {
+        let cur = &b.budget.currency;
+        options.push(ConflictOption::RaiseVenueBudget {
+            to: Money::new(*n, cur),
+            by: Money::new(*n - envelope, cur),
+            venues: needed,
+        });
+    }
+    for (city, venues) in cities_that_fit(input, b) {
+        options.push(ConflictOption::OtherCity { city, venues });
+    }
+    options
 }
 
 fn cities_that_fit(input: StepInput<'_>, b: &EventBrief) -> Vec<(String, usize)> {

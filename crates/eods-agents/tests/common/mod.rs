@@ -20,7 +20,16 @@ pub fn example(name: &str) -> EventBrief {
 
 /// Runs the steps in order at `level` and returns the blackboard, or the first step's error.
 pub fn plan_at(brief: EventBrief, level: Level, steps: &[Step]) -> Result<Blackboard, AgentError> {
-    let tools = Tools::bundled().unwrap();
+    plan_with(&Tools::bundled().unwrap(), brief, level, steps)
+}
+
+/// As [`plan_at`], with the given tools (data and instruction sets).
+pub fn plan_with(
+    tools: &Tools,
+    brief: EventBrief,
+    level: Level,
+    steps: &[Step],
+) -> Result<Blackboard, AgentError> {
     let directives = Directives {
         seed: 7,
         ..Directives::default()
@@ -38,7 +47,7 @@ pub fn plan_at(brief: EventBrief, level: Level, steps: &[Step]) -> Result<Blackb
             StepInput {
                 blackboard: &bb,
                 level,
-                tools: &tools,
+                tools,
                 directives: &directives,
             },
         )?;

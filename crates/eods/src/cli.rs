@@ -1,4 +1,5 @@
-//! Subcommands: `plan`, `resume`, `export`, `validate`, `schema`, `migrate`.
+//! Subcommands: `plan`, `resume`, `export`, `validate`, `schema`, `import`, `instruction-sets`,
+//! `bench`, `migrate`.
 
 use crate::approve::{AutoApprover, PromptApprover};
 use crate::export;
@@ -175,6 +176,27 @@ enum Command {
     /// List, show or validate the agents' instruction sets.
     #[command(name = "instruction-sets", subcommand)]
     InstructionSets(InstructionCommand),
+    /// Time every agent step per level on S-01..S-03, whole lifecycles through the engine, and
+    /// the schedulers on real programs; prints a Markdown report (p50 / p95).
+    Bench {
+        /// Repetitions of each measurement.
+        #[arg(long, default_value_t = 20)]
+        runs: usize,
+        /// Directory with s01-meetup.json, s02-conference.json and s03-large-event.json.
+        #[arg(long, default_value = "examples")]
+        examples: PathBuf,
+        /// Database for the lifecycle runs (default: a temporary SQLite file).
+        #[arg(long)]
+        database: Option<String>,
+        /// A frab XML program to import and re-schedule, e.g. ../shared/data/frab/fosdem-2025.xml.
+        #[arg(long)]
+        frab: Option<PathBuf>,
+        /// Also write the report to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        instructions: InstructionsArg,
+    },
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -355,6 +377,29 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     out,
                 },
         } => import_frab(&file, timezone.as_deref(), reschedule, out.as_deref()),
+        Command::Bench {
+            runs,
+            examples,
+            database,
+            frab,
+            out,
+            instructions,
+        } => {
+            let tools = Arc::new(tools(&instructions)?);
+            let options = crate::bench::BenchOptions {
+                runs,
+                examples,
+                database,
+                frab,
+            };
+            let report = crate::bench::run(&options, tools).await?;
+            out!("{report}");
+            if let Some(path) = out {
+                std::fs::write(&path, &report)
+                    .map_err(|e| Exit(1, format!("error: --out {}: {e}", path.display())))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)
                 .await
@@ -846,6 +891,14 @@ fn reschedule_program(
         sessions,
         ..published
     })
+}
+
+/// [`reschedule_program`] for the benchmark.
+pub(crate) fn reschedule(
+    program: &eods_formats::frab::FrabProgram,
+    published: eods_domain::catalog::logistics::Schedule,
+) -> anyhow::Result<eods_domain::catalog::logistics::Schedule> {
+    reschedule_program(program, published).map_err(|Exit(_, m)| anyhow!(m))
 }
 
 /// (room double-bookings, person double-bookings) in a schedule.

@@ -131,6 +131,10 @@ enum Command {
         /// Who submits and approves (recorded as user:<NAME>).
         #[arg(long, env = "USER", default_value = "cli")]
         user: String,
+        /// Take the brief's program from a published frab/Pentabarf schedule XML (titles, tracks,
+        /// durations and speakers; the Logistics Coordinator places the sessions again).
+        #[arg(long)]
+        program: Option<PathBuf>,
         #[command(flatten)]
         instructions: InstructionsArg,
     },
@@ -257,6 +261,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             seed,
             incidents,
             user,
+            program,
             instructions,
         } => {
             let text = std::fs::read_to_string(&brief).map_err(|e| {
@@ -276,6 +281,14 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     ),
                 )
             })?;
+            let mut value = value;
+            if let Some(path) = program {
+                let items = program_items(&path)?;
+                out!("program: {} sessions from {}", items.len(), path.display());
+                if let Some(o) = value.as_object_mut() {
+                    o.insert("program".into(), serde_json::Value::Array(items));
+                }
+            }
             let engine = engine(&db.database, &instructions).await?;
             let options = RunOptions {
                 level,
@@ -844,6 +857,31 @@ fn import_frab(
         out!("  wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The sessions of a frab schedule XML as brief program items (`title`, `track`,
+/// `duration_minutes`, `speakers`), in the file's order.
+fn program_items(path: &Path) -> Result<Vec<serde_json::Value>, Exit> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Exit(
+            2,
+            format!("error: --program: cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let program = eods_formats::frab::parse(&text, None)
+        .map_err(|e| Exit(2, format!("error: --program {}: {e}", path.display())))?;
+    Ok(program
+        .events
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "title": e.title,
+                "track": e.track,
+                "duration_minutes": e.minutes.max(1),
+                "speakers": e.persons.iter().map(|p| p.name.clone()).collect::<Vec<_>>(),
+            })
+        })
+        .collect())
 }
 
 /// Places every event of an imported program again: same rooms and days, the day window the

@@ -794,3 +794,48 @@ fn prompt_mode_rejects_a_venue_and_the_next_one_is_chosen() {
         card["payload"]["excluded"][0]
     );
 }
+
+/// The benchmark runs every agent at every level on S-01..S-03, the three lifecycles through
+/// the engine to Postmortem, and re-schedules FOSDEM; its report has a row for each (the
+/// figures themselves are for the notes, not for assertions).
+#[test]
+fn bench_reports_every_agent_level_and_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("bench.md");
+    let fosdem =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/frab/fosdem-2025.xml");
+    let o = eods(&[
+        "bench",
+        "--runs",
+        "1",
+        "--examples",
+        example("").to_str().unwrap(),
+        "--database",
+        &sqlite(dir.path()),
+        "--frab",
+        fosdem.to_str().unwrap(),
+        "--out",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let md = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(md.trim(), String::from_utf8_lossy(&o.stdout).trim());
+    for scenario in [
+        "s01-meetup.json",
+        "s02-conference.json",
+        "s03-large-event.json",
+    ] {
+        for level in ["beginner", "intermediate", "advanced"] {
+            let row = md
+                .lines()
+                .find(|l| {
+                    l.starts_with(&format!("| {scenario} | {level} | "))
+                        && l.matches('|').count() == 9
+                })
+                .unwrap_or_else(|| panic!("no agent row for {scenario} {level}:\n{md}"));
+            assert!(!row.contains("blocked"), "{row}");
+        }
+    }
+    assert_eq!(md.matches("postmortem (completed)").count(), 3, "{md}");
+    assert!(md.contains("943 sessions, 40 rooms, 2 day(s)"), "{md}");
+}

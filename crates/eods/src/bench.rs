@@ -27,6 +27,8 @@ pub struct BenchOptions {
     pub database: Option<String>,
     /// A frab XML program to import and re-schedule (FOSDEM 2025).
     pub frab: Option<PathBuf>,
+    /// A directory of `conference-scheduling-instance/1` files to solve.
+    pub scheduling: Option<PathBuf>,
 }
 
 /// p50 and p95 of a sample of durations, in milliseconds.
@@ -234,5 +236,81 @@ pub async fn run(o: &BenchOptions, tools: Arc<Tools>) -> anyhow::Result<String> 
             path.display()
         )?;
     }
+    if let Some(dir) = &o.scheduling {
+        instances(&mut r, dir, runs)?;
+    }
     Ok(r)
+}
+
+/// Solves every instance of a directory for the objective it is known for (efficiency and
+/// equity without a reference assignment, fewest changes with one).
+fn instances(r: &mut String, dir: &Path, runs: usize) -> anyhow::Result<()> {
+    use eods_solver::instance::{Instance, Objective};
+    writeln!(
+        r,
+        "\n## Scheduling instances ({})\n\n| instance | events × slots × rooms | objective | efficiency | equity | changes | lower bound | proven | nodes | ms p50 / p95 |\n|---|---|---|---|---|---|---|---|---|---|",
+        dir.display()
+    )?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("--scheduling {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    for path in files {
+        let inst = Instance::load(&path)?;
+        let objectives: &[Objective] = if inst.reference.iter().any(Option::is_some) {
+            &[Objective::Changes]
+        } else {
+            &[Objective::Efficiency, Objective::Equity]
+        };
+        for &objective in objectives {
+            let mut times = Vec::new();
+            let mut last = None;
+            for _ in 0..runs {
+                let started = Instant::now();
+                let s = inst.solve(objective, &eods_solver::Limits::default());
+                times.push(started.elapsed());
+                last = Some(s);
+            }
+            let (p50, p95) = percentiles(times);
+            let size = format!(
+                "{} × {} × {}",
+                inst.problem.sessions.len(),
+                inst.problem.slots.len(),
+                inst.room_ids.len()
+            );
+            match last {
+                Some(Ok(s)) => {
+                    let v = inst.evaluate(&s.assignment);
+                    let broken = inst.check(&s.assignment).len();
+                    writeln!(
+                        r,
+                        "| {} | {size} | {} | {} | {} | {} | {} | {}{} | {} | {p50:.2} / {p95:.2} |",
+                        inst.name,
+                        objective.as_str(),
+                        v.efficiency,
+                        v.equity,
+                        v.changes,
+                        s.lower_bound,
+                        if s.proven_optimal { "optimal" } else { "gap" },
+                        if broken == 0 {
+                            String::new()
+                        } else {
+                            format!(", {broken} violations")
+                        },
+                        s.nodes
+                    )?;
+                }
+                Some(Err(e)) => writeln!(
+                    r,
+                    "| {} | {size} | {} | {e} |||||||",
+                    inst.name,
+                    objective.as_str()
+                )?,
+                None => {}
+            }
+        }
+    }
+    Ok(())
 }

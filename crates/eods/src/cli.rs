@@ -195,6 +195,9 @@ enum Command {
         /// A frab XML program to import and re-schedule, e.g. ../shared/data/frab/fosdem-2025.xml.
         #[arg(long)]
         frab: Option<PathBuf>,
+        /// A directory of conference-scheduling instances to solve, e.g. ../shared/data/scheduling.
+        #[arg(long)]
+        scheduling: Option<PathBuf>,
         /// Also write the report to this file.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -395,6 +398,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             examples,
             database,
             frab,
+            scheduling,
             out,
             instructions,
         } => {
@@ -404,6 +408,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 examples,
                 database,
                 frab,
+                scheduling,
             };
             let report = crate::bench::run(&options, tools).await?;
             out!("{report}");

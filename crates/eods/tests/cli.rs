@@ -814,11 +814,37 @@ fn bench_reports_every_agent_level_and_lifecycle() {
         &sqlite(dir.path()),
         "--frab",
         fosdem.to_str().unwrap(),
+        "--scheduling",
+        fosdem
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("scheduling")
+            .to_str()
+            .unwrap(),
         "--out",
         report.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let md = std::fs::read_to_string(&report).unwrap();
+    // Every published instance is solved to proven optimality without a violation.
+    for name in [
+        "fosdem2025-full",
+        "fosdem2025-sat-20r",
+        "fosdem2025-sat-8r",
+        "pyconuk2016-3r2d",
+        "pyconuk2016-tutorial",
+    ] {
+        let rows: Vec<&str> = md
+            .lines()
+            .filter(|l| l.starts_with(&format!("| {name} |")))
+            .collect();
+        assert!(!rows.is_empty(), "{name}:\n{md}");
+        for row in rows {
+            assert!(row.contains("| optimal |"), "{row}");
+        }
+    }
     assert_eq!(md.trim(), String::from_utf8_lossy(&o.stdout).trim());
     for scenario in [
         "s01-meetup.json",

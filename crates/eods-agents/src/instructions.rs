@@ -138,6 +138,22 @@ pub struct LogisticsParams {
     pub break_minutes: u32,
     /// One staff member per this many attendees (at least one).
     pub attendees_per_staff: u32,
+    /// `first_fit`: sessions in order, each at the earliest free time of its track's room;
+    /// `optimal`: the exact timetabling solver over a grid of room-time slots.
+    pub scheduler: Scheduler,
+    /// With `optimal`: also weigh the expected audience against room capacity.
+    pub capacity_fit: bool,
+    /// With `optimal`: branch-and-bound nodes before the best schedule found is returned with
+    /// its bound.
+    pub node_limit: u64,
+}
+
+/// How the Logistics Coordinator places sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scheduler {
+    FirstFit,
+    Optimal,
 }
 
 fn file_name(agent: AgentKind, level: Level) -> String {

@@ -10,6 +10,7 @@ pub mod execute;
 pub mod instructions;
 pub mod logistics;
 pub mod planner;
+pub mod timetable;
 pub mod venue;
 
 use eods_domain::artifact::{ArtifactType, CatalogType, Payload};

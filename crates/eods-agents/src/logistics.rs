@@ -3,7 +3,7 @@
 //! contracts for every supplier the cost model chose.
 
 use crate::data::{CatalogVenue, RateCards, Service};
-use crate::instructions::LogisticsParams;
+use crate::instructions::{LogisticsParams, Scheduler};
 use crate::planner::{TaskKey, owner_for, task_id};
 use crate::{AgentError, StepInput, StepOutput, Tools};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
@@ -12,8 +12,8 @@ use eods_domain::catalog::brief::{EventBrief, EventType, StakeholderRole};
 use eods_domain::catalog::budget::{BudgetCategory, CostModel};
 use eods_domain::catalog::logistics::{
     Assignment, BackupRef, ContingencyPlan, ContractTerms, IncidentKind, Layout, LogisticsPlan,
-    Resource, ResourceRoster, ResourceType, Room, Scenario, Schedule, Session, Trigger,
-    VendorContract, VendorContracts, Window, Workflow,
+    Resource, ResourceRoster, ResourceType, Room, Scenario, Schedule, ScheduleOptimisation,
+    Session, Trigger, VendorContract, VendorContracts, Window, Workflow,
 };
 use eods_domain::catalog::planning::{RiskCategory, RiskRegister, StakeholderMap, TaskRegister};
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
@@ -105,7 +105,11 @@ fn hm(s: &str) -> NaiveTime {
 /// Places sessions track by track: each track gets a room (largest rooms first); a session goes at
 /// the earliest time in its room's day window that avoids lunch and its speakers' other sessions,
 /// spilling to later days and then to other rooms. Never double-books a room or a speaker.
-fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Session>, AgentError> {
+fn place(
+    b: &EventBrief,
+    rooms: &[Room],
+    p: &LogisticsParams,
+) -> Result<(Vec<Session>, Option<ScheduleOptimisation>), AgentError> {
     let evening = b.event_type == EventType::Meetup;
     let (start, end) = if evening {
         (hm(&p.evening_start), hm(&p.evening_end))
@@ -120,7 +124,21 @@ fn place(b: &EventBrief, rooms: &[Room], p: &LogisticsParams) -> Result<Vec<Sess
         lunch: (!evening).then(|| (hm("12:30"), hm("13:30"))),
         break_minutes: p.break_minutes,
     };
-    solve(&items(b), rooms, &frame)
+    let items = items(b);
+    if p.scheduler == Scheduler::Optimal {
+        let weights = crate::timetable::Weights {
+            demand: b.audience_size / b.tracks.max(1).min(rooms.len().max(1) as u32),
+            capacity_fit: p.capacity_fit,
+            node_limit: p.node_limit,
+        };
+        if let Some((sessions, report)) =
+            crate::timetable::optimise(&items, rooms, &frame, weights)?
+        {
+            return Ok((sessions, Some(report)));
+        }
+    }
+    // First fit packs sessions of different lengths tighter than a uniform grid.
+    Ok((solve(&items, rooms, &frame)?, None))
 }
 
 /// When sessions may run: the days, the daily window in local time, an optional lunch break and
@@ -286,11 +304,12 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             capacity: r.capacity,
         })
         .collect();
-    let sessions = place(b, &rooms, p)?;
+    let (sessions, optimisation) = place(b, &rooms, p)?;
     let schedule = Schedule {
         timezone: b.timezone.clone(),
         rooms: rooms.clone(),
         sessions,
+        optimisation,
     };
 
     // Roster: spaces and AV kits follow the schedule; people are balanced over the duties.

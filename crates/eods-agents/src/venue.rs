@@ -158,23 +158,28 @@ impl Offer<'_> {
 /// Share of the audience the largest room of a combination must seat (plenary sessions are
 /// streamed to the other rooms).
 const PLENARY_SHARE: f64 = 0.5;
+/// Share of an even split of the audience over the tracks that every room of a combination
+/// must seat (tracks draw unevenly, but a much smaller room overflows).
+const TRACK_ROOM_SHARE: f64 = 0.75;
 /// A room combination pays this surcharge on its share of the whole-venue rate …
 const PARTIAL_HIRE_SURCHARGE: Decimal = Decimal::from_parts(115, 0, 0, false, 2);
 /// … and never less than this share of the whole venue.
 const PARTIAL_HIRE_MIN_SHARE: Decimal = Decimal::from_parts(25, 0, 0, false, 2);
 
-/// The combination of exactly `k` session rooms (reception spaces excluded) with the fewest
-/// seats that still seats `audience`, one of its rooms seating at least `plenary`: exact, by a
-/// subset-sum over seat counts (bitsets per number of rooms) for every choice of main room.
-/// Returns room indices into `rooms`, or `None` when no combination qualifies.
+/// The combination of exactly `k` session rooms (reception spaces and rooms under `min_room`
+/// seats excluded) with the fewest seats that still seats `audience`, one of its rooms seating
+/// at least `plenary`: exact, by a subset-sum over seat counts (bitsets per number of rooms) for
+/// every choice of main room. Returns room indices into `rooms`, or `None` when no combination
+/// qualifies.
 pub fn room_combination(
     rooms: &[CatalogRoom],
     k: usize,
     audience: u32,
     plenary: u32,
+    min_room: u32,
 ) -> Option<Vec<usize>> {
     let usable: Vec<usize> = (0..rooms.len())
-        .filter(|&i| rooms[i].layout != "reception")
+        .filter(|&i| rooms[i].layout != "reception" && rooms[i].capacity >= min_room)
         .collect();
     if k == 0 || usable.len() < k {
         return None;
@@ -264,9 +269,17 @@ fn offer<'a>(v: &'a CatalogVenue, whole: Decimal, b: &EventBrief, combine: bool)
     if !combine {
         return whole_offer;
     }
+    let tracks = b.tracks.max(1);
     let plenary = (f64::from(b.audience_size) * PLENARY_SHARE).ceil() as u32;
-    let Some(idx) = room_combination(&v.rooms, b.tracks.max(1) as usize, b.audience_size, plenary)
-    else {
+    let min_room =
+        (f64::from(b.audience_size) / f64::from(tracks) * TRACK_ROOM_SHARE).ceil() as u32;
+    let Some(idx) = room_combination(
+        &v.rooms,
+        tracks as usize,
+        b.audience_size,
+        plenary,
+        min_room,
+    ) else {
         return whole_offer;
     };
     let all: u32 = v.rooms.iter().map(|r| r.capacity).sum();
@@ -760,8 +773,11 @@ mod tests {
     }
 
     /// Smallest seat total over every k-subset by enumeration (the reference).
-    fn brute(r: &[CatalogRoom], k: usize, audience: u32, plenary: u32) -> Option<u32> {
-        let usable: Vec<&CatalogRoom> = r.iter().filter(|x| x.layout != "reception").collect();
+    fn brute(r: &[CatalogRoom], k: usize, audience: u32, plenary: u32, min: u32) -> Option<u32> {
+        let usable: Vec<&CatalogRoom> = r
+            .iter()
+            .filter(|x| x.layout != "reception" && x.capacity >= min)
+            .collect();
         let n = usable.len();
         (0u32..1 << n)
             .filter(|m| m.count_ones() as usize == k)
@@ -781,14 +797,17 @@ mod tests {
         let r = rooms(&[2000, 400, 60, 60, 60, 60, 60, 500]);
         // 800 people in 3 rooms with a 400-seat main room: 400 + 400? Only one 400: 400+60+… too
         // small, so the 2000-seat hall is the main room.
-        let c = room_combination(&r, 3, 800, 400).unwrap();
+        let c = room_combination(&r, 3, 800, 400, 0).unwrap();
         let seats: u32 = c.iter().map(|&i| r[i].capacity).sum();
         assert_eq!(seats, 2120);
         // 450 people in 2 rooms: 400 + 60 = 460.
-        let c = room_combination(&r, 2, 450, 225).unwrap();
+        let c = room_combination(&r, 2, 450, 225, 0).unwrap();
         assert_eq!(c, vec![1, 2]);
         // The reception space is never a session room, and 8 rooms do not exist.
-        assert_eq!(room_combination(&r, 8, 100, 50), None);
+        assert_eq!(room_combination(&r, 8, 100, 50, 0), None);
+        // Rooms of 60 are too small for three tracks of 800: the 400 and the hall, then none.
+        assert_eq!(room_combination(&r, 3, 800, 400, 200), None);
+        assert_eq!(room_combination(&r, 2, 800, 400, 200), Some(vec![0, 1]));
     }
 
     proptest! {
@@ -797,16 +816,17 @@ mod tests {
             caps in proptest::collection::vec(10u32..600, 1..11),
             k in 1usize..5,
             audience in 10u32..1500,
+            min in 0u32..200,
         ) {
             let r = rooms(&caps);
             let plenary = audience / 2;
-            let got = room_combination(&r, k, audience, plenary).map(|c| {
+            let got = room_combination(&r, k, audience, plenary, min).map(|c| {
                 assert_eq!(c.len(), k);
                 assert!(c.iter().all(|&i| r[i].layout != "reception"));
                 assert!(c.iter().any(|&i| r[i].capacity >= plenary));
                 c.iter().map(|&i| r[i].capacity).sum::<u32>()
             });
-            prop_assert_eq!(got, brute(&r, k, audience, plenary));
+            prop_assert_eq!(got, brute(&r, k, audience, plenary, min));
         }
     }
 }

@@ -231,6 +231,50 @@ fn advanced_venue_research_quotes_room_combinations() {
     }
 }
 
+#[test]
+fn logistics_levels_place_sessions_differently() {
+    let brief = example("s03-large-event.json");
+    let schedule = |level| {
+        plan_at(brief.clone(), level, &Step::PLANNING)
+            .unwrap()
+            .get::<Schedule>()
+            .unwrap()
+            .clone()
+    };
+    let (first_fit, optimal) = (schedule(Level::Beginner), schedule(Level::Advanced));
+    // Beginner packs first-fit and makes no optimality claim.
+    assert!(first_fit.optimisation.is_none());
+    // Advanced solves exactly: the cost is proven optimal, and weighing the expected audience
+    // (800 over 6 tracks) against room sizes leaves fewer sessions in rooms too small for it.
+    let o = optimal
+        .optimisation
+        .as_ref()
+        .expect("advanced reports its optimisation");
+    assert!(o.proven_optimal, "{o:?}");
+    assert_eq!(o.objective, o.lower_bound);
+    assert!(o.slots as usize >= optimal.sessions.len());
+    let demand = brief.audience_size / brief.tracks;
+    let cramped = |s: &Schedule| {
+        s.sessions
+            .iter()
+            .filter(|x| {
+                s.rooms
+                    .iter()
+                    .find(|r| r.id == x.room)
+                    .is_some_and(|r| r.capacity < demand)
+            })
+            .count()
+    };
+    assert!(
+        cramped(&optimal) < cramped(&first_fit),
+        "{} vs {}",
+        cramped(&optimal),
+        cramped(&first_fit)
+    );
+    assert_eq!(optimal.sessions.len(), first_fit.sessions.len());
+    assert!(schedule_conflicts(&optimal).is_empty());
+}
+
 fn bb_levelling(bb: &Blackboard) -> Option<eods_domain::catalog::planning::ResourceLevelling> {
     bb.get::<Timeline>().unwrap().resource_levelling.clone()
 }

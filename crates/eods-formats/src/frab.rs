@@ -664,6 +664,7 @@ impl FrabProgram {
             timezone: self.time_zone.clone().unwrap_or_else(|| "UTC".into()),
             rooms: all_rooms,
             sessions,
+            optimisation: None,
         }
     }
 }

@@ -63,6 +63,24 @@ pub struct Schedule {
     pub timezone: String,
     pub rooms: Vec<Room>,
     pub sessions: Vec<Session>,
+    /// How the sessions were placed, when an optimiser placed them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimisation: Option<ScheduleOptimisation>,
+}
+
+/// The optimiser's account of a schedule: its cost, the proven lower bound and the search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScheduleOptimisation {
+    /// The method and what the cost counts.
+    pub method: String,
+    /// Room-time slots offered to the sessions.
+    pub slots: u32,
+    pub objective: i64,
+    /// No schedule of these sessions in these slots costs less.
+    pub lower_bound: i64,
+    pub proven_optimal: bool,
+    /// Branch-and-bound nodes explored.
+    pub nodes: u64,
 }
 
 /// Kind of roster resource.

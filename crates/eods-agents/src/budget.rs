@@ -3,14 +3,14 @@
 //! and a budget decision with options for the approver.
 
 use crate::data::{Service, Supplier};
-use crate::instructions::BudgetParams;
+use crate::instructions::{BudgetParams, Optimiser};
 use crate::{AgentError, StepInput, StepOutput};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, EventType};
 use eods_domain::catalog::budget::{
     Allocation, BudgetBaseline, BudgetCategory, BudgetDecision, BudgetOption, BudgetStatus,
-    CostModel, LineItem, VarianceRules,
+    CostModel, CostOptimisation, CostRisk, LineItem, VarianceRules,
 };
 use eods_domain::catalog::planning::RiskRegister;
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
@@ -244,29 +244,39 @@ struct Priced<'a> {
     first_quote_unit: Decimal,
 }
 
-/// Chooses, per item, the cheapest non-excluded supplier in the city; suppliers are compared by
-/// the total of everything they can supply for that service, so one contract covers a service
-/// where possible.
+/// Priced lines and, when the optimiser chose, its account.
+struct Costing<'a> {
+    lines: Vec<Priced<'a>>,
+    report: Option<CostOptimisation>,
+}
+
+/// Costs the needs. Every line records the first quote: the first supplier listed for its
+/// service in the city, at list and volume prices. `optimiser` picks the suppliers:
+/// `first_quote` takes that first supplier (a novice's choice); `exact` minimises the total over
+/// every supplier option and package discount, exactly (see [`optimise`]).
 fn price<'a>(
     input: StepInput<'a>,
     b: &EventBrief,
     needs: &'a [Need],
     excluded: &[String],
-) -> Result<Vec<Priced<'a>>, AgentError> {
+    optimiser: Optimiser,
+) -> Result<Costing<'a>, AgentError> {
     let rates = &input.tools.rates;
     let cur = &b.budget.currency;
     let in_city = |s: &&Supplier| {
         s.serves(&b.location.city) && rates.convert(Decimal::ONE, &s.currency, cur).is_some()
     };
-    let local_price = |s: &Supplier, code: &str| {
-        s.price(code)
+    let unit_of = |s: &Supplier, n: &Need| {
+        s.price_for(n.code, n.qty)
             .and_then(|p| rates.convert(p, &s.currency, cur))
+            .map(|p| p.round_dp(2))
     };
-    let mut out = Vec::new();
     let mut by_service: BTreeMap<Service, Vec<&Need>> = BTreeMap::new();
     for n in needs {
         by_service.entry(n.service).or_default().push(n);
     }
+    // Per service: the suppliers that can take all of it, in catalog order, with their cost.
+    let mut services: Vec<ServiceOptions<'a>> = Vec::new();
     for (service, list) in by_service {
         let offers: Vec<&Supplier> = rates
             .suppliers
@@ -274,60 +284,233 @@ fn price<'a>(
             .filter(|s| s.service == service)
             .filter(in_city)
             .collect();
-        let allowed: Vec<&Supplier> = offers
+        let full = |s: &Supplier| -> Option<Decimal> {
+            list.iter()
+                .map(|n| unit_of(s, n).map(|u| (u * n.qty).round_dp(2)))
+                .sum()
+        };
+        let first = offers.iter().copied().find(|s| full(s).is_some());
+        let options: Vec<(&Supplier, Decimal)> = offers
             .iter()
             .copied()
             .filter(|s| !excluded.contains(&s.id))
+            .filter_map(|s| full(s).map(|t| (s, t)))
             .collect();
-        // Total cost of the list from one supplier, when it offers every item.
-        let full = |s: &Supplier| -> Option<Decimal> {
-            list.iter()
-                .map(|n| local_price(s, n.code).map(|p| p * n.qty))
-                .sum()
-        };
-        let best_full = allowed
-            .iter()
-            .filter_map(|s| full(s).map(|t| (t, *s)))
-            .min_by(|a, b2| a.0.cmp(&b2.0).then(a.1.id.cmp(&b2.1.id)));
-        for n in list {
-            let chosen = match best_full {
-                Some((_, s)) => Some(s),
-                None => allowed
-                    .iter()
-                    .filter_map(|s| local_price(s, n.code).map(|p| (p, *s)))
-                    .min_by(|a, b2| a.0.cmp(&b2.0).then(a.1.id.cmp(&b2.1.id)))
-                    .map(|(_, s)| s),
-            };
-            let Some(s) = chosen else {
-                return Err(AgentError::Infeasible {
-                    reason: format!(
-                        "no supplier in {} offers `{}` ({}) in the rate cards{}",
-                        b.location.city,
-                        n.code,
-                        service.as_str(),
-                        if excluded.is_empty() {
-                            ""
-                        } else {
-                            " after excluding rejected suppliers"
-                        }
-                    ),
-                    alternatives: vec![],
-                });
-            };
-            let unit = local_price(s, n.code).unwrap_or_default();
-            let first_quote_unit = offers
+        if options.is_empty() {
+            return Err(AgentError::Infeasible {
+                reason: format!(
+                    "no supplier in {} offers every `{}` item ({}) in the rate cards{}",
+                    b.location.city,
+                    service.as_str(),
+                    list.iter().map(|n| n.code).collect::<Vec<_>>().join(", "),
+                    if excluded.is_empty() {
+                        ""
+                    } else {
+                        " after excluding rejected suppliers"
+                    }
+                ),
+                alternatives: vec![],
+            });
+        }
+        services.push(ServiceOptions {
+            needs: list,
+            first,
+            options,
+        });
+    }
+    let first_quote =
+        |n: &Need, first: Option<&Supplier>| first.and_then(|s| unit_of(s, n)).unwrap_or_default();
+    let (choice, discounts, report) = match optimiser {
+        Optimiser::FirstQuote => (
+            services.iter().map(|s| s.options[0].0).collect::<Vec<_>>(),
+            BTreeMap::new(),
+            None,
+        ),
+        Optimiser::Cheapest => (
+            services
                 .iter()
-                .find_map(|o| local_price(o, n.code))
-                .unwrap_or(unit);
-            out.push(Priced {
+                .map(|s| {
+                    s.options
+                        .iter()
+                        .min_by(|a, b2| a.1.cmp(&b2.1))
+                        .map_or(s.options[0].0, |(x, _)| *x)
+                })
+                .collect::<Vec<_>>(),
+            BTreeMap::new(),
+            None,
+        ),
+        Optimiser::Exact => {
+            let o = optimise(&services, &rates.packages);
+            let first_total: Decimal = services
+                .iter()
+                .flat_map(|s| {
+                    s.needs
+                        .iter()
+                        .map(move |n| (first_quote(n, s.first) * n.qty).round_dp(2))
+                })
+                .sum();
+            let report = CostOptimisation {
+                method:
+                    "exact: every package combination, the cheapest supplier per remaining service"
+                        .into(),
+                first_quote_total: first_total,
+                optimised_total: o.total,
+                lower_bound: o.bound,
+                combinations: o.combinations,
+                packages: o.packages.iter().map(|p| p.name.clone()).collect(),
+            };
+            let mut discounts: BTreeMap<String, Decimal> = BTreeMap::new();
+            for p in &o.packages {
+                for id in &p.suppliers {
+                    *discounts.entry(id.clone()).or_default() += p.discount_percent;
+                }
+            }
+            (o.choice, discounts, Some(report))
+        }
+    };
+    let mut lines = Vec::new();
+    for (svc, supplier) in services.iter().zip(choice) {
+        let off = discounts.get(&supplier.id).copied().unwrap_or_default();
+        for n in &svc.needs {
+            let list = unit_of(supplier, n).unwrap_or_default();
+            lines.push(Priced {
                 need: n,
-                supplier: s,
-                unit,
-                first_quote_unit,
+                supplier,
+                unit: (list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED).round_dp(2),
+                first_quote_unit: first_quote(n, svc.first),
             });
         }
     }
-    Ok(out)
+    // Invoices are unit price × quantity: report the optimum as the lines add up.
+    let mut report = report;
+    if let Some(r) = report.as_mut() {
+        let total: Decimal = lines
+            .iter()
+            .map(|x| (x.unit * x.need.qty).round_dp(2))
+            .sum();
+        r.optimised_total = total;
+        r.lower_bound = total;
+    }
+    Ok(Costing { lines, report })
+}
+
+/// One service's needs and the suppliers that can take all of them, with their cost.
+struct ServiceOptions<'a> {
+    needs: Vec<&'a Need>,
+    /// The first supplier listed for the service in the city (the first quote).
+    first: Option<&'a Supplier>,
+    /// Allowed suppliers in catalog order, each with the service's cost.
+    options: Vec<(&'a Supplier, Decimal)>,
+}
+
+/// The optimiser's result.
+struct Optimum<'a> {
+    choice: Vec<&'a Supplier>,
+    total: Decimal,
+    bound: Decimal,
+    combinations: u64,
+    packages: Vec<&'a crate::data::Package>,
+}
+
+/// Exact vendor-option optimisation. A package discount only lowers the cost of the suppliers
+/// it names, so some optimum is: the suppliers of the packages it uses, and the cheapest
+/// supplier for every other service. Evaluating every subset of the applicable packages that
+/// way therefore finds the optimum (ties: fewest packages, then catalog order), and evaluating
+/// all of them proves it.
+fn optimise<'a>(
+    services: &[ServiceOptions<'a>],
+    packages: &'a [crate::data::Package],
+) -> Optimum<'a> {
+    let find = |id: &str| -> Option<(usize, usize)> {
+        services.iter().enumerate().find_map(|(k, s)| {
+            s.options
+                .iter()
+                .position(|(x, _)| x.id == id)
+                .map(|i| (k, i))
+        })
+    };
+    // Packages whose every supplier is an option, each for a different service.
+    let applicable: Vec<(&crate::data::Package, Vec<(usize, usize)>)> = packages
+        .iter()
+        .filter_map(|p| {
+            let at: Option<Vec<(usize, usize)>> = p.suppliers.iter().map(|id| find(id)).collect();
+            let at = at?;
+            let mut svc: Vec<usize> = at.iter().map(|(k, _)| *k).collect();
+            svc.sort_unstable();
+            svc.dedup();
+            (svc.len() == at.len()).then_some((p, at))
+        })
+        .take(16)
+        .collect();
+    let cheapest: Vec<usize> = services
+        .iter()
+        .map(|s| {
+            (0..s.options.len())
+                .min_by(|&a, &b| s.options[a].1.cmp(&s.options[b].1).then(a.cmp(&b)))
+                .unwrap_or(0)
+        })
+        .collect();
+    let evaluate = |pick: &[usize]| -> (Decimal, Vec<&'a crate::data::Package>) {
+        let base: Decimal = services
+            .iter()
+            .zip(pick)
+            .map(|(s, &i)| s.options[i].1)
+            .sum();
+        let mut off = Decimal::ZERO;
+        let mut used = Vec::new();
+        for (p, at) in &applicable {
+            if at.iter().all(|(k, i)| pick[*k] == *i) {
+                off += at
+                    .iter()
+                    .map(|(k, i)| {
+                        services[*k].options[*i].1 * p.discount_percent / Decimal::ONE_HUNDRED
+                    })
+                    .sum::<Decimal>();
+                used.push(*p);
+            }
+        }
+        ((base - off).round_dp(2), used)
+    };
+    let mut best: Option<(Decimal, usize, Vec<usize>)> = None;
+    let mut combinations = 0u64;
+    'subsets: for mask in 0u32..(1 << applicable.len()) {
+        let mut pick = cheapest.clone();
+        let mut forced = vec![false; services.len()];
+        for (j, (_, at)) in applicable.iter().enumerate() {
+            if mask >> j & 1 == 1 {
+                for &(k, i) in at {
+                    if forced[k] && pick[k] != i {
+                        continue 'subsets;
+                    }
+                    forced[k] = true;
+                    pick[k] = i;
+                }
+            }
+        }
+        combinations += 1;
+        let (total, _) = evaluate(&pick);
+        let size = mask.count_ones() as usize;
+        if best
+            .as_ref()
+            .is_none_or(|(t, n, _)| total < *t || (total == *t && size < *n))
+        {
+            best = Some((total, size, pick));
+        }
+    }
+    let pick = best.map(|(_, _, p)| p).unwrap_or(cheapest.clone());
+    let (total, used) = evaluate(&pick);
+    Optimum {
+        choice: services
+            .iter()
+            .zip(&pick)
+            .map(|(s, &i)| s.options[i].0)
+            .collect(),
+        total,
+        // Every package combination was evaluated: the optimum is proven.
+        bound: total,
+        combinations,
+        packages: used,
+    }
 }
 
 /// Baseline, cost model and budget decision.
@@ -350,15 +533,16 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         .directives
         .budget_cap
         .map_or(b.budget.total, |c| c.min(b.budget.total));
-    let min_reserve = (limit * p.reserve_share)
+    let mut min_reserve = (limit * p.reserve_share)
         .max(expected_loss(risks))
         .round_dp(2);
     let all_needs = needs(b);
     let lean_needs: Vec<Need> = all_needs.iter().filter(|n| !n.optional).cloned().collect();
     let excluded = &input.directives.excluded_suppliers;
-    let full = price(input, b, &all_needs, excluded)?;
-    let spend = |ps: &[Priced<'_>]| -> Decimal {
-        ps.iter()
+    let full = price(input, b, &all_needs, excluded, p.optimiser)?;
+    let spend = |c: &Costing<'_>| -> Decimal {
+        c.lines
+            .iter()
             .map(|x| (x.unit * x.need.qty).round_dp(2))
             .sum::<Decimal>()
             + venue.cost_estimate.amount
@@ -368,7 +552,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let (chosen, scope_note) = if full_spend + min_reserve <= limit {
         (full, None)
     } else {
-        let lean = price(input, b, &lean_needs, excluded)?;
+        let lean = price(input, b, &lean_needs, excluded, p.optimiser)?;
         (
             lean,
             Some(
@@ -377,6 +561,23 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         )
     };
     let chosen_spend = spend(&chosen);
+    // Advanced: simulate the cost (each line's uncertainty and the risk register's events) and
+    // hold at least the P80 overrun in reserve.
+    let risk_analysis = (p.monte_carlo_runs > 0).then(|| {
+        let seed = input.directives.seed;
+        let outcomes = simulate_costs(
+            &chosen,
+            venue.cost_estimate.amount,
+            risks,
+            p.monte_carlo_runs,
+            seed,
+        );
+        let at = |q: f64| outcomes[((q * outcomes.len() as f64) as usize).min(outcomes.len() - 1)];
+        (seed, at(0.50), at(0.80), at(0.95))
+    });
+    if let Some((_, _, p80, _)) = risk_analysis {
+        min_reserve = min_reserve.max((p80 - chosen_spend).max(Decimal::ZERO).round_dp(2));
+    }
 
     // Line items: venue, every priced need, then contingency (the rest of the limit, at least the reserve).
     let mut lines = vec![LineItem {
@@ -389,7 +590,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         vendor_option: venue.venue_ref.to_string(),
         first_quote: venue.cost_estimate.amount,
     }];
-    for x in &chosen {
+    for x in &chosen.lines {
         lines.push(LineItem {
             id: LineItemId::nth(lines.len() + 1),
             category: x.need.service.category(),
@@ -480,14 +681,22 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let options = vec![
         BudgetOption {
             id: OptionId::nth(1),
-            description: "Recommended: cheapest supplier per service, full scope".into(),
+            description: match p.optimiser {
+                Optimiser::FirstQuote => "Recommended: first quote per service, full scope".into(),
+                Optimiser::Cheapest => {
+                    "Recommended: cheapest supplier per service, full scope".into()
+                }
+                Optimiser::Exact => {
+                    "Recommended: optimised suppliers and package deals, full scope".into()
+                }
+            },
             total: cost_total,
             savings: first_quote_total - cost_total,
         },
         BudgetOption {
             id: OptionId::nth(2),
             description: "Lean: drop optional items".into(),
-            total: spend(&price(input, b, &lean_needs, excluded)?) + min_reserve,
+            total: spend(&price(input, b, &lean_needs, excluded, p.optimiser)?) + min_reserve,
             savings: Decimal::ZERO,
         },
         BudgetOption {
@@ -497,6 +706,11 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             savings: Decimal::ZERO,
         },
     ];
+    let hedges = if p.hedges {
+        cancellation_hedges(&lines, limit, cur)
+    } else {
+        vec![]
+    };
     let cost_model = CostModel {
         currency: cur.clone(),
         total: cost_total,
@@ -505,6 +719,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             max_variance_pct: p.max_variance_pct,
             approval_threshold: p.approval_threshold,
         },
+        optimisation: chosen.report,
     };
     let decision = BudgetDecision {
         approved_total: cost_total,
@@ -515,6 +730,15 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         approvals: vec![],
         change_log_refs: vec![],
         cap: input.directives.budget_cap,
+        risk_analysis: risk_analysis.map(|(seed, p50, p80, p95)| CostRisk {
+            runs: p.monte_carlo_runs,
+            seed,
+            p50,
+            p80,
+            p95,
+            reserve_covers_p80: contingency >= (p80 - chosen_spend),
+        }),
+        hedges,
     };
     let summary = format!(
         "Costed {} line items: spend {} + reserve {} = {} against a limit of {}{}",
@@ -531,7 +755,24 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     );
     Ok(StepOutput {
         rationale: format!(
-            "Cheapest supplier per service that serves {}; the venue keeps its envelope of {}, the rest of the limit is held as contingency.{}",
+            "{} in {}; the venue keeps its envelope of {}, the rest of the limit is held as contingency.{}",
+            match &cost_model.optimisation {
+                Some(o) => format!(
+                    "Suppliers optimised exactly over {} combination(s){}: {} against first quotes of {} (bound {})",
+                    o.combinations,
+                    if o.packages.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" using {}", o.packages.join(", "))
+                    },
+                    Money::new(o.optimised_total, cur),
+                    Money::new(o.first_quote_total, cur),
+                    Money::new(o.lower_bound, cur)
+                ),
+                None if p.optimiser == Optimiser::Cheapest =>
+                    "Cheapest supplier per service".into(),
+                None => "First quote per service".into(),
+            },
             b.location.city,
             Money::new(venue_alloc, cur),
             if over_budget {
@@ -565,6 +806,73 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     })
 }
 
+/// Seeded Monte Carlo of the total cost: every priced line varies by a triangular factor
+/// (−5% / 0 / +15%: overruns are likelier than savings), the venue by ±0/+5%, and each risk of
+/// the register strikes with its probability at its cost impact. Returns the sorted outcomes.
+fn simulate_costs(
+    lines: &Costing<'_>,
+    venue: Decimal,
+    risks: &RiskRegister,
+    runs: u32,
+    seed: u64,
+) -> Vec<Decimal> {
+    let mut rng = crate::execute::SplitMix64::new(seed ^ 0x00b0_d9e7);
+    let triangular = |u: f64, lo: f64, mode: f64, hi: f64| {
+        let f = (mode - lo) / (hi - lo);
+        if u < f {
+            lo + ((hi - lo) * (mode - lo) * u).sqrt()
+        } else {
+            hi - ((hi - lo) * (hi - mode) * (1.0 - u)).sqrt()
+        }
+    };
+    let planned: Vec<f64> = lines
+        .lines
+        .iter()
+        .map(|x| (x.unit * x.need.qty).to_f64().unwrap_or(0.0))
+        .collect();
+    let venue = venue.to_f64().unwrap_or(0.0);
+    let mut out: Vec<Decimal> = (0..runs.max(1))
+        .map(|_| {
+            let mut total = venue * (1.0 + 0.05 * rng.next_f64());
+            for p in &planned {
+                total += p * (1.0 + triangular(rng.next_f64(), -0.05, 0.0, 0.15));
+            }
+            for r in &risks.risks {
+                let prob = eods_domain::metrics::probability_fraction(r.probability)
+                    .to_f64()
+                    .unwrap_or(0.0);
+                if rng.next_f64() < prob {
+                    total += r.cost_impact.amount.to_f64().unwrap_or(0.0);
+                }
+            }
+            Decimal::from_f64_retain(total)
+                .unwrap_or_default()
+                .round_dp(2)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Cancellation hedges for the commitments that would hurt most: every line above 5% of the
+/// limit gets staged deposits and a named fallback.
+fn cancellation_hedges(lines: &[LineItem], limit: Decimal, cur: &Currency) -> Vec<String> {
+    let threshold = limit * Decimal::new(5, 2);
+    lines
+        .iter()
+        .filter(|l| l.category != BudgetCategory::Contingency && l.total > threshold)
+        .map(|l| {
+            format!(
+                "{} ({}, {}): deposit at most 30% on signing and the rest after the last free-cancellation date; if {} cancels, the contingency reserve pays the backup's premium",
+                l.description,
+                l.vendor_option,
+                Money::new(l.total, cur),
+                l.vendor_option
+            )
+        })
+        .collect()
+}
+
 fn premium_total(input: StepInput<'_>, b: &EventBrief, needs: &[Need], venue: Decimal) -> Decimal {
     let rates = &input.tools.rates;
     let cur: &Currency = &b.budget.currency;
@@ -592,4 +900,110 @@ fn share(part: Decimal, whole: Decimal) -> f64 {
         return 0.0;
     }
     ((part / whole).to_f64().unwrap_or(0.0) * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Package;
+    use proptest::prelude::*;
+
+    fn supplier(id: usize) -> Supplier {
+        serde_json::from_value(serde_json::json!({
+            "id": format!("s{id}"), "name": format!("S{id}"), "service": "catering",
+            "cities": ["*"], "currency": "EUR", "contact": "c", "items": [],
+            "payment_terms": "30 days", "cancellation_policy": "none", "reliability": 0.9
+        }))
+        .unwrap()
+    }
+
+    /// The cheapest total over every supplier choice, by enumeration (the reference).
+    fn brute(costs: &[Vec<u32>], packages: &[Package], ids: &[Vec<String>]) -> Decimal {
+        let mut best: Option<Decimal> = None;
+        let mut pick = vec![0usize; costs.len()];
+        loop {
+            let base: Decimal = pick
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| Decimal::from(costs[k][i]))
+                .sum();
+            let chosen: Vec<&String> = pick.iter().enumerate().map(|(k, &i)| &ids[k][i]).collect();
+            let mut off = Decimal::ZERO;
+            for p in packages {
+                if p.suppliers.iter().all(|s| chosen.contains(&s)) {
+                    for (k, &i) in pick.iter().enumerate() {
+                        if p.suppliers.contains(&ids[k][i]) {
+                            off += Decimal::from(costs[k][i]) * p.discount_percent
+                                / Decimal::ONE_HUNDRED;
+                        }
+                    }
+                }
+            }
+            let t = (base - off).round_dp(2);
+            best = Some(best.map_or(t, |b: Decimal| b.min(t)));
+            let mut k = 0;
+            loop {
+                if k == pick.len() {
+                    return best.unwrap_or_default();
+                }
+                pick[k] += 1;
+                if pick[k] < costs[k].len() {
+                    break;
+                }
+                pick[k] = 0;
+                k += 1;
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// The package decomposition finds the same optimum as trying every choice.
+        #[test]
+        fn optimiser_matches_enumeration(
+            costs in proptest::collection::vec(proptest::collection::vec(100u32..5000, 1..4), 1..5),
+            raw_packages in proptest::collection::vec((0usize..12, 0usize..12, 1u32..30), 0..4),
+        ) {
+            let mut n = 0;
+            let suppliers: Vec<Vec<Supplier>> = costs
+                .iter()
+                .map(|c| c.iter().map(|_| { n += 1; supplier(n) }).collect())
+                .collect();
+            let ids: Vec<Vec<String>> = suppliers.iter().map(|v| v.iter().map(|s| s.id.clone()).collect()).collect();
+            let all: Vec<String> = ids.iter().flatten().cloned().collect();
+            let packages: Vec<Package> = raw_packages
+                .iter()
+                .filter(|(a, b, _)| a % all.len() != b % all.len())
+                .enumerate()
+                .map(|(i, (a, b, d))| Package {
+                    id: format!("p{i}"),
+                    name: format!("P{i}"),
+                    suppliers: vec![all[a % all.len()].clone(), all[b % all.len()].clone()],
+                    discount_percent: Decimal::from(*d),
+                })
+                .collect();
+            let services: Vec<ServiceOptions<'_>> = suppliers
+                .iter()
+                .zip(&costs)
+                .map(|(ss, cs)| ServiceOptions {
+                    needs: vec![],
+                    first: ss.first(),
+                    options: ss.iter().zip(cs).map(|(s, c)| (s, Decimal::from(*c))).collect(),
+                })
+                .collect();
+            let o = optimise(&services, &packages);
+            // Packages joining two suppliers of one service can never apply.
+            let usable: Vec<Package> = packages
+                .iter()
+                .filter(|p| {
+                    let svc = |id: &String| ids.iter().position(|v| v.contains(id));
+                    svc(&p.suppliers[0]) != svc(&p.suppliers[1])
+                })
+                .cloned()
+                .collect();
+            prop_assert_eq!(o.total, brute(&costs, &usable, &ids));
+            prop_assert_eq!(o.bound, o.total);
+        }
+    }
 }

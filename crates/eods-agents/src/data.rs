@@ -118,6 +118,39 @@ pub struct RateItem {
     pub price: Decimal,
     #[serde(default)]
     pub description: String,
+    /// Volume prices: from `min_qty` units on, every unit costs `price`.
+    #[serde(default)]
+    pub tiers: Vec<Tier>,
+}
+
+/// A volume price break.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Tier {
+    pub min_qty: Decimal,
+    pub price: Decimal,
+}
+
+impl RateItem {
+    /// The unit price for `qty` units: the best tier reached, else the list price.
+    pub fn unit_price(&self, qty: Decimal) -> Decimal {
+        self.tiers
+            .iter()
+            .filter(|t| qty >= t.min_qty)
+            .map(|t| t.price)
+            .min()
+            .map_or(self.price, |t| t.min(self.price))
+    }
+}
+
+/// A discount two or more suppliers give when they are contracted together (a caterer and an AV
+/// firm that share a day-delegate package, say).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Package {
+    pub id: String,
+    pub name: String,
+    pub suppliers: Vec<String>,
+    /// Percent off every item of the package's suppliers.
+    pub discount_percent: Decimal,
 }
 
 /// A supplier and its rate card.
@@ -145,6 +178,14 @@ impl Supplier {
             .any(|c| c == "*" || c.eq_ignore_ascii_case(city))
     }
 
+    /// The unit price of `qty` units of an item code (volume tiers applied), if offered.
+    pub fn price_for(&self, code: &str, qty: Decimal) -> Option<Decimal> {
+        self.items
+            .iter()
+            .find(|i| i.code == code)
+            .map(|i| i.unit_price(qty))
+    }
+
     /// The price of an item code, if offered.
     pub fn price(&self, code: &str) -> Option<Decimal> {
         self.items.iter().find(|i| i.code == code).map(|i| i.price)
@@ -157,6 +198,8 @@ pub struct RateCards {
     pub source: String,
     pub fx_to_eur: BTreeMap<String, Decimal>,
     pub suppliers: Vec<Supplier>,
+    #[serde(default)]
+    pub packages: Vec<Package>,
 }
 
 impl RateCards {
@@ -243,6 +286,44 @@ pub fn parse_rate_cards(file: &str, text: &str) -> Result<RateCards, DataError> 
         if s.items.iter().any(|i| i.price < Decimal::ZERO) {
             return Err(bad("items: a price must not be negative".into()));
         }
+        for i in &s.items {
+            for (k, t) in i.tiers.iter().enumerate() {
+                if t.price < Decimal::ZERO || t.price > i.price {
+                    return Err(bad(format!(
+                        "items.{}.tiers[{k}].price: must lie between 0 and the list price {}",
+                        i.code, i.price
+                    )));
+                }
+                if t.min_qty <= Decimal::ONE {
+                    return Err(bad(format!(
+                        "items.{}.tiers[{k}].min_qty: must be more than 1",
+                        i.code
+                    )));
+                }
+            }
+        }
+    }
+    for p in &r.packages {
+        let bad = |message: String| DataError::Invalid {
+            file: file.into(),
+            entry: p.id.clone(),
+            message,
+        };
+        if p.suppliers.len() < 2 {
+            return Err(bad(
+                "suppliers: a package joins at least two suppliers".into()
+            ));
+        }
+        for id in &p.suppliers {
+            if !r.suppliers.iter().any(|s| &s.id == id) {
+                return Err(bad(format!("suppliers: unknown supplier `{id}`")));
+            }
+        }
+        if p.discount_percent <= Decimal::ZERO || p.discount_percent >= Decimal::from(50) {
+            return Err(bad(
+                "discount_percent: must lie between 0 and 50 (exclusive)".into(),
+            ));
+        }
     }
     Ok(r)
 }
@@ -308,5 +389,25 @@ mod tests {
         );
         let err = parse_catalog("v.json", "{").unwrap_err();
         assert!(err.to_string().starts_with("v.json: EOF"), "{err}");
+    }
+
+    #[test]
+    fn bad_rate_cards_name_the_entry_and_field() {
+        let text = BUNDLED_RATES.replacen("\"min_qty\": \"250\"", "\"min_qty\": \"1\"", 1);
+        let e = parse_rate_cards("r.json", &text).unwrap_err().to_string();
+        assert!(
+            e.contains("r.json: supplier-") && e.contains(".tiers[0].min_qty: must be more than 1"),
+            "{e}"
+        );
+        let text = BUNDLED_RATES.replacen(
+            "\"suppliers\": [\n        \"supplier-3\"",
+            "\"suppliers\": [\n        \"supplier-999\"",
+            1,
+        );
+        let e = parse_rate_cards("r.json", &text).unwrap_err().to_string();
+        assert!(
+            e.contains("package-1: suppliers: unknown supplier `supplier-999`"),
+            "{e}"
+        );
     }
 }

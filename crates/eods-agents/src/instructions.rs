@@ -104,7 +104,7 @@ pub struct VenueParams {
     pub weights: BTreeMap<Criterion, f64>,
     /// Number of venues to put on hold (best first).
     pub holds: usize,
-    /// Largest venue capacity considered, as a multiple of the audience (floor: audience + 40).
+    /// Largest venue capacity considered, as a multiple of the audience (floor: audience + 60).
     pub max_capacity_factor: f64,
     /// Also quote combinations of rooms (part of a venue) when cheaper than the whole venue.
     pub room_combinations: bool,
@@ -121,6 +121,23 @@ pub struct BudgetParams {
     pub approval_threshold: Decimal,
     /// Share of the total set aside for the venue, per event type.
     pub venue_share: BTreeMap<EventType, Decimal>,
+    /// `first_quote`: take the first supplier asked per service; `cheapest`: the cheapest
+    /// supplier per service on its own; `exact`: optimise over every supplier option and package
+    /// discount together.
+    pub optimiser: Optimiser,
+    /// Monte Carlo runs for P50/P80/P95 cost (0: none).
+    pub monte_carlo_runs: u32,
+    /// Record cancellation hedges for the largest commitments.
+    pub hedges: bool,
+}
+
+/// How the Budget Analyst chooses suppliers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Optimiser {
+    FirstQuote,
+    Cheapest,
+    Exact,
 }
 
 /// Parameters of the Logistics Coordinator.

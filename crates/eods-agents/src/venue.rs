@@ -31,6 +31,44 @@ pub fn venue_envelope(b: &EventBrief, p: &BudgetParams) -> Decimal {
     (b.budget.total * share).round_dp(2)
 }
 
+/// The venue budget the rest of the plan leaves: the venue share of the total, but no more than
+/// the total less the cheapest cost of every required item on the rate cards and the reserve
+/// (the larger of the reserve share and the risk register's expected loss). Screening against it
+/// keeps the shortlist inside what the Budget Analyst can allocate.
+fn affordable_envelope(input: StepInput<'_>, b: &EventBrief, bp: &BudgetParams) -> Decimal {
+    let share = venue_envelope(b, bp);
+    let rates = &input.tools.rates;
+    let cur = &b.budget.currency;
+    let others: Decimal = crate::budget::needs(b)
+        .iter()
+        .filter(|n| !n.optional)
+        .filter_map(|n| {
+            rates
+                .suppliers
+                .iter()
+                .filter(|s| s.service == n.service && s.serves(&b.location.city))
+                .filter_map(|s| {
+                    s.price_for(n.code, n.qty)
+                        .and_then(|p| rates.convert(p, &s.currency, cur))
+                })
+                .min()
+                .map(|p| (p * n.qty).round_dp(2))
+        })
+        .sum();
+    let loss = input
+        .blackboard
+        .get::<eods_domain::catalog::planning::RiskRegister>()
+        .map(eods_domain::metrics::expected_loss)
+        .unwrap_or_default();
+    let reserve = (b.budget.total * bp.reserve_share).max(loss);
+    let left = (b.budget.total - others - reserve).round_dp(2);
+    if left > Decimal::ZERO {
+        share.min(left)
+    } else {
+        share
+    }
+}
+
 /// Amenities every venue for this brief needs.
 pub fn required_amenities(b: &EventBrief) -> Vec<String> {
     let mut a = vec!["wifi", "projector"];
@@ -312,10 +350,10 @@ pub fn research(
 ) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let tools = input.tools;
-    let envelope = venue_envelope(b, bp);
+    let envelope = affordable_envelope(input, b, bp);
     let days: Vec<NaiveDate> = b.date_range.iter_days().collect();
     let max_capacity =
-        ((f64::from(b.audience_size) * p.max_capacity_factor) as u32).max(b.audience_size + 40);
+        ((f64::from(b.audience_size) * p.max_capacity_factor) as u32).max(b.audience_size + 60);
     let cur = &b.budget.currency;
     let criteria = VenueCriteria {
         min_capacity: b.audience_size,
@@ -353,10 +391,12 @@ pub fn research(
                 .map(|c| offer(v, c, b, p.room_combinations))
         })
         .collect();
-    // Offers of the preferred size come first; larger ones fill the remaining lead slots.
+    // Offers free on the dates and of the preferred size come first; booked and larger ones
+    // fill the remaining lead slots.
     found.sort_by(|a, b2| {
-        (a.capacity > max_capacity)
-            .cmp(&(b2.capacity > max_capacity))
+        (!a.venue.available_on(&days))
+            .cmp(&!b2.venue.available_on(&days))
+            .then((a.capacity > max_capacity).cmp(&(b2.capacity > max_capacity)))
             .then(a.cost.cmp(&b2.cost))
             .then(a.capacity.cmp(&b2.capacity))
             .then(a.venue.id.cmp(&b2.venue.id))

@@ -275,6 +275,87 @@ fn logistics_levels_place_sessions_differently() {
     assert!(schedule_conflicts(&optimal).is_empty());
 }
 
+#[test]
+fn budget_levels_differ_and_meet_their_targets() {
+    use eods_domain::catalog::budget::BudgetDecision;
+    use eods_domain::metrics::{risk_reserve_adequacy, savings_identified};
+    let steps = [Step::Intake, Step::Plan, Step::Research, Step::Budget];
+    let at = |name: &str, level| plan_at(example(name), level, &steps).unwrap();
+    // S-02: the Beginner takes the cheapest supplier per service; Intermediate optimises with
+    // package deals and reports the optimum against the first quotes.
+    let (beginner, intermediate) = (
+        at("s02-conference.json", Level::Beginner),
+        at("s02-conference.json", Level::Intermediate),
+    );
+    let cost = |bb: &Blackboard| bb.get::<CostModel>().unwrap().clone();
+    let (cb, ci) = (cost(&beginner), cost(&intermediate));
+    assert!(cb.optimisation.is_none());
+    let o = ci
+        .optimisation
+        .as_ref()
+        .expect("intermediate reports its optimisation");
+    assert!(o.optimised_total < o.first_quote_total, "{o:?}");
+    assert_eq!(o.lower_bound, o.optimised_total);
+    let suppliers = |c: &CostModel| -> Decimal {
+        c.line_items
+            .iter()
+            .filter(|l| {
+                !matches!(
+                    l.category,
+                    eods_domain::catalog::budget::BudgetCategory::Venue
+                        | eods_domain::catalog::budget::BudgetCategory::Contingency
+                )
+            })
+            .map(|l| l.total)
+            .sum()
+    };
+    assert_eq!(suppliers(&ci), o.optimised_total);
+    assert!(
+        suppliers(&ci) < suppliers(&cb),
+        "packages beat per-service cheapest"
+    );
+    assert!(savings_identified(&ci) > savings_identified(&cb));
+    // DESIGN §6 targets at the scenarios' own levels.
+    for (name, level) in [
+        ("s02-conference.json", Level::Intermediate),
+        ("s03-large-event.json", Level::Advanced),
+    ] {
+        let bb = at(name, level);
+        let c = cost(&bb);
+        assert!(
+            savings_identified(&c) >= 0.10,
+            "{name}: {}",
+            savings_identified(&c)
+        );
+        let base = bb.get::<BudgetBaseline>().unwrap();
+        let risks = bb
+            .get::<eods_domain::catalog::planning::RiskRegister>()
+            .unwrap();
+        assert!(risk_reserve_adequacy(base.reserve, risks) >= 0.9, "{name}");
+    }
+    // Advanced simulates the cost from the run's seed: P50 ≤ P80 ≤ P95, the reserve covers P80,
+    // and the largest commitments are hedged.
+    let d1 = at("s03-large-event.json", Level::Advanced);
+    let d2 = at("s03-large-event.json", Level::Advanced);
+    let decision = |bb: &Blackboard| bb.get::<BudgetDecision>().unwrap().clone();
+    let r = decision(&d1)
+        .risk_analysis
+        .expect("advanced simulates the cost");
+    assert_eq!(
+        Some(&r),
+        decision(&d2).risk_analysis.as_ref(),
+        "same seed, same figures"
+    );
+    assert!(r.p50 <= r.p80 && r.p80 <= r.p95, "{r:?}");
+    assert!(r.reserve_covers_p80);
+    assert!(!decision(&d1).hedges.is_empty());
+    assert!(
+        decision(&at("s03-large-event.json", Level::Intermediate))
+            .risk_analysis
+            .is_none()
+    );
+}
+
 fn bb_levelling(bb: &Blackboard) -> Option<eods_domain::catalog::planning::ResourceLevelling> {
     bb.get::<Timeline>().unwrap().resource_levelling.clone()
 }

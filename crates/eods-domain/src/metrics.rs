@@ -132,13 +132,22 @@ pub fn budget_variance(cost_total: Decimal, baseline_total: Decimal) -> f64 {
         .unwrap_or(f64::INFINITY)
 }
 
-/// (first-quote total − optimised total) ÷ first-quote total.
+/// (first-quote total − optimised total) ÷ first-quote total, over the supplier lines the
+/// Budget Analyst chooses between vendor options for: the venue (chosen by the Venue Researcher
+/// and approved on its own) and the contingency reserve (not a quote) are left out.
 pub fn savings_identified(cost: &CostModel) -> f64 {
-    let first: Decimal = cost.line_items.iter().map(|l| l.first_quote).sum();
+    use crate::catalog::budget::BudgetCategory as C;
+    let quoted = cost
+        .line_items
+        .iter()
+        .filter(|l| !matches!(l.category, C::Contingency | C::Venue));
+    let (first, chosen) = quoted.fold((Decimal::ZERO, Decimal::ZERO), |(f, c), l| {
+        (f + l.first_quote, c + l.total)
+    });
     if first.is_zero() {
         return 0.0;
     }
-    ((first - cost.total) / first).to_f64().unwrap_or(0.0)
+    ((first - chosen) / first).to_f64().unwrap_or(0.0)
 }
 
 /// Probability of a risk rated 1–5, as a fraction: 1→0.1, 2→0.3, 3→0.5, 4→0.7, 5→0.9.

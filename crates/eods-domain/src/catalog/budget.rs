@@ -75,6 +75,39 @@ pub struct CostModel {
     /// Σ line totals.
     pub total: Decimal,
     pub variance_rules: VarianceRules,
+    /// How suppliers were chosen, when an optimiser chose them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimisation: Option<CostOptimisation>,
+}
+
+/// The vendor-option optimiser's account: what it compared, the optimum and its bound.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostOptimisation {
+    pub method: String,
+    /// Supplier costs at the first quote (first supplier asked per service, list and volume
+    /// prices).
+    pub first_quote_total: Decimal,
+    /// Supplier costs as optimised.
+    pub optimised_total: Decimal,
+    /// No choice of suppliers costs less.
+    pub lower_bound: Decimal,
+    /// Supplier combinations evaluated.
+    pub combinations: u64,
+    /// Packages whose discount the optimum uses.
+    pub packages: Vec<String>,
+}
+
+/// Simulated cost outcomes: planned spend with each line's uncertainty and the risk register's
+/// events, run `runs` times from `seed`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostRisk {
+    pub runs: u32,
+    pub seed: u64,
+    pub p50: Decimal,
+    pub p80: Decimal,
+    pub p95: Decimal,
+    /// The reserve covers the P80 cost.
+    pub reserve_covers_p80: bool,
 }
 
 /// Where a budget decision stands.
@@ -119,4 +152,10 @@ pub struct BudgetDecision {
     pub change_log_refs: Vec<String>,
     /// A cap set by an approver who rejected an earlier proposal.
     pub cap: Option<Decimal>,
+    /// Monte Carlo cost outcomes (Advanced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_analysis: Option<CostRisk>,
+    /// Cancellation hedges for the largest commitments (Advanced).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hedges: Vec<String>,
 }

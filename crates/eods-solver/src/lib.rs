@@ -469,6 +469,9 @@ pub fn solve_with_hint(
             slots: m,
         });
     }
+    if clique_too_large(p) {
+        return Err(SolveError::Conflicts { proven: true });
+    }
     let mut root = Assignment::new(n, m, matrix);
     root.warm_start(hint);
     root.complete();
@@ -517,6 +520,51 @@ pub fn solve_with_hint(
         }
         None => Err(SolveError::Conflicts { proven: exhausted }),
     }
+}
+
+/// Whether some group of pairwise-conflicting sessions (grown greedily around each session)
+/// is larger than the number of pairwise-disjoint time intervals among the slots its members
+/// fit: then no schedule exists (each member needs its own time). The disjoint count is exact
+/// (interval scheduling by earliest end).
+fn clique_too_large(p: &Problem) -> bool {
+    let n = p.sessions.len();
+    let mut adjacent = vec![BTreeSet::new(); n];
+    for &(a, b) in &p.conflicts {
+        if a < n && b < n && a != b {
+            adjacent[a].insert(b);
+            adjacent[b].insert(a);
+        }
+    }
+    for start in 0..n {
+        let mut clique = vec![start];
+        let mut candidates: Vec<usize> = adjacent[start].iter().copied().collect();
+        candidates.sort_by_key(|&c| std::cmp::Reverse(adjacent[c].len()));
+        for c in candidates {
+            if clique.iter().all(|m| adjacent[c].contains(m)) {
+                clique.push(c);
+            }
+        }
+        if clique.len() < 2 {
+            continue;
+        }
+        let mut usable: Vec<&Slot> = (0..p.slots.len())
+            .filter(|&s| clique.iter().any(|&e| p.eligible(e, s)))
+            .map(|s| &p.slots[s])
+            .collect();
+        usable.sort_by_key(|s| (s.end(), s.start));
+        let mut disjoint = 0usize;
+        let mut free_from = i64::MIN;
+        for s in usable {
+            if s.start >= free_from {
+                disjoint += 1;
+                free_from = s.end();
+            }
+        }
+        if clique.len() > disjoint {
+            return true;
+        }
+    }
+    false
 }
 
 /// For each slot, the other slots sharing a minute with it.

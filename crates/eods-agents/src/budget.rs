@@ -754,6 +754,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         }
     );
     Ok(StepOutput {
+        raised: vec![],
         rationale: format!(
             "{} in {}; the venue keeps its envelope of {}, the rest of the limit is held as contingency.{}",
             match &cost_model.optimisation {

@@ -2,23 +2,23 @@
 //! (task completions, spend, injected incidents handled by the contingency plan), and the
 //! postmortem that measures every metric of DESIGN §6 against its target.
 
-use crate::{AgentError, StepInput, StepOutput};
+use crate::{AgentError, Raised, StepInput, StepOutput};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone};
 use eods_domain::artifact::CatalogType;
-use eods_domain::catalog::brief::EventBrief;
+use eods_domain::catalog::brief::{EventBrief, StakeholderRole};
 use eods_domain::catalog::budget::{BudgetBaseline, BudgetCategory, CostModel};
 use eods_domain::catalog::execution::{
     Incident, IncidentLog, IncidentStatus, MetricResult, MilestoneActual, Postmortem, Runbook,
     RunbookEntry, Spend,
 };
 use eods_domain::catalog::logistics::{
-    ContingencyPlan, IncidentKind, ResourceRoster, Schedule, VendorContracts,
+    ContingencyPlan, IncidentKind, ResourceRoster, Room, Schedule, VendorContracts,
 };
 use eods_domain::catalog::planning::{
-    RiskRegister, RiskStatus, TaskRegister, TaskStatus, Timeline,
+    RiskRegister, RiskStatus, StakeholderMap, TaskRegister, TaskStatus, Timeline,
 };
 use eods_domain::catalog::venue::{VenueAvailability, VenueScorecard, VenueShortlist};
-use eods_domain::ids::IncidentId;
+use eods_domain::ids::{IncidentId, RoomId};
 use eods_domain::metrics::{self, MetricName, against, target};
 use rust_decimal::Decimal;
 
@@ -258,6 +258,7 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         artifacts.push(r.into_payload());
     }
     Ok(StepOutput {
+        raised: vec![],
         summary: format!(
             "Simulated with seed {seed}: {} tasks done ({late} late), {} incident(s), {} resolved by contingency",
             tasks.tasks.len(),
@@ -347,20 +348,25 @@ fn respond(
                 .iter()
                 .find(|v| v.id == backup.venue_ref)
                 .ok_or("runner-up venue not in the catalog")?;
-            let rooms = venue.rooms_by_size();
-            if rooms.len() < r.schedule.rooms.len() {
-                return Err(format!(
-                    "{} has {} rooms, the schedule needs {}",
-                    venue.name,
-                    rooms.len(),
-                    r.schedule.rooms.len()
-                ));
-            }
-            for (room, new) in r.schedule.rooms.iter_mut().zip(rooms) {
-                room.name = format!("{} — {}", venue.name, new.name);
-                room.capacity = new.capacity;
-            }
-            let moved = r.schedule.sessions.iter().filter(|x| x.end > at).count();
+            let rooms: Vec<Room> = venue
+                .rooms_by_size()
+                .into_iter()
+                .filter(|x| x.layout != "reception")
+                .take(r.schedule.rooms.len())
+                .enumerate()
+                .map(|(i, x)| Room {
+                    id: r
+                        .schedule
+                        .rooms
+                        .get(i)
+                        .map_or_else(|| RoomId::nth(i + 1), |old| old.id.clone()),
+                    name: format!("{} — {}", venue.name, x.name),
+                    capacity: x.capacity,
+                })
+                .collect();
+            let (schedule, note) = resolve_fewest_changes(&r.schedule, rooms, at)?;
+            r.schedule = schedule;
+            let moved = note;
             if let Some(v) = r.vendors.vendors.iter_mut().find(|v| v.service == "venue") {
                 let delta = backup.cost_estimate.amount - v.terms.total_cost.amount;
                 if delta > Decimal::ZERO {
@@ -373,7 +379,7 @@ fn respond(
             }
             r.changed_schedule = true;
             Ok(vec![format!(
-                "{} ({}) activated; {moved} remaining session(s) keep their times in rooms of the same rank",
+                "{} ({}) activated; {moved}",
                 venue.name, backup.id
             )])
         }
@@ -394,13 +400,240 @@ fn respond(
                 s.id
             )])
         }
-        IncidentKind::Weather
-        | IncidentKind::AvFailure
+        IncidentKind::Weather => {
+            // Travel to the venue is disrupted: sessions due to start within the hour are
+            // postponed by at least 30 minutes, to the first time that day (in 15-minute steps, up
+            // to 3 hours, not past the day's last session) when their room and speakers are free;
+            // the others start on time and are streamed for late arrivals.
+            let window = at + Duration::minutes(60);
+            let mut order: Vec<usize> = (0..r.schedule.sessions.len())
+                .filter(|&i| {
+                    let x = &r.schedule.sessions[i];
+                    x.start >= at && x.start < window
+                })
+                .collect();
+            // Latest first, so an earlier session can take the time a later one frees.
+            order.sort_by_key(|&i| std::cmp::Reverse((r.schedule.sessions[i].start, i)));
+            let (mut postponed, mut kept) = (0, 0);
+            for i in order {
+                let x = r.schedule.sessions[i].clone();
+                let day_end = r
+                    .schedule
+                    .sessions
+                    .iter()
+                    .filter(|y| y.start.date_naive() == x.start.date_naive())
+                    .map(|y| y.end)
+                    .max()
+                    .unwrap_or(x.end);
+                let free = |start: DateTime<FixedOffset>, end: DateTime<FixedOffset>| {
+                    !r.schedule.sessions.iter().enumerate().any(|(j, y)| {
+                        j != i
+                            && (y.room == x.room
+                                || y.speakers.iter().any(|p| x.speakers.contains(p)))
+                            && y.start < end
+                            && start < y.end
+                    })
+                };
+                let shift = (2..=12)
+                    .map(|k| Duration::minutes(15 * k))
+                    .find(|d| x.end + *d <= day_end && free(x.start + *d, x.end + *d));
+                match shift {
+                    Some(d) => {
+                        let s = &mut r.schedule.sessions[i];
+                        s.start = x.start + d;
+                        s.end = x.end + d;
+                        postponed += 1;
+                    }
+                    None => kept += 1,
+                }
+            }
+            if postponed > 0 {
+                r.changed_schedule = true;
+                r.schedule.optimisation = None;
+            }
+            Ok(vec![format!(
+                "{postponed} session(s) starting within the hour postponed to the first free time at least 30 minutes later; {kept} start on time and are streamed for late arrivals; attendees notified"
+            )])
+        }
+        IncidentKind::AvFailure
         | IncidentKind::Overcapacity
         | IncidentKind::MedicalEmergency
         | IncidentKind::BudgetOverrun
         | IncidentKind::LowAttendance
         | IncidentKind::DeadlineMissed => Ok(vec![]),
+    }
+}
+
+/// Moves the sessions that have not ended by `at` into `rooms` (the backup venue's, largest
+/// first) with the fewest changes: each keeps its time in the room of the same rank when it
+/// can, else changes room, else time — solved exactly by the timetabling solver over the
+/// schedule's own time slots in the new rooms, keeping speakers apart. Sessions already over
+/// stay as they were. Returns the new schedule and what changed.
+fn resolve_fewest_changes(
+    schedule: &Schedule,
+    rooms: Vec<Room>,
+    at: DateTime<FixedOffset>,
+) -> Result<(Schedule, String), String> {
+    if rooms.is_empty() {
+        return Err("the backup venue has no session rooms".into());
+    }
+    let open: Vec<usize> = (0..schedule.sessions.len())
+        .filter(|&i| schedule.sessions[i].end > at)
+        .collect();
+    let rank = |id: &RoomId| schedule.rooms.iter().position(|r| &r.id == id);
+    // Slots: every (start, end) the open sessions use, in every new room.
+    let mut times: Vec<(DateTime<FixedOffset>, DateTime<FixedOffset>)> = open
+        .iter()
+        .map(|&i| (schedule.sessions[i].start, schedule.sessions[i].end))
+        .collect();
+    times.sort();
+    times.dedup();
+    let slots: Vec<(usize, usize)> = (0..rooms.len())
+        .flat_map(|r| (0..times.len()).map(move |t| (r, t)))
+        .collect();
+    let origin = times.first().map(|t| t.0).unwrap_or(at);
+    let minutes = |t: DateTime<FixedOffset>| (t - origin).num_minutes();
+    let problem = eods_solver::Problem {
+        slots: slots
+            .iter()
+            .map(|&(r, t)| eods_solver::Slot {
+                room: r,
+                start: minutes(times[t].0),
+                duration: u32::try_from((times[t].1 - times[t].0).num_minutes()).unwrap_or(0),
+            })
+            .collect(),
+        sessions: open
+            .iter()
+            .map(|&i| {
+                let x = &schedule.sessions[i];
+                eods_solver::Session {
+                    duration: u32::try_from((x.end - x.start).num_minutes()).unwrap_or(0),
+                    unavailable: vec![],
+                }
+            })
+            .collect(),
+        conflicts: {
+            let items: Vec<crate::logistics::Item> = open
+                .iter()
+                .map(|&i| crate::logistics::Item {
+                    title: String::new(),
+                    track: String::new(),
+                    minutes: 0,
+                    speakers: schedule.sessions[i].speakers.clone(),
+                })
+                .collect();
+            crate::timetable::speaker_conflicts(&items)
+        },
+    };
+    // Same time and room rank: 0; same time, other room: 1; other time: 3 (+1 per room rank).
+    let cost = |e: usize, s: usize| -> i64 {
+        let x = &schedule.sessions[open[e]];
+        let (r, t) = slots[s];
+        let same_time = times[t].0 == x.start;
+        let same_rank = rank(&x.room) == Some(r);
+        match (same_time, same_rank) {
+            (true, true) => 0,
+            (true, false) => 1,
+            (false, _) => 3 + i64::from(!same_rank),
+        }
+    };
+    let hint: Vec<Option<usize>> = open
+        .iter()
+        .map(|&i| {
+            let x = &schedule.sessions[i];
+            let t = times.iter().position(|t| t.0 == x.start && t.1 == x.end)?;
+            let r = rank(&x.room).filter(|r| *r < rooms.len())?;
+            Some(r * times.len() + t)
+        })
+        .collect();
+    let solution = eods_solver::solve_with_hint(
+        &problem,
+        &cost,
+        &hint,
+        &eods_solver::Limits { max_nodes: 5_000 },
+    )
+    .map_err(|e| format!("the remaining sessions do not fit the backup venue: {e}"))?;
+    let mut next = schedule.clone();
+    next.rooms = rooms;
+    let (mut same, mut room_moves, mut time_moves) = (0, 0, 0);
+    for (e, &s) in solution.assignment.iter().enumerate() {
+        let (r, t) = slots[s];
+        let x = &mut next.sessions[open[e]];
+        match cost(e, s) {
+            0 => same += 1,
+            1 => room_moves += 1,
+            _ => time_moves += 1,
+        }
+        let length = x.end - x.start;
+        // The room's AV kit follows the room.
+        if let Some(old) = rank(&x.room) {
+            let (from, to) = (
+                format!("resource-av-{}", old + 1),
+                format!("resource-av-{}", r + 1),
+            );
+            for res in &mut x.resources {
+                if res.0 == from {
+                    res.0.clone_from(&to);
+                }
+            }
+        }
+        x.room = next.rooms[r].id.clone();
+        x.start = times[t].0;
+        x.end = times[t].0 + length;
+    }
+    next.optimisation = None;
+    Ok((
+        next,
+        format!(
+            "{} remaining session(s) re-solved with the fewest changes ({}): {same} keep time and room rank, {room_moves} change room, {time_moves} change time",
+            open.len(),
+            if solution.proven_optimal {
+                "proven optimal".to_owned()
+            } else {
+                format!(
+                    "within {} of optimal",
+                    solution.objective - solution.lower_bound
+                )
+            }
+        ),
+    ))
+}
+
+/// Who acts on a breached metric, and how.
+fn mitigation_for(name: MetricName) -> (StakeholderRole, &'static str) {
+    use StakeholderRole as R;
+    match name {
+        MetricName::TimelineSlippage | MetricName::OnTimeTaskRate => (
+            R::Owner,
+            "re-plan the remaining tasks from the critical path and add staff to late owners",
+        ),
+        MetricName::RiskCoverage => (
+            R::Owner,
+            "give every uncovered risk a mitigation or a contingency scenario",
+        ),
+        MetricName::BudgetVariance | MetricName::SavingsIdentified => (
+            R::Finance,
+            "draw the difference from the contingency reserve and re-open the budget approval",
+        ),
+        MetricName::RiskReserveAdequacy => (
+            R::Finance,
+            "raise the reserve to the register's expected loss before committing more spend",
+        ),
+        MetricName::IncidentResolutionTime | MetricName::ContingencyEffectiveness => (
+            R::Owner,
+            "escalate: name a backup for every high-impact incident and rehearse its scenario",
+        ),
+        MetricName::UtilizationBalance => (
+            R::Volunteer,
+            "rebalance the roster: move duties from the busiest to the least-loaded staff",
+        ),
+        MetricName::ShortlistQuality | MetricName::BudgetFit | MetricName::ConfirmedHolds => {
+            (R::Owner, "widen the venue search and hold a second venue")
+        }
+        MetricName::StakeholderSatisfaction => (
+            R::Owner,
+            "review the feedback with the stakeholders and plan the changes they ask for",
+        ),
     }
 }
 
@@ -565,6 +798,31 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
             ),
         });
     }
+    // A breach is a signal (DESIGN §6): each missed target raises its mitigation, owned by the
+    // stakeholder who can act on it.
+    let map = input.need::<StakeholderMap>()?;
+    let raised: Vec<Raised> = results
+        .iter()
+        .filter(|r| r.met == Some(false))
+        .map(|r| {
+            let (role, action) = mitigation_for(r.name);
+            let owner = crate::planner::owner_for(map, role);
+            insights.push(format!(
+                "Mitigation raised for {}: {action} (owner {owner}).",
+                r.name.as_str()
+            ));
+            Raised {
+                description: format!(
+                    "{} breached its target ({} vs {}): {action}",
+                    r.name.as_str(),
+                    r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
+                    r.target
+                ),
+                rationale: r.detail.clone(),
+                owner: owner.to_string(),
+            }
+        })
+        .collect();
     if insights.is_empty() {
         insights.push("Every measured metric met its target.".into());
     }
@@ -585,6 +843,7 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         ),
         rationale: "Plan compared with actuals using the formulas of DESIGN §6.".into(),
         alternatives: vec![],
+        raised,
         artifacts: vec![
             Postmortem {
                 metrics: results,
@@ -596,4 +855,74 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
             .into_payload(),
         ],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eods_domain::catalog::logistics::Session;
+    use eods_domain::ids::{ResourceId, SessionId};
+
+    fn at(h: u32, m: u32) -> DateTime<FixedOffset> {
+        FixedOffset::east_opt(3600)
+            .and_then(|z| z.with_ymd_and_hms(2027, 6, 9, h, m, 0).single())
+            .unwrap_or_default()
+    }
+
+    fn room(i: usize, cap: u32) -> Room {
+        Room {
+            id: RoomId::nth(i),
+            name: format!("R{i}"),
+            capacity: cap,
+        }
+    }
+
+    #[test]
+    fn fewer_rooms_move_the_fewest_sessions_in_time() {
+        // Three parallel sessions at 10:00 in three rooms, one at 11:00; the backup has two rooms.
+        let s = |n: usize, r: usize, h: u32, who: &str| Session {
+            id: SessionId::nth(n),
+            title: format!("S{n}"),
+            track: "T".into(),
+            start: at(h, 0),
+            end: at(h, 45),
+            room: RoomId::nth(r),
+            speakers: vec![who.into()],
+            resources: vec![ResourceId(format!("resource-av-{r}"))],
+        };
+        let schedule = Schedule {
+            timezone: "Europe/Amsterdam".into(),
+            rooms: vec![room(1, 300), room(2, 100), room(3, 50)],
+            sessions: vec![
+                s(1, 1, 10, "a"),
+                s(2, 2, 10, "b"),
+                s(3, 3, 10, "c"),
+                s(4, 1, 11, "c"),
+            ],
+            optimisation: None,
+        };
+        let (next, note) =
+            resolve_fewest_changes(&schedule, vec![room(1, 200), room(2, 80)], at(9, 0)).unwrap();
+        assert!(eods_domain::lifecycle::schedule_conflicts(&next).is_empty());
+        // Speaker c holds 11:00 in room 1, so session 3 must take 11:00 in room 2.
+        let moved: Vec<&Session> = next
+            .sessions
+            .iter()
+            .zip(&schedule.sessions)
+            .filter(|(a, b)| a.start != b.start)
+            .map(|(a, _)| a)
+            .collect();
+        assert_eq!(moved.len(), 1, "{note}");
+        assert!(
+            note.contains("proven optimal") && note.contains("1 change time"),
+            "{note}"
+        );
+        for x in &next.sessions {
+            for y in &next.sessions {
+                if x.id != y.id && x.speakers == y.speakers {
+                    assert!(x.end <= y.start || y.end <= x.start);
+                }
+            }
+        }
+    }
 }

@@ -165,6 +165,7 @@ impl Step {
                 T::ResourceRoster,
                 T::Runbook,
                 T::IncidentLog,
+                T::StakeholderMap,
             ],
         }
     }
@@ -306,6 +307,18 @@ pub struct StepOutput {
     pub summary: String,
     pub rationale: String,
     pub alternatives: Vec<Alternative>,
+    /// Mitigations the step raised on its own (a metric breach, an incident without a
+    /// scenario): each becomes an escalation in the DecisionLog.
+    pub raised: Vec<Raised>,
+}
+
+/// A mitigation raised by an agent: what, why, and who must act.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raised {
+    pub description: String,
+    pub rationale: String,
+    /// The stakeholder who must act (`stakeholder-1`, …).
+    pub owner: String,
 }
 
 /// Why a step could not produce its outputs.

@@ -690,6 +690,7 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
     };
     let n_sessions = schedule.sessions.len();
     Ok(StepOutput {
+        raised: vec![],
         summary: format!(
             "Scheduled {n_sessions} sessions in {} room(s), rostered {} resources, {} workflows, {} contingency scenarios, {} vendor contracts",
             rooms.len(),

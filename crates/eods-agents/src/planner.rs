@@ -267,6 +267,7 @@ pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         .filter(|s| s.role == StakeholderRole::Owner)
         .count();
     Ok(StepOutput {
+        raised: vec![],
         summary: format!("Derived {} requirements and mapped {} stakeholders ({owner_count} owner)", functional.len() + nonfunctional.len() + must_have.len() + nice_to_have.len(), stakeholders.stakeholders.len()),
         rationale: "Requirements follow the brief's objectives, constraints and preferences; capacity, budget and dates are must-haves. Decision rights follow each stakeholder's role.".into(),
         alternatives: vec![],
@@ -530,6 +531,7 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
         comms.entries.len()
     );
     Ok(StepOutput {
+        raised: vec![],
         summary,
         rationale: format!(
             "Backward-scheduled from {} so that every task ends before the event; the critical path is {}.{}",

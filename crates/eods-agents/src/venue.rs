@@ -683,6 +683,7 @@ pub fn research(
         })
         .collect();
     Ok(StepOutput {
+        raised: vec![],
         summary: format!(
             "Found {} leads, shortlisted {}, selected {} ({:.3})",
             leads.len(),

@@ -834,6 +834,17 @@ impl Engine {
             Some(set.reference()),
             vec![],
         );
+        for r in &output.raised {
+            rec.decision(
+                DecisionType::Escalation,
+                &format!("raised by {actor}: {}", r.description),
+                &r.owner,
+                &r.rationale,
+                vec![],
+                Some(set.reference()),
+                vec![],
+            );
+        }
         for e in &envelopes {
             let change_type = if e.revision == 1 {
                 ChangeType::Created

@@ -41,14 +41,28 @@ pub fn plan_with(
         derived_from: vec![],
         payload: brief.into_payload(),
     });
+    run_on(tools, &mut bb, level, &directives, steps)?;
+    Ok(bb)
+}
+
+/// Runs the steps on an existing blackboard with the given directives; returns each step's
+/// output summary and raised mitigations.
+pub fn run_on(
+    tools: &Tools,
+    bb: &mut Blackboard,
+    level: Level,
+    directives: &Directives,
+    steps: &[Step],
+) -> Result<Vec<eods_agents::StepOutput>, AgentError> {
+    let mut outputs = Vec::new();
     for step in steps {
         let out = run_step(
             *step,
             StepInput {
-                blackboard: &bb,
+                blackboard: bb,
                 level,
                 tools,
-                directives: &directives,
+                directives,
             },
         )?;
         let derived: Vec<ArtifactRef> = step
@@ -57,7 +71,7 @@ pub fn plan_with(
             .filter(|t| !step.outputs().contains(t))
             .filter_map(|t| bb.reference(*t))
             .collect();
-        for p in out.artifacts {
+        for p in out.artifacts.clone() {
             let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
             bb.insert(Current {
                 revision,
@@ -66,6 +80,7 @@ pub fn plan_with(
                 payload: p,
             });
         }
+        outputs.push(out);
     }
-    Ok(bb)
+    Ok(outputs)
 }

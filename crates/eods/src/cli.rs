@@ -843,6 +843,21 @@ fn import_frab(
             schedule.rooms.len(),
             program.days.len()
         );
+        match &schedule.optimisation {
+            Some(o) => out!(
+                "  method: {}; {} session(s) moved ({})",
+                o.method,
+                o.objective,
+                if o.proven_optimal {
+                    "proven optimal".to_owned()
+                } else {
+                    format!("lower bound {}", o.lower_bound)
+                }
+            ),
+            None => out!(
+                "  method: first-fit placement of every session (the published program double-books rooms)"
+            ),
+        }
     }
     if let Some(path) = out {
         let meta = eods_formats::frab::ExportMeta {
@@ -889,9 +904,93 @@ fn program_items(path: &Path) -> Result<Vec<serde_json::Value>, Exit> {
         .collect())
 }
 
+/// Re-schedules an imported program. When no room is double-booked in it, the exact solver
+/// keeps every session in its published room and time except the fewest it must move to part
+/// clashing speakers (the published slots are the slots); otherwise every session is placed again
+/// first-fit.
+fn reschedule_program(
+    program: &eods_formats::frab::FrabProgram,
+    published: eods_domain::catalog::logistics::Schedule,
+) -> Result<eods_domain::catalog::logistics::Schedule, Exit> {
+    if eods_domain::lifecycle::schedule_conflicts(&published).is_empty()
+        && let Some(s) = fewest_changes(&published)
+    {
+        return Ok(s);
+    }
+    replace_program(program, published)
+}
+
+/// The published program with the fewest sessions moved so that no speaker is in two places;
+/// `None` when the solver finds no such schedule within its limit.
+fn fewest_changes(
+    published: &eods_domain::catalog::logistics::Schedule,
+) -> Option<eods_domain::catalog::logistics::Schedule> {
+    let sessions = &published.sessions;
+    let origin = sessions.iter().map(|x| x.start).min()?;
+    let room = |id: &eods_domain::ids::RoomId| published.rooms.iter().position(|r| &r.id == id);
+    let minutes = |x: &eods_domain::catalog::logistics::Session| {
+        u32::try_from((x.end - x.start).num_minutes().max(0)).unwrap_or(0)
+    };
+    let problem = eods_solver::Problem {
+        slots: sessions
+            .iter()
+            .map(|x| eods_solver::Slot {
+                room: room(&x.room).unwrap_or(0),
+                start: (x.start - origin).num_minutes(),
+                duration: minutes(x),
+            })
+            .collect(),
+        sessions: sessions
+            .iter()
+            .map(|x| eods_solver::Session {
+                duration: minutes(x),
+                unavailable: vec![],
+            })
+            .collect(),
+        conflicts: eods_agents::timetable::speaker_conflicts(
+            &sessions
+                .iter()
+                .map(|x| eods_agents::logistics::Item {
+                    title: String::new(),
+                    track: String::new(),
+                    minutes: 0,
+                    speakers: x.speakers.clone(),
+                })
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let hint: Vec<Option<usize>> = (0..sessions.len()).map(Some).collect();
+    let moved = |e: usize, s: usize| i64::from(e != s);
+    let solution = eods_solver::solve_with_hint(
+        &problem,
+        &moved,
+        &hint,
+        &eods_solver::Limits { max_nodes: 20_000 },
+    )
+    .ok()?;
+    let mut out = published.clone();
+    for (e, &s) in solution.assignment.iter().enumerate() {
+        let slot = &published.sessions[s];
+        let x = &mut out.sessions[e];
+        let length = x.end - x.start;
+        x.room = slot.room.clone();
+        x.start = slot.start;
+        x.end = slot.start + length;
+    }
+    out.optimisation = Some(eods_domain::catalog::logistics::ScheduleOptimisation {
+        method: "fewest changes to the published program: exact assignment over its own slots with speaker conflicts".into(),
+        slots: u32::try_from(sessions.len()).unwrap_or(u32::MAX),
+        objective: solution.objective,
+        lower_bound: solution.lower_bound,
+        proven_optimal: solution.proven_optimal,
+        nodes: solution.nodes,
+    });
+    Some(out)
+}
+
 /// Places every event of an imported program again: same rooms and days, the day window the
 /// program itself uses, five minutes between sessions in a room.
-fn reschedule_program(
+fn replace_program(
     program: &eods_formats::frab::FrabProgram,
     published: eods_domain::catalog::logistics::Schedule,
 ) -> Result<eods_domain::catalog::logistics::Schedule, Exit> {

@@ -678,7 +678,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     }
     let first_quote_total: Decimal = lines.iter().map(|l| l.first_quote).sum();
     let premium = premium_total(input, b, &all_needs, venue.cost_estimate.amount);
-    let options = vec![
+    let mut options = vec![
         BudgetOption {
             id: OptionId::nth(1),
             description: match p.optimiser {
@@ -706,6 +706,35 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             savings: Decimal::ZERO,
         },
     ];
+    if over_budget {
+        // Over budget: besides less scope (lean), reallocate the reserve down to the least
+        // adequate one (90% of the expected loss, DESIGN §6), or negotiate the venue to its
+        // target price (90%) and suppliers 5% down.
+        let floor = (expected_loss(risks) * Decimal::new(90, 2)).round_dp(2);
+        let reallocated = chosen_spend + floor;
+        if reallocated < cost_total {
+            options.push(BudgetOption {
+                id: OptionId::nth(options.len() + 1),
+                description: format!(
+                    "Reallocate: hold the least adequate reserve ({}, 90% of the expected loss)",
+                    Money::new(floor, cur)
+                ),
+                total: reallocated,
+                savings: cost_total - reallocated,
+            });
+        }
+        let venue_cost = venue.cost_estimate.amount;
+        let negotiated = (venue_cost * Decimal::new(90, 2)
+            + (chosen_spend - venue_cost) * Decimal::new(95, 2)
+            + min_reserve)
+            .round_dp(2);
+        options.push(BudgetOption {
+            id: OptionId::nth(options.len() + 1),
+            description: "Negotiate: venue at its target price (90%), suppliers 5% lower".into(),
+            total: negotiated,
+            savings: cost_total - negotiated,
+        });
+    }
     let hedges = if p.hedges {
         cancellation_hedges(&lines, limit, cur)
     } else {

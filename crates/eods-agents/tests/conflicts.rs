@@ -110,3 +110,65 @@ fn the_planner_prefers_a_small_raise_of_a_variable_budget_and_never_of_a_fixed_o
     let raise = |o: &[(String, f64)]| o.iter().position(|x| x.0.starts_with("Raise")).unwrap();
     assert!(raise(&fixed) > raise(&variable));
 }
+
+/// Over budget (an approver's cap below what the plan costs): the Budget Analyst still costs
+/// the plan, proposes it for approval and puts scope, reallocation and negotiation options
+/// forward, each cheaper than the plan.
+#[test]
+fn over_budget_offers_scope_reallocation_and_negotiation_for_approval() {
+    use eods_domain::artifact::CatalogType;
+    use eods_domain::blackboard::{Blackboard, Current};
+    use eods_domain::catalog::budget::{BudgetDecision, BudgetStatus, CostModel};
+    let tools = Tools::bundled().unwrap();
+    let mut bb = Blackboard::new();
+    bb.insert(Current {
+        revision: 1,
+        created_by: "user:test".into(),
+        derived_from: vec![],
+        payload: example("s02-conference.json").into_payload(),
+    });
+    let directives = eods_agents::Directives {
+        seed: 7,
+        budget_cap: Some(rust_decimal::Decimal::from(20_000)),
+        ..eods_agents::Directives::default()
+    };
+    common::run_on(
+        &tools,
+        &mut bb,
+        Level::Intermediate,
+        &directives,
+        &[Step::Intake, Step::Plan, Step::Research, Step::Budget],
+    )
+    .unwrap();
+    let cost = bb.get::<CostModel>().unwrap();
+    assert!(cost.total > rust_decimal::Decimal::from(20_000));
+    let d = bb.get::<BudgetDecision>().unwrap();
+    assert_eq!(d.status, BudgetStatus::Proposed, "an approval decides");
+    assert_eq!(d.cap, Some(rust_decimal::Decimal::from(20_000)));
+    // Scope is cut first: the proposal is the lean plan, and says so.
+    let base = bb
+        .get::<eods_domain::catalog::budget::BudgetBaseline>()
+        .unwrap();
+    assert!(
+        base.assumptions
+            .iter()
+            .any(|a| a.starts_with("optional items")),
+        "{:?}",
+        base.assumptions
+    );
+    let lean = d
+        .options
+        .iter()
+        .find(|o| o.description.starts_with("Lean:"))
+        .unwrap();
+    assert_eq!(lean.total, cost.total);
+    for prefix in ["Reallocate:", "Negotiate:"] {
+        let o = d
+            .options
+            .iter()
+            .find(|o| o.description.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} option in {:?}", d.options));
+        assert!(o.total < cost.total, "{o:?}");
+        assert_eq!(o.savings, cost.total - o.total);
+    }
+}

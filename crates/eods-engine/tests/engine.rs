@@ -820,3 +820,92 @@ async fn a_venue_loss_and_a_speaker_no_show_are_answered_by_their_scenarios() {
         assert_eq!(effectiveness["value"], 1.0);
     }
 }
+
+/// DESIGN §11: S-01 at Beginner, S-02 at Intermediate and S-03 at Advanced with a vendor failure
+/// injected during Execute each reach Postmortem with every gate passed, every applicable
+/// metric target met (each figure checked against its target), approvals before Confirm and no
+/// escalation raised, on both databases.
+#[tokio::test]
+async fn the_three_scenarios_meet_every_applicable_target_at_their_levels() {
+    use eods_domain::instruction::Level;
+    let (_dir, stores) = stores("scenarios").await;
+    for store in stores {
+        let e = engine(&store, None);
+        for (name, level, incident) in [
+            ("s01-meetup.json", Level::Beginner, None),
+            ("s02-conference.json", Level::Intermediate, None),
+            (
+                "s03-large-event.json",
+                Level::Advanced,
+                Some(eods_domain::catalog::logistics::IncidentKind::VendorCancellation),
+            ),
+        ] {
+            let options = RunOptions {
+                level: Some(level),
+                incidents: incident
+                    .map(|kind| eods_domain::catalog::logistics::Injection {
+                        kind,
+                        at_minutes: None,
+                    })
+                    .into_iter()
+                    .collect(),
+                ..RunOptions::default()
+            };
+            let id = e.submit(brief(name), &options).await.unwrap();
+            let s = e
+                .run(id, Some(&mut approve_all()), &mut Quiet)
+                .await
+                .unwrap();
+            assert_eq!(
+                (s.state, s.run_status),
+                (LifecycleState::Postmortem, RunStatus::Completed),
+                "{name}: {:?}",
+                s.detail
+            );
+            let p = payloads(&store, id).await;
+            let metrics = p[&ArtifactType::Postmortem].1["metrics"]
+                .as_array()
+                .unwrap()
+                .clone();
+            assert_eq!(metrics.len(), 13, "{name}");
+            let mut checked = 0;
+            for m in &metrics {
+                match &m["met"] {
+                    // Not applicable at this level, or not measured (no survey, no incident).
+                    serde_json::Value::Null => assert!(
+                        m["value"].is_null()
+                            || m["detail"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .contains("higher level"),
+                        "{name}: {m}"
+                    ),
+                    met => {
+                        assert_eq!(met, &serde_json::json!(true), "{name}: {m}");
+                        checked += 1;
+                    }
+                }
+            }
+            // Every DESIGN §6 metric but satisfaction is measured; S-03 also has its incident.
+            assert!(checked >= 8, "{name}: only {checked} targets checked");
+            let log = store.decision_log(id).await.unwrap();
+            assert!(
+                !log.iter().any(|d| d.description.starts_with("raised by")),
+                "{name}: no breach, no mitigation"
+            );
+            let transitions: Vec<&str> = log
+                .iter()
+                .filter(|d| d.decision_type == DecisionType::StateTransition)
+                .map(|d| d.description.as_str())
+                .collect();
+            assert!(
+                transitions.contains(&"confirm → execute"),
+                "{name}: {transitions:?}"
+            );
+            assert!(
+                transitions.contains(&"execute → postmortem"),
+                "{name}: {transitions:?}"
+            );
+        }
+    }
+}

@@ -903,22 +903,30 @@ fn cancellation_hedges(lines: &[LineItem], limit: Decimal, cur: &Currency) -> Ve
         .collect()
 }
 
+/// Every supplier in the brief's city offering need `n`, with its unit price for the need's
+/// quantity (volume tiers applied) in the event currency.
+pub(crate) fn quotes<'a>(
+    rates: &'a crate::data::RateCards,
+    b: &'a EventBrief,
+    n: &'a Need,
+) -> impl Iterator<Item = (&'a Supplier, Decimal)> + 'a {
+    rates
+        .suppliers
+        .iter()
+        .filter(move |s| s.service == n.service && s.serves(&b.location.city))
+        .filter_map(move |s| {
+            s.price_for(n.code, n.qty)
+                .and_then(|p| rates.convert(p, &s.currency, &b.budget.currency))
+                .map(|p| (s, p))
+        })
+}
+
 fn premium_total(input: StepInput<'_>, b: &EventBrief, needs: &[Need], venue: Decimal) -> Decimal {
-    let rates = &input.tools.rates;
-    let cur: &Currency = &b.budget.currency;
     needs
         .iter()
         .filter_map(|n| {
-            rates
-                .suppliers
-                .iter()
-                .filter(|s| s.service == n.service && s.serves(&b.location.city))
-                .filter_map(|s| {
-                    s.price(n.code)
-                        .and_then(|p| rates.convert(p, &s.currency, cur))
-                        .map(|p| (s.reliability, p))
-                })
-                .max_by(|a, c| a.0.total_cmp(&c.0))
+            quotes(&input.tools.rates, b, n)
+                .max_by(|a, c| a.0.reliability.total_cmp(&c.0.reliability))
                 .map(|(_, p)| (p * n.qty).round_dp(2))
         })
         .sum::<Decimal>()

@@ -312,6 +312,27 @@ pub struct StepOutput {
     pub raised: Vec<Raised>,
 }
 
+/// Puts a step's outputs on a blackboard as new revisions written by the step's agent, derived
+/// from the inputs it read (not the ones it rewrites) — what the engine stores, without a store.
+/// For callers that run agents directly: tests and the benchmark.
+pub fn record(bb: &mut Blackboard, step: Step, artifacts: Vec<Payload>) {
+    let derived: Vec<eods_domain::artifact::ArtifactRef> = step
+        .inputs()
+        .iter()
+        .filter(|t| !step.outputs().contains(t))
+        .filter_map(|t| bb.reference(*t))
+        .collect();
+    for p in artifacts {
+        let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
+        bb.insert(eods_domain::blackboard::Current {
+            revision,
+            created_by: format!("agent:{}", step.agent()),
+            derived_from: derived.clone(),
+            payload: p,
+        });
+    }
+}
+
 /// A mitigation raised by an agent: what, why, and who must act.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Raised {

@@ -37,20 +37,12 @@ pub fn venue_envelope(b: &EventBrief, p: &BudgetParams) -> Decimal {
 /// keeps the shortlist inside what the Budget Analyst can allocate.
 fn affordable_envelope(input: StepInput<'_>, b: &EventBrief, bp: &BudgetParams) -> Decimal {
     let share = venue_envelope(b, bp);
-    let rates = &input.tools.rates;
-    let cur = &b.budget.currency;
     let others: Decimal = crate::budget::needs(b)
         .iter()
         .filter(|n| !n.optional)
         .filter_map(|n| {
-            rates
-                .suppliers
-                .iter()
-                .filter(|s| s.service == n.service && s.serves(&b.location.city))
-                .filter_map(|s| {
-                    s.price_for(n.code, n.qty)
-                        .and_then(|p| rates.convert(p, &s.currency, cur))
-                })
+            crate::budget::quotes(&input.tools.rates, b, n)
+                .map(|(_, p)| p)
                 .min()
                 .map(|p| (p * n.qty).round_dp(2))
         })

@@ -5,7 +5,7 @@
 
 use crate::approve::AutoApprover;
 use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
-use eods_domain::artifact::{ArtifactRef, CatalogType};
+use eods_domain::artifact::CatalogType;
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::instruction::Level;
@@ -87,21 +87,7 @@ fn plan_once(
             },
         )?;
         times.push((step, started.elapsed()));
-        let derived: Vec<ArtifactRef> = step
-            .inputs()
-            .iter()
-            .filter(|t| !step.outputs().contains(t))
-            .filter_map(|t| bb.reference(*t))
-            .collect();
-        for p in out.artifacts {
-            let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
-            bb.insert(Current {
-                revision,
-                created_by: format!("agent:{}", step.agent()),
-                derived_from: derived.clone(),
-                payload: p,
-            });
-        }
+        eods_agents::record(&mut bb, step, out.artifacts);
     }
     Ok(times)
 }

@@ -3,7 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
-use eods_domain::artifact::{ArtifactRef, CatalogType};
+use eods_domain::artifact::CatalogType;
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::instruction::Level;
@@ -65,21 +65,7 @@ pub fn run_on(
                 directives,
             },
         )?;
-        let derived: Vec<ArtifactRef> = step
-            .inputs()
-            .iter()
-            .filter(|t| !step.outputs().contains(t))
-            .filter_map(|t| bb.reference(*t))
-            .collect();
-        for p in out.artifacts.clone() {
-            let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
-            bb.insert(Current {
-                revision,
-                created_by: format!("agent:{}", step.agent()),
-                derived_from: derived.clone(),
-                payload: p,
-            });
-        }
+        eods_agents::record(bb, *step, out.artifacts.clone());
         outputs.push(out);
     }
     Ok(outputs)

@@ -2,6 +2,7 @@
 //! with its gates, and the metric formulas. Pure: no async, no I/O, no clock reads — every time
 //! is passed in.
 
+pub mod access;
 pub mod artifact;
 pub mod blackboard;
 pub mod catalog;

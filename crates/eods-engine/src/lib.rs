@@ -6,7 +6,11 @@
 //! a [`Progress`] sink.
 
 pub mod decide;
+mod edit;
 mod records;
+pub mod worker;
+
+pub use edit::{EditError, EditOutcome};
 
 use chrono::{DateTime, Utc};
 use decide::{Action, DecisionInput, next_action, step_key};
@@ -78,6 +82,63 @@ pub struct PendingApproval {
     pub summary: String,
 }
 
+/// A run-control command from a person or an integrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunCommand {
+    /// Queue the run (from idle, blocked or failed; a worker picks it up).
+    Start,
+    /// Stop at the next step boundary.
+    Pause,
+    /// Continue a paused run.
+    Resume,
+    /// End the run for good.
+    Cancel,
+}
+
+impl RunCommand {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunCommand::Start => "start",
+            RunCommand::Pause => "pause",
+            RunCommand::Resume => "resume",
+            RunCommand::Cancel => "cancel",
+        }
+    }
+
+    /// The run statuses the command applies to, and the status it sets.
+    pub fn transition(self) -> (&'static [RunStatus], RunStatus) {
+        use RunStatus::*;
+        match self {
+            RunCommand::Start => (&[Idle, Blocked, Failed, Running, AwaitingApproval], Running),
+            RunCommand::Pause => (&[Idle, Running, AwaitingApproval, Blocked], Paused),
+            RunCommand::Resume => (&[Paused], Running),
+            RunCommand::Cancel => (
+                &[
+                    Idle,
+                    Running,
+                    AwaitingApproval,
+                    Blocked,
+                    Paused,
+                    Failed,
+                    NeedsInput,
+                ],
+                Cancelled,
+            ),
+        }
+    }
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalOutcome {
+    /// The request is decided and has this status now.
+    Decided(ApprovalStatus),
+    /// An approval was counted; the request waits for more (quorum).
+    Voted { approvals: u32, required: u32 },
+}
+
 /// An approver's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Answer {
@@ -140,10 +201,34 @@ pub struct RunOptions {
     pub incidents: Vec<Injection>,
     /// Hours an approval request stays open before it escalates.
     pub approval_deadline_hours: u32,
+    /// Overrides `approval_deadline_hours` with a deadline in seconds (short deadlines in drills
+    /// and tests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_deadline_seconds: Option<u32>,
+    /// The correlation id of the request that created the event; a run's entries carry it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+    /// Approvals needed per request (quorum), at least 1.
+    #[serde(default = "one")]
+    pub required_approvals: u32,
     /// Who submitted the brief (`user:<name>`).
     pub submitted_by: String,
     /// How approvals are given: `auto` or `prompt` (recorded for resume).
     pub approve: String,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl RunOptions {
+    /// How long an approval request stays open.
+    pub fn approval_deadline(&self) -> chrono::Duration {
+        match self.approval_deadline_seconds {
+            Some(s) => chrono::Duration::seconds(i64::from(s)),
+            None => chrono::Duration::hours(i64::from(self.approval_deadline_hours)),
+        }
+    }
 }
 
 impl Default for RunOptions {
@@ -153,6 +238,9 @@ impl Default for RunOptions {
             seed: 42,
             incidents: vec![],
             approval_deadline_hours: 48,
+            approval_deadline_seconds: None,
+            required_approvals: 1,
+            correlation_id: None,
             submitted_by: "user:cli".into(),
             approve: "auto".into(),
         }
@@ -188,6 +276,10 @@ pub enum EngineError {
     Corrupt { what: String, detail: String },
     #[error("approval {id}: {reason}")]
     Approval { id: ApprovalId, reason: String },
+    #[error("{0}")]
+    InvalidCommand(String),
+    #[error(transparent)]
+    Edit(#[from] EditError),
     #[error("the run did not settle after {0} actions")]
     Runaway(usize),
 }
@@ -199,6 +291,19 @@ pub struct Engine {
     tools: Arc<Tools>,
     clock: Arc<dyn Clock>,
     hooks: Arc<dyn Hooks>,
+    /// Set on a worker's engine: commits apply only while this instance holds the event's lease.
+    lease: Option<Lease>,
+    /// The correlation id of the request this engine acts for (else one per action).
+    correlation: Option<String>,
+}
+
+/// A worker's lease on the events it runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease {
+    /// The instance id.
+    pub owner: String,
+    /// How long a lease lasts after each commit.
+    pub ttl: std::time::Duration,
 }
 
 /// An event's state, typed.
@@ -220,7 +325,38 @@ impl Engine {
             tools,
             clock: Arc::new(SystemClock),
             hooks: Arc::new(NoHooks),
+            lease: None,
+            correlation: None,
         }
+    }
+
+    /// The same engine recording `id` as the correlation id of what it writes (an HTTP
+    /// request's `X-Correlation-Id`).
+    pub fn with_correlation(mut self, id: String) -> Self {
+        self.correlation = Some(id);
+        self
+    }
+
+    fn correlation_id(&self) -> String {
+        self.correlation
+            .clone()
+            .unwrap_or_else(|| Uuid::now_v7().to_string())
+    }
+
+    /// The same engine committing under `lease` (a worker's view).
+    pub fn with_lease(mut self, lease: Lease) -> Self {
+        self.lease = Some(lease);
+        self
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// The bundled tools (instruction sets, catalogs).
+    pub fn tools(&self) -> &Arc<Tools> {
+        &self.tools
     }
 
     /// Replaces the clock.
@@ -249,6 +385,12 @@ impl Engine {
     ) -> Result<EventId, EngineError> {
         let now = self.clock.now();
         let id = EventId(Uuid::now_v7());
+        let correlation = self.correlation_id();
+        let mut options = options.clone();
+        options
+            .correlation_id
+            .get_or_insert_with(|| correlation.clone());
+        let options = &options;
         let title = brief
             .get("title")
             .and_then(|t| t.as_str())
@@ -297,7 +439,7 @@ impl Engine {
                     schema_version: ArtifactType::EventBrief.schema_version().into(),
                     created_at: now,
                     created_by: options.submitted_by.clone(),
-                    correlation_id: Uuid::now_v7().to_string(),
+                    correlation_id: correlation.clone(),
                     derived_from: vec![],
                     payload: b.into_payload().to_value(),
                 };
@@ -391,11 +533,18 @@ impl Engine {
     pub async fn run(
         &self,
         id: EventId,
-        mut approver: Option<&mut dyn Approver>,
-        progress: &mut dyn Progress,
+        mut approver: Option<&mut (dyn Approver + Send)>,
+        progress: &mut (dyn Progress + Send),
     ) -> Result<RunSummary, EngineError> {
-        let correlation = Uuid::now_v7().to_string();
         let first = self.load(id).await?;
+        // A run's entries carry the id of the request that created the event, unless the caller
+        // set one.
+        let correlation = self.correlation.clone().unwrap_or_else(|| {
+            serde_json::from_value::<RunOptions>(first.snap.event.options.clone())
+                .ok()
+                .and_then(|o| o.correlation_id)
+                .unwrap_or_else(|| Uuid::now_v7().to_string())
+        });
         if matches!(
             first.snap.event.run_status,
             RunStatus::Idle
@@ -457,7 +606,8 @@ impl Engine {
                                 .iter()
                                 .map(|p| p.gate.to_string())
                                 .collect();
-                            let escalated = self.escalate_overdue(&l, &correlation).await?;
+                            let (escalated, applied) =
+                                self.escalate_overdue(&l, &correlation).await?;
                             let mut detail =
                                 format!("waiting for approval of {}", gates.join(", "));
                             if !escalated.is_empty() {
@@ -466,14 +616,21 @@ impl Engine {
                                     escalated.join("; ")
                                 ));
                             }
-                            self.store
-                                .set_run_status(
+                            // A decision or an edit that landed since the load means there
+                            // is more to do: look again instead of going to sleep.
+                            let set = self
+                                .store
+                                .set_run_status_if_unchanged(
                                     id,
                                     RunStatus::AwaitingApproval,
                                     Some(&detail),
                                     self.clock.now(),
+                                    l.snap.step_count + applied,
                                 )
                                 .await?;
+                            if !set {
+                                continue;
+                            }
                             progress.report(ProgressEvent::Stopped {
                                 status: RunStatus::AwaitingApproval,
                                 detail: Some(detail.clone()),
@@ -528,7 +685,7 @@ impl Engine {
         &self,
         l: &Loaded,
         correlation: &str,
-    ) -> Result<Vec<String>, EngineError> {
+    ) -> Result<(Vec<String>, u64), EngineError> {
         let now = self.clock.now();
         let current: Vec<ApprovalId> = self.pending(l).iter().map(|p| p.id).collect();
         let overdue: Vec<&ApprovalRow> = l
@@ -538,7 +695,7 @@ impl Engine {
             .filter(|a| current.contains(&a.id) && a.deadline < now)
             .collect();
         if overdue.is_empty() {
-            return Ok(vec![]);
+            return Ok((vec![], 0));
         }
         let backups = records::escalation_contacts(&l.bb);
         let to = if backups.is_empty() {
@@ -547,6 +704,7 @@ impl Engine {
             backups.join(", ")
         };
         let mut lines = Vec::new();
+        let mut applied = 0;
         let mut decision_count = l.snap.decision_count;
         for a in overdue {
             let mut rec = Records::new(decision_count, l.snap.change_count, correlation, now);
@@ -565,19 +723,61 @@ impl Engine {
                 None,
                 vec![],
             );
+            let key = format!("escalate:{}", a.id);
             let commit = Commit {
                 event_id: l.snap.event.id,
-                step_key: format!("escalate:{}", a.id),
+                step_key: key.clone(),
                 at: now,
                 decisions: rec.decisions,
+                outbox: vec![eods_store::NewOutbox {
+                    id: Uuid::now_v7(),
+                    kind: eods_store::OutboxKind::ApprovalEscalated,
+                    dedupe_key: key,
+                    payload: serde_json::json!({
+                        "type": "approval_escalated",
+                        "event_id": l.snap.event.id.to_string(),
+                        "event_title": l.snap.event.title,
+                        "approval_id": a.id.to_string(),
+                        "gate": a.gate.as_str(),
+                        "artifact_revision": a.artifact_revision,
+                        "deadline": a.deadline,
+                        "escalated_to": backups,
+                        "message": line,
+                    }),
+                }],
                 ..Commit::default()
             };
             if let CommitOutcome::Applied { .. } = self.commit(&commit).await? {
                 decision_count += 1;
+                applied += 1;
             }
             lines.push(line);
         }
-        Ok(lines)
+        Ok((lines, applied))
+    }
+
+    /// Escalates every overdue approval of every event waiting for one (the service's timer;
+    /// deadlines are stored, so this also fires for deadlines that passed while no instance
+    /// ran). Returns how many requests were escalated now.
+    pub async fn escalate_due(&self) -> Result<usize, EngineError> {
+        let now = self.clock.now();
+        let mut events: Vec<EventId> = self
+            .store
+            .pending_approvals()
+            .await?
+            .into_iter()
+            .filter(|a| a.deadline < now)
+            .map(|a| a.event_id)
+            .collect();
+        events.dedup();
+        let mut n = 0;
+        for id in events {
+            let l = self.load(id).await?;
+            let correlation = Uuid::now_v7().to_string();
+            let (_, applied) = self.escalate_overdue(&l, &correlation).await?;
+            n += usize::try_from(applied).unwrap_or(0);
+        }
+        Ok(n)
     }
 
     fn pending(&self, l: &Loaded) -> Vec<PendingApproval> {
@@ -607,6 +807,20 @@ impl Engine {
     async fn commit(&self, c: &Commit) -> Result<CommitOutcome, EngineError> {
         let hooks = self.hooks.clone();
         let key = c.step_key.clone();
+        let fenced;
+        let c = match &self.lease {
+            Some(lease) => {
+                let mut f = c.clone();
+                let ttl = chrono::Duration::from_std(lease.ttl).unwrap_or(chrono::Duration::MAX);
+                f.fence = Some(eods_store::Fence {
+                    owner: lease.owner.clone(),
+                    until_ms: eods_store::epoch_ms(self.clock.now() + ttl),
+                });
+                fenced = f;
+                &fenced
+            }
+            None => c,
+        };
         let out = self
             .store
             .commit_with_hook(c, move || hooks.before_commit(&key))
@@ -667,7 +881,7 @@ impl Engine {
         l: &Loaded,
         step: Step,
         correlation: &str,
-        progress: &mut dyn Progress,
+        progress: &mut (dyn Progress + Send),
     ) -> Result<Option<RunSummary>, EngineError> {
         let id = l.snap.event.id;
         let state = l.snap.event.state;
@@ -864,6 +1078,7 @@ impl Engine {
             );
         }
         let mut approval_requests = Vec::new();
+        let mut outbox = Vec::new();
         if let Some(gate) = step.approval()
             && let Some(e) = envelopes
                 .iter()
@@ -871,14 +1086,17 @@ impl Engine {
         {
             let options: RunOptions =
                 serde_json::from_value(l.snap.event.options.clone()).unwrap_or_default();
-            approval_requests.push(NewApproval {
+            let approval = NewApproval {
                 id: ApprovalId(Uuid::now_v7()),
                 gate,
                 artifact_revision: e.revision,
                 approver_role: "approver".into(),
                 requested_at: now,
-                deadline: now + chrono::Duration::hours(i64::from(options.approval_deadline_hours)),
-            });
+                deadline: now + options.approval_deadline(),
+                required_approvals: options.required_approvals.max(1),
+            };
+            outbox.push(approval_requested(&l.snap.event, &approval, &l.bb));
+            approval_requests.push(approval);
         }
         let status = if step == Step::Postmortem {
             Some(StatusWrite {
@@ -903,8 +1121,9 @@ impl Engine {
             decisions: rec.decisions,
             changes: rec.changes,
             approval_requests,
-            approval_decisions: vec![],
+            outbox,
             status,
+            ..Commit::default()
         };
         let outcome = self.commit(&commit).await?;
         progress.report(ProgressEvent::StepCommitted {
@@ -944,7 +1163,7 @@ impl Engine {
         from: LifecycleState,
         to: LifecycleState,
         correlation: &str,
-        progress: &mut dyn Progress,
+        progress: &mut (dyn Progress + Send),
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
         let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
@@ -1001,6 +1220,74 @@ impl Engine {
         Ok(())
     }
 
+    /// Applies a run-control command: records who asked in the DecisionLog and sets the run
+    /// status. A command that does not apply to the current status is refused with the reason.
+    pub async fn command(
+        &self,
+        id: EventId,
+        cmd: RunCommand,
+        by: &str,
+    ) -> Result<RunStatus, EngineError> {
+        let l = self.load(id).await?;
+        let current = l.snap.event.run_status;
+        let (from, to) = cmd.transition();
+        if !from.contains(&current) {
+            let hint = match (cmd, current) {
+                (_, RunStatus::NeedsInput) => {
+                    "the brief is incomplete: PATCH the event with the missing fields".to_owned()
+                }
+                (RunCommand::Start, RunStatus::Paused) => "use resume".to_owned(),
+                (_, RunStatus::Completed | RunStatus::Cancelled) => "the run has ended".to_owned(),
+                _ => format!(
+                    "{} applies to a run that is {}",
+                    cmd.as_str(),
+                    from.iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err(EngineError::InvalidCommand(format!(
+                "cannot {} a run that is {current}: {hint}",
+                cmd.as_str()
+            )));
+        }
+        if current == to {
+            return Ok(to);
+        }
+        let now = self.clock.now();
+        let correlation = self.correlation_id();
+        let mut rec = Records::new(
+            l.snap.decision_count,
+            l.snap.change_count,
+            &correlation,
+            now,
+        );
+        rec.decision(
+            DecisionType::StateTransition,
+            &format!("run {} by {by}: {current} → {to}", cmd.as_str()),
+            by,
+            &format!("{} requested in {}", cmd.as_str(), l.snap.event.state),
+            vec![],
+            None,
+            vec![],
+        );
+        self.commit(&Commit {
+            event_id: id,
+            step_key: format!("command:{}:{}", cmd.as_str(), Uuid::now_v7()),
+            at: now,
+            decisions: rec.decisions,
+            status: Some(StatusWrite {
+                state: l.snap.event.state,
+                run_status: to,
+                detail: None,
+            }),
+            ..Commit::default()
+        })
+        .await?;
+        Ok(to)
+    }
+
     /// Records an approver's decision on a pending approval. A rejection or change request also
     /// records the directive the owning agent follows when it revises (the next-ranked venue, a
     /// budget cap, another supplier). A budget decision gets a stamped revision with the outcome.
@@ -1009,7 +1296,7 @@ impl Engine {
         id: EventId,
         approval: ApprovalId,
         answer: &Answer,
-    ) -> Result<(), EngineError> {
+    ) -> Result<ApprovalOutcome, EngineError> {
         let l = self.load(id).await?;
         let row =
             l.snap
@@ -1043,8 +1330,66 @@ impl Engine {
                 reason: "an approver may not approve their own edit".into(),
             });
         }
+        if row.votes.iter().any(|v| v.voter == answer.by) {
+            return Err(EngineError::Approval {
+                id: approval,
+                reason: format!("{} has already voted on this request", answer.by),
+            });
+        }
         let now = self.clock.now();
-        let correlation = Uuid::now_v7().to_string();
+        let correlation = self.correlation_id();
+        let vote = eods_store::Vote {
+            approval_id: approval,
+            voter: answer.by.clone(),
+            decision: answer.decision,
+            comment: answer.comment.clone(),
+            at: now,
+        };
+        let approvals_so_far = row
+            .votes
+            .iter()
+            .filter(|v| v.decision == ApprovalDecision::Approve)
+            .count()
+            + 1;
+        let required = usize::try_from(row.required_approvals.max(1)).unwrap_or(1);
+        if answer.decision == ApprovalDecision::Approve && approvals_so_far < required {
+            // Quorum not reached: the vote is recorded and the request stays pending.
+            let mut rec = Records::new(
+                l.snap.decision_count,
+                l.snap.change_count,
+                &correlation,
+                now,
+            );
+            rec.decision(
+                DecisionType::Approval,
+                &format!(
+                    "{} approved by {} ({approvals_so_far} of {required} approvals)",
+                    row.gate, answer.by
+                ),
+                &answer.by,
+                if answer.comment.is_empty() {
+                    "no comment"
+                } else {
+                    &answer.comment
+                },
+                vec![],
+                None,
+                vec![],
+            );
+            self.commit(&Commit {
+                event_id: id,
+                step_key: format!("vote:{approval}:{}", answer.by),
+                at: now,
+                decisions: rec.decisions,
+                votes: vec![vote],
+                ..Commit::default()
+            })
+            .await?;
+            return Ok(ApprovalOutcome::Voted {
+                approvals: u32::try_from(approvals_so_far).unwrap_or(u32::MAX),
+                required: row.required_approvals,
+            });
+        }
         let status = ApprovalStatus::after(answer.decision);
         let directive = if answer.decision == ApprovalDecision::Approve {
             None
@@ -1156,10 +1501,21 @@ impl Engine {
                 comment: answer.comment.clone(),
                 directive,
             }],
+            votes: vec![vote],
+            // The run continues (re-plans or moves on) whoever holds it.
+            status: matches!(
+                l.snap.event.run_status,
+                RunStatus::AwaitingApproval | RunStatus::Running | RunStatus::Blocked
+            )
+            .then_some(StatusWrite {
+                state: l.snap.event.state,
+                run_status: RunStatus::Running,
+                detail: None,
+            }),
             ..Commit::default()
         };
         self.commit(&commit).await?;
-        Ok(())
+        Ok(ApprovalOutcome::Decided(status))
     }
 
     fn directive_for(
@@ -1264,4 +1620,24 @@ fn fnv(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// The notification that an approval was requested.
+fn approval_requested(event: &EventRow, a: &NewApproval, bb: &Blackboard) -> eods_store::NewOutbox {
+    eods_store::NewOutbox {
+        id: Uuid::now_v7(),
+        kind: eods_store::OutboxKind::ApprovalRequested,
+        dedupe_key: format!("request:{}", a.id),
+        payload: serde_json::json!({
+            "type": "approval_requested",
+            "event_id": event.id.to_string(),
+            "event_title": event.title,
+            "approval_id": a.id.to_string(),
+            "gate": a.gate.as_str(),
+            "artifact_revision": a.artifact_revision,
+            "deadline": a.deadline,
+            "required_approvals": a.required_approvals,
+            "summary": records::approval_summary(a.gate, bb),
+        }),
+    }
 }

@@ -121,6 +121,39 @@ pub(crate) fn diff(old: Option<&Current>, new: &Envelope) -> (String, Option<Dec
                 delta,
             )
         }
+        eods_domain::artifact::ArtifactType::BudgetDecision => {
+            let (a, b) = (
+                total(&before, "approved_total"),
+                total(after, "approved_total"),
+            );
+            (
+                format!(
+                    "approved total {} → {}",
+                    a.unwrap_or_default(),
+                    b.unwrap_or_default()
+                ),
+                a.zip(b).map(|(a, b)| b - a),
+            )
+        }
+        eods_domain::artifact::ArtifactType::VendorContracts => {
+            let sum = |v: &serde_json::Value| -> Decimal {
+                v.get("vendors")
+                    .and_then(|x| x.as_array())
+                    .map(|vs| {
+                        vs.iter()
+                            .filter_map(|c| {
+                                c.pointer("/terms/total_cost/amount")?
+                                    .as_str()?
+                                    .parse::<Decimal>()
+                                    .ok()
+                            })
+                            .sum()
+                    })
+                    .unwrap_or_default()
+            };
+            let (a, b) = (sum(&before), sum(after));
+            (format!("contracted total {a} → {b}"), Some(b - a))
+        }
         eods_domain::artifact::ArtifactType::Schedule => {
             let summary = serde_json::from_value::<Schedule>(after.clone())
                 .ok()

@@ -27,6 +27,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("event {event}: the lease of {owner} was lost to another instance")]
+    LeaseLost { event: String, owner: String },
     #[error("injected failure: {0}")]
     Injected(String),
 }

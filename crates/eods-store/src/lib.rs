@@ -10,9 +10,10 @@ pub mod test_support;
 pub use error::StoreError;
 use rows::ArtifactTuple;
 pub use rows::{
-    ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
-    NewApproval, StatusWrite,
+    ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot, Fence,
+    NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow, Vote,
 };
+pub use service::{EventFilter, epoch_ms};
 
 use chrono::{DateTime, Utc};
 use eods_domain::artifact::{ArtifactType, Envelope};
@@ -42,6 +43,8 @@ macro_rules! on_pool {
         }
     };
 }
+
+mod service;
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
 
@@ -189,6 +192,24 @@ impl Store {
         let event = c.event_id.to_string();
         on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
+            // Write to the event row first: on PostgreSQL this locks it, so commits of one event
+            // are serialised (numbering of steps and log entries stays consistent); on SQLite it
+            // takes the write lock at once instead of upgrading a read later. A fenced commit
+            // applies only while its instance still holds the lease, and extends it.
+            let locked = match &c.fence {
+                Some(f) => sqlx::query("UPDATE events SET lease_until = $1 WHERE id = $2 AND lease_owner = $3")
+                    .bind(f.until_ms).bind(&event).bind(&f.owner)
+                    .execute(&mut *tx).await,
+                None => sqlx::query("UPDATE events SET updated_at = updated_at WHERE id = $1")
+                    .bind(&event)
+                    .execute(&mut *tx).await,
+            }.map_err(|e| StoreError::query("lock event", e))?;
+            if locked.rows_affected() != 1 {
+                return Err(match &c.fence {
+                    Some(f) => StoreError::LeaseLost { event: event.clone(), owner: f.owner.clone() },
+                    None => StoreError::NotFound(format!("event {event}")),
+                });
+            }
             let done: Option<(i64,)> = sqlx::query_as("SELECT seq FROM steps WHERE event_id = $1 AND step_key = $2")
                 .bind(&event).bind(&c.step_key).fetch_optional(&mut *tx).await
                 .map_err(|e| StoreError::query("check step key", e))?;
@@ -237,9 +258,10 @@ impl Store {
                 sqlx::query("UPDATE approvals SET status = 'superseded' WHERE event_id = $1 AND gate = $2 AND status = 'pending' AND artifact_revision < $3")
                     .bind(&event).bind(a.gate.as_str()).bind(i64::from(a.artifact_revision))
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
-                sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(a.id.to_string()).bind(&event).bind(a.gate.as_str()).bind(a.gate.artifact_type().as_str())
                     .bind(i64::from(a.artifact_revision)).bind("pending").bind(&a.approver_role).bind(a.requested_at).bind(a.deadline)
+                    .bind(i64::from(a.required_approvals.max(1)))
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("insert approval", e))?;
             }
             for d in &c.approval_decisions {
@@ -252,8 +274,20 @@ impl Store {
                     return Err(StoreError::Conflict(format!("approval {} is not pending", d.id)));
                 }
             }
+            for v in &c.votes {
+                sqlx::query("INSERT INTO approval_votes (approval_id, voter, decision, comment, at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(v.approval_id.to_string()).bind(&v.voter).bind(v.decision.as_str()).bind(&v.comment).bind(v.at)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert vote", e))?;
+            }
+            for o in &c.outbox {
+                sqlx::query("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7) ON CONFLICT (dedupe_key) DO NOTHING")
+                    .bind(o.id.to_string()).bind(&event).bind(o.kind.as_str()).bind(&o.dedupe_key).bind(Json(&o.payload))
+                    .bind(c.at).bind(c.at.timestamp_millis())
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
+            }
             if let Some(s) = &c.status {
-                sqlx::query("UPDATE events SET state = $1, run_status = $2, status_detail = $3, updated_at = $4 WHERE id = $5")
+                // A pause or cancellation that arrived while the step ran wins over `running`.
+                sqlx::query("UPDATE events SET state = $1, run_status = CASE WHEN run_status IN ('paused', 'cancelled') AND $2 = 'running' THEN run_status ELSE $2 END, status_detail = $3, updated_at = $4 WHERE id = $5")
                     .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at).bind(&event)
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("update event status", e))?;
             }
@@ -358,10 +392,24 @@ impl Store {
     /// Every approval request of an event, oldest first.
     pub async fn approvals(&self, id: EventId) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<rows::ApprovalTuple> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
+            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
             .bind(id.to_string()).fetch_all(p).await)
             .map_err(|e| StoreError::query("load approvals", e))?;
-        rows.into_iter().map(ApprovalRow::try_from).collect()
+        let mut out: Vec<ApprovalRow> = rows
+            .into_iter()
+            .map(ApprovalRow::try_from)
+            .collect::<Result<_, _>>()?;
+        let votes: Vec<(String, String, String, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT v.approval_id, v.voter, v.decision, v.comment, v.at FROM approval_votes v JOIN approvals a ON a.id = v.approval_id WHERE a.event_id = $1 ORDER BY v.at, v.voter")
+            .bind(id.to_string()).fetch_all(p).await)
+            .map_err(|e| StoreError::query("load votes", e))?;
+        for v in votes {
+            let vote = rows::vote_from_tuple(v)?;
+            if let Some(a) = out.iter_mut().find(|a| a.id == vote.approval_id) {
+                a.votes.push(vote);
+            }
+        }
+        Ok(out)
     }
 
     /// Number of committed steps of an event.

@@ -2,6 +2,7 @@
 
 use crate::{StoreError, parse_state};
 use chrono::{DateTime, Utc};
+use eods_domain::access::Role;
 use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope};
 use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
@@ -11,6 +12,7 @@ use eods_domain::lifecycle::{
 };
 use serde_json::Value;
 use sqlx::types::Json;
+use uuid::Uuid;
 
 /// One event: lifecycle state, run status and the brief as submitted.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +64,7 @@ impl TryFrom<EventTuple> for EventRow {
     }
 }
 
-fn parse_uuid<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
+pub(crate) fn parse_uuid<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("`{s}` is not a UUID")))
 }
@@ -118,6 +120,20 @@ pub struct ApprovalRow {
     pub decision: Option<ApprovalDecision>,
     pub comment: Option<String>,
     pub directive: Option<Value>,
+    /// Approvals needed before the request counts as approved (quorum).
+    pub required_approvals: u32,
+    /// Votes cast so far (an approval with quorum 1 has at most one).
+    pub votes: Vec<Vote>,
+}
+
+/// One approver's vote on a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vote {
+    pub approval_id: ApprovalId,
+    pub voter: String,
+    pub decision: ApprovalDecision,
+    pub comment: String,
+    pub at: DateTime<Utc>,
 }
 
 pub(crate) type ApprovalTuple = (
@@ -134,6 +150,7 @@ pub(crate) type ApprovalTuple = (
     Option<String>,
     Option<String>,
     Option<Json<Value>>,
+    i64,
 );
 
 impl TryFrom<ApprovalTuple> for ApprovalRow {
@@ -162,6 +179,9 @@ impl TryFrom<ApprovalTuple> for ApprovalRow {
             },
             comment: t.11,
             directive: t.12.map(|j| j.0),
+            required_approvals: u32::try_from(t.13)
+                .map_err(|_| StoreError::Corrupt(format!("required approvals {}", t.13)))?,
+            votes: vec![],
         })
     }
 }
@@ -175,6 +195,8 @@ pub struct NewApproval {
     pub approver_role: String,
     pub requested_at: DateTime<Utc>,
     pub deadline: DateTime<Utc>,
+    /// Quorum: approvals needed (at least 1).
+    pub required_approvals: u32,
 }
 
 /// A decision on a pending approval.
@@ -210,7 +232,124 @@ pub struct Commit {
     pub changes: Vec<ChangeEntry>,
     pub approval_requests: Vec<NewApproval>,
     pub approval_decisions: Vec<ApprovalDecisionWrite>,
+    /// Votes towards a quorum (one per approver and request).
+    pub votes: Vec<Vote>,
+    /// Notifications to deliver after the commit (deduplicated by key).
+    pub outbox: Vec<NewOutbox>,
     pub status: Option<StatusWrite>,
+    /// When set, the commit only applies while this instance holds the event's lease, and
+    /// extends it.
+    pub fence: Option<Fence>,
+}
+
+/// The lease a worker commits under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fence {
+    /// The instance holding the lease.
+    pub owner: String,
+    /// The lease's new expiry, in milliseconds since the Unix epoch.
+    pub until_ms: i64,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxKind {
+    ApprovalRequested,
+    ApprovalEscalated,
+    RunStopped,
+}
+
+impl OutboxKind {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::ApprovalRequested => "approval_requested",
+            OutboxKind::ApprovalEscalated => "approval_escalated",
+            OutboxKind::RunStopped => "run_stopped",
+        }
+    }
+
+    /// Parses a snake_case name.
+    pub fn parse(s: &str) -> Option<OutboxKind> {
+        [
+            OutboxKind::ApprovalRequested,
+            OutboxKind::ApprovalEscalated,
+            OutboxKind::RunStopped,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A notification to write in a commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutbox {
+    pub id: Uuid,
+    pub kind: OutboxKind,
+    /// A notification with a key already stored is not written again.
+    pub dedupe_key: String,
+    pub payload: Value,
+}
+
+/// Where a notification stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutboxStatus {
+    Pending,
+    Delivered,
+    /// Gave up after the last retry.
+    Dead,
+}
+
+impl OutboxStatus {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+
+    /// Parses a snake_case name.
+    pub fn parse(s: &str) -> Option<OutboxStatus> {
+        [
+            OutboxStatus::Pending,
+            OutboxStatus::Delivered,
+            OutboxStatus::Dead,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A stored notification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub event_id: EventId,
+    pub kind: OutboxKind,
+    pub dedupe_key: String,
+    pub payload: Value,
+    pub created_at: DateTime<Utc>,
+    pub status: OutboxStatus,
+    pub attempts: u32,
+    pub next_attempt_ms: i64,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// A stored API token (the secret only as its hash).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// Whether the token may read vendor contract terms and negotiation notes.
+    pub contracts: bool,
+    /// The argon2 PHC string of the secret.
+    pub secret_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Whether a commit wrote anything.
@@ -234,4 +373,17 @@ pub struct EventSnapshot {
     pub step_count: u64,
     /// Keys of every committed step, in order.
     pub steps: Vec<String>,
+}
+
+pub(crate) fn vote_from_tuple(
+    t: (String, String, String, String, DateTime<Utc>),
+) -> Result<Vote, StoreError> {
+    Ok(Vote {
+        approval_id: parse_uuid(&t.0)?,
+        voter: t.1,
+        decision: ApprovalDecision::parse(&t.2)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown decision `{}`", t.2)))?,
+        comment: t.3,
+        at: t.4,
+    })
 }

@@ -114,13 +114,14 @@ async fn a_commit_is_atomic_and_idempotent() {
                 approver_role: "approver".into(),
                 requested_at: Utc::now(),
                 deadline: Utc::now(),
+                required_approvals: 1,
             }],
-            approval_decisions: vec![],
             status: Some(StatusWrite {
                 state: LifecycleState::Plan,
                 run_status: RunStatus::Running,
                 detail: None,
             }),
+            ..Commit::default()
         };
         // A failure just before COMMIT leaves nothing behind.
         let err = store

@@ -523,13 +523,12 @@ async fn drive(
     };
     let by = format!("user:{user}");
     let mut auto = AutoApprover { user: by.clone() };
-    let stdin = std::io::stdin();
     let mut prompt = PromptApprover {
         user: by,
-        input: stdin.lock(),
+        input: std::io::BufReader::new(std::io::stdin()),
         output: std::io::stdout(),
     };
-    let approver: &mut dyn Approver = match mode {
+    let approver: &mut (dyn Approver + Send) = match mode {
         ApproveMode::Auto => &mut auto,
         ApproveMode::Prompt => &mut prompt,
     };

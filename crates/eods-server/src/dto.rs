@@ -1,0 +1,366 @@
+//! The API's JSON shapes (requests and responses) with their OpenAPI schemas, and the extractor
+//! that turns a bad body into a 422 naming the field. Domain types stay in `eods-domain`; these
+//! mirror them at the edge so the document and the wire cannot disagree.
+
+use crate::error::{ApiError, ProblemItem};
+use axum::extract::{FromRequest, Request};
+use chrono::{DateTime, Utc};
+use eods_domain::intake::BriefError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Declares an API enum mirroring a domain enum, with conversions both ways.
+macro_rules! api_enum {
+    ($(#[$m:meta])* $name:ident => $domain:path { $($v:ident),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($v),+ }
+        impl From<$domain> for $name {
+            fn from(d: $domain) -> Self { match d { $(<$domain>::$v => $name::$v),+ } }
+        }
+        impl From<$name> for $domain {
+            fn from(d: $name) -> Self { match d { $($name::$v => <$domain>::$v),+ } }
+        }
+    };
+}
+
+api_enum!(
+    /// Instruction level.
+    LevelDto => eods_domain::instruction::Level { Beginner, Intermediate, Advanced });
+api_enum!(
+    /// Lifecycle state.
+    StateDto => eods_domain::lifecycle::LifecycleState { Initiate, Plan, Research, Budget, Logistics, Confirm, Execute, Postmortem });
+api_enum!(
+    /// Run status next to the lifecycle state.
+    RunStatusDto => eods_domain::lifecycle::RunStatus { Idle, Running, NeedsInput, AwaitingApproval, Blocked, Paused, Failed, Cancelled, Completed });
+api_enum!(
+    /// A gate that needs a human decision.
+    GateDto => eods_domain::lifecycle::ApprovalGate { VenueSelection, BudgetDecision, VendorContracts });
+api_enum!(
+    /// An approver's decision.
+    DecisionDto => eods_domain::lifecycle::ApprovalDecision { Approve, Reject, RequestChanges });
+api_enum!(
+    /// Where an approval request stands.
+    ApprovalStatusDto => eods_domain::lifecycle::ApprovalStatus { Pending, Approved, Rejected, ChangesRequested, Superseded });
+api_enum!(
+    /// A run-control action.
+    ActionDto => eods_engine::RunCommand { Start, Pause, Resume, Cancel });
+
+/// A new event: the brief and how to run it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateEvent {
+    /// The EventBrief. An incomplete brief still creates the event, in `needs_input`, naming the
+    /// missing fields; a brief with wrong values is refused (422).
+    #[schema(value_type = Object)]
+    pub brief: Value,
+    /// Instruction level; default from the audience (< 50 beginner, < 300 intermediate, else
+    /// advanced).
+    pub level: Option<LevelDto>,
+    /// Seed of the Execute simulation (default 42).
+    #[schema(minimum = 0, maximum = 9007199254740991_u64)]
+    pub seed: Option<u64>,
+    /// Incidents to inject during Execute, `KIND[@OFFSET]` (e.g. `vendor_cancellation@2h`).
+    pub incidents: Option<Vec<String>>,
+    /// Start planning at once (default true); otherwise POST `actions/start` later.
+    pub auto_start: Option<bool>,
+    /// Hours an approval request stays open before it escalates (default 48).
+    #[schema(minimum = 1, maximum = 8760)]
+    pub approval_deadline_hours: Option<u32>,
+    /// A deadline in seconds instead (drills and tests).
+    #[schema(minimum = 1, maximum = 31536000)]
+    pub approval_deadline_seconds: Option<u32>,
+    /// Approvals each request needs (quorum, default 1).
+    #[schema(minimum = 1, maximum = 10)]
+    pub required_approvals: Option<u32>,
+}
+
+/// The event as created.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventCreated {
+    pub id: uuid::Uuid,
+    /// The run status (`running` when planning started, `idle` without auto start,
+    /// `needs_input` for an incomplete brief).
+    pub status: RunStatusDto,
+    pub state: StateDto,
+    pub level: LevelDto,
+    /// Fields the brief still needs (empty when complete).
+    pub missing_fields: Vec<String>,
+}
+
+/// One event in a list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventSummary {
+    pub id: uuid::Uuid,
+    pub title: String,
+    pub state: StateDto,
+    pub run_status: RunStatusDto,
+    pub level: LevelDto,
+    /// Why the run stopped, when it did.
+    pub status_detail: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A page of events.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventPage {
+    pub items: Vec<EventSummary>,
+    /// How many events match the filters in all.
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// An artifact type's current revision.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ArtifactInfo {
+    #[serde(rename = "type")]
+    pub artifact_type: String,
+    pub revision: u32,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub correlation_id: String,
+}
+
+/// An event with its artifacts and approvals.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventDetail {
+    #[serde(flatten)]
+    pub summary: EventSummary,
+    /// The brief as submitted.
+    #[schema(value_type = Object)]
+    pub brief: Value,
+    pub artifacts: Vec<ArtifactInfo>,
+    pub approvals: Vec<ApprovalView>,
+    /// Committed engine steps.
+    pub steps: u64,
+}
+
+/// A stored artifact revision.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ArtifactEnvelope {
+    pub id: uuid::Uuid,
+    pub event_id: uuid::Uuid,
+    #[serde(rename = "type")]
+    pub artifact_type: String,
+    pub revision: u32,
+    pub schema_version: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub correlation_id: String,
+    /// The revisions it was computed from.
+    #[schema(value_type = Vec<Object>)]
+    pub derived_from: Value,
+    /// The payload (its JSON Schema: `eods schema TYPE`).
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// JSON pointers of fields withheld from this token (vendor terms, negotiation notes need the
+    /// contracts permission).
+    pub redacted: Vec<String>,
+}
+
+/// A human edit of an artifact.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactEdit {
+    /// The new payload, valid against the type's schema.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// Why (recorded in the ChangeLog).
+    pub comment: Option<String>,
+}
+
+/// What an edit did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ArtifactEdited {
+    pub artifact: ArtifactEnvelope,
+    /// The semantic diff recorded in the ChangeLog.
+    pub change: String,
+    /// Change in planned cost, when the edit has one.
+    pub cost_delta: Option<String>,
+    /// Whether the budget approval was re-opened (cost impact above the threshold).
+    pub budget_reapproval: bool,
+    /// The run status after the edit (`running` while derived artifacts are recomputed).
+    pub status: RunStatusDto,
+}
+
+/// One vote on an approval request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VoteView {
+    pub voter: String,
+    pub decision: DecisionDto,
+    pub comment: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An approval request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalView {
+    pub id: uuid::Uuid,
+    pub event_id: uuid::Uuid,
+    pub gate: GateDto,
+    #[schema(example = "venue_scorecard")]
+    pub artifact_type: String,
+    pub artifact_revision: u32,
+    pub status: ApprovalStatusDto,
+    /// The role an approver needs.
+    pub approver_role: String,
+    pub required_approvals: u32,
+    pub votes: Vec<VoteView>,
+    pub requested_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    /// Pending past its deadline (it has been escalated to the backups).
+    pub overdue: bool,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decided_by: Option<String>,
+    pub decision: Option<DecisionDto>,
+    pub comment: Option<String>,
+}
+
+/// Approval requests.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalList {
+    pub items: Vec<ApprovalView>,
+}
+
+/// An approver's decision.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub decision: DecisionDto,
+    /// Why. For a rejected budget, a number in the comment sets the cap.
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// What a decision did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionResult {
+    pub approval: ApprovalView,
+    /// `decided`, or `voted` when the request waits for more approvals (quorum).
+    pub outcome: String,
+}
+
+/// A run-control action was accepted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActionAccepted {
+    pub id: uuid::Uuid,
+    pub action: ActionDto,
+    /// The run status now.
+    pub status: RunStatusDto,
+    pub state: StateDto,
+}
+
+/// Entries of a DecisionLog or ChangeLog, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LogPage {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+}
+
+/// Liveness or readiness.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, or what is wrong.
+    pub status: String,
+    /// `sqlite` or `postgres`.
+    pub database: String,
+    /// This instance's id.
+    pub instance: String,
+    pub version: String,
+}
+
+/// A 422 from a brief that intake refused.
+pub fn brief_problem(e: &BriefError) -> ApiError {
+    match e {
+        BriefError::Syntax { message, .. } => ApiError::field("/brief", message.clone()),
+        BriefError::Incomplete { missing } => ApiError::validation(
+            format!("the brief is incomplete; missing fields: {}", missing.join(", ")),
+            missing
+                .iter()
+                .map(|m| ProblemItem {
+                    pointer: format!("/brief/{}", m.replace('.', "/")),
+                    message: "required".into(),
+                })
+                .collect(),
+        ),
+        BriefError::Invalid { violations } => ApiError::validation(
+            "the brief is invalid",
+            violations
+                .iter()
+                .map(|v| ProblemItem {
+                    pointer: format!("/brief{}", v.pointer),
+                    message: v.message.clone(),
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// A JSON body that must parse into `T`; anything else is a 422 naming the field (or a 415
+/// for another content type).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::field("", format!("the body could not be read: {e}")))?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let pointer = pointer_of(e.path());
+            let inner = e.into_inner();
+            let message = if inner.is_syntax() || inner.is_eof() {
+                format!("invalid JSON at line {}, column {}: {inner}", inner.line(), inner.column())
+            } else {
+                // serde's message without its position suffix.
+                let m = inner.to_string();
+                match m.rfind(" at line ") {
+                    Some(i) => m[..i].to_owned(),
+                    None => m,
+                }
+            };
+            ApiError::field(&pointer, message)
+        })?;
+        de.end()
+            .map_err(|e| ApiError::field("", format!("trailing characters after the JSON body: {e}")))?;
+        Ok(ApiJson(value))
+    }
+}
+
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("/{index}")),
+            Segment::Map { key } => out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}

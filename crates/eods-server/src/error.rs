@@ -1,0 +1,185 @@
+//! The one error type at the HTTP edge. Every error leaves as RFC 9457 `application/problem+json`
+//! with a list of `{pointer, message}` items; 4xx say what to fix, 5xx are logged once with their
+//! cause and say only that the server failed.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use eods_engine::EngineError;
+use eods_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One problem with the request, located by a JSON pointer into the body (or naming the
+/// parameter).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProblemItem {
+    /// RFC 6901 pointer into the request body; for a parameter, `#/parameters/NAME`.
+    pub pointer: String,
+    pub message: String,
+}
+
+/// RFC 9457 problem details.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem (`/problems/<slug>`).
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The request path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// What to fix, one item per problem.
+    pub errors: Vec<ProblemItem>,
+    /// A blocked transition: artifacts that are missing or stale.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing_artifacts: Vec<String>,
+    /// A blocked transition: gates that failed, with the reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_gates: Vec<String>,
+    /// The request's correlation id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<ProblemItem>,
+    pub missing_artifacts: Vec<String>,
+    pub failed_gates: Vec<String>,
+    /// Headers to add (WWW-Authenticate, Retry-After).
+    pub headers: Vec<(header::HeaderName, String)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            slug,
+            title,
+            detail: detail.into(),
+            errors: vec![],
+            missing_artifacts: vec![],
+            failed_gates: vec![],
+            headers: vec![],
+        }
+    }
+
+    /// 422 with every violation.
+    pub fn validation(detail: impl Into<String>, errors: Vec<ProblemItem>) -> Self {
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request is not valid", detail);
+        e.errors = errors;
+        e
+    }
+
+    /// 422 for one field.
+    pub fn field(pointer: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError::validation(message.clone(), vec![ProblemItem { pointer: pointer.into(), message }])
+    }
+
+    pub fn not_found(what: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not-found", "Not found", what)
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict with the current state", detail)
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail);
+        e.headers.push((header::WWW_AUTHENTICATE, "Bearer realm=\"eods\"".into()));
+        e
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed for this token", detail)
+    }
+
+    pub fn internal() -> Self {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", "the server failed; the error is logged with this request's correlation id")
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail);
+        e.headers.push((header::RETRY_AFTER, "5".into()));
+        e
+    }
+
+    pub fn into_problem(self, instance: Option<String>, correlation: Option<String>) -> Problem {
+        Problem {
+            problem_type: format!("/problems/{}", self.slug),
+            title: self.title.into(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            instance,
+            errors: self.errors,
+            missing_artifacts: self.missing_artifacts,
+            failed_gates: self.failed_gates,
+            correlation_id: correlation,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict(what) => ApiError::conflict(what),
+            StoreError::Connect { .. } => {
+                tracing::error!(error = %e, "database unreachable");
+                ApiError::unavailable("the database is unreachable; try again shortly")
+            }
+            other => {
+                tracing::error!(error = %other, source = ?std::error::Error::source(&other), "store error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Store(s) => s.into(),
+            EngineError::NotFound(id) => ApiError::not_found(format!("event {id}")),
+            EngineError::InvalidBrief(b) => crate::dto::brief_problem(&b),
+            EngineError::Approval { id, reason } => ApiError::conflict(format!("approval {id}: {reason}")),
+            EngineError::InvalidCommand(reason) => ApiError::conflict(reason),
+            EngineError::NeedsInput { missing, .. } => ApiError::field(
+                "/brief",
+                format!("the brief is incomplete; missing fields: {}", missing.join(", ")),
+            ),
+            other => {
+                tracing::error!(error = %other, "engine error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status;
+        let headers = self.headers.clone();
+        // The middleware fills in the instance and correlation id (it knows the request).
+        let problem = self.into_problem(None, None);
+        let mut res = (status, axum::Json(problem)).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        for (name, value) in headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                res.headers_mut().insert(name, v);
+            }
+        }
+        res
+    }
+}

@@ -1,0 +1,335 @@
+//! Queries of the HTTP service: leases that let several instances share runs, guarded run-status
+//! changes, event listing with filters, API tokens, the notification outbox and approvals across
+//! events. Times that SQL compares are integers (milliseconds since the Unix epoch) on both
+//! backends.
+
+use crate::rows::{self, parse_uuid};
+use crate::{
+    ApprovalRow, EventRow, OutboxKind, OutboxRow, OutboxStatus, Store, StoreError, TokenRow,
+};
+use chrono::{DateTime, Utc};
+use eods_domain::access::Role;
+use eods_domain::ids::EventId;
+use eods_domain::lifecycle::{LifecycleState, RunStatus};
+use serde_json::Value;
+use sqlx::types::Json;
+
+/// Milliseconds since the Unix epoch, the unit of lease and retry times.
+pub fn epoch_ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Which events to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventFilter {
+    pub state: Option<LifecycleState>,
+    pub run_status: Option<RunStatus>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+const EVENT_COLUMNS: &str =
+    "id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at";
+
+/// `'a', 'b'` for an IN list of enum names (never user text).
+fn in_list(statuses: &[RunStatus]) -> String {
+    statuses
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Store {
+    /// Events matching `f`, newest first, and how many match in all.
+    pub async fn events_page(&self, f: &EventFilter) -> Result<(Vec<EventRow>, u64), StoreError> {
+        let state = f.state.map(|s| s.as_str());
+        let status = f.run_status.map(|s| s.as_str());
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+        );
+        let rows: Vec<rows::EventTuple> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(state).bind(status).bind(i64::from(f.limit)).bind(i64::from(f.offset))
+            .fetch_all(p).await)
+            .map_err(|e| StoreError::query("list events", e))?;
+        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*) FROM events WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2)")
+            .bind(state).bind(status).fetch_one(p).await)
+            .map_err(|e| StoreError::query("count events", e))?;
+        let events = rows
+            .into_iter()
+            .map(EventRow::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok((events, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// Sets the run status when it is one of `from`; returns whether it changed.
+    pub async fn transition_run_status(
+        &self,
+        id: EventId,
+        from: &[RunStatus],
+        to: RunStatus,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3 WHERE id = $4 AND run_status IN ({})",
+            in_list(from)
+        );
+        let done = on_pool!(self, p => sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(to.as_str()).bind(detail).bind(now).bind(id.to_string())
+            .execute(p).await.map(|r| r.rows_affected()))
+        .map_err(|e| StoreError::query("change run status", e))?;
+        Ok(done == 1)
+    }
+
+    /// Sets the run status only if no step was committed since the caller counted `steps` (and
+    /// the run was not paused or cancelled meanwhile); returns whether it was set. A worker uses
+    /// it to stop waiting only when nothing (an approval decision, an edit) arrived meanwhile.
+    pub async fn set_run_status_if_unchanged(
+        &self,
+        id: EventId,
+        status: RunStatus,
+        detail: Option<&str>,
+        now: DateTime<Utc>,
+        steps: u64,
+    ) -> Result<bool, StoreError> {
+        let done = on_pool!(self, p => sqlx::query(
+            "UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3 WHERE id = $4 AND run_status NOT IN ('paused', 'cancelled') AND (SELECT COUNT(*) FROM steps WHERE event_id = $4) = $5")
+            .bind(status.as_str()).bind(detail).bind(now).bind(id.to_string()).bind(i64::try_from(steps).unwrap_or(i64::MAX))
+            .execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("set run status", e))?;
+        Ok(done == 1)
+    }
+
+    /// Leases up to `limit` events whose run status is `running` and whose lease is free or
+    /// expired to `owner` until `until_ms`; returns their ids. Instances never get the same
+    /// event while its lease holds.
+    pub async fn claim_runnable(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<EventId>, StoreError> {
+        // The conditions are repeated on the outer UPDATE: under READ COMMITTED PostgreSQL
+        // re-checks them on a row another instance just claimed.
+        let free = "run_status = 'running' AND (lease_until IS NULL OR lease_until < $3)";
+        let rows: Vec<(String,)> = match self {
+            Store::Sqlite(p) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4) AND {free} RETURNING id"
+            )))
+            .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
+            .fetch_all(p).await,
+            Store::Postgres(p) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4 FOR UPDATE SKIP LOCKED) AND {free} RETURNING id"
+            )))
+            .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
+            .fetch_all(p).await,
+        }
+        .map_err(|e| StoreError::query("claim events", e))?;
+        rows.into_iter().map(|(id,)| parse_uuid(&id)).collect()
+    }
+
+    /// Gives a lease back (only the owner can).
+    pub async fn release_lease(&self, id: EventId, owner: &str) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("UPDATE events SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2")
+            .bind(id.to_string()).bind(owner).execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("release lease", e))?;
+        Ok(())
+    }
+
+    /// The holder of an event's lease and its expiry, if any.
+    pub async fn lease(&self, id: EventId) -> Result<Option<(String, i64)>, StoreError> {
+        let row: Option<(Option<String>, Option<i64>)> = on_pool!(self, p => sqlx::query_as("SELECT lease_owner, lease_until FROM events WHERE id = $1")
+            .bind(id.to_string()).fetch_optional(p).await)
+            .map_err(|e| StoreError::query("load lease", e))?;
+        Ok(row.and_then(|(o, u)| Some((o?, u?))))
+    }
+
+    /// Pending approval requests of every event, oldest deadline first.
+    pub async fn pending_approvals(&self) -> Result<Vec<ApprovalRow>, StoreError> {
+        let ids: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT DISTINCT event_id FROM approvals WHERE status = 'pending'")
+            .fetch_all(p).await)
+            .map_err(|e| StoreError::query("events with pending approvals", e))?;
+        let mut out = Vec::new();
+        for (id,) in ids {
+            let id: EventId = parse_uuid(&id)?;
+            out.extend(
+                self.approvals(id)
+                    .await?
+                    .into_iter()
+                    .filter(|a| a.status == eods_domain::lifecycle::ApprovalStatus::Pending),
+            );
+        }
+        out.sort_by_key(|a| (a.deadline, a.id.0));
+        Ok(out)
+    }
+
+    /// Every approval request of every event, newest first, up to `limit`.
+    pub async fn all_approvals(&self, limit: u32) -> Result<Vec<ApprovalRow>, StoreError> {
+        let ids: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM events ORDER BY created_at DESC LIMIT $1")
+            .bind(i64::from(limit)).fetch_all(p).await)
+            .map_err(|e| StoreError::query("events", e))?;
+        let mut out = Vec::new();
+        for (id,) in ids {
+            out.extend(self.approvals(parse_uuid(&id)?).await?);
+        }
+        out.sort_by_key(|a| std::cmp::Reverse((a.requested_at, a.id.0)));
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    /// Stores a new API token.
+    pub async fn create_token(&self, t: &TokenRow) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("INSERT INTO api_tokens (id, name, role, contracts, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&t.id).bind(&t.name).bind(t.role.as_str()).bind(t.contracts).bind(&t.secret_hash).bind(t.created_at)
+            .execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("insert token", e))?;
+        Ok(())
+    }
+
+    /// One token by its public id.
+    pub async fn token(&self, id: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row: Option<TokenTuple> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, name, role, contracts, secret_hash, created_at, revoked_at FROM api_tokens WHERE id = $1")
+            .bind(id).fetch_optional(p).await)
+            .map_err(|e| StoreError::query("load token", e))?;
+        row.map(token_from_tuple).transpose()
+    }
+
+    /// Every token, oldest first.
+    pub async fn tokens(&self) -> Result<Vec<TokenRow>, StoreError> {
+        let rows: Vec<TokenTuple> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, name, role, contracts, secret_hash, created_at, revoked_at FROM api_tokens ORDER BY created_at, id")
+            .fetch_all(p).await)
+            .map_err(|e| StoreError::query("list tokens", e))?;
+        rows.into_iter().map(token_from_tuple).collect()
+    }
+
+    /// Revokes a token; returns whether one was active.
+    pub async fn revoke_token(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let done = on_pool!(self, p => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now).bind(id).execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("revoke token", e))?;
+        Ok(done == 1)
+    }
+
+    /// Leases up to `limit` pending notifications that are due to `owner`.
+    pub async fn claim_outbox(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        until_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let free = "status = 'pending' AND next_attempt_ms <= $3 AND (claimed_until IS NULL OR claimed_until < $3)";
+        let lock = if matches!(self, Store::Postgres(_)) {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_ms LIMIT $4{lock}) AND {free} RETURNING {OUTBOX_COLUMNS}"
+        );
+        let rows: Vec<OutboxTuple> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
+            .fetch_all(p).await)
+        .map_err(|e| StoreError::query("claim outbox", e))?;
+        rows.into_iter().map(outbox_from_tuple).collect()
+    }
+
+    /// Records a delivery attempt: delivered, or retried at `next_ms`, or given up (`dead`).
+    pub async fn finish_delivery(
+        &self,
+        id: uuid::Uuid,
+        owner: &str,
+        status: OutboxStatus,
+        next_ms: i64,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let delivered = (status == OutboxStatus::Delivered).then_some(now);
+        on_pool!(self, p => sqlx::query("UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_ms = $2, last_error = $3, delivered_at = $4, claimed_by = NULL, claimed_until = NULL WHERE id = $5 AND claimed_by = $6")
+            .bind(status.as_str()).bind(next_ms).bind(error).bind(delivered).bind(id.to_string()).bind(owner)
+            .execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("record delivery", e))?;
+        Ok(())
+    }
+
+    /// The notifications of an event (or all), oldest first.
+    pub async fn outbox(&self, event: Option<EventId>) -> Result<Vec<OutboxRow>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL OR event_id = $1) ORDER BY created_at, id"
+        );
+        let rows: Vec<OutboxTuple> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(event.map(|e| e.to_string())).fetch_all(p).await)
+        .map_err(|e| StoreError::query("load outbox", e))?;
+        rows.into_iter().map(outbox_from_tuple).collect()
+    }
+
+    /// Whether the database answers a trivial query (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("ping", e))?;
+        Ok(())
+    }
+}
+
+type TokenTuple = (
+    String,
+    String,
+    String,
+    bool,
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+fn token_from_tuple(t: TokenTuple) -> Result<TokenRow, StoreError> {
+    Ok(TokenRow {
+        id: t.0,
+        name: t.1,
+        role: Role::parse(&t.2)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role `{}`", t.2)))?,
+        contracts: t.3,
+        secret_hash: t.4,
+        created_at: t.5,
+        revoked_at: t.6,
+    })
+}
+
+const OUTBOX_COLUMNS: &str = "id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms, delivered_at, last_error";
+
+type OutboxTuple = (
+    String,
+    String,
+    String,
+    String,
+    Json<Value>,
+    DateTime<Utc>,
+    String,
+    i64,
+    i64,
+    Option<DateTime<Utc>>,
+    Option<String>,
+);
+
+fn outbox_from_tuple(t: OutboxTuple) -> Result<OutboxRow, StoreError> {
+    Ok(OutboxRow {
+        id: parse_uuid(&t.0)?,
+        event_id: parse_uuid(&t.1)?,
+        kind: OutboxKind::parse(&t.2)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown outbox kind `{}`", t.2)))?,
+        dedupe_key: t.3,
+        payload: t.4.0,
+        created_at: t.5,
+        status: OutboxStatus::parse(&t.6)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown outbox status `{}`", t.6)))?,
+        attempts: u32::try_from(t.7).unwrap_or(u32::MAX),
+        next_attempt_ms: t.8,
+        delivered_at: t.9,
+        last_error: t.10,
+    })
+}

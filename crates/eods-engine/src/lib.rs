@@ -1288,6 +1288,32 @@ impl Engine {
         Ok(to)
     }
 
+    /// Moves the event to its next lifecycle state now if every gate passes (the API's
+    /// `advance`); otherwise returns what blocks it and changes nothing.
+    pub async fn advance_now(
+        &self,
+        id: EventId,
+    ) -> Result<
+        Result<(LifecycleState, LifecycleState), eods_domain::lifecycle::Blocked>,
+        EngineError,
+    > {
+        let l = self.load(id).await?;
+        let from = l.snap.event.state;
+        let input = eods_domain::lifecycle::GateInput {
+            blackboard: &l.bb,
+            level: l.level,
+            approvals: &l.approvals,
+        };
+        match eods_domain::lifecycle::check_transition(from, input) {
+            Ok(to) => {
+                let correlation = self.correlation_id();
+                self.advance(&l, from, to, &correlation, &mut Quiet).await?;
+                Ok(Ok((from, to)))
+            }
+            Err(b) => Ok(Err(b)),
+        }
+    }
+
     /// Records an approver's decision on a pending approval. A rejection or change request also
     /// records the directive the owning agent follows when it revises (the next-ranked venue, a
     /// budget cap, another supplier). A budget decision gets a stamped revision with the outcome.

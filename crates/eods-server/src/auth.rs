@@ -4,10 +4,10 @@
 //! argon2 runs once per token and minute, not per request; a revoked token stops working within
 //! that minute.
 
-use crate::error::ApiError;
 use crate::AppState;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use crate::error::ApiError;
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
@@ -150,7 +150,11 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Principal, ApiError
     if let Some(p) = state.tokens.get(&key) {
         return Ok(p);
     }
-    let bad = || ApiError::unauthorized("the bearer token is not valid (expected eods_<id>_<secret> as printed by `eods token create`)");
+    let bad = || {
+        ApiError::unauthorized(
+            "the bearer token is not valid (expected eods_<id>_<secret> as printed by `eods token create`)",
+        )
+    };
     let rest = token.strip_prefix("eods_").ok_or_else(bad)?;
     let (id, secret) = rest.split_once('_').ok_or_else(bad)?;
     if id.len() != 12 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -158,14 +162,21 @@ pub async fn verify(state: &AppState, token: &str) -> Result<Principal, ApiError
     }
     let row = state.store.token(id).await?.ok_or_else(bad)?;
     if row.revoked_at.is_some() {
-        return Err(ApiError::unauthorized(format!("the token `{}` was revoked", row.name)));
+        return Err(ApiError::unauthorized(format!(
+            "the token `{}` was revoked",
+            row.name
+        )));
     }
     let hash = row.secret_hash.clone();
     let secret = secret.to_owned();
     // argon2 is deliberately slow: keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(secret.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(secret.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -193,9 +204,9 @@ impl FromRequestParts<AppState> for Principal {
         let value = header
             .to_str()
             .map_err(|_| ApiError::unauthorized("the Authorization header is not ASCII"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::unauthorized("use the Bearer scheme: `Authorization: Bearer <token>`"))?;
+        let token = value.strip_prefix("Bearer ").ok_or_else(|| {
+            ApiError::unauthorized("use the Bearer scheme: `Authorization: Bearer <token>`")
+        })?;
         verify(state, token.trim()).await
     }
 }

@@ -279,7 +279,10 @@ pub fn brief_problem(e: &BriefError) -> ApiError {
     match e {
         BriefError::Syntax { message, .. } => ApiError::field("/brief", message.clone()),
         BriefError::Incomplete { missing } => ApiError::validation(
-            format!("the brief is incomplete; missing fields: {}", missing.join(", ")),
+            format!(
+                "the brief is incomplete; missing fields: {}",
+                missing.join(", ")
+            ),
             missing
                 .iter()
                 .map(|m| ProblemItem {
@@ -314,7 +317,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -334,7 +342,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             let pointer = pointer_of(e.path());
             let inner = e.into_inner();
             let message = if inner.is_syntax() || inner.is_eof() {
-                format!("invalid JSON at line {}, column {}: {inner}", inner.line(), inner.column())
+                format!(
+                    "invalid JSON at line {}, column {}: {inner}",
+                    inner.line(),
+                    inner.column()
+                )
             } else {
                 // serde's message without its position suffix.
                 let m = inner.to_string();
@@ -345,8 +357,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             };
             ApiError::field(&pointer, message)
         })?;
-        de.end()
-            .map_err(|e| ApiError::field("", format!("trailing characters after the JSON body: {e}")))?;
+        de.end().map_err(|e| {
+            ApiError::field("", format!("trailing characters after the JSON body: {e}"))
+        })?;
         Ok(ApiJson(value))
     }
 }
@@ -357,7 +370,9 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     for seg in path.iter() {
         match seg {
             Segment::Seq { index } => out.push_str(&format!("/{index}")),
-            Segment::Map { key } => out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Map { key } => {
+                out.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
             Segment::Enum { variant } => out.push_str(&format!("/{variant}")),
             Segment::Unknown => {}
         }

@@ -43,9 +43,26 @@ pub struct Problem {
     pub correlation_id: Option<String>,
 }
 
-/// An error answered to the client.
+/// An error answered to the client (boxed: it travels in every handler's `Result`).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<ApiProblem>);
+
+impl std::ops::Deref for ApiError {
+    type Target = ApiProblem;
+    fn deref(&self) -> &ApiProblem {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ApiProblem {
+        &mut self.0
+    }
+}
+
+/// What an [`ApiError`] says.
+#[derive(Debug)]
+pub struct ApiProblem {
     pub status: StatusCode,
     pub slug: &'static str,
     pub title: &'static str,
@@ -58,8 +75,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        ApiError {
+    pub fn new(
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        ApiError(Box::new(ApiProblem {
             status,
             slug,
             title,
@@ -68,12 +90,17 @@ impl ApiError {
             missing_artifacts: vec![],
             failed_gates: vec![],
             headers: vec![],
-        }
+        }))
     }
 
     /// 422 with every violation.
     pub fn validation(detail: impl Into<String>, errors: Vec<ProblemItem>) -> Self {
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request is not valid", detail);
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "The request is not valid",
+            detail,
+        );
         e.errors = errors;
         e
     }
@@ -81,7 +108,13 @@ impl ApiError {
     /// 422 for one field.
     pub fn field(pointer: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        ApiError::validation(message.clone(), vec![ProblemItem { pointer: pointer.into(), message }])
+        ApiError::validation(
+            message.clone(),
+            vec![ProblemItem {
+                pointer: pointer.into(),
+                message,
+            }],
+        )
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
@@ -89,39 +122,66 @@ impl ApiError {
     }
 
     pub fn conflict(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict with the current state", detail)
+        ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Conflict with the current state",
+            detail,
+        )
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail);
-        e.headers.push((header::WWW_AUTHENTICATE, "Bearer realm=\"eods\"".into()));
+        let mut e = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        );
+        e.headers
+            .push((header::WWW_AUTHENTICATE, "Bearer realm=\"eods\"".into()));
         e
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed for this token", detail)
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed for this token",
+            detail,
+        )
     }
 
     pub fn internal() -> Self {
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error", "the server failed; the error is logged with this request's correlation id")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal server error",
+            "the server failed; the error is logged with this request's correlation id",
+        )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail);
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        );
         e.headers.push((header::RETRY_AFTER, "5".into()));
         e
     }
 
     pub fn into_problem(self, instance: Option<String>, correlation: Option<String>) -> Problem {
+        let p = *self.0;
         Problem {
-            problem_type: format!("/problems/{}", self.slug),
-            title: self.title.into(),
-            status: self.status.as_u16(),
-            detail: self.detail,
+            problem_type: format!("/problems/{}", p.slug),
+            title: p.title.into(),
+            status: p.status.as_u16(),
+            detail: p.detail,
             instance,
-            errors: self.errors,
-            missing_artifacts: self.missing_artifacts,
-            failed_gates: self.failed_gates,
+            errors: p.errors,
+            missing_artifacts: p.missing_artifacts,
+            failed_gates: p.failed_gates,
             correlation_id: correlation,
         }
     }
@@ -150,11 +210,16 @@ impl From<EngineError> for ApiError {
             EngineError::Store(s) => s.into(),
             EngineError::NotFound(id) => ApiError::not_found(format!("event {id}")),
             EngineError::InvalidBrief(b) => crate::dto::brief_problem(&b),
-            EngineError::Approval { id, reason } => ApiError::conflict(format!("approval {id}: {reason}")),
+            EngineError::Approval { id, reason } => {
+                ApiError::conflict(format!("approval {id}: {reason}"))
+            }
             EngineError::InvalidCommand(reason) => ApiError::conflict(reason),
             EngineError::NeedsInput { missing, .. } => ApiError::field(
                 "/brief",
-                format!("the brief is incomplete; missing fields: {}", missing.join(", ")),
+                format!(
+                    "the brief is incomplete; missing fields: {}",
+                    missing.join(", ")
+                ),
             ),
             other => {
                 tracing::error!(error = %other, "engine error");

@@ -1,1 +1,313 @@
-//! placeholder
+//! The EODS HTTP service: the REST API of DESIGN §8 under `/api/v1`, its OpenAPI 3.1 document
+//! (generated from the handlers) at `/openapi.json` with a docs page at `/docs`, health and
+//! Prometheus metrics, bearer-token auth with roles, server-sent progress streams, and the
+//! background work of an instance (the lease-sharing worker and webhook delivery from the
+//! outbox). The only crate that knows HTTP; it decides nothing about lifecycles (the engine does).
+
+pub mod api;
+pub mod auth;
+pub mod dto;
+pub mod error;
+mod observe;
+pub mod openapi;
+mod redact;
+mod stream;
+pub mod webhook;
+
+use crate::auth::TokenCache;
+use crate::error::{ApiError, Problem};
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use eods_engine::Engine;
+use eods_engine::worker::{WorkerConfig, run_worker};
+use eods_store::Store;
+use rust_decimal::Decimal;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, watch};
+
+/// How an instance runs. Built once at start (the binary reads the environment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Unique per process; names the leases this instance holds.
+    pub instance_id: String,
+    /// How long a lease outlives its holder's last commit (a crashed instance's runs are taken
+    /// over after this).
+    pub lease_ttl: Duration,
+    /// How often the worker looks for work when nothing wakes it.
+    pub poll: Duration,
+    /// Events this instance runs at once.
+    pub concurrency: u32,
+    /// Run the worker (off: an API-only instance).
+    pub worker: bool,
+    /// Where notifications are POSTed (none: they stay in the outbox).
+    pub webhook_url: Option<String>,
+    /// Delivery attempts before a notification is given up.
+    pub webhook_attempts: u32,
+    /// Cost impact above which an edit re-opens the budget approval.
+    pub approval_threshold: Decimal,
+    /// Largest request body accepted.
+    pub body_limit: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            instance_id: format!(
+                "eods-{}-{}",
+                std::process::id(),
+                &uuid::Uuid::now_v7().simple().to_string()[24..]
+            ),
+            lease_ttl: Duration::from_secs(30),
+            poll: Duration::from_millis(500),
+            concurrency: 4,
+            worker: true,
+            webhook_url: None,
+            webhook_attempts: 8,
+            approval_threshold: Decimal::from(1000),
+            body_limit: 2 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine,
+    pub config: Arc<Config>,
+    pub(crate) tokens: Arc<TokenCache>,
+    /// Wakes this instance's worker (a new event, a decision, an edit).
+    pub wake: Arc<Notify>,
+    pub(crate) openapi: Arc<serde_json::Value>,
+}
+
+impl AppState {
+    /// State over an engine (whose store the API reads).
+    pub fn new(engine: Engine, config: Config) -> Self {
+        observe::install();
+        AppState {
+            store: engine.store().clone(),
+            engine,
+            config: Arc::new(config),
+            tokens: Arc::new(TokenCache::default()),
+            wake: Arc::new(Notify::new()),
+            openapi: Arc::new(openapi::document()),
+        }
+    }
+}
+
+/// The correlation id of a request: the client's `X-Correlation-Id` when it is a sensible token,
+/// else a new UUID. Returned on every response and recorded on what the request writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CorrelationId(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CorrelationId {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CorrelationId>()
+            .cloned()
+            .unwrap_or_else(|| CorrelationId(uuid::Uuid::now_v7().to_string())))
+    }
+}
+
+const CORRELATION_HEADER: &str = "x-correlation-id";
+
+fn client_correlation(req: &Request) -> Option<String> {
+    let v = req.headers().get(CORRELATION_HEADER)?.to_str().ok()?.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    ok.then(|| v.to_owned())
+}
+
+/// Every request: correlation id in and out, problem+json for every error (also the router's
+/// own 404/405), one JSON log line, and the HTTP metrics.
+async fn edge(req: Request, next: Next) -> Response {
+    let cid = client_correlation(&req).unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let mut req = req;
+    req.extensions_mut().insert(CorrelationId(cid.clone()));
+    let started = Instant::now();
+    let res = next.run(req).await;
+    let mut res = if res.status().as_u16() >= 400 {
+        complete_problem(res, &path, &cid).await
+    } else {
+        res
+    };
+    if let Ok(v) = HeaderValue::from_str(&cid) {
+        res.headers_mut().insert(CORRELATION_HEADER, v);
+    }
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    observe::http(method.as_str(), &path, status, elapsed);
+    tracing::info!(
+        correlation_id = %cid,
+        method = %method,
+        path = %path,
+        status,
+        duration_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    res
+}
+
+/// Fills in `instance` and `correlation_id` of a problem, or turns a bare error status into one.
+async fn complete_problem(res: Response, path: &str, cid: &str) -> Response {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let (mut parts, body) = res.into_parts();
+    let problem = if is_problem {
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        serde_json::from_slice::<serde_json::Value>(&bytes).ok()
+    } else {
+        None
+    };
+    let mut problem = match problem {
+        Some(p) => p,
+        None => {
+            let status = parts.status;
+            let (slug, detail) = match status {
+                StatusCode::NOT_FOUND => (
+                    "not-found",
+                    format!("no route for {path}; the API is under /api/v1 (see /docs)"),
+                ),
+                StatusCode::METHOD_NOT_ALLOWED => (
+                    "method-not-allowed",
+                    format!("{path} does not take this method (see /docs)"),
+                ),
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    ("too-large", "the request body is too large".to_owned())
+                }
+                StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long".to_owned()),
+                _ => (
+                    "error",
+                    status.canonical_reason().unwrap_or("error").to_owned(),
+                ),
+            };
+            serde_json::to_value(Problem {
+                problem_type: format!("/problems/{slug}"),
+                title: status.canonical_reason().unwrap_or("Error").to_owned(),
+                status: status.as_u16(),
+                detail,
+                instance: None,
+                errors: vec![],
+                missing_artifacts: vec![],
+                failed_gates: vec![],
+                correlation_id: None,
+            })
+            .unwrap_or_default()
+        }
+    };
+    problem["instance"] = serde_json::Value::String(path.to_owned());
+    problem["correlation_id"] = serde_json::Value::String(cid.to_owned());
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+async fn fallback() -> ApiError {
+    ApiError::not_found("no such route; the API is under /api/v1 (see /docs)")
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let api = api::routes().with_state(state.clone());
+    let docs: Router = utoipa_swagger_ui::SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", (*state.openapi).clone())
+        .into();
+    Router::new()
+        .merge(api)
+        .merge(docs)
+        .fallback(fallback)
+        .layer(axum::extract::DefaultBodyLimit::max(
+            state.config.body_limit,
+        ))
+        .layer(axum::middleware::from_fn(edge))
+}
+
+/// A running instance: its address and a handle to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting requests and background work, and waits for both.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Binds `addr` and serves the API, the worker and webhook delivery until `stop`.
+pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io::Result<Running> {
+    let state = AppState::new(engine, config);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    if state.config.worker {
+        tasks.push(tokio::spawn(run_worker(
+            state.engine.clone(),
+            WorkerConfig {
+                owner: state.config.instance_id.clone(),
+                lease_ttl: state.config.lease_ttl,
+                poll: state.config.poll,
+                concurrency: state.config.concurrency,
+            },
+            Arc::new(observe::RunLog),
+            state.wake.clone(),
+            rx.clone(),
+        )));
+    }
+    if let Some(url) = state.config.webhook_url.clone() {
+        tasks.push(tokio::spawn(webhook::deliver(
+            state.store.clone(),
+            url,
+            state.config.instance_id.clone(),
+            state.config.webhook_attempts,
+            rx.clone(),
+        )));
+    }
+    let app = router(state.clone());
+    let mut stop = rx.clone();
+    tasks.push(tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "server stopped");
+        }
+    }));
+    tracing::info!(%addr, instance = %state.config.instance_id, database = state.store.backend(), "eods serve listening");
+    Ok(Running {
+        addr,
+        shutdown: tx,
+        tasks,
+    })
+}

@@ -167,6 +167,18 @@ impl Store {
         Ok(out)
     }
 
+    /// The event an approval request belongs to.
+    pub async fn approval_event(
+        &self,
+        id: eods_domain::ids::ApprovalId,
+    ) -> Result<Option<EventId>, StoreError> {
+        let row: Option<(String,)> =
+            on_pool!(self, p => sqlx::query_as("SELECT event_id FROM approvals WHERE id = $1")
+            .bind(id.to_string()).fetch_optional(p).await)
+            .map_err(|e| StoreError::query("find approval", e))?;
+        row.map(|(e,)| parse_uuid(&e)).transpose()
+    }
+
     /// Every approval request of every event, newest first, up to `limit`.
     pub async fn all_approvals(&self, limit: u32) -> Result<Vec<ApprovalRow>, StoreError> {
         let ids: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM events ORDER BY created_at DESC LIMIT $1")
@@ -267,6 +279,37 @@ impl Store {
             .bind(event.map(|e| e.to_string())).fetch_all(p).await)
         .map_err(|e| StoreError::query("load outbox", e))?;
         rows.into_iter().map(outbox_from_tuple).collect()
+    }
+
+    /// Committed steps of an event after `seq`: (seq, key, time), in order.
+    pub async fn steps_after(
+        &self,
+        id: EventId,
+        seq: u64,
+    ) -> Result<Vec<(u64, String, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(i64, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT seq, step_key, committed_at FROM steps WHERE event_id = $1 AND seq > $2 ORDER BY seq")
+            .bind(id.to_string()).bind(i64::try_from(seq).unwrap_or(i64::MAX)).fetch_all(p).await)
+            .map_err(|e| StoreError::query("load steps", e))?;
+        Ok(rows
+            .into_iter()
+            .map(|(s, k, t)| (u64::try_from(s).unwrap_or(0), k, t))
+            .collect())
+    }
+
+    /// How many events are in each run status.
+    pub async fn count_by_run_status(&self) -> Result<Vec<(RunStatus, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT run_status, COUNT(*) FROM events GROUP BY run_status")
+            .fetch_all(p).await)
+        .map_err(|e| StoreError::query("count events", e))?;
+        rows.into_iter()
+            .map(|(s, n)| {
+                let status = RunStatus::parse(&s)
+                    .ok_or_else(|| StoreError::Corrupt(format!("unknown run status `{s}`")))?;
+                Ok((status, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
     }
 
     /// Whether the database answers a trivial query (readiness).

@@ -88,6 +88,80 @@ enum InstructionCommand {
     },
 }
 
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "EODS_BIND", default_value = "127.0.0.1:8080")]
+    bind: std::net::SocketAddr,
+    /// Database URL (else EODS_DATABASE_URL, else DATABASE_URL, else sqlite://eods.db).
+    #[arg(long, env = "EODS_DATABASE_URL")]
+    database: Option<String>,
+    /// This instance's id (names its leases; default: pid and a random suffix).
+    #[arg(long, env = "EODS_INSTANCE_ID")]
+    instance_id: Option<String>,
+    /// Seconds a lease outlives its holder's last commit; a crashed instance's runs are taken
+    /// over after this.
+    #[arg(long, env = "EODS_LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    lease_seconds: u64,
+    /// Events this instance runs at once.
+    #[arg(long, env = "EODS_WORKERS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=256))]
+    workers: u32,
+    /// Serve the API only (no background runs on this instance).
+    #[arg(long)]
+    no_worker: bool,
+    /// Where notifications (approval requested / escalated) are POSTed as JSON.
+    #[arg(long, env = "EODS_WEBHOOK_URL")]
+    webhook_url: Option<String>,
+    /// Delivery attempts before a notification is given up.
+    #[arg(long, env = "EODS_WEBHOOK_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    webhook_attempts: u32,
+    /// Cost impact (event currency) above which an edit re-opens the budget approval.
+    #[arg(long, env = "EODS_APPROVAL_THRESHOLD", default_value = "1000")]
+    approval_threshold: rust_decimal::Decimal,
+    /// Log format on standard output.
+    #[arg(long, env = "EODS_LOG_FORMAT", value_enum, default_value = "json")]
+    log_format: LogFormat,
+    #[command(flatten)]
+    instructions: InstructionsArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable lines.
+    Text,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it (the only time it is shown; only its hash is stored).
+    Create {
+        /// admin, planner, approver or viewer.
+        #[arg(long, value_parser = parse_role)]
+        role: eods_domain::access::Role,
+        /// Also allow reading vendor contract terms and negotiation notes.
+        #[arg(long)]
+        contracts: bool,
+        /// Who the token belongs to, recorded as user:<NAME> (default: the role).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// List tokens (id, name, role, contracts, created, revoked).
+    List {
+        #[command(flatten)]
+        db: DbArg,
+    },
+    /// Revoke a token by its id (the 12 hex digits after `eods_`).
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DbArg,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 enum ImportFormat {
     /// A frab/Pentabarf schedule XML (FOSDEM, CCC, DebConf, pretalx exports).
@@ -204,11 +278,23 @@ enum Command {
         #[command(flatten)]
         instructions: InstructionsArg,
     },
+    /// Run the HTTP service: the API under /api/v1, /openapi.json, /docs, /healthz, /readyz,
+    /// /metrics, a worker that runs events (shared with other instances through leases) and
+    /// webhook delivery.
+    Serve(ServeArgs),
+    /// Create, list or revoke API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
         db: DbArg,
     },
+}
+
+fn parse_role(s: &str) -> Result<eods_domain::access::Role, String> {
+    eods_domain::access::Role::parse(s)
+        .ok_or_else(|| format!("unknown role `{s}`; use admin, planner, approver or viewer"))
 }
 
 fn parse_level(s: &str) -> Result<Level, String> {
@@ -418,6 +504,8 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve(args) => serve(args).await,
+        Command::Token(cmd) => token(cmd).await,
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)
                 .await
@@ -1058,4 +1146,140 @@ fn conflicts(s: &eods_domain::catalog::logistics::Schedule) -> (usize, usize) {
         people += list.windows(2).filter(|w| w[1].start < w[0].end).count();
     }
     (rooms, people)
+}
+
+async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EODS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stdout);
+    let installed = match args.log_format {
+        LogFormat::Json => subscriber.json().flatten_event(true).try_init(),
+        LogFormat::Text => subscriber.try_init(),
+    };
+    if let Err(e) = installed {
+        eprintln!("warning: logging not set up: {e}");
+    }
+    let url = args
+        .database
+        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "sqlite://eods.db".into());
+    let engine = engine(&url, &args.instructions).await?;
+    let mut config = eods_server::Config {
+        lease_ttl: std::time::Duration::from_secs(args.lease_seconds),
+        concurrency: args.workers,
+        worker: !args.no_worker,
+        webhook_url: args.webhook_url,
+        webhook_attempts: args.webhook_attempts,
+        approval_threshold: args.approval_threshold,
+        ..eods_server::Config::default()
+    };
+    if let Some(id) = args.instance_id {
+        config.instance_id = id;
+    }
+    let running = eods_server::start(engine, config, args.bind)
+        .await
+        .map_err(|e| Exit(1, format!("error: --bind {}: {e}", args.bind)))?;
+    eprintln!(
+        "eods serve: listening on http://{} (database {url}); API docs at http://{}/docs",
+        running.addr, running.addr
+    );
+    shutdown_signal().await;
+    eprintln!("eods serve: shutting down");
+    running.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+async fn token(cmd: TokenCommand) -> Result<ExitCode, Exit> {
+    let connect = |url: String| async move {
+        Store::connect(&url)
+            .await
+            .map_err(|e| Exit(1, format!("error: --database: {e}")))
+    };
+    match cmd {
+        TokenCommand::Create {
+            role,
+            contracts,
+            name,
+            db,
+        } => {
+            let store = connect(db.database).await?;
+            let name = name.unwrap_or_else(|| role.as_str().to_owned());
+            let issued =
+                eods_server::auth::create_token(&store, &name, role, contracts, chrono::Utc::now())
+                    .await
+                    .map_err(|e| match e {
+                        eods_server::auth::TokenError::Name(_) => {
+                            Exit(2, format!("error: --name: {e}"))
+                        }
+                        other => Exit(1, format!("error: {other}")),
+                    })?;
+            eprintln!(
+                "created token {} for user:{} with the {} role{} (shown once; only its hash is stored)",
+                issued.row.id,
+                issued.row.name,
+                issued.row.role,
+                if contracts {
+                    " and the contracts permission"
+                } else {
+                    ""
+                }
+            );
+            out!("{}", issued.token);
+        }
+        TokenCommand::List { db } => {
+            let store = connect(db.database).await?;
+            for t in store.tokens().await.map_err(anyhow::Error::from)? {
+                out!(
+                    "{}  {:<20} {:<8} contracts={:<5} created {}{}",
+                    t.id,
+                    t.name,
+                    t.role.as_str(),
+                    t.contracts,
+                    t.created_at.format("%Y-%m-%d %H:%M UTC"),
+                    t.revoked_at
+                        .map(|r| format!("  revoked {}", r.format("%Y-%m-%d %H:%M UTC")))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        TokenCommand::Revoke { id, db } => {
+            let store = connect(db.database).await?;
+            if store
+                .revoke_token(&id, chrono::Utc::now())
+                .await
+                .map_err(anyhow::Error::from)?
+            {
+                out!("revoked {id}");
+            } else {
+                return Err(Exit(2, format!("error: no active token with id `{id}`")));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

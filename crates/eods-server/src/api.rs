@@ -1,0 +1,881 @@
+//! The routes under `/api/v1`. Each handler checks the caller's role first, parses its input into
+//! typed values (a bad value is a 422 naming it), calls the engine or the store, and answers with
+//! the DTOs of `dto.rs`; its `#[utoipa::path]` is the OpenAPI document of the route.
+
+use crate::auth::Principal;
+use crate::dto::*;
+use crate::error::{ApiError, Problem, ProblemItem};
+use crate::{AppState, CorrelationId, observe, redact, stream};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use eods_domain::access::Permission;
+use eods_domain::artifact::{ArtifactType, Envelope};
+use eods_domain::catalog::logistics::Injection;
+use eods_domain::ids::{ApprovalId, EventId};
+use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
+use eods_engine::{Answer, ApprovalOutcome, EditError, EngineError, RunCommand, RunOptions};
+use eods_store::{ApprovalRow, EventFilter, EventRow};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// Every API route, with its document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_event, list_events))
+        .routes(routes!(get_event))
+        .routes(routes!(event_action))
+        .routes(routes!(list_artifacts))
+        .routes(routes!(get_artifact, put_artifact))
+        .routes(routes!(artifact_revisions))
+        .routes(routes!(decision_log))
+        .routes(routes!(change_log))
+        .routes(routes!(event_stream))
+        .routes(routes!(list_approvals))
+        .routes(routes!(decide))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
+
+fn parse_event_id(s: &str) -> Result<EventId, ApiError> {
+    uuid::Uuid::parse_str(s)
+        .map(EventId)
+        .map_err(|_| ApiError::not_found(format!("no event with id `{s}` (ids are UUIDs)")))
+}
+
+async fn load_event(state: &AppState, s: &str) -> Result<EventRow, ApiError> {
+    let id = parse_event_id(s)?;
+    state
+        .store
+        .event(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no event with id {id}")))
+}
+
+fn parse_type(s: &str) -> Result<ArtifactType, ApiError> {
+    ArtifactType::parse(s).map_err(|e| ApiError::not_found(format!("no artifact type `{s}`: {e}")))
+}
+
+fn summary(e: &EventRow) -> EventSummary {
+    EventSummary {
+        id: e.id.0,
+        title: e.title.clone(),
+        state: e.state.into(),
+        run_status: e.run_status.into(),
+        level: e.level.into(),
+        status_detail: e.status_detail.clone(),
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+    }
+}
+
+pub(crate) fn approval_view(a: &ApprovalRow, now: chrono::DateTime<chrono::Utc>) -> ApprovalView {
+    ApprovalView {
+        id: a.id.0,
+        event_id: a.event_id.0,
+        gate: a.gate.into(),
+        artifact_type: a.gate.artifact_type().as_str().to_owned(),
+        artifact_revision: a.artifact_revision,
+        status: a.status.into(),
+        approver_role: a.approver_role.clone(),
+        required_approvals: a.required_approvals,
+        votes: a
+            .votes
+            .iter()
+            .map(|v| VoteView {
+                voter: v.voter.clone(),
+                decision: v.decision.into(),
+                comment: v.comment.clone(),
+                at: v.at,
+            })
+            .collect(),
+        requested_at: a.requested_at,
+        deadline: a.deadline,
+        overdue: a.status == ApprovalStatus::Pending && a.deadline < now,
+        decided_at: a.decided_at,
+        decided_by: a.decided_by.clone(),
+        decision: a.decision.map(Into::into),
+        comment: a.comment.clone(),
+    }
+}
+
+fn envelope_view(e: Envelope, p: &Principal) -> ArtifactEnvelope {
+    let mut payload = e.payload;
+    let redacted = if p.contracts {
+        vec![]
+    } else {
+        redact::redact(e.artifact_type, &mut payload)
+    };
+    ArtifactEnvelope {
+        id: e.id.0,
+        event_id: e.event_id.0,
+        artifact_type: e.artifact_type.as_str().to_owned(),
+        revision: e.revision,
+        schema_version: e.schema_version,
+        created_at: e.created_at,
+        created_by: e.created_by,
+        correlation_id: e.correlation_id,
+        derived_from: serde_json::to_value(&e.derived_from).unwrap_or_default(),
+        payload,
+        redacted,
+    }
+}
+
+fn query_problem(e: axum::extract::rejection::QueryRejection) -> ApiError {
+    let text = e.body_text();
+    let name = text
+        .split('`')
+        .nth(1)
+        .map(str::to_owned)
+        .unwrap_or_else(|| "query".into());
+    ApiError::validation(
+        format!("a query parameter is not valid: {text}"),
+        vec![ProblemItem {
+            pointer: format!("#/parameters/{name}"),
+            message: text,
+        }],
+    )
+}
+
+/// Create an event from a brief and start planning it.
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    request_body = CreateEvent,
+    responses(
+        (status = 201, description = "Created; planning runs in the background unless auto_start is false", body = EventCreated,
+            headers(("Location" = String, description = "The event's URL"), ("X-Correlation-Id" = String))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The brief or an option is not valid; every problem with its pointer", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn create_event(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    ApiJson(req): ApiJson<CreateEvent>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::Plan)?;
+    let mut problems = Vec::new();
+    let mut incidents = Vec::new();
+    for (i, s) in req.incidents.iter().flatten().enumerate() {
+        match Injection::parse(s) {
+            Ok(x) => incidents.push(x),
+            Err(e) => problems.push(ProblemItem {
+                pointer: format!("/incidents/{i}"),
+                message: e,
+            }),
+        }
+    }
+    let ranged = |v: Option<u32>, lo: u32, hi: u32, ptr: &str, problems: &mut Vec<ProblemItem>| {
+        if let Some(x) = v
+            && !(lo..=hi).contains(&x)
+        {
+            problems.push(ProblemItem {
+                pointer: ptr.into(),
+                message: format!("must be between {lo} and {hi}, got {x}"),
+            });
+        }
+    };
+    ranged(
+        req.approval_deadline_hours,
+        1,
+        8760,
+        "/approval_deadline_hours",
+        &mut problems,
+    );
+    ranged(
+        req.approval_deadline_seconds,
+        1,
+        31_536_000,
+        "/approval_deadline_seconds",
+        &mut problems,
+    );
+    ranged(
+        req.required_approvals,
+        1,
+        10,
+        "/required_approvals",
+        &mut problems,
+    );
+    if let Some(seed) = req.seed
+        && seed > 9_007_199_254_740_991
+    {
+        problems.push(ProblemItem {
+            pointer: "/seed".into(),
+            message: "must be at most 2^53 - 1".into(),
+        });
+    }
+    if !req.brief.is_object() {
+        problems.push(ProblemItem {
+            pointer: "/brief".into(),
+            message: "must be an object (an EventBrief)".into(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::validation("the request is not valid", problems));
+    }
+    let options = RunOptions {
+        level: req.level.map(Into::into),
+        seed: req.seed.unwrap_or(42),
+        incidents,
+        approval_deadline_hours: req.approval_deadline_hours.unwrap_or(48),
+        approval_deadline_seconds: req.approval_deadline_seconds,
+        required_approvals: req.required_approvals.unwrap_or(1),
+        submitted_by: p.actor(),
+        approve: "api".into(),
+        correlation_id: Some(cid.0.clone()),
+    };
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let (id, missing) = match engine.submit(req.brief, &options).await {
+        Ok(id) => (id, vec![]),
+        Err(EngineError::NeedsInput { event_id, missing }) => (event_id, missing),
+        Err(e) => return Err(e.into()),
+    };
+    if missing.is_empty() && req.auto_start.unwrap_or(true) {
+        engine.command(id, RunCommand::Start, &p.actor()).await?;
+        state.wake.notify_waiters();
+    }
+    let e = state
+        .store
+        .event(id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    let body = EventCreated {
+        id: id.0,
+        status: e.run_status.into(),
+        state: e.state.into(),
+        level: e.level.into(),
+        missing_fields: missing,
+    };
+    let mut res = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/api/v1/events/{id}")) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+/// Filters and page of the event list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListEvents {
+    /// Only events in this lifecycle state.
+    pub state: Option<StateDto>,
+    /// Only events with this run status.
+    pub run_status: Option<RunStatusDto>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// Events to skip.
+    #[param(minimum = 0)]
+    pub offset: Option<u32>,
+}
+
+/// List events, newest first.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ListEvents),
+    responses(
+        (status = 200, body = EventPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn list_events(
+    State(state): State<AppState>,
+    p: Principal,
+    q: Result<Query<ListEvents>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<EventPage>, ApiError> {
+    p.require(Permission::Read)?;
+    let Query(q) = q.map_err(query_problem)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::field(
+            "#/parameters/limit",
+            format!("limit must be between 1 and 200, got {limit}"),
+        ));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let (events, total) = state
+        .store
+        .events_page(&EventFilter {
+            state: q.state.map(Into::into),
+            run_status: q.run_status.map(Into::into),
+            limit,
+            offset,
+        })
+        .await?;
+    Ok(Json(EventPage {
+        items: events.iter().map(summary).collect(),
+        total,
+        limit,
+        offset,
+    }))
+}
+
+/// One event: status, brief, current artifacts and approvals.
+#[utoipa::path(get, path = "/api/v1/events/{id}", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = EventDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn get_event(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<EventDetail>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let artifacts = state.store.current_artifacts(e.id).await?;
+    let approvals = state.store.approvals(e.id).await?;
+    let steps = state.store.step_count(e.id).await?;
+    let now = chrono::Utc::now();
+    Ok(Json(EventDetail {
+        summary: summary(&e),
+        brief: e.brief.clone(),
+        artifacts: artifacts
+            .iter()
+            .map(|a| ArtifactInfo {
+                artifact_type: a.artifact_type.as_str().to_owned(),
+                revision: a.revision,
+                created_at: a.created_at,
+                created_by: a.created_by.clone(),
+                correlation_id: a.correlation_id.clone(),
+            })
+            .collect(),
+        approvals: approvals.iter().map(|a| approval_view(a, now)).collect(),
+        steps,
+    }))
+}
+
+/// Control the run: `start` (queue it), `pause`, `resume`, `cancel`, or `advance` (move to the
+/// next lifecycle state now if its gates pass; 409 with what blocks it otherwise).
+#[utoipa::path(post, path = "/api/v1/events/{id}/actions/{action}", tag = "events",
+    params(
+        ("id" = String, Path, description = "Event id (UUID)"),
+        ("action" = String, Path, description = "start, pause, resume, cancel or advance"),
+    ),
+    responses(
+        (status = 202, description = "Accepted; the run proceeds in the background", body = ActionAccepted),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not possible in the current status, or the transition is blocked (missing_artifacts, failed_gates)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn event_action(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<ActionAccepted>), ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let shown;
+    if action == "advance" {
+        match engine.advance_now(e.id).await? {
+            Ok(_) => {}
+            Err(b) => {
+                let mut err = ApiError::conflict(b.to_string());
+                err.slug = "blocked";
+                err.title = "The transition is blocked";
+                err.missing_artifacts = b
+                    .missing
+                    .iter()
+                    .chain(b.stale.iter())
+                    .map(|t| t.as_str().to_owned())
+                    .collect();
+                err.failed_gates = b
+                    .failed
+                    .iter()
+                    .map(|g| format!("{}: {}", g.gate, g.problems.join("; ")))
+                    .chain(b.invalid.iter().map(|(t, v)| format!("{t} invalid: {v}")))
+                    .collect();
+                return Err(err);
+            }
+        }
+        shown = ActionDto::Start;
+    } else {
+        let cmd = match action.as_str() {
+            "start" => RunCommand::Start,
+            "pause" => RunCommand::Pause,
+            "resume" => RunCommand::Resume,
+            "cancel" => RunCommand::Cancel,
+            other => {
+                return Err(ApiError::not_found(format!(
+                    "no action `{other}`: use start, pause, resume, cancel or advance"
+                )));
+            }
+        };
+        engine.command(e.id, cmd, &p.actor()).await?;
+        shown = cmd.into();
+    }
+    state.wake.notify_waiters();
+    let now = state
+        .store
+        .event(e.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ActionAccepted {
+            id: e.id.0,
+            action: shown,
+            status: now.run_status.into(),
+            state: now.state.into(),
+        }),
+    ))
+}
+
+/// The current revision of every artifact of an event.
+#[utoipa::path(get, path = "/api/v1/events/{id}/artifacts", tag = "artifacts",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = Vec<ArtifactInfo>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn list_artifacts(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ArtifactInfo>>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let artifacts = state.store.current_artifacts(e.id).await?;
+    Ok(Json(
+        artifacts
+            .iter()
+            .map(|a| ArtifactInfo {
+                artifact_type: a.artifact_type.as_str().to_owned(),
+                revision: a.revision,
+                created_at: a.created_at,
+                created_by: a.created_by.clone(),
+                correlation_id: a.correlation_id.clone(),
+            })
+            .collect(),
+    ))
+}
+
+/// Which revision to read.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RevisionQuery {
+    /// A past revision (default: the current one).
+    #[param(minimum = 1)]
+    pub revision: Option<u32>,
+}
+
+/// One artifact (current revision, or `?revision=`). Sensitive fields are withheld without the
+/// contracts permission (listed in `redacted`). The ETag is the revision, for `If-Match`.
+#[utoipa::path(get, path = "/api/v1/events/{id}/artifacts/{type}", tag = "artifacts",
+    params(
+        ("id" = String, Path, description = "Event id (UUID)"),
+        ("type" = String, Path, description = "Artifact type, e.g. timeline, budget_decision"),
+        RevisionQuery,
+    ),
+    responses(
+        (status = 200, body = ArtifactEnvelope, headers(("ETag" = String, description = "\"<revision>\""))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn get_artifact(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, t)): Path<(String, String)>,
+    q: Result<Query<RevisionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::Read)?;
+    let Query(q) = q.map_err(query_problem)?;
+    let e = load_event(&state, &id).await?;
+    let t = parse_type(&t)?;
+    let revisions = state.store.revisions(e.id, t).await?;
+    let found = match q.revision {
+        Some(r) => revisions.into_iter().find(|a| a.revision == r),
+        None => revisions.into_iter().last(),
+    };
+    let a = found.ok_or_else(|| match q.revision {
+        Some(r) => ApiError::not_found(format!("{t} has no revision {r}")),
+        None => ApiError::not_found(format!("the event has no {t} yet")),
+    })?;
+    let etag = format!("\"{}\"", a.revision);
+    let mut res = Json(envelope_view(a, &p)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    Ok(res)
+}
+
+/// Edit an artifact: the payload is validated, stored as a new revision by the caller, its
+/// semantic diff goes to the ChangeLog, and everything derived from it is recomputed. Needs
+/// `If-Match: "<revision>"` of the revision edited. An edit of an approved artifact needs a new
+/// approval; a cost impact above the threshold re-opens the budget approval.
+#[utoipa::path(put, path = "/api/v1/events/{id}/artifacts/{type}", tag = "artifacts",
+    params(
+        ("id" = String, Path, description = "Event id (UUID)"),
+        ("type" = String, Path, description = "Artifact type"),
+        ("If-Match" = String, Header, description = "The ETag of the revision edited"),
+    ),
+    request_body = ArtifactEdit,
+    responses(
+        (status = 200, body = ArtifactEdited),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The type cannot be edited, or the event is executing", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match names a revision that is no longer current", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The payload is not valid; every violation with its pointer", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn put_artifact(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path((id, t)): Path<(String, String)>,
+    headers: HeaderMap,
+    ApiJson(edit): ApiJson<ArtifactEdit>,
+) -> Result<Json<ArtifactEdited>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    let t = parse_type(&t)?;
+    let expected = match headers.get(header::IF_MATCH) {
+        None => {
+            return Err(ApiError::new(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "If-Match required",
+                format!(
+                    "send `If-Match: \"<revision>\"` with the ETag of the {t} revision you edited (GET it first)"
+                ),
+            ));
+        }
+        Some(v) => v
+            .to_str()
+            .ok()
+            .map(|s| s.trim().trim_start_matches("W/").trim_matches('"'))
+            .and_then(|s| s.parse::<u32>().ok())
+            .ok_or_else(|| {
+                ApiError::field(
+                    "#/parameters/If-Match",
+                    "If-Match must be an ETag such as \"3\"",
+                )
+            })?,
+    };
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let out = engine
+        .edit_artifact(e.id, t, expected, edit.payload, &p.actor(), edit.comment.as_deref().unwrap_or(""), state.config.approval_threshold)
+        .await
+        .map_err(|err| match err {
+            EngineError::Edit(EditError::Stale { expected, current }) => {
+                let mut e = ApiError::new(
+                    StatusCode::PRECONDITION_FAILED,
+                    "stale",
+                    "The revision is no longer current",
+                    format!("If-Match names revision {expected}, the current one is {current}: GET it, re-apply the change and retry"),
+                );
+                e.errors = vec![ProblemItem { pointer: "#/parameters/If-Match".into(), message: format!("current revision is {current}") }];
+                e
+            }
+            EngineError::Edit(EditError::Invalid { artifact_type, violations }) => ApiError::validation(
+                format!("the edited {artifact_type} is not valid"),
+                violations.into_iter().map(|v| ProblemItem { pointer: v.pointer, message: v.message }).collect(),
+            ),
+            EngineError::Edit(EditError::Missing(t)) => ApiError::not_found(format!("the event has no {t} yet")),
+            EngineError::Edit(other) => ApiError::conflict(other.to_string()),
+            other => other.into(),
+        })?;
+    state.wake.notify_waiters();
+    Ok(Json(ArtifactEdited {
+        artifact: envelope_view(out.envelope, &p),
+        change: out.change,
+        cost_delta: out.cost_delta.map(|d| d.to_string()),
+        budget_reapproval: out.budget_reapproval,
+        status: out.run_status.into(),
+    }))
+}
+
+/// Every revision of one artifact type, oldest first.
+#[utoipa::path(get, path = "/api/v1/events/{id}/artifacts/{type}/revisions", tag = "artifacts",
+    params(
+        ("id" = String, Path, description = "Event id (UUID)"),
+        ("type" = String, Path, description = "Artifact type"),
+    ),
+    responses(
+        (status = 200, body = Vec<ArtifactEnvelope>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn artifact_revisions(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, t)): Path<(String, String)>,
+) -> Result<Json<Vec<ArtifactEnvelope>>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let t = parse_type(&t)?;
+    let revs = state.store.revisions(e.id, t).await?;
+    Ok(Json(
+        revs.into_iter().map(|a| envelope_view(a, &p)).collect(),
+    ))
+}
+
+/// The DecisionLog of an event.
+#[utoipa::path(get, path = "/api/v1/events/{id}/decision-log", tag = "audit",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = LogPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn decision_log(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<LogPage>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let items = state.store.decision_log(e.id).await?;
+    Ok(Json(LogPage {
+        items: items
+            .iter()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect(),
+    }))
+}
+
+/// The ChangeLog of an event.
+#[utoipa::path(get, path = "/api/v1/events/{id}/change-log", tag = "audit",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = LogPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn change_log(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<LogPage>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let items = state.store.change_log(e.id).await?;
+    Ok(Json(LogPage {
+        items: items
+            .iter()
+            .filter_map(|d| serde_json::to_value(d).ok())
+            .collect(),
+    }))
+}
+
+/// Live progress as server-sent events: `status` (state and run status), `step` (each
+/// committed step) and `end`.
+#[utoipa::path(get, path = "/api/v1/events/{id}/stream", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, description = "An event stream", content_type = "text/event-stream", body = String),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn event_stream(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    Ok(stream::progress(state, e.id).into_response())
+}
+
+/// Filters of the approvals list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListApprovals {
+    /// Only requests with this status (`pending` for the inbox).
+    pub status: Option<ApprovalStatusDto>,
+    /// Only requests of this event.
+    pub event_id: Option<uuid::Uuid>,
+}
+
+/// Approval requests across events, pending ones by deadline; others newest first (up to 500).
+#[utoipa::path(get, path = "/api/v1/approvals", tag = "approvals", params(ListApprovals),
+    responses(
+        (status = 200, body = ApprovalList),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn list_approvals(
+    State(state): State<AppState>,
+    p: Principal,
+    q: Result<Query<ListApprovals>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ApprovalList>, ApiError> {
+    p.require(Permission::Read)?;
+    let Query(q) = q.map_err(query_problem)?;
+    let rows = match (q.event_id, q.status) {
+        (Some(ev), _) => state.store.approvals(EventId(ev)).await?,
+        (None, Some(ApprovalStatusDto::Pending)) => state.store.pending_approvals().await?,
+        (None, _) => state.store.all_approvals(500).await?,
+    };
+    let want: Option<ApprovalStatus> = q.status.map(Into::into);
+    let now = chrono::Utc::now();
+    Ok(Json(ApprovalList {
+        items: rows
+            .iter()
+            .filter(|a| want.is_none_or(|w| a.status == w))
+            .map(|a| approval_view(a, now))
+            .collect(),
+    }))
+}
+
+/// Decide an approval request: approve, reject or request changes, with a comment. Needs the
+/// approver (or admin) role; the author of the revision may not approve it. With a quorum above
+/// one, an approval is a vote until enough approvers agreed.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}/decision", tag = "approvals",
+    params(("id" = String, Path, description = "Approval id (UUID)")),
+    request_body = DecisionRequest,
+    responses(
+        (status = 200, body = DecisionResult),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an approver, or the caller wrote the revision", body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided, superseded, or the caller already voted", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn decide(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> Result<Json<DecisionResult>, ApiError> {
+    p.require(Permission::Approve)?;
+    let approval = uuid::Uuid::parse_str(&id)
+        .map(ApprovalId)
+        .map_err(|_| ApiError::not_found(format!("no approval with id `{id}` (ids are UUIDs)")))?;
+    let event = state
+        .store
+        .approval_event(approval)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no approval with id {approval}")))?;
+    let rows = state.store.approvals(event).await?;
+    let row = rows
+        .iter()
+        .find(|a| a.id == approval)
+        .ok_or_else(ApiError::internal)?;
+    if row.status != ApprovalStatus::Pending {
+        return Err(ApiError::conflict(format!(
+            "approval {approval} is already {}",
+            row.status.as_str()
+        )));
+    }
+    let author = state
+        .store
+        .revisions(event, row.gate.artifact_type())
+        .await?
+        .into_iter()
+        .find(|a| a.revision == row.artifact_revision)
+        .map(|a| a.created_by);
+    if author.as_deref() == Some(p.actor().as_str()) {
+        return Err(ApiError::forbidden(format!(
+            "{} wrote {} revision {}: an approver may not approve their own edit",
+            p.actor(),
+            row.gate.artifact_type(),
+            row.artifact_revision
+        )));
+    }
+    let decision: ApprovalDecision = req.decision.into();
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let outcome = engine
+        .decide_approval(
+            event,
+            approval,
+            &Answer {
+                decision,
+                comment: req.comment.clone(),
+                by: p.actor(),
+            },
+        )
+        .await?;
+    observe::approval(row.gate.as_str(), decision.as_str());
+    state.wake.notify_waiters();
+    let rows = state.store.approvals(event).await?;
+    let now = chrono::Utc::now();
+    let view = rows
+        .iter()
+        .find(|a| a.id == approval)
+        .map(|a| approval_view(a, now))
+        .ok_or_else(ApiError::internal)?;
+    Ok(Json(DecisionResult {
+        approval: view,
+        outcome: match outcome {
+            ApprovalOutcome::Decided(_) => "decided".into(),
+            ApprovalOutcome::Voted { .. } => "voted".into(),
+        },
+    }))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        database: state.store.backend().into(),
+        instance: state.config.instance_id.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses(
+    (status = 200, body = Health),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state
+        .store
+        .ping()
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the database does not answer: {e}")))?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: state.store.backend().into(),
+        instance: state.config.instance_id.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses(
+    (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+))]
+async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(counts) = state.store.count_by_run_status().await {
+        observe::events_by_status(&counts);
+    }
+    let mut res = observe::render().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    res
+}

@@ -1,0 +1,1041 @@
+//! The HTTP API against a real server on a loopback port and a real database (SQLite always,
+//! PostgreSQL when EODS_TEST_DATABASE_URL is set). Every response checked here is also validated
+//! against the OpenAPI document the server publishes (the seed's contract tests T004/T005), so
+//! the code and the document cannot drift apart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use eods_agents::Tools;
+use eods_domain::access::Role;
+use eods_engine::Engine;
+use eods_server::{Config, Running};
+use eods_store::Store;
+use eods_store::test_support::test_database_urls;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    doc: Value,
+    store: Store,
+    tokens: std::collections::BTreeMap<&'static str, String>,
+    running: Option<Running>,
+}
+
+async fn start(url: &str, config: Config) -> Api {
+    let store = Store::connect(url).await.unwrap();
+    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
+    let running = eods_server::start(engine, config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr);
+    let mut tokens = std::collections::BTreeMap::new();
+    for (name, role, contracts) in [
+        ("alice", Role::Planner, false),
+        ("bob", Role::Approver, false),
+        ("carol", Role::Approver, false),
+        ("vera", Role::Viewer, false),
+        ("connie", Role::Viewer, true),
+        ("root", Role::Admin, true),
+    ] {
+        let t = eods_server::auth::create_token(&store, name, role, contracts, chrono::Utc::now())
+            .await
+            .unwrap();
+        tokens.insert(name, t.token);
+    }
+    let http = reqwest::Client::new();
+    let doc: Value = http
+        .get(format!("{base}/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    Api {
+        base,
+        http,
+        doc,
+        store,
+        tokens,
+        running: Some(running),
+    }
+}
+
+fn quick() -> Config {
+    Config {
+        poll: Duration::from_millis(50),
+        ..Config::default()
+    }
+}
+
+/// A response: status, content type, headers and JSON body.
+struct Res {
+    status: StatusCode,
+    content_type: String,
+    headers: reqwest::header::HeaderMap,
+    body: Value,
+}
+
+impl Api {
+    async fn call(
+        &self,
+        who: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Res {
+        self.call_with(who, method, path, body, &[]).await
+    }
+
+    async fn call_with(
+        &self,
+        who: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(w) = who {
+            req = req.bearer_auth(&self.tokens[w]);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let res = Res {
+            status,
+            content_type,
+            headers,
+            body,
+        };
+        self.conforms(&method, path, &res);
+        res
+    }
+
+    /// The response's status is documented for the route and its body validates against the
+    /// documented schema.
+    fn conforms(&self, method: &Method, path: &str, res: &Res) {
+        let path = path.split('?').next().unwrap();
+        let template = self
+            .template(path)
+            .unwrap_or_else(|| panic!("{path} is not in /openapi.json"));
+        let op = format!(
+            "/paths/{}/{}",
+            template.replace('~', "~0").replace('/', "~1"),
+            method.as_str().to_lowercase()
+        );
+        let responses = self
+            .doc
+            .pointer(&format!("{op}/responses"))
+            .unwrap_or_else(|| panic!("{op} undocumented"));
+        let status = res.status.as_u16().to_string();
+        let documented = responses.get(&status).unwrap_or_else(|| {
+            panic!(
+                "{method} {path} answered {status}, which the document does not list: {}",
+                res.body
+            )
+        });
+        let mime = res.content_type.split(';').next().unwrap().trim();
+        let Some(content) = documented.get("content") else {
+            return;
+        };
+        let schema_ptr = format!(
+            "{op}/responses/{status}/content/{}/schema",
+            mime.replace('/', "~1")
+        );
+        assert!(
+            content.get(mime).is_some(),
+            "{method} {path} {status}: content type {mime} is not documented ({content})"
+        );
+        if mime == "text/event-stream" || mime == "text/plain" {
+            return;
+        }
+        // The documented schema as the root, with the components its references point into.
+        let mut root = self.doc.pointer(&schema_ptr).unwrap().clone();
+        root["components"] = self.doc["components"].clone();
+        let validator = jsonschema::draft202012::new(&root).unwrap();
+        let errors: Vec<String> = validator
+            .iter_errors(&res.body)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {status} contradicts the document: {errors:?}\n{}",
+            res.body
+        );
+    }
+
+    fn template(&self, path: &str) -> Option<String> {
+        let segs: Vec<&str> = path.split('/').collect();
+        self.doc["paths"]
+            .as_object()?
+            .keys()
+            .find(|t| {
+                let ts: Vec<&str> = t.split('/').collect();
+                ts.len() == segs.len()
+                    && ts
+                        .iter()
+                        .zip(&segs)
+                        .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')))
+            })
+            .cloned()
+    }
+
+    /// Reads the event's progress stream until `until` holds for a `status` event (or `end`).
+    async fn wait(&self, who: &str, id: &str, until: impl Fn(&Value) -> bool) -> Value {
+        let mut r = self
+            .http
+            .get(format!("{}/api/v1/events/{id}/stream", self.base))
+            .bearer_auth(&self.tokens[who])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        let mut buf = String::new();
+        let mut last = Value::Null;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let chunk = tokio::time::timeout_at(deadline, r.chunk())
+                .await
+                .expect("the stream went quiet")
+                .unwrap();
+            let Some(chunk) = chunk else { return last };
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(i) = buf.find("\n\n") {
+                let frame: String = buf.drain(..i + 2).collect();
+                let kind = frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix("event: "))
+                    .unwrap_or("");
+                let data = frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .unwrap_or("null");
+                let v: Value = serde_json::from_str(data).unwrap_or(Value::Null);
+                if kind == "status" {
+                    last = v.clone();
+                    if until(&v) {
+                        return v;
+                    }
+                }
+                if kind == "end" {
+                    return last;
+                }
+            }
+        }
+    }
+
+    async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await;
+        }
+        self.store.close().await;
+    }
+}
+
+fn s02() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/s02-conference.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "s02").await.unwrap() {
+        let api = start(&url, quick()).await;
+        let backend = api.store.backend();
+        let created = api
+            .call_with(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": s02()})),
+                &[("X-Correlation-Id", "s02-test-create")],
+            )
+            .await;
+        assert_eq!(
+            created.status,
+            StatusCode::CREATED,
+            "{backend}: {}",
+            created.body
+        );
+        assert_eq!(created.headers["x-correlation-id"], "s02-test-create");
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            created.headers["location"],
+            format!("/api/v1/events/{id}").as_str()
+        );
+        assert_eq!(created.body["status"], "running");
+
+        let waiting = api
+            .wait("vera", &id, |s| {
+                s["run_status"] == "awaiting_approval" && s["state"] == "confirm"
+            })
+            .await;
+        assert_eq!(waiting["state"], "confirm", "{backend}: {waiting}");
+
+        let pending = api
+            .call(
+                Some("bob"),
+                Method::GET,
+                "/api/v1/approvals?status=pending",
+                None,
+            )
+            .await;
+        assert_eq!(pending.status, 200);
+        let mine: Vec<&Value> = pending.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["event_id"] == id.as_str())
+            .collect();
+        let gates: Vec<&str> = mine.iter().map(|a| a["gate"].as_str().unwrap()).collect();
+        assert_eq!(gates.len(), 3, "{backend}: {gates:?}");
+        for g in ["venue_selection", "budget_decision", "vendor_contracts"] {
+            assert!(gates.contains(&g), "{backend}: {g} missing from {gates:?}");
+        }
+        for a in &mine {
+            let path = format!("/api/v1/approvals/{}/decision", a["id"].as_str().unwrap());
+            let r = api
+                .call(
+                    Some("bob"),
+                    Method::POST,
+                    &path,
+                    Some(json!({"decision": "approve", "comment": "fits the plan"})),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{backend}: {}", r.body);
+            assert_eq!(r.body["outcome"], "decided");
+            assert_eq!(r.body["approval"]["status"], "approved");
+            assert_eq!(r.body["approval"]["decided_by"], "user:bob");
+            // Deciding twice is a conflict, not a second decision.
+            let again = api
+                .call(
+                    Some("bob"),
+                    Method::POST,
+                    &path,
+                    Some(json!({"decision": "reject"})),
+                )
+                .await;
+            assert_eq!(again.status, StatusCode::CONFLICT);
+        }
+        let done = api
+            .wait("vera", &id, |s| s["run_status"] == "completed")
+            .await;
+        assert_eq!(done["state"], "postmortem", "{backend}: {done}");
+
+        let event = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(event.body["state"], "postmortem");
+        assert_eq!(event.body["run_status"], "completed");
+        let types: Vec<&str> = event.body["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["type"].as_str().unwrap())
+            .collect();
+        for t in [
+            "timeline",
+            "venue_scorecard",
+            "budget_decision",
+            "schedule",
+            "contingency_plan",
+            "postmortem",
+        ] {
+            assert!(types.contains(&t), "{backend}: {t} missing");
+        }
+        // The request's correlation id is on the brief and on the run's log entries.
+        let brief = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/event_brief"),
+                None,
+            )
+            .await;
+        assert_eq!(brief.body["correlation_id"], "s02-test-create");
+        assert_eq!(brief.headers["etag"], "\"1\"");
+        let decisions = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/decision-log"),
+                None,
+            )
+            .await;
+        let entries = decisions.body["items"].as_array().unwrap();
+        assert!(
+            entries
+                .iter()
+                .filter(|d| d["decision_type"] == "agent_step")
+                .all(|d| d["correlation_id"] == "s02-test-create")
+        );
+        let approvals: Vec<&Value> = entries
+            .iter()
+            .filter(|d| d["decision_type"] == "approval")
+            .collect();
+        assert_eq!(approvals.len(), 3, "{backend}");
+        assert!(approvals.iter().all(|d| d["owner"] == "user:bob"));
+        let changes = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/change-log"),
+                None,
+            )
+            .await;
+        assert!(changes.body["items"].as_array().unwrap().len() > 20);
+        let revisions = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/budget_decision/revisions"),
+                None,
+            )
+            .await;
+        assert!(
+            revisions.body.as_array().unwrap().len() >= 2,
+            "proposed, then stamped approved"
+        );
+
+        // Contract terms are withheld without the contracts permission.
+        let path = format!("/api/v1/events/{id}/artifacts/vendor_contracts");
+        let hidden = api.call(Some("vera"), Method::GET, &path, None).await;
+        let shown = api.call(Some("connie"), Method::GET, &path, None).await;
+        assert!(!hidden.body["redacted"].as_array().unwrap().is_empty());
+        assert!(hidden.body["payload"]["vendors"][0]["terms"].is_string());
+        assert!(shown.body["redacted"].as_array().unwrap().is_empty());
+        assert!(shown.body["payload"]["vendors"][0]["terms"]["total_cost"].is_object());
+
+        let listed = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                "/api/v1/events?state=postmortem&limit=10",
+                None,
+            )
+            .await;
+        assert_eq!(listed.body["total"], 1);
+        let metrics = api
+            .http
+            .get(format!("{}/metrics", api.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(metrics.contains("eods_http_requests_total"), "{metrics}");
+        assert!(metrics.contains("eods_steps_total"));
+        assert!(metrics.contains("eods_events{run_status=\"completed\"}"));
+        api.stop().await;
+    }
+}
+
+/// (method, path, body, roles allowed).
+fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'static [Role])> {
+    use Role::*;
+    const ALL: &[Role] = &[Admin, Planner, Approver, Viewer];
+    const PLAN: &[Role] = &[Admin, Planner];
+    const APPROVE: &[Role] = &[Admin, Approver];
+    vec![
+        (
+            Method::POST,
+            "/api/v1/events".into(),
+            Some(json!({"brief": {"title": "x"}, "auto_start": false})),
+            PLAN,
+        ),
+        (Method::GET, "/api/v1/events".into(), None, ALL),
+        (Method::GET, format!("/api/v1/events/{event}"), None, ALL),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/actions/pause"),
+            None,
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/actions/resume"),
+            None,
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/actions/start"),
+            None,
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/actions/cancel"),
+            None,
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/actions/advance"),
+            None,
+            PLAN,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/artifacts"),
+            None,
+            ALL,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/artifacts/timeline"),
+            None,
+            ALL,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/events/{event}/artifacts/timeline"),
+            Some(json!({"payload": {}})),
+            PLAN,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/artifacts/timeline/revisions"),
+            None,
+            ALL,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/decision-log"),
+            None,
+            ALL,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/change-log"),
+            None,
+            ALL,
+        ),
+        (Method::GET, "/api/v1/approvals".into(), None, ALL),
+        (
+            Method::POST,
+            format!("/api/v1/approvals/{approval}/decision"),
+            Some(json!({"decision": "approve"})),
+            APPROVE,
+        ),
+    ]
+}
+
+fn token_of(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "root",
+        Role::Planner => "alice",
+        Role::Approver => "bob",
+        Role::Viewer => "vera",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_refuses_a_role_without_the_right_and_a_missing_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = &test_database_urls(dir.path(), "roles").await.unwrap()[0];
+    let api = start(
+        url,
+        Config {
+            worker: false,
+            ..quick()
+        },
+    )
+    .await;
+    let created = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": s02(), "auto_start": false})),
+        )
+        .await;
+    let event = created.body["id"].as_str().unwrap().to_owned();
+    let approval = uuid::Uuid::now_v7().to_string();
+    let mut checked = 0;
+    for (method, path, body, allowed) in routes(&event, &approval) {
+        let none = api.call(None, method.clone(), &path, body.clone()).await;
+        assert_eq!(
+            none.status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token"
+        );
+        assert!(none.headers.contains_key("www-authenticate"));
+        for role in Role::ALL {
+            let r = api
+                .call(Some(token_of(role)), method.clone(), &path, body.clone())
+                .await;
+            if allowed.contains(&role) {
+                assert_ne!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} may {method} {path}: {}",
+                    r.body
+                );
+            } else {
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} must not {method} {path}: {}",
+                    r.body
+                );
+                assert_eq!(r.content_type, "application/problem+json");
+                assert!(r.body["detail"].as_str().unwrap().contains(role.as_str()));
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        checked,
+        7 * 2 + 2,
+        "every route × role without the right was tried"
+    );
+    let bad = api
+        .http
+        .get(format!("{}/api/v1/events", api.base))
+        .bearer_auth("eods_0123456789ab_nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = &test_database_urls(dir.path(), "problems").await.unwrap()[0];
+    let api = start(url, quick()).await;
+    let r = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": s02(), "levl": "advanced"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["errors"][0]["pointer"], "/levl");
+    let mut brief = s02();
+    brief["event_type"] = json!("picnic");
+    let r = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": brief, "incidents": ["meteor"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["pointer"], "/incidents/0");
+    let r = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": brief})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["pointer"] == "/brief/event_type"),
+        "{}",
+        r.body
+    );
+    let r = api
+        .call(Some("vera"), Method::GET, "/api/v1/events?limit=0", None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = api
+        .call(
+            Some("vera"),
+            Method::GET,
+            "/api/v1/events?state=sideways",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let listed = api
+        .call(Some("vera"), Method::GET, "/api/v1/events", None)
+        .await;
+    assert_eq!(
+        listed.body["total"], 0,
+        "no refused request created anything"
+    );
+    let r = api
+        .call(
+            Some("vera"),
+            Method::GET,
+            &format!("/api/v1/events/{}", uuid::Uuid::now_v7()),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = api
+        .call(
+            Some("vera"),
+            Method::GET,
+            "/api/v1/events/not-a-uuid/artifacts",
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // An incomplete brief creates the event, waiting for input, and names the missing fields.
+    let r = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": {"title": "Half a brief"}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["status"], "needs_input");
+    assert!(
+        r.body["missing_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "budget.total")
+    );
+    let half = r.body["id"].as_str().unwrap().to_owned();
+    let r = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            &format!("/api/v1/events/{half}/actions/start"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body["detail"].as_str().unwrap().contains("incomplete"));
+
+    // A transition that cannot pass says what blocks it and changes nothing.
+    let created = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": s02(), "auto_start": false})),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let r = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            &format!("/api/v1/events/{id}/actions/advance"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/blocked");
+    let missing: Vec<&str> = r.body["missing_artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        missing.contains(&"requirements") && missing.contains(&"stakeholder_map"),
+        "{missing:?}"
+    );
+    let e = api
+        .call(
+            Some("vera"),
+            Method::GET,
+            &format!("/api/v1/events/{id}"),
+            None,
+        )
+        .await;
+    assert_eq!(e.body["state"], "initiate");
+
+    // Run it to the approvals, then edit with and without the right revision.
+    api.call(
+        Some("alice"),
+        Method::POST,
+        &format!("/api/v1/events/{id}/actions/start"),
+        None,
+    )
+    .await;
+    api.wait("vera", &id, |s| s["run_status"] == "awaiting_approval")
+        .await;
+    let path = format!("/api/v1/events/{id}/artifacts/vendor_contracts");
+    let current = api.call(Some("root"), Method::GET, &path, None).await;
+    let rev = current.body["revision"].as_u64().unwrap();
+    let mut payload = current.body["payload"].clone();
+    let r = api
+        .call(
+            Some("alice"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": payload.clone()})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED);
+    let stale = format!("\"{}\"", rev + 5);
+    let r = api
+        .call_with(
+            Some("alice"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": payload.clone()})),
+            &[("If-Match", &stale)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_FAILED);
+    let mut broken = payload.clone();
+    broken["vendors"][0]["terms"]["total_cost"]["amount"] = json!("lots");
+    let etag = format!("\"{rev}\"");
+    let r = api
+        .call_with(
+            Some("alice"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": broken})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["pointer"]
+                .as_str()
+                .unwrap()
+                .starts_with("/payload/vendors/0/terms")),
+        "{}",
+        r.body
+    );
+    let unchanged = api.call(Some("root"), Method::GET, &path, None).await;
+    assert_eq!(
+        unchanged.body["revision"].as_u64().unwrap(),
+        rev,
+        "a refused edit stores nothing"
+    );
+
+    // A real edit: +2,500 on a contract re-opens the budget approval and needs vendor approval again.
+    let amount: rust_decimal::Decimal = payload["vendors"][0]["terms"]["total_cost"]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    payload["vendors"][0]["terms"]["total_cost"]["amount"] =
+        json!((amount + rust_decimal::Decimal::from(2500)).to_string());
+    let r = api
+        .call_with(
+            Some("alice"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": payload, "comment": "rush order"})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["budget_reapproval"], true);
+    assert_eq!(r.body["cost_delta"], "2500.00");
+    assert_eq!(r.body["artifact"]["created_by"], "user:alice");
+    let again = api
+        .call_with(
+            Some("alice"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": current.body["payload"]})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::PRECONDITION_FAILED,
+        "the same revision cannot be edited twice"
+    );
+    let changes = api
+        .call(
+            Some("vera"),
+            Method::GET,
+            &format!("/api/v1/events/{id}/change-log"),
+            None,
+        )
+        .await;
+    assert!(changes.body["items"].as_array().unwrap().iter().any(|c| {
+        c["description"]
+            .as_str()
+            .unwrap()
+            .contains("contracted total")
+            && c["description"].as_str().unwrap().contains("rush order")
+    }));
+    let pending = api
+        .call(
+            Some("bob"),
+            Method::GET,
+            &format!("/api/v1/approvals?status=pending&event_id={id}"),
+            None,
+        )
+        .await;
+    let edited: Vec<&Value> = pending.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["gate"] == "vendor_contracts")
+        .collect();
+    assert_eq!(edited.len(), 1);
+    assert_eq!(edited[0]["artifact_revision"].as_u64().unwrap(), rev + 1);
+    // The admin who edits may not approve the edit.
+    let vc = api.call(Some("root"), Method::GET, &path, None).await;
+    let etag = format!("\"{}\"", vc.body["revision"]);
+    let r = api
+        .call_with(
+            Some("root"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": vc.body["payload"]})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let pending = api
+        .call(
+            Some("root"),
+            Method::GET,
+            &format!("/api/v1/approvals?status=pending&event_id={id}"),
+            None,
+        )
+        .await;
+    let own = pending.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["gate"] == "vendor_contracts")
+        .unwrap()
+        .clone();
+    let r = api
+        .call(
+            Some("root"),
+            Method::POST,
+            &format!("/api/v1/approvals/{}/decision", own["id"].as_str().unwrap()),
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(r.body["detail"].as_str().unwrap().contains("own edit"));
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_quorum_of_two_needs_two_different_approvers() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = &test_database_urls(dir.path(), "quorum").await.unwrap()[0];
+    let api = start(url, quick()).await;
+    let created = api
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": s02(), "required_approvals": 2})),
+        )
+        .await;
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    api.wait("vera", &id, |s| {
+        s["run_status"] == "awaiting_approval" && s["state"] == "confirm"
+    })
+    .await;
+    let pending = api
+        .call(
+            Some("bob"),
+            Method::GET,
+            &format!("/api/v1/approvals?status=pending&event_id={id}"),
+            None,
+        )
+        .await;
+    let venue = pending.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["gate"] == "venue_selection")
+        .unwrap()
+        .clone();
+    assert_eq!(venue["required_approvals"], 2);
+    let path = format!(
+        "/api/v1/approvals/{}/decision",
+        venue["id"].as_str().unwrap()
+    );
+    let first = api
+        .call(
+            Some("bob"),
+            Method::POST,
+            &path,
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(first.body["outcome"], "voted");
+    assert_eq!(first.body["approval"]["status"], "pending");
+    let twice = api
+        .call(
+            Some("bob"),
+            Method::POST,
+            &path,
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "one vote per approver");
+    let second = api
+        .call(
+            Some("carol"),
+            Method::POST,
+            &path,
+            Some(json!({"decision": "approve"})),
+        )
+        .await;
+    assert_eq!(second.body["outcome"], "decided");
+    assert_eq!(second.body["approval"]["status"], "approved");
+    assert_eq!(
+        second.body["approval"]["votes"].as_array().unwrap().len(),
+        2
+    );
+    api.stop().await;
+}

@@ -625,7 +625,7 @@ impl Engine {
                                     RunStatus::AwaitingApproval,
                                     Some(&detail),
                                     self.clock.now(),
-                                    l.snap.step_count + applied,
+                                    l.snap.seq + applied,
                                 )
                                 .await?;
                             if !set {

@@ -197,10 +197,10 @@ impl Store {
             // takes the write lock at once instead of upgrading a read later. A fenced commit
             // applies only while its instance still holds the lease, and extends it.
             let locked = match &c.fence {
-                Some(f) => sqlx::query("UPDATE events SET lease_until = $1 WHERE id = $2 AND lease_owner = $3")
+                Some(f) => sqlx::query("UPDATE events SET lease_until = $1, seq = seq + 1 WHERE id = $2 AND lease_owner = $3")
                     .bind(f.until_ms).bind(&event).bind(&f.owner)
                     .execute(&mut *tx).await,
-                None => sqlx::query("UPDATE events SET updated_at = updated_at WHERE id = $1")
+                None => sqlx::query("UPDATE events SET seq = seq + 1 WHERE id = $1")
                     .bind(&event)
                     .execute(&mut *tx).await,
             }.map_err(|e| StoreError::query("lock event", e))?;
@@ -299,6 +299,13 @@ impl Store {
 
     /// Everything the engine needs to decide the next move of one event.
     pub async fn snapshot(&self, id: EventId) -> Result<EventSnapshot, StoreError> {
+        // The commit counter first: if anything commits while the rest loads, the snapshot's
+        // counter is older than its data, and a status guarded by it is refused (safe side).
+        let seq: Option<(i64,)> =
+            on_pool!(self, p => sqlx::query_as("SELECT seq FROM events WHERE id = $1")
+            .bind(id.to_string()).fetch_optional(p).await)
+            .map_err(|e| StoreError::query("load event seq", e))?;
+        let seq = seq.ok_or(StoreError::NotFound(format!("event {id}")))?.0;
         let event = self
             .event(id)
             .await?
@@ -319,6 +326,7 @@ impl Store {
             decision_count: u64::try_from(counts.0).unwrap_or(0),
             change_count: u64::try_from(counts.1).unwrap_or(0),
             step_count: u64::try_from(counts.2).unwrap_or(0),
+            seq: u64::try_from(seq).unwrap_or(0),
         })
     }
 

@@ -373,6 +373,8 @@ pub struct EventSnapshot {
     pub step_count: u64,
     /// Keys of every committed step, in order.
     pub steps: Vec<String>,
+    /// The event's commit counter when the snapshot was taken (read first).
+    pub seq: u64,
 }
 
 pub(crate) fn vote_from_tuple(

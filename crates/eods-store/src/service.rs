@@ -84,20 +84,22 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Sets the run status only if no step was committed since the caller counted `steps` (and
-    /// the run was not paused or cancelled meanwhile); returns whether it was set. A worker uses
-    /// it to stop waiting only when nothing (an approval decision, an edit) arrived meanwhile.
+    /// Sets the run status only if nothing was committed for the event since the caller's
+    /// snapshot (its commit counter is still `seq`) and the run was not paused or cancelled
+    /// meanwhile; returns whether it was set. A worker uses it to stop waiting only when nothing
+    /// (an approval decision, an edit) arrived meanwhile. The guard is a column of the row itself,
+    /// so PostgreSQL re-checks it after waiting for a concurrent commit's lock.
     pub async fn set_run_status_if_unchanged(
         &self,
         id: EventId,
         status: RunStatus,
         detail: Option<&str>,
         now: DateTime<Utc>,
-        steps: u64,
+        seq: u64,
     ) -> Result<bool, StoreError> {
         let done = on_pool!(self, p => sqlx::query(
-            "UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3 WHERE id = $4 AND run_status NOT IN ('paused', 'cancelled') AND (SELECT COUNT(*) FROM steps WHERE event_id = $4) = $5")
-            .bind(status.as_str()).bind(detail).bind(now).bind(id.to_string()).bind(i64::try_from(steps).unwrap_or(i64::MAX))
+            "UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3 WHERE id = $4 AND run_status NOT IN ('paused', 'cancelled') AND seq = $5")
+            .bind(status.as_str()).bind(detail).bind(now).bind(id.to_string()).bind(i64::try_from(seq).unwrap_or(i64::MAX))
             .execute(p).await.map(|r| r.rows_affected()))
             .map_err(|e| StoreError::query("set run status", e))?;
         Ok(done == 1)
@@ -129,6 +131,14 @@ impl Store {
             .fetch_all(p).await,
         }
         .map_err(|e| StoreError::query("claim events", e))?;
+        rows.into_iter().map(|(id,)| parse_uuid(&id)).collect()
+    }
+
+    /// Events whose lease `owner` holds now (until a time after `now_ms`).
+    pub async fn leased_by(&self, owner: &str, now_ms: i64) -> Result<Vec<EventId>, StoreError> {
+        let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT id FROM events WHERE lease_owner = $1 AND lease_until > $2 ORDER BY id")
+            .bind(owner).bind(now_ms).fetch_all(p).await)
+            .map_err(|e| StoreError::query("leases held", e))?;
         rows.into_iter().map(|(id,)| parse_uuid(&id)).collect()
     }
 

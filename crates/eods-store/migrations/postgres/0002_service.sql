@@ -5,6 +5,8 @@
 
 ALTER TABLE events ADD COLUMN lease_owner TEXT;
 ALTER TABLE events ADD COLUMN lease_until BIGINT;
+-- Bumped by every commit: a status written on a stale view of the event can be refused.
+ALTER TABLE events ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX events_runnable ON events (run_status, lease_until);
 
 ALTER TABLE approvals ADD COLUMN required_approvals BIGINT NOT NULL DEFAULT 1 CHECK (required_approvals >= 1);

@@ -1,0 +1,497 @@
+//! `eods serve` as operators run it: real server processes on one database, killed with SIGKILL
+//! and restarted, driven over HTTP. Two instances share 200 events and one dies mid-way; an
+//! approval deadline passes while the only instance is down and escalates once after restart,
+//! through the outbox to a webhook that fails at first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const EODS: &str = env!("CARGO_BIN_EXE_eods");
+
+/// PostgreSQL when configured (the multi-instance path), else a SQLite file.
+async fn database(dir: &Path, name: &str) -> String {
+    let urls = eods_store::test_support::test_database_urls(dir, name)
+        .await
+        .unwrap();
+    urls.last().unwrap().clone()
+}
+
+fn token(db: &str, role: &str, name: &str) -> String {
+    let o = Command::new(EODS)
+        .args([
+            "token",
+            "create",
+            "--role",
+            role,
+            "--name",
+            name,
+            "--database",
+            db,
+        ])
+        .env_remove("EODS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap().trim().to_owned()
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn spawn(db: &str, instance: &str, extra: &[&str], log: &Path) -> Server {
+        let mut child = Command::new(EODS)
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--database",
+                db,
+                "--instance-id",
+                instance,
+                "--lease-seconds",
+                "2",
+            ])
+            .args(extra)
+            .env_remove("EODS_DATABASE_URL")
+            .env("EODS_LOG", "info")
+            .stdout(std::fs::File::create(log).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining standard error so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base: format!("http://{addr}"),
+        }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn s01() -> Value {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/s01-meetup.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+async fn get(http: &reqwest::Client, base: &str, token: &str, path: &str) -> Value {
+    let r = http
+        .get(format!("{base}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "GET {path}: {}", r.status());
+    r.json().await.unwrap()
+}
+
+/// Polls `check` every 25 ms until it returns a value, for at most `secs` seconds.
+async fn until<T, F: std::future::Future<Output = Option<T>>>(
+    secs: u64,
+    what: &str,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Decides every pending approval of the events waiting at Confirm.
+async fn approve_waiting(http: &reqwest::Client, base: &str, token: &str) {
+    let waiting = get(
+        http,
+        base,
+        token,
+        "/api/v1/events?run_status=awaiting_approval&limit=200",
+    )
+    .await;
+    for e in waiting["items"].as_array().unwrap() {
+        if e["state"] != "confirm" {
+            continue;
+        }
+        let id = e["id"].as_str().unwrap();
+        let pending = get(
+            http,
+            base,
+            token,
+            &format!("/api/v1/approvals?status=pending&event_id={id}"),
+        )
+        .await;
+        for a in pending["items"].as_array().unwrap() {
+            let r = http
+                .post(format!(
+                    "{base}/api/v1/approvals/{}/decision",
+                    a["id"].as_str().unwrap()
+                ))
+                .bearer_auth(token)
+                .json(&json!({"decision": "approve", "comment": "ok"}))
+                .send()
+                .await
+                .unwrap();
+            // Another pass may have decided it first.
+            assert!(
+                r.status() == 200 || r.status() == 409,
+                "decision: {}",
+                r.status()
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_200_events_and_survive_one_being_killed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), "two").await;
+    let planner = token(&db, "planner", "alice");
+    let approver = token(&db, "approver", "bob");
+    let a = Server::spawn(&db, "instance-a", &[], &dir.path().join("a.log"));
+    let a_base = a.base.clone();
+    let b = Server::spawn(&db, "instance-b", &[], &dir.path().join("b.log"));
+    let http = reqwest::Client::new();
+    // Watch A's leases from the start and SIGKILL it the moment it holds some (mid-run);
+    // submissions go to both instances until then, and to B after.
+    let store = eods_store::Store::connect(&db).await.unwrap();
+    let killed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (store, killed) = (store.clone(), killed.clone());
+        tokio::spawn(async move {
+            let orphans = until(300, "instance A to hold a lease", || {
+                let store = store.clone();
+                async move {
+                    let held = store
+                        .leased_by("instance-a", chrono::Utc::now().timestamp_millis())
+                        .await
+                        .unwrap();
+                    (!held.is_empty()).then_some(held)
+                }
+            })
+            .await;
+            a.kill();
+            killed.store(true, std::sync::atomic::Ordering::SeqCst);
+            orphans
+        })
+    };
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let on_a = i % 2 == 0 && !killed.load(std::sync::atomic::Ordering::SeqCst);
+        let base = if on_a { &a_base } else { &b.base };
+        let sent = http
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&planner)
+            .json(&json!({"brief": s01()}))
+            .send()
+            .await;
+        let r = match sent {
+            Ok(r) => r,
+            // A died between the check and the request: submit to B.
+            Err(_) => http
+                .post(format!("{}/api/v1/events", b.base))
+                .bearer_auth(&planner)
+                .json(&json!({"brief": s01()}))
+                .send()
+                .await
+                .unwrap(),
+        };
+        assert_eq!(r.status(), 201);
+        let v: Value = r.json().await.unwrap();
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let orphans = watcher.await.unwrap();
+    // Approve what waits at Confirm, on B only, until all 200 are done.
+    until(600, "all 200 events to complete", || {
+        let (http, base, approver) = (&http, &b.base, &approver);
+        async move {
+            approve_waiting(http, base, approver).await;
+            let done = get(
+                http,
+                base,
+                approver,
+                "/api/v1/events?run_status=completed&limit=1",
+            )
+            .await;
+            (done["total"] == 200).then_some(())
+        }
+    })
+    .await;
+    for o in &orphans {
+        let e = get(&http, &b.base, &approver, &format!("/api/v1/events/{o}")).await;
+        assert_eq!(
+            e["state"], "postmortem",
+            "orphaned event {o} was taken over"
+        );
+    }
+    // Every event is the same brief, run the same way: the same revisions, steps and log
+    // entries, so a step run twice anywhere would show.
+    let mut shapes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in &ids {
+        let e = get(&http, &b.base, &approver, &format!("/api/v1/events/{id}")).await;
+        assert_eq!(e["run_status"], "completed");
+        let revisions: Vec<String> = e["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| format!("{}@{}", a["type"].as_str().unwrap(), a["revision"]))
+            .collect();
+        let decisions = get(
+            &http,
+            &b.base,
+            &approver,
+            &format!("/api/v1/events/{id}/decision-log"),
+        )
+        .await;
+        let changes = get(
+            &http,
+            &b.base,
+            &approver,
+            &format!("/api/v1/events/{id}/change-log"),
+        )
+        .await;
+        let entries = decisions["items"].as_array().unwrap();
+        let numbered: Vec<String> = entries
+            .iter()
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .collect();
+        let mut unique = numbered.clone();
+        unique.dedup();
+        assert_eq!(numbered, unique, "decision ids of {id} are unique");
+        let shape = format!(
+            "{} steps; {}; {} decisions; {} changes",
+            e["steps"],
+            revisions.join(","),
+            entries.len(),
+            changes["items"].as_array().unwrap().len()
+        );
+        shapes.entry(shape).or_default().push(id.clone());
+    }
+    assert_eq!(
+        shapes.len(),
+        1,
+        "every event ran exactly once per step: {:#?}",
+        shapes.keys().collect::<Vec<_>>()
+    );
+    store.close().await;
+}
+
+/// A webhook receiver on loopback that answers 500 to the first delivery and 200 after.
+fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        let mut first = true;
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut reader = BufReader::new(s.try_clone().unwrap());
+            let mut headers = BTreeMap::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once(':') {
+                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                }
+            }
+            let len: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let status = if first {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            if !first {
+                seen.lock().unwrap().push((
+                    headers.get("x-eods-delivery").cloned().unwrap_or_default(),
+                    serde_json::from_slice(&body).unwrap_or(Value::Null),
+                ));
+            }
+            first = false;
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_that_passes_while_the_server_is_down_escalates_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), "deadline").await;
+    let planner = token(&db, "planner", "alice");
+    let viewer = token(&db, "viewer", "vera");
+    let (hook, got) = receiver();
+    let http = reqwest::Client::new();
+    let first = Server::spawn(&db, "first", &[], &dir.path().join("first.log"));
+    let r = http
+        .post(format!("{}/api/v1/events", first.base))
+        .bearer_auth(&planner)
+        .json(&json!({"brief": s01(), "approval_deadline_seconds": 3}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/events/{id}");
+    until(60, "the event to wait for approvals", || {
+        let (http, base, viewer, path) = (&http, &first.base, &viewer, &path);
+        async move {
+            let e = get(http, base, viewer, path).await;
+            (e["run_status"] == "awaiting_approval" && e["state"] == "confirm").then_some(())
+        }
+    })
+    .await;
+    let pending = get(
+        &http,
+        &first.base,
+        &viewer,
+        &format!("/api/v1/approvals?status=pending&event_id={id}"),
+    )
+    .await;
+    let pending = pending["items"].as_array().unwrap().clone();
+    assert_eq!(pending.len(), 3);
+    assert!(pending.iter().all(|a| a["overdue"] == false));
+    first.kill();
+    // Every deadline passes while no instance runs.
+    let last: chrono::DateTime<chrono::Utc> = pending
+        .iter()
+        .map(|a| a["deadline"].as_str().unwrap().parse().unwrap())
+        .max()
+        .unwrap();
+    until(30, "the deadlines to pass", || async {
+        (chrono::Utc::now() > last).then_some(())
+    })
+    .await;
+
+    let second = Server::spawn(
+        &db,
+        "second",
+        &["--webhook-url", &hook],
+        &dir.path().join("second.log"),
+    );
+    let escalated = until(60, "three escalations delivered", || {
+        let got = got.clone();
+        async move {
+            let g = got.lock().unwrap();
+            let esc: Vec<(String, Value)> = g
+                .iter()
+                .filter(|(_, v)| v["type"] == "approval_escalated")
+                .cloned()
+                .collect();
+            (esc.len() >= 3).then_some(esc)
+        }
+    })
+    .await;
+    let gates: std::collections::BTreeSet<&str> = escalated
+        .iter()
+        .map(|(_, v)| v["gate"].as_str().unwrap())
+        .collect();
+    assert_eq!(gates.len(), 3, "one escalation per request: {escalated:?}");
+    assert!(
+        escalated
+            .iter()
+            .all(|(d, v)| !d.is_empty() && v["event_id"] == id.as_str())
+    );
+    let log = get(
+        &http,
+        &second.base,
+        &viewer,
+        &format!("{path}/decision-log"),
+    )
+    .await;
+    let overdue: Vec<&Value> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            d["description"]
+                .as_str()
+                .unwrap()
+                .ends_with("approval overdue")
+        })
+        .collect();
+    assert_eq!(overdue.len(), 3, "escalated once each");
+    let after = get(
+        &http,
+        &second.base,
+        &viewer,
+        &format!("/api/v1/approvals?status=pending&event_id={id}"),
+    )
+    .await;
+    assert!(
+        after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["overdue"] == true),
+        "the gate stays blocked"
+    );
+    let e = get(&http, &second.base, &viewer, &path).await;
+    assert_eq!(e["state"], "confirm");
+    // The webhook's first answer was a 500: that delivery was retried, not lost.
+    until(60, "the approval requests to be delivered too", || {
+        let got = got.clone();
+        async move {
+            let n = got
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(_, v)| v["type"] == "approval_requested")
+                .count();
+            (n >= 3).then_some(())
+        }
+    })
+    .await;
+    second.kill();
+}

@@ -310,11 +310,14 @@ async fn two_instances_share_200_events_and_survive_one_being_killed() {
     store.close().await;
 }
 
+/// Deliveries a receiver accepted: (X-EODS-Delivery, JSON body).
+type Deliveries = Arc<Mutex<Vec<(String, Value)>>>;
+
 /// A webhook receiver on loopback that answers 500 to the first delivery and 200 after.
-fn receiver() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
+fn receiver() -> (String, Deliveries) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let got: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let got: Deliveries = Arc::default();
     let seen = got.clone();
     std::thread::spawn(move || {
         let mut first = true;

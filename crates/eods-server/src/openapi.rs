@@ -50,7 +50,42 @@ pub fn document() -> Value {
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     let mut v = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     inject_brief(&mut v);
+    close_path_parameters(&mut v);
     v
+}
+
+/// The `type` and `action` path parameters take closed sets: list them, so clients (and
+/// fuzzers) know the values.
+fn close_path_parameters(doc: &mut Value) {
+    let types: Vec<&str> = eods_domain::artifact::ArtifactType::ALL
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    let actions = ["start", "pause", "resume", "cancel", "advance"];
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(ops) = item.as_object_mut() else { continue };
+        for op in ops.values_mut() {
+            let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+                continue;
+            };
+            for p in params {
+                if p["in"] != "path" {
+                    continue;
+                }
+                let values: Option<Vec<&str>> = match p["name"].as_str() {
+                    Some("type") => Some(types.clone()),
+                    Some("action") => Some(actions.to_vec()),
+                    _ => None,
+                };
+                if let Some(values) = values {
+                    p["schema"] = json!({"type": "string", "enum": values});
+                }
+            }
+        }
+    }
 }
 
 /// Puts the EventBrief schema (and its definitions) into `components/schemas` and points

@@ -66,7 +66,9 @@ fn close_path_parameters(doc: &mut Value) {
         return;
     };
     for item in paths.values_mut() {
-        let Some(ops) = item.as_object_mut() else { continue };
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
         for op in ops.values_mut() {
             let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
                 continue;

@@ -5,11 +5,13 @@
 //! rejections produce. It knows nothing of HTTP or terminals: callers plug in an [`Approver`] and
 //! a [`Progress`] sink.
 
+mod amend;
 pub mod decide;
 mod edit;
 mod records;
 pub mod worker;
 
+pub use amend::{Amended, merge_patch};
 pub use edit::{EditError, EditOutcome};
 
 use chrono::{DateTime, Utc};

@@ -26,7 +26,8 @@ use utoipa_axum::routes;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_event, list_events))
-        .routes(routes!(get_event))
+        .routes(routes!(get_event, patch_event))
+        .routes(routes!(report_incident))
         .routes(routes!(event_action))
         .routes(routes!(list_artifacts))
         .routes(routes!(get_artifact, put_artifact))
@@ -352,6 +353,129 @@ async fn get_event(
         approvals: approvals.iter().map(|a| approval_view(a, now)).collect(),
         steps,
     }))
+}
+
+/// Amend the brief with a JSON merge patch (RFC 7386; `null` removes a field). A brief waiting
+/// in `needs_input` starts planning once complete; a complete brief becomes the next event_brief
+/// revision and everything derived from it is recomputed. Refused from Execute on.
+#[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    request_body(content = Object, content_type = "application/merge-patch+json", description = "Fields of the EventBrief to change"),
+    responses(
+        (status = 200, body = EventPatched),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is executing or over", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patched brief is not valid (pointers into the brief)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn patch_event(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<serde_json::Value>,
+) -> Result<Json<EventPatched>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    if !patch.is_object() {
+        return Err(ApiError::field(
+            "",
+            "a merge patch of the brief must be a JSON object",
+        ));
+    }
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let out = engine
+        .amend_brief(e.id, &patch, &p.actor())
+        .await
+        .map_err(|err| match err {
+            EngineError::InvalidBrief(b) => brief_problem_at(&b, ""),
+            other => other.into(),
+        })?;
+    state.wake.notify_waiters();
+    let now = state
+        .store
+        .event(e.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok(Json(EventPatched {
+        id: e.id.0,
+        status: now.run_status.into(),
+        state: now.state.into(),
+        level: now.level.into(),
+        missing_fields: out.missing,
+        brief_revision: out.revision,
+    }))
+}
+
+/// Report an incident for the simulated Execute (before or during it): the contingency scenario
+/// it triggers runs when Execute plays it, and the DecisionLog and ChangeLog record the report.
+#[utoipa::path(post, path = "/api/v1/events/{id}/incidents", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    request_body = ReportIncident,
+    responses(
+        (status = 202, body = IncidentReported),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is over", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn report_incident(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReportIncident>,
+) -> Result<(StatusCode, Json<IncidentReported>), ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    let text = match &req.at {
+        Some(at) => format!("{}@{at}", req.kind),
+        None => req.kind.clone(),
+    };
+    let incident = Injection::parse(&text).map_err(|msg| {
+        let pointer = if msg.starts_with("unknown incident") {
+            "/kind"
+        } else {
+            "/at"
+        };
+        ApiError::field(pointer, msg)
+    })?;
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let all = engine
+        .report_incident(
+            e.id,
+            incident,
+            &p.actor(),
+            req.comment.as_deref().unwrap_or(""),
+        )
+        .await?;
+    state.wake.notify_waiters();
+    let now = state
+        .store
+        .event(e.id)
+        .await?
+        .ok_or_else(ApiError::internal)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(IncidentReported {
+            id: e.id.0,
+            incidents: all
+                .iter()
+                .map(|i| match i.at_minutes {
+                    Some(m) => format!("{}@{m}", i.kind.as_str()),
+                    None => i.kind.as_str(),
+                })
+                .collect(),
+            status: now.run_status.into(),
+            state: now.state.into(),
+        }),
+    ))
 }
 
 /// Control the run: `start` (queue it), `pause`, `resume`, `cancel`, or `advance` (move to the

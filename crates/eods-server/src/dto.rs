@@ -105,6 +105,42 @@ pub struct EventSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The brief after a merge patch.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventPatched {
+    pub id: uuid::Uuid,
+    pub status: RunStatusDto,
+    pub state: StateDto,
+    pub level: LevelDto,
+    /// Fields the brief still needs (the event waits in `needs_input` until they are given).
+    pub missing_fields: Vec<String>,
+    /// The new event_brief revision, when the brief is complete.
+    pub brief_revision: Option<u32>,
+}
+
+/// An incident reported for the simulated Execute.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIncident {
+    /// vendor_cancellation, venue_unavailable, speaker_no_show, weather, av_failure,
+    /// overcapacity, medical_emergency, budget_overrun, low_attendance or deadline_missed.
+    pub kind: String,
+    /// When, after the first session: minutes (`90`, `90m`), hours (`2h`), days (`1d`) or a sum
+    /// (`1d2h30m`). Default: an hour in, then every 90 minutes.
+    pub at: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// The incidents the simulated Execute will play.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IncidentReported {
+    pub id: uuid::Uuid,
+    /// Every reported incident, `KIND@MINUTES` (no minutes: the default time).
+    pub incidents: Vec<String>,
+    pub status: RunStatusDto,
+    pub state: StateDto,
+}
+
 /// A page of events.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventPage {
@@ -274,10 +310,16 @@ pub struct Health {
     pub version: String,
 }
 
-/// A 422 from a brief that intake refused.
+/// A 422 from a brief that intake refused, pointing into the request's `brief`.
 pub fn brief_problem(e: &BriefError) -> ApiError {
+    brief_problem_at(e, "/brief")
+}
+
+/// A 422 from a brief that intake refused, its pointers under `prefix` (empty when the body is
+/// the brief itself).
+pub fn brief_problem_at(e: &BriefError, prefix: &str) -> ApiError {
     match e {
-        BriefError::Syntax { message, .. } => ApiError::field("/brief", message.clone()),
+        BriefError::Syntax { message, .. } => ApiError::field(prefix, message.clone()),
         BriefError::Incomplete { missing } => ApiError::validation(
             format!(
                 "the brief is incomplete; missing fields: {}",
@@ -286,7 +328,7 @@ pub fn brief_problem(e: &BriefError) -> ApiError {
             missing
                 .iter()
                 .map(|m| ProblemItem {
-                    pointer: format!("/brief/{}", m.replace('.', "/")),
+                    pointer: format!("{prefix}/{}", m.replace('.', "/")),
                     message: "required".into(),
                 })
                 .collect(),
@@ -296,7 +338,7 @@ pub fn brief_problem(e: &BriefError) -> ApiError {
             violations
                 .iter()
                 .map(|v| ProblemItem {
-                    pointer: format!("/brief{}", v.pointer),
+                    pointer: format!("{prefix}{}", v.pointer),
                     message: v.message.clone(),
                 })
                 .collect(),

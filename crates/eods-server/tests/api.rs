@@ -302,6 +302,30 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
             })
             .await;
         assert_eq!(waiting["state"], "confirm", "{backend}: {waiting}");
+        // An incident reported before Execute is played by it.
+        let path = format!("/api/v1/events/{id}/incidents");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &path,
+                Some(
+                    json!({"kind": "vendor_cancellation", "at": "2h", "comment": "caterer called"}),
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{backend}: {}", r.body);
+        assert_eq!(r.body["incidents"], json!(["vendor_cancellation@120"]));
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &path,
+                Some(json!({"kind": "meteor"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["errors"][0]["pointer"], "/kind");
 
         let pending = api
             .call(
@@ -441,6 +465,28 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
         assert!(hidden.body["payload"]["vendors"][0]["terms"].is_string());
         assert!(shown.body["redacted"].as_array().unwrap().is_empty());
         assert!(shown.body["payload"]["vendors"][0]["terms"]["total_cost"].is_object());
+        let log = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/incident_log"),
+                None,
+            )
+            .await;
+        let incidents = log.body["payload"]["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 1, "{backend}: {}", log.body);
+        assert_eq!(incidents[0]["kind"], "vendor_cancellation");
+        assert_eq!(incidents[0]["status"], "resolved");
+        assert_eq!(incidents[0]["resolved_by_contingency"], true);
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &format!("/api/v1/events/{id}/incidents"),
+                Some(json!({"kind": "weather"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "the event is over");
 
         let listed = api
             .call(
@@ -482,6 +528,18 @@ fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'
         ),
         (Method::GET, "/api/v1/events".into(), None, ALL),
         (Method::GET, format!("/api/v1/events/{event}"), None, ALL),
+        (
+            Method::PATCH,
+            format!("/api/v1/events/{event}"),
+            Some(json!({"title": "Renamed"})),
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/incidents"),
+            Some(json!({"kind": "weather"})),
+            PLAN,
+        ),
         (
             Method::POST,
             format!("/api/v1/events/{event}/actions/pause"),
@@ -624,7 +682,7 @@ async fn every_route_refuses_a_role_without_the_right_and_a_missing_token() {
     }
     assert_eq!(
         checked,
-        7 * 2 + 2,
+        9 * 2 + 2,
         "every route × role without the right was tried"
     );
     let bad = api
@@ -752,6 +810,66 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body["detail"].as_str().unwrap().contains("incomplete"));
+    // A merge patch completes it: wrong values are refused with pointers into the brief, missing
+    // ones are named, and the complete brief starts planning.
+    let mut rest = s02();
+    rest["title"] = json!("Half a brief");
+    rest["event_type"] = json!("picnic");
+    let r = api
+        .call(
+            Some("alice"),
+            Method::PATCH,
+            &format!("/api/v1/events/{half}"),
+            Some(rest.clone()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["pointer"] == "/event_type"),
+        "{}",
+        r.body
+    );
+    let r = api
+        .call(
+            Some("alice"),
+            Method::PATCH,
+            &format!("/api/v1/events/{half}"),
+            Some(json!({"event_type": "conference"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["status"], "needs_input");
+    assert!(
+        r.body["missing_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "budget.total")
+    );
+    rest["event_type"] = json!("conference");
+    let r = api
+        .call(
+            Some("alice"),
+            Method::PATCH,
+            &format!("/api/v1/events/{half}"),
+            Some(rest),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["missing_fields"], json!([]));
+    assert_eq!(r.body["brief_revision"], 1);
+    assert_eq!(
+        r.body["level"], "intermediate",
+        "the level follows the completed audience"
+    );
+    let planned = api
+        .wait("vera", &half, |s| s["run_status"] == "awaiting_approval")
+        .await;
+    assert_eq!(planned["state"], "confirm");
 
     // A transition that cannot pass says what blocks it and changes nothing.
     let created = api

@@ -10,8 +10,9 @@ pub mod test_support;
 pub use error::StoreError;
 use rows::ArtifactTuple;
 pub use rows::{
-    ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot, Fence,
-    NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow, Vote,
+    ApprovalDecisionWrite, ApprovalRow, BriefWrite, Commit, CommitOutcome, EventRow, EventSnapshot,
+    Fence, NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow,
+    Vote,
 };
 pub use service::{EventFilter, epoch_ms};
 
@@ -284,6 +285,16 @@ impl Store {
                     .bind(o.id.to_string()).bind(&event).bind(o.kind.as_str()).bind(&o.dedupe_key).bind(Json(&o.payload))
                     .bind(c.at).bind(c.at.timestamp_millis())
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
+            }
+            if let Some(b) = &c.brief {
+                sqlx::query("UPDATE events SET title = $1, brief = $2, level = $3 WHERE id = $4")
+                    .bind(&b.title).bind(Json(&b.brief)).bind(b.level.as_str()).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update brief", e))?;
+            }
+            if let Some(o) = &c.options {
+                sqlx::query("UPDATE events SET options = $1 WHERE id = $2")
+                    .bind(Json(o)).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update options", e))?;
             }
             if let Some(s) = &c.status {
                 // A pause or cancellation that arrived while the step ran wins over `running`.

@@ -240,6 +240,18 @@ pub struct Commit {
     /// When set, the commit only applies while this instance holds the event's lease, and
     /// extends it.
     pub fence: Option<Fence>,
+    /// A new brief as submitted (with its title and level), for amendments.
+    pub brief: Option<BriefWrite>,
+    /// New run options (e.g. an incident reported over the API).
+    pub options: Option<Value>,
+}
+
+/// The event's brief, title and level after an amendment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BriefWrite {
+    pub title: String,
+    pub brief: Value,
+    pub level: Level,
 }
 
 /// The lease a worker commits under.

@@ -1,0 +1,280 @@
+//! Changes to an event's inputs after submission: an amended brief (the API's JSON merge patch,
+//! which also completes a brief stuck in `needs_input`) and incidents reported for the simulated
+//! Execute. Each is one keyed commit; the run then recomputes what depends on it.
+
+use crate::records::{self, Records};
+use crate::{Engine, EngineError, RunOptions};
+use eods_domain::artifact::{ArtifactType, CatalogType, Envelope};
+use eods_domain::catalog::audit::{ChangeType, DecisionType};
+use eods_domain::catalog::logistics::Injection;
+use eods_domain::ids::{ArtifactId, EventId};
+use eods_domain::instruction::Level;
+use eods_domain::intake::{BriefError, brief_from_value};
+use eods_domain::lifecycle::{LifecycleState, RunStatus};
+use eods_store::{BriefWrite, Commit, StatusWrite};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What an amendment did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Amended {
+    /// Fields still missing (the event stays in `needs_input`).
+    pub missing: Vec<String>,
+    /// The new event_brief revision, when the brief is complete.
+    pub revision: Option<u32>,
+    pub run_status: RunStatus,
+}
+
+/// RFC 7386 JSON merge patch: objects merge, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(Default::default());
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+impl Engine {
+    /// Applies a merge patch to the event's brief. An invalid result changes nothing; an
+    /// incomplete one is stored and names what is still missing; a complete one becomes the
+    /// next event_brief revision and the run recomputes everything derived from it.
+    pub async fn amend_brief(
+        &self,
+        id: EventId,
+        patch: &Value,
+        by: &str,
+    ) -> Result<Amended, EngineError> {
+        let l = self.load(id).await?;
+        let event = &l.snap.event;
+        if event.state >= LifecycleState::Execute {
+            return Err(EngineError::InvalidCommand(format!(
+                "the event is in {}: its brief is fixed once Execute starts",
+                event.state
+            )));
+        }
+        let mut merged = event.brief.clone();
+        merge_patch(&mut merged, patch);
+        let options: RunOptions = serde_json::from_value(event.options.clone()).unwrap_or_default();
+        let title = merged
+            .get("title")
+            .and_then(|t| t.as_str())
+            .unwrap_or("(untitled)")
+            .to_owned();
+        let now = self.clock.now();
+        let correlation = self.correlation_id();
+        let mut rec = Records::new(
+            l.snap.decision_count,
+            l.snap.change_count,
+            &correlation,
+            now,
+        );
+        let (artifacts, missing, level, revision) = match brief_from_value(merged.clone()) {
+            Ok(b) => {
+                let level = options
+                    .level
+                    .unwrap_or_else(|| Level::for_audience(b.audience_size));
+                let revision = l.bb.revision(ArtifactType::EventBrief).unwrap_or(0) + 1;
+                let envelope = Envelope {
+                    id: ArtifactId(Uuid::now_v7()),
+                    event_id: id,
+                    artifact_type: ArtifactType::EventBrief,
+                    revision,
+                    schema_version: ArtifactType::EventBrief.schema_version().into(),
+                    created_at: now,
+                    created_by: by.to_owned(),
+                    correlation_id: correlation.clone(),
+                    derived_from: vec![],
+                    payload: b.into_payload().to_value(),
+                };
+                let (summary, _) = records::diff(l.bb.current(ArtifactType::EventBrief), &envelope);
+                let change_type = if revision == 1 {
+                    ChangeType::Created
+                } else {
+                    ChangeType::Revised
+                };
+                rec.change(
+                    change_type,
+                    &format!("event_brief revision {revision} by {by}: {summary}"),
+                    vec![envelope.as_ref()],
+                    by,
+                    None,
+                );
+                (vec![envelope], vec![], level, Some(revision))
+            }
+            Err(BriefError::Incomplete { missing }) => (vec![], missing, event.level, None),
+            Err(e) => return Err(EngineError::InvalidBrief(e)),
+        };
+        let run_status = if !missing.is_empty() {
+            RunStatus::NeedsInput
+        } else {
+            match event.run_status {
+                RunStatus::Paused | RunStatus::Cancelled | RunStatus::Completed => event.run_status,
+                _ => RunStatus::Running,
+            }
+        };
+        rec.decision(
+            DecisionType::Revision,
+            &format!("brief amended by {by}"),
+            by,
+            &if missing.is_empty() {
+                "the amended brief is complete; everything derived from it is recomputed".to_owned()
+            } else {
+                format!("still missing: {}", missing.join(", "))
+            },
+            vec![],
+            None,
+            vec![],
+        );
+        let detail =
+            (!missing.is_empty()).then(|| format!("missing fields: {}", missing.join(", ")));
+        self.commit(&Commit {
+            event_id: id,
+            step_key: format!("amend:{}", Uuid::now_v7()),
+            at: now,
+            artifacts,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            brief: Some(BriefWrite {
+                title,
+                brief: merged,
+                level,
+            }),
+            status: Some(StatusWrite {
+                state: event.state,
+                run_status,
+                detail,
+            }),
+            ..Commit::default()
+        })
+        .await?;
+        Ok(Amended {
+            missing,
+            revision,
+            run_status,
+        })
+    }
+
+    /// Adds an incident to the event's simulated Execute (before or during it). The Execute step
+    /// plays every reported incident; one reported during Execute makes it run again.
+    pub async fn report_incident(
+        &self,
+        id: EventId,
+        incident: Injection,
+        by: &str,
+        comment: &str,
+    ) -> Result<Vec<Injection>, EngineError> {
+        let l = self.load(id).await?;
+        let event = &l.snap.event;
+        if event.state == LifecycleState::Postmortem
+            || matches!(
+                event.run_status,
+                RunStatus::Cancelled | RunStatus::Completed
+            )
+        {
+            return Err(EngineError::InvalidCommand(format!(
+                "the event is over ({}, {}): incidents can be reported until Execute ends",
+                event.state, event.run_status
+            )));
+        }
+        let mut options: RunOptions =
+            serde_json::from_value(event.options.clone()).unwrap_or_default();
+        options.incidents.push(incident);
+        let now = self.clock.now();
+        let correlation = self.correlation_id();
+        let mut rec = Records::new(
+            l.snap.decision_count,
+            l.snap.change_count,
+            &correlation,
+            now,
+        );
+        let when = incident
+            .at_minutes
+            .map(|m| format!(" at +{m} min"))
+            .unwrap_or_default();
+        let line = format!("{} reported by {by}{when}", incident.kind.as_str());
+        rec.decision(
+            DecisionType::Escalation,
+            &line,
+            by,
+            if comment.is_empty() {
+                "reported through the API"
+            } else {
+                comment
+            },
+            vec![],
+            None,
+            vec![],
+        );
+        rec.change(ChangeType::Incident, &line, vec![], by, None);
+        let status = (event.state == LifecycleState::Execute
+            && !matches!(event.run_status, RunStatus::Paused))
+        .then_some(StatusWrite {
+            state: event.state,
+            run_status: RunStatus::Running,
+            detail: None,
+        });
+        let options_json = serde_json::to_value(&options).map_err(|e| EngineError::Corrupt {
+            what: "options".into(),
+            detail: e.to_string(),
+        })?;
+        self.commit(&Commit {
+            event_id: id,
+            step_key: format!("incident:{}", Uuid::now_v7()),
+            at: now,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            options: Some(options_json),
+            status,
+            ..Commit::default()
+        })
+        .await?;
+        Ok(options.incidents)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merge_patch;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let check =
+            |target: serde_json::Value, patch: serde_json::Value, expect: serde_json::Value| {
+                let mut t = target;
+                merge_patch(&mut t, &patch);
+                assert_eq!(t, expect);
+            };
+        check(json!({"a": "b"}), json!({"a": "c"}), json!({"a": "c"}));
+        check(
+            json!({"a": "b"}),
+            json!({"b": "c"}),
+            json!({"a": "b", "b": "c"}),
+        );
+        check(json!({"a": "b"}), json!({"a": null}), json!({}));
+        check(
+            json!({"a": {"b": "c"}}),
+            json!({"a": {"b": "d", "c": null}}),
+            json!({"a": {"b": "d"}}),
+        );
+        check(
+            json!({"a": [1]}),
+            json!({"a": [2, 3]}),
+            json!({"a": [2, 3]}),
+        );
+        check(json!(["a"]), json!({"a": "b"}), json!({"a": "b"}));
+        check(json!({"a": "b"}), json!(["c"]), json!(["c"]));
+    }
+}

@@ -763,15 +763,10 @@ impl Engine {
     /// ran). Returns how many requests were escalated now.
     pub async fn escalate_due(&self) -> Result<usize, EngineError> {
         let now = self.clock.now();
-        let mut events: Vec<EventId> = self
+        let events = self
             .store
-            .pending_approvals()
-            .await?
-            .into_iter()
-            .filter(|a| a.deadline < now)
-            .map(|a| a.event_id)
-            .collect();
-        events.dedup();
+            .events_with_unescalated_overdue_approvals(now)
+            .await?;
         let mut n = 0;
         for id in events {
             let l = self.load(id).await?;

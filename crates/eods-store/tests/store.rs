@@ -15,7 +15,8 @@ use eods_domain::lifecycle::{
 };
 use eods_store::test_support::test_stores;
 use eods_store::{
-    ApprovalDecisionWrite, Commit, CommitOutcome, EventRow, NewApproval, StatusWrite, Store,
+    ApprovalDecisionWrite, Commit, CommitOutcome, EventRow, Fence, NewApproval, StatusWrite, Store,
+    StoreError,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -276,4 +277,113 @@ async fn a_bad_url_names_the_fix() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("sqlite://PATH"), "{err}");
+}
+
+#[tokio::test]
+async fn leases_give_each_event_to_one_instance_and_fence_its_commits() {
+    let (_dir, stores) = stores("leases").await;
+    for store in stores {
+        let b = store.backend();
+        let ids: Vec<EventId> = (0..6).map(|_| EventId(Uuid::now_v7())).collect();
+        for id in &ids {
+            let mut row = event_row(*id);
+            row.run_status = RunStatus::Running;
+            store.create_event(&row).await.unwrap();
+        }
+        let now = 1_000_000;
+        // Two instances claim at once: every event goes to exactly one of them.
+        let (a, c) = tokio::join!(
+            store.claim_runnable("a", now, now + 30_000, 4),
+            store.claim_runnable("c", now, now + 30_000, 4)
+        );
+        let (a, c) = (a.unwrap(), c.unwrap());
+        assert_eq!(a.len() + c.len(), 6, "{b}: {a:?} {c:?}");
+        assert!(a.iter().all(|x| !c.contains(x)), "{b}: no event twice");
+        assert!(
+            store
+                .claim_runnable("d", now + 1, now + 30_000, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{b}: held leases are not claimable"
+        );
+        // A fenced commit applies while the lease holds and extends it...
+        let mine = a.first().copied().unwrap_or_else(|| c[0]);
+        let owner = if a.contains(&mine) { "a" } else { "c" };
+        let fenced = |who: &str, key: &str| Commit {
+            event_id: mine,
+            step_key: key.into(),
+            at: Utc::now(),
+            fence: Some(Fence {
+                owner: who.into(),
+                until_ms: now + 60_000,
+            }),
+            ..Commit::default()
+        };
+        store.commit(&fenced(owner, "k1")).await.unwrap();
+        assert_eq!(
+            store.lease(mine).await.unwrap(),
+            Some((owner.to_owned(), now + 60_000)),
+            "{b}"
+        );
+        // ...and is refused once the lease expired and another instance took the event.
+        let taken = store
+            .claim_runnable("d", now + 61_000, now + 90_000, 10)
+            .await
+            .unwrap();
+        assert!(taken.contains(&mine), "{b}: an expired lease is taken over");
+        let err = store.commit(&fenced(owner, "k2")).await.unwrap_err();
+        assert!(matches!(err, StoreError::LeaseLost { .. }), "{b}: {err}");
+        assert!(
+            !store.step_committed(mine, "k2").await.unwrap(),
+            "{b}: nothing written"
+        );
+        store.commit(&fenced("d", "k2")).await.unwrap();
+        // Releasing gives it back; only the holder can release.
+        store.release_lease(mine, owner).await.unwrap();
+        assert_eq!(
+            store.lease(mine).await.unwrap().map(|l| l.0),
+            Some("d".to_owned())
+        );
+        store.release_lease(mine, "d").await.unwrap();
+        assert_eq!(store.lease(mine).await.unwrap(), None);
+        // The waiting status is refused on a stale view of the event.
+        let seq = store.snapshot(mine).await.unwrap().seq;
+        store
+            .commit(&Commit {
+                event_id: mine,
+                step_key: "k3".into(),
+                at: Utc::now(),
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            !store
+                .set_run_status_if_unchanged(
+                    mine,
+                    RunStatus::AwaitingApproval,
+                    None,
+                    Utc::now(),
+                    seq
+                )
+                .await
+                .unwrap(),
+            "{b}"
+        );
+        assert!(
+            store
+                .set_run_status_if_unchanged(
+                    mine,
+                    RunStatus::AwaitingApproval,
+                    None,
+                    Utc::now(),
+                    seq + 1
+                )
+                .await
+                .unwrap(),
+            "{b}"
+        );
+        store.close().await;
+    }
 }

@@ -33,6 +33,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_artifact, put_artifact))
         .routes(routes!(artifact_revisions))
         .routes(routes!(decision_log))
+        .routes(routes!(event_traces))
+        .routes(routes!(event_metrics))
+        .routes(routes!(event_export))
+        .routes(routes!(audit_search))
         .routes(routes!(change_log))
         .routes(routes!(event_stream))
         .routes(routes!(list_approvals))
@@ -803,6 +807,253 @@ async fn change_log(
         items: items
             .iter()
             .filter_map(|d| serde_json::to_value(d).ok())
+            .collect(),
+    }))
+}
+
+/// The agent traces of an event (one per agent step), oldest first.
+#[utoipa::path(get, path = "/api/v1/events/{id}/traces", tag = "audit",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = Vec<ArtifactEnvelope>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn event_traces(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ArtifactEnvelope>>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let revs = state
+        .store
+        .revisions(e.id, ArtifactType::AgentTrace)
+        .await?;
+    Ok(Json(
+        revs.into_iter().map(|a| envelope_view(a, &p)).collect(),
+    ))
+}
+
+/// The DESIGN §6 metrics of an event as its postmortem measured them.
+#[utoipa::path(get, path = "/api/v1/events/{id}/metrics", tag = "audit",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = EventMetrics),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event, or no postmortem yet", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn event_metrics(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<EventMetrics>, ApiError> {
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let pm = state
+        .store
+        .revisions(e.id, ArtifactType::Postmortem)
+        .await?
+        .into_iter()
+        .last()
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "event {} has no postmortem yet (it is in {}); metrics are measured there",
+                e.id, e.state
+            ))
+        })?;
+    let revision = pm.revision;
+    let pm: eods_domain::catalog::execution::Postmortem =
+        serde_json::from_value(pm.payload).map_err(|_| ApiError::internal())?;
+    Ok(Json(EventMetrics {
+        id: e.id.0,
+        postmortem_revision: revision,
+        metrics: pm
+            .metrics
+            .iter()
+            .map(|m| MetricView {
+                name: serde_json::to_value(m.name)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                value: m.value.filter(|v| v.is_finite()),
+                target: m.target.clone(),
+                met: m.met,
+                detail: m.detail.clone(),
+            })
+            .collect(),
+        incidents_total: pm.incidents_total,
+        incidents_resolved: pm.incidents_resolved,
+    }))
+}
+
+/// An export of the event: `calendar.ics` (iCalendar: milestones and sessions),
+/// `schedule.xml` (frab schedule XML, valid against the c3voc XSD) or `budget.csv` (the cost
+/// model's line items).
+#[utoipa::path(get, path = "/api/v1/events/{id}/exports/{format}", tag = "artifacts",
+    params(
+        ("id" = String, Path, description = "Event id (UUID)"),
+        ("format" = String, Path, description = "calendar.ics, schedule.xml or budget.csv"),
+    ),
+    responses(
+        (status = 200, description = "The export", content(
+            (String = "text/calendar"),
+            (String = "application/xml"),
+            (String = "text/csv"),
+        )),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event or format, or the artifact it needs does not exist yet", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn event_export(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, format)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    use eods_domain::artifact::CatalogType;
+    p.require(Permission::Read)?;
+    let e = load_event(&state, &id).await?;
+    let current = state.store.current_artifacts(e.id).await?;
+    fn typed<T: CatalogType + serde::de::DeserializeOwned>(all: &[Envelope]) -> Option<T> {
+        let env = all.iter().find(|x| x.artifact_type == T::TYPE)?;
+        serde_json::from_value(env.payload.clone()).ok()
+    }
+    let missing = |t: ArtifactType| {
+        ApiError::not_found(format!(
+            "event {} has no {t} yet (it is in {})",
+            e.id, e.state
+        ))
+    };
+    let (mime, body) = match format.as_str() {
+        "calendar.ics" => (
+            "text/calendar; charset=utf-8",
+            eods_formats::ical::calendar(
+                e.id,
+                &e.title,
+                typed(&current).as_ref(),
+                typed(&current).as_ref(),
+            ),
+        ),
+        "schedule.xml" => {
+            let schedule: eods_domain::catalog::logistics::Schedule =
+                typed(&current).ok_or_else(|| missing(ArtifactType::Schedule))?;
+            let revision = current
+                .iter()
+                .find(|x| x.artifact_type == ArtifactType::Schedule)
+                .map_or(0, |x| x.revision);
+            let meta = eods_formats::frab::ExportMeta {
+                title: e.title.clone(),
+                namespace: e.id.to_string(),
+                version: format!("EODS schedule revision {revision}"),
+            };
+            (
+                "application/xml; charset=utf-8",
+                eods_formats::frab::export(&meta, &schedule),
+            )
+        }
+        "budget.csv" => {
+            let cost: eods_domain::catalog::budget::CostModel =
+                typed(&current).ok_or_else(|| missing(ArtifactType::CostModel))?;
+            (
+                "text/csv; charset=utf-8",
+                eods_formats::csv::budget_csv(&cost),
+            )
+        }
+        other => {
+            return Err(ApiError::not_found(format!(
+                "no export `{other}`: use calendar.ics, schedule.xml or budget.csv"
+            )));
+        }
+    };
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{format}\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// Filters of the audit search.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// `decisions` (the DecisionLog) or `changes` (the ChangeLog); default decisions.
+    pub log: Option<String>,
+    /// Only this event.
+    pub event_id: Option<uuid::Uuid>,
+    /// The entry's type: a decision_type (`agent_step`, `approval`, `escalation`, …) or a change
+    /// type (`created`, `revised`, `approved`, `incident`, …).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// Who: a decision's owner or a change's actor, e.g. `user:bob`, `agent:budget_analyst`.
+    pub who: Option<String>,
+    /// At or after (RFC 3339).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Before (RFC 3339).
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// At most this many, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// Search the DecisionLog or ChangeLog across events by type, owner or actor and time.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn audit_search(
+    State(state): State<AppState>,
+    p: Principal,
+    q: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<AuditPage>, ApiError> {
+    p.require(Permission::Read)?;
+    let Query(q) = q.map_err(query_problem)?;
+    let log = match q.log.as_deref() {
+        None | Some("decisions") => eods_store::AuditLog::Decisions,
+        Some("changes") => eods_store::AuditLog::Changes,
+        Some(other) => {
+            return Err(ApiError::field(
+                "#/parameters/log",
+                format!("unknown log `{other}`: use decisions or changes"),
+            ));
+        }
+    };
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field(
+            "#/parameters/limit",
+            format!("limit must be between 1 and 1000, got {limit}"),
+        ));
+    }
+    let rows = state
+        .store
+        .audit_search(
+            log,
+            &eods_store::AuditFilter {
+                event: q.event_id.map(EventId),
+                kind: q.kind,
+                who: q.who,
+                since: q.since,
+                until: q.until,
+                limit,
+            },
+        )
+        .await?;
+    Ok(Json(AuditPage {
+        items: rows
+            .into_iter()
+            .map(|(e, entry)| AuditEntry {
+                event_id: e.0,
+                entry,
+            })
             .collect(),
     }))
 }

@@ -298,6 +298,45 @@ pub struct LogPage {
     pub items: Vec<Value>,
 }
 
+/// One metric as measured in the postmortem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MetricView {
+    /// The DESIGN §6 metric, e.g. `budget_variance`.
+    pub name: String,
+    /// `null` when not measured (the detail says why).
+    pub value: Option<f64>,
+    pub target: String,
+    /// `null` when not measured or not applicable at this level.
+    pub met: Option<bool>,
+    pub detail: String,
+}
+
+/// The metrics of an event, from its postmortem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventMetrics {
+    pub id: uuid::Uuid,
+    /// The postmortem revision they come from.
+    pub postmortem_revision: u32,
+    pub metrics: Vec<MetricView>,
+    pub incidents_total: u32,
+    pub incidents_resolved: u32,
+}
+
+/// An audit entry with its event.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub event_id: uuid::Uuid,
+    /// The DecisionLog or ChangeLog entry.
+    #[schema(value_type = Object)]
+    pub entry: Value,
+}
+
+/// Audit entries across events, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+}
+
 /// Liveness or readiness.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Health {

@@ -29,6 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
+use tracing::Instrument;
 
 /// How an instance runs. Built once at start (the binary reads the environment).
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +141,10 @@ async fn edge(req: Request, next: Next) -> Response {
     let mut req = req;
     req.extensions_mut().insert(CorrelationId(cid.clone()));
     let started = Instant::now();
-    let res = next.run(req).await;
+    // Everything logged while the request is handled carries its correlation id.
+    let span =
+        tracing::info_span!("request", correlation_id = %cid, method = %method, path = %path);
+    let res = next.run(req).instrument(span).await;
     let mut res = if res.status().as_u16() >= 400 {
         complete_problem(res, &path, &cid).await
     } else {

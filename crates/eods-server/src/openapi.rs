@@ -62,6 +62,7 @@ fn close_path_parameters(doc: &mut Value) {
         .map(|t| t.as_str())
         .collect();
     let actions = ["start", "pause", "resume", "cancel", "advance"];
+    let formats = ["calendar.ics", "schedule.xml", "budget.csv"];
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
@@ -80,6 +81,7 @@ fn close_path_parameters(doc: &mut Value) {
                 let values: Option<Vec<&str>> = match p["name"].as_str() {
                     Some("type") => Some(types.clone()),
                     Some("action") => Some(actions.to_vec()),
+                    Some("format") => Some(formats.to_vec()),
                     _ => None,
                 };
                 if let Some(values) = values {

@@ -488,6 +488,162 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
             .await;
         assert_eq!(r.status, StatusCode::CONFLICT, "the event is over");
 
+        // Traces, metrics, exports and the audit search across events.
+        let traces = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/traces"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            traces.body.as_array().unwrap().len() as u64,
+            event.body["artifacts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["type"] == "agent_trace")
+                .unwrap()["revision"]
+                .as_u64()
+                .unwrap()
+        );
+        let metrics = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/metrics"),
+                None,
+            )
+            .await;
+        assert_eq!(metrics.status, 200, "{}", metrics.body);
+        assert_eq!(metrics.body["incidents_total"], 1);
+        let variance = metrics.body["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "budget_variance")
+            .unwrap()
+            .clone();
+        assert_eq!(variance["met"], true, "{variance}");
+        let ics = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/exports/calendar.ics"),
+                None,
+            )
+            .await;
+        assert!(ics.content_type.starts_with("text/calendar"));
+        let ics = ics.body.as_str().unwrap().to_owned();
+        assert!(
+            ics.starts_with("BEGIN:VCALENDAR") && ics.matches("BEGIN:VEVENT").count() > 24,
+            "{backend}"
+        );
+        let xml = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/exports/schedule.xml"),
+                None,
+            )
+            .await;
+        assert!(xml.content_type.starts_with("application/xml"));
+        let file = dir.path().join(format!("{backend}-schedule.xml"));
+        std::fs::write(&file, xml.body.as_str().unwrap()).unwrap();
+        let xsd = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/schema/schedule.xml.xsd"
+        );
+        let lint = std::process::Command::new("xmllint")
+            .args(["--noout", "--schema", xsd])
+            .arg(&file)
+            .output()
+            .expect("xmllint runs (Debian package libxml2-utils)");
+        assert!(
+            lint.status.success(),
+            "{}",
+            String::from_utf8_lossy(&lint.stderr)
+        );
+        let csv = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/exports/budget.csv"),
+                None,
+            )
+            .await;
+        let csv = csv.body.as_str().unwrap().to_owned();
+        let cost = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/cost_model"),
+                None,
+            )
+            .await;
+        assert!(csv.starts_with("id,category,description,qty,unit_cost,total"));
+        assert_eq!(
+            csv.lines().count(),
+            cost.body["payload"]["line_items"].as_array().unwrap().len() + 2
+        );
+        assert!(csv.lines().last().unwrap().contains(&format!(
+            ",total,,,,{},",
+            cost.body["payload"]["total"].as_str().unwrap()
+        )));
+        let r = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/exports/report.pdf"),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let approvals = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/audit?type=approval&who=user:bob&event_id={id}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            approvals.body["items"].as_array().unwrap().len(),
+            3,
+            "{backend}: {}",
+            approvals.body
+        );
+        let incidents = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                "/api/v1/audit?log=changes&type=incident",
+                None,
+            )
+            .await;
+        let items = incidents.body["items"].as_array().unwrap();
+        assert!(
+            items
+                .iter()
+                .any(|c| c["event_id"] == id.as_str() && c["entry"]["actor"] == "user:alice"),
+            "{backend}: {}",
+            incidents.body
+        );
+        let since = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                "/api/v1/audit?since=2999-01-01T00:00:00Z",
+                None,
+            )
+            .await;
+        assert_eq!(since.body["items"], json!([]));
+        let r = api
+            .call(Some("vera"), Method::GET, "/api/v1/audit?log=bogus", None)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
         let listed = api
             .call(
                 Some("vera"),
@@ -607,6 +763,25 @@ fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'
             ALL,
         ),
         (Method::GET, "/api/v1/approvals".into(), None, ALL),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/traces"),
+            None,
+            ALL,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/metrics"),
+            None,
+            ALL,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/events/{event}/exports/budget.csv"),
+            None,
+            ALL,
+        ),
+        (Method::GET, "/api/v1/audit?log=changes".into(), None, ALL),
         (
             Method::POST,
             format!("/api/v1/approvals/{approval}/decision"),

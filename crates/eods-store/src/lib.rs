@@ -14,7 +14,7 @@ pub use rows::{
     Fence, NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow,
     Vote,
 };
-pub use service::{EventFilter, epoch_ms};
+pub use service::{AuditFilter, AuditLog, EventFilter, epoch_ms};
 
 use chrono::{DateTime, Utc};
 use eods_domain::artifact::{ArtifactType, Envelope};

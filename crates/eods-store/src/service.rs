@@ -19,6 +19,28 @@ pub fn epoch_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
+/// Which audit entries to find across events.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilter {
+    pub event: Option<EventId>,
+    /// The entry's kind: `decision_type` of a decision, `type` of a change (snake_case).
+    pub kind: Option<String>,
+    /// The decision's `owner` or the change's `actor`, e.g. `user:bob` or `agent:budget_analyst`.
+    pub who: Option<String>,
+    /// At or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Before.
+    pub until: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
+/// The DecisionLog or the ChangeLog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditLog {
+    Decisions,
+    Changes,
+}
+
 /// Which events to list.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventFilter {
@@ -332,6 +354,37 @@ impl Store {
                     .ok_or_else(|| StoreError::Corrupt(format!("unknown run status `{s}`")))?;
                 Ok((status, u64::try_from(n).unwrap_or(0)))
             })
+            .collect()
+    }
+
+    /// Entries of one audit log across events matching `f`, newest first.
+    pub async fn audit_search(
+        &self,
+        log: AuditLog,
+        f: &AuditFilter,
+    ) -> Result<Vec<(EventId, Value)>, StoreError> {
+        let (table, kind, who) = match log {
+            AuditLog::Decisions => ("decision_log", "decision_type", "owner"),
+            AuditLog::Changes => ("change_log", "type", "actor"),
+        };
+        // The JSON field access differs per dialect; the names come from the match above.
+        let field = |name: &str| match self {
+            Store::Sqlite(_) => format!("json_extract(entry, '$.{name}')"),
+            Store::Postgres(_) => format!("entry->>'{name}'"),
+        };
+        let sql = format!(
+            "SELECT event_id, entry FROM {table} WHERE ($1 IS NULL OR event_id = $1) AND ($2 IS NULL OR {} = $2) AND ($3 IS NULL OR {} = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) ORDER BY at DESC, event_id, seq DESC LIMIT $6",
+            field(kind),
+            field(who)
+        );
+        let rows: Vec<(String, Json<Value>)> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(f.event.map(|e| e.to_string())).bind(f.kind.as_deref()).bind(f.who.as_deref())
+            .bind(f.since).bind(f.until).bind(i64::from(f.limit))
+            .fetch_all(p).await)
+            .map_err(|e| StoreError::query("search audit log", e))?;
+        rows.into_iter()
+            .map(|(e, j)| Ok((parse_uuid(&e)?, j.0)))
             .collect()
     }
 

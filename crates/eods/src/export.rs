@@ -12,7 +12,6 @@ use eods_domain::catalog::logistics::Schedule;
 use eods_domain::catalog::planning::Timeline;
 use eods_domain::ids::{ArtifactId, EventId};
 use eods_store::Store;
-use icalendar::{Calendar, Component, Event, EventLike};
 use std::path::Path;
 
 fn write_atomic(path: &Path, contents: &str) -> Result<()> {
@@ -125,42 +124,10 @@ fn event_title(all: &[Envelope]) -> String {
 
 /// Milestones (all-day) and sessions (timed, in UTC) as an iCalendar file.
 pub fn calendar(id: EventId, all: &[Envelope]) -> Result<String> {
-    let title = event_title(all);
-    let mut cal = Calendar::new();
-    cal.name(&title);
-    if let Some(t) = crate::report::get::<Timeline>(all) {
-        for m in &t.milestones {
-            cal.push(
-                Event::new()
-                    .uid(&format!("{id}-{}@eods", m.id))
-                    .summary(&format!("Milestone: {}", m.name))
-                    .all_day(m.date)
-                    .done(),
-            );
-        }
-    }
-    if let Some(s) = crate::report::get::<Schedule>(all) {
-        for x in &s.sessions {
-            let room = s
-                .rooms
-                .iter()
-                .find(|r| r.id == x.room)
-                .map_or(x.room.to_string(), |r| r.name.clone());
-            let mut ev = Event::new();
-            ev.uid(&format!("{id}-{}@eods", x.id))
-                .summary(&x.title)
-                .starts(x.start.with_timezone(&Utc))
-                .ends(x.end.with_timezone(&Utc))
-                .location(&room);
-            if !x.speakers.is_empty() {
-                ev.description(&format!(
-                    "Track {}; speakers: {}",
-                    x.track,
-                    x.speakers.join(", ")
-                ));
-            }
-            cal.push(ev.done());
-        }
-    }
-    Ok(cal.done().to_string())
+    Ok(eods_formats::ical::calendar(
+        id,
+        &event_title(all),
+        crate::report::get::<Timeline>(all).as_ref(),
+        crate::report::get::<Schedule>(all).as_ref(),
+    ))
 }

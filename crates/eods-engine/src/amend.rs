@@ -2,7 +2,7 @@
 //! which also completes a brief stuck in `needs_input`) and incidents reported for the simulated
 //! Execute. Each is one keyed commit; the run then recomputes what depends on it.
 
-use crate::records::{self, Records};
+use crate::records;
 use crate::{Engine, EngineError, RunOptions};
 use eods_domain::artifact::{ArtifactType, CatalogType, Envelope};
 use eods_domain::catalog::audit::{ChangeType, DecisionType};
@@ -74,12 +74,7 @@ impl Engine {
             .to_owned();
         let now = self.clock.now();
         let correlation = self.correlation_id();
-        let mut rec = Records::new(
-            l.snap.decision_count,
-            l.snap.change_count,
-            &correlation,
-            now,
-        );
+        let mut rec = l.records(&correlation, now);
         let (artifacts, missing, level, revision) = match brief_from_value(merged.clone()) {
             Ok(b) => {
                 let level = options
@@ -193,12 +188,7 @@ impl Engine {
         options.incidents.push(incident);
         let now = self.clock.now();
         let correlation = self.correlation_id();
-        let mut rec = Records::new(
-            l.snap.decision_count,
-            l.snap.change_count,
-            &correlation,
-            now,
-        );
+        let mut rec = l.records(&correlation, now);
         let when = incident
             .at_minutes
             .map(|m| format!(" at +{m} min"))

@@ -3,7 +3,7 @@
 //! artifact that needs approval puts the new revision up for approval; an edit elsewhere whose
 //! cost impact exceeds the threshold re-opens the budget approval.
 
-use crate::records::{self, Records};
+use crate::records;
 use crate::{Engine, EngineError, RunOptions, approval_requested};
 use eods_agents::Step;
 use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope, Payload};
@@ -146,12 +146,7 @@ impl Engine {
             .into());
         }
         let (summary, cost_delta) = records::diff(Some(current), &envelope);
-        let mut rec = Records::new(
-            l.snap.decision_count,
-            l.snap.change_count,
-            &correlation,
-            now,
-        );
+        let mut rec = l.records(&correlation, now);
         let line = if comment.is_empty() {
             format!("{t} revision {} by {by}: {summary}", envelope.revision)
         } else {

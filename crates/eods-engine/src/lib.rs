@@ -317,6 +317,18 @@ struct Loaded {
     level: Level,
 }
 
+impl Loaded {
+    /// Log entries numbered after what this snapshot has stored.
+    fn records(&self, correlation: &str, now: DateTime<Utc>) -> Records {
+        Records::new(
+            self.snap.decision_count,
+            self.snap.change_count,
+            correlation,
+            now,
+        )
+    }
+}
+
 const MAX_ACTIONS: usize = 500;
 
 impl Engine {
@@ -838,7 +850,7 @@ impl Engine {
         alternatives: Vec<eods_domain::catalog::audit::Alternative>,
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
+        let mut rec = l.records(correlation, now);
         rec.decision(
             DecisionType::Escalation,
             &format!("Run {status} in {}", l.snap.event.state),
@@ -987,7 +999,7 @@ impl Engine {
             status: TraceStatus::Succeeded,
             error: None,
         };
-        let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
+        let mut rec = l.records(correlation, now);
         let actor = format!("agent:{}", step.agent());
         if !violations.is_empty() {
             let detail = format!(
@@ -1163,7 +1175,7 @@ impl Engine {
         progress: &mut (dyn Progress + Send),
     ) -> Result<(), EngineError> {
         let now = self.clock.now();
-        let mut rec = Records::new(l.snap.decision_count, l.snap.change_count, correlation, now);
+        let mut rec = l.records(correlation, now);
         let gates: Vec<String> = eods_domain::lifecycle::gates_for(from)
             .iter()
             .map(|g| g.to_string())
@@ -1254,12 +1266,7 @@ impl Engine {
         }
         let now = self.clock.now();
         let correlation = self.correlation_id();
-        let mut rec = Records::new(
-            l.snap.decision_count,
-            l.snap.change_count,
-            &correlation,
-            now,
-        );
+        let mut rec = l.records(&correlation, now);
         rec.decision(
             DecisionType::StateTransition,
             &format!("run {} by {by}: {current} → {to}", cmd.as_str()),
@@ -1377,12 +1384,7 @@ impl Engine {
         let required = usize::try_from(row.required_approvals.max(1)).unwrap_or(1);
         if answer.decision == ApprovalDecision::Approve && approvals_so_far < required {
             // Quorum not reached: the vote is recorded and the request stays pending.
-            let mut rec = Records::new(
-                l.snap.decision_count,
-                l.snap.change_count,
-                &correlation,
-                now,
-            );
+            let mut rec = l.records(&correlation, now);
             rec.decision(
                 DecisionType::Approval,
                 &format!(
@@ -1427,12 +1429,7 @@ impl Engine {
             comment: answer.comment.clone(),
             artifact_revision: row.artifact_revision,
         };
-        let mut rec = Records::new(
-            l.snap.decision_count,
-            l.snap.change_count,
-            &correlation,
-            now,
-        );
+        let mut rec = l.records(&correlation, now);
         let target = ArtifactRef {
             artifact_type: gate_type,
             revision: row.artifact_revision,

@@ -775,15 +775,7 @@ async fn decision_log(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<LogPage>, ApiError> {
-    p.require(Permission::Read)?;
-    let e = load_event(&state, &id).await?;
-    let items = state.store.decision_log(e.id).await?;
-    Ok(Json(LogPage {
-        items: items
-            .iter()
-            .filter_map(|d| serde_json::to_value(d).ok())
-            .collect(),
-    }))
+    log_page(&state, &p, &id, eods_store::AuditLog::Decisions).await
 }
 
 /// The ChangeLog of an event.
@@ -800,15 +792,30 @@ async fn change_log(
     p: Principal,
     Path(id): Path<String>,
 ) -> Result<Json<LogPage>, ApiError> {
+    log_page(&state, &p, &id, eods_store::AuditLog::Changes).await
+}
+
+/// One audit log of an event, in order.
+async fn log_page(
+    state: &AppState,
+    p: &Principal,
+    id: &str,
+    log: eods_store::AuditLog,
+) -> Result<Json<LogPage>, ApiError> {
     p.require(Permission::Read)?;
-    let e = load_event(&state, &id).await?;
-    let items = state.store.change_log(e.id).await?;
-    Ok(Json(LogPage {
-        items: items
-            .iter()
-            .filter_map(|d| serde_json::to_value(d).ok())
-            .collect(),
-    }))
+    let e = load_event(state, id).await?;
+    let items: Vec<serde_json::Value> = match log {
+        eods_store::AuditLog::Decisions => to_values(&state.store.decision_log(e.id).await?),
+        eods_store::AuditLog::Changes => to_values(&state.store.change_log(e.id).await?),
+    };
+    Ok(Json(LogPage { items }))
+}
+
+fn to_values<T: serde::Serialize>(items: &[T]) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .filter_map(|d| serde_json::to_value(d).ok())
+        .collect()
 }
 
 /// The agent traces of an event (one per agent step), oldest first.

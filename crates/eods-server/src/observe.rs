@@ -127,17 +127,7 @@ pub(crate) fn http(method: &str, path: &str, status: u16, elapsed: Duration) {
 }
 
 pub(crate) fn events_by_status(counts: &[(RunStatus, u64)]) {
-    for s in [
-        RunStatus::Idle,
-        RunStatus::Running,
-        RunStatus::NeedsInput,
-        RunStatus::AwaitingApproval,
-        RunStatus::Blocked,
-        RunStatus::Paused,
-        RunStatus::Failed,
-        RunStatus::Cancelled,
-        RunStatus::Completed,
-    ] {
+    for s in RunStatus::ALL {
         let n = counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
         metrics::gauge!("eods_events", "run_status" => s.as_str()).set(n as f64);
     }

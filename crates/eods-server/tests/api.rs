@@ -465,6 +465,18 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
         assert!(hidden.body["payload"]["vendors"][0]["terms"].is_string());
         assert!(shown.body["redacted"].as_array().unwrap().is_empty());
         assert!(shown.body["payload"]["vendors"][0]["terms"]["total_cost"].is_object());
+        let notes = format!("/api/v1/events/{id}/artifacts/venue_negotiation_notes");
+        let hidden = api.call(Some("vera"), Method::GET, &notes, None).await;
+        let shown = api.call(Some("connie"), Method::GET, &notes, None).await;
+        let entries = shown.body["payload"]["entries"].as_array().unwrap().len();
+        assert!(entries > 0, "{backend}: S-02 negotiates");
+        assert_eq!(
+            hidden.body["redacted"].as_array().unwrap().len(),
+            3 * entries,
+            "terms, target price and concessions of each"
+        );
+        assert!(hidden.body["payload"]["entries"][0]["target_price"].is_string());
+        assert!(shown.body["payload"]["entries"][0]["target_price"]["amount"].is_string());
         let log = api
             .call(
                 Some("vera"),

@@ -789,6 +789,16 @@ impl Engine {
         Ok(n)
     }
 
+    /// The current pending approval requests of an event, each with one paragraph on what is
+    /// being approved (for an inbox).
+    pub async fn pending_approvals(
+        &self,
+        id: EventId,
+    ) -> Result<Vec<PendingApproval>, EngineError> {
+        let l = self.load(id).await?;
+        Ok(self.pending(&l))
+    }
+
     fn pending(&self, l: &Loaded) -> Vec<PendingApproval> {
         let input = eods_domain::lifecycle::GateInput {
             blackboard: &l.bb,

@@ -12,6 +12,7 @@ mod observe;
 pub mod openapi;
 mod redact;
 mod stream;
+mod web;
 pub mod webhook;
 
 use crate::auth::TokenCache;
@@ -145,7 +146,12 @@ async fn edge(req: Request, next: Next) -> Response {
     let span =
         tracing::info_span!("request", correlation_id = %cid, method = %method, path = %path);
     let res = next.run(req).instrument(span).await;
-    let mut res = if res.status().as_u16() >= 400 {
+    // Pages answer their own errors in HTML; everything else becomes a problem.
+    let html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    let mut res = if res.status().as_u16() >= 400 && !html {
         complete_problem(res, &path, &cid).await
     } else {
         res
@@ -241,6 +247,7 @@ pub fn router(state: AppState) -> Router {
         .into();
     Router::new()
         .merge(api)
+        .merge(web::routes().with_state(state.clone()))
         .merge(docs)
         .fallback(fallback)
         .layer(axum::extract::DefaultBodyLimit::max(

@@ -1,0 +1,473 @@
+//! Server-rendered pages for organisers and approvers (askama templates, checked at compile
+//! time). They work without JavaScript: sign-in with an API token kept in an HttpOnly,
+//! SameSite=Strict cookie; every form carries a CSRF token derived from the session; what a page
+//! offers follows the role (a viewer sees no decision buttons). Pages read the store and write
+//! through the engine, like the API.
+
+use crate::AppState;
+use crate::auth::{self, Principal};
+use crate::error::ApiError;
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use eods_domain::access::Permission;
+use eods_domain::catalog::brief::EventBrief;
+use eods_domain::catalog::budget::BudgetDecision;
+use eods_domain::ids::{ApprovalId, EventId};
+use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
+use eods_engine::Answer;
+use eods_store::EventFilter;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+const COOKIE: &str = "eods_session";
+
+/// The pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui") }))
+        .route("/ui/login", get(login_page).post(login))
+        .route("/ui/logout", post(logout))
+        .route("/ui", get(dashboard))
+        .route("/ui/approvals", get(approvals))
+        .route("/ui/approvals/{id}/confirm", post(confirm))
+        .route("/ui/approvals/{id}/decision", post(decide))
+}
+
+/// The signed-in user as the layout shows them.
+pub struct UserView {
+    pub name: String,
+    pub role: String,
+    pub csrf: String,
+    pub pending: usize,
+}
+
+/// A signed-in page request: the principal and its CSRF token.
+struct Session {
+    principal: Principal,
+    csrf: String,
+}
+
+fn csrf_for(token: &str) -> String {
+    Sha256::digest(format!("eods-csrf:{token}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The session of a request, or a redirect to the sign-in page.
+async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+    let to_login = || Redirect::to("/ui/login").into_response();
+    let token = cookie_token(headers).ok_or_else(to_login)?;
+    let principal = auth::verify(state, &token).await.map_err(|_| to_login())?;
+    Ok(Session {
+        principal,
+        csrf: csrf_for(&token),
+    })
+}
+
+/// The refusal of a form whose CSRF field does not belong to the session, if it does not.
+fn refuse_forged(s: &Session, sent: &str) -> Option<Response> {
+    if sent == s.csrf {
+        None
+    } else {
+        Some((StatusCode::FORBIDDEN, Html("<!doctype html><html lang=\"en\"><title>Forbidden</title><main><h1>Forbidden</h1><p>The form is stale or came from another site. Go back, reload the page and try again.</p></main></html>")).into_response())
+    }
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            ApiError::internal().into_response()
+        }
+    }
+}
+
+async fn user_view(state: &AppState, s: &Session) -> UserView {
+    let pending = state
+        .store
+        .pending_approvals()
+        .await
+        .map(|v| v.len())
+        .unwrap_or(0);
+    UserView {
+        name: s.principal.name.clone(),
+        role: s.principal.role.to_string(),
+        csrf: s.csrf.clone(),
+        pending,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    user: Option<UserView>,
+    error: Option<String>,
+}
+
+async fn login_page() -> Response {
+    render(LoginPage {
+        user: None,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let token = f.token.trim().to_owned();
+    match auth::verify(&state, &token).await {
+        Ok(_) => {
+            let mut res = Redirect::to("/ui").into_response();
+            let cookie =
+                format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                res.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => {
+            let mut res = render(LoginPage {
+                user: None,
+                error: Some(e.detail.clone()),
+            });
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            res
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Some(r) = refuse_forged(&s, &f.csrf) {
+        return r;
+    }
+    let mut res = Redirect::to("/ui/login").into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("eods_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}
+
+struct EventRowView {
+    id: String,
+    title: String,
+    state: String,
+    run_status: String,
+    detail: Option<String>,
+    pending: usize,
+    budget: String,
+    approved: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct Dashboard {
+    user: Option<UserView>,
+    rows: Vec<EventRowView>,
+    total: u64,
+}
+
+async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let page = state
+        .store
+        .events_page(&EventFilter {
+            limit: 100,
+            ..EventFilter::default()
+        })
+        .await;
+    let (events, total) = match page {
+        Ok(p) => p,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let pending = state.store.pending_approvals().await.unwrap_or_default();
+    let mut rows = Vec::new();
+    for e in &events {
+        let current = state
+            .store
+            .current_artifacts(e.id)
+            .await
+            .unwrap_or_default();
+        let get = |t: eods_domain::artifact::ArtifactType| {
+            current
+                .iter()
+                .find(|a| a.artifact_type == t)
+                .map(|a| a.payload.clone())
+        };
+        let budget = get(eods_domain::artifact::ArtifactType::EventBrief)
+            .and_then(|v| serde_json::from_value::<EventBrief>(v).ok())
+            .map(|b| format!("{} {:?}", b.budget.total, b.budget.currency).to_uppercase())
+            .unwrap_or_else(|| "—".into());
+        let approved = get(eods_domain::artifact::ArtifactType::BudgetDecision)
+            .and_then(|v| serde_json::from_value::<BudgetDecision>(v).ok())
+            .map(|d| format!("{} ({:?})", d.approved_total, d.status).to_lowercase())
+            .unwrap_or_else(|| "—".into());
+        rows.push(EventRowView {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            state: e.state.to_string(),
+            run_status: e.run_status.to_string(),
+            detail: e.status_detail.clone(),
+            pending: pending.iter().filter(|a| a.event_id == e.id).count(),
+            budget,
+            approved,
+        });
+    }
+    let user = Some(user_view(&state, &s).await);
+    render(Dashboard { user, rows, total })
+}
+
+struct ApprovalItem {
+    id: String,
+    event_title: String,
+    gate: String,
+    revision: u32,
+    summary: String,
+    votes: usize,
+    required: u32,
+    deadline: String,
+    overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "approvals.html")]
+struct Approvals {
+    user: Option<UserView>,
+    items: Vec<ApprovalItem>,
+    can_decide: bool,
+    csrf: String,
+    notice: Option<String>,
+}
+
+async fn inbox_items(state: &AppState) -> Result<Vec<ApprovalItem>, ApiError> {
+    let rows = state.store.pending_approvals().await?;
+    let now = chrono::Utc::now();
+    let mut items = Vec::new();
+    let mut events: Vec<EventId> = rows.iter().map(|a| a.event_id).collect();
+    events.dedup();
+    for ev in events {
+        let title = state
+            .store
+            .event(ev)
+            .await?
+            .map(|e| e.title)
+            .unwrap_or_default();
+        let summaries = state.engine.pending_approvals(ev).await.unwrap_or_default();
+        for a in rows.iter().filter(|a| a.event_id == ev) {
+            let summary = summaries
+                .iter()
+                .find(|p| p.id == a.id)
+                .map(|p| p.summary.clone())
+                .unwrap_or_else(|| "(no longer the current revision)".into());
+            items.push(ApprovalItem {
+                id: a.id.to_string(),
+                event_title: title.clone(),
+                gate: a.gate.to_string(),
+                revision: a.artifact_revision,
+                summary,
+                votes: a
+                    .votes
+                    .iter()
+                    .filter(|v| v.decision == ApprovalDecision::Approve)
+                    .count(),
+                required: a.required_approvals,
+                deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
+                overdue: a.status == ApprovalStatus::Pending && a.deadline < now,
+            });
+        }
+    }
+    Ok(items)
+}
+
+#[derive(Deserialize)]
+struct InboxQuery {
+    decided: Option<String>,
+}
+
+async fn approvals(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<InboxQuery>,
+) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let notice = q
+        .decided
+        .map(|g| format!("Your decision on {g} was recorded."));
+    let items = match inbox_items(&state).await {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let user = Some(user_view(&state, &s).await);
+    render(Approvals {
+        user,
+        items,
+        can_decide: s.principal.role.grants(Permission::Approve),
+        csrf: s.csrf.clone(),
+        notice,
+    })
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct Confirm {
+    user: Option<UserView>,
+    id: String,
+    csrf: String,
+    decision: String,
+    decision_label: String,
+    gate: String,
+    revision: u32,
+    event_title: String,
+    summary: String,
+    comment: String,
+}
+
+fn parse_decision(s: &str) -> Option<(ApprovalDecision, &'static str)> {
+    match s {
+        "approve" => Some((ApprovalDecision::Approve, "approve")),
+        "reject" => Some((ApprovalDecision::Reject, "reject")),
+        "request_changes" => Some((ApprovalDecision::RequestChanges, "request changes to")),
+        _ => None,
+    }
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Some(r) = refuse_forged(&s, &f.csrf) {
+        return r;
+    }
+    if let Err(e) = s.principal.require(Permission::Approve) {
+        return e.into_response();
+    }
+    let Some((_, label)) = parse_decision(&f.decision) else {
+        return ApiError::field("/decision", "choose approve, reject or request changes")
+            .into_response();
+    };
+    let items = match inbox_items(&state).await {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let Some(item) = items.into_iter().find(|a| a.id == id) else {
+        return ApiError::not_found(format!("no pending approval {id}")).into_response();
+    };
+    let user = Some(user_view(&state, &s).await);
+    render(Confirm {
+        user,
+        id,
+        csrf: s.csrf.clone(),
+        decision: f.decision.clone(),
+        decision_label: label.into(),
+        gate: item.gate,
+        revision: item.revision,
+        event_title: item.event_title,
+        summary: item.summary,
+        comment: f.comment,
+    })
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Some(r) = refuse_forged(&s, &f.csrf) {
+        return r;
+    }
+    if let Err(e) = s.principal.require(Permission::Approve) {
+        return e.into_response();
+    }
+    let Some((decision, _)) = parse_decision(&f.decision) else {
+        return ApiError::field("/decision", "choose approve, reject or request changes")
+            .into_response();
+    };
+    let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
+        return ApiError::not_found(format!("no approval `{id}`")).into_response();
+    };
+    let approval = ApprovalId(uuid);
+    let event = match state.store.approval_event(approval).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return ApiError::not_found(format!("no approval {id}")).into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let gate = state
+        .store
+        .approvals(event)
+        .await
+        .ok()
+        .and_then(|rows| rows.into_iter().find(|a| a.id == approval))
+        .map(|a| a.gate.to_string())
+        .unwrap_or_default();
+    let answer = Answer {
+        decision,
+        comment: f.comment,
+        by: s.principal.actor(),
+    };
+    match state.engine.decide_approval(event, approval, &answer).await {
+        Ok(_) => {
+            state.wake.notify_waiters();
+            Redirect::to(&format!("/ui/approvals?decided={gate}")).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}

@@ -379,25 +379,38 @@ fn parse_decision(s: &str) -> Option<(ApprovalDecision, &'static str)> {
     }
 }
 
+/// The checks of a decision form: a session, its own CSRF token, the approver role and a known
+/// decision; otherwise the page that says why.
+async fn decision_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    f: &DecisionForm,
+) -> Result<(Session, ApprovalDecision, &'static str), Box<Response>> {
+    let s = session(state, headers).await.map_err(Box::new)?;
+    if let Some(r) = refuse_forged(&s, &f.csrf) {
+        return Err(Box::new(r));
+    }
+    s.principal
+        .require(Permission::Approve)
+        .map_err(|e| Box::new(e.into_response()))?;
+    let (decision, label) = parse_decision(&f.decision).ok_or_else(|| {
+        Box::new(
+            ApiError::field("/decision", "choose approve, reject or request changes")
+                .into_response(),
+        )
+    })?;
+    Ok((s, decision, label))
+}
+
 async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Some(r) = refuse_forged(&s, &f.csrf) {
-        return r;
-    }
-    if let Err(e) = s.principal.require(Permission::Approve) {
-        return e.into_response();
-    }
-    let Some((_, label)) = parse_decision(&f.decision) else {
-        return ApiError::field("/decision", "choose approve, reject or request changes")
-            .into_response();
+    let (s, _, label) = match decision_form(&state, &headers, &f).await {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let items = match inbox_items(&state).await {
         Ok(i) => i,
@@ -427,19 +440,9 @@ async fn decide(
     Path(id): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Some(r) = refuse_forged(&s, &f.csrf) {
-        return r;
-    }
-    if let Err(e) = s.principal.require(Permission::Approve) {
-        return e.into_response();
-    }
-    let Some((decision, _)) = parse_decision(&f.decision) else {
-        return ApiError::field("/decision", "choose approve, reject or request changes")
-            .into_response();
+    let (s, decision, _) = match decision_form(&state, &headers, &f).await {
+        Ok(x) => x,
+        Err(r) => return *r,
     };
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
         return ApiError::not_found(format!("no approval `{id}`")).into_response();

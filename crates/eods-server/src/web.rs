@@ -15,8 +15,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use eods_domain::access::Permission;
-use eods_domain::catalog::brief::EventBrief;
-use eods_domain::catalog::budget::BudgetDecision;
 use eods_domain::ids::{ApprovalId, EventId};
 use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
 use eods_engine::Answer;
@@ -225,19 +223,23 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
             .current_artifacts(e.id)
             .await
             .unwrap_or_default();
-        let get = |t: eods_domain::artifact::ArtifactType| {
+        let field = |t: eods_domain::artifact::ArtifactType, ptr: &str| {
             current
                 .iter()
                 .find(|a| a.artifact_type == t)
-                .map(|a| a.payload.clone())
+                .and_then(|a| a.payload.pointer(ptr))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
         };
-        let budget = get(eods_domain::artifact::ArtifactType::EventBrief)
-            .and_then(|v| serde_json::from_value::<EventBrief>(v).ok())
-            .map(|b| format!("{} {:?}", b.budget.total, b.budget.currency).to_uppercase())
+        use eods_domain::artifact::ArtifactType as T;
+        let currency = field(T::EventBrief, "/budget/currency").unwrap_or_default();
+        let budget = field(T::EventBrief, "/budget/total")
+            .map(|t| format!("{t} {currency}"))
             .unwrap_or_else(|| "—".into());
-        let approved = get(eods_domain::artifact::ArtifactType::BudgetDecision)
-            .and_then(|v| serde_json::from_value::<BudgetDecision>(v).ok())
-            .map(|d| format!("{} ({:?})", d.approved_total, d.status).to_lowercase())
+        let approved = field(T::BudgetDecision, "/approved_total")
+            .map(|t| {
+                let status = field(T::BudgetDecision, "/status").unwrap_or_default();
+                format!("{t} {currency} ({status})")
+            })
             .unwrap_or_else(|| "—".into());
         rows.push(EventRowView {
             id: e.id.to_string(),
@@ -280,8 +282,13 @@ async fn inbox_items(state: &AppState) -> Result<Vec<ApprovalItem>, ApiError> {
     let rows = state.store.pending_approvals().await?;
     let now = chrono::Utc::now();
     let mut items = Vec::new();
-    let mut events: Vec<EventId> = rows.iter().map(|a| a.event_id).collect();
-    events.dedup();
+    // Each event once, in the order of its first (earliest) deadline.
+    let mut events: Vec<EventId> = Vec::new();
+    for a in &rows {
+        if !events.contains(&a.event_id) {
+            events.push(a.event_id);
+        }
+    }
     for ev in events {
         let title = state
             .store

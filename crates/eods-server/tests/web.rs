@@ -156,6 +156,14 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         dashboard.contains("Approvals (3)"),
         "the nav counts pending approvals"
     );
+    assert!(
+        dashboard.contains("<td>50000 EUR</td>"),
+        "the brief's budget"
+    );
+    assert!(
+        dashboard.contains("<td>50000.00 EUR (proposed)</td>"),
+        "the proposed budget decision"
+    );
 
     // A viewer sees the requests but no decision forms.
     let inbox = get(vera.clone(), "/ui/approvals").await;
@@ -231,6 +239,11 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     );
     let inbox = get(bob.clone(), "/ui/approvals").await;
     assert!(inbox.contains("Nothing waits for a decision."));
+    let dashboard = get(bob.clone(), "/ui").await;
+    assert!(
+        dashboard.contains(" EUR (approved)</td>"),
+        "the stamped budget decision"
+    );
 
     // Signing out needs the form's token and clears the cookie.
     let r = http

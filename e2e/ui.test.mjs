@@ -23,8 +23,11 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 let server, base, browser, db;
 const tokens = {};
 
-function token(role, name) {
-  return execFileSync(bin, ['token', 'create', '--role', role, '--name', name, '--database', db], { encoding: 'utf8' }).trim();
+function token(role, name, contracts = false) {
+  const args = ['token', 'create', '--role', role, '--name', name, '--database', db];
+  if (contracts) args.push('--contracts');
+  const out = execFileSync(bin, args, { encoding: 'utf8' });
+  return out.match(/eods_[0-9a-f]+_[0-9a-f]+/)[0];
 }
 
 async function api(who, method, path, body) {
@@ -73,7 +76,7 @@ before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'eods-e2e-'));
   db = `sqlite://${join(dir, 'eods.db')}`;
   tokens.alice = token('planner', 'alice');
-  tokens.bob = token('approver', 'bob');
+  tokens.bob = token('approver', 'bob', true);
   tokens.vera = token('viewer', 'vera');
   server = spawn(bin, ['serve', '--bind', '127.0.0.1:0', '--database', db, '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'] });
   base = await new Promise((resolve, reject) => {
@@ -96,16 +99,18 @@ after(async () => {
   server?.kill();
 });
 
-test('an approver signs in, approves the three gates with confirmation, and the event reaches its postmortem', async () => {
-  const brief = JSON.parse(readFileSync(join(root, 'examples/s02-conference.json'), 'utf8'));
-  const created = await api('alice', 'POST', '/api/v1/events', { brief });
-  assert.equal(created.status, 201);
-  const id = created.body.id;
-  await until('the event to wait at Confirm', async () => {
-    const e = await api('vera', 'GET', `/api/v1/events/${id}`);
-    return e.body.state === 'confirm' && e.body.run_status === 'awaiting_approval';
-  });
 
+/** Opens a tab of the event page, scans it and takes its screenshot. */
+async function tab(page, id, name, who) {
+  await page.goto(`${base}/ui/events/${id}?tab=${name}`);
+  assert.equal(await page.locator('nav.tabs a[aria-current=page]').innerText(), name[0].toUpperCase() + name.slice(1));
+  await accessible(page, `${name} tab (${who})`);
+  await shot(page, `${who}-event-${name}`);
+}
+
+const TABS = ['overview', 'timeline', 'tasks', 'venue', 'budget', 'schedule', 'risks', 'logistics', 'contingency', 'communications', 'revisions'];
+
+test('a planner creates an event with the form and watches it plan, reports an incident, an approver approves the three gates, and the event reaches its postmortem', async () => {
   const login = await (await browser.newContext()).newPage();
   await login.goto(base + '/ui/login');
   await accessible(login, 'sign-in');
@@ -116,11 +121,81 @@ test('an approver signs in, approves the three gates with confirmation, and the 
   await accessible(login, 'sign-in with an error');
   await shot(login, 'sign-in-error');
 
-  const { page } = await signIn('bob');
-  await assert.doesNotReject(page.getByRole('cell', { name: /CloudData Summit Amsterdam 2027/ }).waitFor());
-  await accessible(page, 'dashboard');
-  await shot(page, 'dashboard');
+  // The planner fills the new-event form with the S-02 brief, first without a title.
+  const s02 = JSON.parse(readFileSync(join(root, 'examples/s02-conference.json'), 'utf8'));
+  const alice = (await signIn('alice')).page;
+  await accessible(alice, 'dashboard');
+  await shot(alice, 'dashboard-empty');
+  await alice.getByRole('link', { name: 'New event' }).click();
+  await alice.waitForURL(base + '/ui/events/new');
+  await accessible(alice, 'new-event form');
+  await shot(alice, 'new-event');
+  await alice.getByLabel('Event type').selectOption(s02.event_type);
+  await alice.getByLabel('First day').fill(s02.date_range.start);
+  await alice.getByLabel('Last day').fill(s02.date_range.end);
+  await alice.getByLabel('Time zone').fill(s02.timezone);
+  await alice.getByLabel('Audience size').fill('two hundred');
+  await alice.getByLabel('Tracks').fill(String(s02.tracks));
+  await alice.getByLabel('City').fill(s02.location.city);
+  await alice.getByLabel('Country').fill(s02.location.country);
+  await alice.getByLabel('Location preferences').fill(s02.location.preferences.join(', '));
+  await alice.getByLabel('Budget', { exact: true }).fill(String(s02.budget.total));
+  await alice.getByLabel('Currency').fill(s02.budget.currency);
+  await alice.getByLabel('Budget flexibility').selectOption(s02.budget.flexibility);
+  await alice.getByLabel('Stakeholders').fill(s02.stakeholders.map((p) => `${p.name}, ${p.role}, ${p.contact}`).join('\n'));
+  await alice.getByLabel('Objectives').fill(s02.objectives.join('\n'));
+  await alice.getByLabel('Constraints').fill(s02.constraints.join('\n'));
+  await alice.getByRole('button', { name: 'Create and start planning' }).click();
+  // Missing title: the same intake as the API reports it, on its field; what was typed stays.
+  const summary = alice.getByRole('alert');
+  assert.match(await summary.innerText(), /Title: enter the title/);
+  assert.equal(await alice.getByLabel('Title').getAttribute('aria-invalid'), 'true');
+  assert.equal(await alice.getByLabel('City').inputValue(), s02.location.city);
+  await accessible(alice, 'new-event form with errors');
+  await shot(alice, 'new-event-errors');
+  // Then the wrong audience size is named.
+  await alice.getByLabel('Title').fill(s02.title);
+  await alice.getByRole('button', { name: 'Create and start planning' }).click();
+  assert.match(await alice.getByRole('alert').innerText(), /Audience size/);
+  assert.equal(await alice.getByLabel('Audience size').getAttribute('aria-invalid'), 'true');
+  assert.equal(await alice.getByLabel('Title').getAttribute('aria-invalid'), null);
+  await alice.getByLabel('Audience size').fill(String(s02.audience_size));
+  await alice.getByRole('button', { name: 'Create and start planning' }).click();
+  await alice.waitForURL(/\/ui\/events\/[0-9a-f-]{36}\?created=1$/);
+  const id = alice.url().match(/events\/([0-9a-f-]{36})/)[1];
+  assert.match(await alice.getByRole('status').first().innerText(), /created and planning has started/);
 
+  // Watch it plan: the page follows the stream and reloads until the run waits at Confirm.
+  await alice.locator('#live-run', { hasText: 'awaiting_approval' }).waitFor({ timeout: 120_000 });
+  assert.equal(await alice.locator('ol.stepper li[aria-current=step]').textContent(), 'current: confirm');
+  assert.match(await alice.locator('#gate-h').innerText(), /Gate to execute/);
+  assert.match(await alice.getByRole('cell', { name: /approvals_granted/ }).locator('xpath=..').innerText(), /fails.*venue_selection is pending/s);
+  const stepped = await api('vera', 'GET', `/api/v1/events/${id}`);
+  assert.equal(stepped.body.brief.title, s02.title);
+  assert.equal(stepped.body.brief.audience_size, s02.audience_size);
+
+  for (const name of TABS) await tab(alice, id, name, 'planner');
+  await alice.goto(`${base}/ui/events/${id}?tab=timeline`);
+  const critical = await alice.locator('figure.chart svg .critical').count();
+  assert.ok(critical > 0, 'the Gantt chart highlights the critical path');
+  await alice.goto(`${base}/ui/events/${id}?tab=venue`);
+  assert.match(await alice.locator('main').innerText(), /Selected: .+\./);
+  assert.match(await alice.locator('main').innerText(), /Hidden: negotiation terms need the contracts permission/);
+  await alice.goto(`${base}/ui/events/${id}?tab=revisions&type=budget_decision`);
+  assert.ok((await alice.locator('table.diff tbody tr').count()) > 0);
+  await accessible(alice, 'revision diff');
+  await shot(alice, 'planner-event-revision-diff');
+
+  // Report an incident for Execute from the event page.
+  await alice.goto(`${base}/ui/events/${id}`);
+  await alice.getByLabel('Kind').selectOption('vendor_cancellation');
+  await alice.getByLabel('What happened').fill('The caterer cancelled by phone');
+  await alice.getByRole('button', { name: 'Report incident' }).click();
+  await alice.waitForURL(/reported=vendor_cancellation/);
+  assert.match(await alice.getByRole('status').first().innerText(), /vendor_cancellation incident was recorded/);
+
+  // The approver decides the three gates in the inbox, each with a confirmation step.
+  const { page } = await signIn('bob');
   await page.getByRole('link', { name: /Approvals/ }).click();
   await page.waitForURL(base + '/ui/approvals');
   await accessible(page, 'approvals inbox');
@@ -142,27 +217,63 @@ test('an approver signs in, approves the three gates with confirmation, and the 
   await assert.doesNotReject(page.getByText('Nothing waits for a decision.').waitFor());
   await shot(page, 'approvals-done');
 
-  await until('the postmortem', async () => {
-    const e = await api('vera', 'GET', `/api/v1/events/${id}`);
-    return e.body.run_status === 'completed' && e.body.state === 'postmortem';
-  });
-  const log = await api('vera', 'GET', `/api/v1/events/${id}/decision-log`);
-  const approvals = log.body.items.filter((d) => d.decision_type === 'approval');
-  assert.equal(approvals.length, 3);
-  assert.ok(approvals.every((d) => d.owner === 'user:bob' && d.rationale === 'approved in the browser'));
-  await page.goto(base + '/ui');
-  assert.match(await page.locator('td.status').first().innerText(), /completed/);
-  await shot(page, 'dashboard-completed');
+  // The planner's page follows the run to the postmortem; the incident was met by the contingency plan.
+  await alice.goto(`${base}/ui/events/${id}`);
+  await alice.locator('#live-run', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
+  assert.equal(await alice.locator('ol.stepper li.done').count(), 8);
+  assert.ok((await alice.locator('#pm-h').count()) === 1, 'the postmortem is shown');
+  await accessible(alice, 'completed overview');
+  await shot(alice, 'planner-event-completed');
+  await alice.goto(`${base}/ui/events/${id}?tab=contingency`);
+  const incident = alice.locator('article.incident').first();
+  assert.match(await incident.innerText(), /vendor_cancellation/);
+  assert.match(await incident.innerText(), /handled by the contingency plan/);
+  assert.ok((await incident.locator('ol.response li').count()) > 0, 'the contingency response is shown');
+  await accessible(alice, 'contingency after the incident');
+  await shot(alice, 'planner-event-contingency-after');
+  await alice.goto(`${base}/ui/events/${id}?tab=budget`);
+  assert.match(await alice.locator('main').innerText(), /Spend and variance/);
+
+  // The audit views: decisions by type and owner for this event, and the change log.
+  await alice.goto(`${base}/ui/audit?event=${id}&log=decisions&type=approval`);
+  const rows = alice.locator('main table tbody tr');
+  assert.equal(await rows.count(), 3);
+  for (const row of await rows.all()) assert.match(await row.innerText(), /user:bob/);
+  await accessible(alice, 'audit log');
+  await shot(alice, 'audit-decisions');
+  await alice.getByLabel('Log').selectOption('changes');
+  await alice.getByLabel('Type').selectOption('');
+  await alice.getByLabel('Owner or actor').fill('user:alice');
+  await alice.getByRole('button', { name: 'Filter' }).click();
+  const changes = await alice.locator('main table tbody tr').allInnerTexts();
+  assert.ok(changes.length >= 2, 'the brief and the incident report are the planner\'s changes');
+  assert.ok(changes.every((r) => r.includes('user:alice')));
+  assert.ok(changes.some((r) => /incident/i.test(r)));
+  await shot(alice, 'audit-changes');
+  assert.equal((await alice.goto(`${base}/ui/audit?since=yesterday`)).status(), 422);
+  assert.match(await alice.locator('main').innerText(), /not a date: write it as YYYY-MM-DD/);
+  await accessible(alice, 'error page');
+  await shot(alice, 'error');
+
+  await alice.goto(base + '/ui');
+  assert.match(await alice.locator('td.status').first().innerText(), /completed/);
+  await shot(alice, 'dashboard-completed');
 });
 
-test('a viewer sees the inbox but no decision buttons', async () => {
+test('a viewer sees no decision buttons, no forms and no contract terms; an approver with the contracts permission does', async () => {
   const brief = JSON.parse(readFileSync(join(root, 'examples/s01-meetup.json'), 'utf8'));
   const created = await api('alice', 'POST', '/api/v1/events', { brief });
+  const id = created.body.id;
   await until('approvals to wait', async () => {
-    const e = await api('vera', 'GET', `/api/v1/events/${created.body.id}`);
+    const e = await api('vera', 'GET', `/api/v1/events/${id}`);
     return e.body.run_status === 'awaiting_approval';
   });
+  const contracts = await api('bob', 'GET', `/api/v1/events/${id}/artifacts/vendor_contracts`);
+  const terms = contracts.body.payload.vendors.map((v) => v.terms.payment_terms);
+  assert.ok(terms.length > 0);
+
   const { page } = await signIn('vera');
+  assert.equal(await page.getByRole('link', { name: 'New event' }).count(), 0);
   await page.getByRole('link', { name: /Approvals/ }).click();
   await page.waitForURL(base + '/ui/approvals');
   assert.ok((await page.locator('section.card').count()) >= 3);
@@ -170,4 +281,28 @@ test('a viewer sees the inbox but no decision buttons', async () => {
   assert.equal(await page.getByRole('radio').count(), 0);
   await accessible(page, 'viewer inbox');
   await shot(page, 'viewer-approvals');
+
+  for (const name of TABS) await tab(page, id, name, 'viewer');
+  await page.goto(`${base}/ui/events/${id}`);
+  assert.equal(await page.getByRole('button', { name: 'Report incident' }).count(), 0);
+  for (const name of ['logistics', 'venue']) {
+    await page.goto(`${base}/ui/events/${id}?tab=${name}`);
+    const text = await page.locator('main').innerText();
+    assert.match(text, /hidden/i);
+    for (const t of terms) assert.ok(!text.includes(t), `a viewer must not see "${t}"`);
+  }
+  await page.goto(`${base}/ui/events/${id}?tab=revisions&type=vendor_contracts`);
+  const rev = await page.locator('main').innerText();
+  assert.match(rev, /redacted: needs the contracts permission/);
+  for (const t of terms) assert.ok(!rev.includes(t));
+  await shot(page, 'viewer-revisions-redacted');
+  const forged = await page.request.post(`${base}/ui/events/${id}/incidents`, { form: { csrf: 'x', kind: 'weather' } });
+  assert.equal(forged.status(), 403);
+
+  const bob = (await signIn('bob')).page;
+  await bob.goto(`${base}/ui/events/${id}?tab=logistics`);
+  assert.ok((await bob.locator('td.contract').count()) > 0);
+  const seen = await bob.locator('main').innerText();
+  assert.ok(terms.some((t) => seen.includes(t)), 'the contracts permission shows the terms');
+  await shot(bob, 'contracts-logistics');
 });

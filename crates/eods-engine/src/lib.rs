@@ -84,6 +84,19 @@ pub struct PendingApproval {
     pub summary: String,
 }
 
+/// One event as a person sees it (see [`Engine::overview`]).
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub event: eods_store::EventRow,
+    pub level: Level,
+    pub blackboard: Blackboard,
+    pub approvals: Vec<eods_store::ApprovalRow>,
+    pub pending: Vec<PendingApproval>,
+    /// The state the event would move to now, or what blocks the move.
+    pub next: Result<LifecycleState, eods_domain::lifecycle::Blocked>,
+    pub step_count: u64,
+}
+
 /// A run-control command from a person or an integrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -787,6 +800,29 @@ impl Engine {
             n += usize::try_from(applied).unwrap_or(0);
         }
         Ok(n)
+    }
+
+    /// Everything a person looking at one event needs, read in one snapshot: the event, its
+    /// typed current artifacts, its approval requests, the pending ones with their summaries, and
+    /// whether the next transition would pass now (or what blocks it). Changes nothing.
+    pub async fn overview(&self, id: EventId) -> Result<Overview, EngineError> {
+        let l = self.load(id).await?;
+        let input = eods_domain::lifecycle::GateInput {
+            blackboard: &l.bb,
+            level: l.level,
+            approvals: &l.approvals,
+        };
+        let next = eods_domain::lifecycle::check_transition(l.snap.event.state, input);
+        let pending = self.pending(&l);
+        Ok(Overview {
+            next,
+            pending,
+            level: l.level,
+            step_count: l.snap.step_count,
+            blackboard: l.bb,
+            approvals: l.snap.approvals,
+            event: l.snap.event,
+        })
     }
 
     /// The current pending approval requests of an event, each with one paragraph on what is

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+mod charts;
 pub mod dto;
 pub mod error;
 mod observe;

@@ -22,6 +22,10 @@ use eods_store::EventFilter;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+mod audit;
+mod event;
+mod form;
+
 const COOKIE: &str = "eods_session";
 
 /// The pages.
@@ -34,6 +38,60 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/approvals", get(approvals))
         .route("/ui/approvals/{id}/confirm", post(confirm))
         .route("/ui/approvals/{id}/decision", post(decide))
+        .route("/ui/events/new", get(form::new_event_page))
+        .route("/ui/events", post(form::create_event))
+        .route("/ui/events/{id}", get(event::event_page))
+        .route("/ui/events/{id}/incidents", post(event::report_incident))
+        .route("/ui/events/{id}/stream", get(event::event_stream))
+        .route("/ui/audit", get(audit::audit_page))
+        .route("/ui/static/live.js", get(live_script))
+}
+
+/// The progressive enhancement of the event page: live progress from the event stream.
+async fn live_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("../static/live.js"),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    user: Option<UserView>,
+    status: u16,
+    title: String,
+    detail: String,
+    errors: Vec<String>,
+}
+
+/// An error as a page (the API answers problem+json; a browser gets HTML with the same content).
+fn page_error(e: ApiError) -> Response {
+    let status = e.status;
+    if status.is_server_error() {
+        tracing::error!(detail = %e.detail, "page failed");
+    }
+    let mut res = render(ErrorPage {
+        user: None,
+        status: status.as_u16(),
+        title: e.title.to_owned(),
+        detail: e.detail.clone(),
+        errors: e
+            .errors
+            .iter()
+            .map(|p| match p.pointer.as_str() {
+                "" => p.message.clone(),
+                ptr => format!("{ptr}: {}", p.message),
+            })
+            .chain(e.failed_gates.iter().cloned())
+            .collect(),
+    });
+    *res.status_mut() = status;
+    res
 }
 
 /// The signed-in user as the layout shows them.
@@ -45,7 +103,7 @@ pub struct UserView {
 }
 
 /// A signed-in page request: the principal and its CSRF token.
-struct Session {
+pub(super) struct Session {
     principal: Principal,
     csrf: String,
 }
@@ -69,7 +127,7 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The session of a request, or a redirect to the sign-in page.
-async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+pub(super) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
     let to_login = || Redirect::to("/ui/login").into_response();
     let token = cookie_token(headers).ok_or_else(to_login)?;
     let principal = auth::verify(state, &token).await.map_err(|_| to_login())?;
@@ -80,15 +138,17 @@ async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Respo
 }
 
 /// The refusal of a form whose CSRF field does not belong to the session, if it does not.
-fn refuse_forged(s: &Session, sent: &str) -> Option<Response> {
+pub(super) fn refuse_forged(s: &Session, sent: &str) -> Option<Response> {
     if sent == s.csrf {
         None
     } else {
-        Some((StatusCode::FORBIDDEN, Html("<!doctype html><html lang=\"en\"><title>Forbidden</title><main><h1>Forbidden</h1><p>The form is stale or came from another site. Go back, reload the page and try again.</p></main></html>")).into_response())
+        Some(page_error(ApiError::forbidden(
+            "the form is stale or came from another site: go back, reload the page and try again",
+        )))
     }
 }
 
-fn render(t: impl Template) -> Response {
+pub(super) fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
@@ -98,7 +158,7 @@ fn render(t: impl Template) -> Response {
     }
 }
 
-async fn user_view(state: &AppState, s: &Session) -> UserView {
+pub(super) async fn user_view(state: &AppState, s: &Session) -> UserView {
     let pending = state
         .store
         .pending_approvals()
@@ -197,6 +257,7 @@ struct Dashboard {
     user: Option<UserView>,
     rows: Vec<EventRowView>,
     total: u64,
+    can_plan: bool,
 }
 
 async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -213,7 +274,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
         .await;
     let (events, total) = match page {
         Ok(p) => p,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return page_error(e.into()),
     };
     let pending = state.store.pending_approvals().await.unwrap_or_default();
     let mut rows = Vec::new();
@@ -253,7 +314,12 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
         });
     }
     let user = Some(user_view(&state, &s).await);
-    render(Dashboard { user, rows, total })
+    render(Dashboard {
+        user,
+        rows,
+        total,
+        can_plan: s.principal.role.grants(Permission::Plan),
+    })
 }
 
 struct ApprovalItem {
@@ -342,7 +408,7 @@ async fn approvals(
         .map(|g| format!("Your decision on {g} was recorded."));
     let items = match inbox_items(&state).await {
         Ok(i) => i,
-        Err(e) => return e.into_response(),
+        Err(e) => return page_error(e),
     };
     let user = Some(user_view(&state, &s).await);
     render(Approvals {
@@ -399,12 +465,12 @@ async fn decision_form(
     }
     s.principal
         .require(Permission::Approve)
-        .map_err(|e| Box::new(e.into_response()))?;
+        .map_err(|e| Box::new(page_error(e)))?;
     let (decision, label) = parse_decision(&f.decision).ok_or_else(|| {
-        Box::new(
-            ApiError::field("/decision", "choose approve, reject or request changes")
-                .into_response(),
-        )
+        Box::new(page_error(ApiError::field(
+            "/decision",
+            "choose approve, reject or request changes",
+        )))
     })?;
     Ok((s, decision, label))
 }
@@ -421,10 +487,10 @@ async fn confirm(
     };
     let items = match inbox_items(&state).await {
         Ok(i) => i,
-        Err(e) => return e.into_response(),
+        Err(e) => return page_error(e),
     };
     let Some(item) = items.into_iter().find(|a| a.id == id) else {
-        return ApiError::not_found(format!("no pending approval {id}")).into_response();
+        return page_error(ApiError::not_found(format!("no pending approval {id}")));
     };
     let user = Some(user_view(&state, &s).await);
     render(Confirm {
@@ -452,13 +518,13 @@ async fn decide(
         Err(r) => return *r,
     };
     let Ok(uuid) = uuid::Uuid::parse_str(&id) else {
-        return ApiError::not_found(format!("no approval `{id}`")).into_response();
+        return page_error(ApiError::not_found(format!("no approval `{id}`")));
     };
     let approval = ApprovalId(uuid);
     let event = match state.store.approval_event(approval).await {
         Ok(Some(e)) => e,
-        Ok(None) => return ApiError::not_found(format!("no approval {id}")).into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Ok(None) => return page_error(ApiError::not_found(format!("no approval {id}"))),
+        Err(e) => return page_error(e.into()),
     };
     let gate = state
         .store
@@ -478,6 +544,6 @@ async fn decide(
             state.wake.notify_waiters();
             Redirect::to(&format!("/ui/approvals?decided={gate}")).into_response()
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => page_error(e.into()),
     }
 }

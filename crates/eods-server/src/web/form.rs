@@ -1,0 +1,453 @@
+//! The new-event form: a brief built from form fields and checked by the same intake as
+//! `POST /api/v1/events`; every problem is shown next to its field (and listed in a summary at
+//! the top), with what was typed kept. A valid brief creates the event and starts planning.
+
+use super::{Session, page_error, refuse_forged, render, session, user_view};
+use crate::AppState;
+use crate::dto::brief_problem_at;
+use crate::error::ProblemItem;
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use eods_domain::access::Permission;
+use eods_domain::instruction::Level;
+use eods_domain::intake::brief_from_value;
+use eods_engine::{EngineError, RunCommand, RunOptions};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+/// What the form holds, as typed (strings, so a wrong value is shown back as it was entered).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct BriefForm {
+    pub csrf: String,
+    pub title: String,
+    pub event_type: String,
+    pub start: String,
+    pub end: String,
+    pub timezone: String,
+    pub audience_size: String,
+    pub city: String,
+    pub country: String,
+    pub preferences: String,
+    pub budget_total: String,
+    pub currency: String,
+    pub flexibility: String,
+    pub tracks: String,
+    pub objectives: String,
+    pub constraints: String,
+    pub stakeholders: String,
+    pub level: String,
+}
+
+/// One form field's problem.
+pub(super) struct FieldError {
+    pub field: &'static str,
+    pub label: &'static str,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "new_event.html")]
+struct NewEventPage {
+    user: Option<super::UserView>,
+    csrf: String,
+    f: BriefForm,
+    errors: Vec<FieldError>,
+    event_types: &'static [&'static str],
+    levels: &'static [&'static str],
+}
+
+impl NewEventPage {
+    /// The problem of a field, if it has one (the template marks the field invalid).
+    fn error(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// The form fields, their labels, and the brief pointer each fills (longest prefixes first
+/// where they nest).
+const FIELDS: &[(&str, &str, &str)] = &[
+    ("title", "Title", "/title"),
+    ("event_type", "Event type", "/event_type"),
+    ("start", "First day", "/date_range/start"),
+    ("end", "Last day", "/date_range/end"),
+    ("start", "First day", "/date_range"),
+    ("timezone", "Time zone", "/timezone"),
+    ("audience_size", "Audience size", "/audience_size"),
+    ("city", "City", "/location/city"),
+    ("country", "Country", "/location/country"),
+    (
+        "preferences",
+        "Location preferences",
+        "/location/preferences",
+    ),
+    ("budget_total", "Budget", "/budget/total"),
+    ("currency", "Currency", "/budget/currency"),
+    ("flexibility", "Budget flexibility", "/budget/flexibility"),
+    ("tracks", "Tracks", "/tracks"),
+    ("objectives", "Objectives", "/objectives"),
+    ("constraints", "Constraints", "/constraints"),
+    ("stakeholders", "Stakeholders", "/stakeholders"),
+];
+
+fn lines(s: &str) -> Vec<Value> {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| Value::String(l.to_owned()))
+        .collect()
+}
+
+/// A number if the text is one, else the text itself (so intake names the field and the type).
+fn number_or_text(s: &str) -> Value {
+    let t = s.trim();
+    if let Ok(n) = t.parse::<u64>() {
+        return json!(n);
+    }
+    if let Ok(x) = t.parse::<f64>()
+        && x.is_finite()
+    {
+        return json!(x);
+    }
+    json!(t)
+}
+
+/// The brief the form describes. Empty fields are left out, so intake reports them as required.
+pub(super) fn brief_value(f: &BriefForm) -> Value {
+    let mut m = Map::new();
+    let mut put = |path: &[&str], v: Value| {
+        let mut cur = &mut m;
+        for (i, k) in path.iter().enumerate() {
+            if i + 1 == path.len() {
+                cur.insert((*k).to_owned(), v);
+                return;
+            }
+            let next = cur
+                .entry((*k).to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            match next {
+                Value::Object(o) => cur = o,
+                _ => return,
+            }
+        }
+    };
+    let text = |s: &str| (!s.trim().is_empty()).then(|| json!(s.trim()));
+    if let Some(v) = text(&f.title) {
+        put(&["title"], v);
+    }
+    if let Some(v) = text(&f.event_type) {
+        put(&["event_type"], v);
+    }
+    if let Some(v) = text(&f.start) {
+        put(&["date_range", "start"], v);
+    }
+    if let Some(v) = text(&f.end) {
+        put(&["date_range", "end"], v);
+    }
+    if let Some(v) = text(&f.timezone) {
+        put(&["timezone"], v);
+    }
+    if !f.audience_size.trim().is_empty() {
+        put(&["audience_size"], number_or_text(&f.audience_size));
+    }
+    if let Some(v) = text(&f.city) {
+        put(&["location", "city"], v);
+    }
+    if let Some(v) = text(&f.country) {
+        put(&["location", "country"], v);
+    }
+    let prefs: Vec<Value> = f
+        .preferences
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| json!(p))
+        .collect();
+    if !prefs.is_empty() {
+        put(&["location", "preferences"], Value::Array(prefs));
+    }
+    if !f.budget_total.trim().is_empty() {
+        put(&["budget", "total"], number_or_text(&f.budget_total));
+    }
+    if let Some(v) = text(&f.currency.to_uppercase()) {
+        put(&["budget", "currency"], v);
+    }
+    if let Some(v) = text(&f.flexibility) {
+        put(&["budget", "flexibility"], v);
+    }
+    if !f.tracks.trim().is_empty() {
+        put(&["tracks"], number_or_text(&f.tracks));
+    }
+    put(&["objectives"], Value::Array(lines(&f.objectives)));
+    put(&["constraints"], Value::Array(lines(&f.constraints)));
+    let people: Vec<Value> = f
+        .stakeholders
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut parts = l.splitn(3, ',').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let role = parts.next().unwrap_or_default();
+            let contact = parts.next().unwrap_or_default();
+            json!({"name": name, "role": role, "contact": contact})
+        })
+        .collect();
+    put(&["stakeholders"], Value::Array(people));
+    Value::Object(m)
+}
+
+/// Problems (pointers into the brief) as field errors. A stakeholder problem names its line.
+pub(super) fn field_errors(problems: &[ProblemItem]) -> Vec<FieldError> {
+    let mut out: Vec<FieldError> = Vec::new();
+    for p in problems {
+        let found = FIELDS.iter().find(|(_, _, ptr)| {
+            p.pointer == *ptr
+                || p.pointer
+                    .strip_prefix(ptr)
+                    .is_some_and(|rest| rest.starts_with('/') || rest.starts_with(' '))
+        });
+        let (field, label, ptr) = found.copied().unwrap_or(("", "Brief", ""));
+        let mut message = p.message.clone();
+        if field == "stakeholders"
+            && let Some(rest) = p.pointer.strip_prefix("/stakeholders/")
+        {
+            let mut it = rest.split('/');
+            if let Some(Ok(i)) = it.next().map(str::parse::<usize>) {
+                let part = it.next().unwrap_or("entry");
+                message = format!("line {}, {part}: {message}", i + 1);
+            }
+        } else if p.pointer.starts_with("/stakeholders ") || p.pointer == "/stakeholders" {
+            message = "add a line with role owner, e.g. “Jana Oberländer, owner, jana@example.org”"
+                .into();
+        } else if field.is_empty() {
+            message = format!("{}: {message}", p.pointer);
+        } else if p.pointer != ptr {
+            message = format!("{}: {message}", p.pointer.trim_start_matches(ptr));
+        }
+        if message == "required" {
+            message = format!("enter the {}", label.to_lowercase());
+        }
+        // One message a field; the first is the one to fix first.
+        if !out.iter().any(|e| e.field == field && !field.is_empty()) {
+            out.push(FieldError {
+                field,
+                label,
+                message,
+            });
+        }
+    }
+    out
+}
+
+pub(super) async fn new_event_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(e) = s.principal.require(Permission::Plan) {
+        return page_error(e);
+    }
+    let f = BriefForm {
+        event_type: "meetup".into(),
+        currency: "EUR".into(),
+        flexibility: "fixed".into(),
+        tracks: "1".into(),
+        timezone: "Europe/Berlin".into(),
+        ..BriefForm::default()
+    };
+    form_page(&state, &s, f, vec![], StatusCode::OK).await
+}
+
+async fn form_page(
+    state: &AppState,
+    s: &Session,
+    f: BriefForm,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+) -> Response {
+    let user = Some(user_view(state, s).await);
+    let mut res = render(NewEventPage {
+        user,
+        csrf: s.csrf.clone(),
+        f,
+        errors,
+        event_types: &eods_domain::catalog::brief::EventType::ALL,
+        levels: &Level::ALL,
+    });
+    if res.status() == StatusCode::OK {
+        *res.status_mut() = status;
+    }
+    res
+}
+
+pub(super) async fn create_event(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<BriefForm>,
+) -> Response {
+    let s = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Some(r) = refuse_forged(&s, &f.csrf) {
+        return r;
+    }
+    if let Err(e) = s.principal.require(Permission::Plan) {
+        return page_error(e);
+    }
+    let level = match f.level.as_str() {
+        "" => None,
+        l => match serde_json::from_value::<Level>(json!(l)) {
+            Ok(l) => Some(l),
+            Err(_) => {
+                let errors = vec![FieldError {
+                    field: "level",
+                    label: "Level",
+                    message: format!("choose one of {}", Level::ALL.join(", ")),
+                }];
+                return form_page(&state, &s, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+        },
+    };
+    let brief = brief_value(&f);
+    if let Err(e) = brief_from_value(brief.clone()) {
+        let errors = field_errors(&brief_problem_at(&e, "").errors);
+        return form_page(&state, &s, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let options = RunOptions {
+        level,
+        submitted_by: s.principal.actor(),
+        approve: "web".into(),
+        ..RunOptions::default()
+    };
+    let id = match state.engine.submit(brief, &options).await {
+        Ok(id) => id,
+        Err(EngineError::InvalidBrief(e)) => {
+            let errors = field_errors(&brief_problem_at(&e, "").errors);
+            return form_page(&state, &s, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(e) => return page_error(e.into()),
+    };
+    if let Err(e) = state
+        .engine
+        .command(id, RunCommand::Start, &s.principal.actor())
+        .await
+    {
+        return page_error(e.into());
+    }
+    state.wake.notify_waiters();
+    Redirect::to(&format!("/ui/events/{id}?created=1")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(f: BriefForm, expect: &[(&str, &str)]) {
+        let brief = brief_value(&f);
+        let errors = match brief_from_value(brief) {
+            Ok(_) => vec![],
+            Err(e) => field_errors(&brief_problem_at(&e, "").errors),
+        };
+        let got: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|e| (e.field, e.message.as_str()))
+            .collect();
+        assert_eq!(got.len(), expect.len(), "{got:?}");
+        for ((gf, gm), (ef, em)) in got.iter().zip(expect) {
+            assert_eq!(gf, ef, "{got:?}");
+            assert!(gm.contains(em), "`{gm}` should contain `{em}`");
+        }
+    }
+
+    fn good() -> BriefForm {
+        BriefForm {
+            title: "Rust meetup".into(),
+            event_type: "meetup".into(),
+            start: "2027-03-11".into(),
+            end: "2027-03-11".into(),
+            timezone: "Europe/Berlin".into(),
+            audience_size: "20".into(),
+            city: "Berlin".into(),
+            country: "DE".into(),
+            preferences: "near public transport, step-free".into(),
+            budget_total: "500".into(),
+            currency: "eur".into(),
+            flexibility: "fixed".into(),
+            tracks: "1".into(),
+            objectives: "Talks\n\nPizza".into(),
+            stakeholders: "Jana, owner, jana@example.org\nMalik, volunteer".into(),
+            ..BriefForm::default()
+        }
+    }
+
+    #[test]
+    fn a_complete_form_is_a_valid_brief() {
+        let b = brief_from_value(brief_value(&good()));
+        let b = b.map_err(|e| e.to_string());
+        let b = b.as_ref().map(|b| {
+            (
+                b.audience_size,
+                b.location.preferences.len(),
+                b.objectives.len(),
+                b.stakeholders.len(),
+                b.budget.currency.to_string(),
+            )
+        });
+        assert_eq!(b, Ok((20, 2, 2, 2, "EUR".to_owned())));
+    }
+
+    #[test]
+    fn problems_land_on_their_fields() {
+        check(
+            BriefForm {
+                title: String::new(),
+                city: " ".into(),
+                ..good()
+            },
+            &[("title", "enter the title"), ("city", "enter the city")],
+        );
+        check(
+            BriefForm {
+                stakeholders: "Malik, volunteer".into(),
+                ..good()
+            },
+            &[("stakeholders", "role owner")],
+        );
+        check(
+            BriefForm {
+                audience_size: "many".into(),
+                ..good()
+            },
+            &[("audience_size", "")],
+        );
+        check(
+            BriefForm {
+                stakeholders: "Jana, owner\nBob, chef".into(),
+                ..good()
+            },
+            &[("stakeholders", "line 2, role")],
+        );
+        check(
+            BriefForm {
+                event_type: "rave".into(),
+                ..good()
+            },
+            &[("event_type", "allowed values")],
+        );
+        check(
+            BriefForm {
+                end: "2027-03-01".into(),
+                ..good()
+            },
+            &[("end", "on or after its start")],
+        );
+    }
+}

@@ -146,19 +146,22 @@ test('a planner creates an event with the form and watches it plan, reports an i
   await alice.getByLabel('Objectives').fill(s02.objectives.join('\n'));
   await alice.getByLabel('Constraints').fill(s02.constraints.join('\n'));
   await alice.getByRole('button', { name: 'Create and start planning' }).click();
-  // Missing title: the same intake as the API reports it, on its field; what was typed stays.
+  // The missing title and the wrong audience size, each on its field, in one answer from the same
+  // intake as the API; what was typed stays.
   const summary = alice.getByRole('alert');
   assert.match(await summary.innerText(), /Title: enter the title/);
+  assert.match(await summary.innerText(), /Audience size: .*integer/);
   assert.equal(await alice.getByLabel('Title').getAttribute('aria-invalid'), 'true');
+  assert.equal(await alice.getByLabel('Audience size').getAttribute('aria-invalid'), 'true');
   assert.equal(await alice.getByLabel('City').inputValue(), s02.location.city);
   await accessible(alice, 'new-event form with errors');
   await shot(alice, 'new-event-errors');
-  // Then the wrong audience size is named.
+  // Fixing the title alone leaves the audience size marked.
   await alice.getByLabel('Title').fill(s02.title);
   await alice.getByRole('button', { name: 'Create and start planning' }).click();
-  assert.match(await alice.getByRole('alert').innerText(), /Audience size/);
-  assert.equal(await alice.getByLabel('Audience size').getAttribute('aria-invalid'), 'true');
+  assert.doesNotMatch(await alice.getByRole('alert').innerText(), /Title/);
   assert.equal(await alice.getByLabel('Title').getAttribute('aria-invalid'), null);
+  assert.equal(await alice.getByLabel('Audience size').getAttribute('aria-invalid'), 'true');
   await alice.getByLabel('Audience size').fill(String(s02.audience_size));
   await alice.getByRole('button', { name: 'Create and start planning' }).click();
   await alice.waitForURL(/\/ui\/events\/[0-9a-f-]{36}\?created=1$/);

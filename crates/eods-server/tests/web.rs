@@ -263,3 +263,355 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     running.stop().await;
     store.close().await;
 }
+
+/// A signed-in browser without JavaScript: cookie-carrying GETs and form POSTs.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn sign_in(http: &reqwest::Client, base: &str, token: &str) -> Browser {
+        let r = http
+            .post(format!("{base}/ui/login"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let mut b = Browser {
+            http: http.clone(),
+            base: base.to_owned(),
+            cookie,
+            csrf: String::new(),
+        };
+        let (_, page) = b.get("/ui").await;
+        b.csrf = attr(&page, "name=\"csrf\" value=\"")[0].to_owned();
+        b
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// POSTs a form (with this session's CSRF token); the status and the redirect target or page.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        match r.headers().get("location") {
+            Some(l) => (status, l.to_str().unwrap().to_owned()),
+            None => (status, r.text().await.unwrap()),
+        }
+    }
+}
+
+/// The new-event form, the event page's tabs, incident reporting, the audit viewer and what a
+/// viewer is not shown, on SQLite and (when `EODS_TEST_DATABASE_URL` is set) PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_planner_creates_an_event_from_the_form_and_every_tab_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "pages")
+        .await
+        .unwrap()
+    {
+        pages_on(&url).await;
+    }
+}
+
+async fn pages_on(url: &str) {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
+    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
+    let config = Config {
+        poll: Duration::from_millis(50),
+        ..Config::default()
+    };
+    let running = eods_server::start(engine, config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{}", running.addr);
+    let http = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let now = chrono::Utc::now();
+    let mk = |name: &'static str, role: Role, contracts: bool| {
+        let store = store.clone();
+        async move {
+            eods_server::auth::create_token(&store, name, role, contracts, now)
+                .await
+                .unwrap()
+                .token
+        }
+    };
+    let alice = Browser::sign_in(&http, &base, &mk("alice", Role::Planner, false).await).await;
+    let vera = Browser::sign_in(&http, &base, &mk("vera", Role::Viewer, false).await).await;
+    let ada = Browser::sign_in(&http, &base, &mk("ada", Role::Admin, true).await).await;
+
+    // The form: every problem on its field, in one answer; nothing is stored.
+    let (status, page) = alice.get("/ui/events/new").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"f-title\""), "{page}");
+    let s03: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/s03-large-event.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let text = |p: &str| {
+        s03.pointer(p)
+            .unwrap()
+            .to_string()
+            .trim_matches('"')
+            .to_owned()
+    };
+    let people: Vec<String> = s03["stakeholders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}, {}, {}",
+                p["name"].as_str().unwrap(),
+                p["role"].as_str().unwrap(),
+                p["contact"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let people = people.join("\n");
+    let fields = |title: &'static str, audience: &'static str| {
+        let v: Vec<(&str, String)> = vec![
+            ("title", title.to_owned()),
+            ("event_type", text("/event_type")),
+            ("start", text("/date_range/start")),
+            ("end", text("/date_range/end")),
+            ("timezone", text("/timezone")),
+            ("audience_size", audience.to_owned()),
+            ("tracks", text("/tracks")),
+            ("city", text("/location/city")),
+            ("country", text("/location/country")),
+            ("budget_total", text("/budget/total")),
+            ("currency", text("/budget/currency")),
+            ("flexibility", text("/budget/flexibility")),
+            ("stakeholders", people.clone()),
+            ("level", "advanced".to_owned()),
+            ("objectives", "Run six tracks\nStay on budget".to_owned()),
+        ];
+        v
+    };
+    let bad = fields("", "lots");
+    let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, page) = alice.post("/ui/events", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("The brief has 2 problems"), "{page}");
+    assert!(
+        page.contains("href=\"#f-title\">Title: enter the title"),
+        "{page}"
+    );
+    assert!(
+        page.contains("href=\"#f-audience_size\">Audience size:"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"London\""),
+        "typed values stay: {page}"
+    );
+    assert_eq!(store.events().await.unwrap().len(), 0, "nothing is stored");
+    let (status, _) = vera.post("/ui/events", &bad).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a viewer may not create events"
+    );
+
+    let good = fields("DevFest from the form", "800");
+    let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location) = alice.post("/ui/events", &good).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    let id = location
+        .strip_prefix("/ui/events/")
+        .and_then(|l| l.strip_suffix("?created=1"))
+        .unwrap()
+        .to_owned();
+    let event = store.event(id.parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(event.brief["audience_size"], 800);
+    assert_eq!(event.brief["location"]["city"], "London");
+    assert_eq!(event.level.to_string(), "advanced");
+
+    // An incident reported before Execute (a forged form is refused).
+    let (status, _) = alice
+        .http
+        .post(format!("{base}/ui/events/{id}/incidents"))
+        .header("cookie", &alice.cookie)
+        .form(&[("csrf", "forged"), ("kind", "weather")])
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, page) = alice
+        .post(&format!("/ui/events/{id}/incidents"), &[("kind", "meteor")])
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("unknown incident `meteor`"), "{page}");
+    let (status, location) = alice
+        .post(
+            &format!("/ui/events/{id}/incidents"),
+            &[
+                ("kind", "vendor_cancellation"),
+                ("at", "2h"),
+                ("comment", "caterer called"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+    assert!(location.ends_with("?reported=vendor_cancellation"));
+
+    // Wait until the run waits at Confirm.
+    for _ in 0..600 {
+        let e = store.event(event.id).await.unwrap().unwrap();
+        if e.run_status.to_string() == "awaiting_approval" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, page) = alice.get(&format!("/ui/events/{id}")).await;
+    assert!(
+        page.contains(
+            "aria-current=\"step\"><span class=\"visually-hidden\">current: </span>confirm"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("approvals_granted</td><td><span class=\"error\">fails</span>"),
+        "{page}"
+    );
+    assert!(page.contains("Report incident"));
+
+    // Every tab renders with its content.
+    let tabs: [(&str, &[&str]); 11] = [
+        ("overview", &["Gate to execute", "Decide in the inbox"]),
+        (
+            "timeline",
+            &["<svg", "class=\"bar critical\"", "Critical path:"],
+        ),
+        (
+            "tasks",
+            &["class=\"critical\"", "<th scope=\"col\">Slack</th>"],
+        ),
+        (
+            "venue",
+            &[
+                "Selected: ",
+                "<th scope=\"col\">capacity_fit</th>",
+                "Hidden: negotiation terms",
+            ],
+        ),
+        (
+            "budget",
+            &[
+                "Baseline ",
+                "<svg",
+                "First quote",
+                "Cost risk (Monte Carlo)",
+            ],
+        ),
+        (
+            "schedule",
+            &["<table class=\"grid\">", "<th scope=\"row\">"],
+        ),
+        ("risks", &["<svg", "Probability"]),
+        (
+            "logistics",
+            &[
+                "Resource roster",
+                "hidden: they need the contracts permission",
+            ],
+        ),
+        (
+            "contingency",
+            &["vendor_cancellation (", "No incident recorded."],
+        ),
+        ("communications", &["Escalation path:", "Decision rights"]),
+        ("revisions", &["<option value=\"budget_decision\""]),
+    ];
+    for (tab, expect) in tabs {
+        let (status, page) = alice.get(&format!("/ui/events/{id}?tab={tab}")).await;
+        assert_eq!(status, 200, "{tab}");
+        for e in expect {
+            assert!(page.contains(e), "{tab} should contain {e}");
+        }
+    }
+    let (status, page) = alice.get(&format!("/ui/events/{id}?tab=gossip")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("no tab `gossip`: choose one of overview, timeline"),
+        "{page}"
+    );
+    let (status, _) = alice.get("/ui/events/not-a-uuid").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Contract terms: shown with the permission, hidden (also in revision diffs) without it.
+    let contracts = store
+        .revisions(
+            event.id,
+            eods_domain::artifact::ArtifactType::VendorContracts,
+        )
+        .await
+        .unwrap();
+    let terms = contracts[0].payload["vendors"][0]["terms"]["payment_terms"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, page) = ada.get(&format!("/ui/events/{id}?tab=logistics")).await;
+    assert!(page.contains(&terms), "admin with contracts sees the terms");
+    for who in [&alice, &vera] {
+        for path in [
+            format!("/ui/events/{id}?tab=logistics"),
+            format!("/ui/events/{id}?tab=revisions&type=vendor_contracts"),
+        ] {
+            let (_, page) = who.get(&path).await;
+            assert!(!page.contains(&terms), "{path} shows contract terms");
+        }
+    }
+    let (_, page) = vera.get(&format!("/ui/events/{id}")).await;
+    assert!(
+        !page.contains("Report incident"),
+        "a viewer has no incident form"
+    );
+
+    // The audit viewer: the planner's changes, filters checked.
+    let (status, page) = vera
+        .get(&format!("/ui/audit?log=changes&event={id}&who=user:alice"))
+        .await;
+    assert_eq!(status, 200);
+    let rows = page.matches("<td>user:alice</td>").count();
+    assert_eq!(rows, 2, "the brief and the incident report: {page}");
+    let (status, page) = vera.get("/ui/audit?type=approval&since=2027-13-01").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("`2027-13-01` is not a date"), "{page}");
+
+    running.stop().await;
+}

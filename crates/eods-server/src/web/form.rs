@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use eods_domain::access::Permission;
 use eods_domain::instruction::Level;
-use eods_domain::intake::brief_from_value;
+use eods_domain::intake::{BriefError, brief_from_value};
 use eods_engine::{EngineError, RunCommand, RunOptions};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -203,6 +203,74 @@ pub(super) fn brief_value(f: &BriefForm) -> Value {
     Value::Object(m)
 }
 
+/// Stand-ins for required fields, so the fields that are there get checked in the same pass.
+const STAND_INS: &[(&str, &str)] = &[
+    ("/title", "\"stand-in\""),
+    ("/event_type", "\"other\""),
+    ("/date_range/start", "\"2000-01-01\""),
+    ("/date_range/end", "\"2999-12-31\""),
+    ("/timezone", "\"UTC\""),
+    ("/audience_size", "1"),
+    ("/location/city", "\"stand-in\""),
+    ("/location/country", "\"DE\""),
+    ("/budget/total", "1"),
+    ("/budget/currency", "\"EUR\""),
+];
+
+/// Every problem of the brief, the way `POST /api/v1/events` finds them. Intake stops at missing
+/// fields; a form should name the wrong ones in the same answer, so the brief is checked again
+/// with stand-ins for what is missing and the problems of the fields that were filled are added.
+pub(super) fn problems(brief: &Value) -> Vec<ProblemItem> {
+    let Err(e) = brief_from_value(brief.clone()) else {
+        return vec![];
+    };
+    let mut out = brief_problem_at(&e, "").errors.clone();
+    let BriefError::Incomplete { .. } = e else {
+        return out;
+    };
+    let mut filled = brief.clone();
+    let mut stood_in: Vec<String> = Vec::new();
+    for (ptr, json) in STAND_INS {
+        let empty = match brief.pointer(ptr) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        };
+        if empty && let Ok(v) = serde_json::from_str::<Value>(json) {
+            let mut patch = v;
+            for key in ptr.rsplit('/').filter(|k| !k.is_empty()) {
+                patch = json!({ key: patch });
+            }
+            eods_engine::merge_patch(&mut filled, &patch);
+            stood_in.push((*ptr).to_owned());
+        }
+    }
+    if let Some(people) = filled.get_mut("stakeholders").and_then(Value::as_array_mut)
+        && !people
+            .iter()
+            .any(|p| p.get("role").and_then(Value::as_str) == Some("owner"))
+    {
+        stood_in.push(format!("/stakeholders/{}", people.len()));
+        people.push(json!({"name": "stand-in", "role": "owner"}));
+    }
+    if let Err(e) = brief_from_value(filled) {
+        let touches_stand_in = |p: &ProblemItem| {
+            p.pointer.is_empty()
+                || stood_in
+                    .iter()
+                    .any(|s| p.pointer == *s || p.pointer.starts_with(&format!("{s}/")))
+        };
+        out.extend(
+            brief_problem_at(&e, "")
+                .errors
+                .iter()
+                .filter(|p| !touches_stand_in(p))
+                .cloned(),
+        );
+    }
+    out
+}
+
 /// Problems (pointers into the brief) as field errors. A stakeholder problem names its line.
 pub(super) fn field_errors(problems: &[ProblemItem]) -> Vec<FieldError> {
     let mut out: Vec<FieldError> = Vec::new();
@@ -317,8 +385,9 @@ pub(super) async fn create_event(
         },
     };
     let brief = brief_value(&f);
-    if let Err(e) = brief_from_value(brief.clone()) {
-        let errors = field_errors(&brief_problem_at(&e, "").errors);
+    let problems = problems(&brief);
+    if !problems.is_empty() {
+        let errors = field_errors(&problems);
         return form_page(&state, &s, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let options = RunOptions {
@@ -351,11 +420,7 @@ mod tests {
     use super::*;
 
     fn check(f: BriefForm, expect: &[(&str, &str)]) {
-        let brief = brief_value(&f);
-        let errors = match brief_from_value(brief) {
-            Ok(_) => vec![],
-            Err(e) => field_errors(&brief_problem_at(&e, "").errors),
-        };
+        let errors = field_errors(&problems(&brief_value(&f)));
         let got: Vec<(&str, &str)> = errors
             .iter()
             .map(|e| (e.field, e.message.as_str()))
@@ -434,6 +499,20 @@ mod tests {
                 ..good()
             },
             &[("stakeholders", "line 2, role")],
+        );
+        // A missing field and a wrong one are named in the same answer.
+        check(
+            BriefForm {
+                title: String::new(),
+                audience_size: "many".into(),
+                stakeholders: "Jana, chef".into(),
+                ..good()
+            },
+            &[
+                ("title", "enter the title"),
+                ("stakeholders", "role owner"),
+                ("audience_size", "not of type"),
+            ],
         );
         check(
             BriefForm {

@@ -56,6 +56,16 @@ impl Engine {
         patch: &Value,
         by: &str,
     ) -> Result<Amended, EngineError> {
+        self.retrying(|| self.amend_brief_once(id, patch, by)).await
+    }
+
+    /// One attempt of [`Self::amend_brief`] on one snapshot.
+    async fn amend_brief_once(
+        &self,
+        id: EventId,
+        patch: &Value,
+        by: &str,
+    ) -> Result<Amended, EngineError> {
         let l = self.load(id).await?;
         let event = &l.snap.event;
         if event.state >= LifecycleState::Execute {
@@ -151,6 +161,7 @@ impl Engine {
                 run_status,
                 detail,
             }),
+            expect_seq: Some(l.snap.seq),
             ..Commit::default()
         })
         .await?;
@@ -164,6 +175,18 @@ impl Engine {
     /// Adds an incident to the event's simulated Execute (before or during it). The Execute step
     /// plays every reported incident; one reported during Execute makes it run again.
     pub async fn report_incident(
+        &self,
+        id: EventId,
+        incident: Injection,
+        by: &str,
+        comment: &str,
+    ) -> Result<Vec<Injection>, EngineError> {
+        self.retrying(|| self.report_incident_once(id, incident, by, comment))
+            .await
+    }
+
+    /// One attempt of [`Self::report_incident`] on one snapshot.
+    async fn report_incident_once(
         &self,
         id: EventId,
         incident: Injection,
@@ -227,6 +250,7 @@ impl Engine {
             changes: rec.changes,
             options: Some(options_json),
             status,
+            expect_seq: Some(l.snap.seq),
             ..Commit::default()
         })
         .await?;

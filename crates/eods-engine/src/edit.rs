@@ -63,6 +63,32 @@ impl Engine {
         comment: &str,
         threshold: Decimal,
     ) -> Result<EditOutcome, EngineError> {
+        self.retrying(|| {
+            self.edit_artifact_once(
+                id,
+                t,
+                expected_revision,
+                payload.clone(),
+                by,
+                comment,
+                threshold,
+            )
+        })
+        .await
+    }
+
+    /// One attempt of [`Self::edit_artifact`] on one snapshot.
+    #[allow(clippy::too_many_arguments)]
+    async fn edit_artifact_once(
+        &self,
+        id: EventId,
+        t: ArtifactType,
+        expected_revision: u32,
+        payload: serde_json::Value,
+        by: &str,
+        comment: &str,
+        threshold: Decimal,
+    ) -> Result<EditOutcome, EngineError> {
         if matches!(
             t,
             ArtifactType::AgentTrace
@@ -274,6 +300,7 @@ impl Engine {
                 run_status,
                 detail: None,
             }),
+            expect_seq: Some(l.snap.seq),
             ..Commit::default()
         };
         if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {

@@ -859,6 +859,25 @@ impl Engine {
         pending
     }
 
+    /// Runs a person's command (read a snapshot, decide, commit with the snapshot's counter)
+    /// again when another commit came in between, up to a few times; the last refusal is
+    /// returned as is.
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, EngineError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, EngineError>>,
+    {
+        const ATTEMPTS: usize = 8;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match attempt().await {
+                Err(EngineError::Store(StoreError::Stale { .. })) if tries < ATTEMPTS => {}
+                other => return other,
+            }
+        }
+    }
+
     async fn commit(&self, c: &Commit) -> Result<CommitOutcome, EngineError> {
         let hooks = self.hooks.clone();
         let key = c.step_key.clone();
@@ -1283,6 +1302,16 @@ impl Engine {
         cmd: RunCommand,
         by: &str,
     ) -> Result<RunStatus, EngineError> {
+        self.retrying(|| self.command_once(id, cmd, by)).await
+    }
+
+    /// One attempt of [`Self::command`] on one snapshot.
+    async fn command_once(
+        &self,
+        id: EventId,
+        cmd: RunCommand,
+        by: &str,
+    ) -> Result<RunStatus, EngineError> {
         let l = self.load(id).await?;
         let current = l.snap.event.run_status;
         let (from, to) = cmd.transition();
@@ -1332,6 +1361,7 @@ impl Engine {
                 run_status: to,
                 detail: None,
             }),
+            expect_seq: Some(l.snap.seq),
             ..Commit::default()
         })
         .await?;
@@ -1368,6 +1398,17 @@ impl Engine {
     /// records the directive the owning agent follows when it revises (the next-ranked venue, a
     /// budget cap, another supplier). A budget decision gets a stamped revision with the outcome.
     pub async fn decide_approval(
+        &self,
+        id: EventId,
+        approval: ApprovalId,
+        answer: &Answer,
+    ) -> Result<ApprovalOutcome, EngineError> {
+        self.retrying(|| self.decide_approval_once(id, approval, answer))
+            .await
+    }
+
+    /// One attempt of [`Self::decide_approval`] on one snapshot.
+    async fn decide_approval_once(
         &self,
         id: EventId,
         approval: ApprovalId,
@@ -1453,6 +1494,7 @@ impl Engine {
                 at: now,
                 decisions: rec.decisions,
                 votes: vec![vote],
+                expect_seq: Some(l.snap.seq),
                 ..Commit::default()
             })
             .await?;
@@ -1578,6 +1620,7 @@ impl Engine {
                 run_status: RunStatus::Running,
                 detail: None,
             }),
+            expect_seq: Some(l.snap.seq),
             ..Commit::default()
         };
         self.commit(&commit).await?;

@@ -94,7 +94,7 @@ fn plural(k: u64, word: &str) -> String {
 }
 
 /// `12345.678` → `12,345.68`.
-fn amount(d: Decimal) -> String {
+pub(crate) fn amount(d: Decimal) -> String {
     let s = format!("{:.2}", d.round_dp(2));
     let (sign, body) = s.strip_prefix('-').map_or(("", s.as_str()), |b| ("-", b));
     let (int, frac) = body.split_once('.').unwrap_or((body, "00"));

@@ -192,6 +192,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(what) => ApiError::conflict(what),
+            stale @ StoreError::Stale { .. } => ApiError::conflict(stale.to_string()),
             StoreError::Connect { .. } => {
                 tracing::error!(error = %e, "database unreachable");
                 ApiError::unavailable("the database is unreachable; try again shortly")

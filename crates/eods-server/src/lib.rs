@@ -162,6 +162,11 @@ async fn edge(req: Request, next: Next) -> Response {
     }
     let status = res.status().as_u16();
     let elapsed = started.elapsed();
+    // Server time as browsers' developer tools and measurement scripts read it (W3C Server Timing).
+    if let Ok(v) = HeaderValue::from_str(&format!("app;dur={:.2}", elapsed.as_secs_f64() * 1000.0))
+    {
+        res.headers_mut().insert("server-timing", v);
+    }
     observe::http(method.as_str(), &path, status, elapsed);
     tracing::info!(
         correlation_id = %cid,

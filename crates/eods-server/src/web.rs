@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 mod audit;
 mod event;
 mod form;
+mod tabs;
 
 const COOKIE: &str = "eods_session";
 
@@ -137,6 +138,24 @@ pub(super) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Ses
     })
 }
 
+/// The session of a form POST: signed in, the form's CSRF token its own, and a role that grants
+/// `need` (if any); otherwise the response that says why.
+pub(super) async fn form_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    need: Option<Permission>,
+) -> Result<Session, Response> {
+    let s = session(state, headers).await?;
+    if let Some(r) = refuse_forged(&s, csrf) {
+        return Err(r);
+    }
+    if let Some(p) = need {
+        s.principal.require(p).map_err(page_error)?;
+    }
+    Ok(s)
+}
+
 /// The refusal of a form whose CSRF field does not belong to the session, if it does not.
 pub(super) fn refuse_forged(s: &Session, sent: &str) -> Option<Response> {
     if sent == s.csrf {
@@ -225,11 +244,7 @@ async fn logout(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Some(r) = refuse_forged(&s, &f.csrf) {
+    if let Err(r) = form_session(&state, &headers, &f.csrf, None).await {
         return r;
     }
     let mut res = Redirect::to("/ui/login").into_response();
@@ -459,13 +474,9 @@ async fn decision_form(
     headers: &HeaderMap,
     f: &DecisionForm,
 ) -> Result<(Session, ApprovalDecision, &'static str), Box<Response>> {
-    let s = session(state, headers).await.map_err(Box::new)?;
-    if let Some(r) = refuse_forged(&s, &f.csrf) {
-        return Err(Box::new(r));
-    }
-    s.principal
-        .require(Permission::Approve)
-        .map_err(|e| Box::new(page_error(e)))?;
+    let s = form_session(state, headers, &f.csrf, Some(Permission::Approve))
+        .await
+        .map_err(Box::new)?;
     let (decision, label) = parse_decision(&f.decision).ok_or_else(|| {
         Box::new(page_error(ApiError::field(
             "/decision",

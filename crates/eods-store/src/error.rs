@@ -29,6 +29,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("event {event}: the lease of {owner} was lost to another instance")]
     LeaseLost { event: String, owner: String },
+    #[error(
+        "event {event} changed since it was read (another commit came first); read it again and retry"
+    )]
+    Stale { event: String },
     #[error("injected failure: {0}")]
     Injected(String),
 }

@@ -197,18 +197,33 @@ impl Store {
             // are serialised (numbering of steps and log entries stays consistent); on SQLite it
             // takes the write lock at once instead of upgrading a read later. A fenced commit
             // applies only while its instance still holds the lease, and extends it.
-            let locked = match &c.fence {
-                Some(f) => sqlx::query("UPDATE events SET lease_until = $1, seq = seq + 1 WHERE id = $2 AND lease_owner = $3")
+            // A writer that read a snapshot also requires the counter it read (optimistic
+            // concurrency: log numbering and statuses were computed from that snapshot).
+            let expect = c.expect_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+            let locked = match (&c.fence, expect) {
+                (Some(f), None) => sqlx::query("UPDATE events SET lease_until = $1, seq = seq + 1 WHERE id = $2 AND lease_owner = $3")
                     .bind(f.until_ms).bind(&event).bind(&f.owner)
                     .execute(&mut *tx).await,
-                None => sqlx::query("UPDATE events SET seq = seq + 1 WHERE id = $1")
+                (Some(f), Some(s)) => sqlx::query("UPDATE events SET lease_until = $1, seq = seq + 1 WHERE id = $2 AND lease_owner = $3 AND seq = $4")
+                    .bind(f.until_ms).bind(&event).bind(&f.owner).bind(s)
+                    .execute(&mut *tx).await,
+                (None, None) => sqlx::query("UPDATE events SET seq = seq + 1 WHERE id = $1")
                     .bind(&event)
+                    .execute(&mut *tx).await,
+                (None, Some(s)) => sqlx::query("UPDATE events SET seq = seq + 1 WHERE id = $1 AND seq = $2")
+                    .bind(&event).bind(s)
                     .execute(&mut *tx).await,
             }.map_err(|e| StoreError::query("lock event", e))?;
             if locked.rows_affected() != 1 {
-                return Err(match &c.fence {
-                    Some(f) => StoreError::LeaseLost { event: event.clone(), owner: f.owner.clone() },
-                    None => StoreError::NotFound(format!("event {event}")),
+                let row: Option<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM events WHERE id = $1")
+                    .bind(&event).fetch_optional(&mut *tx).await
+                    .map_err(|e| StoreError::query("read event", e))?;
+                return Err(match (row, &c.fence) {
+                    (None, _) => StoreError::NotFound(format!("event {event}")),
+                    (Some((owner,)), Some(f)) if owner.as_deref() != Some(f.owner.as_str()) => {
+                        StoreError::LeaseLost { event: event.clone(), owner: f.owner.clone() }
+                    }
+                    _ => StoreError::Stale { event: event.clone() },
                 });
             }
             let done: Option<(i64,)> = sqlx::query_as("SELECT seq FROM steps WHERE event_id = $1 AND step_key = $2")

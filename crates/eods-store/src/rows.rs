@@ -244,6 +244,11 @@ pub struct Commit {
     pub brief: Option<BriefWrite>,
     /// New run options (e.g. an incident reported over the API).
     pub options: Option<Value>,
+    /// The event's commit counter ([`EventSnapshot::seq`]) the writer read its snapshot at. When
+    /// set, the commit is refused with [`crate::StoreError::Stale`] if another commit came in
+    /// between (log numbering and status were computed from that snapshot); the writer reads
+    /// again and retries.
+    pub expect_seq: Option<u64>,
 }
 
 /// The event's brief, title and level after an amendment.

@@ -387,3 +387,55 @@ async fn leases_give_each_event_to_one_instance_and_fence_its_commits() {
         store.close().await;
     }
 }
+
+#[tokio::test]
+async fn a_commit_from_an_old_snapshot_is_refused_as_stale_and_writes_nothing() {
+    let (_dir, stores) = stores("stale").await;
+    for store in stores {
+        let b = store.backend();
+        let id = EventId(Uuid::now_v7());
+        store.create_event(&event_row(id)).await.unwrap();
+        let read = store.snapshot(id).await.unwrap().seq;
+        let at = |key: &str, n: usize, expect: Option<u64>| Commit {
+            event_id: id,
+            step_key: key.into(),
+            at: Utc::now(),
+            decisions: vec![decision(n)],
+            expect_seq: expect,
+            ..Commit::default()
+        };
+        // A worker commits after the person read the event...
+        store.commit(&at("worker", 1, None)).await.unwrap();
+        // ...so the person's commit, numbered from the old snapshot, is refused cleanly.
+        let err = store
+            .commit(&at("person", 1, Some(read)))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Stale { .. }), "{b}: {err}");
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(
+            (snap.decision_count, snap.step_count),
+            (1, 1),
+            "{b}: nothing of it was written"
+        );
+        // Read again and it applies.
+        let outcome = store
+            .commit(&at("person", 2, Some(snap.seq)))
+            .await
+            .unwrap();
+        assert!(matches!(outcome, CommitOutcome::Applied { .. }), "{b}");
+        assert_eq!(store.snapshot(id).await.unwrap().decision_count, 2, "{b}");
+        // A missing event is still NotFound, not stale.
+        let other = Commit {
+            event_id: EventId(Uuid::now_v7()),
+            ..at("x", 3, Some(0))
+        };
+        assert!(
+            matches!(
+                store.commit(&other).await.unwrap_err(),
+                StoreError::NotFound(_)
+            ),
+            "{b}"
+        );
+    }
+}

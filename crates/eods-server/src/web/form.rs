@@ -2,7 +2,7 @@
 //! `POST /api/v1/events`; every problem is shown next to its field (and listed in a summary at
 //! the top), with what was typed kept. A valid brief creates the event and starts planning.
 
-use super::{Session, page_error, refuse_forged, render, session, user_view};
+use super::{Session, form_session, page_error, render, session, user_view};
 use crate::AppState;
 use crate::dto::brief_problem_at;
 use crate::error::ProblemItem;
@@ -360,16 +360,10 @@ pub(super) async fn create_event(
     headers: HeaderMap,
     Form(f): Form<BriefForm>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
+    let s = match form_session(&state, &headers, &f.csrf, Some(Permission::Plan)).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Some(r) = refuse_forged(&s, &f.csrf) {
-        return r;
-    }
-    if let Err(e) = s.principal.require(Permission::Plan) {
-        return page_error(e);
-    }
     let level = match f.level.as_str() {
         "" => None,
         l => match serde_json::from_value::<Level>(json!(l)) {

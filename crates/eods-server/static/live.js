@@ -16,12 +16,20 @@
   source.addEventListener('status', function (e) {
     var d;
     try { d = JSON.parse(e.data); } catch (_) { return; }
+    var moved = d.state !== shown.state || d.run_status !== shown.run;
+    var active = document.activeElement;
+    var typing = active && active.closest && active.closest('form');
+    if (moved && !typing) {
+      // The reloaded page shows the new state with everything that came with it; the text is
+      // not changed before, so what the page says always matches what it shows.
+      source.close();
+      location.reload();
+      return;
+    }
     document.getElementById('live-state').textContent = d.state;
     document.getElementById('live-run').textContent = d.run_status;
     document.getElementById('live-detail').textContent = d.detail ? '— ' + d.detail : '';
-    if (d.state === shown.state && d.run_status === shown.run) return;
-    var active = document.activeElement;
-    if (active && active.closest && active.closest('form')) {
+    if (moved) {
       say('The event moved on. ');
       if (!document.getElementById('live-reload')) {
         var a = document.createElement('a');
@@ -30,10 +38,7 @@
         a.textContent = 'Reload to see it';
         note.appendChild(a);
       }
-      return;
     }
-    source.close();
-    location.reload();
   });
   source.addEventListener('end', function () { source.close(); });
 })();

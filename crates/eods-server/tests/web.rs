@@ -24,12 +24,11 @@ fn attr<'a>(html: &'a str, before: &str) -> Vec<&'a str> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::connect(&format!("sqlite://{}", dir.path().join("web.db").display()))
-        .await
-        .unwrap();
+/// A server on a loopback port over the database at `url`: its store, the running server and
+/// its base URL.
+async fn serve(url: &str) -> (Store, eods_server::Running, String) {
+    let store = Store::connect(url).await.unwrap();
+    store.migrate().await.unwrap();
     let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
     let config = Config {
         poll: Duration::from_millis(50),
@@ -39,6 +38,14 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         .await
         .unwrap();
     let base = format!("http://{}", running.addr);
+    (store, running, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, running, base) =
+        serve(&format!("sqlite://{}", dir.path().join("web.db").display())).await;
     let token = |name: &'static str, role: Role| {
         let store = store.clone();
         async move {
@@ -339,17 +346,7 @@ async fn a_planner_creates_an_event_from_the_form_and_every_tab_renders() {
 }
 
 async fn pages_on(url: &str) {
-    let store = Store::connect(url).await.unwrap();
-    store.migrate().await.unwrap();
-    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
-    let config = Config {
-        poll: Duration::from_millis(50),
-        ..Config::default()
-    };
-    let running = eods_server::start(engine, config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{}", running.addr);
+    let (store, running, base) = serve(url).await;
     let http = reqwest::Client::builder()
         .redirect(Policy::none())
         .build()

@@ -18,8 +18,10 @@ use eods_domain::catalog::venue::{
     VenueAvailability, VenueNegotiationNotes, VenueScorecard, VenueShortlist,
 };
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+/// A task row; critical tasks are marked.
 pub(super) struct TaskView {
     pub(super) id: String,
     pub(super) title: String,
@@ -524,8 +526,9 @@ pub(super) fn budget(bb: &Blackboard) -> Body {
     })
 }
 
-pub(super) fn decimal_f64(d: Decimal) -> f64 {
-    d.to_string().parse().unwrap_or(0.0)
+/// The amount as a chart length (0 if it does not fit a float).
+fn decimal_f64(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
 }
 
 pub(super) fn schedule(bb: &Blackboard) -> Body {

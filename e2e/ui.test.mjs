@@ -196,11 +196,16 @@ test('a planner creates an event with the form and watches it plan, reports an i
   await alice.getByRole('button', { name: 'Report incident' }).click();
   await alice.waitForURL(/reported=vendor_cancellation/);
   assert.match(await alice.getByRole('status').first().innerText(), /vendor_cancellation incident was recorded/);
+  // Leave the event page (its script reloads it when the run moves on) while the approver works.
+  await alice.goto(base + '/ui');
 
   // The approver decides the three gates in the inbox, each with a confirmation step.
   const { page } = await signIn('bob');
   await page.getByRole('link', { name: /Approvals/ }).click();
   await page.waitForURL(base + '/ui/approvals');
+  for (const card of await page.locator('section.card').all()) {
+    assert.match(await card.innerText(), /Cost impact: (Commits|Approves|Signs \d+ contracts totalling)/);
+  }
   await accessible(page, 'approvals inbox');
   await shot(page, 'approvals');
   for (let i = 0; i < 3; i++) {
@@ -282,6 +287,7 @@ test('a viewer sees no decision buttons, no forms and no contract terms; an appr
   assert.ok((await page.locator('section.card').count()) >= 3);
   assert.equal(await page.getByRole('button', { name: 'Review decision' }).count(), 0);
   assert.equal(await page.getByRole('radio').count(), 0);
+  assert.match(await page.locator('main').innerText(), /their amounts need the contracts permission/);
   await accessible(page, 'viewer inbox');
   await shot(page, 'viewer-approvals');
 

@@ -22,6 +22,7 @@ use eods_store::EventFilter;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+mod approval;
 mod audit;
 mod event;
 mod form;
@@ -339,10 +340,14 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Respons
 
 struct ApprovalItem {
     id: String,
+    event_id: String,
     event_title: String,
     gate: String,
+    /// The artifact type the gate approves.
+    artifact: String,
     revision: u32,
     summary: String,
+    impact: String,
     votes: usize,
     required: u32,
     deadline: String,
@@ -359,7 +364,9 @@ struct Approvals {
     notice: Option<String>,
 }
 
-async fn inbox_items(state: &AppState) -> Result<Vec<ApprovalItem>, ApiError> {
+/// The pending requests, each event once in the order of its earliest deadline; what each commits
+/// is described for a reader with or without the contracts permission.
+async fn inbox_items(state: &AppState, contracts: bool) -> Result<Vec<ApprovalItem>, ApiError> {
     let rows = state.store.pending_approvals().await?;
     let now = chrono::Utc::now();
     let mut items = Vec::new();
@@ -371,25 +378,21 @@ async fn inbox_items(state: &AppState) -> Result<Vec<ApprovalItem>, ApiError> {
         }
     }
     for ev in events {
-        let title = state
-            .store
-            .event(ev)
-            .await?
-            .map(|e| e.title)
-            .unwrap_or_default();
-        let summaries = state.engine.pending_approvals(ev).await.unwrap_or_default();
+        let o = state.engine.overview(ev).await?;
         for a in rows.iter().filter(|a| a.event_id == ev) {
-            let summary = summaries
-                .iter()
-                .find(|p| p.id == a.id)
-                .map(|p| p.summary.clone())
-                .unwrap_or_else(|| "(no longer the current revision)".into());
+            let (summary, impact) = match o.pending.iter().find(|p| p.id == a.id) {
+                Some(p) => approval::describe(a.gate, &p.summary, &o.blackboard, contracts),
+                None => ("(no longer the current revision)".into(), String::new()),
+            };
             items.push(ApprovalItem {
                 id: a.id.to_string(),
-                event_title: title.clone(),
+                event_id: ev.to_string(),
+                event_title: o.event.title.clone(),
                 gate: a.gate.to_string(),
+                artifact: a.gate.artifact_type().to_string(),
                 revision: a.artifact_revision,
                 summary,
+                impact,
                 votes: a
                     .votes
                     .iter()
@@ -421,7 +424,7 @@ async fn approvals(
     let notice = q
         .decided
         .map(|g| format!("Your decision on {g} was recorded."));
-    let items = match inbox_items(&state).await {
+    let items = match inbox_items(&state, s.principal.contracts).await {
         Ok(i) => i,
         Err(e) => return page_error(e),
     };
@@ -455,6 +458,7 @@ struct Confirm {
     revision: u32,
     event_title: String,
     summary: String,
+    impact: String,
     comment: String,
 }
 
@@ -496,7 +500,7 @@ async fn confirm(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let items = match inbox_items(&state).await {
+    let items = match inbox_items(&state, s.principal.contracts).await {
         Ok(i) => i,
         Err(e) => return page_error(e),
     };
@@ -514,6 +518,7 @@ async fn confirm(
         revision: item.revision,
         event_title: item.event_title,
         summary: item.summary,
+        impact: item.impact,
         comment: f.comment,
     })
 }

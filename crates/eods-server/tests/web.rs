@@ -507,6 +507,22 @@ async fn pages_on(url: &str) {
     );
     assert!(page.contains("Report incident"));
 
+    // The inbox says what each request commits; contract amounts only with the permission.
+    let (_, inbox) = ada.get("/ui/approvals").await;
+    assert!(inbox.contains("Cost impact:</strong> Commits "), "{inbox}");
+    assert!(inbox.contains("Cost impact:</strong> Approves "), "{inbox}");
+    assert!(inbox.contains("contracts totalling "), "{inbox}");
+    let (_, inbox) = vera.get("/ui/approvals").await;
+    assert!(
+        inbox.contains("their amounts need the contracts permission"),
+        "{inbox}"
+    );
+    let vendor_cost = contracts_total(&store, event.id).await;
+    assert!(
+        !inbox.contains(&vendor_cost),
+        "a viewer's inbox shows {vendor_cost}"
+    );
+
     // Every tab renders with its content.
     let tabs: [(&str, &[&str]); 11] = [
         ("overview", &["Gate to execute", "Decide in the inbox"]),
@@ -611,4 +627,24 @@ async fn pages_on(url: &str) {
     assert!(page.contains("`2027-13-01` is not a date"), "{page}");
 
     running.stop().await;
+}
+
+/// A supplier contract's amount (not the venue's, whose estimate the venue summary shows) as the
+/// engine writes it in summaries (`53904.00 GBP`).
+async fn contracts_total(store: &Store, id: eods_domain::ids::EventId) -> String {
+    let v = store
+        .revisions(id, eods_domain::artifact::ArtifactType::VendorContracts)
+        .await
+        .unwrap();
+    let vendors = v.last().unwrap().payload["vendors"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let supplier = vendors.iter().find(|x| x["service"] != "venue").unwrap();
+    let terms = &supplier["terms"]["total_cost"];
+    format!(
+        "{} {}",
+        terms["amount"].as_str().unwrap(),
+        terms["currency"].as_str().unwrap()
+    )
 }

@@ -92,7 +92,8 @@ struct ApprovalRowView {
     deadline: String,
     overdue: bool,
     decided: String,
-    pending_summary: Option<String>,
+    /// What a pending request asks to commit: summary and cost impact.
+    pending: Option<(String, String)>,
 }
 
 pub(super) struct IncidentView {
@@ -319,44 +320,42 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
         })
         .collect();
     let now = chrono::Utc::now();
-    let approvals = o
-        .approvals
-        .iter()
-        .map(|a| ApprovalRowView {
-            gate: a.gate.to_string(),
-            revision: a.artifact_revision,
-            status: a.status.as_str().to_owned(),
-            votes: format!(
-                "{} of {}",
-                a.votes
-                    .iter()
-                    .filter(|v| v.decision == eods_domain::lifecycle::ApprovalDecision::Approve)
-                    .count(),
-                a.required_approvals
-            ),
-            deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
-            overdue: a.status == eods_domain::lifecycle::ApprovalStatus::Pending
-                && a.deadline < now,
-            decided: match (&a.decided_by, a.decided_at) {
-                (Some(by), Some(at)) => format!(
-                    "{} by {by} at {}{}",
-                    a.decision.map(|d| d.as_str()).unwrap_or("decided"),
-                    at.format("%Y-%m-%d %H:%M"),
-                    a.comment
-                        .as_deref()
-                        .filter(|c| !c.is_empty())
-                        .map(|c| format!(": “{c}”"))
-                        .unwrap_or_default()
+    let approvals =
+        o.approvals
+            .iter()
+            .map(|a| ApprovalRowView {
+                gate: a.gate.to_string(),
+                revision: a.artifact_revision,
+                status: a.status.as_str().to_owned(),
+                votes: format!(
+                    "{} of {}",
+                    a.votes
+                        .iter()
+                        .filter(|v| v.decision == eods_domain::lifecycle::ApprovalDecision::Approve)
+                        .count(),
+                    a.required_approvals
                 ),
-                _ => String::new(),
-            },
-            pending_summary: o
-                .pending
-                .iter()
-                .find(|p| p.id == a.id)
-                .map(|p| p.summary.clone()),
-        })
-        .collect();
+                deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
+                overdue: a.status == eods_domain::lifecycle::ApprovalStatus::Pending
+                    && a.deadline < now,
+                decided: match (&a.decided_by, a.decided_at) {
+                    (Some(by), Some(at)) => format!(
+                        "{} by {by} at {}{}",
+                        a.decision.map(|d| d.as_str()).unwrap_or("decided"),
+                        at.format("%Y-%m-%d %H:%M"),
+                        a.comment
+                            .as_deref()
+                            .filter(|c| !c.is_empty())
+                            .map(|c| format!(": “{c}”"))
+                            .unwrap_or_default()
+                    ),
+                    _ => String::new(),
+                },
+                pending: o.pending.iter().find(|p| p.id == a.id).map(|p| {
+                    super::approval::describe(a.gate, &p.summary, bb, s.principal.contracts)
+                }),
+            })
+            .collect();
     let mut brief = Vec::new();
     if let Some(b) = bb.get::<eods_domain::catalog::brief::EventBrief>() {
         brief.push((

@@ -168,8 +168,12 @@ test('a planner creates an event with the form and watches it plan, reports an i
   const id = alice.url().match(/events\/([0-9a-f-]{36})/)[1];
   assert.match(await alice.getByRole('status').first().innerText(), /created and planning has started/);
 
-  // Watch it plan: the page follows the stream and reloads until the run waits at Confirm.
+  // Watch it plan: the page follows the stream and updates itself in place (no reload) until the
+  // run waits at Confirm.
+  const marker = await alice.evaluate(() => (window.e2eMarker = Math.random()));
+  const firstState = await alice.locator('#live-state').innerText();
   await alice.locator('#live-run', { hasText: 'awaiting_approval' }).waitFor({ timeout: 120_000 });
+  assert.equal(await alice.evaluate(() => window.e2eMarker), marker, `updated in place from ${firstState}`);
   assert.equal(await alice.locator('ol.stepper li[aria-current=step]').textContent(), 'current: confirm');
   assert.match(await alice.locator('#gate-h').innerText(), /Gate to execute/);
   assert.match(await alice.getByRole('cell', { name: /approvals_granted/ }).locator('xpath=..').innerText(), /fails.*venue_selection is pending/s);
@@ -196,8 +200,7 @@ test('a planner creates an event with the form and watches it plan, reports an i
   await alice.getByRole('button', { name: 'Report incident' }).click();
   await alice.waitForURL(/reported=vendor_cancellation/);
   assert.match(await alice.getByRole('status').first().innerText(), /vendor_cancellation incident was recorded/);
-  // Leave the event page (its script reloads it when the run moves on) while the approver works.
-  await alice.goto(base + '/ui');
+  const watching = await alice.evaluate(() => (window.e2eMarker = Math.random()));
 
   // The approver decides the three gates in the inbox, each with a confirmation step.
   const { page } = await signIn('bob');
@@ -225,9 +228,11 @@ test('a planner creates an event with the form and watches it plan, reports an i
   await assert.doesNotReject(page.getByText('Nothing waits for a decision.').waitFor());
   await shot(page, 'approvals-done');
 
-  // The planner's page follows the run to the postmortem; the incident was met by the contingency plan.
-  await alice.goto(`${base}/ui/events/${id}`);
+  // The planner's page, open all along, follows the run to the postmortem in place; the incident
+  // was met by the contingency plan.
   await alice.locator('#live-run', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
+  assert.equal(await alice.evaluate(() => window.e2eMarker), watching, 'the open page updated itself');
+  assert.match(await alice.locator('#live-note').innerText(), /Updated: postmortem, completed/);
   assert.equal(await alice.locator('ol.stepper li.done').count(), 8);
   assert.ok((await alice.locator('#pm-h').count()) === 1, 'the postmortem is shown');
   await accessible(alice, 'completed overview');

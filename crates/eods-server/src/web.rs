@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use eods_domain::access::Permission;
 use eods_domain::ids::{ApprovalId, EventId};
-use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
+use eods_domain::lifecycle::{ApprovalDecision, ApprovalGate, ApprovalStatus};
 use eods_engine::Answer;
 use eods_store::EventFilter;
 use serde::Deserialize;
@@ -421,8 +421,10 @@ async fn approvals(
         Ok(s) => s,
         Err(r) => return r,
     };
+    // Only a known gate is echoed: a crafted link cannot make the page say something else.
     let notice = q
         .decided
+        .filter(|g| ApprovalGate::parse(g).is_some())
         .map(|g| format!("Your decision on {g} was recorded."));
     let items = match inbox_items(&state, s.principal.contracts).await {
         Ok(i) => i,

@@ -577,6 +577,19 @@ async fn pages_on(url: &str) {
             assert!(page.contains(e), "{tab} should contain {e}");
         }
     }
+    // Notices echo only known names: a crafted link cannot put words on the page.
+    let (_, page) = alice
+        .get(&format!("/ui/events/{id}?reported=vendor_cancellation"))
+        .await;
+    assert!(page.contains("The vendor_cancellation incident was recorded"));
+    let (_, page) = alice
+        .get(&format!("/ui/events/{id}?reported=call%20us%20at%20555"))
+        .await;
+    assert!(!page.contains("call us at 555"), "{page}");
+    let (_, page) = alice
+        .get("/ui/approvals?decided=call%20us%20at%20555")
+        .await;
+    assert!(!page.contains("call us at 555"), "{page}");
     let (status, page) = alice.get(&format!("/ui/events/{id}?tab=gossip")).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(

@@ -238,9 +238,14 @@ pub(super) async fn event_page(
     let notice = if q.created.is_some() {
         Some("The event was created and planning has started.".to_owned())
     } else {
-        q.reported.map(|k| {
-            format!("The {k} incident was recorded; Execute plays it through the contingency plan.")
-        })
+        // Only a known kind is echoed: a crafted link cannot make the page say something else.
+        q.reported
+            .filter(|k| IncidentKind::parse(k).is_ok())
+            .map(|k| {
+                format!(
+                    "The {k} incident was recorded; Execute plays it through the contingency plan."
+                )
+            })
     };
     let h = Header {
         id: e.id.to_string(),

@@ -365,6 +365,15 @@ async fn pages_on(url: &str) {
     let vera = Browser::sign_in(&http, &base, &mk("vera", Role::Viewer, false).await).await;
     let ada = Browser::sign_in(&http, &base, &mk("ada", Role::Admin, true).await).await;
 
+    // Pages may not be framed by another site and run only this origin's scripts.
+    let r = http.get(format!("{base}/ui/login")).send().await.unwrap();
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+
     // The form: every problem on its field, in one answer; nothing is stored.
     let (status, page) = alice.get("/ui/events/new").await;
     assert_eq!(status, 200);

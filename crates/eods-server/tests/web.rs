@@ -120,43 +120,10 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         "{page}"
     );
 
-    let sign_in = |t: String| {
-        let http = http.clone();
-        let base = base.clone();
-        async move {
-            let r = http
-                .post(format!("{base}/ui/login"))
-                .form(&[("token", t.as_str())])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::SEE_OTHER);
-            let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-            assert!(
-                cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-                "{cookie}"
-            );
-            cookie.split(';').next().unwrap().to_owned()
-        }
-    };
-    let bob = sign_in(approver.clone()).await;
-    let vera = sign_in(viewer.clone()).await;
-    let get = |cookie: String, path: &'static str| {
-        let http = http.clone();
-        let base = base.clone();
-        async move {
-            let r = http
-                .get(format!("{base}{path}"))
-                .header("cookie", cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 200, "{path}");
-            r.text().await.unwrap()
-        }
-    };
+    let bob = Browser::sign_in(&http, &base, &approver).await;
+    let vera = Browser::sign_in(&http, &base, &viewer).await;
 
-    let dashboard = get(bob.clone(), "/ui").await;
+    let dashboard = bob.page("/ui").await;
     assert!(dashboard.contains("CloudData Summit Amsterdam 2027"));
     assert!(dashboard.contains("<td class=\"status\">awaiting_approval"));
     assert!(
@@ -173,63 +140,42 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     );
 
     // A viewer sees the requests but no decision forms.
-    let inbox = get(vera.clone(), "/ui/approvals").await;
+    let inbox = vera.page("/ui/approvals").await;
     assert_eq!(inbox.matches("<section class=\"card\"").count(), 3);
     assert!(
         !inbox.contains("/confirm\""),
         "no decision form for a viewer"
     );
 
-    let inbox = get(bob.clone(), "/ui/approvals").await;
+    let inbox = bob.page("/ui/approvals").await;
     let forms = attr(&inbox, "action=\"/ui/approvals/");
     assert_eq!(forms.len(), 3);
-    let csrf = attr(&inbox, "name=\"csrf\" value=\"")[0].to_owned();
+    assert_eq!(attr(&inbox, "name=\"csrf\" value=\"")[0], bob.csrf);
+    let decision = [("decision", "approve"), ("comment", "fine by me")];
     for form in forms {
         let approval = form.trim_end_matches("/confirm").to_owned();
-        let r = http
-            .post(format!("{base}/ui/approvals/{approval}/confirm"))
-            .header("cookie", &bob)
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("decision", "approve"),
-                ("comment", "fine by me"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let confirm = r.text().await.unwrap();
+        let (status, confirm) = bob
+            .post(&format!("/ui/approvals/{approval}/confirm"), &decision)
+            .await;
+        assert_eq!(status, 200);
         assert!(
             confirm.contains("You are about to <strong>approve</strong>"),
             "{confirm}"
         );
         // A forged form (wrong CSRF token) changes nothing.
-        let r = http
-            .post(format!("{base}/ui/approvals/{approval}/decision"))
-            .header("cookie", &bob)
-            .form(&[("csrf", "forged"), ("decision", "approve")])
-            .send()
-            .await
-            .unwrap();
+        let r = bob
+            .send(
+                "forged",
+                &format!("/ui/approvals/{approval}/decision"),
+                &decision[..1],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = http
-            .post(format!("{base}/ui/approvals/{approval}/decision"))
-            .header("cookie", &bob)
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("decision", "approve"),
-                ("comment", "fine by me"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER);
-        assert!(
-            r.headers()["location"]
-                .to_str()
-                .unwrap()
-                .starts_with("/ui/approvals?decided=")
-        );
+        let (status, location) = bob
+            .post(&format!("/ui/approvals/{approval}/decision"), &decision)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(location.starts_with("/ui/approvals?decided="), "{location}");
     }
     let approvals = store
         .approvals(eods_domain::ids::EventId(
@@ -244,22 +190,16 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
             .all(|a| a.decided_by.as_deref() == Some("user:bob")
                 && a.comment.as_deref() == Some("fine by me"))
     );
-    let inbox = get(bob.clone(), "/ui/approvals").await;
+    let inbox = bob.page("/ui/approvals").await;
     assert!(inbox.contains("Nothing waits for a decision."));
-    let dashboard = get(bob.clone(), "/ui").await;
+    let dashboard = bob.page("/ui").await;
     assert!(
         dashboard.contains(" EUR (approved)</td>"),
         "the stamped budget decision"
     );
 
     // Signing out needs the form's token and clears the cookie.
-    let r = http
-        .post(format!("{base}/ui/logout"))
-        .header("cookie", &bob)
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let r = bob.send(&bob.csrf, "/ui/logout", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(
         r.headers()["set-cookie"]
@@ -289,6 +229,10 @@ impl Browser {
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let cookie = r.headers()["set-cookie"].to_str().unwrap();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
         let cookie = cookie.split(';').next().unwrap().to_owned();
         let mut b = Browser {
             http: http.clone(),
@@ -312,18 +256,29 @@ impl Browser {
         (r.status(), r.text().await.unwrap())
     }
 
-    /// POSTs a form (with this session's CSRF token); the status and the redirect target or page.
-    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
-        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+    /// A page that must answer 200.
+    async fn page(&self, path: &str) -> String {
+        let (status, page) = self.get(path).await;
+        assert_eq!(status, 200, "{path}");
+        page
+    }
+
+    /// POSTs a form with the given CSRF field (a forged one in the tests that need it).
+    async fn send(&self, csrf: &str, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf)];
         form.extend_from_slice(fields);
-        let r = self
-            .http
+        self.http
             .post(format!("{}{path}", self.base))
             .header("cookie", &self.cookie)
             .form(&form)
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// POSTs a form (with this session's CSRF token); the status and the redirect target or page.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let r = self.send(&self.csrf, path, fields).await;
         let status = r.status();
         match r.headers().get("location") {
             Some(l) => (status, l.to_str().unwrap().to_owned()),
@@ -467,16 +422,14 @@ async fn pages_on(url: &str) {
     assert_eq!(event.level.to_string(), "advanced");
 
     // An incident reported before Execute (a forged form is refused).
-    let (status, _) = alice
-        .http
-        .post(format!("{base}/ui/events/{id}/incidents"))
-        .header("cookie", &alice.cookie)
-        .form(&[("csrf", "forged"), ("kind", "weather")])
-        .send()
-        .await
-        .map(|r| (r.status(), ()))
-        .unwrap();
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    let r = alice
+        .send(
+            "forged",
+            &format!("/ui/events/{id}/incidents"),
+            &[("kind", "weather")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (status, page) = alice
         .post(&format!("/ui/events/{id}/incidents"), &[("kind", "meteor")])
         .await;

@@ -51,7 +51,7 @@ fn need(
 /// What an event of this brief needs to buy besides the venue.
 pub fn needs(b: &EventBrief) -> Vec<Need> {
     let a = b.audience_size;
-    let d = b.date_range.days();
+    let d = b.days();
     let rooms = b.tracks.max(1);
     let mut v = Vec::new();
     match b.event_type {

@@ -129,8 +129,7 @@ pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
     let first_session = schedule.sessions.iter().map(|x| x.start).min();
     let opening = first_session.or_else(|| {
         tz.from_local_datetime(
-            &b.date_range
-                .start
+            &b.first_day()
                 .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()),
         )
         .earliest()
@@ -520,6 +519,7 @@ fn resolve_fewest_changes(
                     track: String::new(),
                     minutes: 0,
                     speakers: schedule.sessions[i].speakers.clone(),
+                    ..Default::default()
                 })
                 .collect();
             crate::timetable::speaker_conflicts(&items)

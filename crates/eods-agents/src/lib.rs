@@ -9,6 +9,7 @@ pub mod data;
 pub mod execute;
 pub mod instructions;
 pub mod logistics;
+pub mod placement;
 pub mod planner;
 pub mod timetable;
 pub mod venue;

@@ -4,6 +4,7 @@
 
 use crate::data::{CatalogVenue, RateCards, Service};
 use crate::instructions::{LogisticsParams, Scheduler};
+pub use crate::placement::{Frame, Item, solve};
 use crate::planner::{TaskKey, owner_for, task_id};
 use crate::{AgentError, StepInput, StepOutput, Tools};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
@@ -17,13 +18,11 @@ use eods_domain::catalog::logistics::{
 };
 use eods_domain::catalog::planning::{RiskCategory, RiskRegister, StakeholderMap, TaskRegister};
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::hours;
 use eods_domain::ids::{ResourceId, RoomId, ScenarioId, SessionId, VendorId, WorkflowId};
 use eods_domain::money::Money;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-
-/// A busy interval.
-type Interval = (DateTime<FixedOffset>, DateTime<FixedOffset>);
 
 /// A duty to roster: what, for which session, from, to.
 type Duty = (
@@ -32,15 +31,6 @@ type Duty = (
     DateTime<FixedOffset>,
     DateTime<FixedOffset>,
 );
-
-/// A session to place.
-#[derive(Debug, Clone)]
-pub struct Item {
-    pub title: String,
-    pub track: String,
-    pub minutes: u32,
-    pub speakers: Vec<String>,
-}
 
 fn items(b: &EventBrief) -> Vec<Item> {
     if !b.program.is_empty() {
@@ -57,6 +47,10 @@ fn items(b: &EventBrief) -> Vec<Item> {
                     .unwrap_or_else(|| format!("Track {}", i % tracks + 1)),
                 minutes: p.duration_minutes,
                 speakers: p.speakers.clone(),
+                fixed: p
+                    .start
+                    .map(|t| (p.day.unwrap_or_else(|| b.first_day()), t.0)),
+                plenary: p.plenary,
             })
             .collect();
     }
@@ -72,19 +66,19 @@ fn items(b: &EventBrief) -> Vec<Item> {
             title: t.into(),
             track: "Main".into(),
             minutes: m,
-            speakers: vec![],
+            ..Item::default()
         })
         .collect();
     }
     let mut v = Vec::new();
     for t in 1..=b.tracks.max(1) {
-        for d in 1..=b.date_range.days() {
+        for d in 1..=b.days() {
             for s in 1..=4 {
                 v.push(Item {
                     title: format!("Track {t} day {d} session {s} (to be programmed)"),
                     track: format!("Track {t}"),
                     minutes: 45,
-                    speakers: vec![],
+                    ..Item::default()
                 });
             }
         }
@@ -102,28 +96,43 @@ fn hm(s: &str) -> NaiveTime {
     NaiveTime::parse_from_str(s, "%H:%M").unwrap_or_default()
 }
 
-/// Places sessions track by track: each track gets a room (largest rooms first); a session goes at
-/// the earliest time in its room's day window that avoids lunch and its speakers' other sessions,
-/// spilling to later days and then to other rooms. Never double-books a room or a speaker.
-fn place(
-    b: &EventBrief,
-    rooms: &[Room],
-    p: &LogisticsParams,
-) -> Result<(Vec<Session>, Option<ScheduleOptimisation>), AgentError> {
+/// The hours to schedule in: what the organiser fixed (structured hours, date-times, time rules
+/// read from the constraints), filled with the instruction set's defaults (evening hours for a
+/// meetup, day hours with lunch otherwise).
+pub fn frame(b: &EventBrief, p: &LogisticsParams) -> Result<Frame, AgentError> {
     let evening = b.event_type == EventType::Meetup;
     let (start, end) = if evening {
         (hm(&p.evening_start), hm(&p.evening_end))
     } else {
         (hm(&p.day_start), hm(&p.day_end))
     };
-    let frame = Frame {
-        tz: b.timezone.parse().unwrap_or(chrono_tz::UTC),
-        days: b.date_range.iter_days().collect(),
+    let bounds =
+        hours::day_bounds(b, &hours::brief_rules(b)).map_err(|reason| AgentError::Infeasible {
+            reason,
+            alternatives: vec![],
+        })?;
+    let defaults = hours::Defaults {
         start,
         end,
         lunch: (!evening).then(|| (hm("12:30"), hm("13:30"))),
-        break_minutes: p.break_minutes,
     };
+    Ok(Frame {
+        tz: b.tz(),
+        days: hours::day_plans(&bounds, &defaults),
+        break_minutes: p.break_minutes,
+    })
+}
+
+/// Places sessions track by track: each track gets a room (largest rooms first); pinned and
+/// plenary sessions first, then each session at the earliest time in its room's day that avoids
+/// the breaks and its speakers' other sessions, spilling to later days and then to other rooms.
+/// Never double-books a room or a speaker, never leaves the day's hours.
+fn place(
+    b: &EventBrief,
+    rooms: &[Room],
+    frame: &Frame,
+    p: &LogisticsParams,
+) -> Result<(Vec<Session>, Option<ScheduleOptimisation>), AgentError> {
     let items = items(b);
     if p.scheduler == Scheduler::Optimal {
         let weights = crate::timetable::Weights {
@@ -131,130 +140,13 @@ fn place(
             capacity_fit: p.capacity_fit,
             node_limit: p.node_limit,
         };
-        if let Some((sessions, report)) =
-            crate::timetable::optimise(&items, rooms, &frame, weights)?
+        if let Some((sessions, report)) = crate::timetable::optimise(&items, rooms, frame, weights)?
         {
             return Ok((sessions, Some(report)));
         }
     }
     // First fit packs sessions of different lengths tighter than a uniform grid.
-    Ok((solve(&items, rooms, &frame)?, None))
-}
-
-/// When sessions may run: the days, the daily window in local time, an optional lunch break and
-/// the gap kept between two sessions in a room.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Frame {
-    pub tz: chrono_tz::Tz,
-    pub days: Vec<NaiveDate>,
-    pub start: NaiveTime,
-    pub end: NaiveTime,
-    pub lunch: Option<(NaiveTime, NaiveTime)>,
-    pub break_minutes: u32,
-}
-
-/// Places every item in a room and time of `frame`, track by track (each track prefers its own
-/// room), first fit, never double-booking a room or a speaker. Items that fit nowhere make the
-/// whole call fail with the first such item named.
-pub fn solve(all: &[Item], rooms: &[Room], frame: &Frame) -> Result<Vec<Session>, AgentError> {
-    let (tz, start, end, lunch) = (frame.tz, frame.start, frame.end, frame.lunch);
-    // One cursor per room and date: a date listed twice must not get a second, parallel day.
-    let mut days = frame.days.clone();
-    days.sort();
-    days.dedup();
-    let days = &days;
-    let mut tracks: Vec<String> = Vec::new();
-    for i in all {
-        if !tracks.contains(&i.track) {
-            tracks.push(i.track.clone());
-        }
-    }
-    // cursor[(room, day)] = next free local time
-    let mut cursor: BTreeMap<(usize, usize), NaiveTime> = BTreeMap::new();
-    let mut speaker_busy: BTreeMap<String, Vec<Interval>> = BTreeMap::new();
-    let mut sessions = Vec::new();
-    for (n, item) in all.iter().enumerate() {
-        let home = tracks.iter().position(|t| *t == item.track).unwrap_or(0) % rooms.len().max(1);
-        let order: Vec<usize> = std::iter::once(home)
-            .chain((0..rooms.len()).filter(|r| *r != home))
-            .collect();
-        let mut placed = None;
-        'search: for &r in &order {
-            for (d, day) in days.iter().enumerate() {
-                let mut t = *cursor.get(&(r, d)).unwrap_or(&start);
-                loop {
-                    let mut e = t + Duration::minutes(i64::from(item.minutes));
-                    if let Some((ls, le)) = lunch
-                        && t < le
-                        && e > ls
-                    {
-                        t = le;
-                        e = t + Duration::minutes(i64::from(item.minutes));
-                    }
-                    if e > end || e < t {
-                        break;
-                    }
-                    let (Some(s_at), Some(e_at)) = (local(tz, *day, t), local(tz, *day, e)) else {
-                        break;
-                    };
-                    let clash = item
-                        .speakers
-                        .iter()
-                        .filter_map(|s| speaker_busy.get(s))
-                        .flatten()
-                        .filter(|(a, z)| *a < e_at && s_at < *z)
-                        .map(|(_, z)| *z)
-                        .max();
-                    match clash {
-                        Some(z) => {
-                            // A clash ending after midnight (a time-of-day earlier than `t`)
-                            // leaves nothing on this day.
-                            let next = z.with_timezone(&tz).time();
-                            if next <= t || z.with_timezone(&tz).date_naive() != *day {
-                                break;
-                            }
-                            t = next;
-                        }
-                        None => {
-                            placed = Some((r, d, t, e, s_at, e_at));
-                            break 'search;
-                        }
-                    }
-                }
-            }
-        }
-        let Some((r, d, _t, e, s_at, e_at)) = placed else {
-            return Err(AgentError::Infeasible {
-                reason: format!(
-                    "session `{}` does not fit: {} rooms × {} day(s) are full",
-                    item.title,
-                    rooms.len(),
-                    days.len()
-                ),
-                alternatives: vec![],
-            });
-        };
-        // Time of day wraps at midnight: a cursor that would wrap means the day is full.
-        let next = e + Duration::minutes(i64::from(frame.break_minutes));
-        cursor.insert((r, d), if next < e { end } else { next });
-        for s in &item.speakers {
-            speaker_busy
-                .entry(s.clone())
-                .or_default()
-                .push((s_at, e_at));
-        }
-        sessions.push(Session {
-            id: SessionId::nth(n + 1),
-            title: item.title.clone(),
-            track: item.track.clone(),
-            start: s_at,
-            end: e_at,
-            room: rooms[r].id.clone(),
-            speakers: item.speakers.clone(),
-            resources: vec![ResourceId(format!("resource-av-{}", r + 1))],
-        });
-    }
-    Ok(sessions)
+    Ok((solve(&items, rooms, frame)?, None))
 }
 
 /// The catalog venue the scorecard selected.
@@ -304,7 +196,8 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             capacity: r.capacity,
         })
         .collect();
-    let (sessions, optimisation) = place(b, &rooms, p)?;
+    let frame = frame(b, p)?;
+    let (sessions, optimisation) = place(b, &rooms, &frame, p)?;
     let schedule = Schedule {
         timezone: b.timezone.clone(),
         rooms: rooms.clone(),
@@ -312,20 +205,19 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
         optimisation,
     };
 
-    // Roster: spaces and AV kits follow the schedule; people are balanced over the duties.
-    let evening = b.event_type == EventType::Meetup;
-    let (ws, we) = if evening {
-        (hm(&p.evening_start), hm(&p.evening_end))
-    } else {
-        (hm(&p.day_start), hm(&p.day_end))
-    };
-    let windows: Vec<Window> = b
-        .date_range
-        .iter_days()
+    // Roster: spaces and AV kits follow the schedule; people are balanced over the duties. Staff
+    // are there an hour before doors (or the first session) until half an hour after the end.
+    let windows: Vec<Window> = frame
+        .days
+        .iter()
         .filter_map(|d| {
             Some(Window {
-                start: local(tz, d, ws - Duration::minutes(60))?,
-                end: local(tz, d, we + Duration::minutes(30))?,
+                start: local(
+                    tz,
+                    d.date,
+                    d.doors.unwrap_or(d.start) - Duration::minutes(60),
+                )?,
+                end: local(tz, d.date, d.end + Duration::minutes(30))?,
             })
         })
         .collect();
@@ -672,7 +564,7 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             .iter()
             .map(|r| Layout {
                 room_id: r.id.clone(),
-                setup: if evening {
+                setup: if b.event_type == EventType::Meetup {
                     "theatre".into()
                 } else {
                     "theatre with a lectern".into()
@@ -728,7 +620,7 @@ fn vendor_contracts(
             .tasks
             .iter()
             .find(|t| t.id == task_id(k))
-            .map_or(b.date_range.start, |t| t.end)
+            .map_or(b.first_day(), |t| t.end)
     };
     let mut vendors = Vec::new();
     let venue_total: Decimal = cost
@@ -744,7 +636,7 @@ fn vendor_contracts(
         service: "venue".into(),
         terms: ContractTerms {
             start: date_of(TaskKey::BookVenue),
-            end: b.date_range.end,
+            end: b.last_day(),
             total_cost: Money::new(venue_total, cur),
             payment_terms: "50% on booking, 50% 30 days before the event".into(),
         },
@@ -795,7 +687,7 @@ fn vendor_contracts(
             service: s.service.as_str().into(),
             terms: ContractTerms {
                 start: date_of(TaskKey::ContractSuppliers),
-                end: b.date_range.end,
+                end: b.last_day(),
                 total_cost: Money::new(total, cur),
                 payment_terms: s.payment_terms.clone(),
             },

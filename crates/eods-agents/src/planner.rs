@@ -195,7 +195,7 @@ pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         format!(
             "Host {} attendees for {} day(s) in {}",
             b.audience_size,
-            b.date_range.days(),
+            b.days(),
             b.location.city
         ),
         "brief.audience_size".into(),
@@ -243,7 +243,7 @@ pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
             "brief.budget".into(),
         ),
         req(
-            format!("Event held {} to {}", b.date_range.start, b.date_range.end),
+            format!("Event held {} to {}", b.first_day(), b.last_day()),
             "brief.date_range".into(),
         ),
     ];
@@ -344,11 +344,11 @@ pub fn owner_for(map: &StakeholderMap, role: StakeholderRole) -> StakeholderId {
 pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let map = input.need::<StakeholderMap>()?;
-    let deadline = b.date_range.start - Duration::days(1);
+    let deadline = b.first_day() - Duration::days(1);
     let lead = p.lead_time_days.get(&b.event_type).copied().unwrap_or(90);
     let plan_start = b
         .planning_start
-        .unwrap_or(b.date_range.start - Duration::days(i64::from(lead)));
+        .unwrap_or(b.first_day() - Duration::days(i64::from(lead)));
     let window = u32::try_from((deadline - plan_start).num_days() + 1).unwrap_or(0);
     if window < u32::try_from(TEMPLATE.len()).unwrap_or(u32::MAX) {
         return Err(AgentError::Infeasible {
@@ -496,7 +496,7 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
         phase(2, "Sourcing", span(&[1, 3])),
         phase(3, "Program", span(&[2])),
         phase(4, "Readiness", span(&[4])),
-        phase(5, "Event", (b.date_range.start, b.date_range.end)),
+        phase(5, "Event", (b.first_day(), b.last_day())),
     ];
     let dependencies: Vec<Dependency> = tasks
         .iter()
@@ -535,7 +535,7 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
         summary,
         rationale: format!(
             "Backward-scheduled from {} so that every task ends before the event; the critical path is {}.{}",
-            b.date_range.start,
+            b.first_day(),
             cp_names.join(" → "),
             if compressed {
                 format!(
@@ -553,7 +553,7 @@ pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, Agent
                 milestones,
                 dependencies,
                 critical_path,
-                project_end: b.date_range.end,
+                project_end: b.last_day(),
                 resource_levelling: levelling,
             }
             .into_payload(),

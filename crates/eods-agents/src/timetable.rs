@@ -7,10 +7,9 @@
 //! track's room (track cohesion), and the slot's position in the event (compact, early days).
 
 use crate::AgentError;
-use crate::logistics::{Frame, Item};
-use chrono::{Duration, NaiveTime, TimeZone};
+use crate::placement::{Frame, Item, Placed, add, session_of};
+use chrono::NaiveTime;
 use eods_domain::catalog::logistics::{Room, ScheduleOptimisation, Session};
-use eods_domain::ids::{ResourceId, SessionId};
 use eods_solver::{Limits, Problem, Slot};
 use std::collections::BTreeMap;
 
@@ -48,32 +47,34 @@ pub fn optimise(
     if items.is_empty() || rooms.is_empty() {
         return Ok(None);
     }
+    // Pinned and plenary sessions are placed first; the solver places the rest around them.
+    let pinned = crate::placement::pin(items, rooms, frame)?;
+    let free: Vec<usize> = (0..items.len())
+        .filter(|i| !pinned.placed.iter().any(|p| p.item == *i))
+        .collect();
     // One slot length for the grid: the longest session, to whole 5 minutes.
-    let length = items
+    let length = free
         .iter()
-        .map(|i| i.minutes)
+        .map(|&i| items[i].minutes)
         .max()
         .unwrap_or(45)
         .div_ceil(5)
         * 5;
-    let mut days = frame.days.clone();
-    days.sort();
-    days.dedup();
     let mut grid = Vec::new();
-    for (d, _) in days.iter().enumerate() {
+    for (d, plan) in frame.days.iter().enumerate() {
         for r in 0..rooms.len() {
-            let mut t = frame.start;
+            let mut t = plan.start;
             let mut index = 0;
             while let Some(e) = add(t, length) {
-                if let Some((ls, le)) = frame.lunch
-                    && t < le
-                    && e > ls
-                {
-                    t = le;
-                    continue;
-                }
-                if e > frame.end {
+                if e > plan.end {
                     break;
+                }
+                if let Some(z) = pinned.blocked_until(r, d, t, e) {
+                    if z <= t {
+                        break;
+                    }
+                    t = z;
+                    continue;
                 }
                 grid.push(GridSlot {
                     room: r,
@@ -89,7 +90,7 @@ pub fn optimise(
             }
         }
     }
-    if grid.len() < items.len() {
+    if grid.len() < free.len() {
         return Ok(None);
     }
     let per_day = grid.iter().map(|g| g.index + 1).max().unwrap_or(1) as i64;
@@ -97,6 +98,19 @@ pub fn optimise(
         g.day as i64 * 24 * 60
             + i64::from(g.start.signed_duration_since(NaiveTime::MIN).num_minutes() as i32)
     };
+    // A free session may not run while a pinned session of one of its speakers does.
+    let pinned_at: Vec<(usize, i64, i64)> = pinned
+        .placed
+        .iter()
+        .map(|p| {
+            let base = p.day as i64 * 24 * 60;
+            let m = |t: NaiveTime| {
+                i64::from(t.signed_duration_since(NaiveTime::MIN).num_minutes() as i32)
+            };
+            (p.item, base + m(p.start), base + m(p.end))
+        })
+        .collect();
+    let free_items: Vec<Item> = free.iter().map(|&i| items[i].clone()).collect();
     let problem = Problem {
         slots: grid
             .iter()
@@ -106,18 +120,33 @@ pub fn optimise(
                 duration: length,
             })
             .collect(),
-        sessions: items
+        sessions: free
             .iter()
-            .map(|i| eods_solver::Session {
-                duration: i.minutes,
-                unavailable: vec![],
+            .map(|&i| eods_solver::Session {
+                duration: items[i].minutes,
+                unavailable: grid
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| {
+                        let (s, e) = (to_minutes(g), to_minutes(g) + i64::from(items[i].minutes));
+                        pinned_at.iter().any(|&(j, a, z)| {
+                            s < z
+                                && a < e
+                                && items[j]
+                                    .speakers
+                                    .iter()
+                                    .any(|x| items[i].speakers.contains(x))
+                        })
+                    })
+                    .map(|(k, _)| k)
+                    .collect(),
             })
             .collect(),
-        conflicts: speaker_conflicts(items),
+        conflicts: speaker_conflicts(&free_items),
     };
     // Tracks with the most sessions get the largest rooms.
     let mut count: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in free_items.iter().enumerate() {
         let e = count.entry(item.track.as_str()).or_insert((0, i));
         e.0 += 1;
     }
@@ -132,7 +161,7 @@ pub fn optimise(
     let cost = |e: usize, s: usize| -> i64 {
         let g = &grid[s];
         let mut c = g.day as i64 * per_day + g.index as i64;
-        if home.get(items[e].track.as_str()) != Some(&g.room) {
+        if home.get(free_items[e].track.as_str()) != Some(&g.room) {
             c += AWAY_FROM_TRACK_ROOM;
         }
         if w.capacity_fit {
@@ -154,35 +183,29 @@ pub fn optimise(
             });
         }
     };
-    let mut sessions = Vec::with_capacity(items.len());
-    for (n, (item, &s)) in items.iter().zip(&solution.assignment).enumerate() {
+    let mut placed: Vec<Placed> = pinned.placed.clone();
+    for (k, &s) in solution.assignment.iter().enumerate() {
         let g = &grid[s];
-        let day = days[g.day];
-        let at = |t: NaiveTime| {
-            frame
-                .tz
-                .from_local_datetime(&day.and_time(t))
-                .earliest()
-                .map(|d| d.fixed_offset())
-        };
-        let (Some(start), Some(end)) = (at(g.start), add(g.start, item.minutes).and_then(at))
-        else {
+        let i = free[k];
+        let Some(end) = add(g.start, items[i].minutes) else {
             return Err(AgentError::Infeasible {
-                reason: format!("session `{}` falls in a time-zone gap on {day}", item.title),
+                reason: format!("session `{}` would end after midnight", items[i].title),
                 alternatives: vec![],
             });
         };
-        sessions.push(Session {
-            id: SessionId::nth(n + 1),
-            title: item.title.clone(),
-            track: item.track.clone(),
-            start,
+        placed.push(Placed {
+            item: i,
+            room: g.room,
+            day: g.day,
+            start: g.start,
             end,
-            room: rooms[g.room].id.clone(),
-            speakers: item.speakers.clone(),
-            resources: vec![ResourceId(format!("resource-av-{}", g.room + 1))],
         });
     }
+    placed.sort_by_key(|p| p.item);
+    let sessions = placed
+        .iter()
+        .map(|p| session_of(p.item, &items[p.item], rooms, frame, p))
+        .collect::<Result<Vec<_>, _>>()?;
     let report = ScheduleOptimisation {
         method: format!(
             "exact timetabling (assignment + branch and bound on speaker conflicts) over {}-minute slots; cost = {}{} away from the track's room + slot position",
@@ -201,12 +224,6 @@ pub fn optimise(
         nodes: solution.nodes,
     };
     Ok(Some((sessions, report)))
-}
-
-/// `t + minutes` on the same day, or `None` past midnight.
-fn add(t: NaiveTime, minutes: u32) -> Option<NaiveTime> {
-    let (e, wrapped) = t.overflowing_add_signed(Duration::minutes(i64::from(minutes)));
-    (wrapped == 0 && e >= t).then_some(e)
 }
 
 /// Pairs of items that share a speaker.

@@ -67,7 +67,7 @@ pub fn required_amenities(b: &EventBrief) -> Vec<String> {
     if b.audience_size > 50 {
         a.push("sound_system");
     }
-    if b.date_range.days() > 1 || b.audience_size >= 100 {
+    if b.days() > 1 || b.audience_size >= 100 {
         a.push("catering_kitchen");
     }
     if b.tracks > 1 {
@@ -343,7 +343,7 @@ pub fn research(
     let b = input.need::<EventBrief>()?;
     let tools = input.tools;
     let envelope = affordable_envelope(input, b, bp);
-    let days: Vec<NaiveDate> = b.date_range.iter_days().collect();
+    let days: Vec<NaiveDate> = b.event_days();
     let max_capacity =
         ((f64::from(b.audience_size) * p.max_capacity_factor) as u32).max(b.audience_size + 60);
     let cur = &b.budget.currency;
@@ -569,7 +569,7 @@ pub fn research(
     };
 
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let hold_expiry = b.date_range.start - chrono::Duration::days(28);
+    let hold_expiry = b.first_day() - chrono::Duration::days(28);
     let expires_at = tz
         .from_local_datetime(&hold_expiry.and_hms_opt(17, 0, 0).unwrap_or_default())
         .single()
@@ -747,8 +747,8 @@ fn conflict_options(
             if n >= needed {
                 options.push(ConflictOption::MoveDates {
                     weeks: weeks * sign,
-                    start: b.date_range.start + shift,
-                    end: b.date_range.end + shift,
+                    start: b.first_day() + shift,
+                    end: b.last_day() + shift,
                     venues: n,
                 });
                 break 'weeks;

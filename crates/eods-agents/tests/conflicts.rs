@@ -14,7 +14,7 @@ use eods_domain::instruction::Level;
 /// Tools whose Amsterdam venues that S-02 could afford are all booked on its dates.
 fn booked_tools() -> (Tools, Vec<chrono::NaiveDate>) {
     let brief = example("s02-conference.json");
-    let days: Vec<chrono::NaiveDate> = brief.date_range.iter_days().collect();
+    let days: Vec<chrono::NaiveDate> = brief.event_days();
     let mut tools = Tools::bundled().unwrap();
     let ok = plan_with(
         &tools,

@@ -405,6 +405,9 @@ proptest! {
             track: Some(format!("T{}", i % tracks as usize)),
             duration_minutes: minutes[i],
             speakers: vec![format!("speaker-{}", speakers[i])],
+            start: None,
+            day: None,
+            plenary: false,
         }).collect();
         match plan(b.clone(), &Step::PLANNING) {
             Ok(bb) => {
@@ -412,7 +415,7 @@ proptest! {
                 prop_assert_eq!(s.sessions.len(), n);
                 prop_assert!(schedule_conflicts(s).is_empty(), "{:?}", schedule_conflicts(s));
                 for x in &s.sessions {
-                    prop_assert!(x.start.date_naive() >= b.date_range.start && x.end.date_naive() <= b.date_range.end);
+                    prop_assert!(x.start.date_naive() >= b.first_day() && x.end.date_naive() <= b.last_day());
                     for y in &s.sessions {
                         if x.id != y.id && x.speakers == y.speakers {
                             prop_assert!(x.end <= y.start || y.end <= x.start, "speaker double-booked: {} and {}", x.id, y.id);
@@ -537,14 +540,14 @@ fn perturbed_scenarios_mostly_plan_and_always_validate() {
 fn the_solver_never_wraps_past_midnight() {
     use eods_agents::logistics::{Frame, Item, solve};
     use eods_domain::catalog::logistics::Room;
-    let frame = Frame {
-        tz: chrono_tz::Europe::Berlin,
-        days: vec![chrono::NaiveDate::from_ymd_opt(2027, 12, 27).unwrap()],
-        start: chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
-        end: chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
-        lunch: None,
-        break_minutes: 5,
-    };
+    let frame = Frame::uniform(
+        chrono_tz::Europe::Berlin,
+        &[chrono::NaiveDate::from_ymd_opt(2027, 12, 27).unwrap()],
+        chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+        chrono::NaiveTime::from_hms_opt(23, 59, 0).unwrap(),
+        None,
+        5,
+    );
     let rooms = vec![Room {
         id: "room-1".into(),
         name: "Ada".into(),
@@ -554,7 +557,7 @@ fn the_solver_never_wraps_past_midnight() {
         title: format!("{m} min"),
         track: "T".into(),
         minutes: m,
-        speakers: vec![],
+        ..Item::default()
     };
     let placed = solve(&[item(120), item(110)], &rooms, &frame).unwrap();
     assert_eq!(placed[1].start.format("%H:%M").to_string(), "22:05");

@@ -738,16 +738,7 @@ pub fn evaluate_gate(gate: Gate, input: GateInput<'_>) -> Vec<String> {
         Gate::ScheduleWithinDates => {
             let s = need!(Schedule);
             let b = need!(EventBrief);
-            for x in &s.sessions {
-                if x.start.date_naive() < b.date_range.start
-                    || x.end.date_naive() > b.date_range.end
-                {
-                    p.push(format!(
-                        "session `{}` lies outside {}..{}",
-                        x.id, b.date_range.start, b.date_range.end
-                    ));
-                }
-            }
+            p.extend(crate::hours::sessions_outside_hours(b, &s.sessions));
         }
         Gate::RosterWithinAvailability => {
             let r = need!(ResourceRoster);

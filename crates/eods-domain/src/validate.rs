@@ -4,7 +4,7 @@
 
 use crate::artifact::{ArtifactType, Payload};
 use crate::blackboard::Blackboard;
-use crate::catalog::brief::EventBrief;
+use crate::catalog::brief::{BriefTime, ClockTime, EventBrief, ProgramBreak};
 use crate::catalog::planning::{Days, Risk, TaskRegister, Timeline};
 use crate::catalog::{budget, logistics, planning, venue};
 use crate::graph::{Order, topological_order};
@@ -332,10 +332,8 @@ fn brief(b: &EventBrief, v: &mut Violations) {
         "title must not be empty",
     );
     // Bounds keep date and count arithmetic far from overflow, and catch typos (2207 for 2027).
-    for (p, d) in [
-        ("/date_range/start", b.date_range.start),
-        ("/date_range/end", b.date_range.end),
-    ] {
+    let (first, last) = (b.first_day(), b.last_day());
+    for (p, d) in [("/date_range/start", first), ("/date_range/end", last)] {
         v.check(
             (2000..=2200).contains(&chrono::Datelike::year(&d)),
             p,
@@ -343,7 +341,7 @@ fn brief(b: &EventBrief, v: &mut Violations) {
         );
     }
     v.check(
-        b.date_range.start > b.date_range.end || b.date_range.days() <= MAX_EVENT_DAYS,
+        first > last || b.days() <= MAX_EVENT_DAYS,
         "/date_range/end",
         format!("an event lasts at most {MAX_EVENT_DAYS} days"),
     );
@@ -358,10 +356,25 @@ fn brief(b: &EventBrief, v: &mut Violations) {
         format!("tracks must be at most {MAX_TRACKS}"),
     );
     v.check(
-        b.date_range.start <= b.date_range.end,
+        first <= last,
         "/date_range/end",
-        "the event must end on or after its start date",
+        format!(
+            "the event ends ({}) before it starts ({}): the end must be on or after the start",
+            b.date_range.end, b.date_range.start
+        ),
     );
+    if let (BriefTime::DateTime(s), BriefTime::DateTime(e)) = (b.date_range.start, b.date_range.end)
+    {
+        v.check(
+            first > last || s < e,
+            "/date_range/end",
+            format!(
+                "the event ends ({}) before it starts ({}): the end must be after the start",
+                b.date_range.end, b.date_range.start
+            ),
+        );
+    }
+    hours(b, v);
     v.check(
         b.timezone.parse::<chrono_tz::Tz>().is_ok(),
         "/timezone",
@@ -388,12 +401,12 @@ fn brief(b: &EventBrief, v: &mut Violations) {
     );
     if let Some(p) = b.planning_start {
         v.check(
-            p < b.date_range.start,
+            p < first,
             "/planning_start",
             "planning must start before the event",
         );
         v.check(
-            (b.date_range.start - p).num_days() <= 3650,
+            (first - p).num_days() <= 3650,
             "/planning_start",
             "planning starts at most ten years before the event",
         );
@@ -408,6 +421,79 @@ fn brief(b: &EventBrief, v: &mut Violations) {
             (1..=1440).contains(&item.duration_minutes),
             format!("/program/{i}/duration_minutes"),
             "a session lasts between 1 and 1440 minutes",
+        );
+        if let Some(d) = item.day {
+            v.check(
+                first <= d && d <= last,
+                format!("/program/{i}/day"),
+                format!("{d} is not an event day ({first} to {last})"),
+            );
+            v.check(
+                item.start.is_some(),
+                format!("/program/{i}/start"),
+                "a session with a day needs a start time (HH:MM), such as 10:00",
+            );
+        }
+    }
+}
+
+/// The daily hours: each window opens before it closes, doors open no later than the first
+/// session, breaks lie inside the window, and per-day hours name event days once.
+fn hours(b: &EventBrief, v: &mut Violations) {
+    let (first, last) = (b.first_day(), b.last_day());
+    let window = |p: &str,
+                  doors: Option<ClockTime>,
+                  start: Option<ClockTime>,
+                  end: Option<ClockTime>,
+                  breaks: &[ProgramBreak],
+                  v: &mut Violations| {
+        if let (Some(s), Some(e)) = (start, end) {
+            v.check(
+                s < e,
+                format!("{p}/end"),
+                format!("the last session must end ({e}) after the first may start ({s})"),
+            );
+        }
+        if let (Some(d), Some(s)) = (doors, start) {
+            v.check(
+                d <= s,
+                format!("{p}/doors"),
+                format!("doors ({d}) must open no later than the first session ({s})"),
+            );
+        }
+        for (j, br) in breaks.iter().enumerate() {
+            v.check(
+                br.start < br.end,
+                format!("{p}/breaks/{j}/end"),
+                format!(
+                    "the break ends ({}) before it starts ({})",
+                    br.end, br.start
+                ),
+            );
+        }
+    };
+    let h = &b.hours;
+    window("/hours", h.doors, h.start, h.end, &h.breaks, v);
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, d) in h.days.iter().enumerate() {
+        let p = format!("/hours/days/{i}");
+        v.check(
+            first <= d.date && d.date <= last,
+            format!("{p}/date"),
+            format!("{} is not an event day ({first} to {last})", d.date),
+        );
+        v.check(
+            seen.insert(d.date),
+            format!("{p}/date"),
+            format!("{} has hours twice: give each day once", d.date),
+        );
+        window(
+            &p,
+            d.doors.or(h.doors),
+            d.start.or(h.start),
+            d.end.or(h.end),
+            d.breaks.as_deref().unwrap_or(&[]),
+            v,
         );
     }
 }
@@ -705,7 +791,9 @@ pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
     let tasks: Option<BTreeSet<&str>> = bb
         .get::<TaskRegister>()
         .map(|t| t.tasks.iter().map(|x| x.id.as_str()).collect());
-    let window = bb.get::<EventBrief>().map(|b| b.date_range);
+    let window = bb
+        .get::<EventBrief>()
+        .map(|b| (b.first_day(), b.last_day()));
 
     if let (Some(t), Some(tl)) = (bb.get::<TaskRegister>(), bb.get::<Timeline>()) {
         let milestones: BTreeSet<&str> = tl.milestones.iter().map(|m| m.id.as_str()).collect();
@@ -725,7 +813,7 @@ pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
                 }
                 if let Some(w) = window {
                     v.check(
-                        task.end <= w.end,
+                        task.end <= w.1,
                         format!("/tasks/{i}/end"),
                         "task ends after the event",
                     );
@@ -899,10 +987,15 @@ pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
             for (i, x) in s.sessions.iter().enumerate() {
                 let day = x.start.date_naive();
                 v.check(
-                    day >= w.start && x.end.date_naive() <= w.end,
+                    day >= w.0 && x.end.date_naive() <= w.1,
                     format!("/sessions/{i}/start"),
                     "session lies outside the event dates",
                 );
+            }
+            if let Some(b) = bb.get::<EventBrief>() {
+                for problem in crate::hours::sessions_outside_hours(b, &s.sessions) {
+                    v.check(false, "/sessions", problem);
+                }
             }
         });
     }

@@ -1042,6 +1042,7 @@ fn fewest_changes(
                     track: String::new(),
                     minutes: 0,
                     speakers: x.speakers.clone(),
+                    ..Default::default()
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -1096,14 +1097,7 @@ fn replace_program(
         .map(|s| local(&s.end))
         .max()
         .unwrap_or_default();
-    let frame = Frame {
-        tz,
-        days: program.days.clone(),
-        start,
-        end,
-        lunch: None,
-        break_minutes: 5,
-    };
+    let frame = Frame::uniform(tz, &program.days, start, end, None, 5);
     let items: Vec<Item> = published
         .sessions
         .iter()
@@ -1112,6 +1106,7 @@ fn replace_program(
             track: s.track.clone(),
             minutes: u32::try_from((s.end - s.start).num_minutes().max(1)).unwrap_or(1),
             speakers: s.speakers.clone(),
+            ..Item::default()
         })
         .collect();
     let sessions = solve(&items, &published.rooms, &frame)

@@ -1,10 +1,13 @@
 //! The organiser's input: the EventBrief, and the closed sets it uses.
 
 use crate::money::Currency;
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+use std::fmt;
 
 /// What kind of event the brief describes.
 #[derive(
@@ -78,27 +81,249 @@ impl StakeholderRole {
     ];
 }
 
-/// First and last day of the event, inclusive, in the event's time zone.
+/// A day, or an instant with its UTC offset, as the organiser wrote it: `2027-05-20` or
+/// `2027-05-20T09:00:00-03:00` (`Z` for UTC). A plain date means the whole day in the event's
+/// time zone; a date-time also bounds the program on that day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BriefTime {
+    Date(NaiveDate),
+    DateTime(DateTime<FixedOffset>),
+}
+
+impl BriefTime {
+    /// What a valid value looks like, for error messages.
+    pub const EXPECTED: &'static str = "expected YYYY-MM-DD or an ISO 8601 date-time with offset, such as 2027-05-20 or 2027-05-20T09:00:00-03:00";
+
+    /// Parses a date (`2027-05-20`) or an RFC 3339 / ISO 8601 date-time with an offset or `Z`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            return Ok(BriefTime::Date(d));
+        }
+        if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+            return Ok(BriefTime::DateTime(dt));
+        }
+        // ISO 8601 without seconds (`2027-05-20T09:00-03:00`) is common in hand-written briefs.
+        if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M%:z") {
+            return Ok(BriefTime::DateTime(dt));
+        }
+        if let Some(z) = t.strip_suffix('Z').or_else(|| t.strip_suffix('z'))
+            && let Ok(ndt) = NaiveDateTime::parse_from_str(z, "%Y-%m-%dT%H:%M")
+        {
+            return Ok(BriefTime::DateTime(ndt.and_utc().fixed_offset()));
+        }
+        let no_offset = NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").is_ok()
+            || NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M").is_ok()
+            || NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M").is_ok();
+        if no_offset {
+            return Err(format!(
+                "`{t}` has no UTC offset: add one, such as `{t}-03:00` or `{t}Z`, or give a plain date (YYYY-MM-DD)"
+            ));
+        }
+        Err(format!("`{t}` is not a date: {}", Self::EXPECTED))
+    }
+
+    /// The local day in `tz`.
+    pub fn day_in(&self, tz: Tz) -> NaiveDate {
+        match self {
+            BriefTime::Date(d) => *d,
+            BriefTime::DateTime(dt) => dt.with_timezone(&tz).date_naive(),
+        }
+    }
+
+    /// The local time of day in `tz`; `None` for a plain date.
+    pub fn time_in(&self, tz: Tz) -> Option<NaiveTime> {
+        match self {
+            BriefTime::Date(_) => None,
+            BriefTime::DateTime(dt) => Some(dt.with_timezone(&tz).time()),
+        }
+    }
+}
+
+impl fmt::Display for BriefTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BriefTime::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            BriefTime::DateTime(dt) => {
+                f.write_str(&dt.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            }
+        }
+    }
+}
+
+impl From<NaiveDate> for BriefTime {
+    fn from(d: NaiveDate) -> Self {
+        BriefTime::Date(d)
+    }
+}
+
+impl Serialize for BriefTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for BriefTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        BriefTime::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for BriefTime {
+    fn schema_name() -> Cow<'static, str> {
+        "BriefTime".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A day (YYYY-MM-DD, the whole day in the event's time zone) or an ISO 8601 date-time with a UTC offset or Z (the program starts or ends then).",
+            "anyOf": [{"format": "date"}, {"format": "date-time"}],
+            "examples": ["2027-05-20", "2027-05-20T09:00:00-03:00"]
+        })
+    }
+}
+
+/// A time of day in the event's time zone, written `HH:MM` (24-hour clock).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClockTime(pub NaiveTime);
+
+impl ClockTime {
+    /// What a valid value looks like, for error messages.
+    pub const EXPECTED: &'static str =
+        "expected a time of day as HH:MM on the 24-hour clock, such as 09:30 or 19:00";
+
+    /// Parses `HH:MM` or `HH:MM:SS`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        NaiveTime::parse_from_str(t, "%H:%M")
+            .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
+            .map(ClockTime)
+            .map_err(|_| format!("`{t}` is not a time: {}", Self::EXPECTED))
+    }
+
+    /// Hour and minute.
+    pub fn hm(h: u32, m: u32) -> Option<Self> {
+        NaiveTime::from_hms_opt(h, m, 0).map(ClockTime)
+    }
+}
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%H:%M"))
+    }
+}
+
+impl Serialize for ClockTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        ClockTime::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl JsonSchema for ClockTime {
+    fn schema_name() -> Cow<'static, str> {
+        "ClockTime".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A time of day in the event's time zone, HH:MM on the 24-hour clock.",
+            "examples": ["09:30", "19:00"]
+        })
+    }
+}
+
+/// First and last day of the event, in the event's time zone. Each end is a plain date (the
+/// whole day) or a date-time with offset (the program starts no earlier / ends no later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DateRange {
-    pub start: NaiveDate,
-    pub end: NaiveDate,
+    pub start: BriefTime,
+    pub end: BriefTime,
 }
 
 impl DateRange {
-    /// Number of event days (inclusive range).
-    pub fn days(&self) -> u32 {
-        u32::try_from((self.end - self.start).num_days() + 1).unwrap_or(1)
+    /// A whole-day range.
+    pub fn days_from(start: NaiveDate, end: NaiveDate) -> Self {
+        Self {
+            start: BriefTime::Date(start),
+            end: BriefTime::Date(end),
+        }
     }
+}
 
-    /// The event days in order.
-    pub fn iter_days(&self) -> impl Iterator<Item = NaiveDate> + '_ {
-        self.start.iter_days().take_while(move |d| *d <= self.end)
+/// A break in the program: no session runs during it (lunch, coffee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramBreak {
+    /// What it is for, e.g. `Lunch`.
+    #[serde(default = "default_break_label")]
+    pub label: String,
+    pub start: ClockTime,
+    pub end: ClockTime,
+}
+
+fn default_break_label() -> String {
+    "Break".into()
+}
+
+/// The hours of one day that differ from the daily hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DayHours {
+    /// The event day these hours are for.
+    pub date: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doors: Option<ClockTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ClockTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<ClockTime>,
+    /// Replaces the daily breaks on this day when given (an empty list: no breaks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breaks: Option<Vec<ProgramBreak>>,
+}
+
+/// When the program runs each day, in the event's time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramHours {
+    /// When doors open; the first session starts no earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doors: Option<ClockTime>,
+    /// When the first session may start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ClockTime>,
+    /// When the last session must have ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<ClockTime>,
+    /// Breaks every day (lunch, coffee); no session runs during one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<ProgramBreak>,
+    /// Days whose hours differ.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub days: Vec<DayHours>,
+}
+
+impl ProgramHours {
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        self == &ProgramHours::default()
     }
 }
 
 /// Where the event should be.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Location {
     pub city: String,
     pub country: String,
@@ -109,6 +334,7 @@ pub struct Location {
 
 /// The money side of the brief.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BriefBudget {
     /// Total budget for the whole event, including any reserve.
     pub total: Decimal,
@@ -119,6 +345,7 @@ pub struct BriefBudget {
 
 /// A person named in the brief.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BriefStakeholder {
     pub name: String,
     pub role: StakeholderRole,
@@ -128,6 +355,7 @@ pub struct BriefStakeholder {
 
 /// One session or talk the organiser already knows about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProgramItem {
     pub title: String,
     /// Track name; sessions without one are spread over the tracks.
@@ -138,6 +366,15 @@ pub struct ProgramItem {
     pub duration_minutes: u32,
     #[serde(default)]
     pub speakers: Vec<String>,
+    /// A fixed start time (`10:00`), on `day` or else the first day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<ClockTime>,
+    /// The day of a fixed start time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<NaiveDate>,
+    /// A plenary session: in the largest room, with nothing in parallel.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plenary: bool,
 }
 
 fn default_session_minutes() -> u32 {
@@ -150,6 +387,7 @@ fn default_tracks() -> u32 {
 
 /// The organiser's brief: what, when, how many, where, how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EventBrief {
     pub title: String,
     pub event_type: EventType,
@@ -175,4 +413,37 @@ pub struct EventBrief {
     /// First day planning may start; default is a lead time before the event chosen by size.
     #[serde(default)]
     pub planning_start: Option<NaiveDate>,
+    /// When the program runs each day (doors, first session, last session end, breaks).
+    #[serde(default, skip_serializing_if = "ProgramHours::is_empty")]
+    pub hours: ProgramHours,
+}
+
+impl EventBrief {
+    /// The event's time zone (UTC if the name is not one; intake refuses such briefs).
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The first event day in the event's time zone.
+    pub fn first_day(&self) -> NaiveDate {
+        self.date_range.start.day_in(self.tz())
+    }
+
+    /// The last event day in the event's time zone.
+    pub fn last_day(&self) -> NaiveDate {
+        self.date_range.end.day_in(self.tz())
+    }
+
+    /// Number of event days (inclusive range; at least 1).
+    pub fn days(&self) -> u32 {
+        u32::try_from((self.last_day() - self.first_day()).num_days() + 1)
+            .unwrap_or(1)
+            .max(1)
+    }
+
+    /// The event days in order.
+    pub fn event_days(&self) -> Vec<NaiveDate> {
+        let (first, last) = (self.first_day(), self.last_day());
+        first.iter_days().take_while(|d| *d <= last).collect()
+    }
 }

@@ -365,10 +365,7 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
     if let Some(b) = bb.get::<eods_domain::catalog::brief::EventBrief>() {
         brief.push((
             "Dates".into(),
-            format!(
-                "{} to {} ({})",
-                b.date_range.start, b.date_range.end, b.timezone
-            ),
+            format!("{} to {} ({})", b.first_day(), b.last_day(), b.timezone),
         ));
         brief.push(("Type".into(), name(&b.event_type)));
         brief.push(("Audience".into(), format!("{} people", b.audience_size)));

@@ -230,6 +230,9 @@ pub struct RunOptions {
     pub submitted_by: String,
     /// How approvals are given: `auto` or `prompt` (recorded for resume).
     pub approve: String,
+    /// Plan an event whose first day is already past (a record or a rehearsal); refused otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_past: bool,
 }
 
 fn one() -> u32 {
@@ -258,6 +261,7 @@ impl Default for RunOptions {
             correlation_id: None,
             submitted_by: "user:cli".into(),
             approve: "auto".into(),
+            allow_past: false,
         }
     }
 }
@@ -427,7 +431,14 @@ impl Engine {
             what: "options".into(),
             detail: e.to_string(),
         })?;
-        let parsed = brief_from_value(brief.clone());
+        let parsed = brief_from_value(brief.clone()).and_then(|b| {
+            match eods_domain::intake::past_dates(&b, now) {
+                Some(v) if !options.allow_past => Err(BriefError::Invalid {
+                    violations: vec![v],
+                }),
+                _ => Ok(b),
+            }
+        });
         let (level, status, detail) = match &parsed {
             Ok(b) => (
                 options

@@ -234,6 +234,7 @@ async fn create_event(
         submitted_by: p.actor(),
         approve: "api".into(),
         correlation_id: Some(cid.0.clone()),
+        allow_past: req.allow_past.unwrap_or(false),
     };
     let engine = state.engine.clone().with_correlation(cid.0.clone());
     let (id, missing) = match engine.submit(req.brief, &options).await {

@@ -76,6 +76,9 @@ pub struct CreateEvent {
     /// Approvals each request needs (quorum, default 1).
     #[schema(minimum = 1, maximum = 10)]
     pub required_approvals: Option<u32>,
+    /// Plan an event whose first day is already past (a record or a rehearsal); without it such a
+    /// brief is refused (422 at `/brief/date_range/start`).
+    pub allow_past: Option<bool>,
 }
 
 /// The event as created.

@@ -209,6 +209,9 @@ enum Command {
         /// durations and speakers; the Logistics Coordinator places the sessions again).
         #[arg(long)]
         program: Option<PathBuf>,
+        /// Plan an event whose first day is already past (a record or a rehearsal).
+        #[arg(long)]
+        allow_past: bool,
         #[command(flatten)]
         instructions: InstructionsArg,
     },
@@ -235,15 +238,25 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Validate artifact files (one envelope, or an array of envelopes, per file).
+    /// Validate artifact files (one envelope, or an array of envelopes, per file), or with
+    /// `--brief` brief files without planning (how each will be read: days, hours, constraints).
     Validate {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The files are briefs, not artifacts.
+        #[arg(long)]
+        brief: bool,
+        /// With `--brief`: accept a brief whose first day is past.
+        #[arg(long, requires = "brief")]
+        allow_past: bool,
+        #[command(flatten)]
+        instructions: InstructionsArg,
     },
-    /// Print the JSON Schema of one artifact type, or of all of them.
+    /// Print the JSON Schema of one artifact type, of all of them, or (`brief`) of a brief file.
     Schema {
-        #[arg(value_parser = parse_type)]
-        artifact_type: Option<ArtifactType>,
+        /// An artifact type, or `brief` for the brief file itself.
+        #[arg(value_parser = parse_schema_name)]
+        artifact_type: Option<SchemaName>,
     },
     /// Read a published program and report what is wrong with it (duplicate ids, room overlaps,
     /// person clashes).
@@ -305,8 +318,22 @@ fn parse_incident(s: &str) -> Result<Injection, String> {
     Injection::parse(s)
 }
 
-fn parse_type(s: &str) -> Result<ArtifactType, String> {
+/// What `eods schema` prints.
+#[derive(Debug, Clone, Copy)]
+enum SchemaName {
+    /// The brief file as organisers write it.
+    Brief,
+    /// A stored artifact envelope.
+    Artifact(ArtifactType),
+}
+
+fn parse_schema_name(s: &str) -> Result<SchemaName, String> {
+    if s == "brief" {
+        return Ok(SchemaName::Brief);
+    }
     ArtifactType::parse(s)
+        .map(SchemaName::Artifact)
+        .map_err(|e| format!("{e} (or `brief` for the brief file)"))
 }
 
 /// A failure with its exit code.
@@ -351,6 +378,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             incidents,
             user,
             program,
+            allow_past,
             instructions,
         } => {
             let text = std::fs::read_to_string(&brief).map_err(|e| {
@@ -388,6 +416,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     ApproveMode::Auto => "auto".into(),
                     ApproveMode::Prompt => "prompt".into(),
                 },
+                allow_past,
                 ..RunOptions::default()
             };
             let id = match engine.submit(value, &options).await {
@@ -452,10 +481,33 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             out!("wrote {n} files to {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Validate { files } => validate(&files),
+        Command::Validate {
+            files,
+            brief: true,
+            allow_past,
+            instructions,
+        } => {
+            let tools = Tools::load(instructions.instructions.as_deref())
+                .map_err(|e| Exit(2, format!("error: {e}")))?;
+            let mut invalid = 0;
+            for f in &files {
+                let checked = crate::brief::check_file(f, allow_past, chrono::Utc::now(), &tools);
+                invalid += usize::from(!checked.valid);
+                out!("{}", checked.report.trim_end());
+            }
+            if invalid > 0 {
+                return Err(Exit(
+                    2,
+                    format!("{invalid} of {} brief(s) invalid", files.len()),
+                ));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Validate { files, .. } => validate(&files),
         Command::Schema { artifact_type } => {
             let value = match artifact_type {
-                Some(t) => envelope_schema(t),
+                Some(SchemaName::Brief) => eods_domain::intake::brief_schema(),
+                Some(SchemaName::Artifact(t)) => envelope_schema(t),
                 None => serde_json::Value::Object(
                     ArtifactType::ALL
                         .iter()

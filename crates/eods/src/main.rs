@@ -3,6 +3,7 @@
 
 mod approve;
 mod bench;
+mod brief;
 mod cli;
 mod export;
 mod report;

@@ -490,6 +490,115 @@ fn bad_input_gets_exit_2_and_names_every_problem() {
     );
 }
 
+/// A brief as organisers write it: the spec's date-time form plans; bad briefs exit 2 naming
+/// the field and the expected form; `validate --brief` checks without planning and says how the
+/// brief will be read; a past date is refused unless intended.
+#[test]
+fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let mut brief = read(&example("s01-meetup.json"));
+    brief["date_range"] = serde_json::json!({
+        "start": "2027-03-11T18:30:00+01:00", "end": "2027-03-11T21:30:00+01:00"
+    });
+    brief["hours"] = serde_json::json!({"doors": "18:30", "start": "19:00", "end": "21:00"});
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, brief.to_string()).unwrap();
+    let o = eods(&["validate", "--brief", good.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("good.json: valid"), "{t}");
+    assert!(t.contains("2027-03-11 19:00–21:00, doors 18:30"), "{t}");
+
+    let out = dir.path().join("out");
+    let o = eods(&[
+        "plan",
+        good.to_str().unwrap(),
+        "--database",
+        &db,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let schedule = read(&out.join("schedule.json"));
+    for s in schedule["payload"]["sessions"].as_array().unwrap() {
+        let (start, end) = (s["start"].as_str().unwrap(), s["end"].as_str().unwrap());
+        assert!(&start[11..16] >= "19:00" && &end[11..16] <= "21:00", "{start}–{end}");
+    }
+
+    // Each bad brief: exit 2, the pointer, the expected form; nothing planned.
+    let cases: &[(&str, Value, &str)] = &[
+        (
+            "/date_range/start",
+            serde_json::json!("08/04/2027"),
+            "/date_range/start: `08/04/2027` is not a date: expected YYYY-MM-DD or an ISO 8601 date-time with offset, such as 2027-05-20 or 2027-05-20T09:00:00-03:00",
+        ),
+        (
+            "/date_range",
+            serde_json::json!({"start": "2027-03-11T21:00:00+01:00", "end": "2027-03-11T18:00:00+01:00"}),
+            "/date_range/end: the event ends (2027-03-11T18:00:00+01:00) before it starts (2027-03-11T21:00:00+01:00)",
+        ),
+        (
+            "/budget/total",
+            serde_json::json!("12,000"),
+            "/budget/total: `12,000` is not an amount: write the amount as a plain number, such as 12000",
+        ),
+        (
+            "/budget/currency",
+            serde_json::json!("XYZ"),
+            "/budget/currency: `XYZ` is not",
+        ),
+        (
+            "/hours/start",
+            serde_json::json!("7pm"),
+            "/hours/start: `7pm` is not a time: expected a time of day as HH:MM",
+        ),
+        (
+            "/date_range",
+            serde_json::json!({"start": "2024-05-20", "end": "2024-05-20"}),
+            "/date_range/start: the event starts on 2024-05-20, which is in the past",
+        ),
+    ];
+    for (i, (pointer, value, expected)) in cases.iter().enumerate() {
+        let mut b = read(&example("s01-meetup.json"));
+        if *pointer == "/hours/start" {
+            b["hours"] = serde_json::json!({"start": value});
+        } else {
+            *b.pointer_mut(pointer).unwrap() = value.clone();
+        }
+        let f = dir.path().join(format!("bad-{i}.json"));
+        std::fs::write(&f, b.to_string()).unwrap();
+        for args in [
+            vec!["validate", "--brief", f.to_str().unwrap()],
+            vec!["plan", f.to_str().unwrap(), "--database", &db],
+        ] {
+            let o = eods(&args);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+            assert!(text(&o).contains(expected), "{args:?}: expected `{expected}` in {}", text(&o));
+        }
+    }
+    // A past event is planned when that is intended.
+    let mut past = read(&example("s01-meetup.json"));
+    past["date_range"] = serde_json::json!({"start": "2024-05-20", "end": "2024-05-20"});
+    let f = dir.path().join("past.json");
+    std::fs::write(&f, past.to_string()).unwrap();
+    let o = eods(&["validate", "--brief", "--allow-past", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // Unknown fields are named; missing ones listed.
+    let mut extra = read(&example("s01-meetup.json"));
+    extra["venue_notes"] = Value::from("near the river");
+    let f = dir.path().join("extra.json");
+    std::fs::write(&f, extra.to_string()).unwrap();
+    let o = eods(&["validate", "--brief", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("/venue_notes: unknown field `venue_notes`"), "{}", text(&o));
+    let o = eods(&["schema", "brief"]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["title"], "EODS event brief");
+    assert!(schema["properties"]["hours"].is_object());
+}
+
 #[test]
 fn validate_checks_references_between_the_files_of_an_event() {
     let dir = tempfile::tempdir().unwrap();

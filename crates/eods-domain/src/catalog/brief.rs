@@ -197,6 +197,9 @@ impl ClockTime {
     /// Parses `HH:MM` or `HH:MM:SS`.
     pub fn parse(s: &str) -> Result<Self, String> {
         let t = s.trim();
+        if t.is_empty() {
+            return Err(format!("no time given: {}", Self::EXPECTED));
+        }
         NaiveTime::parse_from_str(t, "%H:%M")
             .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M:%S"))
             .map(ClockTime)

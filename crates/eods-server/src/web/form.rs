@@ -40,6 +40,13 @@ pub(super) struct BriefForm {
     pub constraints: String,
     pub stakeholders: String,
     pub level: String,
+    pub doors: String,
+    pub hours_start: String,
+    pub hours_end: String,
+    pub lunch_start: String,
+    pub lunch_end: String,
+    /// A checkbox: plan although the first day is past.
+    pub allow_past: String,
 }
 
 /// One form field's problem.
@@ -91,6 +98,13 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("currency", "Currency", "/budget/currency"),
     ("flexibility", "Budget flexibility", "/budget/flexibility"),
     ("tracks", "Tracks", "/tracks"),
+    ("doors", "Doors open", "/hours/doors"),
+    ("hours_start", "First session from", "/hours/start"),
+    ("hours_end", "Last session ends by", "/hours/end"),
+    ("lunch_start", "Lunch from", "/hours/breaks/0/start"),
+    ("lunch_end", "Lunch until", "/hours/breaks/0/end"),
+    ("lunch_start", "Lunch from", "/hours/breaks"),
+    ("hours_start", "First session from", "/hours"),
     ("objectives", "Objectives", "/objectives"),
     ("constraints", "Constraints", "/constraints"),
     ("stakeholders", "Stakeholders", "/stakeholders"),
@@ -183,6 +197,21 @@ pub(super) fn brief_value(f: &BriefForm) -> Value {
     }
     if !f.tracks.trim().is_empty() {
         put(&["tracks"], number_or_text(&f.tracks));
+    }
+    for (field, key) in [
+        (&f.doors, "doors"),
+        (&f.hours_start, "start"),
+        (&f.hours_end, "end"),
+    ] {
+        if let Some(v) = text(field) {
+            put(&["hours", key], v);
+        }
+    }
+    if !f.lunch_start.trim().is_empty() || !f.lunch_end.trim().is_empty() {
+        put(
+            &["hours", "breaks"],
+            json!([{"label": "Lunch", "start": f.lunch_start.trim(), "end": f.lunch_end.trim()}]),
+        );
     }
     put(&["objectives"], Value::Array(lines(&f.objectives)));
     put(&["constraints"], Value::Array(lines(&f.constraints)));
@@ -388,6 +417,7 @@ pub(super) async fn create_event(
         level,
         submitted_by: s.principal.actor(),
         approve: "web".into(),
+        allow_past: !f.allow_past.is_empty(),
         ..RunOptions::default()
     };
     let id = match state.engine.submit(brief, &options).await {
@@ -505,7 +535,7 @@ mod tests {
             &[
                 ("title", "enter the title"),
                 ("stakeholders", "role owner"),
-                ("audience_size", "not of type"),
+                ("audience_size", "whole number"),
             ],
         );
         check(
@@ -520,7 +550,50 @@ mod tests {
                 end: "2027-03-01".into(),
                 ..good()
             },
-            &[("end", "on or after its start")],
+            &[("end", "before it starts")],
+        );
+        check(
+            BriefForm {
+                hours_start: "21:00".into(),
+                hours_end: "19:00".into(),
+                ..good()
+            },
+            &[("hours_end", "must end (19:00) after")],
+        );
+        check(
+            BriefForm {
+                lunch_start: "12:00".into(),
+                ..good()
+            },
+            &[("lunch_end", "no time given")],
+        );
+    }
+
+    #[test]
+    fn daily_hours_from_the_form() {
+        let b = brief_from_value(brief_value(&BriefForm {
+            doors: "18:30".into(),
+            hours_start: "19:00".into(),
+            hours_end: "21:00".into(),
+            ..good()
+        }))
+        .map_err(|e| e.to_string());
+        let hours = b.map(|b| {
+            (
+                b.hours.doors.map(|t| t.to_string()),
+                b.hours.start.map(|t| t.to_string()),
+                b.hours.end.map(|t| t.to_string()),
+                b.hours.breaks.len(),
+            )
+        });
+        assert_eq!(
+            hours,
+            Ok((
+                Some("18:30".into()),
+                Some("19:00".into()),
+                Some("21:00".into()),
+                0
+            ))
         );
     }
 }

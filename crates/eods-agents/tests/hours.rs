@@ -47,11 +47,23 @@ fn structured_hours_and_breaks_hold_at_every_level() {
     for level in [Level::Beginner, Level::Intermediate, Level::Advanced] {
         let s = schedule(&b, level).unwrap();
         assert_eq!(s.sessions.len(), 24, "{level}");
-        assert_eq!(sessions_outside_hours(&b, &s.sessions), Vec::<String>::new(), "{level}");
+        assert_eq!(
+            sessions_outside_hours(&b, &s.sessions),
+            Vec::<String>::new(),
+            "{level}"
+        );
         for x in &s.sessions {
             let (st, et) = (local(&b, x.start), local(&b, x.end));
-            assert!(st >= hm("10:00") && et <= hm("16:30"), "{level}: {} {st}-{et}", x.title);
-            assert!(et <= hm("12:00") || st >= hm("13:00"), "{level}: {} in lunch", x.title);
+            assert!(
+                st >= hm("10:00") && et <= hm("16:30"),
+                "{level}: {} {st}-{et}",
+                x.title
+            );
+            assert!(
+                et <= hm("12:00") || st >= hm("13:00"),
+                "{level}: {} in lunch",
+                x.title
+            );
         }
     }
 }
@@ -66,9 +78,16 @@ fn a_pinned_plenary_keynote_runs_alone() {
     let b = eods_domain::intake::brief_from_value(v).unwrap();
     for level in [Level::Beginner, Level::Intermediate] {
         let s = schedule(&b, level).unwrap();
-        let keynote = s.sessions.iter().find(|x| x.title == b.program[0].title).unwrap();
+        let keynote = s
+            .sessions
+            .iter()
+            .find(|x| x.title == b.program[0].title)
+            .unwrap();
         assert_eq!(local(&b, keynote.start), hm("10:00"), "{level}");
-        assert_eq!(keynote.start.with_timezone(&b.tz()).date_naive(), b.first_day());
+        assert_eq!(
+            keynote.start.with_timezone(&b.tz()).date_naive(),
+            b.first_day()
+        );
         let largest = s.rooms.iter().max_by_key(|r| r.capacity).unwrap();
         assert_eq!(keynote.room, largest.id, "{level}");
         let parallel: Vec<&str> = s
@@ -77,7 +96,10 @@ fn a_pinned_plenary_keynote_runs_alone() {
             .filter(|x| x.id != keynote.id && x.start < keynote.end && keynote.start < x.end)
             .map(|x| x.title.as_str())
             .collect();
-        assert!(parallel.is_empty(), "{level}: in parallel with the keynote: {parallel:?}");
+        assert!(
+            parallel.is_empty(),
+            "{level}: in parallel with the keynote: {parallel:?}"
+        );
         assert!(sessions_outside_hours(&b, &s.sessions).is_empty());
     }
 }
@@ -93,9 +115,19 @@ fn a_date_time_range_is_the_event_window() {
     for x in &s.sessions {
         let day = x.start.with_timezone(&b.tz()).date_naive();
         if day == b.first_day() {
-            assert!(local(&b, x.start) >= hm("13:00"), "{} at {}", x.title, x.start);
+            assert!(
+                local(&b, x.start) >= hm("13:00"),
+                "{} at {}",
+                x.title,
+                x.start
+            );
         } else {
-            assert!(local(&b, x.end) <= hm("15:00"), "{} until {}", x.title, x.end);
+            assert!(
+                local(&b, x.end) <= hm("15:00"),
+                "{} until {}",
+                x.title,
+                x.end
+            );
         }
     }
     assert!(sessions_outside_hours(&b, &s.sessions).is_empty());
@@ -105,11 +137,18 @@ fn a_date_time_range_is_the_event_window() {
 /// and their offsets differ.
 #[test]
 fn local_hours_hold_across_a_clock_change() {
+    let six: Vec<serde_json::Value> =
+        serde_json::to_value(&common::example("s02-conference.json").program)
+            .unwrap()
+            .as_array()
+            .unwrap()[..6]
+            .to_vec();
     let b = s02_with(json!({
         "date_range": {"start": "2027-03-27", "end": "2027-03-28"},
         "timezone": "Europe/Berlin",
         "location": {"city": "Berlin", "country": "DE"},
-        "hours": {"start": "09:00", "end": "17:00"}
+        "hours": {"start": "09:00", "end": "10:00"},
+        "program": six
     }));
     let s = schedule(&b, Level::Beginner).unwrap();
     let offsets: std::collections::BTreeSet<i32> = s
@@ -117,7 +156,11 @@ fn local_hours_hold_across_a_clock_change() {
         .iter()
         .map(|x| x.start.offset().local_minus_utc() / 3600)
         .collect();
-    assert_eq!(offsets, [1, 2].into_iter().collect(), "CET on day 1, CEST on day 2");
+    assert_eq!(
+        offsets,
+        [1, 2].into_iter().collect(),
+        "CET on day 1, CEST on day 2"
+    );
     let firsts: Vec<u32> = [b.first_day(), b.last_day()]
         .iter()
         .map(|d| {
@@ -129,7 +172,11 @@ fn local_hours_hold_across_a_clock_change() {
                 .unwrap()
         })
         .collect();
-    assert_eq!(firsts, vec![9, 9], "the first session at 09:00 local on both days");
+    assert_eq!(
+        firsts,
+        vec![9, 9],
+        "the first session at 09:00 local on both days"
+    );
     assert!(sessions_outside_hours(&b, &s.sessions).is_empty());
 }
 
@@ -138,7 +185,10 @@ fn local_hours_hold_across_a_clock_change() {
 fn a_program_that_does_not_fit_the_hours_is_refused() {
     let b = s02_with(json!({"hours": {"start": "10:00", "end": "11:00"}}));
     let e = schedule(&b, Level::Beginner).unwrap_err().to_string();
-    assert!(e.contains("does not fit") && e.contains("10:00–11:00"), "{e}");
+    assert!(
+        e.contains("does not fit") && e.contains("10:00–11:00"),
+        "{e}"
+    );
 }
 
 /// The gate's checker finds a session moved out of the hours (it is not the scheduler checking
@@ -150,5 +200,8 @@ fn the_checker_finds_sessions_outside_the_hours() {
     s.sessions[0].start -= chrono::Duration::hours(2);
     let problems = sessions_outside_hours(&b, &s.sessions);
     assert_eq!(problems.len(), 1, "{problems:?}");
-    assert!(problems[0].contains("before 10:00 (/hours/start)"), "{problems:?}");
+    assert!(
+        problems[0].contains("before 10:00 (/hours/start)"),
+        "{problems:?}"
+    );
 }

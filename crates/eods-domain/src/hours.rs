@@ -50,6 +50,9 @@ pub struct DayBounds {
     pub start: Option<NaiveTime>,
     /// The latest a session may end.
     pub end: Option<NaiveTime>,
+    /// Where the start and the end bound come from.
+    pub start_from: Option<String>,
+    pub end_from: Option<String>,
     pub breaks: Vec<Break>,
     /// Whether the breaks were given (an empty list then means "no breaks").
     pub breaks_given: bool,
@@ -197,7 +200,11 @@ pub fn day_bounds(b: &EventBrief, rules: &[SourcedRule]) -> Result<Vec<DayBounds
         sources.dedup();
         breaks.sort_by_key(|b| (b.start, b.end));
         breaks.dedup();
+        let start_from = start.as_ref().map(|(_, src)| src.clone());
+        let end_from = end.as_ref().map(|(_, src)| src.clone());
         out.push(DayBounds {
+            start_from,
+            end_from,
             date,
             doors: doors.as_ref().map(|(d, _)| *d),
             // The doors are a lower bound, but "doors 18:30" alone does not mean a talk at 18:30.
@@ -316,7 +323,7 @@ pub fn sessions_outside_hours(b: &EventBrief, sessions: &[Session]) -> Vec<Strin
                 x.id,
                 st.format("%H:%M"),
                 lo.format("%H:%M"),
-                d.sources.join(", ")
+                d.start_from.as_deref().unwrap_or("/hours/doors")
             ));
         }
         if let Some(hi) = d.end
@@ -327,7 +334,7 @@ pub fn sessions_outside_hours(b: &EventBrief, sessions: &[Session]) -> Vec<Strin
                 x.id,
                 et.format("%H:%M"),
                 hi.format("%H:%M"),
-                d.sources.join(", ")
+                d.end_from.as_deref().unwrap_or_default()
             ));
         }
         for br in &d.breaks {

@@ -932,21 +932,36 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     // Briefs as organisers write them: each wrong field by pointer with the expected form; a
     // past date only when intended; the spec's date-time form is accepted.
     for (pointer, value, expected) in [
-        ("/date_range/start", json!("08/04/2027"), "expected YYYY-MM-DD or an ISO 8601 date-time with offset"),
+        (
+            "/date_range/start",
+            json!("08/04/2027"),
+            "expected YYYY-MM-DD or an ISO 8601 date-time with offset",
+        ),
         ("/budget/total", json!("12,000"), "for `12,000` write 12000"),
         ("/budget/currency", json!("XYZ"), "`XYZ`"),
-        ("/date_range/end", json!("2027-06-08T10:00:00+02:00"), "before it starts"),
+        (
+            "/date_range/end",
+            json!("2027-06-08T10:00:00+02:00"),
+            "before it starts",
+        ),
     ] {
         let mut b = s02();
         *b.pointer_mut(pointer).unwrap() = value;
         let r = api
-            .call(Some("alice"), Method::POST, "/api/v1/events", Some(json!({"brief": b})))
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": b})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{pointer}");
         let errors = r.body["errors"].as_array().unwrap();
         assert!(
-            errors.iter().any(|e| e["pointer"] == format!("/brief{pointer}")
-                && e["message"].as_str().unwrap().contains(expected)),
+            errors
+                .iter()
+                .any(|e| e["pointer"] == format!("/brief{pointer}")
+                    && e["message"].as_str().unwrap().contains(expected)),
             "{pointer}: {}",
             r.body
         );
@@ -954,10 +969,19 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     let mut past = s02();
     past["date_range"] = json!({"start": "2024-06-09", "end": "2024-06-10"});
     let r = api
-        .call(Some("alice"), Method::POST, "/api/v1/events", Some(json!({"brief": past.clone(), "auto_start": false})))
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": past.clone(), "auto_start": false})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.body["errors"][0]["pointer"], "/brief/date_range/start", "{}", r.body);
+    assert_eq!(
+        r.body["errors"][0]["pointer"], "/brief/date_range/start",
+        "{}",
+        r.body
+    );
     let r = api
         .call(Some("vera"), Method::GET, "/api/v1/events?limit=0", None)
         .await;
@@ -988,9 +1012,15 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let mut timed = s02();
-    timed["date_range"] = json!({"start": "2027-06-09T09:00:00+02:00", "end": "2027-06-10T17:00:00Z"});
+    timed["date_range"] =
+        json!({"start": "2027-06-09T09:00:00+02:00", "end": "2027-06-10T17:00:00Z"});
     let r = api
-        .call(Some("alice"), Method::POST, "/api/v1/events", Some(json!({"brief": timed, "auto_start": false})))
+        .call(
+            Some("alice"),
+            Method::POST,
+            "/api/v1/events",
+            Some(json!({"brief": timed, "auto_start": false})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let r = api

@@ -523,7 +523,10 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
     let schedule = read(&out.join("schedule.json"));
     for s in schedule["payload"]["sessions"].as_array().unwrap() {
         let (start, end) = (s["start"].as_str().unwrap(), s["end"].as_str().unwrap());
-        assert!(&start[11..16] >= "19:00" && &end[11..16] <= "21:00", "{start}–{end}");
+        assert!(
+            &start[11..16] >= "19:00" && &end[11..16] <= "21:00",
+            "{start}–{end}"
+        );
     }
 
     // Each bad brief: exit 2, the pointer, the expected form; nothing planned.
@@ -574,7 +577,11 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
         ] {
             let o = eods(&args);
             assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
-            assert!(text(&o).contains(expected), "{args:?}: expected `{expected}` in {}", text(&o));
+            assert!(
+                text(&o).contains(expected),
+                "{args:?}: expected `{expected}` in {}",
+                text(&o)
+            );
         }
     }
     // A past event is planned when that is intended.
@@ -591,7 +598,11 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
     std::fs::write(&f, extra.to_string()).unwrap();
     let o = eods(&["validate", "--brief", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("/venue_notes: unknown field `venue_notes`"), "{}", text(&o));
+    assert!(
+        text(&o).contains("/venue_notes: unknown field `venue_notes`"),
+        "{}",
+        text(&o)
+    );
     let o = eods(&["schema", "brief"]);
     assert_eq!(o.status.code(), Some(0));
     let schema: Value = serde_json::from_slice(&o.stdout).unwrap();

@@ -367,6 +367,7 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
             "Dates".into(),
             format!("{} to {} ({})", b.first_day(), b.last_day(), b.timezone),
         ));
+        brief.push(("Hours".into(), hours_text(b)));
         brief.push(("Type".into(), name(&b.event_type)));
         brief.push(("Audience".into(), format!("{} people", b.audience_size)));
         brief.push((
@@ -671,5 +672,40 @@ mod tests {
                 .iter()
                 .all(|x| x.status == "done")
         );
+    }
+}
+
+/// The hours the organiser fixed, per day, in words (defaults are the planner's).
+fn hours_text(b: &eods_domain::catalog::brief::EventBrief) -> String {
+    use eods_domain::hours::{brief_rules, day_bounds};
+    let t = |x: chrono::NaiveTime| x.format("%H:%M").to_string();
+    match day_bounds(b, &brief_rules(b)) {
+        Err(e) => e,
+        Ok(days) => {
+            let parts: Vec<String> = days
+                .iter()
+                .map(|d| {
+                    let mut s = format!(
+                        "{}: {}–{}",
+                        d.date,
+                        d.start.map_or("default".into(), t),
+                        d.end.map_or("default".into(), t)
+                    );
+                    if let Some(doors) = d.doors {
+                        s.push_str(&format!(", doors {}", t(doors)));
+                    }
+                    for br in &d.breaks {
+                        s.push_str(&format!(
+                            ", {} {}–{}",
+                            br.label.to_lowercase(),
+                            t(br.start),
+                            t(br.end)
+                        ));
+                    }
+                    s
+                })
+                .collect();
+            parts.join("; ")
+        }
     }
 }

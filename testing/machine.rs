@@ -43,12 +43,16 @@ impl Tool {
     }
 
     /// Like [`Tool::try_output`], but fails the test with that message.
+    #[track_caller]
     pub fn output<I, S>(&self, args: I) -> Output
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.try_output(args).unwrap_or_else(|m| panic!("{m}"))
+        match self.try_output(args) {
+            Ok(output) => output,
+            Err(message) => panic!("{message}"),
+        }
     }
 
     fn cannot_start(&self, e: &std::io::Error) -> String {
@@ -78,6 +82,7 @@ pub fn shared_data_dir() -> PathBuf {
 
 /// A file or directory under [`shared_data_dir`], e.g. `frab/fosdem-2025.xml`; fails the test
 /// with a message saying where it was looked for and how to point the tests at it.
+#[track_caller]
 pub fn shared_data(relative: &str) -> PathBuf {
     let path = shared_data_dir().join(relative);
     if !path.exists() {
@@ -93,6 +98,7 @@ pub fn shared_data(relative: &str) -> PathBuf {
 
 /// Checks `xml` against the c3voc `schedule.xml` XSD with xmllint; fails the test with
 /// xmllint's own words when the file is not valid.
+#[track_caller]
 pub fn assert_valid_frab_xml(xml: &Path) {
     let xsd = shared_data("schema/schedule.xml.xsd");
     let lint = XMLLINT.output([

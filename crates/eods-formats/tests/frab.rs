@@ -5,12 +5,12 @@
 
 use eods_formats::frab::{check, parse};
 
+#[path = "../../../testing/machine.rs"]
+mod machine;
+
 fn data(name: &str) -> String {
-    let path = format!(
-        "{}/../../../shared/data/frab/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    let path = machine::shared_data(&format!("frab/{name}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 #[test]

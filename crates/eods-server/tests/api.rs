@@ -14,6 +14,9 @@ use eods_store::test_support::test_database_urls;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::Arc;
+
+#[path = "../../../testing/machine.rs"]
+mod machine;
 use std::time::Duration;
 
 struct Api {
@@ -563,20 +566,7 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
         assert!(xml.content_type.starts_with("application/xml"));
         let file = dir.path().join(format!("{backend}-schedule.xml"));
         std::fs::write(&file, xml.body.as_str().unwrap()).unwrap();
-        let xsd = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/schema/schedule.xml.xsd"
-        );
-        let lint = std::process::Command::new("xmllint")
-            .args(["--noout", "--schema", xsd])
-            .arg(&file)
-            .output()
-            .expect("xmllint runs (Debian package libxml2-utils)");
-        assert!(
-            lint.status.success(),
-            "{}",
-            String::from_utf8_lossy(&lint.stderr)
-        );
+        machine::assert_valid_frab_xml(&file);
         let csv = api
             .call(
                 Some("vera"),

@@ -8,6 +8,9 @@ use eods_solver::{Limits, Problem, Session, Slot, SolveError, Violation, check, 
 use proptest::prelude::*;
 use std::path::PathBuf;
 
+#[path = "../../../testing/machine.rs"]
+mod machine;
+
 /// The optimum by trying every assignment (tiny problems only).
 fn brute(p: &Problem, cost: &dyn Fn(usize, usize) -> i64) -> Option<i64> {
     fn go(
@@ -122,9 +125,7 @@ proptest! {
 }
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/scheduling")
-        .join(name)
+    machine::shared_data(&format!("scheduling/{name}"))
 }
 
 fn solved(name: &str, objective: Objective) -> (Instance, eods_solver::Solution) {

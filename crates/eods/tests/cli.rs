@@ -10,6 +10,9 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+#[path = "../../../testing/machine.rs"]
+mod machine;
+
 const EODS: &str = env!("CARGO_BIN_EXE_eods");
 
 fn example(name: &str) -> PathBuf {
@@ -271,18 +274,7 @@ fn plan_writes_every_artifact_valid_with_an_audit_trail() {
         .len();
     assert_eq!(ics.matches("BEGIN:VEVENT").count(), 5 + sessions);
     // The schedule as frab XML, valid against the c3voc XSD.
-    let xsd =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/schema/schedule.xml.xsd");
-    let lint = Command::new("xmllint")
-        .args([
-            "--noout",
-            "--schema",
-            xsd.to_str().unwrap(),
-            out.join("schedule.xml").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(lint.status.success(), "{}", text(&lint));
+    machine::assert_valid_frab_xml(&out.join("schedule.xml"));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## Postmortem") && report.contains("| budget_variance |"));
 }
@@ -754,8 +746,7 @@ fn an_instruction_set_file_changes_behaviour_without_recompiling_and_is_recorded
 
 #[test]
 fn import_frab_reports_the_published_programs_problems() {
-    let fosdem =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/frab/fosdem-2025.xml");
+    let fosdem = machine::shared_data("frab/fosdem-2025.xml");
     let o = eods(&["import", "frab", fosdem.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
@@ -780,10 +771,9 @@ fn import_frab_reports_the_published_programs_problems() {
 /// Imports a published program, re-schedules it, exports frab XML, checks the file against the
 /// c3voc XSD with xmllint and reads it back: no room or person is double-booked.
 fn round_trip(name: &str, zone: Option<&str>) -> String {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("schedule.xml");
-    let input = data.join("frab").join(name);
+    let input = machine::shared_data(&format!("frab/{name}"));
     let mut args = vec![
         "import",
         "frab",
@@ -802,17 +792,7 @@ fn round_trip(name: &str, zone: Option<&str>) -> String {
         "{}",
         text(&o)
     );
-    let xsd = data.join("schema/schedule.xml.xsd");
-    let lint = Command::new("xmllint")
-        .args([
-            "--noout",
-            "--schema",
-            xsd.to_str().unwrap(),
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .expect("xmllint runs (Debian package libxml2-utils; .ci/run installs it)");
-    assert!(lint.status.success(), "{}", text(&lint));
+    machine::assert_valid_frab_xml(&out);
     let back = eods(&["import", "frab", out.to_str().unwrap()]);
     let t = text(&back);
     assert!(back.status.success(), "{t}");
@@ -926,8 +906,8 @@ fn prompt_mode_rejects_a_venue_and_the_next_one_is_chosen() {
 fn bench_reports_every_agent_level_and_lifecycle() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("bench.md");
-    let fosdem =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/frab/fosdem-2025.xml");
+    let fosdem = machine::shared_data("frab/fosdem-2025.xml");
+    let scheduling = machine::shared_data("scheduling");
     let o = eods(&[
         "bench",
         "--runs",
@@ -939,14 +919,7 @@ fn bench_reports_every_agent_level_and_lifecycle() {
         "--frab",
         fosdem.to_str().unwrap(),
         "--scheduling",
-        fosdem
-            .parent()
-            .unwrap()
-            .parent()
-            .unwrap()
-            .join("scheduling")
-            .to_str()
-            .unwrap(),
+        scheduling.to_str().unwrap(),
         "--out",
         report.to_str().unwrap(),
     ]);
@@ -988,4 +961,22 @@ fn bench_reports_every_agent_level_and_lifecycle() {
     }
     assert_eq!(md.matches("postmortem (completed)").count(), 3, "{md}");
     assert!(md.contains("943 sessions, 40 rooms, 2 day(s)"), "{md}");
+}
+
+/// A tool the tests run that is missing from the machine is named with its Debian package and
+/// the command that installs it, not reported as a bare `NotFound`.
+#[test]
+fn a_missing_tool_is_named_with_its_package_and_the_install_command() {
+    let missing = machine::Tool {
+        program: "eods-test-no-such-tool",
+        package: "eods-test-no-such-package",
+    };
+    let message = missing.try_output(["--version"]).unwrap_err();
+    assert_eq!(
+        message,
+        "this test runs `eods-test-no-such-tool`, which is not installed (not found on PATH). It is \
+         in the Debian package eods-test-no-such-package: install it with `apt-get update && \
+         apt-get install -y eods-test-no-such-package` (as root), or run the tests with \
+         `scripts/test`, which installs it."
+    );
 }

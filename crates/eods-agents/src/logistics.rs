@@ -799,7 +799,7 @@ fn vendor_contracts(
                 total_cost: Money::new(total, cur),
                 payment_terms: s.payment_terms.clone(),
             },
-            slas: s.slas.clone(),
+            slas: vendor_slas(b, s),
             cancellation_policy: s.cancellation_policy.clone(),
             backup,
         });
@@ -808,6 +808,25 @@ fn vendor_contracts(
         vendors,
         excluded_suppliers: input.directives.excluded_suppliers.clone(),
     })
+}
+
+/// A supplier's service levels; a caterer's contract also carries the brief's dietary needs.
+fn vendor_slas(b: &EventBrief, s: &crate::data::Supplier) -> Vec<String> {
+    let mut slas = s.slas.clone();
+    if s.service == crate::data::Service::Catering {
+        let diets = eods_domain::constraints::diets(b);
+        if !diets.is_empty() {
+            slas.push(format!(
+                "Dietary requirement from the brief: {}",
+                diets
+                    .iter()
+                    .map(|d| d.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    slas
 }
 
 /// The supplier an approver's rejection of the vendor contracts replaces: the least reliable one

@@ -207,16 +207,16 @@ impl Meal {
 
 /// One thing a text was understood to require.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case", tag = "kind")]
+#[serde(rename_all = "snake_case")]
 pub enum Understood {
     /// Sessions only between `start` and `end` each day.
     SessionWindow { start: NaiveTime, end: NaiveTime },
     /// No session starts before this time.
-    NotBefore { at: NaiveTime },
+    NotBefore(NaiveTime),
     /// No session ends after this time.
-    NotAfter { at: NaiveTime },
+    NotAfter(NaiveTime),
     /// Doors open at this time.
-    Doors { at: NaiveTime },
+    Doors(NaiveTime),
     /// A break with no sessions (`lunch`, `coffee break`, `break`).
     Break {
         label: String,
@@ -226,11 +226,11 @@ pub enum Understood {
     /// A named session at a fixed time (`what` in lower case: `keynote`, `panel`, …).
     FixedSession { what: String, at: NaiveTime },
     /// The venue must offer this.
-    Venue { need: VenueNeed },
+    Venue(VenueNeed),
     /// The catering must follow this diet.
-    Catering { diet: Diet },
+    Catering(Diet),
     /// These meals are catered each day, in this order; a meal may repeat (two coffee breaks).
-    Meals { meals: Vec<Meal> },
+    Meals(Vec<Meal>),
     /// The budget total may not be exceeded.
     BudgetFixed,
 }
@@ -243,16 +243,16 @@ impl Understood {
             Understood::SessionWindow { start, end } => {
                 format!("sessions only between {} and {}", t(start), t(end))
             }
-            Understood::NotBefore { at } => format!("no session before {}", t(at)),
-            Understood::NotAfter { at } => format!("no session after {}", t(at)),
-            Understood::Doors { at } => format!("doors open at {}", t(at)),
+            Understood::NotBefore(at) => format!("no session before {}", t(at)),
+            Understood::NotAfter(at) => format!("no session after {}", t(at)),
+            Understood::Doors(at) => format!("doors open at {}", t(at)),
             Understood::Break { label, start, end } => {
                 format!("{label} {}–{}, no sessions", t(start), t(end))
             }
             Understood::FixedSession { what, at } => format!("{what} at {}", t(at)),
-            Understood::Venue { need } => format!("venue must have {}", need.label()),
-            Understood::Catering { diet } => format!("catering: {}", diet.label()),
-            Understood::Meals { meals } => format!(
+            Understood::Venue(need) => format!("venue must have {}", need.label()),
+            Understood::Catering(diet) => format!("catering: {}", diet.label()),
+            Understood::Meals(meals) => format!(
                 "catered each day: {}",
                 meals
                     .iter()
@@ -354,7 +354,7 @@ fn needs_from(b: &EventBrief, source: TextSource) -> Vec<(VenueNeed, String)> {
     let mut out: Vec<(VenueNeed, String)> = Vec::new();
     for r in read_brief(b).into_iter().filter(|r| r.source == source) {
         for u in &r.understood {
-            if let Understood::Venue { need } = u
+            if let Understood::Venue(need) = u
                 && !out.iter().any(|(n, _)| n == need)
             {
                 out.push((*need, r.pointer.clone()));
@@ -369,7 +369,7 @@ pub fn diets(b: &EventBrief) -> Vec<Diet> {
     let mut out = Vec::new();
     for r in read_brief(b) {
         for u in r.understood {
-            if let Understood::Catering { diet } = u
+            if let Understood::Catering(diet) = u
                 && !out.contains(&diet)
             {
                 out.push(diet);
@@ -386,7 +386,7 @@ pub fn meals(b: &EventBrief) -> Option<Vec<Meal>> {
         .filter(|r| r.source == TextSource::Constraint)
         .flat_map(|r| r.understood)
         .find_map(|u| match u {
-            Understood::Meals { meals } => Some(meals),
+            Understood::Meals(meals) => Some(meals),
             _ => None,
         })
 }
@@ -747,17 +747,17 @@ const FIXED_SESSIONS: &[&str] = &[
 /// What a single time means, read from the words before it in its clause.
 fn single_time(context: &str, t: NaiveTime) -> Option<Understood> {
     if has(context, "doors") {
-        return Some(Understood::Doors { at: t });
+        return Some(Understood::Doors(t));
     }
     if break_label(context).is_some() {
         return None;
     }
     let negated = has_any(context, &["no", "not", "nothing", "none"]);
     if has(context, "after") && negated || has_any(context, &["no later than", "latest"]) {
-        return Some(Understood::NotAfter { at: t });
+        return Some(Understood::NotAfter(t));
     }
     if has(context, "before") && negated || has_any(context, &["no earlier than", "earliest"]) {
-        return Some(Understood::NotBefore { at: t });
+        return Some(Understood::NotBefore(t));
     }
     let at_end = {
         let c = context.trim_end();
@@ -776,7 +776,7 @@ fn single_time(context: &str, t: NaiveTime) -> Option<Understood> {
             "finished", "close", "closes", "closing", "wrap up", "done", "over by", "curfew",
         ],
     ) {
-        return Some(Understood::NotAfter { at: t });
+        return Some(Understood::NotAfter(t));
     }
     if has_any(
         context,
@@ -785,7 +785,7 @@ fn single_time(context: &str, t: NaiveTime) -> Option<Understood> {
             "begins", "beginning", "kick off", "kicks off",
         ],
     ) {
-        return Some(Understood::NotBefore { at: t });
+        return Some(Understood::NotBefore(t));
     }
     None
 }
@@ -906,11 +906,11 @@ fn phrases(s: &str) -> Vec<Understood> {
         // Accessible parking is not also plain parking.
         let parking_dup = *need == V::Parking && has_any(s, &["accessible parking"]);
         if !denied && !parking_dup {
-            out.push(Understood::Venue { need: *need });
+            out.push(Understood::Venue(*need));
         }
     }
     if has(s, "parking") && !has_any(s, &["accessible parking", "disabled parking", "blue badge parking", "no parking"]) {
-        out.push(Understood::Venue { need: V::Parking });
+        out.push(Understood::Venue(V::Parking));
     }
     let diets: &[(&[&str], Diet)] = &[
         (&["vegan"], Diet::Vegan),
@@ -935,11 +935,11 @@ fn phrases(s: &str) -> Vec<Understood> {
     ];
     for (words, diet) in diets {
         if words.iter().any(|w| has(s, w)) {
-            out.push(Understood::Catering { diet: *diet });
+            out.push(Understood::Catering(*diet));
         }
     }
     if let Some(meals) = meal_list(s) {
-        out.push(Understood::Meals { meals });
+        out.push(Understood::Meals(meals));
     }
     if has_any(
         s,

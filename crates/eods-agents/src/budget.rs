@@ -612,7 +612,11 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let mut lines = vec![LineItem {
         id: LineItemId::nth(1),
         category: BudgetCategory::Venue,
-        description: format!("{} hire", venue.name),
+        description: if venue.rentals.is_empty() {
+            format!("{} hire", venue.name)
+        } else {
+            format!("{} hire, with {}", venue.name, venue.rentals.join("; "))
+        },
         qty: Decimal::ONE,
         unit_cost: venue.cost_estimate.amount,
         total: venue.cost_estimate.amount,

@@ -235,7 +235,7 @@ fn catering_needs(b: &EventBrief) -> Vec<Need> {
         let (code, description) = match m {
             Meal::Reception if dry => (
                 "snacks",
-                format!("Reception for {a}, soft drinks only (no alcohol){diet_note}"),
+                format!("Reception for {a}, soft drinks only{diet_note}"),
             ),
             Meal::Reception => ("reception", format!("Reception for {a}{diet_note}")),
             Meal::Dinner => ("dinner", format!("Seated dinner for {a}{diet_note}")),

@@ -173,11 +173,18 @@ fn needs_fit(
 
 /// "Venue A (a projector), Venue B (a hearing loop, a quiet room)".
 fn needs_by_venue(lacking: &[(String, Vec<VenueNeed>)]) -> String {
-    lacking
+    /// Venues named before the rest are counted.
+    const NAMED: usize = 6;
+    let mut s = lacking
         .iter()
+        .take(NAMED)
         .map(|(name, l)| format!("{name} ({})", need_list(l)))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if lacking.len() > NAMED {
+        s.push_str(&format!(" and {} more", lacking.len() - NAMED));
+    }
+    s
 }
 
 /// The rentals priced into the selected candidate's cost.

@@ -204,10 +204,7 @@ fn catering_needs(b: &EventBrief) -> Vec<Need> {
     let d = b.date_range.days();
     let diets = eods_domain::constraints::diets(b);
     let dry = diets.contains(&Diet::NoAlcohol);
-    let diet_note: String = diets
-        .iter()
-        .map(|x| format!(", {}", x.label()))
-        .collect();
+    let diet_note: String = diets.iter().map(|x| format!(", {}", x.label())).collect();
     let meals = eods_domain::constraints::meals(b).unwrap_or_else(|| match b.event_type {
         EventType::Meetup => vec![],
         EventType::Gala => vec![Meal::Reception, Meal::Dinner],

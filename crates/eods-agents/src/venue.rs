@@ -9,12 +9,12 @@ use chrono::{NaiveDate, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, EventType};
-use eods_domain::constraints::{CatalogField, VenueNeed, required_venue_needs};
 use eods_domain::catalog::venue::{
     AvailabilityEntry, BudgetRange, CandidateScore, Criterion, Hold, HoldStatus, NegotiationEntry,
     NegotiationStatus, ShortlistCandidate, VenueAvailability, VenueCriteria, VenueLead, VenueLeads,
     VenueNegotiationNotes, VenueScorecard, VenueShortlist,
 };
+use eods_domain::constraints::{CatalogField, VenueNeed, required_venue_needs};
 use eods_domain::ids::{CandidateId, LeadId};
 use eods_domain::instruction::Level;
 use eods_domain::money::Money;

@@ -28,7 +28,10 @@ fn meetup_with(constraint: &str) -> EventBrief {
     b
 }
 
-fn venue<'a>(tools: &'a Tools, r: &eods_domain::ids::VenueRef) -> &'a eods_agents::data::CatalogVenue {
+fn venue<'a>(
+    tools: &'a Tools,
+    r: &eods_domain::ids::VenueRef,
+) -> &'a eods_agents::data::CatalogVenue {
     tools.catalog.venues.iter().find(|v| v.id == *r).unwrap()
 }
 
@@ -43,7 +46,11 @@ fn venues_lacking_a_required_amenity_are_excluded_with_the_reason() {
     assert!(!shortlist.candidates.is_empty());
     for c in &shortlist.candidates {
         let v = venue(&tools, &c.venue_ref);
-        assert!(v.accessibility.iter().any(|a| a == "hearing_loop"), "{}", v.name);
+        assert!(
+            v.accessibility.iter().any(|a| a == "hearing_loop"),
+            "{}",
+            v.name
+        );
     }
     let leads = bb.get::<VenueLeads>().unwrap();
     let excluded: Vec<&str> = leads
@@ -54,7 +61,10 @@ fn venues_lacking_a_required_amenity_are_excluded_with_the_reason() {
         .collect();
     // Leads that meet the needs come first, so excluded ones appear only when few meet them.
     for n in &excluded {
-        assert!(!shortlist.candidates.iter().any(|c| n.starts_with(&c.name)), "{n}");
+        assert!(
+            !shortlist.candidates.iter().any(|c| n.starts_with(&c.name)),
+            "{n}"
+        );
     }
     let card = bb.get::<VenueScorecard>().unwrap();
     assert!(
@@ -82,9 +92,15 @@ fn a_need_no_venue_meets_blocks_naming_the_need() {
                 reason.contains("excluded because the brief's constraints require"),
                 "{reason}"
             );
-            assert!(reason.contains("a green room") || reason.contains("outdoor space"), "{reason}");
+            assert!(
+                reason.contains("a green room") || reason.contains("outdoor space"),
+                "{reason}"
+            );
         }
-        other => panic!("expected a blocked venue search, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "expected a blocked venue search, got {:?}",
+            other.map(|_| ())
+        ),
     }
 }
 
@@ -114,8 +130,11 @@ fn a_rental_only_need_is_priced_into_the_venue_and_the_budget() {
         .iter()
         .filter(|s| s.serves("Berlin"))
         .filter_map(|s| {
-            s.price("generator")
-                .and_then(|p| tools.rates.convert(p, &s.currency, &selected.cost_estimate.currency))
+            s.price("generator").and_then(|p| {
+                tools
+                    .rates
+                    .convert(p, &s.currency, &selected.cost_estimate.currency)
+            })
         })
         .min()
         .unwrap();
@@ -127,20 +146,32 @@ fn a_rental_only_need_is_priced_into_the_venue_and_the_budget() {
         .iter()
         .find(|l| l.category == BudgetCategory::Venue)
         .unwrap();
-    assert!(line.description.contains("backup power (generator) rented from"), "{}", line.description);
+    assert!(
+        line.description
+            .contains("backup power (generator) rented from"),
+        "{}",
+        line.description
+    );
 }
 
 #[test]
 fn a_missing_amenity_is_rented_when_a_supplier_offers_it_and_blocks_when_none_does() {
     let mut tools = Tools::bundled().unwrap();
-    for v in tools.catalog.venues.iter_mut().filter(|v| v.city == "Berlin") {
+    for v in tools
+        .catalog
+        .venues
+        .iter_mut()
+        .filter(|v| v.city == "Berlin")
+    {
         v.amenities.retain(|a| a != "projector");
     }
     let brief = meetup_with("Quiet corner for speakers");
     let bb = plan_with(&tools, brief.clone(), Level::Intermediate, &TO_RESEARCH).unwrap();
     for c in &bb.get::<VenueShortlist>().unwrap().candidates {
         assert!(
-            c.rentals.iter().any(|r| r.starts_with("a projector rented from")),
+            c.rentals
+                .iter()
+                .any(|r| r.starts_with("a projector rented from")),
             "{}: {:?}",
             c.name,
             c.rentals
@@ -154,14 +185,19 @@ fn a_missing_amenity_is_rented_when_a_supplier_offers_it_and_blocks_when_none_do
         Err(AgentError::Infeasible { reason, .. }) => {
             assert!(reason.contains("require a projector"), "{reason}");
         }
-        other => panic!("expected a blocked venue search, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "expected a blocked venue search, got {:?}",
+            other.map(|_| ())
+        ),
     }
 }
 
 #[test]
 fn catering_lines_and_caterer_contracts_follow_the_diets() {
     let mut brief = example("s02-conference.json");
-    brief.constraints.push("Vegan and halal catering for everyone".into());
+    brief
+        .constraints
+        .push("Vegan and halal catering for everyone".into());
     let bb = plan_at(brief, Level::Intermediate, &eods_agents::Step::PLANNING).unwrap();
     let cost = bb.get::<CostModel>().unwrap();
     let catering: Vec<&str> = cost
@@ -251,7 +287,10 @@ fn requirements_record_what_each_text_was_understood_as() {
     let evening = by_source("brief.constraints[0]");
     assert_eq!(
         evening.understood_as,
-        vec!["doors open at 18:30", "sessions only between 19:00 and 21:00"]
+        vec![
+            "doors open at 18:30",
+            "sessions only between 19:00 and 21:00"
+        ]
     );
     assert_eq!(evening.not_understood, None);
     assert_eq!(
@@ -260,7 +299,13 @@ fn requirements_record_what_each_text_was_understood_as() {
     );
     let booths = by_source("brief.constraints[3]");
     assert!(booths.understood_as.is_empty());
-    assert!(booths.not_understood.as_deref().unwrap().contains("not a form EODS recognises"));
+    assert!(
+        booths
+            .not_understood
+            .as_deref()
+            .unwrap()
+            .contains("not a form EODS recognises")
+    );
     assert_eq!(
         by_source("brief.location.preferences[1]").understood_as,
         vec!["venue must have step-free access"]

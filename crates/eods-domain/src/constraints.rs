@@ -423,13 +423,7 @@ pub fn read_text(text: &str) -> (Vec<Understood>, Option<String>) {
                         },
                     );
                 } else {
-                    push(
-                        &mut out,
-                        Understood::SessionWindow {
-                            start: t.time,
-                            end,
-                        },
-                    );
+                    push(&mut out, Understood::SessionWindow { start: t.time, end });
                 }
                 matched = true;
                 prev_end = next.end;
@@ -550,7 +544,11 @@ fn scan_times(s: &str) -> Vec<TimeAt> {
         if start > 0 {
             let glued = match b[start - 1] {
                 b'.' | b'/' | b'+' => true,
-                b'-' => start >= 2 && b[start - 2].is_ascii_digit() && last_end(&out, &bare) != Some(start - 1),
+                b'-' => {
+                    start >= 2
+                        && b[start - 2].is_ascii_digit()
+                        && last_end(&out, &bare) != Some(start - 1)
+                }
                 _ => false,
             };
             if glued {
@@ -781,8 +779,19 @@ fn single_time(context: &str, t: NaiveTime) -> Option<Understood> {
     if has_any(
         context,
         &[
-            "after", "from", "open", "opens", "opening", "start", "starts", "starting", "begin",
-            "begins", "beginning", "kick off", "kicks off",
+            "after",
+            "from",
+            "open",
+            "opens",
+            "opening",
+            "start",
+            "starts",
+            "starting",
+            "begin",
+            "begins",
+            "beginning",
+            "kick off",
+            "kicks off",
         ],
     ) {
         return Some(Understood::NotBefore(t));
@@ -795,10 +804,22 @@ fn phrases(s: &str) -> Vec<Understood> {
     use VenueNeed as V;
     let mut out = Vec::new();
     let venue: &[(&[&str], VenueNeed)] = &[
-        (&["wifi", "wi-fi", "wireless internet", "internet access"], V::Wifi),
-        (&["projector", "projectors", "beamer", "projection"], V::Projector),
         (
-            &["sound system", "pa system", "pa", "microphones", "microphone"],
+            &["wifi", "wi-fi", "wireless internet", "internet access"],
+            V::Wifi,
+        ),
+        (
+            &["projector", "projectors", "beamer", "projection"],
+            V::Projector,
+        ),
+        (
+            &[
+                "sound system",
+                "pa system",
+                "pa",
+                "microphones",
+                "microphone",
+            ],
             V::SoundSystem,
         ),
         (
@@ -827,20 +848,41 @@ fn phrases(s: &str) -> Vec<Understood> {
         ),
         (&["lift", "lifts", "elevator", "elevators"], V::Lift),
         (
-            &["hearing loop", "hearing loops", "induction loop", "induction loops"],
+            &[
+                "hearing loop",
+                "hearing loops",
+                "induction loop",
+                "induction loops",
+            ],
             V::HearingLoop,
         ),
         (&["quiet room", "quiet rooms", "quiet space"], V::QuietRoom),
         (
-            &["accessible parking", "disabled parking", "blue badge parking"],
+            &[
+                "accessible parking",
+                "disabled parking",
+                "blue badge parking",
+            ],
             V::AccessibleParking,
         ),
         (
-            &["breakout room", "breakout rooms", "break-out room", "break-out rooms"],
+            &[
+                "breakout room",
+                "breakout rooms",
+                "break-out room",
+                "break-out rooms",
+            ],
             V::BreakoutRooms,
         ),
         (
-            &["live-stream", "live stream", "livestream", "live-streamed", "streaming", "streamed"],
+            &[
+                "live-stream",
+                "live stream",
+                "livestream",
+                "live-streamed",
+                "streaming",
+                "streamed",
+            ],
             V::Streaming,
         ),
         (
@@ -850,7 +892,10 @@ fn phrases(s: &str) -> Vec<Understood> {
         (&["stage"], V::Stage),
         (&["cloakroom", "coat check", "cloak room"], V::Cloakroom),
         (&["catering kitchen", "kitchen"], V::CateringKitchen),
-        (&["outdoor space", "outdoor area", "garden", "terrace"], V::OutdoorSpace),
+        (
+            &["outdoor space", "outdoor area", "garden", "terrace"],
+            V::OutdoorSpace,
+        ),
         (&["green room"], V::GreenRoom),
         (
             &[
@@ -867,7 +912,15 @@ fn phrases(s: &str) -> Vec<Understood> {
             ],
             V::NearTransit,
         ),
-        (&["city centre", "city center", "downtown", "centrally located"], V::CityCentre),
+        (
+            &[
+                "city centre",
+                "city center",
+                "downtown",
+                "centrally located",
+            ],
+            V::CityCentre,
+        ),
         (
             &[
                 "generator",
@@ -909,7 +962,17 @@ fn phrases(s: &str) -> Vec<Understood> {
             out.push(Understood::Venue(*need));
         }
     }
-    if has(s, "parking") && !has_any(s, &["accessible parking", "disabled parking", "blue badge parking", "no parking"]) {
+    if has(s, "parking")
+        && !has_any(
+            s,
+            &[
+                "accessible parking",
+                "disabled parking",
+                "blue badge parking",
+                "no parking",
+            ],
+        )
+    {
         out.push(Understood::Venue(V::Parking));
     }
     let diets: &[(&[&str], Diet)] = &[
@@ -1006,7 +1069,26 @@ fn meal_list(s: &str) -> Option<Vec<Meal>> {
             break;
         }
     }
-    if found.is_empty() {
+    // One meal named in passing ("auction after dinner") is not a catering request: a list of
+    // meals, or a meal with a catering word, is.
+    let catering_word = has_any(
+        s,
+        &[
+            "catering",
+            "catered",
+            "cater",
+            "serve",
+            "served",
+            "meals",
+            "each day",
+            "every day",
+            "per day",
+            "daily",
+            "both days",
+            "all days",
+        ],
+    );
+    if found.is_empty() || (found.len() < 2 && found.iter().all(|f| f.2 < 2) && !catering_word) {
         return None;
     }
     found.sort_by_key(|f| f.0);
@@ -1021,13 +1103,34 @@ fn meal_list(s: &str) -> Option<Vec<Meal>> {
 /// Forms EODS does not plan, each with what to do instead; reported even when something
 /// else in the same text was understood.
 fn unsupported(s: &str) -> Option<&'static str> {
-    if has_any(s, &["multi-venue", "multiple venues", "two venues", "several venues", "second venue"]) {
+    if has_any(
+        s,
+        &[
+            "multi-venue",
+            "multiple venues",
+            "two venues",
+            "several venues",
+            "second venue",
+        ],
+    ) {
         return Some("multi-venue events are not supported yet: plan one venue per event");
     }
     if has(s, "planning") && has_any(s, &["starts", "start", "begins", "begin"]) {
         return Some("use `planning_start` (the first day planning may start, YYYY-MM-DD)");
     }
     None
+}
+
+/// Whether `s` holds a calendar date: `2027-05-20` or `08/04/2027`.
+fn has_date(s: &str) -> bool {
+    s.split(|c: char| !(c.is_ascii_digit() || c == '-' || c == '/'))
+        .any(|w| {
+            let parts: Vec<&str> = w.split(['-', '/']).collect();
+            parts.len() == 3
+                && parts
+                    .iter()
+                    .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+        })
 }
 
 /// The hint for a text of which nothing was understood, by the words it uses.
@@ -1038,22 +1141,39 @@ fn fallback_hint(s: &str) -> &'static str {
     if has_any(
         s,
         &[
-            "morning", "mornings", "afternoon", "afternoons", "evening", "evenings", "hours",
-            "daytime", "night", "overnight",
+            "morning",
+            "mornings",
+            "afternoon",
+            "afternoons",
+            "evening",
+            "evenings",
+            "hours",
+            "daytime",
+            "night",
+            "overnight",
         ],
     ) {
         return HINT_HOURS;
     }
     if has_any(
         s,
-        &["budget", "spend", "cost", "costs", "price", "money", "eur", "usd", "gbp"],
+        &[
+            "budget", "spend", "cost", "costs", "price", "money", "eur", "usd", "gbp",
+        ],
     ) {
         return "use `budget.total` and `budget.flexibility` (`fixed` or `variable`), or write \"must stay within the budget\"";
     }
     if has_any(
         s,
         &[
-            "seat", "seats", "seating", "people", "attendees", "capacity", "hall", "room for",
+            "seat",
+            "seats",
+            "seating",
+            "people",
+            "attendees",
+            "capacity",
+            "hall",
+            "room for",
             "holds",
         ],
     ) {
@@ -1062,13 +1182,27 @@ fn fallback_hint(s: &str) -> &'static str {
     if has_any(s, &["track", "tracks", "parallel", "room", "rooms"]) {
         return "use `tracks` (one room per parallel track)";
     }
-    if has_any(
-        s,
-        &[
-            "date", "dates", "day", "days", "week", "weekend", "month", "monday", "tuesday",
-            "wednesday", "thursday", "friday", "saturday", "sunday",
-        ],
-    ) {
+    if has_date(s)
+        || has_any(
+            s,
+            &[
+                "date",
+                "dates",
+                "week",
+                "weekend",
+                "weekday",
+                "weekdays",
+                "month",
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+            ],
+        )
+    {
         return "use `date_range.start`/`date_range.end`";
     }
     if has_any(s, &["catering", "food", "meal", "meals", "drinks"]) {

@@ -120,7 +120,11 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
             missed.len()
         );
         for m in &missed {
-            let _ = writeln!(s, "    {}: \"{}\"\n      hint: {}", m.source, m.text, m.hint);
+            let _ = writeln!(
+                s,
+                "    {}: \"{}\"\n      hint: {}",
+                m.source, m.text, m.hint
+            );
         }
     }
     if let Some(pm) = get::<Postmortem>(&all) {

@@ -185,8 +185,7 @@ pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
             "/{}",
             source
                 .trim_start_matches("brief.")
-                .replace('.', "/")
-                .replace('[', "/")
+                .replace(['.', '['], "/")
                 .replace(']', "")
         );
         let reading = readings.iter().find(|r| r.pointer == pointer);

@@ -929,7 +929,8 @@ fn phrases(s: &str) -> Vec<Understood> {
                 "back-up power",
                 "backup generator",
                 "power backup",
-                "ups",
+                "ups power",
+                "uninterruptible power",
             ],
             V::BackupPower,
         ),
@@ -956,9 +957,7 @@ fn phrases(s: &str) -> Vec<Understood> {
             .iter()
             .any(|w| has(s, &format!("not {w}")) || has(s, &format!("no {w}")))
             && *need != V::StepFree;
-        // Accessible parking is not also plain parking.
-        let parking_dup = *need == V::Parking && has_any(s, &["accessible parking"]);
-        if !denied && !parking_dup {
+        if !denied {
             out.push(Understood::Venue(*need));
         }
     }

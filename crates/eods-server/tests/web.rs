@@ -473,7 +473,10 @@ async fn pages_on(url: &str) {
     );
     assert!(page.contains("Report incident"));
     // The constraints as read: what was understood, and what was not with the field to use.
-    assert!(page.contains("<h3 id=\"not-understood-h\">Not understood</h3>"), "{page}");
+    assert!(
+        page.contains("<h3 id=\"not-understood-h\">Not understood</h3>"),
+        "{page}"
+    );
     assert!(
         page.contains(
             "<li><code>/constraints/1</code> “A photographer for the whole day”: not a form EODS recognises"

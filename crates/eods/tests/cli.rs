@@ -919,7 +919,9 @@ fn plan_lists_the_constraints_it_did_not_understand() {
     );
     // The booths are rented into the venue's cost (sample rate cards).
     let shortlist = read(&out.join("venue_shortlist.json"));
-    let rentals = shortlist["payload"]["candidates"][0]["rentals"].as_array().unwrap();
+    let rentals = shortlist["payload"]["candidates"][0]["rentals"]
+        .as_array()
+        .unwrap();
     assert!(
         rentals[0]
             .as_str()

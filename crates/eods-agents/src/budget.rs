@@ -53,48 +53,7 @@ pub fn needs(b: &EventBrief) -> Vec<Need> {
     let a = b.audience_size;
     let d = b.days();
     let rooms = b.tracks.max(1);
-    let mut v = Vec::new();
-    match b.event_type {
-        EventType::Meetup => v.push(need(
-            Service::Catering,
-            "snacks",
-            a * d,
-            format!("Evening food and drinks for {a}"),
-            false,
-        )),
-        EventType::Gala => {
-            v.push(need(
-                Service::Catering,
-                "reception",
-                a * d,
-                format!("Reception for {a}"),
-                false,
-            ));
-            v.push(need(
-                Service::Catering,
-                "dinner",
-                a * d,
-                format!("Seated dinner for {a}"),
-                false,
-            ));
-        }
-        EventType::Conference | EventType::Workshop | EventType::Festival | EventType::Other => {
-            v.push(need(
-                Service::Catering,
-                "lunch",
-                a * d,
-                format!("Lunch for {a} on {d} day(s)"),
-                false,
-            ));
-            v.push(need(
-                Service::Catering,
-                "coffee_break",
-                a * d * 2,
-                format!("Two coffee breaks a day for {a}"),
-                false,
-            ));
-        }
-    }
+    let mut v = catering_needs(b);
     if a >= 50 || rooms > 1 {
         v.push(need(
             Service::Av,
@@ -231,6 +190,73 @@ pub fn needs(b: &EventBrief) -> Vec<Need> {
                 ));
             }
         }
+    }
+    v
+}
+
+/// The catering lines: the meals the brief's constraints name ("breakfast, lunch and two coffee
+/// breaks each day"), else the event type's usual meals. Every line names the dietary needs the
+/// brief states ("lunch, vegan, halal"); with "no alcohol" the reception (canapés and two
+/// drinks on the rate cards) becomes the soft-drinks-only finger-food item.
+fn catering_needs(b: &EventBrief) -> Vec<Need> {
+    use eods_domain::constraints::{Diet, Meal};
+    let a = b.audience_size;
+    let d = b.days();
+    let diets = eods_domain::constraints::diets(b);
+    let dry = diets.contains(&Diet::NoAlcohol);
+    let diet_note: String = diets.iter().map(|x| format!(", {}", x.label())).collect();
+    let meals = eods_domain::constraints::meals(b).unwrap_or_else(|| match b.event_type {
+        EventType::Meetup => vec![],
+        EventType::Gala => vec![Meal::Reception, Meal::Dinner],
+        EventType::Conference | EventType::Workshop | EventType::Festival | EventType::Other => {
+            vec![Meal::Lunch, Meal::CoffeeBreak, Meal::CoffeeBreak]
+        }
+    });
+    let mut v = Vec::new();
+    if meals.is_empty() {
+        v.push(need(
+            Service::Catering,
+            "snacks",
+            a * d,
+            format!("Evening food and drinks for {a}{diet_note}"),
+            false,
+        ));
+    }
+    let mut seen: Vec<Meal> = Vec::new();
+    for m in &meals {
+        if seen.contains(m) {
+            continue;
+        }
+        seen.push(*m);
+        let per_day = u32::try_from(meals.iter().filter(|x| *x == m).count()).unwrap_or(1);
+        let (code, description) = match m {
+            Meal::Reception if dry => (
+                "snacks",
+                format!("Reception for {a}, soft drinks only{diet_note}"),
+            ),
+            Meal::Reception => ("reception", format!("Reception for {a}{diet_note}")),
+            Meal::Dinner => ("dinner", format!("Seated dinner for {a}{diet_note}")),
+            Meal::Lunch => ("lunch", format!("Lunch for {a} on {d} day(s){diet_note}")),
+            Meal::Breakfast => (
+                "breakfast",
+                format!("Breakfast for {a} on {d} day(s){diet_note}"),
+            ),
+            Meal::CoffeeBreak => (
+                "coffee_break",
+                match per_day {
+                    1 => format!("One coffee break a day for {a}{diet_note}"),
+                    2 => format!("Two coffee breaks a day for {a}{diet_note}"),
+                    n => format!("{n} coffee breaks a day for {a}{diet_note}"),
+                },
+            ),
+        };
+        v.push(need(
+            Service::Catering,
+            code,
+            a * d * per_day,
+            description,
+            false,
+        ));
     }
     v
 }
@@ -583,7 +609,11 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let mut lines = vec![LineItem {
         id: LineItemId::nth(1),
         category: BudgetCategory::Venue,
-        description: format!("{} hire", venue.name),
+        description: if venue.rentals.is_empty() {
+            format!("{} hire", venue.name)
+        } else {
+            format!("{} hire, with {}", venue.name, venue.rentals.join("; "))
+        },
         qty: Decimal::ONE,
         unit_cost: venue.cost_estimate.amount,
         total: venue.cost_estimate.amount,

@@ -32,7 +32,26 @@ type Duty = (
     DateTime<FixedOffset>,
 );
 
+/// Kinds of session that address everyone: pinned from the text, they run as plenaries.
+const PLENARY_WORDS: [&str; 5] = ["keynote", "plenary", "opening", "closing", "welcome"];
+
+/// The program to place, with the sessions the constraints pin ("keynote at 10:00"): the first
+/// unpinned session whose title names it, on the first day, as a plenary for a keynote.
 fn items(b: &EventBrief) -> Vec<Item> {
+    let mut items = program_items(b);
+    for (what, at, _) in hours::brief_fixed_sessions(b) {
+        if let Some(item) = items
+            .iter_mut()
+            .find(|i| i.fixed.is_none() && i.title.to_lowercase().contains(&what))
+        {
+            item.fixed = Some((b.first_day(), at));
+            item.plenary |= PLENARY_WORDS.iter().any(|w| what.contains(w));
+        }
+    }
+    items
+}
+
+fn program_items(b: &EventBrief) -> Vec<Item> {
     if !b.program.is_empty() {
         let tracks = b.tracks.max(1) as usize;
         return b
@@ -691,7 +710,7 @@ fn vendor_contracts(
                 total_cost: Money::new(total, cur),
                 payment_terms: s.payment_terms.clone(),
             },
-            slas: s.slas.clone(),
+            slas: vendor_slas(b, s),
             cancellation_policy: s.cancellation_policy.clone(),
             backup,
         });
@@ -700,6 +719,25 @@ fn vendor_contracts(
         vendors,
         excluded_suppliers: input.directives.excluded_suppliers.clone(),
     })
+}
+
+/// A supplier's service levels; a caterer's contract also carries the brief's dietary needs.
+fn vendor_slas(b: &EventBrief, s: &crate::data::Supplier) -> Vec<String> {
+    let mut slas = s.slas.clone();
+    if s.service == crate::data::Service::Catering {
+        let diets = eods_domain::constraints::diets(b);
+        if !diets.is_empty() {
+            slas.push(format!(
+                "Dietary requirement from the brief: {}",
+                diets
+                    .iter()
+                    .map(|d| d.label())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    slas
 }
 
 /// The supplier an approver's rejection of the vendor contracts replaces: the least reliable one

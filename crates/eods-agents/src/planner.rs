@@ -176,13 +176,27 @@ pub fn task_id(key: TaskKey) -> TaskId {
 /// Requirements and stakeholder map from the brief.
 pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
+    let readings = eods_domain::constraints::read_brief(b);
     let mut n = 0;
     let mut req = |description: String, source: String| {
         n += 1;
+        // A requirement copied from a brief text records what it was understood as.
+        let pointer = format!(
+            "/{}",
+            source
+                .trim_start_matches("brief.")
+                .replace(['.', '['], "/")
+                .replace(']', "")
+        );
+        let reading = readings.iter().find(|r| r.pointer == pointer);
         Requirement {
             id: RequirementId::nth(n),
             description,
             source,
+            understood_as: reading
+                .map(|r| r.understood.iter().map(|u| u.describe()).collect())
+                .unwrap_or_default(),
+            not_understood: reading.and_then(|r| r.not_understood.clone()),
         }
     };
     let mut functional: Vec<Requirement> = b

@@ -2,7 +2,7 @@
 //! available shortlist, weighted multi-criteria scoring, the selection (skipping candidates an
 //! approver rejected), availability with holds, and negotiation notes.
 
-use crate::data::{CatalogRoom, CatalogVenue};
+use crate::data::{CatalogRoom, CatalogVenue, RateCards, Service};
 use crate::instructions::{BudgetParams, VenueParams};
 use crate::{AgentError, StepInput, StepOutput};
 use chrono::{NaiveDate, TimeZone};
@@ -14,6 +14,7 @@ use eods_domain::catalog::venue::{
     NegotiationStatus, ShortlistCandidate, VenueAvailability, VenueCriteria, VenueLead, VenueLeads,
     VenueNegotiationNotes, VenueScorecard, VenueShortlist,
 };
+use eods_domain::constraints::{CatalogField, VenueNeed, required_venue_needs};
 use eods_domain::ids::{CandidateId, LeadId};
 use eods_domain::instruction::Level;
 use eods_domain::money::Money;
@@ -76,6 +77,13 @@ pub fn required_amenities(b: &EventBrief) -> Vec<String> {
     if b.audience_size >= 300 {
         a.push("streaming");
     }
+    for (need, _) in required_venue_needs(b) {
+        if let CatalogField::Amenity(name) = need.catalog_field()
+            && !a.contains(&name)
+        {
+            a.push(name);
+        }
+    }
     a.into_iter().map(str::to_owned).collect()
 }
 
@@ -85,7 +93,152 @@ pub fn required_accessibility(b: &EventBrief) -> Vec<String> {
     if b.audience_size >= 100 {
         a.push("hearing_loop");
     }
+    for (need, _) in required_venue_needs(b) {
+        if let CatalogField::Accessibility(name) = need.catalog_field()
+            && !a.contains(&name)
+        {
+            a.push(name);
+        }
+    }
     a.into_iter().map(str::to_owned).collect()
+}
+
+/// A need the venue lacks that a supplier rents instead, priced over the event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rental {
+    pub need: VenueNeed,
+    pub supplier_id: String,
+    pub supplier: String,
+    /// Total over the event days, in the event currency.
+    pub cost: Decimal,
+}
+
+/// Whether venue `v` itself meets `need`.
+pub fn venue_has(v: &CatalogVenue, need: VenueNeed) -> bool {
+    match need.catalog_field() {
+        CatalogField::Amenity(a) => v.amenities.iter().any(|x| x == a),
+        CatalogField::Accessibility(a) => v.accessibility.iter().any(|x| x == a),
+        CatalogField::TransitMinutes => v.transit_minutes <= VenueNeed::NEAR_TRANSIT_MINUTES,
+        CatalogField::CityCentre => v.city_centre,
+        CatalogField::RentalOnly => false,
+    }
+}
+
+/// The cheapest rental of `need` from a supplier in the brief's city, for one unit per room
+/// (per track) and day (backup power: one per day), in the event currency.
+pub fn rental(rates: &RateCards, b: &EventBrief, need: VenueNeed, days: usize) -> Option<Rental> {
+    let code = need.rental_code()?;
+    let per_day = if need == VenueNeed::BackupPower {
+        1
+    } else {
+        b.tracks.max(1)
+    };
+    let qty = Decimal::from(per_day) * Decimal::from(days);
+    rates
+        .suppliers
+        .iter()
+        .filter(|s| s.service == Service::Av && s.serves(&b.location.city))
+        .filter_map(|s| {
+            let unit = s.price_for(code, qty)?;
+            let cost = rates.convert((unit * qty).round_dp(2), &s.currency, &b.budget.currency)?;
+            Some(Rental {
+                need,
+                supplier_id: s.id.clone(),
+                supplier: s.name.clone(),
+                cost,
+            })
+        })
+        .min_by(|x, y| x.cost.cmp(&y.cost).then(x.supplier_id.cmp(&y.supplier_id)))
+}
+
+/// How one venue meets the brief's hard venue needs: the needs it lacks (excluded), and the
+/// rentals that make up for the ones it lacks but a supplier rents.
+fn needs_fit(
+    v: &CatalogVenue,
+    needs: &[(VenueNeed, String)],
+    rentals: &BTreeMap<VenueNeed, Option<Rental>>,
+) -> (Vec<VenueNeed>, Vec<Rental>) {
+    let (mut lacks, mut rented) = (Vec::new(), Vec::new());
+    for (need, _) in needs {
+        if venue_has(v, *need) {
+            continue;
+        }
+        match rentals.get(need).cloned().flatten() {
+            Some(r) => rented.push(r),
+            None => lacks.push(*need),
+        }
+    }
+    (lacks, rented)
+}
+
+/// "Venue A (a projector), Venue B (a hearing loop, a quiet room)".
+fn needs_by_venue(lacking: &[(String, Vec<VenueNeed>)]) -> String {
+    /// Venues named before the rest are counted.
+    const NAMED: usize = 6;
+    let mut s = lacking
+        .iter()
+        .take(NAMED)
+        .map(|(name, l)| format!("{name} ({})", need_list(l)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if lacking.len() > NAMED {
+        s.push_str(&format!(" and {} more", lacking.len() - NAMED));
+    }
+    s
+}
+
+/// The rentals priced into the selected candidate's cost.
+fn o_selected_rentals(scored: &[Scored<'_>], selected: &CandidateId) -> Vec<Rental> {
+    scored
+        .iter()
+        .find(|(_, o, _, _)| candidate_id(o.venue) == *selected)
+        .map(|(_, o, _, _)| o.rentals.clone())
+        .unwrap_or_default()
+}
+
+/// What the brief's venue needs did to the search, for the decision's rationale.
+fn needs_rationale(
+    needs: &[(VenueNeed, String)],
+    lacking: &[(String, Vec<VenueNeed>)],
+    rentals: &[Rental],
+    cur: &eods_domain::money::Currency,
+) -> String {
+    if needs.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        " The brief's constraints require {} ({}).",
+        need_list(&needs.iter().map(|(n, _)| *n).collect::<Vec<_>>()),
+        needs
+            .iter()
+            .map(|(_, p)| p.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if !lacking.is_empty() {
+        s.push_str(&format!(
+            " Excluded for lacking them: {}.",
+            needs_by_venue(lacking)
+        ));
+    }
+    for r in rentals {
+        s.push_str(&format!(
+            " The selected venue has no {}: rented from {} ({}) for {}, included in its cost.",
+            r.need.label(),
+            r.supplier,
+            r.supplier_id,
+            Money::new(r.cost, cur)
+        ));
+    }
+    s
+}
+
+fn need_list(needs: &[VenueNeed]) -> String {
+    needs
+        .iter()
+        .map(|n| n.label())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The candidate id of a catalog venue: stable across revisions (`venue-12` → `candidate-12`).
@@ -173,6 +326,10 @@ pub struct Offer<'a> {
     pub rooms: Vec<&'a CatalogRoom>,
     /// The whole venue's price, when a combination is offered instead.
     pub whole_price: Option<Decimal>,
+    /// Needs of the brief the venue lacks and a supplier rents; their cost is in `cost`.
+    pub rentals: Vec<Rental>,
+    /// Needs of the brief the venue lacks and nobody rents: the venue is excluded.
+    pub lacks: Vec<VenueNeed>,
 }
 
 impl Offer<'_> {
@@ -295,6 +452,8 @@ fn offer<'a>(v: &'a CatalogVenue, whole: Decimal, b: &EventBrief, combine: bool)
         capacity: v.capacity,
         rooms: vec![],
         whole_price: None,
+        rentals: vec![],
+        lacks: vec![],
     };
     if !combine {
         return whole_offer;
@@ -328,6 +487,8 @@ fn offer<'a>(v: &'a CatalogVenue, whole: Decimal, b: &EventBrief, combine: bool)
         capacity: seats,
         rooms,
         whole_price: Some(whole),
+        rentals: vec![],
+        lacks: vec![],
     }
 }
 
@@ -347,6 +508,13 @@ pub fn research(
     let max_capacity =
         ((f64::from(b.audience_size) * p.max_capacity_factor) as u32).max(b.audience_size + 60);
     let cur = &b.budget.currency;
+    // The brief's constraints that name a venue need are hard: a venue lacking one is excluded
+    // unless a supplier rents it (then the rental is priced into the venue's cost).
+    let needs = required_venue_needs(b);
+    let rentals: BTreeMap<VenueNeed, Option<Rental>> = needs
+        .iter()
+        .map(|(n, _)| (*n, rental(&tools.rates, b, *n, days.len())))
+        .collect();
     let criteria = VenueCriteria {
         min_capacity: b.audience_size,
         max_capacity,
@@ -382,17 +550,35 @@ pub fn research(
                 .convert(v.day_rate * Decimal::from(days.len()), &v.currency, cur)
                 .map(|c| offer(v, c, b, p.room_combinations))
         })
+        .map(|mut o| {
+            let (lacks, rentals) = needs_fit(o.venue, &needs, &rentals);
+            o.cost += rentals.iter().map(|r| r.cost).sum::<Decimal>();
+            o.rentals = rentals;
+            o.lacks = lacks;
+            o
+        })
         .collect();
     // Offers free on the dates and of the preferred size come first; booked and larger ones
     // fill the remaining lead slots.
     found.sort_by(|a, b2| {
-        (!a.venue.available_on(&days))
-            .cmp(&!b2.venue.available_on(&days))
+        (!a.lacks.is_empty())
+            .cmp(&!b2.lacks.is_empty())
+            .then((!a.venue.available_on(&days)).cmp(&!b2.venue.available_on(&days)))
             .then((a.capacity > max_capacity).cmp(&(b2.capacity > max_capacity)))
             .then(a.cost.cmp(&b2.cost))
             .then(a.capacity.cmp(&b2.capacity))
             .then(a.venue.id.cmp(&b2.venue.id))
     });
+    // Venues the brief's venue needs exclude, named with what they lack (for the rationale and
+    // for a blocking message).
+    let lacking: Vec<(String, Vec<VenueNeed>)> = found
+        .iter()
+        .filter(|o| !o.lacks.is_empty())
+        .map(|o| (o.venue.name.clone(), o.lacks.clone()))
+        .collect();
+    let mut lacked: Vec<VenueNeed> = lacking.iter().flat_map(|(_, l)| l.clone()).collect();
+    lacked.sort();
+    lacked.dedup();
     found.truncate(p.max_leads);
     if found.len() < p.min_leads {
         let elsewhere = cities_that_fit(input, b);
@@ -445,6 +631,20 @@ pub fn research(
             if !v.available_on(&days) {
                 notes.push_str("; booked on the event dates");
             }
+            for r in &o.rentals {
+                notes.push_str(&format!(
+                    "; no {} on site: rented from {} at {} (in the cost)",
+                    r.need.label(),
+                    r.supplier,
+                    Money::new(r.cost, cur)
+                ));
+            }
+            if !o.lacks.is_empty() {
+                notes.push_str(&format!(
+                    "; excluded: lacks {} (required by the brief's constraints)",
+                    need_list(&o.lacks)
+                ));
+            }
             VenueLead {
                 id: LeadId::nth(i + 1),
                 venue_ref: v.id.clone(),
@@ -463,6 +663,7 @@ pub fn research(
         // Step-free access is a must: no attendee is left outside.
         .filter(|(_, o)| {
             o.venue.available_on(&days)
+                && o.lacks.is_empty()
                 && o.cost <= envelope
                 && o.venue
                     .accessibility
@@ -484,15 +685,36 @@ pub fn research(
     if scored.len() < p.shortlist_min {
         return Err(AgentError::Infeasible {
             reason: format!(
-                "only {} available, step-free venue(s) in {} fit the venue budget of {}; at least {} are needed",
+                "only {} available, step-free venue(s) in {} fit the venue budget of {}; at least {} are needed{}",
                 scored.len(),
                 b.location.city,
                 Money::new(envelope, cur),
-                p.shortlist_min
+                p.shortlist_min,
+                if lacking.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; {} venue(s) were excluded because the brief's constraints require {} (lacking: {})",
+                        lacking.len(),
+                        need_list(&lacked),
+                        needs_by_venue(&lacking)
+                    )
+                }
             ),
             alternatives: crate::planner::break_ties(
                 b,
-                conflict_options(input, b, &found, &days, envelope, p.shortlist_min),
+                conflict_options(
+                    input,
+                    b,
+                    &found
+                        .iter()
+                        .filter(|o| o.lacks.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                    &days,
+                    envelope,
+                    p.shortlist_min,
+                ),
             ),
         });
     }
@@ -510,6 +732,19 @@ pub fn research(
             within_budget: o.cost <= envelope,
             rooms: o.rooms.iter().map(|r| r.name.clone()).collect(),
             whole_venue_price: o.whole_price.map(|w| Money::new(w, cur)),
+            rentals: o
+                .rentals
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} rented from {} ({}) at {}",
+                        r.need.label(),
+                        r.supplier,
+                        r.supplier_id,
+                        Money::new(r.cost, cur)
+                    )
+                })
+                .collect(),
         })
         .collect();
     let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -528,7 +763,7 @@ pub fn research(
         .iter()
         .find(|c| !excluded.contains(&c.id) && c.id != selected.id);
     let rationale = format!(
-        "{} scores {:.3}, the best of {} shortlisted venues{}; it holds {} for {} people at {} within the venue budget of {}.{}",
+        "{} scores {:.3}, the best of {} shortlisted venues{}; it holds {} for {} people at {} within the venue budget of {}.{}{}",
         selected.name,
         selected.score,
         candidates.len(),
@@ -539,6 +774,12 @@ pub fn research(
         b.audience_size,
         selected.cost_estimate,
         Money::new(envelope, cur),
+        needs_rationale(
+            &needs,
+            &lacking,
+            &o_selected_rentals(&scored, &selected.id),
+            cur,
+        ),
         if excluded.is_empty() {
             String::new()
         } else {

@@ -233,7 +233,11 @@ fn advanced_venue_research_quotes_room_combinations() {
 
 #[test]
 fn logistics_levels_place_sessions_differently() {
-    let brief = example("s03-large-event.json");
+    let mut brief = example("s03-large-event.json");
+    // This compares the schedulers on the same kind of venue: S-03's accessibility constraint
+    // (a quiet room) excludes the venue whose large rooms the comparison was built on, so the
+    // brief is planned here without its free-text constraints.
+    brief.constraints.clear();
     let schedule = |level| {
         plan_at(brief.clone(), level, &Step::PLANNING)
             .unwrap()

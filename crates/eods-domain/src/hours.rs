@@ -285,9 +285,54 @@ pub fn day_plans(bounds: &[DayBounds], defaults: &Defaults) -> Vec<DayPlan> {
         .collect()
 }
 
-/// The time rules the brief's free text states (see `crate::constraints`).
-pub fn brief_rules(_b: &EventBrief) -> Vec<SourcedRule> {
-    Vec::new()
+/// The time rules the brief's constraints and objectives state, as the constraint recogniser
+/// read them (see `crate::constraints`), each with the pointer of its text.
+pub fn brief_rules(b: &EventBrief) -> Vec<SourcedRule> {
+    use crate::constraints::{TextSource, Understood};
+    let mut out = Vec::new();
+    for r in crate::constraints::read_brief(b) {
+        if r.source == TextSource::Preference {
+            continue;
+        }
+        for u in &r.understood {
+            let rule = match u {
+                Understood::SessionWindow { start, end } => TimeRule::Window(*start, *end),
+                Understood::NotBefore(t) => TimeRule::NotBefore(*t),
+                Understood::NotAfter(t) => TimeRule::NotAfter(*t),
+                Understood::Doors(t) => TimeRule::Doors(*t),
+                Understood::Break { label, start, end } => {
+                    TimeRule::Break(label.clone(), *start, *end)
+                }
+                _ => continue,
+            };
+            out.push(SourcedRule {
+                rule,
+                source: r.pointer.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// Sessions the free text pins: `(what, time)` such as `("keynote", 10:00)`, each with the
+/// pointer of its text.
+pub fn brief_fixed_sessions(b: &EventBrief) -> Vec<(String, NaiveTime, String)> {
+    use crate::constraints::{TextSource, Understood};
+    crate::constraints::read_brief(b)
+        .into_iter()
+        .filter(|r| r.source != TextSource::Preference)
+        .flat_map(|r| {
+            r.understood
+                .iter()
+                .filter_map(|u| match u {
+                    Understood::FixedSession { what, at } => {
+                        Some((what.clone(), *at, r.pointer.clone()))
+                    }
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Every session that lies outside the event's days or the hours the organiser fixed (a window,

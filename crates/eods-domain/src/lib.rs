@@ -6,6 +6,7 @@ pub mod access;
 pub mod artifact;
 pub mod blackboard;
 pub mod catalog;
+pub mod constraints;
 pub mod graph;
 pub mod hours;
 pub mod ids;

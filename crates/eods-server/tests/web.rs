@@ -379,6 +379,10 @@ async fn pages_on(url: &str) {
             ("stakeholders", people.clone()),
             ("level", "advanced".to_owned()),
             ("objectives", "Run six tracks\nStay on budget".to_owned()),
+            (
+                "constraints",
+                "Doors 08:30\nA photographer for the whole day".to_owned(),
+            ),
         ];
         v
     };
@@ -468,6 +472,21 @@ async fn pages_on(url: &str) {
         "{page}"
     );
     assert!(page.contains("Report incident"));
+    // The constraints as read: what was understood, and what was not with the field to use.
+    assert!(
+        page.contains("<h3 id=\"not-understood-h\">Not understood</h3>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(
+            "<li><code>/constraints/1</code> “A photographer for the whole day”: not a form EODS recognises"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li><code>/constraints/0</code> “Doors 08:30”: doors open at 08:30</li>"),
+        "{page}"
+    );
 
     // The inbox says what each request commits; contract amounts only with the permission.
     let (_, inbox) = ada.get("/ui/approvals").await;

@@ -6,7 +6,7 @@ use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetDecision, CostModel};
 use eods_domain::catalog::execution::{IncidentLog, Postmortem};
 use eods_domain::catalog::logistics::{Schedule, VendorContracts};
-use eods_domain::catalog::planning::{RiskRegister, TaskRegister, Timeline};
+use eods_domain::catalog::planning::{Requirements, RiskRegister, TaskRegister, Timeline};
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
 use eods_domain::ids::EventId;
 use eods_store::Store;
@@ -31,6 +31,43 @@ fn metrics_table(pm: &Postmortem, out: &mut String) {
         };
         let _ = writeln!(out, "| {name} | {value} | {} | {met} |", m.target);
     }
+}
+
+/// A brief text the constraint recogniser did not understand: (where, text, hint).
+pub(crate) struct NotUnderstood {
+    pub source: String,
+    pub text: String,
+    pub hint: String,
+}
+
+/// Every brief text that was not understood: from the Requirements artifact when the Event
+/// Planner has written it, else read from the brief with the same recogniser.
+pub(crate) fn not_understood(all: &[Envelope]) -> Vec<NotUnderstood> {
+    if let Some(r) = get::<Requirements>(all) {
+        return r
+            .not_understood()
+            .into_iter()
+            .map(|r| NotUnderstood {
+                source: r.source.clone(),
+                text: r.description.clone(),
+                hint: r.not_understood.clone().unwrap_or_default(),
+            })
+            .collect();
+    }
+    get::<EventBrief>(all)
+        .map(|b| {
+            eods_domain::constraints::read_brief(&b)
+                .into_iter()
+                .filter_map(|r| {
+                    r.not_understood.map(|hint| NotUnderstood {
+                        source: r.pointer,
+                        text: r.text,
+                        hint,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The summary printed at the end of `eods plan` / `eods resume`.
@@ -74,6 +111,21 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
             a.status.as_str(),
             a.decided_by.as_deref().unwrap_or("")
         );
+    }
+    let missed = not_understood(&all);
+    if !missed.is_empty() {
+        let _ = writeln!(
+            s,
+            "  not understood ({}; not honoured by the plan):",
+            missed.len()
+        );
+        for m in &missed {
+            let _ = writeln!(
+                s,
+                "    {}: \"{}\"\n      hint: {}",
+                m.source, m.text, m.hint
+            );
+        }
     }
     if let Some(pm) = get::<Postmortem>(&all) {
         let _ = writeln!(s, "  metrics:");
@@ -123,6 +175,48 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
             ev.state,
             ev.run_status
         );
+    }
+    if let Some(r) = get::<Requirements>(&all) {
+        let understood: Vec<_> = r
+            .functional
+            .iter()
+            .chain(&r.nonfunctional)
+            .chain(&r.nice_to_have)
+            .filter(|q| !q.understood_as.is_empty())
+            .collect();
+        if !understood.is_empty() {
+            let _ = writeln!(
+                s,
+                "## Constraints understood\n\n| source | text | understood as |\n|---|---|---|"
+            );
+            for q in understood {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} |",
+                    q.source,
+                    md_cell(&q.description),
+                    md_cell(&q.understood_as.join("; "))
+                );
+            }
+            let _ = writeln!(s);
+        }
+    }
+    let missed = not_understood(&all);
+    if !missed.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Not understood\n\nThese brief texts were not understood and are not honoured by the plan; use the field named instead.\n\n| source | text | what to do |\n|---|---|---|"
+        );
+        for m in &missed {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                m.source,
+                md_cell(&m.text),
+                md_cell(&m.hint)
+            );
+        }
+        let _ = writeln!(s);
     }
     if let (Some(t), Some(tasks)) = (get::<Timeline>(&all), get::<TaskRegister>(&all)) {
         let _ = writeln!(
@@ -281,4 +375,9 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
         }
     }
     Ok(s)
+}
+
+/// Text made safe for one Markdown table cell.
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
 }

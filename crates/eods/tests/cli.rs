@@ -980,3 +980,64 @@ fn a_missing_tool_is_named_with_its_package_and_the_install_command() {
          `scripts/test`, which installs it."
     );
 }
+
+#[test]
+fn plan_lists_the_constraints_it_did_not_understand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lisbon");
+    let o = eods(&[
+        "plan",
+        example("lisbon-open-data-workshop.json").to_str().unwrap(),
+        "--approve",
+        "auto",
+        "--out",
+        out.to_str().unwrap(),
+        "--database",
+        &sqlite(dir.path()),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for line in [
+        "  not understood (2; not honoured by the plan):",
+        "    brief.constraints[5]: \"Participants fly in on the morning of the workshop\"",
+        "      hint: use `hours.start`/`hours.end` for daily program hours",
+        "    brief.constraints[6]: \"A photographer for the whole day\"",
+    ] {
+        assert!(stdout.contains(line), "summary lacks `{line}`:\n{stdout}");
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    for line in [
+        "## Not understood",
+        "| brief.constraints[6] | A photographer for the whole day | not a form EODS recognises",
+        "| brief.constraints[0] | Sessions 9h30 to 17h, lunch 12:30-13:30 with no sessions | sessions only between 09:30 and 17:00; lunch 12:30–13:30, no sessions |",
+        "| brief.constraints[4] | Interpretation booths for Portuguese and English | venue must have interpretation booths |",
+    ] {
+        assert!(report.contains(line), "report.md lacks `{line}`:\n{report}");
+    }
+    // The requirements artifact records the same.
+    let req = read(&out.join("requirements.json"));
+    let photographer = req["payload"]["nonfunctional"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["source"] == "brief.constraints[6]")
+        .unwrap();
+    assert!(
+        photographer["not_understood"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a form EODS recognises")
+    );
+    // The booths are rented into the venue's cost (sample rate cards).
+    let shortlist = read(&out.join("venue_shortlist.json"));
+    let rentals = shortlist["payload"]["candidates"][0]["rentals"]
+        .as_array()
+        .unwrap();
+    assert!(
+        rentals[0]
+            .as_str()
+            .unwrap()
+            .starts_with("interpretation booths rented from"),
+        "{rentals:?}"
+    );
+}

@@ -14,6 +14,27 @@ pub struct Requirement {
     pub description: String,
     /// Where it came from (`brief.objectives[0]`, `brief.audience_size`, …).
     pub source: String,
+    /// For a requirement read from a brief text: what the constraint recogniser understood it
+    /// as, in plain words ("sessions only between 19:00 and 21:00").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub understood_as: Vec<String>,
+    /// For a brief text (or a clause of it) the recogniser did not understand: which structured
+    /// brief field to use instead. Such texts are not honoured by the agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_understood: Option<String>,
+}
+
+impl Requirements {
+    /// Every requirement whose brief text was not understood, in the artifact's order.
+    pub fn not_understood(&self) -> Vec<&Requirement> {
+        self.functional
+            .iter()
+            .chain(&self.nonfunctional)
+            .chain(&self.must_have)
+            .chain(&self.nice_to_have)
+            .filter(|r| r.not_understood.is_some())
+            .collect()
+    }
 }
 
 /// What the event must do, grouped by kind.

@@ -65,6 +65,10 @@ pub struct ShortlistCandidate {
     /// room combination is quoted instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole_venue_price: Option<Money>,
+    /// Needs of the brief's constraints the venue lacks, rented from a supplier instead; the
+    /// rentals are included in `cost_estimate`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rentals: Vec<String>,
 }
 
 /// Candidates worth scoring.

@@ -115,6 +115,14 @@ struct MetricRow {
     detail: String,
 }
 
+/// One brief text as the constraint recogniser read it: where, the text, and what it was
+/// understood as (or, for a text not understood, the hint).
+struct ConstraintRow {
+    pointer: String,
+    text: String,
+    detail: String,
+}
+
 pub(super) struct OverviewView {
     next: String,
     blocked: bool,
@@ -124,6 +132,8 @@ pub(super) struct OverviewView {
     gates: Vec<GateRow>,
     approvals: Vec<ApprovalRowView>,
     brief: Vec<(String, String)>,
+    understood: Vec<ConstraintRow>,
+    not_understood: Vec<ConstraintRow>,
     artifacts: Vec<(String, u32, String)>,
     incidents: Vec<IncidentView>,
     incident_kinds: &'static [&'static str],
@@ -362,7 +372,29 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
             })
             .collect();
     let mut brief = Vec::new();
+    let (mut understood, mut not_understood) = (Vec::new(), Vec::new());
     if let Some(b) = bb.get::<eods_domain::catalog::brief::EventBrief>() {
+        for r in eods_domain::constraints::read_brief(b) {
+            if let Some(hint) = r.not_understood {
+                not_understood.push(ConstraintRow {
+                    pointer: r.pointer.clone(),
+                    text: r.text.clone(),
+                    detail: hint,
+                });
+            }
+            if !r.understood.is_empty() {
+                understood.push(ConstraintRow {
+                    pointer: r.pointer,
+                    text: r.text,
+                    detail: r
+                        .understood
+                        .iter()
+                        .map(|u| u.describe())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                });
+            }
+        }
         brief.push((
             "Dates".into(),
             format!("{} to {} ({})", b.first_day(), b.last_day(), b.timezone),
@@ -433,6 +465,8 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
         gates,
         approvals,
         brief,
+        understood,
+        not_understood,
         artifacts,
         incidents: incidents(bb),
         incident_kinds: &IncidentKind::ALL,

@@ -16,7 +16,7 @@ use eods_domain::catalog::venue::{
 };
 use eods_domain::ids::{CandidateId, LeadId};
 use eods_domain::instruction::Level;
-use eods_domain::money::Money;
+use eods_domain::money::{Conversion, Money};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ fn affordable_envelope(input: StepInput<'_>, b: &EventBrief, bp: &BudgetParams) 
         .iter()
         .filter(|n| !n.optional)
         .filter_map(|n| {
-            crate::budget::quotes(&input.tools.rates, b, n)
+            crate::budget::quotes(input.tools, b, n)
                 .map(|(_, p)| p)
                 .min()
                 .map(|p| (p * n.qty).round_dp(2))
@@ -368,7 +368,10 @@ pub fn research(
         },
     };
 
-    // Leads: venues in the city that hold the audience and have a room per track.
+    // Leads: venues in the city that hold the audience and have a room per track, priced in
+    // the event's currency; a currency without an exchange rate blocks with the fix.
+    let rate_day = crate::fx::rate_day(b);
+    let quote = |v: &CatalogVenue| v.day_rate * Decimal::from(days.len());
     let mut found: Vec<Offer<'_>> = tools
         .catalog
         .venues
@@ -376,13 +379,12 @@ pub fn research(
         .filter(|v| v.city.eq_ignore_ascii_case(&b.location.city))
         .filter(|v| v.capacity >= b.audience_size)
         .filter(|v| v.rooms.len() as u32 >= b.tracks.max(1))
-        .filter_map(|v| {
+        .map(|v| {
             tools
-                .rates
-                .convert(v.day_rate * Decimal::from(days.len()), &v.currency, cur)
-                .map(|c| offer(v, c, b, p.room_combinations))
+                .convert(quote(v), &v.currency, cur, rate_day)
+                .map(|(c, _)| offer(v, c, b, p.room_combinations))
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     // Offers free on the dates and of the preferred size come first; booked and larger ones
     // fill the remaining lead slots.
     found.sort_by(|a, b2| {
@@ -510,6 +512,15 @@ pub fn research(
             within_budget: o.cost <= envelope,
             rooms: o.rooms.iter().map(|r| r.name.clone()).collect(),
             whole_venue_price: o.whole_price.map(|w| Money::new(w, cur)),
+            conversion: tools
+                .fx
+                .rate(&o.venue.currency, cur, rate_day)
+                .ok()
+                .filter(|_| o.venue.currency != *cur)
+                .map(|rate| Conversion {
+                    original: Money::new(quote(o.venue), &o.venue.currency),
+                    rate,
+                }),
         })
         .collect();
     let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();

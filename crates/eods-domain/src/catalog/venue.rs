@@ -65,6 +65,9 @@ pub struct ShortlistCandidate {
     /// room combination is quoted instead.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whole_venue_price: Option<Money>,
+    /// How `cost_estimate` was converted when the venue quotes in another currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<crate::money::Conversion>,
 }
 
 /// Candidates worth scoring.

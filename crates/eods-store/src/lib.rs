@@ -14,6 +14,7 @@ pub use rows::{
     Fence, NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow,
     Vote,
 };
+pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 pub use service::{AuditFilter, AuditLog, EventFilter, epoch_ms};
 
 use chrono::{DateTime, Utc};
@@ -45,6 +46,7 @@ macro_rules! on_pool {
     };
 }
 
+mod fx;
 mod service;
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";

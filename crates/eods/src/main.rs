@@ -5,6 +5,7 @@ mod approve;
 mod bench;
 mod cli;
 mod export;
+mod fx;
 mod report;
 
 fn main() -> std::process::ExitCode {

@@ -381,7 +381,8 @@ fn price<'a>(
             lines.push(Priced {
                 need: n,
                 supplier,
-                unit: (list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED).round_dp(2),
+                // Rounded to the currency's minor unit: whole yen, cents elsewhere.
+                unit: cur.round(list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED),
                 first_quote_unit: first_quote(n, svc.first),
             });
         }

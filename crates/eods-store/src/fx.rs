@@ -129,19 +129,22 @@ impl Store {
             .fetch_all(p).await)
             .map_err(|e| StoreError::query("list exchange-rate imports", e))?;
         rows.into_iter()
-            .map(|(id, source, file_name, imported_at, first_date, last_date, c, r)| {
-                Ok(FxImportRow {
-                    id: Uuid::parse_str(&id)
-                        .map_err(|e| StoreError::Corrupt(format!("fx_imports.id `{id}`: {e}")))?,
-                    source,
-                    file_name,
-                    imported_at,
-                    first_date,
-                    last_date,
-                    currencies: u32::try_from(c).unwrap_or(0),
-                    rates: u64::try_from(r).unwrap_or(0),
-                })
-            })
+            .map(
+                |(id, source, file_name, imported_at, first_date, last_date, c, r)| {
+                    Ok(FxImportRow {
+                        id: Uuid::parse_str(&id).map_err(|e| {
+                            StoreError::Corrupt(format!("fx_imports.id `{id}`: {e}"))
+                        })?,
+                        source,
+                        file_name,
+                        imported_at,
+                        first_date,
+                        last_date,
+                        currencies: u32::try_from(c).unwrap_or(0),
+                        rates: u64::try_from(r).unwrap_or(0),
+                    })
+                },
+            )
             .collect()
     }
 

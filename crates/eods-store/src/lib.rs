@@ -8,13 +8,13 @@ mod rows;
 pub mod test_support;
 
 pub use error::StoreError;
+pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 use rows::ArtifactTuple;
 pub use rows::{
     ApprovalDecisionWrite, ApprovalRow, BriefWrite, Commit, CommitOutcome, EventRow, EventSnapshot,
     Fence, NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow,
     Vote,
 };
-pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 pub use service::{AuditFilter, AuditLog, EventFilter, epoch_ms};
 
 use chrono::{DateTime, Utc};

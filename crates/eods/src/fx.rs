@@ -48,7 +48,10 @@ pub async fn imported_rates(store: &Store) -> Result<FxTable, eods_store::StoreE
 }
 
 /// Runs an `eods fx` subcommand; returns the lines to print.
-pub async fn run(cmd: FxCommand, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<String>, FxFailure> {
+pub async fn run(
+    cmd: FxCommand,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>, FxFailure> {
     match cmd {
         FxCommand::Import {
             file,
@@ -95,7 +98,8 @@ pub async fn run(cmd: FxCommand, now: chrono::DateTime<chrono::Utc>) -> Result<V
             let stored = imported_rates(&store)
                 .await
                 .map_err(|e| FxFailure::Other(format!("error: {e}")))?;
-            let bundled = FxTable::bundled().map_err(|e| FxFailure::Other(format!("error: {e}")))?;
+            let bundled =
+                FxTable::bundled().map_err(|e| FxFailure::Other(format!("error: {e}")))?;
             let mut out = vec!["Exchange rates (units per euro; amounts convert through the euro at the newest rate on or before the event's first day):".to_owned()];
             let describe = |out: &mut Vec<String>, label: String, t: &FxTable| {
                 if let Some((a, b)) = t.date_range() {

@@ -229,8 +229,9 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
         let cur = &cm.currency;
         let _ = writeln!(
             s,
-            "\n## Budget\n\nStatus **{:?}**, total {} {}.\n\n| item | category | qty | unit ({cur}) | total ({cur}) | supplier |\n|---|---|---|---|---|---|",
-            d.status, d.approved_total, d.currency
+            "\n## Budget\n\nStatus **{:?}**, total {}.\n\n| item | category | qty | unit ({cur}) | total ({cur}) | supplier |\n|---|---|---|---|---|---|",
+            d.status,
+            eods_domain::money::Money::new(d.approved_total, &d.currency)
         );
         for l in &cm.line_items {
             let _ = writeln!(

@@ -85,13 +85,16 @@ fn plan(dir: &Path, brief: &Path, db: &str) -> (Value, String) {
     (cm["payload"].clone(), report)
 }
 
-/// Every conversion is recomputable: quoted × rate, rounded to cents, and names a line item.
-fn check_conversions(cm: &Value, from: &str, to: &str, source: &str) -> usize {
+/// Every conversion is recomputable (quoted × rate, rounded to cents), names a line item, and
+/// converts a London price (GBP or EUR) into `to`. Returns how many there are.
+fn check_conversions(cm: &Value, to: &str, source: &str) -> usize {
     assert_eq!(cm["currency"], to);
     let conversions = cm["conversions"].as_array().unwrap();
     for c in conversions {
         let r = &c["rate"];
-        assert_eq!((r["from"].as_str(), r["to"].as_str()), (Some(from), Some(to)), "{c}");
+        let from = r["from"].as_str().unwrap();
+        assert!(["GBP", "EUR"].contains(&from), "{c}");
+        assert_eq!(r["to"].as_str(), Some(to), "{c}");
         assert!(r["source"].as_str().unwrap().contains(source), "{c}");
         assert!(r["date"].as_str().unwrap().starts_with("20"), "{c}");
         assert_eq!(c["quoted_unit_cost"]["currency"], from);
@@ -114,10 +117,22 @@ fn a_london_brief_in_usd_plans_to_the_postmortem_with_its_conversions_recorded()
     let b = brief(dir.path(), "London", "GB", "Europe/London", "USD", 120_000);
     let db = format!("sqlite://{}", dir.path().join("eods.db").display());
     let (cm, report) = plan(dir.path(), &b, &db);
-    // London's venue and suppliers quote in GBP: the venue line and every priced need.
-    let n = check_conversions(&cm, "GBP", "USD", "ECB euro reference rates, bundled snapshot of 2026-10-30");
-    assert!(n >= 3, "{n} conversions: {cm}");
-    assert_eq!(cm["conversions"][0]["rate"]["rate"], "1.339889662", "0.8338 GBP and 1.1172 USD per euro");
+    // London's venue and suppliers quote in GBP or EUR: the venue line and every priced need.
+    let n = check_conversions(
+        &cm,
+        "USD",
+        "ECB euro reference rates, bundled snapshot of 2026-10-30",
+    );
+    assert_eq!(
+        n + 1,
+        cm["line_items"].as_array().unwrap().len(),
+        "all but the reserve: {cm}"
+    );
+    assert_eq!(cm["conversions"][0]["rate"]["from"], "GBP", "the venue");
+    assert_eq!(
+        cm["conversions"][0]["rate"]["rate"], "1.339889662",
+        "0.8338 GBP and 1.1172 USD per euro"
+    );
     assert_eq!(cm["conversions"][0]["rate"]["date"], "2026-10-30");
     assert!(report.contains("| unit (USD) | total (USD) |"), "{report}");
     assert!(
@@ -130,7 +145,11 @@ fn a_london_brief_in_usd_plans_to_the_postmortem_with_its_conversions_recorded()
 fn fx_import_stores_csv_and_xml_and_runs_convert_with_the_imported_rates() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("kes.csv");
-    std::fs::write(&csv, "Date,KES,USD,\n2026-11-20,150.5,1.1,\n2026-11-19,149.9,N/A,\n").unwrap();
+    std::fs::write(
+        &csv,
+        "Date,KES,USD,\n2026-11-20,150.5,1.1,\n2026-11-19,149.9,N/A,\n",
+    )
+    .unwrap();
     let xml = dir.path().join("eurofxref-daily.xml");
     std::fs::write(
         &xml,
@@ -150,15 +169,31 @@ fn fx_import_stores_csv_and_xml_and_runs_convert_with_the_imported_rates() {
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "Date,USD,\n2026-11-20,one,\n").unwrap();
     for (i, db) in databases(dir.path()).into_iter().enumerate() {
-        let o = eods(&["fx", "import", csv.to_str().unwrap(), "--source", "Test rates", "--database", &db]);
+        let o = eods(&[
+            "fx",
+            "import",
+            csv.to_str().unwrap(),
+            "--source",
+            "Test rates",
+            "--database",
+            &db,
+        ]);
         assert!(o.status.success(), "{db}: {}", text(&o));
-        assert!(text(&o).contains("imported 3 rates of 2 currencies from 2026-11-19 to 2026-11-20"), "{}", text(&o));
+        assert!(
+            text(&o).contains("imported 3 rates of 2 currencies from 2026-11-19 to 2026-11-20"),
+            "{}",
+            text(&o)
+        );
         let o = eods(&["fx", "import", xml.to_str().unwrap(), "--database", &db]);
         assert!(o.status.success(), "{db}: {}", text(&o));
         assert!(text(&o).contains("imported 2 rates of 2 currencies from 2026-11-20 to 2026-11-20 (ECB euro reference rates (eurofxref-daily.xml))"), "{}", text(&o));
         let o = eods(&["fx", "import", bad.to_str().unwrap(), "--database", &db]);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-        assert!(text(&o).contains("bad.csv: line 2, USD: `one` is not a rate"), "{}", text(&o));
+        assert!(
+            text(&o).contains("bad.csv: line 2, USD: `one` is not a rate"),
+            "{}",
+            text(&o)
+        );
         let o = eods(&["fx", "list", "--database", &db]);
         let listed = text(&o);
         assert!(o.status.success(), "{listed}");
@@ -173,13 +208,30 @@ fn fx_import_stores_csv_and_xml_and_runs_convert_with_the_imported_rates() {
         }
         // A London brief in KES (the ECB does not publish it) converts GBP prices with the
         // imported KES and GBP of 2026-11-20.
-        let b = brief(dir.path(), "London", "GB", "Europe/London", "KES", 20_000_000);
+        let b = brief(
+            dir.path(),
+            "London",
+            "GB",
+            "Europe/London",
+            "KES",
+            20_000_000,
+        );
         let (cm, report) = plan(&dir.path().join(format!("db{i}")), &b, &db);
-        check_conversions(&cm, "GBP", "KES", "(eurofxref-daily.xml)");
+        check_conversions(&cm, "KES", "Test rates (kes.csv)");
         let r = &cm["conversions"][0]["rate"];
-        assert_eq!((r["rate"].as_str(), r["date"].as_str()), (Some("179.1666667"), Some("2026-11-20")), "150.5 / 0.84");
-        assert_eq!(r["source"], "ECB euro reference rates (eurofxref-daily.xml); Test rates (kes.csv)");
-        assert!(report.contains("| 1 GBP | KES | 179.1666667 | 2026-11-20 |"), "{report}");
+        assert_eq!(
+            (r["rate"].as_str(), r["date"].as_str()),
+            (Some("179.1666667"), Some("2026-11-20")),
+            "150.5 / 0.84"
+        );
+        assert_eq!(
+            r["source"],
+            "ECB euro reference rates (eurofxref-daily.xml); Test rates (kes.csv)"
+        );
+        assert!(
+            report.contains("| 1 GBP | KES | 179.1666667 | 2026-11-20 |"),
+            "{report}"
+        );
     }
 }
 
@@ -187,13 +239,38 @@ fn fx_import_stores_csv_and_xml_and_runs_convert_with_the_imported_rates() {
 fn a_currency_without_a_rate_blocks_with_the_fix_and_an_unknown_code_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("eods.db").display());
-    let b = brief(dir.path(), "Berlin", "DE", "Europe/Berlin", "KES", 20_000_000);
-    let o = eods(&["plan", b.to_str().unwrap(), "--approve", "auto", "--database", &db]);
+    let b = brief(
+        dir.path(),
+        "Berlin",
+        "DE",
+        "Europe/Berlin",
+        "KES",
+        20_000_000,
+    );
+    let o = eods(&[
+        "plan",
+        b.to_str().unwrap(),
+        "--approve",
+        "auto",
+        "--database",
+        &db,
+    ]);
     let t = text(&o);
     assert!(t.contains("no exchange rate for KES at all"), "{t}");
     assert!(t.contains("eods fx import FILE"), "{t}");
     let b = brief(dir.path(), "Berlin", "DE", "Europe/Berlin", "XYZ", 1000);
-    let o = eods(&["plan", b.to_str().unwrap(), "--approve", "auto", "--database", &db]);
+    let o = eods(&[
+        "plan",
+        b.to_str().unwrap(),
+        "--approve",
+        "auto",
+        "--database",
+        &db,
+    ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("`XYZ` is not an ISO 4217 currency code"), "{}", text(&o));
+    assert!(
+        text(&o).contains("`XYZ` is not an ISO 4217 currency code"),
+        "{}",
+        text(&o)
+    );
 }

@@ -1,6 +1,8 @@
 //! The whole ECB history (real data, not committed): `scripts/fetch-test-data` downloads it
 //! into `target/test-data/eurofxref-hist.zip`; `EODS_TEST_FX_ZIP` names another copy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
 use chrono::NaiveDate;
 use eods_agents::fx::{FxTable, parse_file};
 use eods_domain::money::Currency;

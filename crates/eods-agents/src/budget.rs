@@ -10,7 +10,7 @@ use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, EventType};
 use eods_domain::catalog::budget::{
     Allocation, BudgetBaseline, BudgetCategory, BudgetDecision, BudgetOption, BudgetStatus,
-    CostModel, CostOptimisation, CostRisk, LineItem, VarianceRules,
+    CostModel, CostOptimisation, CostRisk, LineConversion, LineItem, VarianceRules,
 };
 use eods_domain::catalog::planning::RiskRegister;
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
@@ -289,13 +289,18 @@ fn price<'a>(
 ) -> Result<Costing<'a>, AgentError> {
     let rates = &input.tools.rates;
     let cur = &b.budget.currency;
+    let day = crate::fx::rate_day(b);
     let in_city = |s: &&Supplier| {
-        s.serves(&b.location.city) && rates.convert(Decimal::ONE, &s.currency, cur).is_some()
+        s.serves(&b.location.city)
+            && input
+                .tools
+                .convert(Decimal::ONE, &s.currency, cur, day)
+                .is_ok()
     };
     let unit_of = |s: &Supplier, n: &Need| {
         s.price_for(n.code, n.qty)
-            .and_then(|p| rates.convert(p, &s.currency, cur))
-            .map(|p| p.round_dp(2))
+            .and_then(|p| input.tools.convert(p, &s.currency, cur, day).ok())
+            .map(|(p, _)| p.round_dp(2))
     };
     let mut by_service: BTreeMap<Service, Vec<&Need>> = BTreeMap::new();
     for n in needs {
@@ -402,7 +407,8 @@ fn price<'a>(
             lines.push(Priced {
                 need: n,
                 supplier,
-                unit: (list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED).round_dp(2),
+                // Rounded to the currency's minor unit: whole yen, cents elsewhere.
+                unit: cur.round(list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED),
                 first_quote_unit: first_quote(n, svc.first),
             });
         }
@@ -606,6 +612,17 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     }
 
     // Line items: venue, every priced need, then contingency (the rest of the limit, at least the reserve).
+    let rate_day = crate::fx::rate_day(b);
+    let mut conversions: Vec<LineConversion> = venue
+        .conversion
+        .iter()
+        .map(|c| LineConversion {
+            line_item: LineItemId::nth(1),
+            quoted_unit_cost: c.original.clone(),
+            converted_unit_cost: cur.round(c.original.amount * c.rate.rate),
+            rate: c.rate.clone(),
+        })
+        .collect();
     let mut lines = vec![LineItem {
         id: LineItemId::nth(1),
         category: BudgetCategory::Venue,
@@ -631,6 +648,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             vendor_option: x.supplier.id.clone(),
             first_quote: (x.first_quote_unit * x.need.qty).round_dp(2),
         });
+        conversions.extend(line_conversion(input, x, cur, rate_day, lines.len()));
     }
     let contingency = (limit - chosen_spend).max(min_reserve);
     lines.push(LineItem {
@@ -692,7 +710,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         .collect();
     let mut assumptions = vec![
         format!(
-            "Prices from {} converted to {cur}",
+            "Prices from {} converted to {cur} at the newest euro reference rates on or before {rate_day} (see the cost model's conversions)",
             input.tools.rates.source
         ),
         format!(
@@ -779,6 +797,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             approval_threshold: p.approval_threshold,
         },
         optimisation: chosen.report,
+        conversions,
     };
     let decision = BudgetDecision {
         approved_total: cost_total,
@@ -933,21 +952,44 @@ fn cancellation_hedges(lines: &[LineItem], limit: Decimal, cur: &Currency) -> Ve
         .collect()
 }
 
+/// How line `nth` (a priced need) was converted, when its supplier quotes in another currency.
+fn line_conversion(
+    input: StepInput<'_>,
+    x: &Priced<'_>,
+    cur: &Currency,
+    day: chrono::NaiveDate,
+    nth: usize,
+) -> Option<LineConversion> {
+    let quoted = x.supplier.price_for(x.need.code, x.need.qty)?;
+    let (converted, rate) = input
+        .tools
+        .convert(quoted, &x.supplier.currency, cur, day)
+        .ok()?;
+    Some(LineConversion {
+        line_item: LineItemId::nth(nth),
+        quoted_unit_cost: Money::new(quoted, &x.supplier.currency),
+        converted_unit_cost: converted,
+        rate: rate?,
+    })
+}
+
 /// Every supplier in the brief's city offering need `n`, with its unit price for the need's
 /// quantity (volume tiers applied) in the event currency.
 pub(crate) fn quotes<'a>(
-    rates: &'a crate::data::RateCards,
+    tools: &'a crate::Tools,
     b: &'a EventBrief,
     n: &'a Need,
 ) -> impl Iterator<Item = (&'a Supplier, Decimal)> + 'a {
-    rates
+    let day = crate::fx::rate_day(b);
+    tools
+        .rates
         .suppliers
         .iter()
         .filter(move |s| s.service == n.service && s.serves(&b.location.city))
         .filter_map(move |s| {
             s.price_for(n.code, n.qty)
-                .and_then(|p| rates.convert(p, &s.currency, &b.budget.currency))
-                .map(|p| (s, p))
+                .and_then(|p| tools.convert(p, &s.currency, &b.budget.currency, day).ok())
+                .map(|(p, _)| (s, p))
         })
 }
 
@@ -955,7 +997,7 @@ fn premium_total(input: StepInput<'_>, b: &EventBrief, needs: &[Need], venue: De
     needs
         .iter()
         .filter_map(|n| {
-            quotes(&input.tools.rates, b, n)
+            quotes(input.tools, b, n)
                 .max_by(|a, c| a.0.reliability.total_cmp(&c.0.reliability))
                 .map(|(_, p)| (p * n.qty).round_dp(2))
         })

@@ -7,7 +7,6 @@ use eods_domain::ids::VenueRef;
 use eods_domain::money::Currency;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 /// A room inside a venue.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -192,29 +191,13 @@ impl Supplier {
     }
 }
 
-/// All suppliers, with exchange rates to EUR.
+/// All suppliers, each quoting in its own currency (converted with [`crate::fx`]).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RateCards {
     pub source: String,
-    pub fx_to_eur: BTreeMap<String, Decimal>,
     pub suppliers: Vec<Supplier>,
     #[serde(default)]
     pub packages: Vec<Package>,
-}
-
-impl RateCards {
-    /// Converts `amount` from one currency to another through EUR; `None` for an unknown currency.
-    pub fn convert(&self, amount: Decimal, from: &Currency, to: &Currency) -> Option<Decimal> {
-        if from == to {
-            return Some(amount);
-        }
-        let f = self.fx_to_eur.get(from.as_str())?;
-        let t = self.fx_to_eur.get(to.as_str())?;
-        if t.is_zero() {
-            return None;
-        }
-        Some((amount * f / t).round_dp(2))
-    }
 }
 
 /// Errors in a data file.
@@ -274,12 +257,6 @@ pub fn parse_rate_cards(file: &str, text: &str) -> Result<RateCards, DataError> 
             entry: s.id.clone(),
             message,
         };
-        if !r.fx_to_eur.contains_key(s.currency.as_str()) {
-            return Err(bad(format!(
-                "currency: {} has no rate in fx_to_eur",
-                s.currency
-            )));
-        }
         if !(0.0..=1.0).contains(&s.reliability) {
             return Err(bad("reliability: must lie within 0..1".into()));
         }

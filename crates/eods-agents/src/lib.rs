@@ -7,6 +7,7 @@ pub mod budget;
 pub mod cpm;
 pub mod data;
 pub mod execute;
+pub mod fx;
 pub mod instructions;
 pub mod logistics;
 pub mod placement;
@@ -25,11 +26,15 @@ use eods_domain::lifecycle::{ApprovalGate, LifecycleState};
 use rust_decimal::Decimal;
 use std::fmt;
 
-/// Tool data every agent may read: the venue catalog, supplier rate cards, instruction sets.
+/// Tool data every agent may read: the venue catalog, supplier rate cards, exchange rates,
+/// instruction sets.
 #[derive(Debug, Clone)]
 pub struct Tools {
     pub catalog: data::VenueCatalog,
     pub rates: data::RateCards,
+    /// Euro reference rates: the bundled snapshot, with imported rates laid over it by
+    /// [`Tools::with_imported_rates`].
+    pub fx: fx::FxTable,
     pub instructions: instructions::InstructionLibrary,
 }
 
@@ -45,8 +50,36 @@ impl Tools {
         Ok(Tools {
             catalog: data::bundled_catalog()?,
             rates: data::bundled_rate_cards()?,
+            fx: fx::FxTable::bundled().map_err(|e| data::DataError::Parse {
+                file: "bundled exchange rates".into(),
+                message: e.to_string(),
+            })?,
             instructions: instructions::InstructionLibrary::load(instructions)?,
         })
+    }
+
+    /// These tools with `imported` rates (from the database) laid over the bundled snapshot:
+    /// the newest rate on or before a day wins, an imported one over a bundled one of that day.
+    pub fn with_imported_rates(mut self, imported: &fx::FxTable) -> Tools {
+        self.fx = std::mem::take(&mut self.fx).overlaid(imported);
+        self
+    }
+
+    /// `amount` in `from` converted into `to` on `day` (see [`fx::FxTable::convert`]); a missing
+    /// rate blocks the step with the fix in its reason.
+    pub fn convert(
+        &self,
+        amount: Decimal,
+        from: &eods_domain::money::Currency,
+        to: &eods_domain::money::Currency,
+        day: chrono::NaiveDate,
+    ) -> Result<(Decimal, Option<eods_domain::money::ExchangeRate>), AgentError> {
+        self.fx
+            .convert(amount, from, to, day)
+            .map_err(|e| AgentError::Infeasible {
+                reason: e.to_string(),
+                alternatives: vec![],
+            })
     }
 }
 

@@ -2,7 +2,8 @@
 //! available shortlist, weighted multi-criteria scoring, the selection (skipping candidates an
 //! approver rejected), availability with holds, and negotiation notes.
 
-use crate::data::{CatalogRoom, CatalogVenue, RateCards, Service};
+use crate::Tools;
+use crate::data::{CatalogRoom, CatalogVenue, Service};
 use crate::instructions::{BudgetParams, VenueParams};
 use crate::{AgentError, StepInput, StepOutput};
 use chrono::{NaiveDate, TimeZone};
@@ -17,7 +18,7 @@ use eods_domain::catalog::venue::{
 use eods_domain::constraints::{CatalogField, VenueNeed, required_venue_needs};
 use eods_domain::ids::{CandidateId, LeadId};
 use eods_domain::instruction::Level;
-use eods_domain::money::Money;
+use eods_domain::money::{Conversion, Money};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
@@ -42,7 +43,7 @@ fn affordable_envelope(input: StepInput<'_>, b: &EventBrief, bp: &BudgetParams) 
         .iter()
         .filter(|n| !n.optional)
         .filter_map(|n| {
-            crate::budget::quotes(&input.tools.rates, b, n)
+            crate::budget::quotes(input.tools, b, n)
                 .map(|(_, p)| p)
                 .min()
                 .map(|p| (p * n.qty).round_dp(2))
@@ -126,7 +127,8 @@ pub fn venue_has(v: &CatalogVenue, need: VenueNeed) -> bool {
 
 /// The cheapest rental of `need` from a supplier in the brief's city, for one unit per room
 /// (per track) and day (backup power: one per day), in the event currency.
-pub fn rental(rates: &RateCards, b: &EventBrief, need: VenueNeed, days: usize) -> Option<Rental> {
+pub fn rental(tools: &Tools, b: &EventBrief, need: VenueNeed, days: usize) -> Option<Rental> {
+    let rates = &tools.rates;
     let code = need.rental_code()?;
     let per_day = if need == VenueNeed::BackupPower {
         1
@@ -140,7 +142,14 @@ pub fn rental(rates: &RateCards, b: &EventBrief, need: VenueNeed, days: usize) -
         .filter(|s| s.service == Service::Av && s.serves(&b.location.city))
         .filter_map(|s| {
             let unit = s.price_for(code, qty)?;
-            let cost = rates.convert((unit * qty).round_dp(2), &s.currency, &b.budget.currency)?;
+            let (cost, _) = tools
+                .convert(
+                    (unit * qty).round_dp(2),
+                    &s.currency,
+                    &b.budget.currency,
+                    crate::fx::rate_day(b),
+                )
+                .ok()?;
             Some(Rental {
                 need,
                 supplier_id: s.id.clone(),
@@ -513,7 +522,7 @@ pub fn research(
     let needs = required_venue_needs(b);
     let rentals: BTreeMap<VenueNeed, Option<Rental>> = needs
         .iter()
-        .map(|(n, _)| (*n, rental(&tools.rates, b, *n, days.len())))
+        .map(|(n, _)| (*n, rental(tools, b, *n, days.len())))
         .collect();
     let criteria = VenueCriteria {
         min_capacity: b.audience_size,
@@ -536,7 +545,10 @@ pub fn research(
         },
     };
 
-    // Leads: venues in the city that hold the audience and have a room per track.
+    // Leads: venues in the city that hold the audience and have a room per track, priced in
+    // the event's currency; a currency without an exchange rate blocks with the fix.
+    let rate_day = crate::fx::rate_day(b);
+    let quote = |v: &CatalogVenue| v.day_rate * Decimal::from(days.len());
     let mut found: Vec<Offer<'_>> = tools
         .catalog
         .venues
@@ -544,20 +556,21 @@ pub fn research(
         .filter(|v| v.city.eq_ignore_ascii_case(&b.location.city))
         .filter(|v| v.capacity >= b.audience_size)
         .filter(|v| v.rooms.len() as u32 >= b.tracks.max(1))
-        .filter_map(|v| {
+        .map(|v| {
             tools
-                .rates
-                .convert(v.day_rate * Decimal::from(days.len()), &v.currency, cur)
-                .map(|c| offer(v, c, b, p.room_combinations))
+                .convert(quote(v), &v.currency, cur, rate_day)
+                .map(|(c, _)| offer(v, c, b, p.room_combinations))
         })
-        .map(|mut o| {
-            let (lacks, rentals) = needs_fit(o.venue, &needs, &rentals);
-            o.cost += rentals.iter().map(|r| r.cost).sum::<Decimal>();
-            o.rentals = rentals;
-            o.lacks = lacks;
-            o
+        .map(|r| {
+            r.map(|mut o| {
+                let (lacks, rentals) = needs_fit(o.venue, &needs, &rentals);
+                o.cost += rentals.iter().map(|r| r.cost).sum::<Decimal>();
+                o.rentals = rentals;
+                o.lacks = lacks;
+                o
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     // Offers free on the dates and of the preferred size come first; booked and larger ones
     // fill the remaining lead slots.
     found.sort_by(|a, b2| {
@@ -745,6 +758,15 @@ pub fn research(
                     )
                 })
                 .collect(),
+            conversion: tools
+                .fx
+                .rate(&o.venue.currency, cur, rate_day)
+                .ok()
+                .filter(|_| o.venue.currency != *cur)
+                .map(|rate| Conversion {
+                    original: Money::new(quote(o.venue), &o.venue.currency),
+                    rate,
+                }),
         })
         .collect();
     let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();

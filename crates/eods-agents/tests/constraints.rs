@@ -120,10 +120,16 @@ fn a_rental_only_need_is_priced_into_the_venue_and_the_budget() {
     assert!(selected.rentals[0].starts_with("backup power (generator) rented from"));
     // The venue's cost is its day rate plus the cheapest generator rental for the one day.
     let v = venue(&tools, &selected.venue_ref);
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 3, 11).unwrap();
     let hire = tools
-        .rates
-        .convert(v.day_rate, &v.currency, &selected.cost_estimate.currency)
-        .unwrap();
+        .convert(
+            v.day_rate,
+            &v.currency,
+            &selected.cost_estimate.currency,
+            day,
+        )
+        .unwrap()
+        .0;
     let generator = tools
         .rates
         .suppliers
@@ -132,8 +138,9 @@ fn a_rental_only_need_is_priced_into_the_venue_and_the_budget() {
         .filter_map(|s| {
             s.price("generator").and_then(|p| {
                 tools
-                    .rates
-                    .convert(p, &s.currency, &selected.cost_estimate.currency)
+                    .convert(p, &s.currency, &selected.cost_estimate.currency, day)
+                    .ok()
+                    .map(|(c, _)| c)
             })
         })
         .min()

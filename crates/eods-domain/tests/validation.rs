@@ -102,7 +102,7 @@ proptest! {
             }
         }
         let total = lines.iter().map(|l| l.total).sum();
-        let model = CostModel { currency: Currency::parse("EUR").unwrap(), line_items: lines, total, variance_rules: VarianceRules { max_variance_pct: 5.0, approval_threshold: Decimal::from(1000) }, optimisation: None };
+        let model = CostModel { currency: Currency::parse("EUR").unwrap(), line_items: lines, total, variance_rules: VarianceRules { max_variance_pct: 5.0, approval_threshold: Decimal::from(1000) }, optimisation: None, conversions: vec![] };
         let got: Vec<String> = validate_payload(&Payload::CostModel(model)).into_iter().map(|v| v.pointer).collect();
         prop_assert_eq!(got, expected);
     }

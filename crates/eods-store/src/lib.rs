@@ -8,6 +8,7 @@ mod rows;
 pub mod test_support;
 
 pub use error::StoreError;
+pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 use rows::ArtifactTuple;
 pub use rows::{
     ApprovalDecisionWrite, ApprovalRow, BriefWrite, Commit, CommitOutcome, EventRow, EventSnapshot,
@@ -45,6 +46,7 @@ macro_rules! on_pool {
     };
 }
 
+mod fx;
 mod service;
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";

@@ -439,3 +439,90 @@ async fn a_commit_from_an_old_snapshot_is_refused_as_stale_and_writes_nothing() 
         );
     }
 }
+
+#[tokio::test]
+async fn exchange_rates_are_imported_listed_and_replaced_by_a_later_import() {
+    use chrono::NaiveDate;
+    use eods_store::FxRateWrite;
+    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let rate = |d: &str, c: &str, v: &str| FxRateWrite {
+        date: day(d),
+        currency: c.into(),
+        per_eur: v.parse().unwrap(),
+    };
+    let (_dir, stores) = stores("fx").await;
+    for s in stores {
+        let b = s.backend();
+        let t1 = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        // More rows than one INSERT batch, with exact decimals.
+        let many: Vec<FxRateWrite> = (0..600)
+            .map(|i| {
+                let d = day("2020-01-01") + chrono::Days::new(i);
+                rate(&d.to_string(), "USD", &format!("1.{:04}", 1000 + i))
+            })
+            .chain([
+                rate("2026-10-30", "JPY", "175.68"),
+                rate("2026-10-30", "KES", "150.123456789"),
+            ])
+            .collect();
+        let first = s
+            .import_fx_rates("ECB test", "eurofxref-hist.csv", t1, &many)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                first.first_date,
+                first.last_date,
+                first.currencies,
+                first.rates
+            ),
+            (day("2020-01-01"), day("2026-10-30"), 3, 602),
+            "{b}"
+        );
+        let t2 = Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).unwrap();
+        let second = s
+            .import_fx_rates(
+                "Kenya test",
+                "kes.csv",
+                t2,
+                &[rate("2026-10-30", "KES", "151")],
+            )
+            .await
+            .unwrap();
+        let imports = s.fx_imports().await.unwrap();
+        assert_eq!(
+            imports,
+            vec![second.clone(), first.clone()],
+            "{b}: newest first"
+        );
+        let rates = s.fx_rates().await.unwrap();
+        assert_eq!(rates.len(), 602, "{b}");
+        let kes = rates.iter().find(|r| r.currency == "KES").unwrap();
+        assert_eq!(
+            (kes.per_eur, kes.source.as_str()),
+            ("151".parse().unwrap(), "Kenya test"),
+            "{b}"
+        );
+        let jpy = rates.iter().find(|r| r.currency == "JPY").unwrap();
+        assert_eq!(
+            (jpy.date, jpy.per_eur.to_string(), jpy.source.as_str()),
+            (day("2026-10-30"), "175.68".into(), "ECB test"),
+            "{b}"
+        );
+        let usd_last = rates
+            .iter()
+            .filter(|r| r.currency == "USD")
+            .map(|r| r.per_eur)
+            .max()
+            .unwrap();
+        assert_eq!(usd_last.to_string(), "1.1599", "{b}");
+        let e = s
+            .import_fx_rates("x", "empty.csv", t2, &[])
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("empty.csv holds no rate"),
+            "{b}: {e}"
+        );
+    }
+}

@@ -1,5 +1,5 @@
 //! Subcommands: `plan`, `resume`, `export`, `validate`, `schema`, `import`, `instruction-sets`,
-//! `bench`, `migrate`.
+//! `bench`, `fx`, `migrate`.
 
 use crate::approve::{AutoApprover, PromptApprover};
 use crate::export;
@@ -298,6 +298,9 @@ enum Command {
     /// Create, list or revoke API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Import exchange rates (the ECB's euro reference rates) or list those runs convert with.
+    #[command(subcommand)]
+    Fx(crate::fx::FxCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -558,6 +561,16 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
         }
         Command::Serve(args) => serve(args).await,
         Command::Token(cmd) => token(cmd).await,
+        Command::Fx(cmd) => match crate::fx::run(cmd, chrono::Utc::now()).await {
+            Ok(lines) => {
+                for l in lines {
+                    out!("{l}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(crate::fx::FxFailure::Input(m)) => Err(Exit(2, m)),
+            Err(crate::fx::FxFailure::Other(m)) => Err(Exit(1, m)),
+        },
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)
                 .await
@@ -606,6 +619,11 @@ async fn engine(url: &str, instructions: &InstructionsArg) -> Result<Engine, Exi
     let store = Store::connect(url)
         .await
         .map_err(|e| Exit(1, format!("error: --database: {e}")))?;
+    // Rates imported with `eods fx import` take precedence over the bundled snapshot.
+    let imported = crate::fx::imported_rates(&store)
+        .await
+        .map_err(|e| Exit(1, format!("error: --database: exchange rates: {e}")))?;
+    let tools = tools.with_imported_rates(&imported);
     let failpoint = std::env::var("EODS_FAILPOINT").ok().and_then(|v| {
         v.strip_prefix("halt-after-commit:")
             .and_then(|n| n.parse().ok())

@@ -6,6 +6,7 @@ mod bench;
 mod brief;
 mod cli;
 mod export;
+mod fx;
 mod report;
 
 fn main() -> std::process::ExitCode {

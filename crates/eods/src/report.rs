@@ -148,6 +148,55 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
 }
 
 /// The Markdown report written to `report.md`.
+/// The exchange rates the cost model used: each rate once with its date and source, then the
+/// lines it converted (as quoted, and in the event's currency).
+fn exchange_rates(cm: &CostModel, s: &mut String) {
+    if cm.conversions.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nEvery price was quoted in {}: no exchange rate was used.",
+            cm.currency
+        );
+        return;
+    }
+    let mut rates: Vec<&eods_domain::money::ExchangeRate> = Vec::new();
+    for c in &cm.conversions {
+        if !rates.contains(&&c.rate) {
+            rates.push(&c.rate);
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\n### Exchange rates\n\nPrices quoted in other currencies were converted into {} through the euro.\n\n| from | to | rate | date | source |\n|---|---|---|---|---|",
+        cm.currency
+    );
+    for r in rates {
+        let _ = writeln!(
+            s,
+            "| 1 {} | {} | {} | {} | {} |",
+            r.from, r.to, r.rate, r.date, r.source
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n| line | quoted unit | rate | converted unit |\n|---|---|---|---|"
+    );
+    for c in &cm.conversions {
+        let line = cm
+            .line_items
+            .iter()
+            .find(|l| l.id == c.line_item)
+            .map_or_else(|| c.line_item.to_string(), |l| l.description.clone());
+        let _ = writeln!(
+            s,
+            "| {line} | {} | {} | {} |",
+            c.quoted_unit_cost,
+            c.rate.rate,
+            eods_domain::money::Money::new(c.converted_unit_cost, &cm.currency)
+        );
+    }
+}
+
 pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
     let all = store.current_artifacts(id).await?;
     let ev = store.event(id).await?;
@@ -271,10 +320,12 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
         }
     }
     if let (Some(cm), Some(d)) = (get::<CostModel>(&all), get::<BudgetDecision>(&all)) {
+        let cur = &cm.currency;
         let _ = writeln!(
             s,
-            "\n## Budget\n\nStatus **{:?}**, total {} {}.\n\n| item | category | qty | unit | total | supplier |\n|---|---|---|---|---|---|",
-            d.status, d.approved_total, d.currency
+            "\n## Budget\n\nStatus **{:?}**, total {}.\n\n| item | category | qty | unit ({cur}) | total ({cur}) | supplier |\n|---|---|---|---|---|---|",
+            d.status,
+            eods_domain::money::Money::new(d.approved_total, &d.currency)
         );
         for l in &cm.line_items {
             let _ = writeln!(
@@ -283,6 +334,7 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
                 l.description, l.category, l.qty, l.unit_cost, l.total, l.vendor_option
             );
         }
+        exchange_rates(&cm, &mut s);
     }
     if let Some(sch) = get::<Schedule>(&all) {
         let _ = writeln!(

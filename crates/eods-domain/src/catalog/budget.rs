@@ -78,6 +78,22 @@ pub struct CostModel {
     /// How suppliers were chosen, when an optimiser chose them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub optimisation: Option<CostOptimisation>,
+    /// Every line whose price was quoted in another currency: its unit cost as quoted and the
+    /// exchange rate (value, date, source) that turned it into `unit_cost`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conversions: Vec<LineConversion>,
+}
+
+/// A line item priced in another currency and converted into the cost model's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LineConversion {
+    pub line_item: LineItemId,
+    /// The unit cost as quoted by the supplier or venue (volume tiers applied), in its currency.
+    pub quoted_unit_cost: crate::money::Money,
+    /// `quoted_unit_cost × rate`, rounded to the minor unit; the line's `unit_cost` is this
+    /// less any package discount (or, for a venue hired in part, its share of it).
+    pub converted_unit_cost: Decimal,
+    pub rate: crate::money::ExchangeRate,
 }
 
 /// The vendor-option optimiser's account: what it compared, the optimum and its bound.

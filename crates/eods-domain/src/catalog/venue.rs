@@ -69,6 +69,9 @@ pub struct ShortlistCandidate {
     /// rentals are included in `cost_estimate`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rentals: Vec<String>,
+    /// How `cost_estimate` was converted when the venue quotes in another currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<crate::money::Conversion>,
 }
 
 /// Candidates worth scoring.

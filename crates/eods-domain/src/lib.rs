@@ -6,6 +6,7 @@ pub mod access;
 pub mod artifact;
 pub mod blackboard;
 pub mod catalog;
+pub mod directive;
 pub mod graph;
 pub mod ids;
 pub mod instruction;

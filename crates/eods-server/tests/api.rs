@@ -597,12 +597,14 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
         assert!(csv.starts_with("id,category,description,qty,unit_cost,total"));
         assert_eq!(
             csv.lines().count(),
-            cost.body["payload"]["line_items"].as_array().unwrap().len() + 2
+            // Header, total, reserve, unallocated and budget rows.
+            cost.body["payload"]["line_items"].as_array().unwrap().len() + 5
         );
-        assert!(csv.lines().last().unwrap().contains(&format!(
+        assert!(csv.lines().any(|l| l.contains(&format!(
             ",total,,,,{},",
             cost.body["payload"]["total"].as_str().unwrap()
-        )));
+        ))));
+        assert!(csv.lines().last().unwrap().starts_with(",budget,,,,"));
         let r = api
             .call(
                 Some("vera"),

@@ -721,9 +721,13 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             )
         })
         .collect();
-    let cheapest = attempts
-        .last()
-        .ok_or_else(|| AgentError::Data("the re-planning ladder produced no plan".into()))?;
+    // The ladder always holds the instructed plan; an empty one is a plan that cannot be costed.
+    let Some(cheapest) = attempts.last() else {
+        return Err(AgentError::Infeasible {
+            reason: "no plan could be costed from the rate cards".into(),
+            alternatives: vec![],
+        });
+    };
     if fixed && !fits(cheapest, b.budget.total) {
         return Err(AgentError::Infeasible {
             reason: format!(

@@ -77,6 +77,7 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
     }
     if let (Some(b), Some(d)) = (get::<BudgetBaseline>(&all), get::<BudgetDecision>(&all)) {
         let f = figures(&b, get::<CostModel>(&all).as_ref());
+        let cur = &f.currency;
         let _ = writeln!(
             s,
             "  budget:     {:.2} {cur} {} (spend {:.2} + reserve {:.2}); {:.2} {cur} unallocated of {:.2} {cur}{}",
@@ -89,7 +90,6 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
             d.cap
                 .map(|c| format!("; approver cap {c:.2} {cur}"))
                 .unwrap_or_default(),
-            cur = f.currency
         );
     }
     if let Some(pm) = get::<Postmortem>(&all) {

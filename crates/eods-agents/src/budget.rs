@@ -586,6 +586,16 @@ fn size_reserve(
     (spend, reserve, risk)
 }
 
+/// The needs of each scope the ladder tries.
+#[derive(Clone, Copy)]
+struct Scopes<'a> {
+    all: &'a [Need],
+    /// Without optional items.
+    lean: &'a [Need],
+    /// Lean, with fewer catering items (none when there is nothing to trim).
+    trimmed: Option<&'a [Need]>,
+}
+
 /// The re-planning ladder, cheapest last: the instructed plan, then cheaper suppliers (the exact
 /// optimum), a smaller scope (optional items dropped), fewer catering items, and the reserve at
 /// its floor (90% of the expected loss, the least adequate reserve of DESIGN §6). Each step
@@ -594,12 +604,15 @@ fn ladder<'a>(
     input: StepInput<'a>,
     p: &BudgetParams,
     b: &EventBrief,
-    needs: &'a [Need],
-    lean: &'a [Need],
-    trimmed: Option<&'a [Need]>,
+    scopes: Scopes<'a>,
     risks: &RiskRegister,
     venue_cost: Decimal,
 ) -> Result<Vec<Attempt<'a>>, AgentError> {
+    let Scopes {
+        all: needs,
+        lean,
+        trimmed,
+    } = scopes;
     let excluded = &input.directives.excluded_suppliers;
     let mut out: Vec<Attempt<'a>> = Vec::new();
     let mut push = |description: String, costing: Costing<'a>, floor: bool| {
@@ -695,16 +708,12 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let lean_needs: Vec<Need> = all_needs.iter().filter(|n| !n.optional).cloned().collect();
     let trimmed = fewer_catering(&lean_needs);
     let venue_cost = venue.cost_estimate.amount;
-    let attempts = ladder(
-        input,
-        p,
-        b,
-        &all_needs,
-        &lean_needs,
-        trimmed.as_deref(),
-        risks,
-        venue_cost,
-    )?;
+    let scopes = Scopes {
+        all: &all_needs,
+        lean: &lean_needs,
+        trimmed: trimmed.as_deref(),
+    };
+    let attempts = ladder(input, p, b, scopes, risks, venue_cost)?;
     let fits = |a: &Attempt<'_>, ceiling: Decimal| a.total() <= ceiling;
     let money = |d: Decimal| Money::new(d, cur);
     // Every plan tried, for the rationale and, when nothing fits, the blocking reason.

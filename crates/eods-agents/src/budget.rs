@@ -596,8 +596,8 @@ struct Scopes<'a> {
     trimmed: Option<&'a [Need]>,
 }
 
-/// The re-planning ladder, cheapest last: the instructed plan, then cheaper suppliers (the exact
-/// optimum), a smaller scope (optional items dropped), fewer catering items, and the reserve at
+/// The re-planning ladder, cheapest last: the instructed plan, then cheaper suppliers (as far as
+/// the level's optimiser goes), a smaller scope (optional items dropped), fewer catering items, and the reserve at
 /// its floor (90% of the expected loss, the least adequate reserve of DESIGN §6). Each step
 /// keeps the ones before it; a step that changes nothing is left out.
 fn ladder<'a>(
@@ -641,10 +641,16 @@ fn ladder<'a>(
         price(input, b, needs, excluded, p.optimiser)?,
         false,
     );
-    if p.optimiser != Optimiser::Exact {
+    // Cheaper suppliers, as far as the level's instructions go: a first quote gives way to the
+    // cheapest supplier per service; package optimisation is for the levels that do it.
+    let cheaper = match p.optimiser {
+        Optimiser::FirstQuote => Optimiser::Cheapest,
+        o => o,
+    };
+    if cheaper != p.optimiser {
         push(
-            "cheaper suppliers: the exact optimum over every supplier and package deal".into(),
-            price(input, b, needs, excluded, Optimiser::Exact)?,
+            "cheaper suppliers: the cheapest supplier per service".into(),
+            price(input, b, needs, excluded, cheaper)?,
             false,
         );
     }
@@ -660,7 +666,7 @@ fn ladder<'a>(
                 "smaller scope: optional items dropped ({})",
                 dropped.join(", ")
             ),
-            price(input, b, lean, excluded, Optimiser::Exact)?,
+            price(input, b, lean, excluded, cheaper)?,
             false,
         );
         current = lean;
@@ -669,14 +675,14 @@ fn ladder<'a>(
         push(
             "fewer catering items: one coffee break a day, no reception before a seated dinner"
                 .into(),
-            price(input, b, t, excluded, Optimiser::Exact)?,
+            price(input, b, t, excluded, cheaper)?,
             false,
         );
         current = t;
     }
     push(
         "reserve at its floor: 90% of the risk register's expected loss".into(),
-        price(input, b, current, excluded, Optimiser::Exact)?,
+        price(input, b, current, excluded, cheaper)?,
         true,
     );
     Ok(out)

@@ -561,14 +561,20 @@ async fn pages_on(url: &str) {
     assert!(rows.len() >= 3, "{table}");
     let chart = &budget[budget.find("<figure class=\"chart\">").unwrap()..];
     let chart = &chart[..chart.find("</figure>").unwrap()];
+    let cur = budget
+        .split("<p>Baseline ")
+        .nth(1)
+        .and_then(|r| r.split(" of which").next())
+        .and_then(|r| r.trim_end_matches(',').rsplit(' ').next())
+        .unwrap();
     let mut reserve = None;
     for r in &rows {
         let (label, allocated, share) = (r[0], r[1], r[3]);
         if allocated != "0.00" {
             assert!(chart.contains(&format!(">{label}</text>")), "{label} in {chart}");
             assert!(
-                chart.contains(&format!(">{allocated} EUR ({share})</text>")),
-                "{label}: {allocated} EUR ({share}) in {chart}"
+                chart.contains(&format!(">{allocated} {cur} ({share})</text>")),
+                "{label}: {allocated} {cur} ({share}) in {chart}"
             );
         }
         if label == "reserve" {
@@ -578,7 +584,7 @@ async fn pages_on(url: &str) {
     }
     let reserve = reserve.expect("a reserve row");
     assert!(
-        budget.contains(&format!("of which {reserve} EUR reserve and ")),
+        budget.contains(&format!("of which {reserve} {cur} reserve and ")),
         "the sentence above the chart"
     );
     assert!(

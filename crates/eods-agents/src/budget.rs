@@ -513,6 +513,9 @@ fn optimise<'a>(
     }
 }
 
+/// Simulated cost outcomes of a plan: the seed, P50, P80 and P95.
+type CostOutcomes = (u64, Decimal, Decimal, Decimal);
+
 /// One step of the re-planning ladder: what it changes and the plan it gives.
 struct Attempt<'a> {
     /// What this step does, for the options and the rationale.
@@ -523,7 +526,7 @@ struct Attempt<'a> {
     /// The reserve this plan holds.
     reserve: Decimal,
     /// Monte Carlo outcomes (seed, p50, p80, p95) at Advanced.
-    risk: Option<(u64, Decimal, Decimal, Decimal)>,
+    risk: Option<CostOutcomes>,
 }
 
 impl Attempt<'_> {
@@ -566,7 +569,7 @@ fn size_reserve(
     costing: &Costing<'_>,
     venue_cost: Decimal,
     risks: &RiskRegister,
-) -> (Decimal, Decimal, Option<(u64, Decimal, Decimal, Decimal)>) {
+) -> (Decimal, Decimal, Option<CostOutcomes>) {
     let spend = costing
         .lines
         .iter()
@@ -1081,7 +1084,7 @@ fn ranked_options(
         ));
     }
     // Cheapest first; equal totals keep the ladder's order.
-    raw.sort_by(|x, y| x.1.cmp(&y.1));
+    raw.sort_by_key(|x| x.1);
     raw.into_iter()
         .enumerate()
         .map(|(i, (description, total))| BudgetOption {

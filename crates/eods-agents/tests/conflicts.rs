@@ -13,9 +13,9 @@ use eods_domain::catalog::budget::{
     BudgetBaseline, BudgetCategory, BudgetDecision, BudgetStatus, CostModel, figures,
 };
 use eods_domain::catalog::planning::RiskRegister;
+use eods_domain::instruction::Level;
 use eods_domain::metrics::expected_loss;
 use rust_decimal::Decimal;
-use eods_domain::instruction::Level;
 
 /// Tools whose Amsterdam venues that S-02 could afford are all booked on its dates.
 fn booked_tools() -> (Tools, Vec<chrono::NaiveDate>) {
@@ -164,16 +164,34 @@ fn check_proposal(d: &BudgetDecision, cost: &CostModel, base: &BudgetBaseline, l
         .map(|l| l.total)
         .sum();
     assert_eq!(reserve_line, base.reserve);
-    assert!(base.reserve >= (loss * Decimal::new(90, 2)).round_dp(2), "{} vs {loss}", base.reserve);
+    assert!(
+        base.reserve >= (loss * Decimal::new(90, 2)).round_dp(2),
+        "{} vs {loss}",
+        base.reserve
+    );
     let f = figures(base, Some(cost));
     assert_eq!(f.planned_total, cost.total);
     assert_eq!(f.spend + f.reserve, cost.total);
     if cost.total <= base.total {
-        assert_eq!(f.unallocated, base.total - allocated_without_unallocated(base));
+        assert_eq!(
+            f.unallocated,
+            base.total - allocated_without_unallocated(base)
+        );
     }
-    assert!(d.options.windows(2).all(|w| w[0].total <= w[1].total), "{:?}", d.options);
-    let selected = d.options.iter().find(|o| o.id == d.selected_option_id).unwrap();
-    assert!(selected.description.starts_with("Recommended:"), "{selected:?}");
+    assert!(
+        d.options.windows(2).all(|w| w[0].total <= w[1].total),
+        "{:?}",
+        d.options
+    );
+    let selected = d
+        .options
+        .iter()
+        .find(|o| o.id == d.selected_option_id)
+        .unwrap();
+    assert!(
+        selected.description.starts_with("Recommended:"),
+        "{selected:?}"
+    );
     assert_eq!(selected.total, cost.total);
 }
 
@@ -209,7 +227,11 @@ fn a_fixed_total_is_never_exceeded_and_blocks_with_ranked_plans_when_nothing_fit
             };
             match budget_on(&mut bb, level, &directives) {
                 Ok((d, cost, base, _)) => {
-                    assert!(cost.total <= Decimal::from(total), "{level:?} {total}: {}", cost.total);
+                    assert!(
+                        cost.total <= Decimal::from(total),
+                        "{level:?} {total}: {}",
+                        cost.total
+                    );
                     assert_eq!(base.total, Decimal::from(total));
                     check_proposal(&d, &cost, &base, loss);
                     fitted.push(total);
@@ -233,17 +255,26 @@ fn a_fixed_total_is_never_exceeded_and_blocks_with_ranked_plans_when_nothing_fit
                                 .unwrap()
                         })
                         .collect();
-                    assert!(totals.windows(2).all(|w| w[0] <= w[1]), "cheapest first: {totals:?}");
+                    assert!(
+                        totals.windows(2).all(|w| w[0] <= w[1]),
+                        "cheapest first: {totals:?}"
+                    );
                     assert!(totals[0] > Decimal::from(total));
                     blocked.push(total);
                 }
                 Err(other) => panic!("{level:?} {total}: {other}"),
             }
         }
-        assert!(fitted.contains(&500) && fitted.contains(&1500), "{level:?}: {fitted:?}");
+        assert!(
+            fitted.contains(&500) && fitted.contains(&1500),
+            "{level:?}: {fitted:?}"
+        );
         assert!(blocked.contains(&10), "{level:?}: {blocked:?}");
         // Fitting is monotone: a larger total never blocks where a smaller one fits.
-        assert!(blocked.iter().all(|b| fitted.iter().all(|f| f > b)), "{fitted:?} {blocked:?}");
+        assert!(
+            blocked.iter().all(|b| fitted.iter().all(|f| f > b)),
+            "{fitted:?} {blocked:?}"
+        );
     }
 }
 
@@ -285,7 +316,10 @@ fn an_approvers_cap_is_met_by_replanning_or_explained_when_out_of_reach() {
         assert!(cost2.total <= cap, "{} > cap {cap}: {summary}", cost2.total);
         assert_eq!(d2.cap, Some(cap));
         assert!(
-            base2.assumptions.iter().any(|a| a.starts_with("Re-planned to fit")),
+            base2
+                .assumptions
+                .iter()
+                .any(|a| a.starts_with("Re-planned to fit")),
             "{:?}",
             base2.assumptions
         );
@@ -301,16 +335,28 @@ fn an_approvers_cap_is_met_by_replanning_or_explained_when_out_of_reach() {
     let (d3, cost3, base3, summary) =
         budget_on(&mut researched.clone(), level, &directives).unwrap();
     assert!(cost3.total > cap);
-    assert!(summary.contains("no plan fits the approver's cap"), "{summary}");
+    assert!(
+        summary.contains("no plan fits the approver's cap"),
+        "{summary}"
+    );
     assert_eq!(d3.status, BudgetStatus::Proposed, "an approval decides");
     let min_ladder = d3
         .options
         .iter()
-        .filter(|o| o.description.starts_with("Cheaper:") || o.description.starts_with("Recommended:"))
+        .filter(|o| {
+            o.description.starts_with("Cheaper:") || o.description.starts_with("Recommended:")
+        })
         .map(|o| o.total)
         .min()
         .unwrap();
-    assert_eq!(cost3.total, min_ladder, "the cheapest plan of the ladder is proposed");
-    assert!(d3.options.iter().any(|o| o.description.starts_with("Negotiate")));
+    assert_eq!(
+        cost3.total, min_ladder,
+        "the cheapest plan of the ladder is proposed"
+    );
+    assert!(
+        d3.options
+            .iter()
+            .any(|o| o.description.starts_with("Negotiate"))
+    );
     check_proposal(&d3, &cost3, &base3, loss);
 }

@@ -354,7 +354,10 @@ mod tests {
         let d: Directive = serde_json::from_str(r#"{"budget_cap":null}"#).unwrap();
         assert_eq!(d, Directive::BudgetCap(None));
         let d: Directive = serde_json::from_str(r#"{"exclude_candidate":"c2"}"#).unwrap();
-        assert_eq!(d, Directive::ExcludeCandidate(Some(CandidateId("c2".into()))));
+        assert_eq!(
+            d,
+            Directive::ExcludeCandidate(Some(CandidateId("c2".into())))
+        );
         let d: Directive = serde_json::from_str(r#"{"exclude_supplier":null}"#).unwrap();
         assert_eq!(d, Directive::ExcludeSupplier(None));
         assert_eq!(

@@ -20,20 +20,20 @@ use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
+use eods_domain::catalog::brief::{EventBrief, Flexibility};
 use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, BudgetStatus};
 use eods_domain::catalog::execution::ApprovalLatency;
-use eods_domain::catalog::brief::{EventBrief, Flexibility};
 use eods_domain::catalog::logistics::{Injection, VendorContracts};
 use eods_domain::catalog::venue::VenueScorecard;
 use eods_domain::directive::{CapReading, Directive, parse_cap};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::intake::{BriefError, brief_from_value};
-use eods_domain::money::Money;
 use eods_domain::lifecycle::{
     ApprovalDecision, ApprovalGate, ApprovalState, ApprovalStatus, LifecycleState, RunStatus,
     content_revision,
 };
+use eods_domain::money::Money;
 use eods_domain::schema::validate_document;
 use eods_domain::validate::{Violation, validate_references};
 use eods_store::{
@@ -1742,11 +1742,11 @@ impl Engine {
                 };
                 Directive::BudgetCap(cap)
             }
-            ApprovalGate::VendorContracts => Directive::ExcludeSupplier(
-                bb.get::<VendorContracts>().and_then(|c| {
+            ApprovalGate::VendorContracts => {
+                Directive::ExcludeSupplier(bb.get::<VendorContracts>().and_then(|c| {
                     eods_agents::logistics::supplier_to_replace(c, &self.tools.rates)
-                }),
-            ),
+                }))
+            }
         })
     }
 }

@@ -934,12 +934,22 @@ async fn budget(
         .into_iter()
         .find(|e| e.artifact_type == ArtifactType::BudgetDecision)
         .unwrap();
-    let num = |v: &serde_json::Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let num = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
     let options = d.payload["options"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o["description"].as_str().unwrap().to_owned(), num(&o["total"])))
+        .map(|o| {
+            (
+                o["description"].as_str().unwrap().to_owned(),
+                num(&o["total"]),
+            )
+        })
         .collect();
     (num(&d.payload["approved_total"]), options)
 }
@@ -967,7 +977,9 @@ async fn a_budget_rejected_with_a_cap_is_revised_within_it_and_asked_again() {
             by: "user:bob".into(),
         };
         e.run(id, None, &mut Quiet).await.unwrap();
-        let venue = pending_of(&e, id, ApprovalGate::VenueSelection).await.unwrap();
+        let venue = pending_of(&e, id, ApprovalGate::VenueSelection)
+            .await
+            .unwrap();
         e.decide_approval(id, venue.id, &bob(ApprovalDecision::Approve, ""))
             .await
             .unwrap();
@@ -982,12 +994,21 @@ async fn a_budget_rejected_with_a_cap_is_revised_within_it_and_asked_again() {
             .min()
             .unwrap();
         assert!(cheapest < proposal, "a cheaper plan exists: {options:?}");
-        assert!(options.windows(2).all(|w| w[0].1 <= w[1].1), "ranked: {options:?}");
+        assert!(
+            options.windows(2).all(|w| w[0].1 <= w[1].1),
+            "ranked: {options:?}"
+        );
 
         // Two amounts and no cap word: refused, naming the comment.
-        let req = pending_of(&e, id, ApprovalGate::BudgetDecision).await.unwrap();
+        let req = pending_of(&e, id, ApprovalGate::BudgetDecision)
+            .await
+            .unwrap();
         let err = e
-            .decide_approval(id, req.id, &bob(ApprovalDecision::Reject, "between 1 and 2"))
+            .decide_approval(
+                id,
+                req.id,
+                &bob(ApprovalDecision::Reject, "between 1 and 2"),
+            )
             .await
             .unwrap_err();
         assert!(
@@ -1004,21 +1025,32 @@ async fn a_budget_rejected_with_a_cap_is_revised_within_it_and_asked_again() {
         let s = e.run(id, None, &mut Quiet).await.unwrap();
         assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{:?}", s.detail);
         let (revised, _) = budget(&store, id).await;
-        assert!(revised <= cap && revised < proposal, "{revised} vs cap {cap}");
+        assert!(
+            revised <= cap && revised < proposal,
+            "{revised} vs cap {cap}"
+        );
 
         // The same rejection again: asked again, not blocked.
-        let req = pending_of(&e, id, ApprovalGate::BudgetDecision).await.unwrap();
+        let req = pending_of(&e, id, ApprovalGate::BudgetDecision)
+            .await
+            .unwrap();
         e.decide_approval(id, req.id, &bob(ApprovalDecision::Reject, &comment))
             .await
             .unwrap();
         let s = e.run(id, None, &mut Quiet).await.unwrap();
         assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{:?}", s.detail);
-        let again = pending_of(&e, id, ApprovalGate::BudgetDecision).await.unwrap();
+        let again = pending_of(&e, id, ApprovalGate::BudgetDecision)
+            .await
+            .unwrap();
         assert!(again.artifact_revision > req.artifact_revision);
 
         // A fixed total lowered below the plan: approving the plan is refused.
         let lowered = e
-            .amend_brief(id, &serde_json::json!({"budget": {"total": 100}}), "user:alice")
+            .amend_brief(
+                id,
+                &serde_json::json!({"budget": {"total": 100}}),
+                "user:alice",
+            )
             .await
             .unwrap();
         drop(lowered);
@@ -1027,16 +1059,25 @@ async fn a_budget_rejected_with_a_cap_is_revised_within_it_and_asked_again() {
             .await
             .unwrap_err();
         match &err {
-            EngineError::DecisionRefused { pointer, reason, .. } => {
+            EngineError::DecisionRefused {
+                pointer, reason, ..
+            } => {
                 assert_eq!(pointer, "/decision");
-                assert!(reason.contains("is fixed") && reason.contains("100.00 EUR"), "{reason}");
+                assert!(
+                    reason.contains("is fixed") && reason.contains("100.00 EUR"),
+                    "{reason}"
+                );
             }
             other => panic!("{other}"),
         }
         // Back to 500: the plan within the cap is approved and the run completes.
-        e.amend_brief(id, &serde_json::json!({"budget": {"total": 500}}), "user:alice")
-            .await
-            .unwrap();
+        e.amend_brief(
+            id,
+            &serde_json::json!({"budget": {"total": 500}}),
+            "user:alice",
+        )
+        .await
+        .unwrap();
         let mut a = approve_all();
         let s = e.run(id, Some(&mut a), &mut Quiet).await.unwrap();
         assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);

@@ -787,8 +787,10 @@ mod tests {
         // Money no category needs is its own bar, never reserve.
         let mut spare = baseline(true);
         spare.allocations.push(
-            serde_json::from_value(json!({"category": "unallocated", "amount": "2500", "share": 0.05}))
-                .unwrap(),
+            serde_json::from_value(
+                json!({"category": "unallocated", "amount": "2500", "share": 0.05}),
+            )
+            .unwrap(),
         );
         spare.total = Decimal::from(52_500);
         let svg = allocations("budget", &f(&spare));

@@ -571,7 +571,10 @@ async fn pages_on(url: &str) {
     for r in &rows {
         let (label, allocated, share) = (r[0], r[1], r[3]);
         if allocated != "0.00" {
-            assert!(chart.contains(&format!(">{label}</text>")), "{label} in {chart}");
+            assert!(
+                chart.contains(&format!(">{label}</text>")),
+                "{label} in {chart}"
+            );
             assert!(
                 chart.contains(&format!(">{allocated} {cur} ({share})</text>")),
                 "{label}: {allocated} {cur} ({share}) in {chart}"

@@ -76,11 +76,15 @@ impl<R: BufRead, W: Write> Approver for PromptApprover<R, W> {
                 }
             };
             let comment = self
-                .ask(if request.gate == ApprovalGate::BudgetDecision && decision != ApprovalDecision::Approve {
-                    "  Comment (an amount sets the cap, e.g. `cap at 1500`; none: 5% less): "
-                } else {
-                    "  Comment: "
-                })
+                .ask(
+                    if request.gate == ApprovalGate::BudgetDecision
+                        && decision != ApprovalDecision::Approve
+                    {
+                        "  Comment (an amount sets the cap, e.g. `cap at 1500`; none: 5% less): "
+                    } else {
+                        "  Comment: "
+                    },
+                )
                 .unwrap_or_default();
             return Answer {
                 decision,

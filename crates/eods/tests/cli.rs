@@ -901,7 +901,10 @@ fn prompt_mode_revises_a_rejected_budget_within_the_cap_and_resume_asks_again() 
     assert_eq!(money(&d["payload"]["cap"]), cap);
     let cost = read(&out.join("cost_model.json"));
     assert!(money(&cost["payload"]["total"]) <= cap);
-    assert!(t.contains("budget:") && t.contains(&format!("approver cap {cap:.2} EUR")), "{t}");
+    assert!(
+        t.contains("budget:") && t.contains(&format!("approver cap {cap:.2} EUR")),
+        "{t}"
+    );
 }
 
 /// The benchmark runs every agent at every level on S-01..S-03, the three lifecycles through

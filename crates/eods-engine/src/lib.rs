@@ -1503,6 +1503,16 @@ impl Engine {
                 reason: format!("{} has already voted on this request", answer.by),
             });
         }
+        // Not even a vote towards a quorum for a budget above a fixed total.
+        if answer.decision == ApprovalDecision::Approve
+            && let Some(reason) = over_fixed_total(row.gate, &l.bb)
+        {
+            return Err(EngineError::DecisionRefused {
+                id: approval,
+                pointer: "/decision".into(),
+                reason,
+            });
+        }
         let now = self.clock.now();
         let correlation = self.correlation_id();
         let vote = eods_store::Vote {
@@ -1554,15 +1564,6 @@ impl Engine {
             });
         }
         let status = ApprovalStatus::after(answer.decision);
-        if answer.decision == ApprovalDecision::Approve
-            && let Some(reason) = over_fixed_total(row.gate, &l.bb)
-        {
-            return Err(EngineError::DecisionRefused {
-                id: approval,
-                pointer: "/decision".into(),
-                reason,
-            });
-        }
         let directive = if answer.decision == ApprovalDecision::Approve {
             None
         } else {

@@ -204,7 +204,7 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
             let f = figures(&b, Some(&cm));
             let _ = writeln!(
                 s,
-                "\nBudget {} {cur}: planned {} {cur} (spend {} + reserve {}), unallocated {} {cur}.\n\n| category | allocated | planned | share |\n|---|---|---|---|",
+                "\nBudget {:.2} {cur}: planned {:.2} {cur} (spend {:.2} + reserve {:.2}), unallocated {:.2} {cur}.\n\n| category | allocated | planned | share |\n|---|---|---|---|",
                 f.total,
                 f.planned_total,
                 f.spend,
@@ -215,7 +215,7 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
             for r in &f.rows {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {:.1}% |",
+                    "| {} | {:.2} | {:.2} | {:.1}% |",
                     r.category.label(),
                     r.allocated,
                     r.planned,

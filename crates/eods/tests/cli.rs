@@ -900,7 +900,15 @@ fn prompt_mode_revises_a_rejected_budget_within_the_cap_and_resume_asks_again() 
     assert!(money(&d["payload"]["approved_total"]) <= cap, "{d}");
     assert_eq!(money(&d["payload"]["cap"]), cap);
     let cost = read(&out.join("cost_model.json"));
-    assert!(money(&cost["payload"]["total"]) <= cap);
+    let total = money(&cost["payload"]["total"]);
+    assert!(total <= cap);
+    // report.md shows the figures the Budget tab shows: the plan's total and its reserve row.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!("planned {total:.2} EUR")),
+        "{report}"
+    );
+    assert!(report.contains("| reserve | "), "{report}");
     assert!(
         t.contains("budget:") && t.contains(&format!("approver cap {cap:.2} EUR")),
         "{t}"

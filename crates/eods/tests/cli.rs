@@ -819,8 +819,8 @@ fn eods_with_input(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// Prompt mode on S-01 (a fixed 500 EUR): the budget rejected with a cap below the proposal
-/// comes back within the cap; rejected again with the same cap it is asked again (the run does
+/// Prompt mode on S-01 (a fixed 500 EUR): an unreadable cap is refused and asked again; the
+/// budget rejected with a cap below the proposal comes back within the cap; rejected again with the same cap it is asked again (the run does
 /// not block); input ends, and `eods resume --approve prompt` asks about the budget again and
 /// ends with an approved plan within the cap.
 #[test]
@@ -866,14 +866,19 @@ fn prompt_mode_revises_a_rejected_budget_within_the_cap_and_resume_asks_again() 
             "--database",
             &db,
         ],
-        &format!("a\n\nr\n{comment}\nr\n{comment}\n"),
+        &format!("a\n\nr\nbetween 1 and 2\nr\n{comment}\nr\n{comment}\n"),
     );
     let t = text(&o);
     assert_eq!(o.status.code(), Some(2), "input ended: {t}");
+    // An unreadable cap is not recorded: the prompt says why and asks again.
+    assert!(
+        t.contains("Not recorded: ") && t.contains("none is marked as the cap"),
+        "{t}"
+    );
     assert_eq!(
         t.matches("Approval requested: budget_decision").count(),
-        3,
-        "asked, revised, asked again: {t}"
+        4,
+        "asked, asked again after the refusal, revised, asked again: {t}"
     );
     assert!(t.contains("no answer on standard input"), "{t}");
     let id = event_id(&String::from_utf8_lossy(&o.stdout));

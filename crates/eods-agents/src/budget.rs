@@ -7,7 +7,7 @@ use crate::instructions::{BudgetParams, Optimiser};
 use crate::{AgentError, StepInput, StepOutput};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
-use eods_domain::catalog::brief::{EventBrief, EventType};
+use eods_domain::catalog::brief::{EventBrief, EventType, Flexibility};
 use eods_domain::catalog::budget::{
     Allocation, BudgetBaseline, BudgetCategory, BudgetDecision, BudgetOption, BudgetStatus,
     CostModel, CostOptimisation, CostRisk, LineConversion, LineItem, VarianceRules,
@@ -545,7 +545,188 @@ fn optimise<'a>(
     }
 }
 
-/// Baseline, cost model and budget decision.
+/// Simulated cost outcomes of a plan: the seed, P50, P80 and P95.
+type CostOutcomes = (u64, Decimal, Decimal, Decimal);
+
+/// One step of the re-planning ladder: what it changes and the plan it gives.
+struct Attempt<'a> {
+    /// What this step does, for the options and the rationale.
+    description: String,
+    costing: Costing<'a>,
+    /// Planned spend: the venue and every priced line.
+    spend: Decimal,
+    /// The reserve this plan holds.
+    reserve: Decimal,
+    /// Monte Carlo outcomes (seed, p50, p80, p95) at Advanced.
+    risk: Option<CostOutcomes>,
+}
+
+impl Attempt<'_> {
+    fn total(&self) -> Decimal {
+        self.spend + self.reserve
+    }
+}
+
+/// Fewer catering items: one coffee break a day instead of two, and no standing reception
+/// before a seated dinner. None when the needs hold nothing to trim.
+fn fewer_catering(needs: &[Need]) -> Option<Vec<Need>> {
+    let has_dinner = needs.iter().any(|n| n.code == "dinner");
+    let mut changed = false;
+    let mut out = Vec::new();
+    for n in needs {
+        match n.code {
+            "coffee_break" if n.qty >= Decimal::TWO => {
+                changed = true;
+                out.push(Need {
+                    qty: (n.qty / Decimal::TWO).floor(),
+                    description: format!(
+                        "{} (one a day instead of two, to fit the budget)",
+                        n.description
+                    ),
+                    ..n.clone()
+                });
+            }
+            "reception" if has_dinner => changed = true,
+            _ => out.push(n.clone()),
+        }
+    }
+    changed.then_some(out)
+}
+
+/// The reserve a plan holds: the risk register's expected loss, and at Advanced at least the
+/// simulated P80 overrun of that plan's spend.
+fn size_reserve(
+    input: StepInput<'_>,
+    p: &BudgetParams,
+    costing: &Costing<'_>,
+    venue_cost: Decimal,
+    risks: &RiskRegister,
+) -> (Decimal, Decimal, Option<CostOutcomes>) {
+    let spend = costing
+        .lines
+        .iter()
+        .map(|x| (x.unit * x.need.qty).round_dp(2))
+        .sum::<Decimal>()
+        + venue_cost;
+    let mut reserve = expected_loss(risks).round_dp(2);
+    let risk = (p.monte_carlo_runs > 0).then(|| {
+        let seed = input.directives.seed;
+        let outcomes = simulate_costs(costing, venue_cost, risks, p.monte_carlo_runs, seed);
+        let at = |q: f64| outcomes[((q * outcomes.len() as f64) as usize).min(outcomes.len() - 1)];
+        (seed, at(0.50), at(0.80), at(0.95))
+    });
+    if let Some((_, _, p80, _)) = risk {
+        reserve = reserve.max((p80 - spend).max(Decimal::ZERO).round_dp(2));
+    }
+    (spend, reserve, risk)
+}
+
+/// The needs of each scope the ladder tries.
+#[derive(Clone, Copy)]
+struct Scopes<'a> {
+    all: &'a [Need],
+    /// Without optional items.
+    lean: &'a [Need],
+    /// Lean, with fewer catering items (none when there is nothing to trim).
+    trimmed: Option<&'a [Need]>,
+}
+
+/// The re-planning ladder, cheapest last: the instructed plan, then cheaper suppliers (as far as
+/// the level's optimiser goes), a smaller scope (optional items dropped), fewer catering items, and the reserve at
+/// its floor (90% of the expected loss, the least adequate reserve of DESIGN §6). Each step
+/// keeps the ones before it; a step that changes nothing is left out.
+fn ladder<'a>(
+    input: StepInput<'a>,
+    p: &BudgetParams,
+    b: &EventBrief,
+    scopes: Scopes<'a>,
+    risks: &RiskRegister,
+    venue_cost: Decimal,
+) -> Result<Vec<Attempt<'a>>, AgentError> {
+    let Scopes {
+        all: needs,
+        lean,
+        trimmed,
+    } = scopes;
+    let excluded = &input.directives.excluded_suppliers;
+    let mut out: Vec<Attempt<'a>> = Vec::new();
+    let mut push = |description: String, costing: Costing<'a>, floor: bool| {
+        let (spend, mut reserve, risk) = size_reserve(input, p, &costing, venue_cost, risks);
+        if floor {
+            reserve = (expected_loss(risks) * Decimal::new(90, 2)).round_dp(2);
+        }
+        let a = Attempt {
+            description,
+            costing,
+            spend,
+            reserve,
+            risk,
+        };
+        // A step that saves nothing is not a step.
+        if out.last().is_none_or(|l| a.total() < l.total()) {
+            out.push(a);
+        }
+    };
+    push(
+        match p.optimiser {
+            Optimiser::FirstQuote => "full scope, first quote per service".into(),
+            Optimiser::Cheapest => "full scope, cheapest supplier per service".into(),
+            Optimiser::Exact => "full scope, optimised suppliers and package deals".into(),
+        },
+        price(input, b, needs, excluded, p.optimiser)?,
+        false,
+    );
+    // Cheaper suppliers, as far as the level's instructions go: a first quote gives way to the
+    // cheapest supplier per service; package optimisation is for the levels that do it.
+    let cheaper = match p.optimiser {
+        Optimiser::FirstQuote => Optimiser::Cheapest,
+        o => o,
+    };
+    if cheaper != p.optimiser {
+        push(
+            "cheaper suppliers: the cheapest supplier per service".into(),
+            price(input, b, needs, excluded, cheaper)?,
+            false,
+        );
+    }
+    let mut current = needs;
+    if lean.len() < needs.len() {
+        let dropped: Vec<&str> = needs
+            .iter()
+            .filter(|n| n.optional)
+            .map(|n| n.code)
+            .collect();
+        push(
+            format!(
+                "smaller scope: optional items dropped ({})",
+                dropped.join(", ")
+            ),
+            price(input, b, lean, excluded, cheaper)?,
+            false,
+        );
+        current = lean;
+    }
+    if let Some(t) = trimmed {
+        push(
+            "fewer catering items: one coffee break a day, no reception before a seated dinner"
+                .into(),
+            price(input, b, t, excluded, cheaper)?,
+            false,
+        );
+        current = t;
+    }
+    push(
+        "reserve at its floor: 90% of the risk register's expected loss".into(),
+        price(input, b, current, excluded, cheaper)?,
+        true,
+    );
+    Ok(out)
+}
+
+/// Baseline, cost model and budget decision. A `fixed` budget is a ceiling: the analyst walks
+/// the re-planning ladder until a plan fits, and blocks with the ranked plans when none does.
+/// An approver's cap is the target of a revision; when no plan fits it, the cheapest plan is put
+/// up with the reason. Money the plan does not need is `unallocated`, never reserve.
 pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let risks = input.need::<RiskRegister>()?;
@@ -561,57 +742,77 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             "venue_scorecard.selected_candidate_id (on the shortlist)".into(),
         ]));
     };
-    let limit = input
-        .directives
-        .budget_cap
-        .map_or(b.budget.total, |c| c.min(b.budget.total));
-    let mut min_reserve = (limit * p.reserve_share)
-        .max(expected_loss(risks))
-        .round_dp(2);
+    let fixed = b.budget.flexibility == Flexibility::Fixed;
+    let cap = input.directives.budget_cap;
+    let limit = cap.map_or(b.budget.total, |c| c.min(b.budget.total));
     let all_needs = needs(b);
     let lean_needs: Vec<Need> = all_needs.iter().filter(|n| !n.optional).cloned().collect();
-    let excluded = &input.directives.excluded_suppliers;
-    let full = price(input, b, &all_needs, excluded, p.optimiser)?;
-    let spend = |c: &Costing<'_>| -> Decimal {
-        c.lines
-            .iter()
-            .map(|x| (x.unit * x.need.qty).round_dp(2))
-            .sum::<Decimal>()
-            + venue.cost_estimate.amount
+    let trimmed = fewer_catering(&lean_needs);
+    let venue_cost = venue.cost_estimate.amount;
+    let scopes = Scopes {
+        all: &all_needs,
+        lean: &lean_needs,
+        trimmed: trimmed.as_deref(),
     };
-    let full_spend = spend(&full);
-    // Scope: drop optional needs when the full plan and its reserve do not fit the limit.
-    let (chosen, scope_note) = if full_spend + min_reserve <= limit {
-        (full, None)
-    } else {
-        let lean = price(input, b, &lean_needs, excluded, p.optimiser)?;
-        (
-            lean,
-            Some(
-                "optional items (streaming, swag, website, travel grants) dropped to fit the budget",
+    let attempts = ladder(input, p, b, scopes, risks, venue_cost)?;
+    let fits = |a: &Attempt<'_>, ceiling: Decimal| a.total() <= ceiling;
+    let money = |d: Decimal| Money::new(d, cur);
+    // Every plan tried, for the rationale and, when nothing fits, the blocking reason.
+    let tried: Vec<String> = attempts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            format!(
+                "{}. {}: {} ({})",
+                i + 1,
+                a.description,
+                money(a.total()),
+                if fits(a, limit) { "fits" } else { "over" }
+            )
+        })
+        .collect();
+    // The ladder always holds the instructed plan; an empty one is a plan that cannot be costed.
+    let Some(cheapest) = attempts.last() else {
+        return Err(AgentError::Infeasible {
+            reason: "no plan could be costed from the rate cards".into(),
+            alternatives: vec![],
+        });
+    };
+    if fixed && !fits(cheapest, b.budget.total) {
+        return Err(AgentError::Infeasible {
+            reason: format!(
+                "the fixed budget of {} cannot hold even the cheapest plan ({}); plans tried, cheapest last: {}. Raise /budget/total to at least {} or set /budget/flexibility to variable",
+                money(b.budget.total),
+                money(cheapest.total()),
+                tried.join("; "),
+                money(cheapest.total())
             ),
-        )
-    };
-    let chosen_spend = spend(&chosen);
-    // Advanced: simulate the cost (each line's uncertainty and the risk register's events) and
-    // hold at least the P80 overrun in reserve.
-    let risk_analysis = (p.monte_carlo_runs > 0).then(|| {
-        let seed = input.directives.seed;
-        let outcomes = simulate_costs(
-            &chosen,
-            venue.cost_estimate.amount,
-            risks,
-            p.monte_carlo_runs,
-            seed,
-        );
-        let at = |q: f64| outcomes[((q * outcomes.len() as f64) as usize).min(outcomes.len() - 1)];
-        (seed, at(0.50), at(0.80), at(0.95))
-    });
-    if let Some((_, _, p80, _)) = risk_analysis {
-        min_reserve = min_reserve.max((p80 - chosen_spend).max(Decimal::ZERO).round_dp(2));
+            alternatives: attempts
+                .iter()
+                .rev()
+                .map(|a| Alternative {
+                    option: a.description.clone(),
+                    score: share(b.budget.total.min(a.total()), a.total().max(Decimal::ONE)),
+                    pros: vec![format!("total {}", money(a.total()))],
+                    cons: vec![format!(
+                        "{} over the fixed budget",
+                        money(a.total() - b.budget.total)
+                    )],
+                })
+                .collect(),
+        });
     }
+    let chosen_at = attempts
+        .iter()
+        .position(|a| fits(a, limit))
+        .unwrap_or(attempts.len() - 1);
+    let chosen = &attempts[chosen_at];
+    let chosen_spend = chosen.spend;
+    let reserve = chosen.reserve;
+    let cost_total = chosen.total();
+    let over_budget = cost_total > limit;
 
-    // Line items: venue, every priced need, then contingency (the rest of the limit, at least the reserve).
+    // Line items: venue, every priced need, then the reserve.
     let rate_day = crate::fx::rate_day(b);
     let mut conversions: Vec<LineConversion> = venue
         .conversion
@@ -632,12 +833,12 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             format!("{} hire, with {}", venue.name, venue.rentals.join("; "))
         },
         qty: Decimal::ONE,
-        unit_cost: venue.cost_estimate.amount,
-        total: venue.cost_estimate.amount,
+        unit_cost: venue_cost,
+        total: venue_cost,
         vendor_option: venue.venue_ref.to_string(),
-        first_quote: venue.cost_estimate.amount,
+        first_quote: venue_cost,
     }];
-    for x in &chosen.lines {
+    for x in &chosen.costing.lines {
         lines.push(LineItem {
             id: LineItemId::nth(lines.len() + 1),
             category: x.need.service.category(),
@@ -650,25 +851,26 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         });
         conversions.extend(line_conversion(input, x, cur, rate_day, lines.len()));
     }
-    let contingency = (limit - chosen_spend).max(min_reserve);
     lines.push(LineItem {
         id: LineItemId::nth(lines.len() + 1),
         category: BudgetCategory::Contingency,
         description: format!(
-            "Contingency reserve (at least {} for an expected loss of {})",
-            Money::new(min_reserve, cur),
-            Money::new(expected_loss(risks), cur)
+            "Reserve for the risk register's expected loss of {}{}",
+            money(expected_loss(risks)),
+            match chosen.risk {
+                Some((_, _, p80, _)) => format!(" (P80 cost {})", money(p80)),
+                None => String::new(),
+            }
         ),
         qty: Decimal::ONE,
-        unit_cost: contingency,
-        total: contingency,
+        unit_cost: reserve,
+        total: reserve,
         vendor_option: "reserve".into(),
-        first_quote: contingency,
+        first_quote: reserve,
     });
-    let cost_total: Decimal = lines.iter().map(|l| l.total).sum();
-    let over_budget = cost_total > limit;
 
-    // Baseline: the limit split by category; the venue keeps its envelope when the reserve allows.
+    // Baseline: planned spend by category, the venue keeping its envelope when the limit allows,
+    // the reserve, and the rest of the limit unallocated.
     let mut by_cat: BTreeMap<BudgetCategory, Decimal> = BTreeMap::new();
     for l in lines
         .iter()
@@ -692,14 +894,16 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         .filter(|(c, _)| **c != BudgetCategory::Venue)
         .map(|(_, v)| *v)
         .sum();
-    let venue_alloc = envelope
-        .min(limit - others - min_reserve)
-        .max(venue.cost_estimate.amount);
+    let venue_alloc = envelope.min(limit - others - reserve).max(venue_cost);
     by_cat.insert(BudgetCategory::Venue, venue_alloc);
+    by_cat.insert(BudgetCategory::Contingency, reserve);
     let baseline_total = if over_budget { cost_total } else { limit };
     let allocated: Decimal = by_cat.values().copied().sum();
-    let reserve = baseline_total - allocated;
-    by_cat.insert(BudgetCategory::Contingency, reserve);
+    let unallocated = (baseline_total - allocated).max(Decimal::ZERO);
+    if unallocated > Decimal::ZERO {
+        by_cat.insert(BudgetCategory::Unallocated, unallocated);
+    }
+    let baseline_total = allocated + unallocated;
     let allocations: Vec<Allocation> = by_cat
         .iter()
         .map(|(c, a)| Allocation {
@@ -714,80 +918,55 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             input.tools.rates.source
         ),
         format!(
-            "Reserve sized to max({} of the total, expected loss of the risk register)",
-            p.reserve_share
+            "Reserve sized to the risk register's expected loss ({}){}",
+            money(expected_loss(risks)),
+            if p.monte_carlo_runs > 0 {
+                ", at least the simulated P80 overrun"
+            } else {
+                ""
+            }
         ),
     ];
-    if let Some(n) = scope_note {
-        assumptions.push(n.to_owned());
+    if chosen_at > 0 {
+        assumptions.push(format!(
+            "Re-planned to fit {}: {}",
+            money(limit),
+            attempts[1..=chosen_at]
+                .iter()
+                .map(|a| a.description.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ));
     }
-    if let Some(cap) = input.directives.budget_cap {
-        assumptions.push(format!("Approver cap of {} applied", Money::new(cap, cur)));
+    if let Some(cap) = cap {
+        assumptions.push(format!("Approver cap of {} applied", money(cap)));
     }
-    let first_quote_total: Decimal = lines.iter().map(|l| l.first_quote).sum();
-    let premium = premium_total(input, b, &all_needs, venue.cost_estimate.amount);
-    let mut options = vec![
-        BudgetOption {
-            id: OptionId::nth(1),
-            description: match p.optimiser {
-                Optimiser::FirstQuote => "Recommended: first quote per service, full scope".into(),
-                Optimiser::Cheapest => {
-                    "Recommended: cheapest supplier per service, full scope".into()
-                }
-                Optimiser::Exact => {
-                    "Recommended: optimised suppliers and package deals, full scope".into()
-                }
-            },
-            total: cost_total,
-            savings: first_quote_total - cost_total,
-        },
-        BudgetOption {
-            id: OptionId::nth(2),
-            description: "Lean: drop optional items".into(),
-            total: spend(&price(input, b, &lean_needs, excluded, p.optimiser)?) + min_reserve,
-            savings: Decimal::ZERO,
-        },
-        BudgetOption {
-            id: OptionId::nth(3),
-            description: "Premium: most reliable supplier per service".into(),
-            total: premium + min_reserve,
-            savings: Decimal::ZERO,
-        },
-    ];
-    if over_budget {
-        // Over budget: besides less scope (lean), reallocate the reserve down to the least
-        // adequate one (90% of the expected loss, DESIGN §6), or negotiate the venue to its
-        // target price (90%) and suppliers 5% down.
-        let floor = (expected_loss(risks) * Decimal::new(90, 2)).round_dp(2);
-        let reallocated = chosen_spend + floor;
-        if reallocated < cost_total {
-            options.push(BudgetOption {
-                id: OptionId::nth(options.len() + 1),
-                description: format!(
-                    "Reallocate: hold the least adequate reserve ({}, 90% of the expected loss)",
-                    Money::new(floor, cur)
-                ),
-                total: reallocated,
-                savings: cost_total - reallocated,
-            });
-        }
-        let venue_cost = venue.cost_estimate.amount;
-        let negotiated = (venue_cost * Decimal::new(90, 2)
-            + (chosen_spend - venue_cost) * Decimal::new(95, 2)
-            + min_reserve)
-            .round_dp(2);
-        options.push(BudgetOption {
-            id: OptionId::nth(options.len() + 1),
-            description: "Negotiate: venue at its target price (90%), suppliers 5% lower".into(),
-            total: negotiated,
-            savings: cost_total - negotiated,
-        });
+    if fixed {
+        assumptions.push(format!(
+            "The budget of {} is fixed: no plan above it is put up for approval",
+            money(b.budget.total)
+        ));
     }
+
+    let options = ranked_options(
+        input,
+        b,
+        &attempts,
+        chosen_at,
+        &all_needs,
+        venue_cost,
+        over_budget,
+    );
+    let selected = options
+        .iter()
+        .find(|o| o.description.starts_with("Recommended"))
+        .map_or(OptionId::nth(1), |o| o.id.clone());
     let hedges = if p.hedges {
         cancellation_hedges(&lines, limit, cur)
     } else {
         vec![]
     };
+    let optimisation = chosen.costing.report.clone();
     let cost_model = CostModel {
         currency: cur.clone(),
         total: cost_total,
@@ -796,7 +975,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             max_variance_pct: p.max_variance_pct,
             approval_threshold: p.approval_threshold,
         },
-        optimisation: chosen.report,
+        optimisation,
         conversions,
     };
     let decision = BudgetDecision {
@@ -804,37 +983,47 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         currency: cur.clone(),
         status: BudgetStatus::Proposed,
         options: options.clone(),
-        selected_option_id: OptionId::nth(1),
+        selected_option_id: selected,
         approvals: vec![],
         change_log_refs: vec![],
-        cap: input.directives.budget_cap,
-        risk_analysis: risk_analysis.map(|(seed, p50, p80, p95)| CostRisk {
+        cap,
+        risk_analysis: chosen.risk.map(|(seed, p50, p80, p95)| CostRisk {
             runs: p.monte_carlo_runs,
             seed,
             p50,
             p80,
             p95,
-            reserve_covers_p80: contingency >= (p80 - chosen_spend),
+            reserve_covers_p80: reserve >= (p80 - chosen_spend),
         }),
         hedges,
     };
+    let cap_missed = cap.filter(|c| cost_total > *c);
     let summary = format!(
-        "Costed {} line items: spend {} + reserve {} = {} against a limit of {}{}",
+        "Costed {} line items: spend {} + reserve {} = {} against a limit of {}{}{}",
         cost_model.line_items.len(),
-        Money::new(chosen_spend, cur),
-        Money::new(contingency, cur),
-        Money::new(cost_total, cur),
-        Money::new(limit, cur),
-        if over_budget {
-            " (over budget: approval needed)"
+        money(chosen_spend),
+        money(reserve),
+        money(cost_total),
+        money(limit),
+        if unallocated > Decimal::ZERO {
+            format!(", {} unallocated", money(unallocated))
         } else {
-            ""
+            String::new()
+        },
+        match (cap_missed, over_budget) {
+            (Some(c), _) => format!(
+                " (no plan fits the approver's cap of {}: this is the cheapest)",
+                money(c)
+            ),
+            (None, true) => " (over budget: approval needed)".into(),
+            (None, false) if chosen_at > 0 => format!(" (re-planned: {})", chosen.description),
+            (None, false) => String::new(),
         }
     );
     Ok(StepOutput {
         raised: vec![],
         rationale: format!(
-            "{} in {}; the venue keeps its envelope of {}, the rest of the limit is held as contingency.{}",
+            "{} in {}; the venue keeps an envelope of {}. Plans tried, cheapest last: {}.{}",
             match &cost_model.optimisation {
                 Some(o) => format!(
                     "Suppliers optimised exactly over {} combination(s){}: {} against first quotes of {} (bound {})",
@@ -844,20 +1033,25 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
                     } else {
                         format!(" using {}", o.packages.join(", "))
                     },
-                    Money::new(o.optimised_total, cur),
-                    Money::new(o.first_quote_total, cur),
-                    Money::new(o.lower_bound, cur)
+                    money(o.optimised_total),
+                    money(o.first_quote_total),
+                    money(o.lower_bound)
                 ),
                 None if p.optimiser == Optimiser::Cheapest =>
                     "Cheapest supplier per service".into(),
                 None => "First quote per service".into(),
             },
             b.location.city,
-            Money::new(venue_alloc, cur),
-            if over_budget {
-                " The plan exceeds the budget even in its lean scope: the approver chooses between more budget and less scope."
-            } else {
-                ""
+            money(venue_alloc),
+            tried.join("; "),
+            match (cap_missed, over_budget) {
+                (Some(c), _) => format!(
+                    " No plan fits the approver's cap of {}: the cheapest is put up; approve it or reject with a cap of at least {}.",
+                    money(c),
+                    money(cost_total)
+                ),
+                (None, true) => " The plan exceeds the budget even in its cheapest form: the approver chooses between more budget and less scope.".into(),
+                (None, false) => String::new(),
             }
         ),
         summary,
@@ -866,7 +1060,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             .map(|o| Alternative {
                 option: o.description.clone(),
                 score: share(limit.min(o.total), o.total.max(Decimal::ONE)),
-                pros: vec![format!("total {}", Money::new(o.total, cur))],
+                pros: vec![format!("total {}", money(o.total))],
                 cons: vec![],
             })
             .collect(),
@@ -883,6 +1077,72 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             decision.into_payload(),
         ],
     })
+}
+
+/// The options put to the approver, cheapest first with ids in that order: every plan of the
+/// ladder, the most reliable suppliers, and (over budget) a negotiated price. The chosen plan is
+/// "Recommended"; "Premium" names the most reliable suppliers only when they cost more than it.
+/// Savings are against the full-scope plan as instructed (negative: it costs more).
+fn ranked_options(
+    input: StepInput<'_>,
+    b: &EventBrief,
+    attempts: &[Attempt<'_>],
+    chosen_at: usize,
+    needs: &[Need],
+    venue_cost: Decimal,
+    over_budget: bool,
+) -> Vec<BudgetOption> {
+    let first = attempts.first().map_or(Decimal::ZERO, Attempt::total);
+    let recommended = attempts
+        .get(chosen_at)
+        .map_or(Decimal::ZERO, Attempt::total);
+    let mut raw: Vec<(String, Decimal)> = attempts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let lead = if i == chosen_at {
+                "Recommended"
+            } else if a.total() < recommended {
+                "Cheaper"
+            } else {
+                "Costlier"
+            };
+            (format!("{lead}: {}", a.description), a.total())
+        })
+        .collect();
+    let reserve = attempts.get(chosen_at).map_or(Decimal::ZERO, |a| a.reserve);
+    let premium = premium_total(input, b, needs, venue_cost) + reserve;
+    raw.push((
+        if premium > recommended {
+            "Premium: most reliable supplier per service, full scope".into()
+        } else {
+            "Most reliable supplier per service, full scope (costs no more than the recommended plan)".into()
+        },
+        premium,
+    ));
+    if over_budget && let Some(a) = attempts.get(chosen_at) {
+        // The venue at its target price (90%) and suppliers 5% lower: a negotiation to try,
+        // not a quote.
+        let negotiated = (venue_cost * Decimal::new(90, 2)
+            + (a.spend - venue_cost) * Decimal::new(95, 2)
+            + a.reserve)
+            .round_dp(2);
+        raw.push((
+            "Negotiate (not a quote): venue at its target price (90%), suppliers 5% lower".into(),
+            negotiated,
+        ));
+    }
+    // Cheapest first; equal totals keep the ladder's order.
+    raw.sort_by_key(|x| x.1);
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, (description, total))| BudgetOption {
+            id: OptionId::nth(i + 1),
+            description,
+            total,
+            savings: first - total,
+        })
+        .collect()
 }
 
 /// Seeded Monte Carlo of the total cost: every priced line varies by a triangular factor

@@ -114,7 +114,9 @@ pub struct VenueParams {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BudgetParams {
-    /// Share of the total held as contingency at least.
+    /// Share of the total the Venue Researcher keeps back for the reserve when it sizes the
+    /// venue envelope (at least the expected loss). The Budget Analyst's reserve is the risk
+    /// register's expected loss (the P80 overrun at Advanced), whatever this share.
     pub reserve_share: Decimal,
     pub max_variance_pct: f64,
     /// A change costing more than this (event currency) re-opens the budget approval.

@@ -276,11 +276,23 @@ pub struct Directives {
     pub seed: u64,
     pub incidents: Vec<Injection>,
     pub approval_latency: Vec<ApprovalLatency>,
+    /// How often approvers rejected or asked changes to each gate: a step whose gate was
+    /// rejected runs again (and asks again) even when nothing else changed.
+    pub rejections: std::collections::BTreeMap<ApprovalGate, u32>,
 }
 
 impl Directives {
     /// The part of these directives that step `s` depends on, as a stable string for its key.
     pub fn key_for(&self, s: Step) -> String {
+        let key = self.inputs_key(s);
+        // Earlier keys stay as they were until a gate is rejected.
+        match s.approval().and_then(|g| self.rejections.get(&g)) {
+            Some(n) if *n > 0 => format!("{key};rejected={n}"),
+            _ => key,
+        }
+    }
+
+    fn inputs_key(&self, s: Step) -> String {
         match s {
             Step::Research => {
                 let ids: Vec<&str> = self

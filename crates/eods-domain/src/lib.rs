@@ -7,6 +7,7 @@ pub mod artifact;
 pub mod blackboard;
 pub mod catalog;
 pub mod constraints;
+pub mod directive;
 pub mod graph;
 pub mod hours;
 pub mod ids;

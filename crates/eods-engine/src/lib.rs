@@ -20,10 +20,12 @@ use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
+use eods_domain::catalog::brief::{EventBrief, Flexibility};
 use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, BudgetStatus};
 use eods_domain::catalog::execution::ApprovalLatency;
 use eods_domain::catalog::logistics::{Injection, VendorContracts};
 use eods_domain::catalog::venue::VenueScorecard;
+use eods_domain::directive::{CapReading, Directive, parse_cap};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::intake::{BriefError, brief_from_value};
@@ -31,6 +33,7 @@ use eods_domain::lifecycle::{
     ApprovalDecision, ApprovalGate, ApprovalState, ApprovalStatus, LifecycleState, RunStatus,
     content_revision,
 };
+use eods_domain::money::Money;
 use eods_domain::schema::validate_document;
 use eods_domain::validate::{Violation, validate_references};
 use eods_store::{
@@ -166,6 +169,12 @@ pub struct Answer {
 /// Decides approvals during a run (the CLI's `--approve auto|prompt`).
 pub trait Approver {
     fn decide(&mut self, request: &PendingApproval) -> Answer;
+
+    /// The engine refused the last answer to `request` for `reason` (e.g. approving a plan above
+    /// a fixed budget). Returns whether to ask again; by default the run ends with the refusal.
+    fn refused(&mut self, _request: &PendingApproval, _reason: &str) -> bool {
+        false
+    }
 }
 
 /// What the engine reports while it runs.
@@ -295,6 +304,14 @@ pub enum EngineError {
     Corrupt { what: String, detail: String },
     #[error("approval {id}: {reason}")]
     Approval { id: ApprovalId, reason: String },
+    /// A decision the engine will not record as given: `pointer` names the part of the decision
+    /// to change (`/decision`, `/comment`) and `reason` says how.
+    #[error("approval {id}: {reason}")]
+    DecisionRefused {
+        id: ApprovalId,
+        pointer: String,
+        reason: String,
+    },
     #[error("{0}")]
     InvalidCommand(String),
     #[error(transparent)]
@@ -347,6 +364,9 @@ impl Loaded {
 }
 
 const MAX_ACTIONS: usize = 500;
+
+/// How often a run asks an approver whose answer was refused.
+const REASKS: usize = 5;
 
 impl Engine {
     /// An engine over `store` with the bundled tools, the wall clock and no hooks.
@@ -624,8 +644,23 @@ impl Engine {
                     match approver.as_deref_mut() {
                         Some(a) if !pending.is_empty() => {
                             for p in pending {
-                                let answer = a.decide(&p);
-                                self.decide_approval(id, p.id, &answer).await?;
+                                let mut answer = a.decide(&p);
+                                // A refused answer is explained and asked again, a few times.
+                                let mut asked = 1;
+                                loop {
+                                    match self.decide_approval(id, p.id, &answer).await {
+                                        Err(EngineError::DecisionRefused { reason, .. })
+                                            if asked < REASKS && a.refused(&p, &reason) =>
+                                        {
+                                            answer = a.decide(&p);
+                                            asked += 1;
+                                        }
+                                        other => {
+                                            other?;
+                                            break;
+                                        }
+                                    }
+                                }
                                 progress.report(ProgressEvent::ApprovalDecided {
                                     gate: p.gate,
                                     decision: answer.decision,
@@ -1021,12 +1056,27 @@ impl Engine {
         let mut next = l.bb.clone();
         let mut envelopes = Vec::new();
         let mut violations: Vec<(ArtifactType, Violation)> = Vec::new();
+        // After a rejection the gate's artifact is written (and put up for approval) again even
+        // when the revision found nothing to change: the approver is asked again instead of the
+        // run blocking on a decided request.
+        let reask = step.approval().filter(|g| {
+            let input = eods_domain::lifecycle::GateInput {
+                blackboard: &l.bb,
+                level: l.level,
+                approvals: &l.approvals,
+            };
+            matches!(
+                eods_domain::lifecycle::approval_for_current(*g, input),
+                Some(ApprovalStatus::Rejected | ApprovalStatus::ChangesRequested)
+            )
+        });
         for payload in &output.artifacts {
             let t = payload.artifact_type();
             let value = payload.to_value();
             if let Some(cur) = l.bb.current(t)
                 && cur.payload.to_value() == value
                 && cur.derived_from == derived_from
+                && reask.map(|g| g.artifact_type()) != Some(t)
             {
                 continue;
             }
@@ -1464,6 +1514,16 @@ impl Engine {
                 reason: format!("{} has already voted on this request", answer.by),
             });
         }
+        // Not even a vote towards a quorum for a budget above a fixed total.
+        if answer.decision == ApprovalDecision::Approve
+            && let Some(reason) = over_fixed_total(row.gate, &l.bb)
+        {
+            return Err(EngineError::DecisionRefused {
+                id: approval,
+                pointer: "/decision".into(),
+                reason,
+            });
+        }
         let now = self.clock.now();
         let correlation = self.correlation_id();
         let vote = eods_store::Vote {
@@ -1518,7 +1578,17 @@ impl Engine {
         let directive = if answer.decision == ApprovalDecision::Approve {
             None
         } else {
-            Some(self.directive_for(row.gate, &l.bb, &answer.comment))
+            let d = self
+                .directive_for(row.gate, &l.bb, &answer.comment)
+                .map_err(|reason| EngineError::DecisionRefused {
+                    id: approval,
+                    pointer: "/comment".into(),
+                    reason,
+                })?;
+            Some(serde_json::to_value(d).map_err(|e| EngineError::Corrupt {
+                what: "directive".into(),
+                detail: e.to_string(),
+            })?)
         };
         let record = ApprovalRecord {
             gate: row.gate,
@@ -1638,35 +1708,78 @@ impl Engine {
         Ok(ApprovalOutcome::Decided(status))
     }
 
+    /// The directive a rejection or change request of `gate` records. A budget comment is read
+    /// for a cap ([`parse_cap`]); without an amount the cap is 5% below the proposal. A cap in
+    /// another currency, or several amounts with none marked as the cap, is refused with how to
+    /// write it.
     fn directive_for(
         &self,
         gate: ApprovalGate,
         bb: &Blackboard,
         comment: &str,
-    ) -> serde_json::Value {
-        match gate {
-            ApprovalGate::VenueSelection => {
-                serde_json::json!({"exclude_candidate": bb.get::<VenueScorecard>().map(|s| s.selected_candidate_id.to_string())})
-            }
+    ) -> Result<Directive, String> {
+        Ok(match gate {
+            ApprovalGate::VenueSelection => Directive::ExcludeCandidate(
+                bb.get::<VenueScorecard>()
+                    .map(|s| s.selected_candidate_id.clone()),
+            ),
             ApprovalGate::BudgetDecision => {
-                let asked = comment
-                    .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-                    .filter_map(|w| w.parse::<Decimal>().ok())
-                    .rfind(|d| *d > Decimal::ZERO);
-                let cap = asked.or_else(|| {
-                    bb.get::<BudgetDecision>()
-                        .map(|d| (d.approved_total * Decimal::new(95, 2)).round_dp(2))
-                });
-                serde_json::json!({"budget_cap": cap.map(|c| c.to_string())})
+                let proposal = bb.get::<BudgetDecision>();
+                let currency = proposal.map(|d| d.currency.to_string()).unwrap_or_default();
+                let cap = match parse_cap(comment) {
+                    CapReading::Cap {
+                        amount,
+                        currency: Some(c),
+                    } if !currency.is_empty() && c != currency => {
+                        return Err(format!(
+                            "the cap {amount} {c} is not in the event's currency: write it in {currency}, e.g. `cap at {amount} {currency}` after converting"
+                        ));
+                    }
+                    CapReading::Cap { amount, .. } => Some(amount),
+                    CapReading::Ambiguous(amounts) => {
+                        return Err(format!(
+                            "the comment names {} amounts ({}) and none is marked as the cap: write one, e.g. `cap at {}`",
+                            amounts.len(),
+                            amounts
+                                .iter()
+                                .map(Decimal::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            amounts.iter().min().copied().unwrap_or_default()
+                        ));
+                    }
+                    CapReading::NoAmount => {
+                        proposal.map(|d| (d.approved_total * Decimal::new(95, 2)).round_dp(2))
+                    }
+                };
+                Directive::BudgetCap(cap)
             }
             ApprovalGate::VendorContracts => {
-                let supplier = bb.get::<VendorContracts>().and_then(|c| {
+                Directive::ExcludeSupplier(bb.get::<VendorContracts>().and_then(|c| {
                     eods_agents::logistics::supplier_to_replace(c, &self.tools.rates)
-                });
-                serde_json::json!({"exclude_supplier": supplier})
+                }))
             }
-        }
+        })
     }
+}
+
+/// Why the current proposal of `gate` may not be approved, if it may not: a budget decision
+/// above the brief's fixed total.
+fn over_fixed_total(gate: ApprovalGate, bb: &Blackboard) -> Option<String> {
+    if gate != ApprovalGate::BudgetDecision {
+        return None;
+    }
+    let brief = bb.get::<EventBrief>()?;
+    let d = bb.get::<BudgetDecision>()?;
+    (brief.budget.flexibility == Flexibility::Fixed && d.approved_total > brief.budget.total)
+        .then(|| {
+            format!(
+                "the budget of {} is fixed and this plan costs {}: it cannot be approved. Reject it with a cap (e.g. `cap at {}`) so the Budget Analyst re-plans, or change the brief's /budget/total or /budget/flexibility",
+                Money::new(brief.budget.total, &brief.budget.currency),
+                Money::new(d.approved_total, &d.currency),
+                brief.budget.total.normalize()
+            )
+        })
 }
 
 fn current_approval_records(l: &Loaded) -> Vec<ApprovalRecord> {
@@ -1699,20 +1812,27 @@ fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Directives {
         ..Directives::default()
     };
     for a in approvals {
-        let Some(v) = &a.directive else { continue };
-        if let Some(c) = v.get("exclude_candidate").and_then(|x| x.as_str()) {
-            d.excluded_candidates
-                .push(eods_domain::ids::CandidateId(c.to_owned()));
+        if matches!(
+            a.status,
+            ApprovalStatus::Rejected | ApprovalStatus::ChangesRequested
+        ) {
+            *d.rejections.entry(a.gate).or_default() += 1;
         }
-        if let Some(c) = v
-            .get("budget_cap")
-            .and_then(|x| x.as_str())
-            .and_then(|s| s.parse::<Decimal>().ok())
-        {
-            d.budget_cap = Some(c);
-        }
-        if let Some(s) = v.get("exclude_supplier").and_then(|x| x.as_str()) {
-            d.excluded_suppliers.push(s.to_owned());
+        // A directive that does not parse (written by a newer version) is not followed.
+        let Some(v) = a
+            .directive
+            .clone()
+            .and_then(|v| serde_json::from_value::<Directive>(v).ok())
+        else {
+            continue;
+        };
+        match v {
+            Directive::ExcludeCandidate(Some(c)) => d.excluded_candidates.push(c),
+            Directive::BudgetCap(Some(c)) => d.budget_cap = Some(c),
+            Directive::ExcludeSupplier(Some(s)) => d.excluded_suppliers.push(s),
+            Directive::ExcludeCandidate(None)
+            | Directive::BudgetCap(None)
+            | Directive::ExcludeSupplier(None) => {}
         }
     }
     for g in ApprovalGate::ALL {

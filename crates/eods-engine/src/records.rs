@@ -221,12 +221,39 @@ pub(crate) fn approval_summary(gate: ApprovalGate, bb: &Blackboard) -> String {
             }
         }
         ApprovalGate::BudgetDecision => match (bb.get::<BudgetDecision>(), bb.get::<CostModel>()) {
-            (Some(d), Some(c)) => format!(
-                "Budget: {} {} in {} line items",
-                d.approved_total,
-                d.currency,
-                c.line_items.len()
-            ),
+            (Some(d), Some(c)) => {
+                let brief = bb
+                    .get::<eods_domain::catalog::brief::EventBrief>()
+                    .map(|b| {
+                        format!(
+                            ", against a {} budget of {} {}",
+                            serde_json::to_value(b.budget.flexibility)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default(),
+                            b.budget.total,
+                            b.budget.currency
+                        )
+                    })
+                    .unwrap_or_default();
+                let cap = d.cap.map_or(String::new(), |cap| {
+                    format!(
+                        "; approver cap {cap} {}{}",
+                        d.currency,
+                        if d.approved_total > cap {
+                            " (no plan fits it: this is the cheapest)"
+                        } else {
+                            ""
+                        }
+                    )
+                });
+                format!(
+                    "Budget: {} {} in {} line items{brief}{cap}",
+                    d.approved_total,
+                    d.currency,
+                    c.line_items.len()
+                )
+            }
             _ => "Budget decision".into(),
         },
         ApprovalGate::VendorContracts => match bb.get::<VendorContracts>() {

@@ -368,8 +368,20 @@ async fn a_rejected_venue_is_replaced_and_everything_downstream_recomputed() {
         );
         assert_eq!(cards[1].payload["excluded"][0], first);
         // Budget and logistics were recomputed from the new scorecard, and the cap holds.
+        // (A cap above what the plan costs leaves the cost model as it is; the budget decision
+        // records the cap in a new revision.)
         let cost = store.revisions(id, ArtifactType::CostModel).await.unwrap();
-        assert!(cost.len() >= 3, "cost model revisions: {}", cost.len());
+        assert!(cost.len() >= 2, "cost model revisions: {}", cost.len());
+        let decisions = store
+            .revisions(id, ArtifactType::BudgetDecision)
+            .await
+            .unwrap();
+        assert!(
+            decisions
+                .iter()
+                .any(|d| d.payload["cap"] == serde_json::json!("49000")),
+            "the cap is recorded"
+        );
         let last: rust_decimal::Decimal = cost.last().unwrap().payload["total"]
             .as_str()
             .unwrap()
@@ -907,5 +919,169 @@ async fn the_three_scenarios_meet_every_applicable_target_at_their_levels() {
                 "{name}: {transitions:?}"
             );
         }
+    }
+}
+
+/// The current budget decision's total and its options' totals.
+async fn budget(
+    store: &Store,
+    id: EventId,
+) -> (rust_decimal::Decimal, Vec<(String, rust_decimal::Decimal)>) {
+    let d = store
+        .current_artifacts(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.artifact_type == ArtifactType::BudgetDecision)
+        .unwrap();
+    let num = |v: &serde_json::Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    let options = d.payload["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["description"].as_str().unwrap().to_owned(),
+                num(&o["total"]),
+            )
+        })
+        .collect();
+    (num(&d.payload["approved_total"]), options)
+}
+
+/// The pending request of `gate`, if any.
+async fn pending_of(e: &Engine, id: EventId, gate: ApprovalGate) -> Option<PendingApproval> {
+    e.pending_approvals(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.gate == gate)
+}
+
+/// S-01's fixed 500 EUR: the proposal fits it; a rejection with a cap below the proposal brings
+/// a revision within the cap; the same rejection again asks again instead of blocking; an
+/// unreadable cap and an approval above a (lowered) fixed total are refused with the reason.
+#[tokio::test]
+async fn a_budget_rejected_with_a_cap_is_revised_within_it_and_asked_again() {
+    let (_dir, stores) = stores("cap").await;
+    for store in stores {
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        let bob = |decision, comment: &str| Answer {
+            decision,
+            comment: comment.into(),
+            by: "user:bob".into(),
+        };
+        e.run(id, None, &mut Quiet).await.unwrap();
+        let venue = pending_of(&e, id, ApprovalGate::VenueSelection)
+            .await
+            .unwrap();
+        e.decide_approval(id, venue.id, &bob(ApprovalDecision::Approve, ""))
+            .await
+            .unwrap();
+        e.run(id, None, &mut Quiet).await.unwrap();
+        let (proposal, options) = budget(&store, id).await;
+        assert!(proposal <= rust_decimal::Decimal::from(500), "{proposal}");
+        // The cheapest plan of the re-planning ladder (not the most reliable suppliers).
+        let cheapest = options
+            .iter()
+            .filter(|(d, _)| d.starts_with("Cheaper:") || d.starts_with("Recommended:"))
+            .map(|(_, t)| *t)
+            .min()
+            .unwrap();
+        assert!(cheapest < proposal, "a cheaper plan exists: {options:?}");
+        assert!(
+            options.windows(2).all(|w| w[0].1 <= w[1].1),
+            "ranked: {options:?}"
+        );
+
+        // Two amounts and no cap word: refused, naming the comment.
+        let req = pending_of(&e, id, ApprovalGate::BudgetDecision)
+            .await
+            .unwrap();
+        let err = e
+            .decide_approval(
+                id,
+                req.id,
+                &bob(ApprovalDecision::Reject, "between 1 and 2"),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, EngineError::DecisionRefused { pointer, .. } if pointer == "/comment"),
+            "{err}"
+        );
+
+        // A cap below the proposal: the revision fits it.
+        let cap = cheapest;
+        let comment = format!("max {cap} EUR");
+        e.decide_approval(id, req.id, &bob(ApprovalDecision::Reject, &comment))
+            .await
+            .unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{:?}", s.detail);
+        let (revised, _) = budget(&store, id).await;
+        assert!(
+            revised <= cap && revised < proposal,
+            "{revised} vs cap {cap}"
+        );
+
+        // The same rejection again: asked again, not blocked.
+        let req = pending_of(&e, id, ApprovalGate::BudgetDecision)
+            .await
+            .unwrap();
+        e.decide_approval(id, req.id, &bob(ApprovalDecision::Reject, &comment))
+            .await
+            .unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{:?}", s.detail);
+        let again = pending_of(&e, id, ApprovalGate::BudgetDecision)
+            .await
+            .unwrap();
+        assert!(again.artifact_revision > req.artifact_revision);
+
+        // A fixed total lowered below the plan: approving the plan is refused.
+        let lowered = e
+            .amend_brief(
+                id,
+                &serde_json::json!({"budget": {"total": 100}}),
+                "user:alice",
+            )
+            .await
+            .unwrap();
+        drop(lowered);
+        let err = e
+            .decide_approval(id, again.id, &bob(ApprovalDecision::Approve, "ok"))
+            .await
+            .unwrap_err();
+        match &err {
+            EngineError::DecisionRefused {
+                pointer, reason, ..
+            } => {
+                assert_eq!(pointer, "/decision");
+                assert!(
+                    reason.contains("is fixed") && reason.contains("100.00 EUR"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{other}"),
+        }
+        // Back to 500: the plan within the cap is approved and the run completes.
+        e.amend_brief(
+            id,
+            &serde_json::json!({"budget": {"total": 500}}),
+            "user:alice",
+        )
+        .await
+        .unwrap();
+        let mut a = approve_all();
+        let s = e.run(id, Some(&mut a), &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
+        let (last, _) = budget(&store, id).await;
+        assert!(last <= cap, "{last} vs cap {cap}");
     }
 }

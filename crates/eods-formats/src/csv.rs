@@ -1,7 +1,8 @@
 //! Budget as CSV (RFC 4180): one row per cost-model line item, for spreadsheets and finance
-//! tools. Fields with a comma, quote or line break are quoted; quotes are doubled.
+//! tools, then the totals the Budget tab shows (from the same [`figures`]). Fields with a comma,
+//! quote or line break are quoted; quotes are doubled.
 
-use eods_domain::catalog::budget::CostModel;
+use eods_domain::catalog::budget::{BudgetBaseline, CostModel, figures};
 
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -11,8 +12,9 @@ fn field(s: &str) -> String {
     }
 }
 
-/// The cost model's line items, then a total row.
-pub fn budget_csv(cost: &CostModel) -> String {
+/// The cost model's line items, then a total row and, with the baseline, rows for the reserve,
+/// the unallocated rest and the budget.
+pub fn budget_csv(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> String {
     let currency = serde_json::to_value(&cost.currency)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -40,6 +42,16 @@ pub fn budget_csv(cost: &CostModel) -> String {
         out.push_str("\r\n");
     }
     out.push_str(&format!(",total,,,,{},{currency},,\r\n", cost.total));
+    if let Some(b) = baseline {
+        let f = figures(b, Some(cost));
+        for (name, value) in [
+            ("reserve", f.reserve),
+            ("unallocated", f.unallocated),
+            ("budget", f.total),
+        ] {
+            out.push_str(&format!(",{name},,,,{value},{currency},,\r\n"));
+        }
+    }
     out
 }
 

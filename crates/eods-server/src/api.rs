@@ -966,7 +966,7 @@ async fn event_export(
                 typed(&current).ok_or_else(|| missing(ArtifactType::CostModel))?;
             (
                 "text/csv; charset=utf-8",
-                eods_formats::csv::budget_csv(&cost),
+                eods_formats::csv::budget_csv(&cost, typed(&current).as_ref()),
             )
         }
         other => {

@@ -7,7 +7,7 @@
 //! white or light fills (contrast ≥ 4.5:1) and `<title>` tooltips on the marks.
 
 use chrono::{Datelike, Months, NaiveDate};
-use eods_domain::catalog::budget::{BudgetBaseline, BudgetCategory};
+use eods_domain::catalog::budget::BudgetFigures;
 use eods_domain::catalog::planning::{Risk, RiskRegister, Task, TaskRegister, Timeline};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -397,53 +397,31 @@ pub fn bars(id: &str, title: &str, rows: &[(String, f64, String)]) -> String {
     s
 }
 
-/// A budget category as serde writes it (`av`, `contingency`, …).
-fn category_name(c: BudgetCategory) -> String {
-    serde_json::to_value(c)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{c:?}").to_lowercase())
-}
-
-/// The baseline's allocations as bars (`12,345.00 EUR (24.7%)`), plus the reserve as a row
-/// `reserve` when no `contingency` allocation carries it.
-pub fn allocations(id: &str, baseline: &BudgetBaseline) -> String {
-    let cur = &baseline.currency;
-    let row = |label: String, value: Decimal, share: f64| {
-        let share = if share.is_finite() {
-            share * 100.0
-        } else {
-            0.0
-        };
-        (
-            label,
-            value.to_f64().unwrap_or(0.0),
-            format!("{} {cur} ({share:.1}%)", amount(value)),
-        )
-    };
-    let mut rows: Vec<(String, f64, String)> = baseline
-        .allocations
+/// The budget's allocations as bars (`12,345.00 EUR (24.7%)`): one per category, the reserve
+/// and the unallocated rest included, from [`figures`](eods_domain::catalog::budget::figures)
+/// like the table next to it.
+pub fn allocations(id: &str, f: &BudgetFigures) -> String {
+    let cur = &f.currency;
+    let rows: Vec<(String, f64, String)> = f
+        .rows
         .iter()
-        .map(|a| row(category_name(a.category), a.amount, a.share))
+        .filter(|r| !r.allocated.is_zero())
+        .map(|r| {
+            let share = if r.share.is_finite() {
+                r.share * 100.0
+            } else {
+                0.0
+            };
+            (
+                r.category.label().to_owned(),
+                r.allocated.to_f64().unwrap_or(0.0),
+                format!("{} {cur} ({share:.1}%)", amount(r.allocated)),
+            )
+        })
         .collect();
-    if !baseline
-        .allocations
-        .iter()
-        .any(|a| a.category == BudgetCategory::Contingency)
-    {
-        let share = baseline
-            .reserve
-            .checked_div(baseline.total)
-            .and_then(|d| d.to_f64());
-        rows.push(row(
-            "reserve".to_owned(),
-            baseline.reserve,
-            share.unwrap_or(0.0),
-        ));
-    }
     let title = format!(
         "Budget allocation by category (total {} {cur})",
-        amount(baseline.total)
+        amount(f.total)
     );
     bars(id, &title, &rows)
 }
@@ -619,6 +597,7 @@ pub fn risk_heatmap(id: &str, risks: &RiskRegister) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use eods_domain::catalog::budget::BudgetBaseline;
     use serde_json::json;
 
     /// Tags balance, quotes pair up, no raw `<` in text, every `&` starts a known entity.
@@ -787,7 +766,8 @@ mod tests {
 
     #[test]
     fn allocations_scale_bars_and_add_the_reserve() {
-        let svg = allocations("budget", &baseline(false));
+        let f = |b: &BudgetBaseline| eods_domain::catalog::budget::figures(b, None);
+        let svg = allocations("budget", &f(&baseline(false)));
         assert_well_formed(&svg);
         let widths = rect_attr(&svg, "bar", "width");
         assert_eq!(widths.len(), 4);
@@ -800,9 +780,23 @@ mod tests {
         assert!(svg.contains(">5,000.00 EUR (10.0%)</text>"));
         assert!(svg.contains("total 50,000.00 EUR"));
 
-        let with = allocations("budget", &baseline(true));
+        let with = allocations("budget", &f(&baseline(true)));
         assert_eq!(rect_attr(&with, "bar", "width").len(), 4);
-        assert!(with.contains(">contingency</text>") && !with.contains(">reserve</text>"));
+        assert!(with.contains(">reserve</text>") && !with.contains(">contingency</text>"));
+
+        // Money no category needs is its own bar, never reserve.
+        let mut spare = baseline(true);
+        spare.allocations.push(
+            serde_json::from_value(
+                json!({"category": "unallocated", "amount": "2500", "share": 0.05}),
+            )
+            .unwrap(),
+        );
+        spare.total = Decimal::from(52_500);
+        let svg = allocations("budget", &f(&spare));
+        assert_eq!(rect_attr(&svg, "bar", "width").len(), 5);
+        assert!(svg.contains(">unallocated</text>") && svg.contains(">2,500.00 EUR (4.8%)</text>"));
+        assert!(svg.contains(">5,000.00 EUR (9.5%)</text>"));
     }
 
     #[test]

@@ -271,7 +271,10 @@ pub struct ApprovalList {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     pub decision: DecisionDto,
-    /// Why. For a rejected budget, a number in the comment sets the cap.
+    /// Why. For a rejected budget, an amount in the comment is the cap of the revision
+    /// (`cap at 1500`, `max 1,500 EUR`, `no more than 1.500 €`); without one the cap is 5% below
+    /// the proposal. Several amounts with none marked as the cap, or a cap in another currency,
+    /// are refused (422, `/comment`).
     #[serde(default)]
     pub comment: String,
 }

@@ -214,6 +214,11 @@ impl From<EngineError> for ApiError {
             EngineError::Approval { id, reason } => {
                 ApiError::conflict(format!("approval {id}: {reason}"))
             }
+            EngineError::DecisionRefused {
+                id,
+                pointer,
+                reason,
+            } => ApiError::field(&pointer, format!("approval {id}: {reason}")),
             EngineError::InvalidCommand(reason) => ApiError::conflict(reason),
             EngineError::NeedsInput { missing, .. } => ApiError::field(
                 "/brief",

@@ -352,6 +352,28 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
         }
         for a in &mine {
             let path = format!("/api/v1/approvals/{}/decision", a["id"].as_str().unwrap());
+            if a["gate"] == "budget_decision" {
+                // A rejection whose comment names two amounts and no cap is refused, naming
+                // the comment; the request stays pending.
+                let r = api
+                    .call(
+                        Some("bob"),
+                        Method::POST,
+                        &path,
+                        Some(json!({"decision": "reject", "comment": "between 1000 and 2000"})),
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+                assert_eq!(r.body["errors"][0]["pointer"], "/comment");
+                assert!(
+                    r.body["errors"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("e.g. `cap at 1000`"),
+                    "{}",
+                    r.body
+                );
+            }
             let r = api
                 .call(
                     Some("bob"),
@@ -587,12 +609,14 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
         assert!(csv.starts_with("id,category,description,qty,unit_cost,total"));
         assert_eq!(
             csv.lines().count(),
-            cost.body["payload"]["line_items"].as_array().unwrap().len() + 2
+            // Header, total, reserve, unallocated and budget rows.
+            cost.body["payload"]["line_items"].as_array().unwrap().len() + 5
         );
-        assert!(csv.lines().last().unwrap().contains(&format!(
+        assert!(csv.lines().any(|l| l.contains(&format!(
             ",total,,,,{},",
             cost.body["payload"]["total"].as_str().unwrap()
-        )));
+        ))));
+        assert!(csv.lines().last().unwrap().starts_with(",budget,,,,"));
         let r = api
             .call(
                 Some("vera"),

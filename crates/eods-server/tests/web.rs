@@ -134,10 +134,14 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         dashboard.contains("<td>50000 EUR</td>"),
         "the brief's budget"
     );
-    assert!(
-        dashboard.contains("<td>50000.00 EUR (proposed)</td>"),
-        "the proposed budget decision"
-    );
+    // The proposed budget decision: what the plan costs, within the brief's 50,000 (the rest is
+    // unallocated, not padded into the proposal).
+    let proposed = dashboard
+        .split("<td>")
+        .find_map(|c| c.split_once(" EUR (proposed)</td>").map(|(x, _)| x))
+        .expect("the proposed budget decision");
+    let proposed: f64 = proposed.parse().unwrap();
+    assert!(proposed > 0.0 && proposed <= 50_000.0, "{proposed}");
 
     // A viewer sees the requests but no decision forms.
     let inbox = vera.page("/ui/approvals").await;
@@ -558,6 +562,59 @@ async fn pages_on(url: &str) {
             assert!(page.contains(e), "{tab} should contain {e}");
         }
     }
+    // The Budget tab's chart and its category table show the same figures (one computation),
+    // the reserve there is the cost model's reserve line, and unallocated money is not reserve.
+    let budget = alice.page(&format!("/ui/events/{id}?tab=budget")).await;
+    let table = &budget[budget.find("<table class=\"categories\">").unwrap()..];
+    let table = &table[table.find("<tbody>").unwrap()..table.find("</tbody>").unwrap()];
+    let rows: Vec<Vec<&str>> = table
+        .split("<tr>")
+        .skip(1)
+        .map(|r| {
+            r.split("<td>")
+                .skip(1)
+                .map(|c| &c[..c.find("</td>").unwrap()])
+                .collect()
+        })
+        .collect();
+    assert!(rows.len() >= 3, "{table}");
+    let chart = &budget[budget.find("<figure class=\"chart\">").unwrap()..];
+    let chart = &chart[..chart.find("</figure>").unwrap()];
+    let cur = budget
+        .split("<p>Baseline ")
+        .nth(1)
+        .and_then(|r| r.split(" of which").next())
+        .and_then(|r| r.trim_end_matches(',').rsplit(' ').next())
+        .unwrap();
+    let mut reserve = None;
+    for r in &rows {
+        let (label, allocated, share) = (r[0], r[1], r[3]);
+        if allocated != "0.00" {
+            assert!(
+                chart.contains(&format!(">{label}</text>")),
+                "{label} in {chart}"
+            );
+            assert!(
+                chart.contains(&format!(">{allocated} {cur} ({share})</text>")),
+                "{label}: {allocated} {cur} ({share}) in {chart}"
+            );
+        }
+        if label == "reserve" {
+            reserve = Some(allocated);
+        }
+        assert_ne!(label, "contingency", "the reserve is called reserve");
+    }
+    let reserve = reserve.expect("a reserve row");
+    assert!(
+        budget.contains(&format!("of which {reserve} {cur} reserve and ")),
+        "the sentence above the chart"
+    );
+    assert!(
+        budget.contains("<td>contingency</td><td>Reserve for the risk register"),
+        "the reserve line of the cost model"
+    );
+    assert!(budget.contains(&format!("<td>{reserve}</td><td>reserve</td>")));
+
     // Notices echo only known names: a crafted link cannot put words on the page.
     let (_, page) = alice
         .get(&format!("/ui/events/{id}?reported=vendor_cancellation"))

@@ -1,7 +1,7 @@
 //! Approvers for the CLI: `--approve auto` approves as the named user and records it;
 //! `--approve prompt` asks on the terminal for approve / reject / request changes and a comment.
 
-use eods_domain::lifecycle::ApprovalDecision;
+use eods_domain::lifecycle::{ApprovalDecision, ApprovalGate};
 use eods_engine::{Answer, Approver, PendingApproval};
 use std::io::{BufRead, Write};
 
@@ -43,6 +43,15 @@ impl<R: BufRead, W: Write> PromptApprover<R, W> {
 }
 
 impl<R: BufRead, W: Write> Approver for PromptApprover<R, W> {
+    fn refused(&mut self, request: &PendingApproval, reason: &str) -> bool {
+        let _ = writeln!(
+            self.output,
+            "  Not recorded: {reason}\n  Asking again about {} (revision {}).",
+            request.gate, request.artifact_revision
+        );
+        true
+    }
+
     fn decide(&mut self, request: &PendingApproval) -> Answer {
         let _ = writeln!(
             self.output,
@@ -67,7 +76,15 @@ impl<R: BufRead, W: Write> Approver for PromptApprover<R, W> {
                 }
             };
             let comment = self
-                .ask("  Comment (for a budget, a number sets the cap): ")
+                .ask(
+                    if request.gate == ApprovalGate::BudgetDecision
+                        && decision != ApprovalDecision::Approve
+                    {
+                        "  Comment (an amount sets the cap, e.g. `cap at 1500`; none: 5% less): "
+                    } else {
+                        "  Comment: "
+                    },
+                )
                 .unwrap_or_default();
             return Answer {
                 decision,

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use eods_domain::artifact::{ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::catalog::brief::EventBrief;
-use eods_domain::catalog::budget::{BudgetDecision, CostModel};
+use eods_domain::catalog::budget::{BudgetBaseline, BudgetDecision, CostModel, figures};
 use eods_domain::catalog::execution::{IncidentLog, Postmortem};
 use eods_domain::catalog::logistics::{Schedule, VendorContracts};
 use eods_domain::catalog::planning::{Requirements, RiskRegister, TaskRegister, Timeline};
@@ -126,6 +126,23 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
                 m.source, m.text, m.hint
             );
         }
+    }
+    if let (Some(b), Some(d)) = (get::<BudgetBaseline>(&all), get::<BudgetDecision>(&all)) {
+        let f = figures(&b, get::<CostModel>(&all).as_ref());
+        let cur = &f.currency;
+        let _ = writeln!(
+            s,
+            "  budget:     {:.2} {cur} {} (spend {:.2} + reserve {:.2}); {:.2} {cur} unallocated of {:.2} {cur}{}",
+            f.planned_total,
+            format!("{:?}", d.status).to_lowercase(),
+            f.spend,
+            f.reserve,
+            f.unallocated,
+            f.total,
+            d.cap
+                .map(|c| format!("; approver cap {c:.2} {cur}"))
+                .unwrap_or_default(),
+        );
     }
     if let Some(pm) = get::<Postmortem>(&all) {
         let _ = writeln!(s, "  metrics:");
@@ -323,9 +340,37 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
         let cur = &cm.currency;
         let _ = writeln!(
             s,
-            "\n## Budget\n\nStatus **{:?}**, total {}.\n\n| item | category | qty | unit ({cur}) | total ({cur}) | supplier |\n|---|---|---|---|---|---|",
+            "\n## Budget\n\nStatus **{:?}**, total {}.",
             d.status,
             eods_domain::money::Money::new(d.approved_total, &d.currency)
+        );
+        // The Budget tab's figures, from the same computation.
+        if let Some(b) = get::<BudgetBaseline>(&all) {
+            let f = figures(&b, Some(&cm));
+            let _ = writeln!(
+                s,
+                "\nBudget {:.2} {cur}: planned {:.2} {cur} (spend {:.2} + reserve {:.2}), unallocated {:.2} {cur}.\n\n| category | allocated | planned | share |\n|---|---|---|---|",
+                f.total,
+                f.planned_total,
+                f.spend,
+                f.reserve,
+                f.unallocated,
+                cur = f.currency
+            );
+            for r in &f.rows {
+                let _ = writeln!(
+                    s,
+                    "| {} | {:.2} | {:.2} | {:.1}% |",
+                    r.category.label(),
+                    r.allocated,
+                    r.planned,
+                    r.share * 100.0
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\n| item | category | qty | unit ({cur}) | total ({cur}) | supplier |\n|---|---|---|---|---|---|"
         );
         for l in &cm.line_items {
             let _ = writeln!(

@@ -899,6 +899,127 @@ fn prompt_mode_rejects_a_venue_and_the_next_one_is_chosen() {
     );
 }
 
+/// Runs `eods ARGS` with `stdin` as its standard input.
+fn eods_with_input(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(EODS)
+        .args(args)
+        .env_remove("EODS_FAILPOINT")
+        .env_remove("EODS_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Prompt mode on S-01 (a fixed 500 EUR): an unreadable cap is refused and asked again; the
+/// budget rejected with a cap below the proposal comes back within the cap; rejected again with the same cap it is asked again (the run does
+/// not block); input ends, and `eods resume --approve prompt` asks about the budget again and
+/// ends with an approved plan within the cap.
+#[test]
+fn prompt_mode_revises_a_rejected_budget_within_the_cap_and_resume_asks_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // The plan as proposed, and its cheapest way to fit (from an unattended run).
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(&first).unwrap();
+    let out0 = dir.path().join("out0");
+    let o = eods(&[
+        "plan",
+        example("s01-meetup.json").to_str().unwrap(),
+        "--out",
+        out0.to_str().unwrap(),
+        "--database",
+        &sqlite(&first),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let decision = read(&out0.join("budget_decision.json"));
+    let money = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
+    let proposal = money(&decision["payload"]["approved_total"]);
+    assert!(proposal <= 500.0, "{proposal}");
+    let cap = decision["payload"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| {
+            let d = o["description"].as_str().unwrap();
+            d.starts_with("Cheaper:") || d.starts_with("Recommended:")
+        })
+        .map(|o| money(&o["total"]))
+        .fold(f64::INFINITY, f64::min);
+    assert!(cap < proposal, "a cheaper plan exists: {decision}");
+
+    let db = sqlite(dir.path());
+    let comment = format!("no more than {cap:.2} €");
+    let o = eods_with_input(
+        &[
+            "plan",
+            example("s01-meetup.json").to_str().unwrap(),
+            "--approve",
+            "prompt",
+            "--database",
+            &db,
+        ],
+        &format!("a\n\nr\nbetween 1 and 2\nr\n{comment}\nr\n{comment}\n"),
+    );
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "input ended: {t}");
+    // An unreadable cap is not recorded: the prompt says why and asks again.
+    assert!(
+        t.contains("Not recorded: ") && t.contains("none is marked as the cap"),
+        "{t}"
+    );
+    assert_eq!(
+        t.matches("Approval requested: budget_decision").count(),
+        4,
+        "asked, asked again after the refusal, revised, asked again: {t}"
+    );
+    assert!(t.contains("no answer on standard input"), "{t}");
+    let id = event_id(&String::from_utf8_lossy(&o.stdout));
+
+    let out = dir.path().join("out");
+    let o = eods_with_input(
+        &[
+            "resume",
+            &id,
+            "--approve",
+            "prompt",
+            "--database",
+            &db,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "a\n\na\n\n",
+    );
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("Approval requested: budget_decision"), "{t}");
+    let d = read(&out.join("budget_decision.json"));
+    assert_eq!(d["payload"]["status"], "approved");
+    assert!(money(&d["payload"]["approved_total"]) <= cap, "{d}");
+    assert_eq!(money(&d["payload"]["cap"]), cap);
+    let cost = read(&out.join("cost_model.json"));
+    let total = money(&cost["payload"]["total"]);
+    assert!(total <= cap);
+    // report.md shows the figures the Budget tab shows: the plan's total and its reserve row.
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains(&format!("planned {total:.2} EUR")),
+        "{report}"
+    );
+    assert!(report.contains("| reserve | "), "{report}");
+    assert!(
+        t.contains("budget:") && t.contains(&format!("approver cap {cap:.2} EUR")),
+        "{t}"
+    );
+}
+
 /// The benchmark runs every agent at every level on S-01..S-03, the three lifecycles through
 /// the engine to Postmortem, and re-schedules FOSDEM; its report has a row for each (the
 /// figures themselves are for the notes, not for assertions).

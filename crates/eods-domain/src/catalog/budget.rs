@@ -20,7 +20,28 @@ pub enum BudgetCategory {
     Speakers,
     Materials,
     Insurance,
+    /// The reserve: held against the risk register's expected loss, not planned spend.
     Contingency,
+    /// Money of the budget that no category is planned to spend (the baseline only).
+    Unallocated,
+}
+
+impl BudgetCategory {
+    /// The name people read: the serde name, except `reserve` for the contingency reserve.
+    pub fn label(self) -> &'static str {
+        match self {
+            BudgetCategory::Venue => "venue",
+            BudgetCategory::Catering => "catering",
+            BudgetCategory::Av => "av",
+            BudgetCategory::Staffing => "staffing",
+            BudgetCategory::Marketing => "marketing",
+            BudgetCategory::Speakers => "speakers",
+            BudgetCategory::Materials => "materials",
+            BudgetCategory::Insurance => "insurance",
+            BudgetCategory::Contingency => "reserve",
+            BudgetCategory::Unallocated => "unallocated",
+        }
+    }
 }
 
 /// Money set aside for one category.
@@ -174,4 +195,84 @@ pub struct BudgetDecision {
     /// Cancellation hedges for the largest commitments (Advanced).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hedges: Vec<String>,
+}
+
+/// One category as every view of the budget shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryFigure {
+    pub category: BudgetCategory,
+    /// What the baseline sets aside.
+    pub allocated: Decimal,
+    /// What the cost model plans to spend (the reserve line for `contingency`).
+    pub planned: Decimal,
+    /// allocated ÷ the baseline total.
+    pub share: f64,
+}
+
+/// The budget's figures, computed once: the Budget tab's chart and table, `report.md` and the
+/// `budget.csv` export all show these, so a figure shown in two places is the same number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BudgetFigures {
+    pub currency: Currency,
+    /// The baseline total: the budget, or the planned cost when it exceeds the budget.
+    pub total: Decimal,
+    /// One row per category with an allocation or a planned cost, in category order (the
+    /// reserve and the unallocated rest last).
+    pub rows: Vec<CategoryFigure>,
+    /// Planned spend: the cost model without its reserve line.
+    pub spend: Decimal,
+    /// The reserve (the baseline's contingency allocation).
+    pub reserve: Decimal,
+    /// Money no category is planned to spend.
+    pub unallocated: Decimal,
+    /// The cost model's total (spend and the reserve line), or the allocated total without one.
+    pub planned_total: Decimal,
+}
+
+/// The figures of a baseline and, when there is one, its cost model.
+pub fn figures(baseline: &BudgetBaseline, cost: Option<&CostModel>) -> BudgetFigures {
+    use std::collections::BTreeMap;
+    let mut by: BTreeMap<BudgetCategory, (Decimal, Decimal)> = BTreeMap::new();
+    for a in &baseline.allocations {
+        by.entry(a.category).or_default().0 += a.amount;
+    }
+    // A reserve outside the allocations (documents of earlier versions) is shown as one.
+    if !by.contains_key(&BudgetCategory::Contingency) && !baseline.reserve.is_zero() {
+        by.entry(BudgetCategory::Contingency).or_default().0 = baseline.reserve;
+    }
+    for l in cost.map(|c| c.line_items.as_slice()).unwrap_or_default() {
+        by.entry(l.category).or_default().1 += l.total;
+    }
+    let share = |x: Decimal| -> f64 {
+        use rust_decimal::prelude::ToPrimitive;
+        x.checked_div(baseline.total)
+            .and_then(|d| d.to_f64())
+            .unwrap_or(0.0)
+    };
+    let rows: Vec<CategoryFigure> = by
+        .iter()
+        .map(|(c, (allocated, planned))| CategoryFigure {
+            category: *c,
+            allocated: *allocated,
+            planned: *planned,
+            share: share(*allocated),
+        })
+        .collect();
+    let spend: Decimal = rows
+        .iter()
+        .filter(|r| r.category != BudgetCategory::Contingency)
+        .map(|r| r.planned)
+        .sum();
+    let unallocated = by
+        .get(&BudgetCategory::Unallocated)
+        .map_or(Decimal::ZERO, |x| x.0);
+    BudgetFigures {
+        currency: baseline.currency.clone(),
+        total: baseline.total,
+        rows,
+        spend,
+        reserve: baseline.reserve,
+        unallocated,
+        planned_total: cost.map_or(baseline.total - unallocated, |c| c.total),
+    }
 }

@@ -71,6 +71,9 @@ pub(super) struct BudgetView {
     pub(super) chart: String,
     pub(super) total: String,
     pub(super) reserve: String,
+    pub(super) unallocated: String,
+    /// Per category: name, allocated, planned, share of the total (the chart's figures).
+    pub(super) categories: Vec<[String; 4]>,
     pub(super) assumptions: Vec<String>,
     pub(super) lines: Vec<[String; 7]>,
     pub(super) cost_total: String,
@@ -487,10 +490,25 @@ pub(super) fn budget(bb: &Blackboard) -> Body {
             )
         })
         .unwrap_or((None, String::new()));
+    // One computation for the chart, the category table and the totals.
+    let figures = eods_domain::catalog::budget::figures(base, model);
     Body::Budget(BudgetView {
-        chart: charts::allocations("allocations", base),
-        total: amount(base.total),
-        reserve: amount(base.reserve),
+        chart: charts::allocations("allocations", &figures),
+        total: amount(figures.total),
+        reserve: amount(figures.reserve),
+        unallocated: amount(figures.unallocated),
+        categories: figures
+            .rows
+            .iter()
+            .map(|r| {
+                [
+                    r.category.label().to_owned(),
+                    amount(r.allocated),
+                    amount(r.planned),
+                    pct(r.share),
+                ]
+            })
+            .collect(),
         assumptions: base.assumptions.clone(),
         lines,
         cost_total: model.map(|m| amount(m.total)).unwrap_or_default(),

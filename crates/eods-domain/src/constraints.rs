@@ -1140,6 +1140,19 @@ fn fallback_hint(s: &str) -> &'static str {
     if has_any(
         s,
         &[
+            "vendor",
+            "vendors",
+            "supplier",
+            "suppliers",
+            "contract",
+            "contracts",
+        ],
+    ) {
+        return "vendor terms are not read from free text: every vendor contract names a backup supplier (`vendor_contracts[].backup`); agree other terms in the contract";
+    }
+    if has_any(
+        s,
+        &[
             "morning",
             "mornings",
             "afternoon",

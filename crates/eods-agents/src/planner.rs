@@ -176,6 +176,7 @@ pub fn task_id(key: TaskKey) -> TaskId {
 /// Requirements and stakeholder map from the brief.
 pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
+    use eods_domain::constraints::TextSource;
     let readings = eods_domain::constraints::read_brief(b);
     let mut n = 0;
     let mut req = |description: String, source: String| {
@@ -194,7 +195,16 @@ pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
             description,
             source,
             understood_as: reading
-                .map(|r| r.understood.iter().map(|u| u.describe()).collect())
+                .map(|r| {
+                    r.understood
+                        .iter()
+                        .map(|u| match r.source {
+                            // A preference informs the plan; it does not exclude venues.
+                            TextSource::Preference => format!("preferred: {}", u.describe()),
+                            TextSource::Constraint | TextSource::Objective => u.describe(),
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
             not_understood: reading.and_then(|r| r.not_understood.clone()),
         }

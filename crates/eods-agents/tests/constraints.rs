@@ -315,7 +315,7 @@ fn requirements_record_what_each_text_was_understood_as() {
     );
     assert_eq!(
         by_source("brief.location.preferences[1]").understood_as,
-        vec!["venue must have step-free access"]
+        vec!["preferred: venue must have step-free access"]
     );
     // Objectives are goals: never "not understood".
     assert!(by_source("brief.objectives[0]").not_understood.is_none());

@@ -237,7 +237,7 @@ fn not_understood_paths() {
         ("Event on 2027-05-20 only", " ! use `date_range.start`"),
         (
             "Vendor contracts must include a named replacement within 24 hours for critical services",
-            " ! `hours.start`",
+            " ! every vendor contract names a backup supplier",
         ),
     ];
     for (input, expect) in cases {

@@ -7,7 +7,7 @@ use crate::instructions::{BudgetParams, Optimiser};
 use crate::{AgentError, StepInput, StepOutput};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
-use eods_domain::catalog::brief::{EventBrief, EventType, Flexibility};
+use eods_domain::catalog::brief::{EventBrief, EventType};
 use eods_domain::catalog::budget::{
     Allocation, BudgetBaseline, BudgetCategory, BudgetDecision, BudgetOption, BudgetStatus,
     CostModel, CostOptimisation, CostRisk, LineConversion, LineItem, VarianceRules,
@@ -742,7 +742,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
             "venue_scorecard.selected_candidate_id (on the shortlist)".into(),
         ]));
     };
-    let fixed = b.budget.flexibility == Flexibility::Fixed;
+    let fixed = eods_domain::constraints::budget_is_fixed(b);
     let cap = input.directives.budget_cap;
     let limit = cap.map_or(b.budget.total, |c| c.min(b.budget.total));
     let all_needs = needs(b);

@@ -258,7 +258,7 @@ pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
                 "Total cost within {} {} ({} budget)",
                 b.budget.total,
                 b.budget.currency,
-                if b.budget.flexibility == eods_domain::catalog::brief::Flexibility::Fixed {
+                if eods_domain::constraints::budget_is_fixed(b) {
                     "fixed"
                 } else {
                     "variable"

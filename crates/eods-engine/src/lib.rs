@@ -20,7 +20,7 @@ use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
-use eods_domain::catalog::brief::{EventBrief, Flexibility};
+use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, BudgetStatus};
 use eods_domain::catalog::execution::ApprovalLatency;
 use eods_domain::catalog::logistics::{Injection, VendorContracts};
@@ -1771,7 +1771,7 @@ fn over_fixed_total(gate: ApprovalGate, bb: &Blackboard) -> Option<String> {
     }
     let brief = bb.get::<EventBrief>()?;
     let d = bb.get::<BudgetDecision>()?;
-    (brief.budget.flexibility == Flexibility::Fixed && d.approved_total > brief.budget.total)
+    (eods_domain::constraints::budget_is_fixed(brief) && d.approved_total > brief.budget.total)
         .then(|| {
             format!(
                 "the budget of {} is fixed and this plan costs {}: it cannot be approved. Reject it with a cap (e.g. `cap at {}`) so the Budget Analyst re-plans, or change the brief's /budget/total or /budget/flexibility",

@@ -81,7 +81,7 @@ pub fn describe(b: &EventBrief, tools: &Tools) -> String {
         "  budget: {} {} ({})",
         b.budget.total,
         b.budget.currency,
-        if b.budget.flexibility == eods_domain::catalog::brief::Flexibility::Fixed {
+        if eods_domain::constraints::budget_is_fixed(b) {
             "fixed: never exceeded"
         } else {
             "variable"

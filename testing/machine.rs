@@ -28,6 +28,13 @@ pub const XMLLINT: Tool = Tool {
     package: "libxml2-utils",
 };
 
+/// `python3`, which runs the independent plan checker `scripts/check-plan.py`.
+#[allow(dead_code)] // Not every test binary that includes this file runs it.
+pub const PYTHON3: Tool = Tool {
+    program: "python3",
+    package: "python3",
+};
+
 impl Tool {
     /// Runs the tool with `args` and returns its output (whatever its exit status), or a message
     /// naming the tool, its package and the command that installs it when it cannot be started.

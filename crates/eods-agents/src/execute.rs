@@ -667,10 +667,20 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
     if !high_ok {
         coverage_result.met = Some(false);
     }
+    // Actuals against what was approved: the planned spend plus what the approved reserve paid
+    // for a risk that occurred (a contingency draw up to the reserve is approved money; spend
+    // beyond the reserve is variance).
+    let reserve: Decimal = cost
+        .line_items
+        .iter()
+        .filter(|l| l.category == BudgetCategory::Contingency)
+        .map(|l| l.total)
+        .sum();
+    let covered = |s: &Spend| s.from_reserve.min(reserve);
     let variance = runbook
         .spend
         .as_ref()
-        .map(|s| metrics::budget_variance(s.actual, s.planned));
+        .map(|s| metrics::budget_variance(s.actual - covered(s), s.planned));
     let resolution = metrics::incident_resolution_minutes(&incidents.incidents);
     let results: Vec<MetricResult> = vec![
         m(
@@ -721,8 +731,13 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
                 || "no spend recorded".into(),
                 |s| {
                     format!(
-                        "actual {} vs planned {} {} ({} from reserve)",
-                        s.actual, s.planned, s.currency, s.from_reserve
+                        "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
+                        s.actual,
+                        s.planned,
+                        s.currency,
+                        s.from_reserve,
+                        reserve,
+                        covered(s)
                     )
                 },
             ),

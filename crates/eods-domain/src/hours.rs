@@ -232,6 +232,7 @@ fn add(t: NaiveTime, minutes: i64) -> Option<NaiveTime> {
 }
 
 /// The hours to schedule in: the explicit bounds, filled with `defaults` where nothing was said.
+/// The default lunch applies on days with two hours of program before and after it.
 /// A bound given on one side only keeps the default day's length on the other side when the
 /// default would leave no room.
 pub fn day_plans(bounds: &[DayBounds], defaults: &Defaults) -> Vec<DayPlan> {
@@ -264,7 +265,11 @@ pub fn day_plans(bounds: &[DayBounds], defaults: &Defaults) -> Vec<DayPlan> {
             } else {
                 defaults
                     .lunch
-                    .filter(|(ls, le)| start < *ls && *le < end && (end - start).num_hours() >= 5)
+                    // Only a day that runs through the middle of the day breaks for lunch
+                    // (not an afternoon opening at noon, not an evening).
+                    .filter(|(ls, le)| {
+                        (*ls - start).num_hours() >= 2 && (end - *le).num_hours() >= 2
+                    })
                     .map(|(ls, le)| {
                         vec![Break {
                             label: "Lunch".into(),

@@ -602,6 +602,62 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
     assert!(schema["properties"]["hours"].is_object());
 }
 
+/// Briefs for real cities written as organisers write them (examples/organisers: date-times,
+/// windows only as free text, USD, JPY, BRL, INR, CHF) plan to the postmortem, and the
+/// independent checker `scripts/check-plan.py` finds every session inside every stated window,
+/// fixed totals kept, sums and conversions consistent.
+#[test]
+fn organisers_briefs_plan_and_pass_the_independent_checker() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let briefs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/organisers");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&briefs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    let mut outs = Vec::new();
+    for brief in &names {
+        let out = dir.path().join(brief.file_stem().unwrap());
+        let o = eods(&[
+            "plan",
+            brief.to_str().unwrap(),
+            "--database",
+            &db,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}: {}",
+            brief.display(),
+            text(&o)
+        );
+        assert!(text(&o).contains("postmortem (completed)"), "{}", text(&o));
+        let cost = read(&out.join("cost_model.json"));
+        let brief_json = read(brief);
+        assert_eq!(
+            cost["payload"]["currency"],
+            brief_json["budget"]["currency"]
+        );
+        outs.push(out);
+    }
+    let checker = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/check-plan.py");
+    let mut args = vec![checker.to_str().unwrap().to_owned()];
+    args.extend(outs.iter().map(|o| o.to_str().unwrap().to_owned()));
+    let o = machine::PYTHON3.output(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(
+        text(&o).matches(": ok (").count(),
+        names.len(),
+        "{}",
+        text(&o)
+    );
+}
+
 #[test]
 fn validate_checks_references_between_the_files_of_an_event() {
     let dir = tempfile::tempdir().unwrap();

@@ -230,13 +230,11 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
         .days
         .iter()
         .filter_map(|d| {
+            // Instants, not times of day: an hour before 00:30 or half an hour after 23:50
+            // lies on another day.
             Some(Window {
-                start: local(
-                    tz,
-                    d.date,
-                    d.doors.unwrap_or(d.start) - Duration::minutes(60),
-                )?,
-                end: local(tz, d.date, d.end + Duration::minutes(30))?,
+                start: local(tz, d.date, d.doors.unwrap_or(d.start))? - Duration::minutes(60),
+                end: local(tz, d.date, d.end)? + Duration::minutes(30),
             })
         })
         .collect();

@@ -672,6 +672,41 @@ pub(super) async fn event_stream(
     crate::stream::progress(state, id).into_response()
 }
 
+/// The hours the organiser fixed, per day, in words (defaults are the planner's).
+fn hours_text(b: &eods_domain::catalog::brief::EventBrief) -> String {
+    use eods_domain::hours::{brief_rules, day_bounds};
+    let t = |x: chrono::NaiveTime| x.format("%H:%M").to_string();
+    match day_bounds(b, &brief_rules(b)) {
+        Err(e) => e,
+        Ok(days) => {
+            let parts: Vec<String> = days
+                .iter()
+                .map(|d| {
+                    let mut s = format!(
+                        "{}: {}–{}",
+                        d.date,
+                        d.start.map_or("default".into(), t),
+                        d.end.map_or("default".into(), t)
+                    );
+                    if let Some(doors) = d.doors {
+                        s.push_str(&format!(", doors {}", t(doors)));
+                    }
+                    for br in &d.breaks {
+                        s.push_str(&format!(
+                            ", {} {}–{}",
+                            br.label.to_lowercase(),
+                            t(br.start),
+                            t(br.end)
+                        ));
+                    }
+                    s
+                })
+                .collect();
+            parts.join("; ")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,40 +741,5 @@ mod tests {
                 .iter()
                 .all(|x| x.status == "done")
         );
-    }
-}
-
-/// The hours the organiser fixed, per day, in words (defaults are the planner's).
-fn hours_text(b: &eods_domain::catalog::brief::EventBrief) -> String {
-    use eods_domain::hours::{brief_rules, day_bounds};
-    let t = |x: chrono::NaiveTime| x.format("%H:%M").to_string();
-    match day_bounds(b, &brief_rules(b)) {
-        Err(e) => e,
-        Ok(days) => {
-            let parts: Vec<String> = days
-                .iter()
-                .map(|d| {
-                    let mut s = format!(
-                        "{}: {}–{}",
-                        d.date,
-                        d.start.map_or("default".into(), t),
-                        d.end.map_or("default".into(), t)
-                    );
-                    if let Some(doors) = d.doors {
-                        s.push_str(&format!(", doors {}", t(doors)));
-                    }
-                    for br in &d.breaks {
-                        s.push_str(&format!(
-                            ", {} {}–{}",
-                            br.label.to_lowercase(),
-                            t(br.start),
-                            t(br.end)
-                        ));
-                    }
-                    s
-                })
-                .collect();
-            parts.join("; ")
-        }
     }
 }

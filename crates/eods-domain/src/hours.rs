@@ -290,13 +290,13 @@ pub fn day_plans(bounds: &[DayBounds], defaults: &Defaults) -> Vec<DayPlan> {
         .collect()
 }
 
-/// The time rules the brief's constraints and objectives state, as the constraint recogniser
-/// read them (see `crate::constraints`), each with the pointer of its text.
+/// The time rules the brief's constraints state (hard, like every constraint), as the constraint
+/// recogniser read them (see `crate::constraints`), each with the pointer of its text.
 pub fn brief_rules(b: &EventBrief) -> Vec<SourcedRule> {
     use crate::constraints::{TextSource, Understood};
     let mut out = Vec::new();
     for r in crate::constraints::read_brief(b) {
-        if r.source == TextSource::Preference {
+        if r.source != TextSource::Constraint {
             continue;
         }
         for u in &r.understood {
@@ -325,7 +325,7 @@ pub fn brief_fixed_sessions(b: &EventBrief) -> Vec<(String, NaiveTime, String)> 
     use crate::constraints::{TextSource, Understood};
     crate::constraints::read_brief(b)
         .into_iter()
-        .filter(|r| r.source != TextSource::Preference)
+        .filter(|r| r.source == TextSource::Constraint)
         .flat_map(|r| {
             r.understood
                 .iter()

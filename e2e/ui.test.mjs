@@ -164,7 +164,7 @@ test('a planner creates an event with the form and watches it plan, reports an i
   // intake as the API; what was typed stays.
   const summary = alice.getByRole('alert');
   assert.match(await summary.innerText(), /Title: enter the title/);
-  assert.match(await summary.innerText(), /Audience size: .*integer/);
+  assert.match(await summary.innerText(), /Audience size: `two hundred` is text: write the count as a bare whole number/);
   assert.equal(await alice.getByLabel('Title').getAttribute('aria-invalid'), 'true');
   assert.equal(await alice.getByLabel('Audience size').getAttribute('aria-invalid'), 'true');
   assert.equal(await alice.getByLabel('City').inputValue(), s02.location.city);

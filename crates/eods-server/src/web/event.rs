@@ -679,14 +679,20 @@ fn hours_text(b: &eods_domain::catalog::brief::EventBrief) -> String {
     match day_bounds(b, &brief_rules(b)) {
         Err(e) => e,
         Ok(days) => {
+            let open = |d: &eods_domain::hours::DayBounds| {
+                d.start.is_none() && d.end.is_none() && d.doors.is_none() && d.breaks.is_empty()
+            };
+            if days.iter().all(open) {
+                return "not given: the planner's default hours (see the schedule)".into();
+            }
             let parts: Vec<String> = days
                 .iter()
                 .map(|d| {
                     let mut s = format!(
                         "{}: {}–{}",
                         d.date,
-                        d.start.map_or("default".into(), t),
-                        d.end.map_or("default".into(), t)
+                        d.start.map_or("default start".into(), t),
+                        d.end.map_or("default end".into(), t)
                     );
                     if let Some(doors) = d.doors {
                         s.push_str(&format!(", doors {}", t(doors)));

@@ -790,6 +790,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Through the euro, a rate and its inverse multiply to 1 (to the digits kept), and a
+        /// converted amount is always the recorded rate times the amount, rounded.
+        #[test]
+        fn conversions_are_consistent(cents in 0i64..10_000_000_000, a in 0usize..29, b in 0usize..29) {
+            let t = FxTable::bundled().unwrap();
+            let codes: Vec<&str> = t.currencies().collect();
+            let (from, to) = (c(codes[a]), c(codes[b]));
+            let on = d("2027-01-01");
+            let amount = Decimal::new(cents, 2);
+            let (got, r) = t.convert(amount, &from, &to, on).unwrap();
+            match r {
+                None => proptest::prop_assert_eq!(got, amount),
+                Some(r) => {
+                    proptest::prop_assert_eq!(got, to.round(amount * r.rate));
+                    let back = t.rate(&to, &from, on).unwrap();
+                    let one = r.rate * back.rate;
+                    proptest::prop_assert!((one - Decimal::ONE).abs() < dec("0.000000002"), "{} × {} = {}", r.rate, back.rate, one);
+                    proptest::prop_assert_eq!(r.date, d("2026-10-30"));
+                }
+            }
+        }
+    }
+
     fn csv_err(text: &str) -> String {
         parse_csv("f.csv", text, "t").unwrap_err().to_string()
     }

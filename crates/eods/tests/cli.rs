@@ -3,17 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+mod support;
 use serde_json::Value;
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use support::{EODS, databases, eods, text};
 
 #[path = "../../../testing/machine.rs"]
 mod machine;
-
-const EODS: &str = env!("CARGO_BIN_EXE_eods");
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -21,35 +21,8 @@ fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn eods(args: &[&str]) -> Output {
-    Command::new(EODS)
-        .args(args)
-        .env_remove("EODS_FAILPOINT")
-        .env_remove("EODS_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn sqlite(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("eods.db").display())
-}
-
-/// Database URLs to run against: a SQLite file, and a fresh PostgreSQL database when configured.
-fn databases(dir: &Path) -> Vec<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(eods_store::test_support::test_database_urls(dir, "cli"))
-        .unwrap()
 }
 
 fn event_id(stdout: &str) -> String {
@@ -305,7 +278,7 @@ fn the_same_brief_twice_gives_the_same_payloads() {
 #[test]
 fn a_run_killed_mid_way_resumes_to_the_same_end_without_duplicates() {
     let dir = tempfile::tempdir().unwrap();
-    for (i, db) in databases(dir.path()).iter().enumerate() {
+    for (i, db) in databases(dir.path(), "cli").iter().enumerate() {
         let reference = dir.path().join(format!("reference{i}"));
         let o = eods(&[
             "plan",

@@ -4,38 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
+mod support;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const EODS: &str = env!("CARGO_BIN_EXE_eods");
-
-fn eods(args: &[&str]) -> Output {
-    Command::new(EODS)
-        .args(args)
-        .env_remove("EODS_FAILPOINT")
-        .env_remove("EODS_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn databases(dir: &Path) -> Vec<String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(eods_store::test_support::test_database_urls(dir, "fx"))
-        .unwrap()
-}
+use support::{databases, eods, text};
 
 /// The S-02 conference moved: `city` and `country`, 150 people, a budget in `currency`.
 fn brief(dir: &Path, city: &str, country: &str, zone: &str, currency: &str, total: u64) -> PathBuf {
@@ -168,7 +141,7 @@ fn fx_import_stores_csv_and_xml_and_runs_convert_with_the_imported_rates() {
     .unwrap();
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "Date,USD,\n2026-11-20,one,\n").unwrap();
-    for (i, db) in databases(dir.path()).into_iter().enumerate() {
+    for (i, db) in databases(dir.path(), "fx").into_iter().enumerate() {
         let o = eods(&[
             "fx",
             "import",

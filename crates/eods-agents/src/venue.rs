@@ -665,6 +665,11 @@ pub fn research(
                 contact: v.contact.clone(),
                 notes,
                 source: tools.catalog.source.clone(),
+                provenance: None,
+                capacity: Some(v.capacity),
+                day_rate: Some(Money::new(v.day_rate, &v.currency)),
+                facts: eods_domain::catalog::venue::Facts::Known,
+                request_for_quote: None,
             }
         })
         .collect();
@@ -953,6 +958,8 @@ pub fn research(
             VenueLeads {
                 sources: vec![tools.catalog.source.clone()],
                 leads,
+                consulted: vec![],
+                attributions: vec![],
             }
             .into_payload(),
             VenueShortlist { candidates }.into_payload(),

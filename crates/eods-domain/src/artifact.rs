@@ -1,7 +1,7 @@
 //! The artifact envelope, the closed set of artifact types, and the typed payload enum.
 //! One macro table below is the single place that maps a type name to its payload struct.
 
-use crate::catalog::{audit, brief, budget, execution, logistics, planning, venue};
+use crate::catalog::{audit, brief, budget, execution, logistics, planning, sources, venue};
 use crate::ids::{ArtifactId, EventId};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -159,6 +159,7 @@ catalog! {
     Runbook => execution::Runbook, "runbook";
     IncidentLog => execution::IncidentLog, "incident_log";
     Postmortem => execution::Postmortem, "postmortem";
+    OrganiserData => sources::OrganiserData, "organiser_data";
 }
 
 impl ArtifactType {
@@ -170,6 +171,7 @@ impl ArtifactType {
                 | ArtifactType::Runbook
                 | ArtifactType::IncidentLog
                 | ArtifactType::Postmortem
+                | ArtifactType::OrganiserData
         )
     }
 

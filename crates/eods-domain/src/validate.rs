@@ -302,6 +302,28 @@ pub fn validate_payload(payload: &Payload) -> Vec<Violation> {
                 "a postmortem reports the metrics",
             );
         }
+        Payload::OrganiserData(d) => {
+            unique(
+                d.venues.iter().map(|x| x.id.as_str()),
+                "/venues",
+                "venue",
+                &mut v,
+            );
+            for (i, r) in d.rate_cards.iter().enumerate() {
+                v.check(
+                    r.price >= rust_decimal::Decimal::ZERO,
+                    format!("/rate_cards/{i}/price"),
+                    "a price is not negative",
+                );
+            }
+            for (i, q) in d.quotes.iter().enumerate() {
+                v.check(
+                    q.day_rate.is_none() || q.currency.is_some(),
+                    format!("/quotes/{i}/currency"),
+                    "a quoted day rate needs its currency",
+                );
+            }
+        }
     }
     v.into_vec()
 }

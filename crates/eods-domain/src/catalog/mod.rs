@@ -7,4 +7,5 @@ pub mod budget;
 pub mod execution;
 pub mod logistics;
 pub mod planning;
+pub mod sources;
 pub mod venue;

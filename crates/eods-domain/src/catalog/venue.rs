@@ -36,6 +36,48 @@ pub struct VenueLead {
     pub contact: String,
     pub notes: String,
     pub source: String,
+    /// Where the lead came from (file and line, OSM id and attribution, demo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<crate::catalog::sources::Provenance>,
+    /// People the venue holds, when known (from its source or a quote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    /// Hire for one day, when known, in the venue's currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_rate: Option<Money>,
+    /// Where capacity and price come from.
+    #[serde(default)]
+    pub facts: Facts,
+    /// What must be asked before the lead can be scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_for_quote: Option<RequestForQuote>,
+}
+
+/// Where a lead's capacity and price come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Facts {
+    /// Given by the lead's source.
+    #[default]
+    Known,
+    /// Given by a quote a person entered.
+    Quoted,
+    /// Estimated from a rate the user supplied (marked `estimate` wherever it is shown).
+    Estimate,
+    /// Not known: a request for quote is open.
+    Unknown,
+}
+
+/// A request for quote: the facts a person must get from the venue, who and by when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RequestForQuote {
+    /// `capacity`, `day_rate`.
+    pub asks: Vec<String>,
+    /// The stakeholder who asks (`stakeholder-1`…) or a role.
+    pub owner: String,
+    pub due: NaiveDate,
+    /// How to give the answer (API, event page, `eods quote`).
+    pub how: String,
 }
 
 /// Venues found, and where they were found.
@@ -43,6 +85,26 @@ pub struct VenueLead {
 pub struct VenueLeads {
     pub sources: Vec<String>,
     pub leads: Vec<VenueLead>,
+    /// Each source consulted, in order, and what it answered.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consulted: Vec<SourceAttempt>,
+    /// Attributions the leads' data requires (OpenStreetMap's ODbL).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributions: Vec<String>,
+}
+
+/// One source consulted for leads, and its outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceAttempt {
+    pub source: String,
+    pub kind: crate::catalog::sources::SourceKind,
+    /// `ok`, `cached`, `skipped`, `failed`, `circuit_open`.
+    pub outcome: String,
+    /// Venues the source returned.
+    pub found: u32,
+    /// Why it failed or was skipped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
 }
 
 /// A lead that passed the capacity and budget screen.

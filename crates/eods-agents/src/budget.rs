@@ -287,7 +287,7 @@ fn price<'a>(
     excluded: &[String],
     optimiser: Optimiser,
 ) -> Result<Costing<'a>, AgentError> {
-    let rates = &input.tools.rates;
+    let rates = &input.data.rates;
     let cur = &b.budget.currency;
     let day = crate::fx::rate_day(b);
     let in_city = |s: &&Supplier| {
@@ -308,6 +308,7 @@ fn price<'a>(
     }
     // Per service: the suppliers that can take all of it, in catalog order, with their cost.
     let mut services: Vec<ServiceOptions<'a>> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
     for (service, list) in by_service {
         let offers: Vec<&Supplier> = rates
             .suppliers
@@ -327,6 +328,15 @@ fn price<'a>(
             .filter(|s| !excluded.contains(&s.id))
             .filter_map(|s| full(s).map(|t| (s, t)))
             .collect();
+        if options.is_empty() && excluded.is_empty() {
+            missing.push(format!(
+                "{} prices in {} for {}",
+                service.as_str(),
+                b.location.city,
+                list.iter().map(|n| n.code).collect::<Vec<_>>().join(", ")
+            ));
+            continue;
+        }
         if options.is_empty() {
             return Err(AgentError::Infeasible {
                 reason: format!(
@@ -347,6 +357,26 @@ fn price<'a>(
             needs: list,
             first,
             options,
+        });
+    }
+    if !missing.is_empty() {
+        return Err(AgentError::NeedsInput {
+            reason: format!(
+                "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
+                missing
+                    .iter()
+                    .map(|m| m.split(' ').next().unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                b.location.city,
+                if input.data.demo_rates {
+                    ""
+                } else {
+                    " The demo rate cards are not used for a real city."
+                }
+            ),
+            asks: missing,
+            partial: vec![],
         });
     }
     let first_quote =
@@ -915,7 +945,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let mut assumptions = vec![
         format!(
             "Prices from {} converted to {cur} at the newest euro reference rates on or before {rate_day} (see the cost model's conversions)",
-            input.tools.rates.source
+            input.data.rates_label
         ),
         format!(
             "Reserve sized to the risk register's expected loss ({}){}",
@@ -1236,12 +1266,14 @@ fn line_conversion(
 /// Every supplier in the brief's city offering need `n`, with its unit price for the need's
 /// quantity (volume tiers applied) in the event currency.
 pub(crate) fn quotes<'a>(
-    tools: &'a crate::Tools,
+    input: StepInput<'a>,
     b: &'a EventBrief,
     n: &'a Need,
 ) -> impl Iterator<Item = (&'a Supplier, Decimal)> + 'a {
     let day = crate::fx::rate_day(b);
-    tools
+    let tools = input.tools;
+    input
+        .data
         .rates
         .suppliers
         .iter()
@@ -1257,7 +1289,7 @@ fn premium_total(input: StepInput<'_>, b: &EventBrief, needs: &[Need], venue: De
     needs
         .iter()
         .filter_map(|n| {
-            quotes(input.tools, b, n)
+            quotes(input, b, n)
                 .max_by(|a, c| a.0.reliability.total_cmp(&c.0.reliability))
                 .map(|(_, p)| (p * n.qty).round_dp(2))
         })

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use eods_domain::catalog::budget::BudgetCategory;
+use eods_domain::catalog::sources::{Provenance, RateCardRow, VenueRecord};
 use eods_domain::ids::VenueRef;
 use eods_domain::money::Currency;
 use rust_decimal::Decimal;
@@ -45,6 +46,9 @@ pub struct CatalogVenue {
     pub unavailable_dates: Vec<NaiveDate>,
     #[serde(default)]
     pub notes: String,
+    /// Where the venue comes from; `None` in the bundled demo catalog.
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
 }
 
 impl CatalogVenue {
@@ -167,6 +171,9 @@ pub struct Supplier {
     #[serde(default)]
     pub slas: Vec<String>,
     pub reliability: f64,
+    /// Where the supplier comes from; `None` in the bundled demo rate cards.
+    #[serde(default)]
+    pub provenance: Option<Provenance>,
 }
 
 impl Supplier {
@@ -313,6 +320,47 @@ pub fn bundled_catalog() -> Result<VenueCatalog, DataError> {
 /// The rate cards shipped with EODS.
 pub fn bundled_rate_cards() -> Result<RateCards, DataError> {
     parse_rate_cards("bundled rate_cards.json", BUNDLED_RATES)
+}
+
+// STUBS: replaced by the organiser-files branch.
+/// Suppliers from rate-card rows.
+pub fn suppliers_from_rows(rows: &[RateCardRow]) -> Vec<Supplier> {
+    let _ = rows;
+    vec![]
+}
+
+impl CatalogVenue {
+    /// This demo venue as a record.
+    pub fn to_record(&self, label: &Provenance) -> VenueRecord {
+        VenueRecord {
+            id: self.id.clone(),
+            name: self.name.clone(),
+            city: self.city.clone(),
+            country: self.country.clone(),
+            capacity: Some(self.capacity),
+            rooms: vec![],
+            day_rate: Some(self.day_rate),
+            currency: Some(self.currency.clone()),
+            amenities: Some(self.amenities.clone()),
+            accessibility: Some(self.accessibility.clone()),
+            address: self.address.clone(),
+            contact: self.contact.clone(),
+            website: String::new(),
+            phone: String::new(),
+            place_kind: String::new(),
+            unavailable_dates: self.unavailable_dates.clone(),
+            lat: None,
+            lon: None,
+            notes: vec![],
+            provenance: label.clone(),
+        }
+    }
+
+    /// A record with known facts as a catalog venue.
+    pub fn from_record(r: &VenueRecord) -> Option<CatalogVenue> {
+        let _ = r;
+        None
+    }
 }
 
 #[cfg(test)]

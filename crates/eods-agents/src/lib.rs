@@ -12,6 +12,7 @@ pub mod instructions;
 pub mod logistics;
 pub mod placement;
 pub mod planner;
+pub mod sources;
 pub mod timetable;
 pub mod venue;
 
@@ -36,6 +37,15 @@ pub struct Tools {
     /// [`Tools::with_imported_rates`].
     pub fx: fx::FxTable,
     pub instructions: instructions::InstructionLibrary,
+    /// The installation's own venues and rate cards (`--catalog DIR`); empty by default.
+    pub installation: Installation,
+}
+
+/// An installation's own catalog: venues and rate cards every event of the installation may use.
+#[derive(Debug, Clone, Default)]
+pub struct Installation {
+    pub venues: Vec<eods_domain::catalog::sources::VenueRecord>,
+    pub rate_cards: Vec<eods_domain::catalog::sources::RateCardRow>,
 }
 
 impl Tools {
@@ -55,7 +65,14 @@ impl Tools {
                 message: e.to_string(),
             })?,
             instructions: instructions::InstructionLibrary::load(instructions)?,
+            installation: Installation::default(),
         })
+    }
+
+    /// These tools with the installation's own catalog.
+    pub fn with_installation(mut self, installation: Installation) -> Tools {
+        self.installation = installation;
+        self
     }
 
     /// These tools with `imported` rates (from the database) laid over the bundled snapshot:
@@ -204,6 +221,27 @@ impl Step {
         }
     }
 
+    /// What the step reads when it is there, without waiting for it: the organiser's data (an
+    /// event may have none), the task register (for the owners and due dates of requests for
+    /// quote) and the leads (the venue facts Logistics plans with).
+    pub fn optional_inputs(self) -> &'static [ArtifactType] {
+        use ArtifactType as T;
+        match self {
+            Step::Research => &[T::OrganiserData, T::TaskRegister],
+            Step::Budget => &[T::OrganiserData],
+            Step::Logistics | Step::Execute => &[T::OrganiserData, T::VenueLeads],
+            Step::Intake | Step::Plan | Step::Postmortem => &[],
+        }
+    }
+
+    /// Everything the step reads: its inputs, then its optional inputs.
+    pub fn reads(self) -> impl Iterator<Item = ArtifactType> {
+        self.inputs()
+            .iter()
+            .chain(self.optional_inputs())
+            .copied()
+    }
+
     /// What the step writes.
     pub fn outputs(self) -> &'static [ArtifactType] {
         use ArtifactType as T;
@@ -334,6 +372,8 @@ pub struct StepInput<'a> {
     pub level: Level,
     pub tools: &'a Tools,
     pub directives: &'a Directives,
+    /// The event's suppliers and the venues the engine gathered (see [`sources::EventData`]).
+    pub data: &'a sources::EventData,
 }
 
 impl StepInput<'_> {
@@ -363,10 +403,9 @@ pub struct StepOutput {
 /// For callers that run agents directly: tests and the benchmark.
 pub fn record(bb: &mut Blackboard, step: Step, artifacts: Vec<Payload>) {
     let derived: Vec<eods_domain::artifact::ArtifactRef> = step
-        .inputs()
-        .iter()
+        .reads()
         .filter(|t| !step.outputs().contains(t))
-        .filter_map(|t| bb.reference(*t))
+        .filter_map(|t| bb.reference(t))
         .collect();
     for p in artifacts {
         let revision = bb.revision(p.artifact_type()).map_or(1, |r| r + 1);
@@ -397,6 +436,15 @@ pub enum AgentError {
     Infeasible {
         reason: String,
         alternatives: Vec<Alternative>,
+    },
+    /// A person must supply something (quotes, a venue list, rate cards) before the step can
+    /// finish; `partial` holds what the step could already write (the criteria and the leads with
+    /// their requests for quote).
+    #[error("{reason}")]
+    NeedsInput {
+        reason: String,
+        asks: Vec<String>,
+        partial: Vec<Payload>,
     },
     #[error(transparent)]
     Instructions(#[from] instructions::InstructionError),

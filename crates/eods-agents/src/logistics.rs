@@ -17,7 +17,7 @@ use eods_domain::catalog::logistics::{
     Session, Trigger, VendorContract, VendorContracts, Window, Workflow,
 };
 use eods_domain::catalog::planning::{RiskCategory, RiskRegister, StakeholderMap, TaskRegister};
-use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::catalog::venue::{VenueLeads, VenueScorecard, VenueShortlist};
 use eods_domain::hours;
 use eods_domain::ids::{ResourceId, RoomId, ScenarioId, SessionId, VendorId, WorkflowId};
 use eods_domain::money::Money;
@@ -168,17 +168,30 @@ fn place(
     Ok((solve(&items, rooms, frame)?, None))
 }
 
-/// The catalog venue the scorecard selected.
-pub fn selected_venue<'a>(
-    tools: &'a Tools,
+/// The venue the scorecard selected: from the demo catalog, or as the leads recorded it (the
+/// organiser's list, OpenStreetMap with a quote).
+pub fn selected_venue(
+    tools: &Tools,
+    leads: Option<&VenueLeads>,
     shortlist: &VenueShortlist,
     scorecard: &VenueScorecard,
-) -> Option<&'a CatalogVenue> {
+) -> Option<CatalogVenue> {
     let c = shortlist
         .candidates
         .iter()
         .find(|c| c.id == scorecard.selected_candidate_id)?;
-    tools.catalog.venues.iter().find(|v| v.id == c.venue_ref)
+    let recorded = leads
+        .and_then(|l| l.leads.iter().find(|l| l.id == c.lead_id))
+        .and_then(|l| l.record.as_ref())
+        .and_then(CatalogVenue::from_record);
+    recorded.or_else(|| {
+        tools
+            .catalog
+            .venues
+            .iter()
+            .find(|v| v.id == c.venue_ref)
+            .cloned()
+    })
 }
 
 /// Logistics plan, schedule, roster, contingency plan and vendor contracts.
@@ -190,9 +203,14 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
     let shortlist = input.need::<VenueShortlist>()?;
     let scorecard = input.need::<VenueScorecard>()?;
     let cost = input.need::<CostModel>()?;
-    let venue = selected_venue(input.tools, shortlist, scorecard).ok_or_else(|| {
-        AgentError::MissingInput(vec!["the selected venue in the venue catalog".into()])
-    })?;
+    let selected = selected_venue(
+        input.tools,
+        input.blackboard.get::<VenueLeads>(),
+        shortlist,
+        scorecard,
+    )
+    .ok_or_else(|| AgentError::MissingInput(vec!["the selected venue in the venue leads".into()]))?;
+    let venue = &selected;
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
 
     // The hired rooms: a room combination when the shortlist quoted one, else the venue's
@@ -630,7 +648,7 @@ fn vendor_contracts(
     cost: &CostModel,
     tasks: &TaskRegister,
 ) -> Result<VendorContracts, AgentError> {
-    let rates: &RateCards = &input.tools.rates;
+    let rates: &RateCards = &input.data.rates;
     let cur = &b.budget.currency;
     let date_of = |k: TaskKey| {
         tasks

@@ -15,6 +15,8 @@ use eods_domain::catalog::venue::{
     NegotiationStatus, ShortlistCandidate, VenueAvailability, VenueCriteria, VenueLead, VenueLeads,
     VenueNegotiationNotes, VenueScorecard, VenueShortlist,
 };
+use eods_domain::catalog::sources::{OrganiserData, Provenance};
+use eods_domain::catalog::venue::{Facts, RequestForQuote};
 use eods_domain::constraints::{CatalogField, VenueNeed, required_venue_needs};
 use eods_domain::ids::{CandidateId, LeadId};
 use eods_domain::instruction::Level;
@@ -43,7 +45,7 @@ fn affordable_envelope(input: StepInput<'_>, b: &EventBrief, bp: &BudgetParams) 
         .iter()
         .filter(|n| !n.optional)
         .filter_map(|n| {
-            crate::budget::quotes(input.tools, b, n)
+            crate::budget::quotes(input, b, n)
                 .map(|(_, p)| p)
                 .min()
                 .map(|p| (p * n.qty).round_dp(2))
@@ -127,8 +129,13 @@ pub fn venue_has(v: &CatalogVenue, need: VenueNeed) -> bool {
 
 /// The cheapest rental of `need` from a supplier in the brief's city, for one unit per room
 /// (per track) and day (backup power: one per day), in the event currency.
-pub fn rental(tools: &Tools, b: &EventBrief, need: VenueNeed, days: usize) -> Option<Rental> {
-    let rates = &tools.rates;
+pub fn rental(
+    tools: &Tools,
+    rates: &crate::data::RateCards,
+    b: &EventBrief,
+    need: VenueNeed,
+    days: usize,
+) -> Option<Rental> {
     let code = need.rental_code()?;
     let per_day = if need == VenueNeed::BackupPower {
         1
@@ -251,9 +258,15 @@ fn need_list(needs: &[VenueNeed]) -> String {
 }
 
 /// The candidate id of a catalog venue: stable across revisions (`venue-12` → `candidate-12`).
+/// Venues from other sources keep their whole id (`list-savoy-theatre` → `candidate-list-savoy-theatre`).
 pub fn candidate_id(v: &CatalogVenue) -> CandidateId {
-    let n = v.id.as_str().rsplit('-').next().unwrap_or(v.id.as_str());
-    CandidateId(format!("{}-{n}", CandidateId::PREFIX))
+    let id = v.id.as_str();
+    match id.strip_prefix("venue-") {
+        Some(n) if n.bytes().all(|c| c.is_ascii_digit()) => {
+            CandidateId(format!("{}-{n}", CandidateId::PREFIX))
+        }
+        _ => CandidateId(format!("{}-{id}", CandidateId::PREFIX)),
+    }
 }
 
 fn frac(have: &[String], need: &[String]) -> f64 {
@@ -522,7 +535,7 @@ pub fn research(
     let needs = required_venue_needs(b);
     let rentals: BTreeMap<VenueNeed, Option<Rental>> = needs
         .iter()
-        .map(|(n, _)| (*n, rental(tools, b, *n, days.len())))
+        .map(|(n, _)| (*n, rental(tools, &input.data.rates, b, *n, days.len())))
         .collect();
     let criteria = VenueCriteria {
         min_capacity: b.audience_size,
@@ -549,11 +562,29 @@ pub fn research(
     // the event's currency; a currency without an exchange rate blocks with the fix.
     let rate_day = crate::fx::rate_day(b);
     let quote = |v: &CatalogVenue| v.day_rate * Decimal::from(days.len());
-    let mut found: Vec<Offer<'_>> = tools
-        .catalog
-        .venues
+    // Where the venues come from: the organiser's list, the installation catalog, what the
+    // engine gathered (OpenStreetMap), and the demo catalog only for a city none of them knows.
+    let organiser = input.blackboard.get::<OrganiserData>();
+    let pool = crate::sources::venue_pool(
+        tools,
+        organiser,
+        input.data.external.as_ref(),
+        &b.location.city,
+    );
+    let known: Vec<CatalogVenue> = pool.known().cloned().collect();
+    // A venue whose source says nothing about access is asked, not excluded.
+    let access_unknown: Vec<&eods_domain::ids::VenueRef> = pool
+        .leads
         .iter()
-        .filter(|v| v.city.eq_ignore_ascii_case(&b.location.city))
+        .filter(|l| l.record.accessibility.is_none())
+        .map(|l| &l.record.id)
+        .collect();
+    let step_free_or_unknown = |v: &CatalogVenue| {
+        v.accessibility.iter().any(|a| a == "step_free_access") || access_unknown.contains(&&v.id)
+    };
+    let rfq = requests_for_quote(input, b, &pool);
+    let mut found: Vec<Offer<'_>> = known
+        .iter()
         .filter(|v| v.capacity >= b.audience_size)
         .filter(|v| v.rooms.len() as u32 >= b.tracks.max(1))
         .map(|v| {
@@ -593,8 +624,22 @@ pub fn research(
     lacked.sort();
     lacked.dedup();
     found.truncate(p.max_leads);
+    let lead_of = |i: usize, o: &Offer<'_>| lead_for(i, o, &pool, cur, &days);
+    if found.len() < p.min_leads && (pool.leads.is_empty() || !rfq.is_empty()) {
+        let leads: Vec<VenueLead> = found
+            .iter()
+            .enumerate()
+            .map(|(i, o)| lead_of(i, o))
+            .chain(rfq_leads(&rfq, found.len()))
+            .collect();
+        return Err(needs_quotes(b, &pool, &rfq, found.len(), p.min_leads, criteria, leads));
+    }
     if found.len() < p.min_leads {
-        let elsewhere = cities_that_fit(input, b);
+        let elsewhere = if pool.demo {
+            cities_that_fit(input, b)
+        } else {
+            vec![]
+        };
         return Err(AgentError::Infeasible {
             reason: format!(
                 "only {} venue(s) in {} hold {} people with {} room(s); at least {} leads are needed",
@@ -618,60 +663,8 @@ pub fn research(
     let leads: Vec<VenueLead> = found
         .iter()
         .enumerate()
-        .map(|(i, o)| {
-            let v = o.venue;
-            let mut notes = format!(
-                "{} ({}), capacity {}, {} room(s), {} for {} day(s)",
-                v.name,
-                v.district,
-                v.capacity,
-                v.rooms.len(),
-                Money::new(o.cost, cur),
-                days.len()
-            );
-            if let Some(whole) = o.whole_price {
-                notes.push_str(&format!(
-                    "; rooms {} ({} seats) instead of the whole venue at {}",
-                    o.rooms
-                        .iter()
-                        .map(|r| r.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    o.capacity,
-                    Money::new(whole, cur)
-                ));
-            }
-            if !v.available_on(&days) {
-                notes.push_str("; booked on the event dates");
-            }
-            for r in &o.rentals {
-                notes.push_str(&format!(
-                    "; no {} on site: rented from {} at {} (in the cost)",
-                    r.need.label(),
-                    r.supplier,
-                    Money::new(r.cost, cur)
-                ));
-            }
-            if !o.lacks.is_empty() {
-                notes.push_str(&format!(
-                    "; excluded: lacks {} (required by the brief's constraints)",
-                    need_list(&o.lacks)
-                ));
-            }
-            VenueLead {
-                id: LeadId::nth(i + 1),
-                venue_ref: v.id.clone(),
-                name: v.name.clone(),
-                contact: v.contact.clone(),
-                notes,
-                source: tools.catalog.source.clone(),
-                provenance: None,
-                capacity: Some(v.capacity),
-                day_rate: Some(Money::new(v.day_rate, &v.currency)),
-                facts: eods_domain::catalog::venue::Facts::Known,
-                request_for_quote: None,
-            }
-        })
+        .map(|(i, o)| lead_of(i, o))
+        .chain(rfq_leads(&rfq, found.len()))
         .collect();
 
     // Shortlist: available and within the venue envelope, best scores first.
@@ -683,10 +676,7 @@ pub fn research(
             o.venue.available_on(&days)
                 && o.lacks.is_empty()
                 && o.cost <= envelope
-                && o.venue
-                    .accessibility
-                    .iter()
-                    .any(|a| a == "step_free_access")
+                && step_free_or_unknown(o.venue)
         })
         .map(|(i, o)| {
             let s = score(o, envelope, b, p.max_capacity_factor);
@@ -700,6 +690,9 @@ pub fn research(
             .then(a.1.venue.id.cmp(&b2.1.venue.id))
     });
     scored.truncate(p.shortlist_max);
+    if scored.len() < p.shortlist_min && !rfq.is_empty() {
+        return Err(needs_quotes(b, &pool, &rfq, scored.len(), p.shortlist_min, criteria, leads));
+    }
     if scored.len() < p.shortlist_min {
         return Err(AgentError::Infeasible {
             reason: format!(
@@ -852,7 +845,7 @@ pub fn research(
         entries: candidates
             .iter()
             .map(|c| {
-                let v = tools.catalog.venues.iter().find(|v| v.id == c.venue_ref);
+                let v = known.iter().find(|v| v.id == c.venue_ref);
                 AvailabilityEntry {
                     candidate_id: c.id.clone(),
                     dates: days.clone(),
@@ -886,7 +879,7 @@ pub fn research(
             .filter(|c| !excluded.contains(&c.id))
             .take(2)
             .map(|c| {
-                let v = tools.catalog.venues.iter().find(|v| v.id == c.venue_ref);
+                let v = known.iter().find(|v| v.id == c.venue_ref);
                 let mut concessions =
                     vec!["Free cancellation until 30 days before the event".to_owned()];
                 if v.is_some_and(|v| v.amenities.iter().any(|a| a == "projector")) {
@@ -956,10 +949,10 @@ pub fn research(
         artifacts: vec![
             criteria.into_payload(),
             VenueLeads {
-                sources: vec![tools.catalog.source.clone()],
+                sources: pool.sources(),
                 leads,
-                consulted: vec![],
-                attributions: vec![],
+                consulted: pool.attempts.clone(),
+                attributions: pool.attributions(),
             }
             .into_payload(),
             VenueShortlist { candidates }.into_payload(),
@@ -968,6 +961,256 @@ pub fn research(
             negotiation.into_payload(),
         ],
     })
+}
+
+/// A lead waiting for a quote: what to ask, who asks and by when.
+struct Rfq<'p> {
+    lead: &'p crate::sources::PoolLead,
+    request: RequestForQuote,
+}
+
+/// How a person gives a quote, in every request and message.
+pub const HOW_TO_QUOTE: &str = "enter the quote on the event page, POST /api/v1/events/{id}/quotes, or `eods quote EVENT --venue ID --capacity N --day-rate AMOUNT --currency CODE` (or `--file quotes.csv`)";
+
+/// A request for quote per lead whose capacity or price is unknown, owned by whoever owns the
+/// venue search in the task register and due when that task ends (else 12 weeks before the
+/// event, with the organiser as owner).
+fn requests_for_quote<'p>(
+    input: StepInput<'_>,
+    b: &EventBrief,
+    pool: &'p crate::sources::Pool,
+) -> Vec<Rfq<'p>> {
+    let task = input
+        .blackboard
+        .get::<eods_domain::catalog::planning::TaskRegister>()
+        .and_then(|r| {
+            r.tasks
+                .iter()
+                .find(|t| t.title.starts_with("Research, shortlist"))
+        });
+    let (owner, due) = task.map_or_else(
+        || {
+            (
+                "stakeholder-1".to_owned(),
+                b.first_day() - chrono::Duration::weeks(12),
+            )
+        },
+        |t| (t.owner.to_string(), t.end),
+    );
+    pool.unknown()
+        .map(|lead| {
+            let r = &lead.record;
+            let mut asks = Vec::new();
+            if r.capacity.is_none() {
+                asks.push("capacity".to_owned());
+            }
+            if r.day_rate.is_none() || r.currency.is_none() {
+                asks.push("day_rate".to_owned());
+            }
+            Rfq {
+                lead,
+                request: RequestForQuote {
+                    asks,
+                    owner: owner.clone(),
+                    due,
+                    how: HOW_TO_QUOTE.to_owned(),
+                },
+            }
+        })
+        .collect()
+}
+
+/// The leads of the requests for quote, numbered after the `after` leads with known facts.
+fn rfq_leads<'r>(rfq: &'r [Rfq<'_>], after: usize) -> impl Iterator<Item = VenueLead> + 'r {
+    rfq.iter().enumerate().map(move |(i, q)| {
+        let r = &q.lead.record;
+        let mut notes = format!(
+            "{}{}: {} unknown — request for quote open (owner {}, due {})",
+            r.name,
+            if r.place_kind.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.place_kind.replace('_', " "))
+            },
+            q.request.asks.join(" and ").replace('_', " "),
+            q.request.owner,
+            q.request.due
+        );
+        if let Some(c) = r.capacity {
+            notes.push_str(&format!("; capacity {c} from its source"));
+        }
+        if !r.address.is_empty() {
+            notes.push_str(&format!("; {}", r.address));
+        }
+        VenueLead {
+            id: LeadId::nth(after + i + 1),
+            venue_ref: r.id.clone(),
+            name: r.name.clone(),
+            contact: contact_of(r),
+            notes,
+            source: r.provenance.label.clone(),
+            provenance: Some(r.provenance.clone()),
+            capacity: r.capacity,
+            day_rate: r
+                .day_rate
+                .zip(r.currency.as_ref())
+                .map(|(d, c)| Money::new(d, c)),
+            facts: Facts::Unknown,
+            request_for_quote: Some(q.request.clone()),
+            record: Some(r.clone()),
+        }
+    })
+}
+
+fn contact_of(r: &eods_domain::catalog::sources::VenueRecord) -> String {
+    [&r.contact, &r.phone, &r.website]
+        .into_iter()
+        .find(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The lead of a venue with known facts.
+fn lead_for(
+    i: usize,
+    o: &Offer<'_>,
+    pool: &crate::sources::Pool,
+    cur: &eods_domain::money::Currency,
+    days: &[NaiveDate],
+) -> VenueLead {
+    let v = o.venue;
+    let from_pool = pool.leads.iter().find(|l| l.record.id == v.id);
+    let demo = crate::sources::is_demo(v);
+    let mut notes = format!(
+        "{}{}, capacity {}, {} room(s), {} for {} day(s)",
+        v.name,
+        if v.district.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", v.district)
+        },
+        v.capacity,
+        v.rooms.len(),
+        Money::new(o.cost, cur),
+        days.len()
+    );
+    if let Some(whole) = o.whole_price {
+        notes.push_str(&format!(
+            "; rooms {} ({} seats) instead of the whole venue at {}",
+            o.rooms
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            o.capacity,
+            Money::new(whole, cur)
+        ));
+    }
+    if !v.available_on(days) {
+        notes.push_str("; booked on the event dates");
+    }
+    for r in &o.rentals {
+        notes.push_str(&format!(
+            "; no {} on site: rented from {} at {} (in the cost)",
+            r.need.label(),
+            r.supplier,
+            Money::new(r.cost, cur)
+        ));
+    }
+    if !o.lacks.is_empty() {
+        notes.push_str(&format!(
+            "; excluded: lacks {} (required by the brief's constraints)",
+            need_list(&o.lacks)
+        ));
+    }
+    let facts = from_pool.map_or(Facts::Known, |l| l.facts);
+    if facts == Facts::Quoted {
+        notes.push_str("; capacity and price from a quote");
+    }
+    if from_pool.is_some_and(|l| l.record.accessibility.is_none()) {
+        notes.push_str("; access not given by the source: confirm step-free access");
+    }
+    let provenance = v.provenance.clone().unwrap_or_else(Provenance::demo);
+    VenueLead {
+        id: LeadId::nth(i + 1),
+        venue_ref: v.id.clone(),
+        name: v.name.clone(),
+        contact: v.contact.clone(),
+        notes,
+        source: provenance.label.clone(),
+        provenance: Some(provenance),
+        capacity: Some(v.capacity),
+        day_rate: Some(Money::new(v.day_rate, &v.currency)),
+        facts,
+        request_for_quote: None,
+        record: if demo {
+            None
+        } else {
+            from_pool.map(|l| l.record.clone())
+        },
+    }
+}
+
+/// Stops Research for quotes (or for any venue data at all), saying which are needed and how to
+/// give them; the criteria and the leads with their requests for quote are written meanwhile.
+fn needs_quotes(
+    b: &EventBrief,
+    pool: &crate::sources::Pool,
+    rfq: &[Rfq<'_>],
+    have: usize,
+    need: usize,
+    criteria: VenueCriteria,
+    leads: Vec<VenueLead>,
+) -> AgentError {
+    let city = &b.location.city;
+    let (reason, asks) = if pool.leads.is_empty() {
+        let mut reason = format!(
+            "No venue data for {city}: give a venue list (`eods plan --venues FILE`, the API or the new-event page), import an OpenStreetMap extract (`eods venues import-osm FILE.osm.pbf --city {city}`), or configure the Overpass source (`--overpass-url URL` / EODS_OVERPASS_URL)."
+        );
+        if let Some(e) = &pool.escalation {
+            reason.push_str(&format!(" {e}"));
+        }
+        (reason, vec![format!("a venue list for {city}")])
+    } else {
+        /// Requests named in the message before the rest are counted.
+        const NAMED: usize = 12;
+        let mut asks: Vec<String> = rfq
+            .iter()
+            .take(NAMED)
+            .map(|q| {
+                format!(
+                    "{} ({}): {}",
+                    q.lead.record.name,
+                    q.lead.record.id,
+                    q.request.asks.join(", ")
+                )
+            })
+            .collect();
+        if rfq.len() > NAMED {
+            asks.push(format!("and {} more (see venue_leads)", rfq.len() - NAMED));
+        }
+        (
+            format!(
+                "{have} venue(s) in {city} have a known capacity and price that fit, {need} are needed: {} venue(s) wait for a quote. Quotes: {HOW_TO_QUOTE}.",
+                rfq.len()
+            ),
+            asks,
+        )
+    };
+    AgentError::NeedsInput {
+        reason,
+        asks,
+        partial: vec![
+            criteria.into_payload(),
+            VenueLeads {
+                sources: pool.sources(),
+                leads,
+                consulted: pool.attempts.clone(),
+                attributions: pool.attributions(),
+            }
+            .into_payload(),
+        ],
+    }
 }
 
 /// A way out of a date / availability / budget conflict, for the Event Planner to rank.

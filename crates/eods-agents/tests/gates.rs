@@ -465,6 +465,11 @@ proptest! {
                 prop_assert!(eods_domain::validate::validate_references(&bb).is_empty());
             }
             Err(eods_agents::AgentError::Infeasible { reason, .. }) => prop_assert!(!reason.is_empty()),
+            // A city without venue data asks for it, naming every way to give it.
+            Err(eods_agents::AgentError::NeedsInput { reason, asks, .. }) => {
+                prop_assert!(reason.contains("--venues") && reason.contains("import-osm"), "{reason}");
+                prop_assert!(!asks.is_empty());
+            }
             Err(e) => prop_assert!(false, "unexpected error: {e}"),
         }
     }

@@ -46,10 +46,9 @@ pub struct DecisionInput<'a> {
 /// Execute step updates the risk register it reads) is left out, or the step would never settle.
 pub fn step_key(step: Step, bb: &Blackboard, directives: &Directives) -> String {
     let refs: Vec<String> = step
-        .inputs()
-        .iter()
+        .reads()
         .filter(|t| !step.outputs().contains(t))
-        .filter_map(|t| bb.reference(*t))
+        .filter_map(|t| bb.reference(t))
         .map(|r: ArtifactRef| r.to_string())
         .collect();
     format!(

@@ -16,7 +16,9 @@ pub use edit::{EditError, EditOutcome};
 
 use chrono::{DateTime, Utc};
 use decide::{Action, DecisionInput, next_action, step_key};
+use eods_agents::sources::{EventData, ExternalVenues};
 use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
+use eods_sources::{BoxFuture, VenueQuery};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
@@ -331,6 +333,15 @@ pub struct Engine {
     lease: Option<Lease>,
     /// The correlation id of the request this engine acts for (else one per action).
     correlation: Option<String>,
+    /// The external venue sources (an imported OpenStreetMap extract, the Overpass API).
+    gatherer: Option<Arc<dyn VenueGatherer>>,
+}
+
+/// Gathers venues for one event from the external sources, each behind its timeouts, retries,
+/// circuit breaker and cache, and says what each answered (see `eods_sources::chain`).
+pub trait VenueGatherer: Send + Sync {
+    /// Venues for `q`; `wanted` is how many leads the Venue Researcher shortlists at least.
+    fn gather<'a>(&'a self, q: &'a VenueQuery, wanted: usize) -> BoxFuture<'a, ExternalVenues>;
 }
 
 /// A worker's lease on the events it runs.
@@ -378,7 +389,14 @@ impl Engine {
             hooks: Arc::new(NoHooks),
             lease: None,
             correlation: None,
+            gatherer: None,
         }
+    }
+
+    /// The same engine gathering venues from external sources through `g`.
+    pub fn with_gatherer(mut self, g: Arc<dyn VenueGatherer>) -> Self {
+        self.gatherer = Some(g);
+        self
     }
 
     /// The same engine recording `id` as the correlation id of what it writes (an HTTP
@@ -996,6 +1014,141 @@ impl Engine {
         Ok(())
     }
 
+    /// Venues from the external sources (an imported OpenStreetMap extract, the Overpass API)
+    /// for the event's city, when a gatherer is configured and the organiser's own sources do not
+    /// already hold enough venues with known facts.
+    async fn gather(&self, l: &Loaded) -> Option<ExternalVenues> {
+        let gatherer = self.gatherer.as_ref()?;
+        let b = l.bb.get::<eods_domain::catalog::brief::EventBrief>()?;
+        let own = eods_agents::sources::venue_pool(
+            &self.tools,
+            l.bb.get::<eods_domain::catalog::sources::OrganiserData>(),
+            None,
+            &b.location.city,
+        );
+        let wanted = self
+            .tools
+            .instructions
+            .get(eods_domain::instruction::AgentKind::VenueResearcher, l.level)
+            .ok()
+            .and_then(|s| s.params::<eods_agents::instructions::VenueParams>().ok())
+            .map_or(5, |p| p.shortlist_min);
+        if !own.demo && own.known().count() >= wanted {
+            return None;
+        }
+        let q = VenueQuery {
+            city: b.location.city.clone(),
+            country: Some(b.location.country.clone()).filter(|c| !c.is_empty()),
+            min_capacity: b.audience_size,
+        };
+        Some(gatherer.gather(&q, wanted).await)
+    }
+
+    /// Records what a step could write before it needs a person (the venue leads with their
+    /// requests for quote, say) and stops the run in `needs_input` with what is needed and how.
+    #[allow(clippy::too_many_arguments)]
+    async fn needs_input(
+        &self,
+        l: &Loaded,
+        step: Step,
+        key: &str,
+        derived_from: &[ArtifactRef],
+        correlation: &str,
+        reason: &str,
+        asks: &[String],
+        partial: Vec<Payload>,
+    ) -> Result<RunSummary, EngineError> {
+        let id = l.snap.event.id;
+        let state = l.snap.event.state;
+        let now = self.clock.now();
+        let actor = format!("agent:{}", step.agent());
+        let mut rec = l.records(correlation, now);
+        let mut envelopes = Vec::new();
+        for payload in partial {
+            let t = payload.artifact_type();
+            let value = payload.to_value();
+            if l.bb
+                .current(t)
+                .is_some_and(|cur| cur.payload.to_value() == value)
+            {
+                continue;
+            }
+            let envelope = Envelope {
+                id: ArtifactId(Uuid::now_v7()),
+                event_id: id,
+                artifact_type: t,
+                revision: l.bb.revision(t).unwrap_or(0) + 1,
+                schema_version: t.schema_version().into(),
+                created_at: now,
+                created_by: actor.clone(),
+                correlation_id: correlation.to_owned(),
+                derived_from: derived_from.to_vec(),
+                payload: value,
+            };
+            // What cannot be stored valid is left out; the stop is recorded all the same.
+            if validate_document(&serde_json::to_value(&envelope).unwrap_or_default()).is_ok() {
+                envelopes.push(envelope);
+            }
+        }
+        let detail = if asks.is_empty() {
+            format!("{step} step: {reason}")
+        } else {
+            format!("{step} step: {reason} Needed: {}", asks.join("; "))
+        };
+        rec.decision(
+            DecisionType::Escalation,
+            &format!("Run {} in {state}", RunStatus::NeedsInput),
+            "system:engine",
+            &detail,
+            vec![],
+            None,
+            vec![],
+        );
+        for e in &envelopes {
+            let change_type = if e.revision == 1 {
+                ChangeType::Created
+            } else {
+                ChangeType::Revised
+            };
+            let (summary, delta) = records::diff(l.bb.current(e.artifact_type), e);
+            rec.change(
+                change_type,
+                &format!(
+                    "{} revision {} by {actor}: {summary}",
+                    e.artifact_type, e.revision
+                ),
+                vec![e.as_ref()],
+                &actor,
+                delta,
+            );
+        }
+        let commit = Commit {
+            event_id: id,
+            step_key: format!("needs:{key}:{:016x}", fnv(&detail)),
+            at: now,
+            artifacts: envelopes,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            status: Some(StatusWrite {
+                state,
+                run_status: RunStatus::NeedsInput,
+                detail: Some(detail.clone()),
+            }),
+            ..Commit::default()
+        };
+        if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
+            self.store
+                .set_run_status(id, RunStatus::NeedsInput, Some(&detail), now)
+                .await?;
+        }
+        Ok(RunSummary {
+            event_id: id,
+            state,
+            run_status: RunStatus::NeedsInput,
+            detail: Some(detail),
+        })
+    }
+
     async fn run_step(
         &self,
         l: &Loaded,
@@ -1008,11 +1161,18 @@ impl Engine {
         let key = step_key(step, &l.bb, &l.directives);
         let started_at = self.clock.now();
         let t0 = Instant::now();
+        let external = if step == Step::Research {
+            self.gather(l).await
+        } else {
+            None
+        };
+        let data = EventData::of(&self.tools, &l.bb, external);
         let input = StepInput {
             blackboard: &l.bb,
             level: l.level,
             tools: &self.tools,
             directives: &l.directives,
+            data: &data,
         };
         let set = self
             .tools
@@ -1021,14 +1181,23 @@ impl Engine {
             .map_err(AgentError::from)?;
         // Inputs the step rewrites itself are not "derived from" (see `step_key`).
         let derived_from: Vec<ArtifactRef> = step
-            .inputs()
-            .iter()
+            .reads()
             .filter(|t| !step.outputs().contains(t))
-            .filter_map(|t| l.bb.reference(*t))
+            .filter_map(|t| l.bb.reference(t))
             .collect();
         let result = run_step(step, input);
         let output = match result {
             Ok(o) => o,
+            Err(AgentError::NeedsInput {
+                reason,
+                asks,
+                partial,
+            }) => {
+                return self
+                    .needs_input(l, step, &key, &derived_from, correlation, &reason, &asks, partial)
+                    .await
+                    .map(Some);
+            }
             Err(err) => {
                 let (status, alternatives) = match &err {
                     AgentError::MissingInput(_) => (RunStatus::NeedsInput, vec![]),
@@ -1038,6 +1207,7 @@ impl Engine {
                     AgentError::Instructions(_) | AgentError::Data(_) => {
                         (RunStatus::Failed, vec![])
                     }
+                    AgentError::NeedsInput { .. } => (RunStatus::NeedsInput, vec![]),
                 };
                 let detail = format!("{step} step: {err}");
                 self.stop(l, status, &detail, correlation, alternatives)
@@ -1755,8 +1925,9 @@ impl Engine {
                 Directive::BudgetCap(cap)
             }
             ApprovalGate::VendorContracts => {
+                let data = EventData::of(&self.tools, bb, None);
                 Directive::ExcludeSupplier(bb.get::<VendorContracts>().and_then(|c| {
-                    eods_agents::logistics::supplier_to_replace(c, &self.tools.rates)
+                    eods_agents::logistics::supplier_to_replace(c, &data.rates)
                 }))
             }
         })

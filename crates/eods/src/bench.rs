@@ -77,6 +77,7 @@ fn plan_once(
     let mut times = Vec::new();
     for step in Step::PLANNING {
         let started = Instant::now();
+        let data = eods_agents::sources::EventData::of(tools, &bb, None);
         let out = run_step(
             step,
             StepInput {
@@ -84,6 +85,7 @@ fn plan_once(
                 level,
                 tools,
                 directives: &directives,
+                data: &data,
             },
         )?;
         times.push((step, started.elapsed()));

@@ -56,6 +56,7 @@ pub fn run_on(
 ) -> Result<Vec<eods_agents::StepOutput>, AgentError> {
     let mut outputs = Vec::new();
     for step in steps {
+        let data = eods_agents::sources::EventData::of(tools, bb, None);
         let out = run_step(
             *step,
             StepInput {
@@ -63,6 +64,7 @@ pub fn run_on(
                 level,
                 tools,
                 directives,
+                data: &data,
             },
         )?;
         eods_agents::record(bb, *step, out.artifacts.clone());

@@ -51,6 +51,10 @@ pub struct VenueLead {
     /// What must be asked before the lead can be scored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_for_quote: Option<RequestForQuote>,
+    /// The venue's facts as the plan used them (quotes applied), for venues outside the demo
+    /// catalog: what Logistics plans the rooms from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<crate::catalog::sources::VenueRecord>,
 }
 
 /// Where a lead's capacity and price come from.

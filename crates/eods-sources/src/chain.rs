@@ -752,6 +752,66 @@ mod tests {
         );
     }
 
+    /// Fails its first search, then never answers.
+    struct FailsThenHangs {
+        calls: Mutex<u32>,
+    }
+
+    impl VenueSource for FailsThenHangs {
+        fn name(&self) -> &str {
+            "flaky"
+        }
+        fn kind(&self) -> SourceKind {
+            SourceKind::Overpass
+        }
+        fn search<'a>(
+            &'a self,
+            _q: &'a VenueQuery,
+        ) -> BoxFuture<'a, Result<Vec<VenueRecord>, SourceError>> {
+            let first = {
+                let mut calls = lock(&self.calls);
+                *calls += 1;
+                *calls == 1
+            };
+            Box::pin(async move {
+                if first {
+                    return Err(SourceError::Permanent("HTTP 400".into()));
+                }
+                std::future::pending().await
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_trial_dropped_by_its_caller_leaves_the_breaker_open_not_stuck() {
+        let clock = Arc::new(ManualClock::new());
+        let policy = Policy {
+            breaker_threshold: 1,
+            ..Policy::fast()
+        };
+        let cooldown = policy.breaker_cooldown;
+        let source = FailsThenHangs {
+            calls: Mutex::new(0),
+        };
+        let r = Resilient::with_clock(Box::new(source), policy, clock.clone());
+        let q = VenueQuery {
+            city: "Helsinki".into(),
+            country: None,
+            min_capacity: 1,
+        };
+        assert!(matches!(r.search(&q).await, Searched::Failed { .. }));
+        clock.advance(cooldown);
+        assert_eq!(r.breaker(), BreakerState::HalfOpen);
+        // A zero timeout polls the search once (the trial starts and reaches the source), then
+        // drops it, as a caller that gives up would.
+        let dropped = tokio::time::timeout(Duration::ZERO, r.search(&q)).await;
+        assert!(dropped.is_err());
+        assert_eq!(r.attempts_made(), 2);
+        assert_eq!(r.breaker(), BreakerState::Open);
+        clock.advance(cooldown);
+        assert_eq!(r.breaker(), BreakerState::HalfOpen, "a new trial may start");
+    }
+
     #[test]
     fn jitter_keeps_each_delay_within_the_upper_half() {
         let policy = Policy {

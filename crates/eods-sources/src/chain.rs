@@ -338,7 +338,7 @@ impl Resilient {
         let now = self.clock.now();
         match &lock(&self.state).breaker {
             Breaker::Closed { .. } => BreakerState::Closed,
-            Breaker::Open { since, .. } if now < *since + self.policy.breaker_cooldown => {
+            Breaker::Open { since, .. } if self.still_open(*since, now).is_some() => {
                 BreakerState::Open
             }
             Breaker::Open { .. } | Breaker::Trial { .. } => BreakerState::HalfOpen,
@@ -411,7 +411,6 @@ impl Resilient {
     fn admit(&self, q: &VenueQuery) -> Admit {
         let now = self.clock.now();
         let ttl = self.policy.cache_ttl;
-        let cooldown = self.policy.breaker_cooldown;
         let mut state = lock(&self.state);
         state.metrics.searches += 1;
         state.cache.retain(|e| now.duration_since(e.at) < ttl);
@@ -426,10 +425,10 @@ impl Resilient {
         }
         let refused = match &state.breaker {
             Breaker::Closed { .. } => return Admit::Call { trial: false },
-            Breaker::Open { since, last_error } if now < *since + cooldown => {
+            Breaker::Open { since, last_error } if self.still_open(*since, now).is_some() => {
                 Searched::CircuitOpen {
                     last_error: last_error.clone(),
-                    retry_in: *since + cooldown - now,
+                    retry_in: self.still_open(*since, now).unwrap_or_default(),
                 }
             }
             Breaker::Open { last_error, .. } => {
@@ -445,6 +444,16 @@ impl Resilient {
         };
         state.metrics.short_circuits += 1;
         Admit::Done(refused)
+    }
+
+    /// How long a breaker opened at `since` stays open after `now`; `None` once the cooldown
+    /// has passed. A cooldown too long for the clock keeps the breaker open for good.
+    fn still_open(&self, since: Instant, now: Instant) -> Option<Duration> {
+        match since.checked_add(self.policy.breaker_cooldown) {
+            Some(until) if now < until => Some(until - now),
+            Some(_) => None,
+            None => Some(Duration::MAX),
+        }
     }
 
     fn succeeded(&self, q: &VenueQuery, records: &[VenueRecord]) {

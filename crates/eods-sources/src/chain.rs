@@ -217,6 +217,7 @@ impl Metrics {
 pub enum Searched {
     /// The source answered (possibly with no records), now or from the cache.
     Answered {
+        /// The source's records, as it returned them.
         records: Vec<VenueRecord>,
         /// Whether the answer came from the cache (no call was made).
         cached: bool,
@@ -224,7 +225,12 @@ pub enum Searched {
         attempts: u32,
     },
     /// Every attempt failed, or the error was permanent.
-    Failed { error: SourceError, attempts: u32 },
+    Failed {
+        /// The last attempt's error.
+        error: SourceError,
+        /// Calls made to the source for this search.
+        attempts: u32,
+    },
     /// The breaker is open: no call was made.
     CircuitOpen {
         /// The error that opened the breaker.

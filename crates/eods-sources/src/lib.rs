@@ -3,6 +3,10 @@
 //! order with fallback (see `chain`), each behind timeouts, retries with backoff and jitter, a
 //! circuit breaker and a cache; when every source fails, the caller escalates to a person.
 
+pub mod chain;
+pub mod osm;
+pub mod overpass;
+
 use eods_domain::catalog::sources::{SourceKind, VenueRecord};
 use std::future::Future;
 use std::pin::Pin;

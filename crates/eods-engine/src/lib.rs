@@ -2052,3 +2052,16 @@ fn approval_requested(event: &EventRow, a: &NewApproval, bb: &Blackboard) -> eod
         }),
     }
 }
+
+impl VenueGatherer for eods_sources::chain::SourceChain {
+    fn gather<'a>(&'a self, q: &'a VenueQuery, wanted: usize) -> BoxFuture<'a, ExternalVenues> {
+        Box::pin(async move {
+            let g = eods_sources::chain::SourceChain::gather(self, q, wanted).await;
+            ExternalVenues {
+                records: g.records,
+                attempts: g.attempts,
+                escalation: g.escalation,
+            }
+        })
+    }
+}

@@ -241,8 +241,12 @@ fn venue(row: &Row, file: &str, kind: SourceKind) -> Result<VenueRecord, Vec<Row
     let unavailable_dates = c.take("unavailable_dates", cells::dates(row.get("unavailable_dates")));
     let lat = c.take("lat", cells::degrees(row.get("lat"), 90.0, "48.8566"));
     let lon = c.take("lon", cells::degrees(row.get("lon"), 180.0, "2.3522"));
-    if lat.is_some() != lon.is_some() {
-        let (missing, given) = if lat.is_none() { ("lat", "lon") } else { ("lon", "lat") };
+    if row.get("lat").is_empty() != row.get("lon").is_empty() {
+        let (missing, given) = if row.get("lat").is_empty() {
+            ("lat", "lon")
+        } else {
+            ("lon", "lat")
+        };
         c.fail(
             missing,
             format!("{given} is given without {missing}: write both coordinates or neither"),

@@ -560,8 +560,9 @@ impl CatalogVenue {
                 .notes
                 .iter()
                 .filter(|n| {
-                    !n.split_once(':')
-                        .is_some_and(|(k, _)| read.contains(&k.trim().to_ascii_lowercase().as_str()))
+                    !n.split_once(':').is_some_and(|(k, _)| {
+                        read.contains(&k.trim().to_ascii_lowercase().as_str())
+                    })
                 })
                 .cloned()
                 .collect::<Vec<_>>()
@@ -643,7 +644,15 @@ mod tests {
         );
     }
 
-    fn row(supplier: &str, service: &str, currency: &str, item: &str, price: &str, min_qty: Option<&str>, line: u64) -> RateCardRow {
+    fn row(
+        supplier: &str,
+        service: &str,
+        currency: &str,
+        item: &str,
+        price: &str,
+        min_qty: Option<&str>,
+        line: u64,
+    ) -> RateCardRow {
         RateCardRow {
             supplier: supplier.into(),
             service: service.into(),
@@ -654,7 +663,11 @@ mod tests {
             unit: "per_head".into(),
             price: price.parse().unwrap(),
             min_qty: min_qty.map(|q| q.parse().unwrap()),
-            contact: if line == 2 { String::new() } else { "c@example.org".into() },
+            contact: if line == 2 {
+                String::new()
+            } else {
+                "c@example.org".into()
+            },
             notes: String::new(),
             provenance: Provenance::file(
                 eods_domain::catalog::sources::SourceKind::EventList,
@@ -667,30 +680,68 @@ mod tests {
     #[test]
     fn rate_card_rows_group_into_suppliers_with_tiers() {
         let rows = vec![
-            row("Chakula", "catering", "KES", "lunch", "1300", Some("400"), 2),
+            row(
+                "Chakula",
+                "catering",
+                "KES",
+                "lunch",
+                "1300",
+                Some("400"),
+                2,
+            ),
             row("Chakula", "catering", "KES", "lunch", "1500", None, 3),
             row("Sauti AV", "av", "KES", "room_basic", "15000", None, 4),
-            row("chakula ", "catering", "KES", "lunch", "1400", Some("200"), 5),
+            row(
+                "chakula ",
+                "catering",
+                "KES",
+                "lunch",
+                "1400",
+                Some("200"),
+                5,
+            ),
             row("Chakula", "catering", "KES", "coffee_break", "450", None, 6),
             row("Chakula", "catering", "USD", "lunch", "12", None, 7),
             row("Odd", "juggling", "KES", "clown", "1", None, 8),
         ];
         let s = suppliers_from_rows(&rows);
         let ids: Vec<&str> = s.iter().map(|x| x.id.as_str()).collect();
-        assert_eq!(ids, ["rc-chakula-catering", "rc-sauti-av-av", "rc-chakula-catering-usd"]);
+        assert_eq!(
+            ids,
+            [
+                "rc-chakula-catering",
+                "rc-sauti-av-av",
+                "rc-chakula-catering-usd"
+            ]
+        );
         let c = &s[0];
         assert_eq!(c.items.len(), 2);
         let lunch = &c.items[0];
-        assert_eq!((lunch.code.as_str(), lunch.price), ("lunch", Decimal::from(1500)));
+        assert_eq!(
+            (lunch.code.as_str(), lunch.price),
+            ("lunch", Decimal::from(1500))
+        );
         assert_eq!(
             lunch.tiers,
             vec![
-                Tier { min_qty: Decimal::from(200), price: Decimal::from(1400) },
-                Tier { min_qty: Decimal::from(400), price: Decimal::from(1300) },
+                Tier {
+                    min_qty: Decimal::from(200),
+                    price: Decimal::from(1400)
+                },
+                Tier {
+                    min_qty: Decimal::from(400),
+                    price: Decimal::from(1300)
+                },
             ]
         );
-        assert_eq!(c.price_for("lunch", Decimal::from(250)), Some(Decimal::from(1400)));
-        assert_eq!(c.price_for("lunch", Decimal::from(100)), Some(Decimal::from(1500)));
+        assert_eq!(
+            c.price_for("lunch", Decimal::from(250)),
+            Some(Decimal::from(1400))
+        );
+        assert_eq!(
+            c.price_for("lunch", Decimal::from(100)),
+            Some(Decimal::from(1500))
+        );
         assert_eq!(c.cities, ["Nairobi"]);
         assert_eq!(c.contact, "c@example.org", "the first non-empty contact");
         assert_eq!(c.payment_terms, NOT_GIVEN);
@@ -716,7 +767,10 @@ mod tests {
         let c = bundled_catalog().unwrap();
         for v in &c.venues {
             let r = v.to_record(&Provenance::demo());
-            assert_eq!(r.provenance.kind, eods_domain::catalog::sources::SourceKind::Demo);
+            assert_eq!(
+                r.provenance.kind,
+                eods_domain::catalog::sources::SourceKind::Demo
+            );
             assert!(r.has_facts());
             assert_eq!(CatalogVenue::from_record(&r).as_ref(), Some(v), "{}", v.id);
         }
@@ -732,7 +786,10 @@ mod tests {
         r.notes = vec!["sample data".into()];
         let v = CatalogVenue::from_record(&r).unwrap();
         assert_eq!(v.rooms.len(), 1);
-        assert_eq!((v.rooms[0].name.as_str(), v.rooms[0].capacity), ("Main", v.capacity));
+        assert_eq!(
+            (v.rooms[0].name.as_str(), v.rooms[0].capacity),
+            ("Main", v.capacity)
+        );
         assert_eq!(v.rooms[0].layout, "theatre");
         assert!(v.amenities.is_empty() && v.accessibility.is_empty());
         assert!(!v.city_centre);
@@ -743,9 +800,18 @@ mod tests {
         let v = CatalogVenue::from_record(&r).unwrap();
         assert_eq!((v.transit_minutes, v.city_centre), (7, true));
         for unknown in [
-            VenueRecord { capacity: None, ..r.clone() },
-            VenueRecord { day_rate: None, ..r.clone() },
-            VenueRecord { currency: None, ..r.clone() },
+            VenueRecord {
+                capacity: None,
+                ..r.clone()
+            },
+            VenueRecord {
+                day_rate: None,
+                ..r.clone()
+            },
+            VenueRecord {
+                currency: None,
+                ..r.clone()
+            },
         ] {
             assert_eq!(CatalogVenue::from_record(&unknown), None);
         }

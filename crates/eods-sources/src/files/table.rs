@@ -225,7 +225,9 @@ pub fn read_json(text: &str, file: &str) -> (Vec<Row>, Vec<RowError>) {
                     file,
                     e.line() as u64,
                     "",
-                    format!("the file is not valid JSON ({e}): write an array of objects, such as [{{\"name\": \"Main Hall\", \"city\": \"Nairobi\"}}]"),
+                    format!(
+                        "the file is not valid JSON ({e}): write an array of objects, such as [{{\"name\": \"Main Hall\", \"city\": \"Nairobi\"}}]"
+                    ),
                 )],
             );
         }
@@ -251,7 +253,10 @@ pub fn read_json(text: &str, file: &str) -> (Vec<Row>, Vec<RowError>) {
                 file,
                 line,
                 "",
-                format!("element {} is not an object: write {{\"name\": …, \"city\": …}}", i + 1),
+                format!(
+                    "element {} is not an object: write {{\"name\": …, \"city\": …}}",
+                    i + 1
+                ),
             ));
             continue;
         };
@@ -288,7 +293,10 @@ pub fn read_json(text: &str, file: &str) -> (Vec<Row>, Vec<RowError>) {
                         file,
                         line,
                         &column,
-                        format!("{column} is {}: write a text, a number or a list of them", kind(&v)),
+                        format!(
+                            "{column} is {}: write a text, a number or a list of them",
+                            kind(&v)
+                        ),
                     ));
                 }
             }

@@ -754,6 +754,11 @@ fn the_nairobi_sample_files_load_and_price_the_sample_brief() {
         );
     }
 
+    // The extra columns city_centre and transit_minutes reach the planners' venue.
+    let first = eods_agents::data::CatalogVenue::from_record(&v.records[0]).unwrap();
+    assert_eq!((first.city_centre, first.transit_minutes), (true, 5));
+    assert_eq!(first.notes, "sample data: replace with your own list");
+
     let (text, file) = sample("quotes.csv");
     let q = parse_quotes_csv(&text, &file, &file);
     assert_eq!(q.errors, vec![]);

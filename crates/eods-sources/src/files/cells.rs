@@ -95,7 +95,8 @@ pub fn amount(s: &str) -> Result<Option<Decimal>, String> {
         Number::Plain(d) if d.is_sign_negative() && !d.is_zero() => Err(format!(
             "\"{s}\" is not an amount: it cannot be negative; write a number such as 1200 or 1200.50"
         )),
-        Number::Plain(d) => Ok(Some(d)),
+        // `-0` is zero.
+        Number::Plain(d) => Ok(Some(if d.is_zero() { Decimal::ZERO } else { d })),
         Number::Thousands(fixed) => Err(format!(
             "\"{s}\" is not an amount: write {fixed} (no thousands separator)"
         )),
@@ -342,6 +343,7 @@ mod tests {
         assert_eq!(ok("1200"), Some("1200".into()));
         assert_eq!(ok("1200.50"), Some("1200.50".into()));
         assert_eq!(ok("0"), Some("0".into()));
+        assert_eq!(ok("-0"), Some("0".into()));
         assert_eq!(ok(""), None);
         let err = |s: &str| amount(s).unwrap_err();
         assert_eq!(

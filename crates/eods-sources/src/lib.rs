@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod osm;
 pub mod overpass;
+pub mod files;
 
 use eods_domain::catalog::sources::{SourceKind, VenueRecord};
 use std::future::Future;

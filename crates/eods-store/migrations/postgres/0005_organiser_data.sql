@@ -1,0 +1,4 @@
+-- The organiser_data artifact type: what the organiser supplied for an event (their venue list,
+-- rate cards and quotes).
+ALTER TABLE artifacts DROP CONSTRAINT artifacts_artifact_type_check;
+ALTER TABLE artifacts ADD CONSTRAINT artifacts_artifact_type_check CHECK (artifact_type IN ('event_brief','requirements','stakeholder_map','timeline','task_register','risk_register','communications_plan','venue_criteria','venue_leads','venue_shortlist','venue_scorecard','venue_availability','venue_negotiation_notes','budget_baseline','cost_model','budget_decision','logistics_plan','schedule','resource_roster','contingency_plan','vendor_contracts','change_log','decision_log','agent_trace','runbook','incident_log','postmortem','organiser_data'));

@@ -545,6 +545,12 @@ pub fn research(
         },
     };
 
+    // Large events: when no single venue in the city holds the audience, Advanced combines
+    // sites and the other levels block with ranked options (see `multisite`).
+    if let Some(out) = crate::multisite::research(input, p, envelope, &criteria)? {
+        return Ok(out);
+    }
+
     // Leads: venues in the city that hold the audience and have a room per track, priced in
     // the event's currency; a currency without an exchange rate blocks with the fix.
     let rate_day = crate::fx::rate_day(b);
@@ -593,7 +599,9 @@ pub fn research(
     lacked.sort();
     lacked.dedup();
     found.truncate(p.max_leads);
-    if found.len() < p.min_leads {
+    // `min_leads` is how many leads the search aims for; fewer block only when they cannot
+    // fill the shortlist (a large audience leaves few venues that hold it).
+    if found.len() < p.min_leads.min(p.shortlist_min) {
         let elsewhere = cities_that_fit(input, b);
         return Err(AgentError::Infeasible {
             reason: format!(
@@ -602,7 +610,7 @@ pub fn research(
                 b.location.city,
                 b.audience_size,
                 b.tracks.max(1),
-                p.min_leads
+                p.min_leads.min(p.shortlist_min)
             ),
             alternatives: elsewhere
                 .into_iter()
@@ -772,6 +780,7 @@ pub fn research(
                     original: Money::new(quote(o.venue), &o.venue.currency),
                     rate,
                 }),
+            sites: vec![],
         })
         .collect();
     let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();

@@ -620,7 +620,11 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             "Personal data kept only for registration and deleted 30 days after the event".into(),
         ]
         .into_iter()
-        .chain(sites.as_ref().map(|v| crate::multisite::transfer_policy(v, &cost.line_items)))
+        .chain(
+            sites
+                .as_ref()
+                .map(|v| crate::multisite::transfer_policy(v, &cost.line_items)),
+        )
         .collect(),
         workflows,
     };

@@ -556,7 +556,10 @@ pub fn alternatives(tools: &Tools, b: &EventBrief, combinable: Option<usize>) ->
             "keeps the dates and the budget; one venue".into(),
             format!("{:.0}% of the audience can come", kept * 100.0),
         ],
-        cons: vec![format!("{} people cannot attend", audience - cap.min(audience))],
+        cons: vec![format!(
+            "{} people cannot attend",
+            audience - cap.min(audience)
+        )],
     });
     let outdoor: Vec<&CatalogVenue> = tools
         .catalog
@@ -624,7 +627,10 @@ pub fn research(
     let days = b.event_days();
     let sites = sites(tools, b, &days, p.max_leads)?;
     let keys: Vec<(u32, Decimal)> = sites.iter().map(|s| (s.venue.capacity, s.cost)).collect();
-    let fewest = fewest_sites(&keys.iter().map(|k| k.0).collect::<Vec<_>>(), b.audience_size);
+    let fewest = fewest_sites(
+        &keys.iter().map(|k| k.0).collect::<Vec<_>>(),
+        b.audience_size,
+    );
     let largest = largest_in_city(tools, b).map_or(0, |v| v.capacity);
     let no_venue = format!(
         "no single venue in {} holds {} people (the largest holds {largest})",
@@ -662,7 +668,11 @@ pub fn research(
                         names(&sites, &c.sites)
                     ),
                     score: 0.5,
-                    pros: vec![format!("{} sites hold {} together", c.sites.len(), c.capacity)],
+                    pros: vec![format!(
+                        "{} sites hold {} together",
+                        c.sites.len(),
+                        c.capacity
+                    )],
                     cons: vec![format!(
                         "costs {} more than the venue budget",
                         Money::new(c.cost - envelope, cur)
@@ -878,11 +888,10 @@ fn output(
                     }
                 },
                 constraints: vec![
+                    format!("Every site held for the same dates: {}", c.sites.join(", ")),
                     format!(
-                        "Every site held for the same dates: {}",
-                        c.sites.join(", ")
+                        "Access from 2 hours before the first session at each site; {transfer_note}"
                     ),
-                    format!("Access from 2 hours before the first session at each site; {transfer_note}"),
                 ],
             })
             .collect(),
@@ -1014,7 +1023,10 @@ mod tests {
         assert_eq!(stage_rooms(&sites, 1).len(), 2);
         let combined = combined_venue(&sites).unwrap();
         assert_eq!(combined.capacity, 5310 + 4540);
-        assert!(r.iter().all(|n| combined.rooms.iter().any(|x| &x.name == n)));
+        assert!(
+            r.iter()
+                .all(|n| combined.rooms.iter().any(|x| &x.name == n))
+        );
         // A site's foyer is never a stage.
         assert!(r.iter().all(|n| !n.ends_with("Foyer")));
     }

@@ -42,8 +42,8 @@ pub const TRANSFER_NOT_PRICED: &str = "transfer between sites: not priced, ask f
 /// Separates a site's name from its room's in a combined venue's room names.
 pub const ROOM_SEPARATOR: &str = ": ";
 
-/// Site combinations examined before the search stops with the best found so far; far above
-/// what a city's catalog needs (Berlin's 12,000-person case examines a few hundred).
+/// Search nodes visited before the search stops with the best found so far: a bound on the
+/// work for very long venue lists; a city's catalog stays far below it.
 const NODE_LIMIT: u64 = 2_000_000;
 
 /// Some sites that together seat the audience: indices into the sites searched, largest first.

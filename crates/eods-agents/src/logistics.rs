@@ -230,13 +230,13 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
     // At several sites each track keeps its own stage (first fit gives every track a home
     // room): the optimiser weighs one audience against room sizes and would move tracks
     // between sites, and with them people.
-    let single_site;
+    let first_fit;
     let p = if sites.is_some() && p.scheduler == Scheduler::Optimal {
-        single_site = LogisticsParams {
+        first_fit = LogisticsParams {
             scheduler: Scheduler::FirstFit,
             ..p.clone()
         };
-        &single_site
+        &first_fit
     } else {
         p
     };

@@ -779,12 +779,16 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let lean_needs: Vec<Need> = all_needs.iter().filter(|n| !n.optional).cloned().collect();
     let trimmed = fewer_catering(&lean_needs);
     let venue_cost = venue.cost_estimate.amount;
+    // Large events: a combination of sites needs transfers between them, a line only when a
+    // rate card prices them (see `multisite`). The ladder holds them with the venue, as fixed.
+    let transfer = crate::multisite::transfer_quote(input.tools, b, venue.sites.len())?;
+    let fixed_cost = venue_cost + transfer.as_ref().map_or(Decimal::ZERO, |t| t.total);
     let scopes = Scopes {
         all: &all_needs,
         lean: &lean_needs,
         trimmed: trimmed.as_deref(),
     };
-    let attempts = ladder(input, p, b, scopes, risks, venue_cost)?;
+    let attempts = ladder(input, p, b, scopes, risks, fixed_cost)?;
     let fits = |a: &Attempt<'_>, ceiling: Decimal| a.total() <= ceiling;
     let money = |d: Decimal| Money::new(d, cur);
     // Every plan tried, for the rationale and, when nothing fits, the blocking reason.
@@ -868,6 +872,18 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         vendor_option: venue.venue_ref.to_string(),
         first_quote: venue_cost,
     }];
+    if let Some(t) = &transfer {
+        lines.push(LineItem {
+            id: LineItemId::nth(lines.len() + 1),
+            category: t.service.category(),
+            description: t.description.clone(),
+            qty: t.qty,
+            unit_cost: t.unit_cost,
+            total: t.total,
+            vendor_option: t.supplier_id.clone(),
+            first_quote: t.total,
+        });
+    }
     for x in &chosen.costing.lines {
         lines.push(LineItem {
             id: LineItemId::nth(lines.len() + 1),
@@ -966,6 +982,14 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
                 .map(|a| a.description.as_str())
                 .collect::<Vec<_>>()
                 .join("; ")
+        ));
+    }
+    if venue.sites.len() > 1 && transfer.is_none() {
+        assumptions.push(format!(
+            "{} sites ({}): {}",
+            venue.sites.len(),
+            venue.name,
+            crate::multisite::TRANSFER_NOT_PRICED
         ));
     }
     if let Some(cap) = cap {

@@ -108,6 +108,10 @@ pub struct VenueParams {
     pub max_capacity_factor: f64,
     /// Also quote combinations of rooms (part of a venue) when cheaper than the whole venue.
     pub room_combinations: bool,
+    /// Combine whole venues of the city (sites) when no single venue holds the audience;
+    /// otherwise block with ranked options (see `multisite`).
+    #[serde(default)]
+    pub site_combinations: bool,
 }
 
 /// Parameters of the Budget Analyst.

@@ -10,6 +10,7 @@ pub mod execute;
 pub mod fx;
 pub mod instructions;
 pub mod logistics;
+pub mod multisite;
 pub mod placement;
 pub mod planner;
 pub mod sources;

@@ -203,13 +203,21 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
     let shortlist = input.need::<VenueShortlist>()?;
     let scorecard = input.need::<VenueScorecard>()?;
     let cost = input.need::<CostModel>()?;
-    let selected = selected_venue(
-        input.tools,
-        input.blackboard.get::<VenueLeads>(),
-        shortlist,
-        scorecard,
-    )
-    .ok_or_else(|| AgentError::MissingInput(vec!["the selected venue in the venue leads".into()]))?;
+    // Large events: a combination of sites is scheduled as one venue of all their rooms, named
+    // `<site>: <room>` (see `multisite`).
+    let sites = crate::multisite::selected_sites(input.tools, shortlist, scorecard);
+    let selected = match &sites {
+        Some(combined) => combined.clone(),
+        None => selected_venue(
+            input.tools,
+            input.blackboard.get::<VenueLeads>(),
+            shortlist,
+            scorecard,
+        )
+        .ok_or_else(|| {
+            AgentError::MissingInput(vec!["the selected venue in the venue leads".into()])
+        })?,
+    };
     let venue = &selected;
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
 
@@ -225,7 +233,12 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
         .rooms_by_size()
         .into_iter()
         .filter(|r| hired.is_empty() || hired.contains(&r.name))
-        .take(b.tracks.max(1) as usize)
+        // Every hired room: one per track, or one per site at least for a combination.
+        .take(if hired.is_empty() {
+            b.tracks.max(1) as usize
+        } else {
+            hired.len()
+        })
         .enumerate()
         .map(|(i, r)| Room {
             id: RoomId::nth(i + 1),
@@ -234,6 +247,19 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
         })
         .collect();
     let frame = frame(b, p)?;
+    // At several sites each track keeps its own stage (first fit gives every track a home
+    // room): the optimiser weighs one audience against room sizes and would move tracks
+    // between sites, and with them people.
+    let first_fit;
+    let p = if sites.is_some() && p.scheduler == Scheduler::Optimal {
+        first_fit = LogisticsParams {
+            scheduler: Scheduler::FirstFit,
+            ..p.clone()
+        };
+        &first_fit
+    } else {
+        p
+    };
     let (sessions, optimisation) = place(b, &rooms, &frame, p)?;
     let schedule = Schedule {
         timezone: b.timezone.clone(),
@@ -612,7 +638,14 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
             "Step-free route and accessible toilets signposted".into(),
             "Final catering numbers fixed 72 hours before".into(),
             "Personal data kept only for registration and deleted 30 days after the event".into(),
-        ],
+        ]
+        .into_iter()
+        .chain(
+            sites
+                .as_ref()
+                .map(|v| crate::multisite::transfer_policy(v, &cost.line_items)),
+        )
+        .collect(),
         workflows,
     };
     let n_sessions = schedule.sessions.len();

@@ -571,6 +571,14 @@ pub fn research(
         input.data.external.as_ref(),
         &b.location.city,
     );
+    // Large events: when no single venue in the city holds the audience, Advanced combines
+    // sites and the other levels block with ranked options (see `multisite`; over the demo
+    // catalog only, for now).
+    if pool.demo
+        && let Some(out) = crate::multisite::research(input, p, envelope, &criteria)?
+    {
+        return Ok(out);
+    }
     let known: Vec<CatalogVenue> = pool.known().cloned().collect();
     // A venue whose source says nothing about access is asked, not excluded.
     let access_unknown: Vec<&eods_domain::ids::VenueRef> = pool
@@ -625,7 +633,7 @@ pub fn research(
     lacked.dedup();
     found.truncate(p.max_leads);
     let lead_of = |i: usize, o: &Offer<'_>| lead_for(i, o, &pool, cur, &days);
-    if found.len() < p.min_leads && (pool.leads.is_empty() || !rfq.is_empty()) {
+    if found.len() < p.min_leads.min(p.shortlist_min) && (pool.leads.is_empty() || !rfq.is_empty()) {
         let leads: Vec<VenueLead> = found
             .iter()
             .enumerate()
@@ -634,7 +642,9 @@ pub fn research(
             .collect();
         return Err(needs_quotes(b, &pool, &rfq, found.len(), p.min_leads, criteria, leads));
     }
-    if found.len() < p.min_leads {
+    // `min_leads` is how many leads the search aims for; fewer block only when they cannot
+    // fill the shortlist (a large audience leaves few venues that hold it).
+    if found.len() < p.min_leads.min(p.shortlist_min) {
         let elsewhere = if pool.demo {
             cities_that_fit(input, b)
         } else {
@@ -647,7 +657,7 @@ pub fn research(
                 b.location.city,
                 b.audience_size,
                 b.tracks.max(1),
-                p.min_leads
+                p.min_leads.min(p.shortlist_min)
             ),
             alternatives: elsewhere
                 .into_iter()
@@ -765,6 +775,7 @@ pub fn research(
                     original: Money::new(quote(o.venue), &o.venue.currency),
                     rate,
                 }),
+            sites: vec![],
         })
         .collect();
     let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();

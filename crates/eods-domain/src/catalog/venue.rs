@@ -138,6 +138,12 @@ pub struct ShortlistCandidate {
     /// How `cost_estimate` was converted when the venue quotes in another currency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conversion: Option<crate::money::Conversion>,
+    /// The venues (ids) used together as sites when no single venue holds the audience
+    /// (Advanced); empty for one venue. Then `capacity` and `cost_estimate` are the sums over the
+    /// sites, `venue_ref` is the first (largest) site and `rooms` are the stage rooms, named
+    /// `<site>: <room>`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<String>,
 }
 
 /// Candidates worth scoring.

@@ -776,7 +776,17 @@ mod tests {
                 eods_domain::catalog::sources::SourceKind::Demo
             );
             assert!(r.has_facts());
-            assert_eq!(CatalogVenue::from_record(&r).as_ref(), Some(v), "{}", v.id);
+            let back = CatalogVenue::from_record(&r).unwrap();
+            assert_eq!(back.provenance, Some(Provenance::demo()), "{}", v.id);
+            assert_eq!(
+                CatalogVenue {
+                    provenance: None,
+                    ..back
+                },
+                *v,
+                "{}",
+                v.id
+            );
         }
     }
 

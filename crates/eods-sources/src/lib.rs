@@ -3,6 +3,8 @@
 //! order with fallback (see `chain`), each behind timeouts, retries with backoff and jitter, a
 //! circuit breaker and a cache; when every source fails, the caller escalates to a person.
 
+pub mod files;
+
 use eods_domain::catalog::sources::{SourceKind, VenueRecord};
 use std::future::Future;
 use std::pin::Pin;

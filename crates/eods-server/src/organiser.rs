@@ -14,9 +14,14 @@ pub(crate) type Checked<T> = Result<Vec<T>, Vec<ProblemItem>>;
 
 /// A CSV or JSON row error as a problem of the request field `pointer` (CSV text).
 fn text_problem(pointer: &str, e: &RowError) -> ProblemItem {
+    let message = if e.column.is_empty() {
+        format!("line {}: {}", e.line, e.message)
+    } else {
+        format!("line {}, column {}: {}", e.line, e.column, e.message)
+    };
     ProblemItem {
         pointer: pointer.to_owned(),
-        message: format!("line {}, column {}: {}", e.line, e.column, e.message),
+        message,
     }
 }
 

@@ -899,7 +899,7 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
         assert!(page.contains("OpenStreetMap <code>node/123</code>"), "{page}");
         assert!(page.contains("© OpenStreetMap contributors, ODbL 1.0"));
         assert!(page.contains("<td>demo (fictional)</td>"), "{page}");
-        assert!(page.contains("<td>120 people</td>") && page.contains("<td>900 EUR</td>"), "{page}");
+        assert!(page.contains("<td>120 people</td>") && page.contains("<td>900.00 EUR</td>"), "{page}");
         assert_eq!(page.matches("<td>unknown</td>").count(), 3, "capacity, rate and facts: {page}");
         assert_eq!(page.matches("<h3 id=\"lead-").count(), 1, "one form, for the lead with a request");
         assert!(page.contains("name=\"venue\" value=\"osm-node-123\""));

@@ -8,14 +8,14 @@ use chrono::{DateTime, TimeZone, Utc};
 use eods_agents::Tools;
 use eods_domain::artifact::ArtifactType;
 use eods_domain::catalog::audit::DecisionType;
-use eods_domain::ids::EventId;
-use eods_domain::lifecycle::{
-    ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
-};
 use eods_domain::catalog::sources::{
     OrganiserData, Provenance, RateCardRow, SourceKind, VenueQuote, VenueRecord,
 };
+use eods_domain::ids::EventId;
 use eods_domain::ids::VenueRef;
+use eods_domain::lifecycle::{
+    ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
+};
 use eods_domain::money::Currency;
 use eods_engine::{
     Answer, Approver, Clock, Engine, EngineError, Hooks, PendingApproval, Quiet, RunOptions,
@@ -1347,7 +1347,10 @@ async fn a_supply_that_is_empty_invalid_or_after_execute_writes_nothing() {
             other => panic!("expected invalid, got {other:?}"),
         }
         assert_eq!(counts(&store, id).await, before);
-        match e.supply(EventId(uuid::Uuid::nil()), quotes_only(), "user:alice", "").await {
+        match e
+            .supply(EventId(uuid::Uuid::nil()), quotes_only(), "user:alice", "")
+            .await
+        {
             Err(EngineError::NotFound(_)) => {}
             other => panic!("expected not found, got {other:?}"),
         }

@@ -358,9 +358,7 @@ async fn supply_event(
     let e = load_event(state, id).await?;
     let (supply, comment) = make(&p.actor())?;
     let engine = state.engine.clone().with_correlation(cid.0.clone());
-    let out = engine
-        .supply(e.id, supply, &p.actor(), &comment)
-        .await?;
+    let out = engine.supply(e.id, supply, &p.actor(), &comment).await?;
     state.wake.notify_waiters();
     Ok(Json(OrganiserDataUpdated {
         id: e.id.0,

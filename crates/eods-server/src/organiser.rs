@@ -218,7 +218,10 @@ mod tests {
             .into_iter()
             .map(|p| p.pointer)
             .collect();
-        assert_eq!(pointers, vec!["/quotes/1", "/quotes/2/size", "/quotes/2/capacity"]);
+        assert_eq!(
+            pointers,
+            vec!["/quotes/1", "/quotes/2/size", "/quotes/2/capacity"]
+        );
         let ok = as_csv(&items[..1], QUOTE_COLUMNS, "/quotes");
         assert_eq!(
             ok.ok().as_deref(),

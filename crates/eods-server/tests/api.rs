@@ -1553,7 +1553,7 @@ async fn organiser_data(api: &Api, event: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_name_line_and_column()
- {
+{
     let dir = tempfile::tempdir().unwrap();
     for url in test_database_urls(dir.path(), "organiser").await.unwrap() {
         let api = start(
@@ -1622,7 +1622,12 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
         let event = r.body["id"].as_str().unwrap().to_owned();
         let detail = api
-            .call(Some("vera"), Method::GET, &format!("/api/v1/events/{event}"), None)
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{event}"),
+                None,
+            )
             .await;
         let shown: Vec<(&str, u64, &str)> = detail.body["artifacts"]
             .as_array()
@@ -1642,7 +1647,11 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
         let payload = &data["payload"];
         assert_eq!(payload["venues"].as_array().unwrap().len(), 2);
         assert_eq!(payload["venues"][0]["capacity"], 120);
-        assert_eq!(payload["venues"][1].get("capacity"), None, "unknown stays unknown");
+        assert_eq!(
+            payload["venues"][1].get("capacity"),
+            None,
+            "unknown stays unknown"
+        );
         assert_eq!(payload["rate_cards"].as_array().unwrap().len(), 2);
         assert_eq!(payload["rate_cards"][0]["provenance"]["line"], 2);
 
@@ -1653,7 +1662,12 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(
-            (&r.body["revision"], &r.body["venues"], &r.body["rate_cards"], &r.body["requeued"]),
+            (
+                &r.body["revision"],
+                &r.body["venues"],
+                &r.body["rate_cards"],
+                &r.body["requeued"]
+            ),
             (&json!(2), &json!(3), &json!(2), &json!(false))
         );
         let r = api
@@ -1669,7 +1683,12 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
             .await;
         assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
         let r = api
-            .call(Some("alice"), Method::PUT, &path, Some(json!({"name": "x"})))
+            .call(
+                Some("alice"),
+                Method::PUT,
+                &path,
+                Some(json!({"name": "x"})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         let r = api
@@ -1699,7 +1718,10 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
             .call(Some("alice"), Method::PUT, &path, Some(json!([row])))
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert_eq!((&r.body["revision"], &r.body["rate_cards"]), (&json!(3), &json!(1)));
+        assert_eq!(
+            (&r.body["revision"], &r.body["rate_cards"]),
+            (&json!(3), &json!(1))
+        );
 
         // Quotes: JSON and CSV; a newer quote for a venue replaces the older one.
         let path = format!("/api/v1/events/{event}/quotes");
@@ -1724,7 +1746,10 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
             )
             .await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        assert_eq!((&r.body["revision"], &r.body["quotes"]), (&json!(5), &json!(2)));
+        assert_eq!(
+            (&r.body["revision"], &r.body["quotes"]),
+            (&json!(5), &json!(2))
+        );
         let quotes = organiser_data(&api, &event).await["payload"]["quotes"].clone();
         let studio: Vec<&Value> = quotes
             .as_array()
@@ -1750,7 +1775,12 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
         assert!(got[0].1.starts_with("line 2, column "), "{got:?}");
         assert!(got[1].1.starts_with("line 3, column currency: "), "{got:?}");
         let r = api
-            .call(Some("alice"), Method::POST, &path, Some(json!({"quotes": []})))
+            .call(
+                Some("alice"),
+                Method::POST,
+                &path,
+                Some(json!({"quotes": []})),
+            )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(organiser_data(&api, &event).await["revision"], 5);
@@ -1763,22 +1793,41 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
             )
             .await;
         let text = changes.body.to_string();
-        assert!(text.contains("organiser_data revision 4 by user:alice: quotes +1 (Sample Studio) (phoned them)"), "{text}");
+        assert!(
+            text.contains(
+                "organiser_data revision 4 by user:alice: quotes +1 (Sample Studio) (phoned them)"
+            ),
+            "{text}"
+        );
 
         // An unknown event is a 404; an event past Execute a 409.
         let missing = uuid::Uuid::now_v7();
         let r = api
-            .call_text("alice", Method::PUT, &format!("/api/v1/events/{missing}/venues"), "text/csv", GOOD_VENUES)
+            .call_text(
+                "alice",
+                Method::PUT,
+                &format!("/api/v1/events/{missing}/venues"),
+                "text/csv",
+                GOOD_VENUES,
+            )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         let mut meetup: Value = serde_json::from_str(
-            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/s01-meetup.json"))
-                .unwrap(),
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/s01-meetup.json"
+            ))
+            .unwrap(),
         )
         .unwrap();
         meetup["title"] = json!("Sample meetup, run to the end");
         let r = api
-            .call(Some("alice"), Method::POST, "/api/v1/events", Some(json!({"brief": meetup, "auto_start": false})))
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": meetup, "auto_start": false})),
+            )
             .await;
         let done = r.body["id"].as_str().unwrap().to_owned();
         let engine = Engine::new(api.store.clone(), Arc::new(Tools::load(None).unwrap()));

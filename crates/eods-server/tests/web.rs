@@ -798,15 +798,23 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
             .redirect(Policy::none())
             .build()
             .unwrap();
-        let token = eods_server::auth::create_token(&store, "alice", Role::Planner, false, chrono::Utc::now())
-            .await
-            .unwrap()
-            .token;
+        let token = eods_server::auth::create_token(
+            &store,
+            "alice",
+            Role::Planner,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .token;
         let alice = Browser::sign_in(&http, &base, &token).await;
 
         let page = alice.page("/ui/events/new").await;
         assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
-        assert!(page.contains("<label for=\"f-venues_file\">Your venue list (CSV or JSON)</label>"));
+        assert!(
+            page.contains("<label for=\"f-venues_file\">Your venue list (CSV or JSON)</label>")
+        );
         assert!(page.contains("<label for=\"f-rate_cards_file\">Your rate cards (CSV)</label>"));
 
         let fields: Vec<(&str, &str)> = vec![
@@ -828,22 +836,42 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
         let (status, page) = alice
             .upload(
                 &fields,
-                &[("venues_file", "venues.csv", BAD_VENUES), ("rate_cards_file", "", "")],
+                &[
+                    ("venues_file", "venues.csv", BAD_VENUES),
+                    ("rate_cards_file", "", ""),
+                ],
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-        assert!(page.contains("venues.csv line 3, column capacity: "), "{page}");
-        assert!(page.contains("venues.csv line 5, column currency: "), "{page}");
+        assert!(
+            page.contains("venues.csv line 3, column capacity: "),
+            "{page}"
+        );
+        assert!(
+            page.contains("venues.csv line 5, column currency: "),
+            "{page}"
+        );
         assert!(page.contains("The brief has 2 problems"), "{page}");
         assert!(page.contains("id=\"f-venues_file\" name=\"venues_file\""));
-        assert!(page.contains("aria-invalid=\"true\"\n    aria-describedby=\"h-venues_file e-venues_file\""), "{page}");
-        assert!(page.contains("value=\"Sample Helsinki meetup\""), "typed values stay");
+        assert!(
+            page.contains(
+                "aria-invalid=\"true\"\n    aria-describedby=\"h-venues_file e-venues_file\""
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("value=\"Sample Helsinki meetup\""),
+            "typed values stay"
+        );
         assert_eq!(store.events().await.unwrap().len(), 0, "nothing is stored");
 
         let (status, location) = alice
             .upload(
                 &fields,
-                &[("venues_file", "venues.csv", GOOD_VENUES), ("rate_cards_file", "rates.csv", RATE_CARDS)],
+                &[
+                    ("venues_file", "venues.csv", GOOD_VENUES),
+                    ("rate_cards_file", "rates.csv", RATE_CARDS),
+                ],
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
@@ -859,7 +887,10 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
             .unwrap();
         assert_eq!(data.len(), 1);
         assert_eq!(data[0].payload["venues"].as_array().unwrap().len(), 3);
-        assert_eq!(data[0].payload["rate_cards"][0]["provenance"]["file"], "rates.csv");
+        assert_eq!(
+            data[0].payload["rate_cards"][0]["provenance"]["file"],
+            "rates.csv"
+        );
 
         // The run stopped for quotes, with leads from three kinds of source.
         let envelope = eods_domain::artifact::Envelope {
@@ -892,16 +923,36 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
             .await
             .unwrap();
         let page = alice.page(&format!("/ui/events/{id}")).await;
-        assert!(page.contains("<h2 id=\"quotes-needed-h\">Quotes needed</h2>"), "{page}");
-        assert!(page.contains("<li>Sample OSM Theatre: capacity, day_rate (by 2027-02-01)</li>"), "{page}");
+        assert!(
+            page.contains("<h2 id=\"quotes-needed-h\">Quotes needed</h2>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<li>Sample OSM Theatre: capacity, day_rate (by 2027-02-01)</li>"),
+            "{page}"
+        );
         assert!(page.contains("<h2 id=\"leads-h\">Venue leads</h2>"));
         assert!(page.contains("venues.csv (organiser list), line 2"));
-        assert!(page.contains("OpenStreetMap <code>node/123</code>"), "{page}");
+        assert!(
+            page.contains("OpenStreetMap <code>node/123</code>"),
+            "{page}"
+        );
         assert!(page.contains("© OpenStreetMap contributors, ODbL 1.0"));
         assert!(page.contains("<td>demo (fictional)</td>"), "{page}");
-        assert!(page.contains("<td>120 people</td>") && page.contains("<td>900.00 EUR</td>"), "{page}");
-        assert_eq!(page.matches("<td>unknown</td>").count(), 3, "capacity, rate and facts: {page}");
-        assert_eq!(page.matches("<h3 id=\"lead-").count(), 1, "one form, for the lead with a request");
+        assert!(
+            page.contains("<td>120 people</td>") && page.contains("<td>900.00 EUR</td>"),
+            "{page}"
+        );
+        assert_eq!(
+            page.matches("<td>unknown</td>").count(),
+            3,
+            "capacity, rate and facts: {page}"
+        );
+        assert_eq!(
+            page.matches("<h3 id=\"lead-").count(),
+            1,
+            "one form, for the lead with a request"
+        );
         assert!(page.contains("name=\"venue\" value=\"osm-node-123\""));
 
         // A forged form and a bad quote change nothing; a good quote queues the run again.
@@ -913,7 +964,9 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
             ("valid_until", ""),
             ("notes", "sample quote"),
         ];
-        let r = alice.send("forged", &format!("/ui/events/{id}/quotes"), &quote).await;
+        let r = alice
+            .send("forged", &format!("/ui/events/{id}/quotes"), &quote)
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         let mut bad = quote;
         bad[1] = ("capacity", "lots");

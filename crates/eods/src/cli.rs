@@ -529,10 +529,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             let by = format!("user:{user}");
             let supply = organiser_files(None, None, Some(&file), &by)?;
             if supply.is_empty() {
-                return Err(Exit(
-                    2,
-                    format!("error: {} holds no quote", file.display()),
-                ));
+                return Err(Exit(2, format!("error: {} holds no quote", file.display())));
             }
             let store = Store::connect(&db.database)
                 .await

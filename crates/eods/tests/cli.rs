@@ -1261,7 +1261,9 @@ fn organiser_files_go_in_with_plan_and_quote_and_a_bad_row_creates_nothing() {
     let o = eods(&["quote", &id, &quotes, "--database", &db]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
-        text(&o).contains(&format!("event {id}: 1 quote(s) stored (organiser_data revision 2)")),
+        text(&o).contains(&format!(
+            "event {id}: 1 quote(s) stored (organiser_data revision 2)"
+        )),
         "{}",
         text(&o)
     );
@@ -1270,10 +1272,17 @@ fn organiser_files_go_in_with_plan_and_quote_and_a_bad_row_creates_nothing() {
         "{}",
         text(&o)
     );
-    let bad_quotes = file("bad-quotes.csv", "venue,capacity,day_rate,currency\nSample Hall,100,300,\n");
+    let bad_quotes = file(
+        "bad-quotes.csv",
+        "venue,capacity,day_rate,currency\nSample Hall,100,300,\n",
+    );
     let o = eods(&["quote", &id, &bad_quotes, "--database", &db]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o).contains("bad-quotes.csv line 2, column currency: "), "{}", text(&o));
+    assert!(
+        text(&o).contains("bad-quotes.csv line 2, column currency: "),
+        "{}",
+        text(&o)
+    );
     let o = eods(&[
         "quote",
         "0190e0a0-0000-7000-8000-000000000000",

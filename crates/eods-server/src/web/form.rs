@@ -408,7 +408,11 @@ async fn read_form(
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim().to_ascii_lowercase().starts_with("multipart/form-data"));
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
     if !multipart {
         let Form(f) = Form::<BriefForm>::from_request(req, state)
             .await
@@ -431,8 +435,9 @@ async fn read_form(
                 if file.is_empty() && bytes.is_empty() {
                     continue;
                 }
-                let text = String::from_utf8(bytes.to_vec())
-                    .map_err(|_| format!("{file} is not UTF-8 text: save it as UTF-8 CSV or JSON"))?;
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    format!("{file} is not UTF-8 text: save it as UTF-8 CSV or JSON")
+                })?;
                 let upload = Some(Upload { name: file, text });
                 if name == "venues_file" {
                     venues = upload;
@@ -441,7 +446,10 @@ async fn read_form(
                 }
             }
             _ => {
-                fields.insert(name, Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+                fields.insert(
+                    name,
+                    Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+                );
             }
         }
     }
@@ -535,7 +543,12 @@ pub(super) async fn create_event(
     if !supply.is_empty()
         && let Err(e) = state
             .engine
-            .supply(id, supply, &s.principal.actor(), "uploaded with the new event")
+            .supply(
+                id,
+                supply,
+                &s.principal.actor(),
+                "uploaded with the new event",
+            )
             .await
     {
         return page_error(e.into());

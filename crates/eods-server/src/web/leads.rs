@@ -121,13 +121,21 @@ pub(super) fn leads(bb: &Blackboard) -> Option<LeadsView> {
         .map(|b| b.budget.currency.to_string())
         .unwrap_or_default();
     Some(LeadsView {
-        leads: l.leads.iter().enumerate().map(|(i, x)| lead_view(i, x)).collect(),
+        leads: l
+            .leads
+            .iter()
+            .enumerate()
+            .map(|(i, x)| lead_view(i, x))
+            .collect(),
         attributions,
         consulted: l
             .consulted
             .iter()
             .map(|c| {
-                let mut s = format!("{} ({}): {}, {} found", c.source, c.kind, c.outcome, c.found);
+                let mut s = format!(
+                    "{} ({}): {}, {} found",
+                    c.source, c.kind, c.outcome, c.found
+                );
                 if !c.detail.is_empty() {
                     s.push_str(&format!(" — {}", c.detail));
                 }
@@ -145,9 +153,9 @@ pub(super) fn quotes_needed(bb: &Blackboard) -> Vec<String> {
             l.leads
                 .iter()
                 .filter_map(|x| {
-                    x.request_for_quote.as_ref().map(|r| {
-                        format!("{}: {} (by {})", x.name, r.asks.join(", "), r.due)
-                    })
+                    x.request_for_quote
+                        .as_ref()
+                        .map(|r| format!("{}: {} (by {})", x.name, r.asks.join(", "), r.due))
                 })
                 .collect()
         })

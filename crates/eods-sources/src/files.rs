@@ -111,7 +111,9 @@ impl<'a> Check<'a> {
 }
 
 /// The required columns of a venue list.
-pub const VENUE_REQUIRED: &[&str] = &["name", "city", "country", "capacity", "day_rate", "currency"];
+pub const VENUE_REQUIRED: &[&str] = &[
+    "name", "city", "country", "capacity", "day_rate", "currency",
+];
 /// The optional columns of a venue list (others are kept as notes).
 pub const VENUE_OPTIONAL: &[&str] = &[
     "rooms",
@@ -238,11 +240,18 @@ fn venue(row: &Row, file: &str, kind: SourceKind) -> Result<VenueRecord, Vec<Row
             ),
         );
     }
-    let unavailable_dates = c.take("unavailable_dates", cells::dates(row.get("unavailable_dates")));
+    let unavailable_dates = c.take(
+        "unavailable_dates",
+        cells::dates(row.get("unavailable_dates")),
+    );
     let lat = c.take("lat", cells::degrees(row.get("lat"), 90.0, "48.8566"));
     let lon = c.take("lon", cells::degrees(row.get("lon"), 180.0, "2.3522"));
-    if lat.is_some() != lon.is_some() {
-        let (missing, given) = if lat.is_none() { ("lat", "lon") } else { ("lon", "lat") };
+    if row.get("lat").is_empty() != row.get("lon").is_empty() {
+        let (missing, given) = if row.get("lat").is_empty() {
+            ("lat", "lon")
+        } else {
+            ("lon", "lat")
+        };
         c.fail(
             missing,
             format!("{given} is given without {missing}: write both coordinates or neither"),
@@ -252,7 +261,11 @@ fn venue(row: &Row, file: &str, kind: SourceKind) -> Result<VenueRecord, Vec<Row
         return Err(c.errors);
     }
     let mut notes = cells::list(row.get("notes"));
-    let known: Vec<&str> = VENUE_REQUIRED.iter().chain(VENUE_OPTIONAL).copied().collect();
+    let known: Vec<&str> = VENUE_REQUIRED
+        .iter()
+        .chain(VENUE_OPTIONAL)
+        .copied()
+        .collect();
     notes.extend(row.extras(&known));
     let slug = cells::slug(&name);
     let slug = if slug.is_empty() {
@@ -386,7 +399,8 @@ pub fn parse_rate_cards_csv(text: &str, file: &str, kind: SourceKind) -> Parsed<
         if row.get("currency").is_empty() {
             c.fail(
                 "currency",
-                "currency is empty: write the ISO 4217 code of the price, such as KES or EUR".into(),
+                "currency is empty: write the ISO 4217 code of the price, such as KES or EUR"
+                    .into(),
             );
         }
         let item = cells::snake(row.get("item"));
@@ -421,7 +435,9 @@ pub fn parse_rate_cards_csv(text: &str, file: &str, kind: SourceKind) -> Parsed<
                 row.get("currency").to_owned(),
                 item.clone(),
             );
-            let tier = min_qty.map(|q| q.normalize().to_string()).unwrap_or_default();
+            let tier = min_qty
+                .map(|q| q.normalize().to_string())
+                .unwrap_or_default();
             match seen.get_mut(&key) {
                 Some((u, first, _)) if *u != unit => c.fail(
                     "unit",
@@ -490,7 +506,8 @@ pub fn parse_quotes_csv(text: &str, file: &str, entered_by: &str) -> Parsed<Venu
         if row.get("capacity").is_empty() && row.get("day_rate").is_empty() {
             c.fail(
                 "capacity",
-                "the row gives neither capacity nor day_rate: a quote gives at least one of them".into(),
+                "the row gives neither capacity nor day_rate: a quote gives at least one of them"
+                    .into(),
             );
         }
         if day_rate.is_some() && row.get("currency").is_empty() {
@@ -508,7 +525,11 @@ pub fn parse_quotes_csv(text: &str, file: &str, entered_by: &str) -> Parsed<Venu
             continue;
         }
         let mut notes = cells::list(row.get("notes"));
-        let known: Vec<&str> = QUOTE_REQUIRED.iter().chain(QUOTE_OPTIONAL).copied().collect();
+        let known: Vec<&str> = QUOTE_REQUIRED
+            .iter()
+            .chain(QUOTE_OPTIONAL)
+            .copied()
+            .collect();
         notes.extend(row.extras(&known));
         records.push(VenueQuote {
             venue,

@@ -43,7 +43,9 @@ fn thousands(s: &str) -> Option<String> {
         Some((i, f)) => (i, Some(f)),
         None => (s, None),
     };
-    let sep = int.chars().find(|c| matches!(c, ',' | ' ' | '\'' | '\u{a0}'))?;
+    let sep = int
+        .chars()
+        .find(|c| matches!(c, ',' | ' ' | '\'' | '\u{a0}'))?;
     let mut groups = int.split(sep);
     let first = groups.next()?;
     let ok = !first.is_empty()
@@ -93,7 +95,8 @@ pub fn amount(s: &str) -> Result<Option<Decimal>, String> {
         Number::Plain(d) if d.is_sign_negative() && !d.is_zero() => Err(format!(
             "\"{s}\" is not an amount: it cannot be negative; write a number such as 1200 or 1200.50"
         )),
-        Number::Plain(d) => Ok(Some(d)),
+        // `-0` is zero.
+        Number::Plain(d) => Ok(Some(if d.is_zero() { Decimal::ZERO } else { d })),
         Number::Thousands(fixed) => Err(format!(
             "\"{s}\" is not an amount: write {fixed} (no thousands separator)"
         )),
@@ -119,7 +122,8 @@ pub fn people(s: &str) -> Result<Option<u32>, String> {
             "write a whole number such as 300 (not negative)".to_owned()
         }
         Number::Plain(d) if d.is_zero() => {
-            "a venue or room holds at least 1 person; leave the cell empty if you do not know".to_owned()
+            "a venue or room holds at least 1 person; leave the cell empty if you do not know"
+                .to_owned()
         }
         Number::Plain(d) if d.fract().is_zero() => match d.to_u32() {
             Some(n) => return Ok(Some(n)),
@@ -271,10 +275,14 @@ pub fn slug(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         let c = match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => 'a',
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
+                'a'
+            }
             'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
             'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => 'o',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => {
+                'o'
+            }
             'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
             'ç' | 'Ç' => 'c',
             'ñ' | 'Ñ' => 'n',
@@ -335,6 +343,7 @@ mod tests {
         assert_eq!(ok("1200"), Some("1200".into()));
         assert_eq!(ok("1200.50"), Some("1200.50".into()));
         assert_eq!(ok("0"), Some("0".into()));
+        assert_eq!(ok("-0"), Some("0".into()));
         assert_eq!(ok(""), None);
         let err = |s: &str| amount(s).unwrap_err();
         assert_eq!(
@@ -380,7 +389,11 @@ mod tests {
         assert_eq!(date("2027-03-05").unwrap().to_string(), "2027-03-05");
         assert!(date("2027-3-5").unwrap_err().contains("write YYYY-MM-DD"));
         assert!(date("05/03/2027").unwrap_err().contains("write YYYY-MM-DD"));
-        assert!(date("2027-02-30").unwrap_err().contains("not a date in the calendar"));
+        assert!(
+            date("2027-02-30")
+                .unwrap_err()
+                .contains("not a date in the calendar")
+        );
         assert_eq!(dates("2027-01-01; 2027-01-02;").unwrap().len(), 2);
     }
 
@@ -390,8 +403,16 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert_eq!((r[1].name.as_str(), r[1].capacity), ("Side", 80));
         assert_eq!(r[1].layout.as_deref(), Some("banquet"));
-        assert!(rooms("Main 300").unwrap_err().contains("write name:capacity"));
-        assert!(rooms("Main:lots").unwrap_err().starts_with("room \"Main\": \"lots\""));
+        assert!(
+            rooms("Main 300")
+                .unwrap_err()
+                .contains("write name:capacity")
+        );
+        assert!(
+            rooms("Main:lots")
+                .unwrap_err()
+                .starts_with("room \"Main\": \"lots\"")
+        );
         assert_eq!(
             tags("Step-free access; WiFi;wifi"),
             Some(vec!["step_free_access".to_owned(), "wifi".to_owned()])
@@ -417,8 +438,16 @@ mod tests {
     #[test]
     fn coordinates_have_ranges() {
         assert_eq!(degrees("-1.29", 90.0, "48.8566"), Ok(Some(-1.29)));
-        assert!(degrees("95", 90.0, "48.8566").unwrap_err().contains("outside -90..90"));
-        assert!(degrees("north", 90.0, "48.8566").unwrap_err().contains("not a coordinate"));
+        assert!(
+            degrees("95", 90.0, "48.8566")
+                .unwrap_err()
+                .contains("outside -90..90")
+        );
+        assert!(
+            degrees("north", 90.0, "48.8566")
+                .unwrap_err()
+                .contains("not a coordinate")
+        );
         assert!(degrees("NaN", 90.0, "48.8566").is_err());
     }
 }

@@ -61,7 +61,9 @@ pub fn read_csv(text: &str, file: &str, required: &[&str]) -> (Vec<Row>, Vec<Row
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(n as u64 + 1, csv::Position::line);
+                let line = e
+                    .position()
+                    .map_or(n as u64 + 1, |p| line_at(text, p.byte()));
                 errors.push(RowError::new(
                     file,
                     line,
@@ -71,7 +73,9 @@ pub fn read_csv(text: &str, file: &str, required: &[&str]) -> (Vec<Row>, Vec<Row
                 continue;
             }
         };
-        let line = record.position().map_or(n as u64 + 1, csv::Position::line);
+        let line = record
+            .position()
+            .map_or(n as u64 + 1, |p| line_at(text, p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -120,8 +124,7 @@ pub fn read_csv(text: &str, file: &str, required: &[&str]) -> (Vec<Row>, Vec<Row
             header = Some((line, columns));
             continue;
         };
-        if record.len() > columns.len() && record.iter().skip(columns.len()).any(|c| !c.is_empty())
-        {
+        if record.len() > columns.len() {
             errors.push(RowError::new(
                 file,
                 line,
@@ -156,6 +159,18 @@ pub fn read_csv(text: &str, file: &str, required: &[&str]) -> (Vec<Row>, Vec<Row
         ));
     }
     (rows, errors)
+}
+
+/// The 1-based line a record starts on, from the byte offset the csv reader gives: that offset
+/// may point at the line ends before the record (after `\r\n` and blank lines), so they are
+/// skipped first.
+fn line_at(text: &str, offset: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut at = usize::try_from(offset).map_or(bytes.len(), |o| o.min(bytes.len()));
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64
 }
 
 /// The 1-based line on which each element of the top-level JSON array starts.
@@ -210,7 +225,9 @@ pub fn read_json(text: &str, file: &str) -> (Vec<Row>, Vec<RowError>) {
                     file,
                     e.line() as u64,
                     "",
-                    format!("the file is not valid JSON ({e}): write an array of objects, such as [{{\"name\": \"Main Hall\", \"city\": \"Nairobi\"}}]"),
+                    format!(
+                        "the file is not valid JSON ({e}): write an array of objects, such as [{{\"name\": \"Main Hall\", \"city\": \"Nairobi\"}}]"
+                    ),
                 )],
             );
         }
@@ -236,7 +253,10 @@ pub fn read_json(text: &str, file: &str) -> (Vec<Row>, Vec<RowError>) {
                 file,
                 line,
                 "",
-                format!("element {} is not an object: write {{\"name\": …, \"city\": …}}", i + 1),
+                format!(
+                    "element {} is not an object: write {{\"name\": …, \"city\": …}}",
+                    i + 1
+                ),
             ));
             continue;
         };
@@ -273,7 +293,10 @@ pub fn read_json(text: &str, file: &str) -> (Vec<Row>, Vec<RowError>) {
                         file,
                         line,
                         &column,
-                        format!("{column} is {}: write a text, a number or a list of them", kind(&v)),
+                        format!(
+                            "{column} is {}: write a text, a number or a list of them",
+                            kind(&v)
+                        ),
                     ));
                 }
             }

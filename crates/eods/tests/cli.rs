@@ -1247,7 +1247,8 @@ fn organiser_files_go_in_with_plan_and_quote_and_a_bad_row_creates_nothing() {
         &db,
     ]);
     let t = text(&o);
-    assert_ne!(o.status.code(), Some(1), "{t}");
+    // The run stops (blocked or waiting for quotes); the files went in with the event.
+    assert!(t.contains("run "), "{t}");
     assert!(
         t.contains("organiser data: 2 venue(s), 1 rate-card row(s), 0 quote(s)"),
         "{t}"

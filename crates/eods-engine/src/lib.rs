@@ -9,10 +9,12 @@ mod amend;
 pub mod decide;
 mod edit;
 mod records;
+mod supply;
 pub mod worker;
 
 pub use amend::{Amended, merge_patch};
 pub use edit::{EditError, EditOutcome};
+pub use supply::{Supply, SupplyError, SupplyOutcome};
 
 use chrono::{DateTime, Utc};
 use decide::{Action, DecisionInput, next_action, step_key};
@@ -318,6 +320,8 @@ pub enum EngineError {
     InvalidCommand(String),
     #[error(transparent)]
     Edit(#[from] EditError),
+    #[error(transparent)]
+    Supply(#[from] SupplyError),
     #[error("the run did not settle after {0} actions")]
     Runaway(usize),
 }

@@ -8,12 +8,18 @@ use chrono::{DateTime, TimeZone, Utc};
 use eods_agents::Tools;
 use eods_domain::artifact::ArtifactType;
 use eods_domain::catalog::audit::DecisionType;
+use eods_domain::catalog::sources::{
+    OrganiserData, Provenance, RateCardRow, SourceKind, VenueQuote, VenueRecord,
+};
 use eods_domain::ids::EventId;
+use eods_domain::ids::VenueRef;
 use eods_domain::lifecycle::{
     ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
 };
+use eods_domain::money::Currency;
 use eods_engine::{
     Answer, Approver, Clock, Engine, EngineError, Hooks, PendingApproval, Quiet, RunOptions,
+    Supply, SupplyError,
 };
 use eods_store::Store;
 use eods_store::test_support::test_stores;
@@ -1083,5 +1089,291 @@ async fn a_budget_rejected_with_a_cap_is_revised_within_it_and_asked_again() {
         assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
         let (last, _) = budget(&store, id).await;
         assert!(last <= cap, "{last} vs cap {cap}");
+    }
+}
+
+/// A venue from an organiser's list (sample data for tests).
+fn listed_venue(name: &str, capacity: Option<u32>, line: u64) -> VenueRecord {
+    VenueRecord {
+        id: VenueRef(format!("list-{}", name.to_lowercase().replace(' ', "-"))),
+        name: name.into(),
+        city: "Helsinki".into(),
+        country: "FI".into(),
+        capacity,
+        rooms: vec![],
+        day_rate: None,
+        currency: None,
+        amenities: None,
+        accessibility: None,
+        address: String::new(),
+        contact: String::new(),
+        website: String::new(),
+        phone: String::new(),
+        place_kind: String::new(),
+        unavailable_dates: vec![],
+        lat: None,
+        lon: None,
+        notes: vec!["sample data".into()],
+        provenance: Provenance::file(SourceKind::EventList, "venues.csv", line),
+    }
+}
+
+fn quote_for(venue: &str, capacity: u32, rate: &str) -> VenueQuote {
+    VenueQuote {
+        venue: venue.into(),
+        capacity: Some(capacity),
+        day_rate: Some(rate.parse().unwrap()),
+        currency: Some(Currency::parse("EUR").unwrap()),
+        valid_until: None,
+        notes: "sample quote".into(),
+        entered_by: "user:alice".into(),
+    }
+}
+
+async fn organiser_data(store: &Store, id: EventId) -> Vec<(u32, String, OrganiserData)> {
+    store
+        .revisions(id, ArtifactType::OrganiserData)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.revision,
+                e.created_by,
+                serde_json::from_value(e.payload).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn organiser_data_is_supplied_in_revisions_and_a_newer_quote_replaces_the_older_one() {
+    let (_dir, stores) = stores("supply").await;
+    for store in stores {
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        let before = counts(&store, id).await;
+        let venues = vec![
+            listed_venue("Savoy Theatre", None, 2),
+            listed_venue("Kulttuuritalo", Some(300), 3),
+        ];
+        let out = e
+            .supply(
+                id,
+                Supply {
+                    venues: Some(venues.clone()),
+                    ..Supply::default()
+                },
+                "user:alice",
+                "our list",
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.envelope.revision, 1);
+        assert_eq!(out.change, "venues 0 → 2");
+        assert!(!out.requeued, "an idle run stays idle");
+        assert_eq!(out.run_status, RunStatus::Idle);
+        let after = counts(&store, id).await;
+        assert_eq!(after.0, before.0 + 1, "one new revision");
+        assert_eq!(after.2, before.2 + 1, "one ChangeLog entry");
+        let log = store.change_log(id).await.unwrap();
+        let last = log.last().unwrap();
+        assert_eq!(
+            last.description,
+            "organiser_data revision 1 by user:alice: venues 0 → 2 (our list)"
+        );
+        assert_eq!(last.actor, "user:alice");
+
+        for (capacity, rate) in [(100, "900"), (120, "950")] {
+            e.supply(
+                id,
+                Supply {
+                    add_quotes: vec![quote_for("savoy theatre", capacity, rate)],
+                    ..Supply::default()
+                },
+                "user:bob",
+                "",
+            )
+            .await
+            .unwrap();
+        }
+        let rate_cards = vec![RateCardRow {
+            supplier: "Sample Catering Oy".into(),
+            service: "catering".into(),
+            city: "Helsinki".into(),
+            country: "FI".into(),
+            currency: Currency::parse("EUR").unwrap(),
+            item: "lunch".into(),
+            unit: "per_head".into(),
+            price: "18.50".parse().unwrap(),
+            min_qty: None,
+            contact: String::new(),
+            notes: "sample data".into(),
+            provenance: Provenance::file(SourceKind::EventList, "rate_cards.csv", 2),
+        }];
+        e.supply(
+            id,
+            Supply {
+                rate_cards: Some(rate_cards.clone()),
+                ..Supply::default()
+            },
+            "user:alice",
+            "",
+        )
+        .await
+        .unwrap();
+        let revs = organiser_data(&store, id).await;
+        let shape: Vec<(u32, &str, usize, usize, usize)> = revs
+            .iter()
+            .map(|(r, by, d)| {
+                (
+                    *r,
+                    by.as_str(),
+                    d.venues.len(),
+                    d.rate_cards.len(),
+                    d.quotes.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (1, "user:alice", 2, 0, 0),
+                (2, "user:bob", 2, 0, 1),
+                (3, "user:bob", 2, 0, 1),
+                (4, "user:alice", 2, 1, 1),
+            ]
+        );
+        let (_, _, last) = revs.last().unwrap();
+        assert_eq!(last.venues, venues);
+        assert_eq!(last.rate_cards, rate_cards);
+        assert_eq!(last.quotes[0].capacity, Some(120), "the newer quote wins");
+    }
+}
+
+#[tokio::test]
+async fn supplying_data_queues_a_blocked_run_again_but_not_one_waiting_for_its_brief() {
+    let (_dir, stores) = stores("supply-requeue").await;
+    for store in stores {
+        let e = engine(&store, None);
+        let mut b = brief("s01-meetup.json");
+        b["budget"]["total"] = serde_json::json!(300);
+        let id = e.submit(b, &RunOptions::default()).await.unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Blocked);
+        let decisions = store.decision_log(id).await.unwrap().len();
+        let out = e
+            .supply(
+                id,
+                Supply {
+                    add_quotes: vec![quote_for("Savoy Theatre", 40, "100")],
+                    ..Supply::default()
+                },
+                "user:alice",
+                "",
+            )
+            .await
+            .unwrap();
+        assert!(out.requeued);
+        assert_eq!(out.run_status, RunStatus::Running);
+        let ev = store.event(id).await.unwrap().unwrap();
+        assert_eq!(ev.run_status, RunStatus::Running);
+        assert_eq!(ev.status_detail, None);
+        let log = store.decision_log(id).await.unwrap();
+        assert_eq!(log.len(), decisions + 1);
+        assert_eq!(
+            log.last().unwrap().description,
+            "run queued again by user:alice: blocked → running"
+        );
+
+        // An incomplete brief waits for its fields, whatever else is supplied.
+        let mut b = brief("s01-meetup.json");
+        b.as_object_mut().unwrap().remove("title");
+        let Err(EngineError::NeedsInput { event_id, .. }) =
+            e.submit(b, &RunOptions::default()).await
+        else {
+            panic!("expected needs_input");
+        };
+        let out = e
+            .supply(
+                event_id,
+                Supply {
+                    venues: Some(vec![listed_venue("Savoy Theatre", Some(80), 2)]),
+                    ..Supply::default()
+                },
+                "user:alice",
+                "",
+            )
+            .await
+            .unwrap();
+        assert!(!out.requeued);
+        let ev = store.event(event_id).await.unwrap().unwrap();
+        assert_eq!(ev.run_status, RunStatus::NeedsInput);
+        assert!(ev.status_detail.unwrap().contains("title"));
+    }
+}
+
+#[tokio::test]
+async fn a_supply_that_is_empty_invalid_or_after_execute_writes_nothing() {
+    let (_dir, stores) = stores("supply-refused").await;
+    for store in stores {
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        let before = counts(&store, id).await;
+        match e.supply(id, Supply::default(), "user:alice", "").await {
+            Err(EngineError::Supply(SupplyError::Empty)) => {}
+            other => panic!("expected empty, got {other:?}"),
+        }
+        let twice = vec![
+            listed_venue("Savoy Theatre", None, 2),
+            listed_venue("Savoy Theatre", None, 3),
+        ];
+        match e
+            .supply(
+                id,
+                Supply {
+                    venues: Some(twice),
+                    ..Supply::default()
+                },
+                "user:alice",
+                "",
+            )
+            .await
+        {
+            Err(EngineError::Supply(SupplyError::Invalid { violations })) => {
+                assert!(
+                    violations.iter().any(|v| v.pointer.starts_with("/venues")),
+                    "{violations:?}"
+                );
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+        assert_eq!(counts(&store, id).await, before);
+        match e
+            .supply(EventId(uuid::Uuid::nil()), quotes_only(), "user:alice", "")
+            .await
+        {
+            Err(EngineError::NotFound(_)) => {}
+            other => panic!("expected not found, got {other:?}"),
+        }
+
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed);
+        let done = counts(&store, id).await;
+        match e.supply(id, quotes_only(), "user:alice", "").await {
+            Err(EngineError::Supply(SupplyError::Executing(state))) => {
+                assert!(state >= LifecycleState::Execute)
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(counts(&store, id).await, done);
+    }
+}
+
+fn quotes_only() -> Supply {
+    Supply {
+        add_quotes: vec![quote_for("Savoy Theatre", 40, "100")],
+        ..Supply::default()
     }
 }

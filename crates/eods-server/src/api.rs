@@ -5,7 +5,7 @@
 use crate::auth::Principal;
 use crate::dto::*;
 use crate::error::{ApiError, Problem, ProblemItem};
-use crate::{AppState, CorrelationId, observe, redact, stream};
+use crate::{AppState, CorrelationId, observe, organiser, redact, stream};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -15,7 +15,9 @@ use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::catalog::logistics::Injection;
 use eods_domain::ids::{ApprovalId, EventId};
 use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
-use eods_engine::{Answer, ApprovalOutcome, EditError, EngineError, RunCommand, RunOptions};
+use eods_engine::{
+    Answer, ApprovalOutcome, EditError, EngineError, RunCommand, RunOptions, Supply,
+};
 use eods_store::{ApprovalRow, EventFilter, EventRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -28,6 +30,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_event, list_events))
         .routes(routes!(get_event, patch_event))
         .routes(routes!(report_incident))
+        .routes(routes!(put_venues))
+        .routes(routes!(put_rate_cards))
+        .routes(routes!(add_quotes))
         .routes(routes!(event_action))
         .routes(routes!(list_artifacts))
         .routes(routes!(get_artifact, put_artifact))
@@ -221,6 +226,13 @@ async fn create_event(
             message: "must be an object (an EventBrief)".into(),
         });
     }
+    let supply = match creation_supply(&req, &p.actor()) {
+        Ok(s) => s,
+        Err(mut more) => {
+            problems.append(&mut more);
+            Supply::default()
+        }
+    };
     if !problems.is_empty() {
         return Err(ApiError::validation("the request is not valid", problems));
     }
@@ -242,6 +254,11 @@ async fn create_event(
         Err(EngineError::NeedsInput { event_id, missing }) => (event_id, missing),
         Err(e) => return Err(e.into()),
     };
+    if !supply.is_empty() {
+        engine
+            .supply(id, supply, &p.actor(), "given with the new event")
+            .await?;
+    }
     if missing.is_empty() && req.auto_start.unwrap_or(true) {
         engine.command(id, RunCommand::Start, &p.actor()).await?;
         state.wake.notify_waiters();
@@ -263,6 +280,255 @@ async fn create_event(
         res.headers_mut().insert(header::LOCATION, v);
     }
     Ok(res)
+}
+
+/// The organiser data given with a new event, every bad row named; each list may come as JSON
+/// objects or as CSV text, not both.
+fn creation_supply(req: &CreateEvent, by: &str) -> Result<Supply, Vec<ProblemItem>> {
+    let mut problems = Vec::new();
+    fn one_of<T>(
+        json: Option<&Vec<serde_json::Value>>,
+        text: Option<&String>,
+        names: (&str, &str),
+        problems: &mut Vec<ProblemItem>,
+        from_json: impl Fn(&[serde_json::Value], &str) -> organiser::Checked<T>,
+        from_text: impl Fn(&str, &str) -> organiser::Checked<T>,
+    ) -> Option<Vec<T>> {
+        let (j, t) = names;
+        let got = match (json, text) {
+            (Some(_), Some(_)) => Err(vec![ProblemItem {
+                pointer: format!("/{t}"),
+                message: format!("give `{j}` or `{t}`, not both"),
+            }]),
+            (Some(items), None) => from_json(items, &format!("/{j}")),
+            (None, Some(text)) => from_text(text, &format!("/{t}")),
+            (None, None) => return None,
+        };
+        match got {
+            Ok(records) => Some(records),
+            Err(mut p) => {
+                problems.append(&mut p);
+                None
+            }
+        }
+    }
+    let venues = one_of(
+        req.venues.as_ref(),
+        req.venues_csv.as_ref(),
+        ("venues", "venues_csv"),
+        &mut problems,
+        organiser::venues_json,
+        |text, ptr| organiser::venues_text(text, "venues.csv", ptr),
+    );
+    let rate_cards = one_of(
+        req.rate_cards.as_ref(),
+        req.rate_cards_csv.as_ref(),
+        ("rate_cards", "rate_cards_csv"),
+        &mut problems,
+        organiser::rate_cards_json,
+        |text, ptr| organiser::rate_cards_text(text, "rate_cards.csv", ptr),
+    );
+    let quotes = one_of(
+        req.quotes.as_ref(),
+        req.quotes_csv.as_ref(),
+        ("quotes", "quotes_csv"),
+        &mut problems,
+        |items, ptr| organiser::quotes_json(items, ptr, by),
+        |text, ptr| organiser::quotes_text(text, "quotes.csv", ptr, by),
+    );
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Supply {
+        venues,
+        rate_cards,
+        add_quotes: quotes.unwrap_or_default(),
+    })
+}
+
+/// Stores `supply` for the event `id` (a path parameter) and answers with what is stored now.
+async fn supply_event(
+    state: &AppState,
+    cid: &CorrelationId,
+    p: &Principal,
+    id: &str,
+    make: impl FnOnce(&str) -> Result<(Supply, String), ApiError>,
+) -> Result<Json<OrganiserDataUpdated>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(state, id).await?;
+    let (supply, comment) = make(&p.actor())?;
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let out = engine.supply(e.id, supply, &p.actor(), &comment).await?;
+    state.wake.notify_waiters();
+    Ok(Json(OrganiserDataUpdated {
+        id: e.id.0,
+        revision: out.envelope.revision,
+        venues: out.data.venues.len(),
+        rate_cards: out.data.rate_cards.len(),
+        quotes: out.data.quotes.len(),
+        change: out.change,
+        status: out.run_status.into(),
+        requeued: out.requeued,
+    }))
+}
+
+fn rows_problem(problems: Vec<ProblemItem>) -> ApiError {
+    ApiError::validation(
+        format!(
+            "{} row(s) are not valid; nothing was stored: fix them and send the list again",
+            problems.len()
+        ),
+        problems,
+    )
+}
+
+/// The JSON array a list route needs, else a 422.
+fn json_array(v: serde_json::Value, what: &str) -> Result<Vec<serde_json::Value>, ApiError> {
+    match v {
+        serde_json::Value::Array(items) => Ok(items),
+        _ => Err(ApiError::field(
+            "",
+            format!("send a JSON array of {what}, or the CSV with `Content-Type: text/csv`"),
+        )),
+    }
+}
+
+/// Replace the event's venue list (the organiser's own venues, which the Venue Researcher
+/// consults first). CSV with the header `name,city,country,capacity,day_rate,currency` and
+/// optional columns, or a JSON array of objects with those names. Every bad row is a 422 naming
+/// its line and column (CSV) or element and field (JSON), and nothing is stored. A run waiting
+/// for input or blocked is queued again.
+#[utoipa::path(put, path = "/api/v1/events/{id}/venues", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    request_body(content(
+        (Vec<VenueInput> = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 200, body = OrganiserDataUpdated),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is executing or over", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows that are not valid, each with its line and column", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn put_venues(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    body: CsvOrJson,
+) -> Result<Json<OrganiserDataUpdated>, ApiError> {
+    let make = |_: &str| {
+        let venues = match body {
+            CsvOrJson::Csv(text) => organiser::venues_text(&text, "venues.csv", ""),
+            CsvOrJson::Json(v) => organiser::venues_json(&json_array(v, "venues")?, ""),
+        }
+        .map_err(rows_problem)?;
+        let supply = Supply {
+            venues: Some(venues),
+            ..Supply::default()
+        };
+        Ok((supply, "venue list replaced".to_owned()))
+    };
+    supply_event(&state, &cid, &p, &id, make).await
+}
+
+/// Replace the event's rate cards (the organiser's suppliers and prices). CSV with the header
+/// `supplier,service,city,country,currency,item,unit,price` and optional `min_qty,contact,notes`,
+/// or a JSON array of objects with those names. Bad rows are a 422 and nothing is stored.
+#[utoipa::path(put, path = "/api/v1/events/{id}/rate-cards", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    request_body(content(
+        (Vec<RateCardInput> = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 200, body = OrganiserDataUpdated),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is executing or over", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Rows that are not valid, each with its line and column", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn put_rate_cards(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    body: CsvOrJson,
+) -> Result<Json<OrganiserDataUpdated>, ApiError> {
+    let make = |_: &str| {
+        let rows = match body {
+            CsvOrJson::Csv(text) => organiser::rate_cards_text(&text, "rate_cards.csv", ""),
+            CsvOrJson::Json(v) => organiser::rate_cards_json(&json_array(v, "rate-card rows")?, ""),
+        }
+        .map_err(rows_problem)?;
+        let supply = Supply {
+            rate_cards: Some(rows),
+            ..Supply::default()
+        };
+        Ok((supply, "rate cards replaced".to_owned()))
+    };
+    supply_event(&state, &cid, &p, &id, make).await
+}
+
+/// Add quotes (answers to requests for quote): JSON `{"quotes": [...]}` or CSV
+/// `venue,capacity,day_rate,currency[,valid_until,notes]`. A quote for a venue that has one
+/// replaces it. A run waiting for quotes is queued again and scoring continues from them.
+#[utoipa::path(post, path = "/api/v1/events/{id}/quotes", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    request_body(content(
+        (AddQuotes = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+        (status = 200, body = OrganiserDataUpdated),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The event is executing or over", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Quotes that are not valid, each with its line and column", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn add_quotes(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    body: CsvOrJson,
+) -> Result<Json<OrganiserDataUpdated>, ApiError> {
+    let make = |by: &str| {
+        let mut comment = String::new();
+        let quotes = match body {
+            CsvOrJson::Csv(text) => organiser::quotes_text(&text, "quotes.csv", "", by),
+            CsvOrJson::Json(v) => {
+                let req: AddQuotes = serde_json::from_value(v).map_err(|e| {
+                    ApiError::field(
+                        "",
+                        format!("send {{\"quotes\": [{{\"venue\": …, \"capacity\": …, \"day_rate\": …, \"currency\": …}}]}}: {e}"),
+                    )
+                })?;
+                comment = req.comment.unwrap_or_default();
+                organiser::quotes_json(&req.quotes, "/quotes", by)
+            }
+        }
+        .map_err(rows_problem)?;
+        if quotes.is_empty() {
+            return Err(ApiError::field("/quotes", "give at least one quote"));
+        }
+        let supply = Supply {
+            add_quotes: quotes,
+            ..Supply::default()
+        };
+        Ok((supply, comment))
+    };
+    supply_event(&state, &cid, &p, &id, make).await
 }
 
 /// Filters and page of the event list.

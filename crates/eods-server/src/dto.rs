@@ -79,6 +79,120 @@ pub struct CreateEvent {
     /// Plan an event whose first day is already past (a record or a rehearsal); without it such a
     /// brief is refused (422 at `/brief/date_range/start`).
     pub allow_past: Option<bool>,
+    /// The organiser's venue list, as objects with the CSV's column names. Give this or
+    /// `venues_csv`; every bad row is a 422 and nothing is created.
+    #[schema(value_type = Option<Vec<VenueInput>>)]
+    pub venues: Option<Vec<Value>>,
+    /// The organiser's venue list as CSV text (header `name,city,country,capacity,day_rate,currency`
+    /// plus optional columns) or a JSON array in text; bad rows are named by line and column.
+    pub venues_csv: Option<String>,
+    /// The organiser's rate cards, as objects with the CSV's column names.
+    #[schema(value_type = Option<Vec<RateCardInput>>)]
+    pub rate_cards: Option<Vec<Value>>,
+    /// The organiser's rate cards as CSV text
+    /// (`supplier,service,city,country,currency,item,unit,price[,min_qty,contact,notes]`).
+    pub rate_cards_csv: Option<String>,
+    /// Quotes already received, as objects.
+    #[schema(value_type = Option<Vec<QuoteInput>>)]
+    pub quotes: Option<Vec<Value>>,
+    /// Quotes already received as CSV text (`venue,capacity,day_rate,currency[,valid_until,notes]`).
+    pub quotes_csv: Option<String>,
+}
+
+/// A venue of the organiser's list (the CSV's columns as fields). Facts left out are unknown:
+/// the venue becomes a request for quote, never a guess.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct VenueInput {
+    pub name: String,
+    pub city: String,
+    /// ISO 3166 code or name.
+    pub country: String,
+    /// People the venue holds.
+    #[schema(minimum = 0)]
+    pub capacity: Option<u32>,
+    /// Hire of the whole venue for one day, a decimal such as `1200.50`.
+    pub day_rate: Option<String>,
+    /// ISO 4217 code, required with `day_rate`.
+    pub currency: Option<String>,
+    /// `Main:300;Side:80`.
+    pub rooms: Option<String>,
+    /// `;`-separated (`wifi;projector`).
+    pub amenities: Option<String>,
+    /// `;`-separated (`step_free_access`).
+    pub accessibility: Option<String>,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+    pub website: Option<String>,
+    /// `;`-separated dates, YYYY-MM-DD.
+    pub unavailable_dates: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub notes: Option<String>,
+}
+
+/// One row of a rate card (tiers are repeated rows with `min_qty`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RateCardInput {
+    pub supplier: String,
+    /// catering, av, staffing, materials, insurance, marketing or speakers.
+    pub service: String,
+    pub city: String,
+    pub country: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// lunch, coffee_break, technician, event_liability… (other items are kept as given).
+    pub item: String,
+    /// per_head, per_day, per_room_day, per_hour, per_event, per_night or per_speaker.
+    pub unit: String,
+    /// A decimal such as `18.50`.
+    pub price: String,
+    /// From this many units on, every unit costs `price`.
+    pub min_qty: Option<String>,
+    pub contact: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// A venue's answer to a request for quote. Gives the capacity, the day rate, or both.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct QuoteInput {
+    /// The lead's venue id (`osm-node-123`, `list-savoy-theatre`) or its name.
+    pub venue: String,
+    #[schema(minimum = 0)]
+    pub capacity: Option<u32>,
+    /// A decimal such as `4000`.
+    pub day_rate: Option<String>,
+    /// ISO 4217 code, required with `day_rate`.
+    pub currency: Option<String>,
+    /// YYYY-MM-DD.
+    pub valid_until: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// Quotes to add to an event.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddQuotes {
+    #[schema(value_type = Vec<QuoteInput>)]
+    pub quotes: Vec<Value>,
+    /// Why (recorded in the ChangeLog).
+    pub comment: Option<String>,
+}
+
+/// What the organiser supplied for an event, after a change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OrganiserDataUpdated {
+    pub id: uuid::Uuid,
+    /// The new `organiser_data` revision (GET `artifacts/organiser_data` for the records).
+    pub revision: u32,
+    pub venues: usize,
+    pub rate_cards: usize,
+    pub quotes: usize,
+    /// The change recorded in the ChangeLog.
+    pub change: String,
+    /// The run status after the change (`running` when a waiting run was queued again).
+    pub status: RunStatusDto,
+    /// Whether the run was queued again (it was waiting for input or blocked).
+    pub requeued: bool,
 }
 
 /// The event as created.
@@ -465,4 +579,66 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
         }
     }
     out
+}
+
+/// A body given as CSV text (`text/csv`) or as JSON (`application/json`); anything else is a 415.
+pub enum CsvOrJson {
+    Csv(String),
+    Json(Value),
+}
+
+impl<S: Send + Sync> FromRequest<S> for CsvOrJson {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let mime = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let csv = mime == "text/csv";
+        let json = mime == "application/json" || mime.ends_with("+json");
+        if !csv && !json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                "send the body as CSV with `Content-Type: text/csv` or as JSON with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::field("", format!("the body could not be read: {e}")))?;
+        if csv {
+            let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+                ApiError::field(
+                    "",
+                    format!(
+                        "the CSV is not UTF-8 (byte {}): save the file as UTF-8",
+                        e.utf8_error().valid_up_to()
+                    ),
+                )
+            })?;
+            return Ok(CsvOrJson::Csv(text));
+        }
+        serde_json::from_slice(&bytes)
+            .map(CsvOrJson::Json)
+            .map_err(|e| {
+                ApiError::field(
+                    "",
+                    format!(
+                        "invalid JSON at line {}, column {}: {e}",
+                        e.line(),
+                        e.column()
+                    ),
+                )
+            })
+    }
 }

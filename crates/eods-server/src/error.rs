@@ -4,7 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use eods_engine::EngineError;
+use eods_engine::{EngineError, SupplyError};
 use eods_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -220,6 +220,18 @@ impl From<EngineError> for ApiError {
                 reason,
             } => ApiError::field(&pointer, format!("approval {id}: {reason}")),
             EngineError::InvalidCommand(reason) => ApiError::conflict(reason),
+            EngineError::Supply(e @ SupplyError::Executing(_)) => ApiError::conflict(e.to_string()),
+            EngineError::Supply(e @ SupplyError::Empty) => ApiError::field("", e.to_string()),
+            EngineError::Supply(SupplyError::Invalid { violations }) => ApiError::validation(
+                "the organiser data is not valid",
+                violations
+                    .into_iter()
+                    .map(|v| ProblemItem {
+                        pointer: v.pointer,
+                        message: v.message,
+                    })
+                    .collect(),
+            ),
             EngineError::NeedsInput { missing, .. } => ApiError::field(
                 "/brief",
                 format!(

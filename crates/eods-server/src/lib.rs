@@ -11,6 +11,7 @@ pub mod dto;
 pub mod error;
 mod observe;
 pub mod openapi;
+mod organiser;
 mod redact;
 mod stream;
 mod web;

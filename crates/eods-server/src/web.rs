@@ -26,6 +26,7 @@ mod approval;
 mod audit;
 mod event;
 mod form;
+mod leads;
 mod tabs;
 
 const COOKIE: &str = "eods_session";
@@ -44,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events", post(form::create_event))
         .route("/ui/events/{id}", get(event::event_page))
         .route("/ui/events/{id}/incidents", post(event::report_incident))
+        .route("/ui/events/{id}/quotes", post(leads::add_quote))
         .route("/ui/events/{id}/stream", get(event::event_stream))
         .route("/ui/audit", get(audit::audit_page))
         .route("/ui/static/live.js", get(live_script))

@@ -134,6 +134,43 @@ impl Api {
         res
     }
 
+    /// A request with a CSV body (`text/csv`, or another content type to see it refused).
+    async fn call_text(
+        &self,
+        who: &str,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Res {
+        let r = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.tokens[who])
+            .header("content-type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let text = r.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let res = Res {
+            status,
+            content_type,
+            headers,
+            body,
+        };
+        self.conforms(&method, path, &res);
+        res
+    }
+
     /// The response's status is documented for the route and its body validates against the
     /// documented schema.
     fn conforms(&self, method: &Method, path: &str, res: &Res) {
@@ -788,6 +825,24 @@ fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'
             None,
             ALL,
         ),
+        (
+            Method::PUT,
+            format!("/api/v1/events/{event}/venues"),
+            Some(json!([])),
+            PLAN,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/events/{event}/rate-cards"),
+            Some(json!([])),
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/quotes"),
+            Some(json!({"quotes": [{"venue": "Sample Hall", "capacity": 80}]})),
+            PLAN,
+        ),
         (Method::GET, "/api/v1/approvals".into(), None, ALL),
         (
             Method::GET,
@@ -883,7 +938,7 @@ async fn every_route_refuses_a_role_without_the_right_and_a_missing_token() {
     }
     assert_eq!(
         checked,
-        9 * 2 + 2,
+        12 * 2 + 2,
         "every route × role without the right was tried"
     );
     let bad = api
@@ -1431,4 +1486,379 @@ async fn a_quorum_of_two_needs_two_different_approvers() {
         2
     );
     api.stop().await;
+}
+
+/// An organiser's venue list with two bad rows (lines 3 and 5); sample data.
+const BAD_VENUES: &str = "name,city,country,capacity,day_rate,currency,notes
+Sample Hall,Helsinki,FI,120,900,EUR,sample data
+Sample Loft,Helsinki,FI,lots,500,EUR,sample data
+Sample Studio,Helsinki,FI,60,,,sample data
+Sample Barn,Helsinki,FI,200,700,EURO,sample data
+";
+
+const GOOD_VENUES: &str = "name,city,country,capacity,day_rate,currency,notes
+Sample Hall,Helsinki,FI,120,900,EUR,sample data
+Sample Studio,Helsinki,FI,60,,,sample data
+Sample Barn,Helsinki,FI,,,,sample data
+";
+
+const RATE_CARDS: &str = "supplier,service,city,country,currency,item,unit,price,notes
+Sample Catering,catering,Helsinki,FI,EUR,lunch,per_head,18.50,sample data
+Sample Catering,catering,Helsinki,FI,EUR,coffee_break,per_head,4.20,sample data
+";
+
+fn helsinki_brief() -> Value {
+    let mut b = s02();
+    b["title"] = json!("Sample Helsinki meetup");
+    b["location"]["city"] = json!("Helsinki");
+    b["location"]["country"] = json!("FI");
+    b["timezone"] = json!("Europe/Helsinki");
+    b
+}
+
+fn messages(r: &Res) -> Vec<(String, String)> {
+    r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn event_total(api: &Api) -> u64 {
+    api.call(Some("alice"), Method::GET, "/api/v1/events", None)
+        .await
+        .body["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn organiser_data(api: &Api, event: &str) -> Value {
+    let r = api
+        .call(
+            Some("alice"),
+            Method::GET,
+            &format!("/api/v1/events/{event}/artifacts/organiser_data"),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_name_line_and_column()
+{
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "organiser").await.unwrap() {
+        let api = start(
+            &url,
+            Config {
+                worker: false,
+                ..quick()
+            },
+        )
+        .await;
+        let before = event_total(&api).await;
+
+        // Every bad row of every list is named, and nothing is created.
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({
+                    "brief": helsinki_brief(),
+                    "venues_csv": BAD_VENUES,
+                    "rate_cards": [{"supplier": "Sample Catering", "service": "catering", "city": "Helsinki",
+                        "country": "FI", "currency": "EUR", "item": "lunch", "unit": "per_person", "price": "18.50"}],
+                })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let got = messages(&r);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].0, "/venues_csv");
+        assert!(got[0].1.starts_with("line 3, column capacity: "), "{got:?}");
+        assert_eq!(got[1].0, "/venues_csv");
+        assert!(got[1].1.starts_with("line 5, column currency: "), "{got:?}");
+        assert_eq!(got[2].0, "/rate_cards/0/unit");
+        assert_eq!(event_total(&api).await, before, "nothing was created");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": helsinki_brief(), "venues_csv": GOOD_VENUES, "venues": []})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(messages(&r)[0].0, "/venues_csv");
+        assert_eq!(event_total(&api).await, before);
+
+        // A good list is stored with the new event as organiser_data revision 1.
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({
+                    "brief": helsinki_brief(),
+                    "auto_start": false,
+                    "venues": [
+                        {"name": "Sample Hall", "city": "Helsinki", "country": "FI", "capacity": 120,
+                         "day_rate": 900, "currency": "EUR", "notes": "sample data"},
+                        {"name": "Sample Studio", "city": "Helsinki", "country": "FI", "notes": "sample data"},
+                    ],
+                    "rate_cards_csv": RATE_CARDS,
+                })),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let event = r.body["id"].as_str().unwrap().to_owned();
+        let detail = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{event}"),
+                None,
+            )
+            .await;
+        let shown: Vec<(&str, u64, &str)> = detail.body["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["type"] == "organiser_data")
+            .map(|a| {
+                (
+                    a["type"].as_str().unwrap(),
+                    a["revision"].as_u64().unwrap(),
+                    a["created_by"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(shown, vec![("organiser_data", 1, "user:alice")]);
+        let data = organiser_data(&api, &event).await;
+        let payload = &data["payload"];
+        assert_eq!(payload["venues"].as_array().unwrap().len(), 2);
+        assert_eq!(payload["venues"][0]["capacity"], 120);
+        assert_eq!(
+            payload["venues"][1].get("capacity"),
+            None,
+            "unknown stays unknown"
+        );
+        assert_eq!(payload["rate_cards"].as_array().unwrap().len(), 2);
+        assert_eq!(payload["rate_cards"][0]["provenance"]["line"], 2);
+
+        // The list is replaced by CSV; a bad list changes nothing.
+        let path = format!("/api/v1/events/{event}/venues");
+        let r = api
+            .call_text("alice", Method::PUT, &path, "text/csv", GOOD_VENUES)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            (
+                &r.body["revision"],
+                &r.body["venues"],
+                &r.body["rate_cards"],
+                &r.body["requeued"]
+            ),
+            (&json!(2), &json!(3), &json!(2), &json!(false))
+        );
+        let r = api
+            .call_text("alice", Method::PUT, &path, "text/csv", BAD_VENUES)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let got = messages(&r);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].1.starts_with("line 3, column capacity: "), "{got:?}");
+        assert!(got[1].1.starts_with("line 5, column currency: "), "{got:?}");
+        let r = api
+            .call_text("alice", Method::PUT, &path, "text/plain", GOOD_VENUES)
+            .await;
+        assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let r = api
+            .call(
+                Some("alice"),
+                Method::PUT,
+                &path,
+                Some(json!({"name": "x"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let r = api
+            .call(
+                Some("alice"),
+                Method::PUT,
+                &path,
+                Some(json!([{"name": "Sample Hall", "city": "Helsinki", "country": "FI", "capacity": "lots"}])),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(messages(&r)[0].0, "/0/capacity");
+        assert_eq!(organiser_data(&api, &event).await["revision"], 2);
+
+        // Rate cards as a JSON array; a near-miss unit is named by element and field.
+        let path = format!("/api/v1/events/{event}/rate-cards");
+        let row = json!({"supplier": "Sample AV", "service": "av", "city": "Helsinki", "country": "FI",
+            "currency": "EUR", "item": "technician", "unit": "per_hour", "price": "45", "notes": "sample data"});
+        let mut bad = row.clone();
+        bad["unit"] = json!("hourly");
+        let r = api
+            .call(Some("alice"), Method::PUT, &path, Some(json!([row, bad])))
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(messages(&r)[0].0, "/1/unit");
+        let r = api
+            .call(Some("alice"), Method::PUT, &path, Some(json!([row])))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            (&r.body["revision"], &r.body["rate_cards"]),
+            (&json!(3), &json!(1))
+        );
+
+        // Quotes: JSON and CSV; a newer quote for a venue replaces the older one.
+        let path = format!("/api/v1/events/{event}/quotes");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &path,
+                Some(json!({"quotes": [{"venue": "Sample Studio", "capacity": 60, "day_rate": "450", "currency": "EUR"}],
+                    "comment": "phoned them"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["quotes"], 1);
+        let r = api
+            .call_text(
+                "alice",
+                Method::POST,
+                &path,
+                "text/csv",
+                "venue,capacity,day_rate,currency,valid_until,notes\nSample Studio,70,480,EUR,2030-01-31,sample quote\nSample Barn,250,1200,EUR,,sample quote\n",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            (&r.body["revision"], &r.body["quotes"]),
+            (&json!(5), &json!(2))
+        );
+        let quotes = organiser_data(&api, &event).await["payload"]["quotes"].clone();
+        let studio: Vec<&Value> = quotes
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|q| q["venue"] == "Sample Studio")
+            .collect();
+        assert_eq!(studio.len(), 1);
+        assert_eq!(studio[0]["capacity"], 70);
+        assert_eq!(studio[0]["entered_by"], "user:alice");
+        let r = api
+            .call_text(
+                "alice",
+                Method::POST,
+                &path,
+                "text/csv",
+                "venue,capacity,day_rate,currency\nSample Barn,,,\nSample Hall,100,300,\n",
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let got = messages(&r);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[0].1.starts_with("line 2, column "), "{got:?}");
+        assert!(got[1].1.starts_with("line 3, column currency: "), "{got:?}");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &path,
+                Some(json!({"quotes": []})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(organiser_data(&api, &event).await["revision"], 5);
+        let changes = api
+            .call(
+                Some("alice"),
+                Method::GET,
+                &format!("/api/v1/events/{event}/change-log"),
+                None,
+            )
+            .await;
+        let text = changes.body.to_string();
+        assert!(
+            text.contains(
+                "organiser_data revision 4 by user:alice: quotes +1 (Sample Studio) (phoned them)"
+            ),
+            "{text}"
+        );
+
+        // An unknown event is a 404; an event past Execute a 409.
+        let missing = uuid::Uuid::now_v7();
+        let r = api
+            .call_text(
+                "alice",
+                Method::PUT,
+                &format!("/api/v1/events/{missing}/venues"),
+                "text/csv",
+                GOOD_VENUES,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let mut meetup: Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/s01-meetup.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        meetup["title"] = json!("Sample meetup, run to the end");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": meetup, "auto_start": false})),
+            )
+            .await;
+        let done = r.body["id"].as_str().unwrap().to_owned();
+        let engine = Engine::new(api.store.clone(), Arc::new(Tools::load(None).unwrap()));
+        let id = eods_domain::ids::EventId(done.parse().unwrap());
+        let s = engine
+            .run(id, Some(&mut ApproveAll), &mut eods_engine::Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, eods_domain::lifecycle::RunStatus::Completed);
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &format!("/api/v1/events/{done}/quotes"),
+                Some(json!({"quotes": [{"venue": "Sample Hall", "capacity": 80}]})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("Execute"));
+        api.stop().await;
+    }
+}
+
+/// Approves every request (the test runs an event to the end without people).
+struct ApproveAll;
+impl eods_engine::Approver for ApproveAll {
+    fn decide(&mut self, _: &eods_engine::PendingApproval) -> eods_engine::Answer {
+        eods_engine::Answer {
+            decision: eods_domain::lifecycle::ApprovalDecision::Approve,
+            comment: "ok".into(),
+            by: "user:bob".into(),
+        }
+    }
 }

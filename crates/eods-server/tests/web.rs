@@ -699,3 +699,305 @@ async fn contracts_total(store: &Store, id: eods_domain::ids::EventId) -> String
         terms["currency"].as_str().unwrap()
     )
 }
+
+/// A `multipart/form-data` body: text fields, then files (name, file name, content).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &str)]) -> (String, String) {
+    let boundary = "eods-test-boundary-7d1f";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    for (k, file, text) in files {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{file}\"\r\nContent-Type: text/csv\r\n\r\n{text}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+impl Browser {
+    /// POSTs the new-event form as the browser does with files chosen.
+    async fn upload(
+        &self,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str)],
+    ) -> (StatusCode, String) {
+        let mut all = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        let (content_type, body) = multipart(&all, files);
+        let r = self
+            .http
+            .post(format!("{}/ui/events", self.base))
+            .header("cookie", &self.cookie)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        match r.headers().get("location") {
+            Some(l) => (status, l.to_str().unwrap().to_owned()),
+            None => (status, r.text().await.unwrap()),
+        }
+    }
+}
+
+/// Sample organiser files (fictional venues and prices, labelled so).
+const BAD_VENUES: &str = "name,city,country,capacity,day_rate,currency,notes\nSample Hall,Helsinki,FI,120,900,EUR,sample data\nSample Loft,Helsinki,FI,lots,500,EUR,sample data\nSample Studio,Helsinki,FI,60,,,sample data\nSample Barn,Helsinki,FI,200,700,EURO,sample data\n";
+const GOOD_VENUES: &str = "name,city,country,capacity,day_rate,currency,notes\nSample Hall,Helsinki,FI,120,900,EUR,sample data\nSample Studio,Helsinki,FI,60,,,sample data\nSample Barn,Helsinki,FI,,,,sample data\n";
+const RATE_CARDS: &str = "supplier,service,city,country,currency,item,unit,price,notes\nSample Catering,catering,Helsinki,FI,EUR,lunch,per_head,18.50,sample data\nSample Catering,catering,Helsinki,FI,EUR,coffee_break,per_head,4.20,sample data\n";
+
+/// Leads as a Venue Researcher writes them: one from the organiser's list with known facts, one
+/// from OpenStreetMap with a request for quote, one from the demo catalog.
+fn sample_leads() -> serde_json::Value {
+    json!({
+        "sources": ["organiser list", "OpenStreetMap", "demo"],
+        "leads": [
+            {"id": "lead-1", "venue_ref": "list-samplehall", "name": "Sample Hall", "contact": "", "notes": "",
+             "source": "venues.csv", "capacity": 120, "day_rate": {"amount": "900", "currency": "EUR"}, "facts": "known",
+             "provenance": {"kind": "event_list", "label": "venues.csv (organiser list)", "file": "venues.csv", "line": 2}},
+            {"id": "lead-2", "venue_ref": "osm-node-123", "name": "Sample OSM Theatre", "contact": "", "notes": "",
+             "source": "OpenStreetMap", "facts": "unknown",
+             "provenance": {"kind": "openstreetmap", "label": "OpenStreetMap", "osm_id": "node/123",
+                            "attribution": "© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"},
+             "request_for_quote": {"asks": ["capacity", "day_rate"], "owner": "stakeholder-1", "due": "2027-02-01",
+                                   "how": "Enter the quote on the event page or POST /api/v1/events/{id}/quotes."}},
+            {"id": "lead-3", "venue_ref": "venue-7", "name": "Sample Demo Loft", "contact": "", "notes": "",
+             "source": "demo", "capacity": 80, "day_rate": {"amount": "500", "currency": "EUR"}, "facts": "known",
+             "provenance": {"kind": "demo", "label": "demo (fictional)"}}
+        ],
+        "attributions": ["© OpenStreetMap contributors, ODbL 1.0 (openstreetmap.org/copyright)"]
+    })
+}
+
+/// The new-event form with the organiser's files (every bad row at its field, nothing stored),
+/// then the event page's venue leads with their sources and a quote entered through its form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "uploads")
+        .await
+        .unwrap()
+    {
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
+        // No worker: the test writes the leads a run would write, and reads the status it sets.
+        let config = Config {
+            worker: false,
+            ..Config::default()
+        };
+        let running = eods_server::start(engine, config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let base = format!("http://{}", running.addr);
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let token = eods_server::auth::create_token(
+            &store,
+            "alice",
+            Role::Planner,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .token;
+        let alice = Browser::sign_in(&http, &base, &token).await;
+
+        let page = alice.page("/ui/events/new").await;
+        assert!(page.contains("enctype=\"multipart/form-data\""), "{page}");
+        assert!(
+            page.contains("<label for=\"f-venues_file\">Your venue list (CSV or JSON)</label>")
+        );
+        assert!(page.contains("<label for=\"f-rate_cards_file\">Your rate cards (CSV)</label>"));
+
+        let fields: Vec<(&str, &str)> = vec![
+            ("title", "Sample Helsinki meetup"),
+            ("event_type", "meetup"),
+            ("start", "2027-03-11"),
+            ("end", "2027-03-11"),
+            ("timezone", "Europe/Helsinki"),
+            ("audience_size", "40"),
+            ("tracks", "1"),
+            ("city", "Helsinki"),
+            ("country", "FI"),
+            ("budget_total", "3000"),
+            ("currency", "EUR"),
+            ("flexibility", "fixed"),
+            ("stakeholders", "Jana, owner, jana@example.org"),
+            ("objectives", "Talks"),
+        ];
+        let (status, page) = alice
+            .upload(
+                &fields,
+                &[
+                    ("venues_file", "venues.csv", BAD_VENUES),
+                    ("rate_cards_file", "", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains("venues.csv line 3, column capacity: "),
+            "{page}"
+        );
+        assert!(
+            page.contains("venues.csv line 5, column currency: "),
+            "{page}"
+        );
+        assert!(page.contains("The brief has 2 problems"), "{page}");
+        assert!(page.contains("id=\"f-venues_file\" name=\"venues_file\""));
+        assert!(
+            page.contains(
+                "aria-invalid=\"true\"\n    aria-describedby=\"h-venues_file e-venues_file\""
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("value=\"Sample Helsinki meetup\""),
+            "typed values stay"
+        );
+        assert_eq!(store.events().await.unwrap().len(), 0, "nothing is stored");
+
+        let (status, location) = alice
+            .upload(
+                &fields,
+                &[
+                    ("venues_file", "venues.csv", GOOD_VENUES),
+                    ("rate_cards_file", "rates.csv", RATE_CARDS),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+        let id = location
+            .strip_prefix("/ui/events/")
+            .and_then(|l| l.strip_suffix("?created=1"))
+            .unwrap()
+            .to_owned();
+        let event_id: eods_domain::ids::EventId = id.parse().unwrap();
+        let data = store
+            .revisions(event_id, eods_domain::artifact::ArtifactType::OrganiserData)
+            .await
+            .unwrap();
+        assert_eq!(data.len(), 1);
+        assert_eq!(data[0].payload["venues"].as_array().unwrap().len(), 3);
+        assert_eq!(
+            data[0].payload["rate_cards"][0]["provenance"]["file"],
+            "rates.csv"
+        );
+
+        // The run stopped for quotes, with leads from three kinds of source.
+        let envelope = eods_domain::artifact::Envelope {
+            id: eods_domain::ids::ArtifactId(uuid::Uuid::now_v7()),
+            event_id,
+            artifact_type: eods_domain::artifact::ArtifactType::VenueLeads,
+            revision: 1,
+            schema_version: eods_domain::artifact::ArtifactType::VenueLeads
+                .schema_version()
+                .into(),
+            created_at: chrono::Utc::now(),
+            created_by: "agent:venue_researcher".into(),
+            correlation_id: "test".into(),
+            derived_from: vec![],
+            payload: sample_leads(),
+        };
+        store
+            .commit(&eods_store::Commit {
+                event_id,
+                step_key: "test:leads".into(),
+                at: chrono::Utc::now(),
+                artifacts: vec![envelope],
+                status: Some(eods_store::StatusWrite {
+                    state: eods_domain::lifecycle::LifecycleState::Research,
+                    run_status: eods_domain::lifecycle::RunStatus::NeedsInput,
+                    detail: Some("quotes needed for 1 venue".into()),
+                }),
+                ..eods_store::Commit::default()
+            })
+            .await
+            .unwrap();
+        let page = alice.page(&format!("/ui/events/{id}")).await;
+        assert!(
+            page.contains("<h2 id=\"quotes-needed-h\">Quotes needed</h2>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<li>Sample OSM Theatre: capacity, day_rate (by 2027-02-01)</li>"),
+            "{page}"
+        );
+        assert!(page.contains("<h2 id=\"leads-h\">Venue leads</h2>"));
+        assert!(page.contains("venues.csv (organiser list), line 2"));
+        assert!(
+            page.contains("OpenStreetMap <code>node/123</code>"),
+            "{page}"
+        );
+        assert!(page.contains("© OpenStreetMap contributors, ODbL 1.0"));
+        assert!(page.contains("<td>demo (fictional)</td>"), "{page}");
+        assert!(
+            page.contains("<td>120 people</td>") && page.contains("<td>900.00 EUR</td>"),
+            "{page}"
+        );
+        assert_eq!(
+            page.matches("<td>unknown</td>").count(),
+            3,
+            "capacity, rate and facts: {page}"
+        );
+        assert_eq!(
+            page.matches("<h3 id=\"lead-").count(),
+            1,
+            "one form, for the lead with a request"
+        );
+        assert!(page.contains("name=\"venue\" value=\"osm-node-123\""));
+
+        // A forged form and a bad quote change nothing; a good quote queues the run again.
+        let quote = [
+            ("venue", "osm-node-123"),
+            ("capacity", "90"),
+            ("day_rate", "1200"),
+            ("currency", "EUR"),
+            ("valid_until", ""),
+            ("notes", "sample quote"),
+        ];
+        let r = alice
+            .send("forged", &format!("/ui/events/{id}/quotes"), &quote)
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let mut bad = quote;
+        bad[1] = ("capacity", "lots");
+        let (status, page) = alice.post(&format!("/ui/events/{id}/quotes"), &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("/quote/0/capacity"), "{page}");
+        assert_eq!(
+            store
+                .revisions(event_id, eods_domain::artifact::ArtifactType::OrganiserData)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let (status, location) = alice.post(&format!("/ui/events/{id}/quotes"), &quote).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location, format!("/ui/events/{id}?quoted=1"));
+        let data = store
+            .revisions(event_id, eods_domain::artifact::ArtifactType::OrganiserData)
+            .await
+            .unwrap();
+        let quotes = &data.last().unwrap().payload["quotes"];
+        assert_eq!(quotes[0]["venue"], "osm-node-123");
+        assert_eq!(quotes[0]["capacity"], 90);
+        assert_eq!(quotes[0]["entered_by"], "user:alice");
+        let event = store.event(event_id).await.unwrap().unwrap();
+        assert_eq!(event.run_status, eods_domain::lifecycle::RunStatus::Running);
+        let page = alice.page(&location).await;
+        assert!(page.contains("The quote was recorded; planning continues with it."));
+        assert!(!page.contains("quotes-needed-h"), "the run no longer waits");
+        running.stop().await;
+        store.close().await;
+    }
+}

@@ -1,4 +1,4 @@
-//! Subcommands: `plan`, `resume`, `export`, `validate`, `schema`, `import`, `instruction-sets`,
+//! Subcommands: `plan`, `quote`, `resume`, `export`, `validate`, `schema`, `import`, `instruction-sets`,
 //! `bench`, `fx`, `migrate`.
 
 use crate::approve::{AutoApprover, PromptApprover};
@@ -212,8 +212,30 @@ enum Command {
         /// Plan an event whose first day is already past (a record or a rehearsal).
         #[arg(long)]
         allow_past: bool,
+        /// Your venue list, CSV or JSON (columns name, city, country, capacity, day_rate,
+        /// currency, …): consulted before any other source.
+        #[arg(long)]
+        venues: Option<PathBuf>,
+        /// Your rate cards, CSV (supplier, service, city, country, currency, item, unit, price, …).
+        #[arg(long = "rate-cards")]
+        rate_cards: Option<PathBuf>,
+        /// Quotes already received, CSV (venue, capacity, day_rate, currency[, valid_until, notes]).
+        #[arg(long)]
+        quotes: Option<PathBuf>,
         #[command(flatten)]
         instructions: InstructionsArg,
+    },
+    /// Add venue quotes (answers to requests for quote) to an event from a CSV file
+    /// (venue,capacity,day_rate,currency[,valid_until,notes]); a run waiting for them continues
+    /// with `eods resume`.
+    Quote {
+        event_id: String,
+        /// The quotes CSV.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, env = "USER", default_value = "cli")]
+        user: String,
     },
     /// Continue an interrupted run.
     Resume {
@@ -382,6 +404,9 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             user,
             program,
             allow_past,
+            venues,
+            rate_cards,
+            quotes,
             instructions,
         } => {
             let text = std::fs::read_to_string(&brief).map_err(|e| {
@@ -409,6 +434,13 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     o.insert("program".into(), serde_json::Value::Array(items));
                 }
             }
+            // The organiser's files are read first: a bad row creates nothing.
+            let supply = organiser_files(
+                venues.as_deref(),
+                rate_cards.as_deref(),
+                quotes.as_deref(),
+                &format!("user:{user}"),
+            )?;
             let engine = engine(&db.database, &instructions).await?;
             let options = RunOptions {
                 level,
@@ -438,6 +470,18 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 }
                 Err(e) => return Err(anyhow!(e).into()),
             };
+            if !supply.is_empty() {
+                let got = engine
+                    .supply(id, supply, &format!("user:{user}"), "given to eods plan")
+                    .await
+                    .map_err(|e| anyhow!(e))?;
+                out!(
+                    "organiser data: {} venue(s), {} rate-card row(s), {} quote(s)",
+                    got.data.venues.len(),
+                    got.data.rate_cards.len(),
+                    got.data.quotes.len()
+                );
+            }
             out!(
                 "event {id}: planning \"{}\"",
                 engine
@@ -474,6 +518,41 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             });
             out!("event {id}: resuming in {} ({})", row.state, row.run_status);
             drive(&engine, id, mode, &user, out.as_deref()).await
+        }
+        Command::Quote {
+            event_id,
+            file,
+            db,
+            user,
+        } => {
+            let id = parse_event(&event_id)?;
+            let by = format!("user:{user}");
+            let supply = organiser_files(None, None, Some(&file), &by)?;
+            if supply.is_empty() {
+                return Err(Exit(2, format!("error: {} holds no quote", file.display())));
+            }
+            let store = Store::connect(&db.database)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let engine = Engine::new(store, Arc::new(Tools::bundled().map_err(|e| anyhow!(e))?));
+            let got = match engine.supply(id, supply, &by, "eods quote").await {
+                Ok(g) => g,
+                Err(EngineError::NotFound(_)) => {
+                    return Err(Exit(2, format!("error: no event {id} in {}", db.database)));
+                }
+                Err(EngineError::Supply(e)) => return Err(Exit(2, format!("error: {e}"))),
+                Err(e) => return Err(anyhow!(e).into()),
+            };
+            out!(
+                "event {id}: {} quote(s) stored (organiser_data revision {}); run status {}",
+                got.data.quotes.len(),
+                got.envelope.revision,
+                got.run_status
+            );
+            if got.requeued {
+                out!("the run continues with: eods resume {id}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Export { event_id, db, out } => {
             let id = parse_event(&event_id)?;
@@ -666,6 +745,56 @@ impl Progress for Printer {
                 detail.map(|d| format!(": {d}")).unwrap_or_default()
             ),
         }
+    }
+}
+
+/// The organiser's files given to a command, parsed; every bad row of every file is listed
+/// (with file, line, column and the fix) and refuses the command.
+fn organiser_files(
+    venues: Option<&Path>,
+    rate_cards: Option<&Path>,
+    quotes: Option<&Path>,
+    by: &str,
+) -> Result<eods_engine::Supply, Exit> {
+    use eods_domain::catalog::sources::SourceKind;
+    use eods_sources::files;
+    let read = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map_err(|e| Exit(2, format!("error: cannot read {}: {e}", p.display())))
+    };
+    let name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| p.display().to_string())
+    };
+    let mut supply = eods_engine::Supply::default();
+    let mut errors: Vec<String> = Vec::new();
+    if let Some(p) = venues {
+        let got = files::parse_venues(&read(p)?, &name(p), SourceKind::EventList);
+        errors.extend(got.errors.iter().map(ToString::to_string));
+        supply.venues = Some(got.records);
+    }
+    if let Some(p) = rate_cards {
+        let got = files::parse_rate_cards_csv(&read(p)?, &name(p), SourceKind::EventList);
+        errors.extend(got.errors.iter().map(ToString::to_string));
+        supply.rate_cards = Some(got.records);
+    }
+    if let Some(p) = quotes {
+        let got = files::parse_quotes_csv(&read(p)?, &name(p), by);
+        errors.extend(got.errors.iter().map(ToString::to_string));
+        supply.add_quotes = got.records;
+    }
+    if errors.is_empty() {
+        Ok(supply)
+    } else {
+        Err(Exit(
+            2,
+            format!(
+                "error: {} bad row(s); nothing was created:\n{}",
+                errors.len(),
+                errors.join("\n")
+            ),
+        ))
     }
 }
 

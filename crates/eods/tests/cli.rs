@@ -1191,3 +1191,106 @@ fn plan_lists_the_constraints_it_did_not_understand() {
         "{rentals:?}"
     );
 }
+
+#[test]
+fn organiser_files_go_in_with_plan_and_quote_and_a_bad_row_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_owned()
+    };
+    // Sample organiser files (fictional venues and prices).
+    let bad = file(
+        "venues.csv",
+        "name,city,country,capacity,day_rate,currency,notes\nSample Hall,Berlin,DE,120,900,EUR,sample\nSample Loft,Berlin,DE,lots,500,EUR,sample\nSample Barn,Berlin,DE,200,700,EURO,sample\n",
+    );
+    let brief = example("s01-meetup.json");
+    let o = eods(&[
+        "plan",
+        brief.to_str().unwrap(),
+        "--venues",
+        &bad,
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("2 bad row(s); nothing was created"), "{t}");
+    assert!(t.contains("venues.csv line 3, column capacity: "), "{t}");
+    assert!(t.contains("venues.csv line 4, column currency: "), "{t}");
+    assert!(!t.contains("planning"), "no event was submitted: {t}");
+
+    // A budget too small for any venue: the run stops before Execute, so quotes can still come.
+    let mut small: Value = read(&brief);
+    small["budget"]["total"] = serde_json::json!(300);
+    let small = file("small.json", &small.to_string());
+    let venues = file(
+        "good-venues.csv",
+        "name,city,country,capacity,day_rate,currency,notes\nSample Hall,Berlin,DE,120,900,EUR,sample\nSample Studio,Berlin,DE,,,,sample\n",
+    );
+    let rates = file(
+        "rate_cards.csv",
+        "supplier,service,city,country,currency,item,unit,price,notes\nSample Catering,catering,Berlin,DE,EUR,lunch,per_head,18.50,sample\n",
+    );
+    let o = eods(&[
+        "plan",
+        &small,
+        "--venues",
+        &venues,
+        "--rate-cards",
+        &rates,
+        "--approve",
+        "auto",
+        "--database",
+        &db,
+    ]);
+    let t = text(&o);
+    // The run stops (blocked or waiting for quotes); the files went in with the event.
+    assert!(t.contains("run "), "{t}");
+    assert!(
+        t.contains("organiser data: 2 venue(s), 1 rate-card row(s), 0 quote(s)"),
+        "{t}"
+    );
+    let id = event_id(&String::from_utf8_lossy(&o.stdout));
+
+    let quotes = file(
+        "quotes.csv",
+        "venue,capacity,day_rate,currency,valid_until,notes\nSample Studio,60,450,EUR,2027-02-01,sample quote\n",
+    );
+    let o = eods(&["quote", &id, &quotes, "--database", &db]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "event {id}: 1 quote(s) stored (organiser_data revision 2)"
+        )),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains(&format!("the run continues with: eods resume {id}")),
+        "{}",
+        text(&o)
+    );
+    let bad_quotes = file(
+        "bad-quotes.csv",
+        "venue,capacity,day_rate,currency\nSample Hall,100,300,\n",
+    );
+    let o = eods(&["quote", &id, &bad_quotes, "--database", &db]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o).contains("bad-quotes.csv line 2, column currency: "),
+        "{}",
+        text(&o)
+    );
+    let o = eods(&[
+        "quote",
+        "0190e0a0-0000-7000-8000-000000000000",
+        &quotes,
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("no event"), "{}", text(&o));
+}

@@ -76,6 +76,8 @@ struct Header {
     can_plan: bool,
     contracts: bool,
     notice: Option<String>,
+    /// The quotes a run in `needs_input` waits for (empty otherwise).
+    quotes_needed: Vec<String>,
 }
 
 struct GateRow {
@@ -142,6 +144,7 @@ pub(super) struct OverviewView {
     insights: Vec<String>,
     csrf: String,
     step_count: u64,
+    leads: Option<super::leads::LeadsView>,
 }
 
 pub(super) struct RevisionsView {
@@ -191,6 +194,7 @@ pub(super) struct EventQuery {
     artifact_type: Option<String>,
     created: Option<String>,
     reported: Option<String>,
+    quoted: Option<String>,
 }
 
 fn parse_id(s: &str) -> Result<EventId, ApiError> {
@@ -247,6 +251,8 @@ pub(super) async fn event_page(
     let e = &o.event;
     let notice = if q.created.is_some() {
         Some("The event was created and planning has started.".to_owned())
+    } else if q.quoted.is_some() {
+        Some("The quote was recorded; planning continues with it.".to_owned())
     } else {
         // Only a known kind is echoed: a crafted link cannot make the page say something else.
         q.reported
@@ -272,6 +278,11 @@ pub(super) async fn event_page(
         can_plan: s.principal.role.grants(Permission::Plan),
         contracts: s.principal.contracts,
         notice,
+        quotes_needed: if e.run_status == eods_domain::lifecycle::RunStatus::NeedsInput {
+            super::leads::quotes_needed(&o.blackboard)
+        } else {
+            vec![]
+        },
     };
     let body = match tab {
         "overview" => Body::Overview(overview(&o, &s, &h)),
@@ -475,6 +486,7 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
         insights,
         csrf: s.csrf.clone(),
         step_count: o.step_count,
+        leads: super::leads::leads(bb),
     }
 }
 

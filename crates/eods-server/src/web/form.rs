@@ -8,13 +8,13 @@ use crate::dto::brief_problem_at;
 use crate::error::ProblemItem;
 use askama::Template;
 use axum::Form;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use eods_domain::access::Permission;
 use eods_domain::instruction::Level;
 use eods_domain::intake::{BriefError, brief_from_value};
-use eods_engine::{EngineError, RunCommand, RunOptions};
+use eods_engine::{EngineError, RunCommand, RunOptions, Supply};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -74,6 +74,15 @@ impl NewEventPage {
             .iter()
             .find(|e| e.field == field)
             .map(|e| e.message.as_str())
+    }
+
+    /// Every problem of a field (a file has one a bad row).
+    fn errors_of(&self, field: &str) -> Vec<&str> {
+        self.errors
+            .iter()
+            .filter(|e| e.field == field)
+            .map(|e| e.message.as_str())
+            .collect()
     }
 }
 
@@ -384,11 +393,101 @@ async fn form_page(
     res
 }
 
+/// An uploaded file of the form: its name and text.
+pub(super) struct Upload {
+    pub name: String,
+    pub text: String,
+}
+
+/// The form as sent: URL-encoded (no files) or `multipart/form-data` with the organiser's files.
+async fn read_form(
+    state: &AppState,
+    req: Request,
+) -> Result<(BriefForm, Option<Upload>, Option<Upload>), String> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !multipart {
+        let Form(f) = Form::<BriefForm>::from_request(req, state)
+            .await
+            .map_err(|e| e.body_text())?;
+        return Ok((f, None, None));
+    }
+    let mut mp = Multipart::from_request(req, state)
+        .await
+        .map_err(|e| e.body_text())?;
+    let mut fields = Map::new();
+    let (mut venues, mut rate_cards) = (None, None);
+    while let Some(field) = mp.next_field().await.map_err(|e| e.body_text())? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file = field.file_name().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+        match name.as_str() {
+            "venues_file" | "rate_cards_file" => {
+                let file = file.unwrap_or_default();
+                // A file input left empty sends an empty part without a name.
+                if file.is_empty() && bytes.is_empty() {
+                    continue;
+                }
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    format!("{file} is not UTF-8 text: save it as UTF-8 CSV or JSON")
+                })?;
+                let upload = Some(Upload { name: file, text });
+                if name == "venues_file" {
+                    venues = upload;
+                } else {
+                    rate_cards = upload;
+                }
+            }
+            _ => {
+                fields.insert(
+                    name,
+                    Value::String(String::from_utf8_lossy(&bytes).into_owned()),
+                );
+            }
+        }
+    }
+    let f = serde_json::from_value(Value::Object(fields)).map_err(|e| e.to_string())?;
+    Ok((f, venues, rate_cards))
+}
+
+/// Every bad row of an uploaded file, as errors of its field (one a row, with line and column).
+fn file_errors(
+    field: &'static str,
+    label: &'static str,
+    file: &str,
+    problems: Vec<ProblemItem>,
+) -> Vec<FieldError> {
+    problems
+        .into_iter()
+        .map(|p| FieldError {
+            field,
+            label,
+            message: format!("{file} {}", p.message),
+        })
+        .collect()
+}
+
 pub(super) async fn create_event(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(f): Form<BriefForm>,
+    req: Request,
 ) -> Response {
+    let (f, venues_file, rate_cards_file) = match read_form(&state, req).await {
+        Ok(x) => x,
+        Err(e) => {
+            return page_error(crate::error::ApiError::field(
+                "",
+                format!("the form could not be read: {e}"),
+            ));
+        }
+    };
     let s = match form_session(&state, &headers, &f.csrf, Some(Permission::Plan)).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -409,8 +508,21 @@ pub(super) async fn create_event(
     };
     let brief = brief_value(&f);
     let problems = problems(&brief);
-    if !problems.is_empty() {
-        let errors = field_errors(&problems);
+    let mut errors = field_errors(&problems);
+    let mut supply = Supply::default();
+    if let Some(u) = &venues_file {
+        match crate::organiser::venues_text(&u.text, &u.name, "") {
+            Ok(v) => supply.venues = Some(v),
+            Err(p) => errors.extend(file_errors("venues_file", VENUES_LABEL, &u.name, p)),
+        }
+    }
+    if let Some(u) = &rate_cards_file {
+        match crate::organiser::rate_cards_text(&u.text, &u.name, "") {
+            Ok(r) => supply.rate_cards = Some(r),
+            Err(p) => errors.extend(file_errors("rate_cards_file", RATE_CARDS_LABEL, &u.name, p)),
+        }
+    }
+    if !errors.is_empty() {
         return form_page(&state, &s, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let options = RunOptions {
@@ -428,6 +540,19 @@ pub(super) async fn create_event(
         }
         Err(e) => return page_error(e.into()),
     };
+    if !supply.is_empty()
+        && let Err(e) = state
+            .engine
+            .supply(
+                id,
+                supply,
+                &s.principal.actor(),
+                "uploaded with the new event",
+            )
+            .await
+    {
+        return page_error(e.into());
+    }
     if let Err(e) = state
         .engine
         .command(id, RunCommand::Start, &s.principal.actor())
@@ -438,6 +563,10 @@ pub(super) async fn create_event(
     state.wake.notify_waiters();
     Redirect::to(&format!("/ui/events/{id}?created=1")).into_response()
 }
+
+/// The labels of the file inputs.
+const VENUES_LABEL: &str = "Your venue list (CSV or JSON)";
+const RATE_CARDS_LABEL: &str = "Your rate cards (CSV)";
 
 #[cfg(test)]
 mod tests {

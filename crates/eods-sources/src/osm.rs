@@ -5,12 +5,15 @@
 //!
 //! What is kept, and why (Helsinki's extract checked by hand, 2026-11): named elements tagged
 //! `amenity` = `conference_centre`, `events_venue`, `exhibition_centre`, `community_centre`,
-//! `arts_centre`, `theatre`, `concert_hall`, `cinema` (screens rent auditoriums for talks),
-//! `library` (Helsinki's libraries, Oodi first, rent event rooms) or `townhall` (city halls host
-//! receptions and public events); `building` = `conference_centre`; `leisure` = `sports_hall` or
-//! `stadium` (large gatherings); `tourism=hotel` only when the element says it has meeting space
-//! (`conference` or `meeting_rooms` other than `no`). Anything else — a plain hotel, a museum, a
-//! restaurant — is not a lead: the map says nothing about it hosting events.
+//! `arts_centre`, `theatre`, `concert_hall`, `cinema` (cinemas rent auditoriums for talks),
+//! `library` (Helsinki's libraries, Oodi first, rent event rooms), `townhall` (receptions),
+//! `university` or `college` (conferences) or `coworking_space` (meeting rooms);
+//! `tourism` = `museum` (rents halls for events) or `hotel`; `building` = `conference_centre`;
+//! `leisure` = `sports_hall` or `stadium` (large gatherings). Hotels are the most common
+//! meeting venues, yet the map almost never says whether one has meeting rooms (no hotel of the
+//! Helsinki extract does): a hotel is kept unless `conference` or `meeting_rooms` says `no`, and
+//! without either tag it carries a note that the map does not say, so its request for quote
+//! asks. Anything else — a restaurant, a gallery, a church — is not a lead.
 //!
 //! Facts the map does not give stay `None`: capacity unless `capacity`/`seats` is a whole
 //! number, and never a price. Every record carries the ODbL attribution in its provenance.
@@ -37,7 +40,13 @@ const AMENITIES: &[&str] = &[
     "cinema",
     "library",
     "townhall",
+    "university",
+    "college",
+    "coworking_space",
 ];
+
+/// The `tourism` values of places that host events (a hotel: see the module documentation).
+const TOURISM: &[&str] = &["museum", "hotel"];
 
 /// The `building` values of places that host events.
 const BUILDINGS: &[&str] = &["conference_centre"];
@@ -86,9 +95,9 @@ fn event_kind<'t>(get: impl Fn(&str) -> Option<&'t str>) -> Option<&'t str> {
     if let Some(v) = get("amenity").filter(|v| AMENITIES.contains(v)) {
         return Some(v);
     }
-    if let Some(v) = get("tourism").filter(|v| *v == "hotel") {
-        let says_yes = |k: &str| get(k).is_some_and(|x| !matches!(x.trim(), "" | "no" | "0"));
-        if says_yes("conference") || says_yes("meeting_rooms") {
+    if let Some(v) = get("tourism").filter(|v| TOURISM.contains(v)) {
+        let says_no = |k: &str| get(k).is_some_and(|x| matches!(x.trim(), "no" | "0"));
+        if !(v == "hotel" && (says_no("conference") || says_no("meeting_rooms"))) {
             return Some(v);
         }
     }
@@ -132,6 +141,12 @@ pub fn record_from_tags(
     let place_kind = event_kind(get)?;
     let name = get("name").or_else(|| get("name:en"))?;
     let mut notes = Vec::new();
+    if place_kind == "hotel" && get("conference").is_none() && get("meeting_rooms").is_none() {
+        notes.push(
+            "OpenStreetMap does not say whether this hotel has meeting rooms; ask in the request for quote"
+                .to_owned(),
+        );
+    }
 
     let mut capacity = None;
     for key in ["capacity", "seats"] {
@@ -383,7 +398,13 @@ fn check_header(path: &Path, file: &str) -> Result<(), OsmError> {
     };
     match first {
         Err(_) => Err(not_pbf("its first block cannot be decoded".into())),
-        Ok(None) => Err(not_pbf("the file is empty".into())),
+        Ok(None) => Err(not_pbf(
+            if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+                "it ends before its first block is complete".into()
+            } else {
+                "the file is empty".into()
+            },
+        )),
         Ok(Some(Err(e))) => Err(not_pbf(format!("its first block cannot be read ({e})"))),
         Ok(Some(Ok(blob))) => match blob.get_type() {
             BlobType::OsmHeader => Ok(()),
@@ -488,8 +509,12 @@ mod tests {
             (&[("amenity", "cinema"), ("name", "Bio Rex")], Some("cinema")),
             (&[("building", "conference_centre"), ("name", "Messukeskus")], Some("conference_centre")),
             (&[("leisure", "sports_hall"), ("name", "Töölön kisahalli")], Some("sports_hall")),
-            (&[("tourism", "hotel"), ("name", "Plain Hotel")], None),
+            (&[("tourism", "hotel"), ("name", "Plain Hotel")], Some("hotel")),
             (&[("tourism", "hotel"), ("conference", "no"), ("name", "No rooms")], None),
+            (&[("tourism", "hotel"), ("meeting_rooms", "0"), ("name", "No rooms")], None),
+            (&[("tourism", "museum"), ("name", "Ateneum")], Some("museum")),
+            (&[("tourism", "gallery"), ("name", "Galerie")], None),
+            (&[("amenity", "university"), ("name", "Porthania")], Some("university")),
             (&[("tourism", "hotel"), ("conference", "yes"), ("name", "Meeting Hotel")], Some("hotel")),
             (&[("tourism", "hotel"), ("meeting_rooms", "4"), ("name", "Rooms Hotel")], Some("hotel")),
             (&[("amenity", "restaurant"), ("name", "Ravintola")], None),
@@ -502,6 +527,10 @@ mod tests {
             let got = map(pairs);
             assert_eq!(got.as_ref().map(|r| r.place_kind.as_str()), *want, "{pairs:?}");
         }
+        let plain = map(&[("tourism", "hotel"), ("name", "Plain Hotel")]).unwrap();
+        assert!(plain.notes[0].contains("does not say whether this hotel has meeting rooms"), "{:?}", plain.notes);
+        let rooms = map(&[("tourism", "hotel"), ("conference", "yes"), ("name", "Meeting Hotel")]).unwrap();
+        assert!(rooms.notes.is_empty(), "{:?}", rooms.notes);
         let cable = map(&[("amenity", "arts_centre"), ("name:en", "Cable Factory")]).unwrap();
         assert_eq!(cable.name, "Cable Factory");
     }
@@ -539,11 +568,10 @@ mod tests {
         assert_eq!((r.day_rate, r.currency), (None, None));
         assert_eq!((r.lat, r.lon), (Some(60.17), Some(24.94)));
         assert_eq!(r.provenance.osm_id.as_deref(), Some("node/123"));
-        assert_eq!(r.provenance.attribution.as_deref(), Some(OSM_ATTRIBUTION_TEXT));
+        assert_eq!(r.provenance.attribution.as_deref(), Some(eods_domain::catalog::sources::OSM_ATTRIBUTION));
         assert!(r.notes.is_empty(), "{:?}", r.notes);
     }
 
-    const OSM_ATTRIBUTION_TEXT: &str = eods_domain::catalog::sources::OSM_ATTRIBUTION;
 
     #[test]
     fn accessibility_capacity_and_contact_fall_back_or_stay_unknown() {
@@ -595,7 +623,7 @@ mod tests {
         let cases: &[(&str, &[u8], &str)] = &[
             ("empty.osm.pbf", b"", "the file is empty"),
             ("city.osm", b"<?xml version='1.0'?>\n<osm version='0.6'></osm>\n", "first block cannot be read"),
-            ("short.osm.pbf", b"\x00\x00", "first block cannot be read"),
+            ("short.osm.pbf", b"\x00\x00", "it ends before its first block is complete"),
         ];
         for (name, bytes, reason) in cases {
             let path = dir.path().join(name);

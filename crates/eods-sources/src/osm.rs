@@ -248,8 +248,20 @@ pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> 
     each_element(path, &file, |element| {
         scanned += 1;
         let (order, osm_type, id, tags, at) = match &element {
-            Element::Node(n) => ((0, n.id()), "node", n.id(), borrowed(n.tags()), Some((n.lat(), n.lon()))),
-            Element::DenseNode(n) => ((0, n.id()), "node", n.id(), borrowed(n.tags()), Some((n.lat(), n.lon()))),
+            Element::Node(n) => (
+                (0, n.id()),
+                "node",
+                n.id(),
+                borrowed(n.tags()),
+                Some((n.lat(), n.lon())),
+            ),
+            Element::DenseNode(n) => (
+                (0, n.id()),
+                "node",
+                n.id(),
+                borrowed(n.tags()),
+                Some((n.lat(), n.lon())),
+            ),
             Element::Way(w) => ((1, w.id()), "way", w.id(), borrowed(w.tags()), None),
             Element::Relation(r) => ((2, r.id()), "relation", r.id(), borrowed(r.tags()), None),
         };
@@ -261,7 +273,8 @@ pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> 
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         let (lat, lon) = (at.map(|p| p.0), at.map(|p| p.1));
-        let Some(record) = record_from_tags(SourceKind::Openstreetmap, osm_type, id, &owned, lat, lon)
+        let Some(record) =
+            record_from_tags(SourceKind::Openstreetmap, osm_type, id, &owned, lat, lon)
         else {
             unnamed += 1;
             return;
@@ -284,11 +297,19 @@ pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> 
             }
             Element::Node(_) | Element::DenseNode(_) => (Vec::new(), Vec::new()),
         };
-        candidates.push(Candidate { order, record, nodes, ways });
+        candidates.push(Candidate {
+            order,
+            record,
+            nodes,
+            ways,
+        });
     })?;
 
     // Second pass: the nodes of the relations' member ways.
-    let member_ways: HashSet<i64> = candidates.iter().flat_map(|c| c.ways.iter().copied()).collect();
+    let member_ways: HashSet<i64> = candidates
+        .iter()
+        .flat_map(|c| c.ways.iter().copied())
+        .collect();
     let mut way_nodes: HashMap<i64, Vec<i64>> = HashMap::new();
     if !member_ways.is_empty() {
         each_element(path, &file, |element| {
@@ -311,7 +332,10 @@ pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> 
     }
 
     // Third pass: the coordinates of every node a way or relation needs.
-    let needed: HashSet<i64> = candidates.iter().flat_map(|c| c.nodes.iter().copied()).collect();
+    let needed: HashSet<i64> = candidates
+        .iter()
+        .flat_map(|c| c.nodes.iter().copied())
+        .collect();
     if !needed.is_empty() {
         each_element(path, &file, |element| {
             let (id, lat, lon) = match element {
@@ -332,7 +356,11 @@ pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> 
         if record.lat.is_none() {
             // A closed way repeats its first node; count every node once.
             let unique: HashSet<i64> = c.nodes.iter().copied().collect();
-            let points: Vec<(f64, f64)> = unique.iter().filter_map(|n| positions.get(n)).copied().collect();
+            let points: Vec<(f64, f64)> = unique
+                .iter()
+                .filter_map(|n| positions.get(n))
+                .copied()
+                .collect();
             if !points.is_empty() {
                 let n = points.len() as f64;
                 let lat = points.iter().map(|p| p.0).sum::<f64>() / n;
@@ -503,33 +531,105 @@ mod tests {
     fn event_places_are_kept_and_others_are_not() {
         // (tags, the place kind kept or None)
         let cases: &[(&[(&str, &str)], Option<&str>)] = &[
-            (&[("amenity", "theatre"), ("name", "Aleksanterin teatteri")], Some("theatre")),
-            (&[("amenity", "conference_centre"), ("name", "Paasitorni")], Some("conference_centre")),
+            (
+                &[("amenity", "theatre"), ("name", "Aleksanterin teatteri")],
+                Some("theatre"),
+            ),
+            (
+                &[("amenity", "conference_centre"), ("name", "Paasitorni")],
+                Some("conference_centre"),
+            ),
             (&[("amenity", "library"), ("name", "Oodi")], Some("library")),
-            (&[("amenity", "cinema"), ("name", "Bio Rex")], Some("cinema")),
-            (&[("building", "conference_centre"), ("name", "Messukeskus")], Some("conference_centre")),
-            (&[("leisure", "sports_hall"), ("name", "Töölön kisahalli")], Some("sports_hall")),
-            (&[("tourism", "hotel"), ("name", "Plain Hotel")], Some("hotel")),
-            (&[("tourism", "hotel"), ("conference", "no"), ("name", "No rooms")], None),
-            (&[("tourism", "hotel"), ("meeting_rooms", "0"), ("name", "No rooms")], None),
-            (&[("tourism", "museum"), ("name", "Ateneum")], Some("museum")),
+            (
+                &[("amenity", "cinema"), ("name", "Bio Rex")],
+                Some("cinema"),
+            ),
+            (
+                &[("building", "conference_centre"), ("name", "Messukeskus")],
+                Some("conference_centre"),
+            ),
+            (
+                &[("leisure", "sports_hall"), ("name", "Töölön kisahalli")],
+                Some("sports_hall"),
+            ),
+            (
+                &[("tourism", "hotel"), ("name", "Plain Hotel")],
+                Some("hotel"),
+            ),
+            (
+                &[
+                    ("tourism", "hotel"),
+                    ("conference", "no"),
+                    ("name", "No rooms"),
+                ],
+                None,
+            ),
+            (
+                &[
+                    ("tourism", "hotel"),
+                    ("meeting_rooms", "0"),
+                    ("name", "No rooms"),
+                ],
+                None,
+            ),
+            (
+                &[("tourism", "museum"), ("name", "Ateneum")],
+                Some("museum"),
+            ),
             (&[("tourism", "gallery"), ("name", "Galerie")], None),
-            (&[("amenity", "university"), ("name", "Porthania")], Some("university")),
-            (&[("tourism", "hotel"), ("conference", "yes"), ("name", "Meeting Hotel")], Some("hotel")),
-            (&[("tourism", "hotel"), ("meeting_rooms", "4"), ("name", "Rooms Hotel")], Some("hotel")),
+            (
+                &[("amenity", "university"), ("name", "Porthania")],
+                Some("university"),
+            ),
+            (
+                &[
+                    ("tourism", "hotel"),
+                    ("conference", "yes"),
+                    ("name", "Meeting Hotel"),
+                ],
+                Some("hotel"),
+            ),
+            (
+                &[
+                    ("tourism", "hotel"),
+                    ("meeting_rooms", "4"),
+                    ("name", "Rooms Hotel"),
+                ],
+                Some("hotel"),
+            ),
             (&[("amenity", "restaurant"), ("name", "Ravintola")], None),
             (&[("amenity", "theatre")], None),
             (&[("amenity", "theatre"), ("name", "  ")], None),
             // `name:en` stands in for a missing `name`; amenity wins over building.
-            (&[("amenity", "arts_centre"), ("building", "conference_centre"), ("name:en", "Cable Factory")], Some("arts_centre")),
+            (
+                &[
+                    ("amenity", "arts_centre"),
+                    ("building", "conference_centre"),
+                    ("name:en", "Cable Factory"),
+                ],
+                Some("arts_centre"),
+            ),
         ];
         for (pairs, want) in cases {
             let got = map(pairs);
-            assert_eq!(got.as_ref().map(|r| r.place_kind.as_str()), *want, "{pairs:?}");
+            assert_eq!(
+                got.as_ref().map(|r| r.place_kind.as_str()),
+                *want,
+                "{pairs:?}"
+            );
         }
         let plain = map(&[("tourism", "hotel"), ("name", "Plain Hotel")]).unwrap();
-        assert!(plain.notes[0].contains("does not say whether this hotel has meeting rooms"), "{:?}", plain.notes);
-        let rooms = map(&[("tourism", "hotel"), ("conference", "yes"), ("name", "Meeting Hotel")]).unwrap();
+        assert!(
+            plain.notes[0].contains("does not say whether this hotel has meeting rooms"),
+            "{:?}",
+            plain.notes
+        );
+        let rooms = map(&[
+            ("tourism", "hotel"),
+            ("conference", "yes"),
+            ("name", "Meeting Hotel"),
+        ])
+        .unwrap();
         assert!(rooms.notes.is_empty(), "{:?}", rooms.notes);
         let cable = map(&[("amenity", "arts_centre"), ("name:en", "Cable Factory")]).unwrap();
         assert_eq!(cable.name, "Cable Factory");
@@ -568,10 +668,12 @@ mod tests {
         assert_eq!((r.day_rate, r.currency), (None, None));
         assert_eq!((r.lat, r.lon), (Some(60.17), Some(24.94)));
         assert_eq!(r.provenance.osm_id.as_deref(), Some("node/123"));
-        assert_eq!(r.provenance.attribution.as_deref(), Some(eods_domain::catalog::sources::OSM_ATTRIBUTION));
+        assert_eq!(
+            r.provenance.attribution.as_deref(),
+            Some(eods_domain::catalog::sources::OSM_ATTRIBUTION)
+        );
         assert!(r.notes.is_empty(), "{:?}", r.notes);
     }
-
 
     #[test]
     fn accessibility_capacity_and_contact_fall_back_or_stay_unknown() {
@@ -584,13 +686,33 @@ mod tests {
         // (extra tags, accessibility, capacity, a note containing)
         let cases: &[(&[(&str, &str)], Option<&[&str]>, Option<u32>, Option<&str>)] = &[
             (&[], None, None, None),
-            (&[("wheelchair", "limited")], Some(&["limited_step_free_access"]), None, None),
+            (
+                &[("wheelchair", "limited")],
+                Some(&["limited_step_free_access"]),
+                None,
+                None,
+            ),
             (&[("wheelchair", "no")], Some(&[]), None, None),
-            (&[("wheelchair", "bumpy")], None, None, Some("wheelchair=`bumpy`")),
+            (
+                &[("wheelchair", "bumpy")],
+                None,
+                None,
+                Some("wheelchair=`bumpy`"),
+            ),
             (&[("seats", "120")], None, Some(120), None),
-            (&[("capacity", "100-200")], None, None, Some("capacity=`100-200` is not a whole number")),
+            (
+                &[("capacity", "100-200")],
+                None,
+                None,
+                Some("capacity=`100-200` is not a whole number"),
+            ),
             (&[("capacity", "0")], None, None, Some("capacity=`0`")),
-            (&[("capacity", "about 300"), ("seats", "250")], None, Some(250), Some("capacity=`about 300`")),
+            (
+                &[("capacity", "about 300"), ("seats", "250")],
+                None,
+                Some(250),
+                Some("capacity=`about 300`"),
+            ),
         ];
         for (extra, access, capacity, note) in cases {
             let r = with(extra);
@@ -598,15 +720,26 @@ mod tests {
             assert_eq!(r.accessibility, want_access, "{extra:?}");
             assert_eq!(r.capacity, *capacity, "{extra:?}");
             match note {
-                Some(n) => assert!(r.notes.iter().any(|x| x.contains(n)), "{extra:?}: {:?}", r.notes),
+                Some(n) => assert!(
+                    r.notes.iter().any(|x| x.contains(n)),
+                    "{extra:?}: {:?}",
+                    r.notes
+                ),
                 None => assert!(r.notes.is_empty(), "{extra:?}: {:?}", r.notes),
             }
         }
         let phone_only = with(&[("contact:phone", "+358 40 123")]);
-        assert_eq!((phone_only.contact.as_str(), phone_only.phone.as_str()), ("+358 40 123", "+358 40 123"));
+        assert_eq!(
+            (phone_only.contact.as_str(), phone_only.phone.as_str()),
+            ("+358 40 123", "+358 40 123")
+        );
         let no_city = with(&[("addr:street", "Kalliolanrinne"), ("addr:housenumber", "4")]);
-        assert_eq!((no_city.address.as_str(), no_city.city.as_str()), ("Kalliolanrinne 4", ""));
-        let way = record_from_tags(SourceKind::Overpass, "way", 7, &tags(&base), None, None).unwrap();
+        assert_eq!(
+            (no_city.address.as_str(), no_city.city.as_str()),
+            ("Kalliolanrinne 4", "")
+        );
+        let way =
+            record_from_tags(SourceKind::Overpass, "way", 7, &tags(&base), None, None).unwrap();
         assert_eq!(way.id.as_str(), "osm-way-7");
         assert_eq!(way.provenance.kind, SourceKind::Overpass);
         assert_eq!(way.provenance.osm_id.as_deref(), Some("way/7"));
@@ -618,12 +751,23 @@ mod tests {
         let missing = dir.path().join("missing.osm.pbf");
         let e = read_pbf(&missing, None).unwrap_err();
         assert!(matches!(e, OsmError::Open { .. }), "{e}");
-        assert!(e.to_string().contains("missing.osm.pbf: cannot open it"), "{e}");
+        assert!(
+            e.to_string().contains("missing.osm.pbf: cannot open it"),
+            "{e}"
+        );
 
         let cases: &[(&str, &[u8], &str)] = &[
             ("empty.osm.pbf", b"", "the file is empty"),
-            ("city.osm", b"<?xml version='1.0'?>\n<osm version='0.6'></osm>\n", "first block cannot be read"),
-            ("short.osm.pbf", b"\x00\x00", "it ends before its first block is complete"),
+            (
+                "city.osm",
+                b"<?xml version='1.0'?>\n<osm version='0.6'></osm>\n",
+                "first block cannot be read",
+            ),
+            (
+                "short.osm.pbf",
+                b"\x00\x00",
+                "it ends before its first block is complete",
+            ),
         ];
         for (name, bytes, reason) in cases {
             let path = dir.path().join(name);
@@ -631,7 +775,10 @@ mod tests {
             let e = read_pbf(&path, None).unwrap_err();
             let msg = e.to_string();
             assert!(matches!(e, OsmError::NotPbf { .. }), "{name}: {msg}");
-            assert!(msg.contains(&format!("{name} is not an OpenStreetMap PBF extract")), "{msg}");
+            assert!(
+                msg.contains(&format!("{name} is not an OpenStreetMap PBF extract")),
+                "{msg}"
+            );
             assert!(msg.contains(reason), "{name}: {msg}");
         }
         let e = read_pbf(dir.path(), None).unwrap_err();

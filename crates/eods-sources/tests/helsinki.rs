@@ -13,7 +13,10 @@ use std::path::PathBuf;
 
 fn extract() -> PathBuf {
     let path = std::env::var_os("EODS_TEST_OSM_PBF").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/test-data/Helsinki.osm.pbf"),
+        || {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../target/test-data/Helsinki.osm.pbf")
+        },
         PathBuf::from,
     );
     assert!(
@@ -31,7 +34,8 @@ fn import() -> OsmImport {
 }
 
 fn fixture() -> Vec<VenueRecord> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helsinki-places.json");
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/helsinki-places.json");
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 
@@ -61,7 +65,11 @@ fn the_helsinki_places_carry_what_the_map_says_and_nothing_more() {
     let i = import();
     assert!(i.kept >= 50, "only {} places kept", i.kept);
     assert_eq!(i.kept, i.records.len() as u64);
-    assert!(i.scanned_elements > 10_000, "{} elements", i.scanned_elements);
+    assert!(
+        i.scanned_elements > 10_000,
+        "{} elements",
+        i.scanned_elements
+    );
     let find = |name: &str| i.records.iter().find(|r| r.name == name);
 
     // A theatre known by its element.
@@ -71,17 +79,40 @@ fn the_helsinki_places_carry_what_the_map_says_and_nothing_more() {
 
     for r in &i.records {
         assert_eq!(r.provenance.kind, SourceKind::Openstreetmap, "{}", r.id);
-        assert_eq!(r.provenance.attribution.as_deref(), Some(OSM_ATTRIBUTION), "{}", r.id);
+        assert_eq!(
+            r.provenance.attribution.as_deref(),
+            Some(OSM_ATTRIBUTION),
+            "{}",
+            r.id
+        );
         let element = r.provenance.osm_id.as_deref().unwrap();
         assert_eq!(r.id.as_str(), format!("osm-{}", element.replace('/', "-")));
-        assert!(r.day_rate.is_none() && r.currency.is_none(), "{} has a price", r.id);
+        assert!(
+            r.day_rate.is_none() && r.currency.is_none(),
+            "{} has a price",
+            r.id
+        );
         assert!(!r.name.trim().is_empty(), "{}", r.id);
-        assert!(eods_sources::same_city(&r.city, "Helsinki"), "{}: {}", r.id, r.city);
+        assert!(
+            eods_sources::same_city(&r.city, "Helsinki"),
+            "{}: {}",
+            r.id,
+            r.city
+        );
         // Every place, ways and relations too, sits in central Helsinki.
         let (lat, lon) = (r.lat.unwrap(), r.lon.unwrap());
-        assert!((60.1..60.3).contains(&lat) && (24.8..25.1).contains(&lon), "{}: {lat},{lon}", r.id);
+        assert!(
+            (60.1..60.3).contains(&lat) && (24.8..25.1).contains(&lon),
+            "{}: {lat},{lon}",
+            r.id
+        );
     }
-    assert!(i.records.iter().any(|r| r.id.as_str().starts_with("osm-way-")), "no way kept");
+    assert!(
+        i.records
+            .iter()
+            .any(|r| r.id.as_str().starts_with("osm-way-")),
+        "no way kept"
+    );
 
     let step_free = i
         .records
@@ -98,13 +129,27 @@ fn the_helsinki_places_carry_what_the_map_says_and_nothing_more() {
         .collect();
     assert_eq!(with_capacity, [("Bio Rex", 550)]);
     // A relation is placed by its members, and Oodi (a way) by its nodes.
-    let marski = i.records.iter().find(|r| r.id.as_str() == "osm-relation-5608").unwrap();
-    assert_eq!((marski.name.as_str(), marski.place_kind.as_str()), ("Marski by Scandic", "hotel"));
+    let marski = i
+        .records
+        .iter()
+        .find(|r| r.id.as_str() == "osm-relation-5608")
+        .unwrap();
+    assert_eq!(
+        (marski.name.as_str(), marski.place_kind.as_str()),
+        ("Marski by Scandic", "hotel")
+    );
     let oodi = find("Helsingin keskustakirjasto Oodi").unwrap();
-    assert_eq!((oodi.id.as_str(), oodi.place_kind.as_str()), ("osm-way-596937289", "library"));
+    assert_eq!(
+        (oodi.id.as_str(), oodi.place_kind.as_str()),
+        ("osm-way-596937289", "library")
+    );
     // Hotels are leads whose meeting rooms the map does not confirm: the record says so.
     for hotel in i.records.iter().filter(|r| r.place_kind == "hotel") {
-        assert!(hotel.notes.iter().any(|n| n.contains("meeting rooms")), "{}", hotel.id);
+        assert!(
+            hotel.notes.iter().any(|n| n.contains("meeting rooms")),
+            "{}",
+            hotel.id
+        );
     }
 }
 
@@ -125,13 +170,24 @@ fn a_city_that_is_not_the_places_city_drops_them() {
 async fn the_imported_places_are_found_per_city_through_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let records = import().records;
-    for store in eods_store::test_support::test_stores(dir.path(), "osm").await.unwrap() {
+    for store in eods_store::test_support::test_stores(dir.path(), "osm")
+        .await
+        .unwrap()
+    {
         let b = store.backend();
-        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z").unwrap().to_utc();
-        let n = store.upsert_places(&records, "Helsinki.osm.pbf", at).await.unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-30T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let n = store
+            .upsert_places(&records, "Helsinki.osm.pbf", at)
+            .await
+            .unwrap();
         assert_eq!(n, records.len() as u64, "{b}");
         let source = OsmPlacesSource::new(store.clone());
-        assert_eq!((source.name(), source.kind()), ("OpenStreetMap import", SourceKind::Openstreetmap));
+        assert_eq!(
+            (source.name(), source.kind()),
+            ("OpenStreetMap import", SourceKind::Openstreetmap)
+        );
         let q = |city: &str, min: u32| VenueQuery {
             city: city.into(),
             country: None,
@@ -144,9 +200,16 @@ async fn the_imported_places_are_found_per_city_through_the_store() {
             .filter(|r| r.capacity.is_none_or(|c| c >= 10))
             .collect();
         assert_eq!(found.len(), expected.len(), "{b}");
-        assert_eq!(by_id(found), by_id(expected.into_iter().cloned().collect()), "{b}");
+        assert_eq!(
+            by_id(found),
+            by_id(expected.into_iter().cloned().collect()),
+            "{b}"
+        );
         let huge = source.search(&q("Helsinki", 1_000_000)).await.unwrap();
         assert!(huge.iter().all(|r| r.capacity.is_none()), "{b}");
-        assert!(source.search(&q("Espoo", 1)).await.unwrap().is_empty(), "{b}");
+        assert!(
+            source.search(&q("Espoo", 1)).await.unwrap().is_empty(),
+            "{b}"
+        );
     }
 }

@@ -71,12 +71,11 @@ impl Store {
             "SELECT id, record FROM venue_places WHERE city_key = $1 ORDER BY id")
             .bind(&key)
             .fetch_all(p).await)
-            .map_err(|e| StoreError::query("read imported places", e))?;
+        .map_err(|e| StoreError::query("read imported places", e))?;
         rows.into_iter()
             .map(|(id, Json(v))| {
-                serde_json::from_value(v).map_err(|e| {
-                    StoreError::Corrupt(format!("venue_places.record of `{id}`: {e}"))
-                })
+                serde_json::from_value(v)
+                    .map_err(|e| StoreError::Corrupt(format!("venue_places.record of `{id}`: {e}")))
             })
             .collect()
     }
@@ -85,7 +84,7 @@ impl Store {
     pub async fn count_places(&self) -> Result<u64, StoreError> {
         let (n,): (i64,) = on_pool!(self, p => sqlx::query_as("SELECT COUNT(*) FROM venue_places")
             .fetch_one(p).await)
-            .map_err(|e| StoreError::query("count imported places", e))?;
+        .map_err(|e| StoreError::query("count imported places", e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -576,7 +576,10 @@ async fn imported_places_are_replaced_by_id_and_found_by_folded_city() {
         let helsinki = s.places_in_city("HELSINKI").await.unwrap();
         assert_eq!(helsinki.len(), 250, "{b}");
         // The record comes back whole, ordered by id.
-        let hall_0 = helsinki.iter().find(|r| r.id.as_str() == "osm-node-0").unwrap();
+        let hall_0 = helsinki
+            .iter()
+            .find(|r| r.id.as_str() == "osm-node-0")
+            .unwrap();
         assert_eq!(hall_0, &first[0], "{b}");
         assert_eq!(helsinki[0].id.as_str(), "osm-node-0", "{b}");
         let sp = s.places_in_city("sao-paulo").await.unwrap();
@@ -600,7 +603,11 @@ async fn imported_places_are_replaced_by_id_and_found_by_folded_city() {
             "{b}"
         );
         assert_eq!(s.count_places().await.unwrap(), 251, "{b}");
-        assert_eq!(s.places_in_city("Helsinki").await.unwrap().len(), 249, "{b}");
+        assert_eq!(
+            s.places_in_city("Helsinki").await.unwrap().len(),
+            249,
+            "{b}"
+        );
         let espoo = s.places_in_city("espoo").await.unwrap();
         assert_eq!(
             espoo.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
@@ -609,9 +616,16 @@ async fn imported_places_are_replaced_by_id_and_found_by_folded_city() {
         );
 
         // A record with an empty id is refused and nothing of the call is written.
-        let bad = [place("osm-node-999", "Fine", "Turku"), place(" ", "No id", "Turku")];
+        let bad = [
+            place("osm-node-999", "Fine", "Turku"),
+            place(" ", "No id", "Turku"),
+        ];
         let e = s.upsert_places(&bad, "bad.osm.pbf", t2).await.unwrap_err();
-        assert!(e.to_string().contains("`No id` from bad.osm.pbf has an empty id"), "{b}: {e}");
+        assert!(
+            e.to_string()
+                .contains("`No id` from bad.osm.pbf has an empty id"),
+            "{b}: {e}"
+        );
         assert!(s.places_in_city("Turku").await.unwrap().is_empty(), "{b}");
     }
 }

@@ -60,14 +60,17 @@ pub async fn run(
             database,
         } => {
             let city = city.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
-            let short = file
-                .file_name()
-                .map_or_else(|| file.display().to_string(), |f| f.to_string_lossy().into_owned());
+            let short = file.file_name().map_or_else(
+                || file.display().to_string(),
+                |f| f.to_string_lossy().into_owned(),
+            );
             // Reading an extract is CPU work: keep it off the async workers.
             let (path, wanted) = (file.clone(), city.clone());
             let import = tokio::task::spawn_blocking(move || read_pbf(&path, wanted.as_deref()))
                 .await
-                .map_err(|e| VenuesFailure::Other(format!("error: reading {}: {e}", file.display())))?
+                .map_err(|e| {
+                    VenuesFailure::Other(format!("error: reading {}: {e}", file.display()))
+                })?
                 // Every reading error is the file's: missing, not a PBF, or damaged.
                 .map_err(|e: OsmError| VenuesFailure::Input(format!("error: {e}")))?;
             let store = connect(&database).await?;
@@ -79,7 +82,9 @@ pub async fn run(
                 "Imported {} {} from {short}{}: {}; {OSM_ATTRIBUTION}",
                 import.kept,
                 plural(import.kept, "place"),
-                city.as_deref().map(|c| format!(" (city {c})")).unwrap_or_default(),
+                city.as_deref()
+                    .map(|c| format!(" (city {c})"))
+                    .unwrap_or_default(),
                 by_kind(&import.records)
             )];
             let mut skipped = vec![format!("read {} elements", import.scanned_elements)];
@@ -137,8 +142,10 @@ pub async fn run(
                     p.id,
                     p.name,
                     p.place_kind,
-                    p.capacity
-                        .map_or_else(|| "capacity unknown".to_owned(), |c| format!("capacity {c}")),
+                    p.capacity.map_or_else(
+                        || "capacity unknown".to_owned(),
+                        |c| format!("capacity {c}")
+                    ),
                     p.provenance.osm_id.as_deref().unwrap_or("-")
                 ));
             }

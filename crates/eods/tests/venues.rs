@@ -59,16 +59,38 @@ fn import_osm_stores_helsinki_and_list_shows_it_with_the_attribution() {
             "{db}: {out}"
         );
         let theatres = want.iter().filter(|r| r.place_kind == "theatre").count();
-        assert!(first.contains(&format!("{theatres} theatres")), "{db}: {first}");
-        assert!(first.ends_with(&format!("; {OSM_ATTRIBUTION}")), "{db}: {first}");
+        assert!(
+            first.contains(&format!("{theatres} theatres")),
+            "{db}: {first}"
+        );
+        assert!(
+            first.ends_with(&format!("; {OSM_ATTRIBUTION}")),
+            "{db}: {first}"
+        );
 
         // Importing again replaces the places instead of adding them.
-        let again = eods(&["venues", "import-osm", pbf.to_str().unwrap(), "--city", "Helsinki", "--database", &db]);
+        let again = eods(&[
+            "venues",
+            "import-osm",
+            pbf.to_str().unwrap(),
+            "--city",
+            "Helsinki",
+            "--database",
+            &db,
+        ]);
         assert!(again.status.success(), "{db}: {}", text(&again));
 
         // The JSON list is the committed fixture: what `eods venues list --json` printed when
         // the fixture was made.
-        let o = eods(&["venues", "list", "--city", "helsinki", "--json", "--database", &db]);
+        let o = eods(&[
+            "venues",
+            "list",
+            "--city",
+            "helsinki",
+            "--json",
+            "--database",
+            &db,
+        ]);
         assert!(o.status.success(), "{db}: {}", text(&o));
         let listed: Vec<VenueRecord> = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(listed, want, "{db}");
@@ -78,7 +100,10 @@ fn import_osm_stores_helsinki_and_list_shows_it_with_the_attribution() {
         let out = String::from_utf8_lossy(&o.stdout);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), want.len() + 2, "{db}: {out}");
-        assert!(lines[0].starts_with(&format!("{} imported places in Helsinki", want.len())), "{db}: {out}");
+        assert!(
+            lines[0].starts_with(&format!("{} imported places in Helsinki", want.len())),
+            "{db}: {out}"
+        );
         assert_eq!(lines.last().copied(), Some(OSM_ATTRIBUTION), "{db}");
         let r = &want[0];
         let row = format!(
@@ -86,7 +111,8 @@ fn import_osm_stores_helsinki_and_list_shows_it_with_the_attribution() {
             r.id,
             r.name,
             r.place_kind,
-            r.capacity.map_or("capacity unknown".to_owned(), |c| format!("capacity {c}")),
+            r.capacity
+                .map_or("capacity unknown".to_owned(), |c| format!("capacity {c}")),
             r.provenance.osm_id.as_deref().unwrap()
         );
         assert_eq!(lines[1], row, "{db}");
@@ -114,12 +140,26 @@ fn import_osm_refuses_a_missing_file_and_a_file_that_is_not_a_pbf_with_status_2(
         (xml, "Helsinki.osm is not an OpenStreetMap PBF extract"),
     ];
     for (file, want) in cases {
-        let o = eods(&["venues", "import-osm", file.to_str().unwrap(), "--database", &db]);
+        let o = eods(&[
+            "venues",
+            "import-osm",
+            file.to_str().unwrap(),
+            "--database",
+            &db,
+        ]);
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
         assert!(text(&o).contains(want), "{}", text(&o));
     }
     // Nothing was stored.
-    let o = eods(&["venues", "list", "--city", "Helsinki", "--json", "--database", &db]);
+    let o = eods(&[
+        "venues",
+        "list",
+        "--city",
+        "Helsinki",
+        "--json",
+        "--database",
+        &db,
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]");
 }

@@ -24,7 +24,7 @@ use eods_domain::catalog::sources::{Provenance, SourceKind, VenueRecord};
 use eods_domain::ids::VenueRef;
 use eods_store::Store;
 use osmpbf::{BlobReader, BlobType, Element, ElementReader, RelMemberType};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
@@ -354,8 +354,9 @@ pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> 
     for c in candidates {
         let mut record = c.record;
         if record.lat.is_none() {
-            // A closed way repeats its first node; count every node once.
-            let unique: HashSet<i64> = c.nodes.iter().copied().collect();
+            // A closed way repeats its first node; count every node once, and sum in id order so
+            // that the mean is the same to the last bit on every run.
+            let unique: BTreeSet<i64> = c.nodes.iter().copied().collect();
             let points: Vec<(f64, f64)> = unique
                 .iter()
                 .filter_map(|n| positions.get(n))

@@ -87,7 +87,10 @@ pub async fn run(
                     .unwrap_or_default(),
                 by_kind(&import.records)
             )];
-            let mut skipped = vec![format!("read {} elements", import.scanned_elements)];
+            let mut skipped = vec![
+                format!("stored in {}", store.backend()),
+                format!("read {} elements", import.scanned_elements),
+            ];
             if import.skipped_unnamed > 0 {
                 skipped.push(format!(
                     "left out {} without a name",
@@ -101,7 +104,7 @@ pub async fn run(
                     city.as_deref().unwrap_or_default()
                 ));
             }
-            out.push(format!("{} into {}", skipped.join("; "), store.backend()));
+            out.push(skipped.join("; "));
             let cityless = import.records.iter().filter(|r| r.city.is_empty()).count();
             if cityless > 0 {
                 out.push(format!(

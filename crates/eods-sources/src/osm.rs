@@ -510,6 +510,17 @@ impl VenueSource for OsmPlacesSource {
 mod tests {
     use super::*;
 
+    /// Tags as a test writes them.
+    type Tags<'a> = &'a [(&'a str, &'a str)];
+
+    /// Extra tags, then the accessibility, capacity and a note the record must have.
+    type Fallback<'a> = (
+        Tags<'a>,
+        Option<&'a [&'a str]>,
+        Option<u32>,
+        Option<&'a str>,
+    );
+
     fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
             .iter()
@@ -531,7 +542,7 @@ mod tests {
     #[test]
     fn event_places_are_kept_and_others_are_not() {
         // (tags, the place kind kept or None)
-        let cases: &[(&[(&str, &str)], Option<&str>)] = &[
+        let cases: &[(Tags, Option<&str>)] = &[
             (
                 &[("amenity", "theatre"), ("name", "Aleksanterin teatteri")],
                 Some("theatre"),
@@ -685,7 +696,7 @@ mod tests {
             map(&all).unwrap()
         };
         // (extra tags, accessibility, capacity, a note containing)
-        let cases: &[(&[(&str, &str)], Option<&[&str]>, Option<u32>, Option<&str>)] = &[
+        let cases: &[Fallback] = &[
             (&[], None, None, None),
             (
                 &[("wheelchair", "limited")],

@@ -4,13 +4,14 @@
 //! circuit breaker and a cache; when every source fails, the caller escalates to a person.
 
 pub mod chain;
+pub mod files;
 pub mod osm;
 pub mod overpass;
-pub mod files;
 
-use eods_domain::catalog::sources::{SourceKind, VenueRecord};
+use eods_domain::catalog::sources::{SourceKind, VenueRecord, fold_city};
 use std::future::Future;
 use std::pin::Pin;
+
 
 /// A boxed future, so that sources can be held as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -98,28 +99,6 @@ impl VenueSource for StaticSource {
 /// `São Paulo` = `Sao Paulo` = `sao-paulo`).
 pub fn same_city(a: &str, b: &str) -> bool {
     fold_city(a) == fold_city(b)
-}
-
-fn fold_city(s: &str) -> String {
-    s.chars()
-        .filter_map(|c| {
-            let c = match c {
-                'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
-                    'a'
-                }
-                'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
-                'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
-                'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => {
-                    'o'
-                }
-                'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
-                'ç' | 'Ç' => 'c',
-                'ñ' | 'Ñ' => 'n',
-                c => c,
-            };
-            c.is_alphanumeric().then(|| c.to_ascii_lowercase())
-        })
-        .collect()
 }
 
 #[cfg(test)]

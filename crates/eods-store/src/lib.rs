@@ -47,6 +47,7 @@ macro_rules! on_pool {
 }
 
 mod fx;
+mod places;
 mod service;
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";

@@ -526,3 +526,106 @@ async fn exchange_rates_are_imported_listed_and_replaced_by_a_later_import() {
         );
     }
 }
+
+fn place(id: &str, name: &str, city: &str) -> eods_domain::catalog::sources::VenueRecord {
+    use eods_domain::catalog::sources::{Provenance, SourceKind, VenueRecord};
+    let element = id.trim_start_matches("osm-").replacen('-', "/", 1);
+    VenueRecord {
+        id: eods_domain::ids::VenueRef(id.into()),
+        name: name.into(),
+        city: city.into(),
+        country: String::new(),
+        capacity: None,
+        rooms: Vec::new(),
+        day_rate: None,
+        currency: None,
+        amenities: None,
+        accessibility: Some(vec!["step_free_access".into()]),
+        address: String::new(),
+        contact: String::new(),
+        website: String::new(),
+        phone: String::new(),
+        place_kind: "theatre".into(),
+        unavailable_dates: Vec::new(),
+        lat: Some(60.1708213),
+        lon: Some(24.9375901),
+        notes: Vec::new(),
+        provenance: Provenance::osm(SourceKind::Openstreetmap, element),
+    }
+}
+
+#[tokio::test]
+async fn imported_places_are_replaced_by_id_and_found_by_folded_city() {
+    let (_dir, stores) = stores("places").await;
+    for s in stores {
+        let b = s.backend();
+        let t1 = Utc.with_ymd_and_hms(2026, 11, 30, 9, 0, 0).unwrap();
+        // More rows than one INSERT batch, in two cities spelt several ways.
+        let mut first: Vec<_> = (0..250)
+            .map(|i| place(&format!("osm-node-{i}"), &format!("Hall {i}"), "Helsinki"))
+            .collect();
+        first.push(place("osm-way-7", "Teatro", "São Paulo"));
+        assert_eq!(
+            s.upsert_places(&first, "Helsinki.osm.pbf", t1)
+                .await
+                .unwrap(),
+            251,
+            "{b}"
+        );
+        assert_eq!(s.count_places().await.unwrap(), 251, "{b}");
+        let helsinki = s.places_in_city("HELSINKI").await.unwrap();
+        assert_eq!(helsinki.len(), 250, "{b}");
+        // The record comes back whole, ordered by id.
+        let hall_0 = helsinki
+            .iter()
+            .find(|r| r.id.as_str() == "osm-node-0")
+            .unwrap();
+        assert_eq!(hall_0, &first[0], "{b}");
+        assert_eq!(helsinki[0].id.as_str(), "osm-node-0", "{b}");
+        let sp = s.places_in_city("sao-paulo").await.unwrap();
+        assert_eq!(
+            sp.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["Teatro"],
+            "{b}"
+        );
+        assert!(s.places_in_city("Espoo").await.unwrap().is_empty(), "{b}");
+
+        // A re-import replaces by id (the name and the city changed), and the same id twice in
+        // one call keeps the later record.
+        let t2 = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap();
+        let again = [
+            place("osm-node-0", "Old name", "Helsinki"),
+            place("osm-node-0", "Hall zero, renamed", "Espoo"),
+        ];
+        assert_eq!(
+            s.upsert_places(&again, "Espoo.osm.pbf", t2).await.unwrap(),
+            1,
+            "{b}"
+        );
+        assert_eq!(s.count_places().await.unwrap(), 251, "{b}");
+        assert_eq!(
+            s.places_in_city("Helsinki").await.unwrap().len(),
+            249,
+            "{b}"
+        );
+        let espoo = s.places_in_city("espoo").await.unwrap();
+        assert_eq!(
+            espoo.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["Hall zero, renamed"],
+            "{b}"
+        );
+
+        // A record with an empty id is refused and nothing of the call is written.
+        let bad = [
+            place("osm-node-999", "Fine", "Turku"),
+            place(" ", "No id", "Turku"),
+        ];
+        let e = s.upsert_places(&bad, "bad.osm.pbf", t2).await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`No id` from bad.osm.pbf has an empty id"),
+            "{b}: {e}"
+        );
+        assert!(s.places_in_city("Turku").await.unwrap().is_empty(), "{b}");
+    }
+}

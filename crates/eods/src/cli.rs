@@ -323,6 +323,9 @@ enum Command {
     /// Import exchange rates (the ECB's euro reference rates) or list those runs convert with.
     #[command(subcommand)]
     Fx(crate::fx::FxCommand),
+    /// Import places that can host events from an OpenStreetMap extract, or list a city's.
+    #[command(subcommand)]
+    Venues(crate::venues::VenuesCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -649,6 +652,16 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             }
             Err(crate::fx::FxFailure::Input(m)) => Err(Exit(2, m)),
             Err(crate::fx::FxFailure::Other(m)) => Err(Exit(1, m)),
+        },
+        Command::Venues(cmd) => match crate::venues::run(cmd, chrono::Utc::now()).await {
+            Ok(lines) => {
+                for l in lines {
+                    out!("{l}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(crate::venues::VenuesFailure::Input(m)) => Err(Exit(2, m)),
+            Err(crate::venues::VenuesFailure::Other(m)) => Err(Exit(1, m)),
         },
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)

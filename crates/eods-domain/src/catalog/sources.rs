@@ -332,3 +332,28 @@ pub const ITEMS: &[&str] = &[
     "swag",
     "event_liability",
 ];
+
+/// A city name folded for matching: accents of Latin letters dropped, case folded, everything but
+/// letters and digits removed (`São Paulo` → `saopaulo`, `Zürich` → `zurich`). Stores keep it as
+/// the lookup key of a place, and sources compare cities with it.
+pub fn fold_city(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| {
+            let c = match c {
+                'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
+                    'a'
+                }
+                'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
+                'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
+                'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => {
+                    'o'
+                }
+                'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
+                'ç' | 'Ç' => 'c',
+                'ñ' | 'Ñ' => 'n',
+                c => c,
+            };
+            c.is_alphanumeric().then(|| c.to_ascii_lowercase())
+        })
+        .collect()
+}

@@ -237,10 +237,7 @@ impl Step {
 
     /// Everything the step reads: its inputs, then its optional inputs.
     pub fn reads(self) -> impl Iterator<Item = ArtifactType> {
-        self.inputs()
-            .iter()
-            .chain(self.optional_inputs())
-            .copied()
+        self.inputs().iter().chain(self.optional_inputs()).copied()
     }
 
     /// What the step writes.

@@ -72,10 +72,14 @@ pub fn same_city(a: &str, b: &str) -> bool {
 fn strip_accents(s: &str) -> String {
     s.chars()
         .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => 'a',
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
+                'a'
+            }
             'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
             'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => 'o',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => {
+                'o'
+            }
             'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
             'ç' | 'Ç' => 'c',
             'ñ' | 'Ñ' => 'n',
@@ -312,10 +316,9 @@ pub fn venue_pool(
     if !pool.demo {
         let quotes: &[VenueQuote] = organiser.map_or(&[], |d| &d.quotes);
         for lead in &mut pool.leads {
-            let q = quotes
-                .iter()
-                .rev()
-                .find(|q| q.venue == lead.record.id.as_str() || fold(&q.venue) == lead.record.match_key());
+            let q = quotes.iter().rev().find(|q| {
+                q.venue == lead.record.id.as_str() || fold(&q.venue) == lead.record.match_key()
+            });
             let had = lead.record.has_facts();
             if let Some(q) = q {
                 apply_quote(&mut lead.record, q);
@@ -340,6 +343,9 @@ fn apply_quote(r: &mut VenueRecord, q: &VenueQuote) {
     if let Some(d) = q.day_rate {
         r.day_rate = Some(d);
         r.currency.clone_from(&q.currency);
+    }
+    if !q.rooms.is_empty() {
+        r.rooms.clone_from(&q.rooms);
     }
     if !q.notes.is_empty() {
         r.notes.push(format!("quote: {}", q.notes));

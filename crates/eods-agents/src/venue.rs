@@ -10,12 +10,12 @@ use chrono::{NaiveDate, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, EventType};
+use eods_domain::catalog::sources::{OrganiserData, Provenance};
 use eods_domain::catalog::venue::{
     AvailabilityEntry, BudgetRange, CandidateScore, Criterion, Hold, HoldStatus, NegotiationEntry,
     NegotiationStatus, ShortlistCandidate, VenueAvailability, VenueCriteria, VenueLead, VenueLeads,
     VenueNegotiationNotes, VenueScorecard, VenueShortlist,
 };
-use eods_domain::catalog::sources::{OrganiserData, Provenance};
 use eods_domain::catalog::venue::{Facts, RequestForQuote};
 use eods_domain::constraints::{CatalogField, VenueNeed, required_venue_needs};
 use eods_domain::ids::{CandidateId, LeadId};
@@ -633,14 +633,23 @@ pub fn research(
     lacked.dedup();
     found.truncate(p.max_leads);
     let lead_of = |i: usize, o: &Offer<'_>| lead_for(i, o, &pool, cur, &days);
-    if found.len() < p.min_leads.min(p.shortlist_min) && (pool.leads.is_empty() || !rfq.is_empty()) {
+    if found.len() < p.min_leads.min(p.shortlist_min) && (pool.leads.is_empty() || !rfq.is_empty())
+    {
         let leads: Vec<VenueLead> = found
             .iter()
             .enumerate()
             .map(|(i, o)| lead_of(i, o))
             .chain(rfq_leads(&rfq, found.len()))
             .collect();
-        return Err(needs_quotes(b, &pool, &rfq, found.len(), p.min_leads, criteria, leads));
+        return Err(needs_quotes(
+            b,
+            &pool,
+            &rfq,
+            found.len(),
+            p.min_leads,
+            criteria,
+            leads,
+        ));
     }
     // `min_leads` is how many leads the search aims for; fewer block only when they cannot
     // fill the shortlist (a large audience leaves few venues that hold it).
@@ -701,7 +710,15 @@ pub fn research(
     });
     scored.truncate(p.shortlist_max);
     if scored.len() < p.shortlist_min && !rfq.is_empty() {
-        return Err(needs_quotes(b, &pool, &rfq, scored.len(), p.shortlist_min, criteria, leads));
+        return Err(needs_quotes(
+            b,
+            &pool,
+            &rfq,
+            scored.len(),
+            p.shortlist_min,
+            criteria,
+            leads,
+        ));
     }
     if scored.len() < p.shortlist_min {
         return Err(AgentError::Infeasible {
@@ -981,7 +998,7 @@ struct Rfq<'p> {
 }
 
 /// How a person gives a quote, in every request and message.
-pub const HOW_TO_QUOTE: &str = "enter the quote on the event page, POST /api/v1/events/{id}/quotes, or `eods quote EVENT --venue ID --capacity N --day-rate AMOUNT --currency CODE` (or `--file quotes.csv`)";
+pub const HOW_TO_QUOTE: &str = "enter them on the event page, POST them to /api/v1/events/<event id>/quotes, or run `eods quote <event id> quotes.csv` (columns venue,capacity,day_rate,currency[,valid_until,rooms,notes]; rooms as Main:300;Side:80)";
 
 /// A request for quote per lead whose capacity or price is unknown, owned by whoever owns the
 /// venue search in the task register and due when that task ends (else 12 weeks before the
@@ -1008,7 +1025,10 @@ fn requests_for_quote<'p>(
         },
         |t| (t.owner.to_string(), t.end),
     );
-    pool.unknown()
+    let tracks = b.tracks.max(1) as usize;
+    pool.leads
+        .iter()
+        .filter(|l| l.venue.is_none() || (tracks > 1 && l.record.rooms.is_empty()))
         .map(|lead| {
             let r = &lead.record;
             let mut asks = Vec::new();
@@ -1017,6 +1037,9 @@ fn requests_for_quote<'p>(
             }
             if r.day_rate.is_none() || r.currency.is_none() {
                 asks.push("day_rate".to_owned());
+            }
+            if b.tracks > 1 && r.rooms.len() < b.tracks as usize {
+                asks.push("rooms".to_owned());
             }
             Rfq {
                 lead,

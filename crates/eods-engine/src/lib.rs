@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use decide::{Action, DecisionInput, next_action, step_key};
 use eods_agents::sources::{EventData, ExternalVenues};
 use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
-use eods_sources::{BoxFuture, VenueQuery};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
@@ -40,6 +39,7 @@ use eods_domain::lifecycle::{
 use eods_domain::money::Money;
 use eods_domain::schema::validate_document;
 use eods_domain::validate::{Violation, validate_references};
+use eods_sources::{BoxFuture, VenueQuery};
 use eods_store::{
     ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
     NewApproval, StatusWrite, Store, StoreError,
@@ -1033,7 +1033,10 @@ impl Engine {
         let wanted = self
             .tools
             .instructions
-            .get(eods_domain::instruction::AgentKind::VenueResearcher, l.level)
+            .get(
+                eods_domain::instruction::AgentKind::VenueResearcher,
+                l.level,
+            )
             .ok()
             .and_then(|s| s.params::<eods_agents::instructions::VenueParams>().ok())
             .map_or(5, |p| p.shortlist_min);
@@ -1198,7 +1201,16 @@ impl Engine {
                 partial,
             }) => {
                 return self
-                    .needs_input(l, step, &key, &derived_from, correlation, &reason, &asks, partial)
+                    .needs_input(
+                        l,
+                        step,
+                        &key,
+                        &derived_from,
+                        correlation,
+                        &reason,
+                        &asks,
+                        partial,
+                    )
                     .await
                     .map(Some);
             }
@@ -1930,9 +1942,10 @@ impl Engine {
             }
             ApprovalGate::VendorContracts => {
                 let data = EventData::of(&self.tools, bb, None);
-                Directive::ExcludeSupplier(bb.get::<VendorContracts>().and_then(|c| {
-                    eods_agents::logistics::supplier_to_replace(c, &data.rates)
-                }))
+                Directive::ExcludeSupplier(
+                    bb.get::<VendorContracts>()
+                        .and_then(|c| eods_agents::logistics::supplier_to_replace(c, &data.rates)),
+                )
             }
         })
     }

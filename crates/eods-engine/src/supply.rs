@@ -268,6 +268,7 @@ mod tests {
 
     fn quote(venue: &str, capacity: u32) -> VenueQuote {
         VenueQuote {
+            rooms: vec![],
             venue: venue.into(),
             capacity: Some(capacity),
             day_rate: None,

@@ -1120,6 +1120,7 @@ fn listed_venue(name: &str, capacity: Option<u32>, line: u64) -> VenueRecord {
 
 fn quote_for(venue: &str, capacity: u32, rate: &str) -> VenueQuote {
     VenueQuote {
+        rooms: vec![],
         venue: venue.into(),
         capacity: Some(capacity),
         day_rate: Some(rate.parse().unwrap()),

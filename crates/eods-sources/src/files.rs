@@ -489,7 +489,7 @@ pub fn parse_rate_cards_csv(text: &str, file: &str, kind: SourceKind) -> Parsed<
 /// The required columns of a quotes file.
 pub const QUOTE_REQUIRED: &[&str] = &["venue", "capacity", "day_rate", "currency"];
 /// The optional columns of a quotes file (others are kept as notes).
-pub const QUOTE_OPTIONAL: &[&str] = &["valid_until", "notes"];
+pub const QUOTE_OPTIONAL: &[&str] = &["valid_until", "rooms", "notes"];
 
 /// Quotes as CSV: required `venue,capacity,day_rate,currency` (a row gives at least a capacity
 /// or a day rate), optional `valid_until` (YYYY-MM-DD) and `notes`; other columns become notes.
@@ -520,6 +520,7 @@ pub fn parse_quotes_csv(text: &str, file: &str, entered_by: &str) -> Parsed<Venu
             );
         }
         let valid_until = c.take("valid_until", cells::optional_date(row.get("valid_until")));
+        let rooms = c.take("rooms", cells::rooms(row.get("rooms")));
         if !c.errors.is_empty() {
             errors.extend(c.errors);
             continue;
@@ -537,6 +538,7 @@ pub fn parse_quotes_csv(text: &str, file: &str, entered_by: &str) -> Parsed<Venu
             day_rate,
             currency,
             valid_until,
+            rooms,
             notes: notes.join("; "),
             entered_by: entered_by.to_owned(),
         });

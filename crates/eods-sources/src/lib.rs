@@ -12,7 +12,6 @@ use eods_domain::catalog::sources::{SourceKind, VenueRecord, fold_city};
 use std::future::Future;
 use std::pin::Pin;
 
-
 /// A boxed future, so that sources can be held as trait objects.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

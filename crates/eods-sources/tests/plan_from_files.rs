@@ -159,7 +159,10 @@ fn too_few_known_venues_ask_for_quotes_and_quotes_let_the_plan_go_on() {
     assert!(reason.contains("wait for a quote"), "{reason}");
     assert!(reason.contains("/quotes"), "{reason}");
     for name in &unknown {
-        assert!(asks.iter().any(|a| a.starts_with(name.as_str())), "{asks:?}");
+        assert!(
+            asks.iter().any(|a| a.starts_with(name.as_str())),
+            "{asks:?}"
+        );
     }
     let leads = partial
         .iter()
@@ -175,11 +178,7 @@ fn too_few_known_venues_ask_for_quotes_and_quotes_let_the_plan_go_on() {
     );
     // Quotes for every venue that lost its facts: the plan continues from them.
     let csv = std::iter::once("venue,capacity,day_rate,currency".to_owned())
-        .chain(
-            unknown
-                .iter()
-                .map(|n| format!("{n},300,150000,KES")),
-        )
+        .chain(unknown.iter().map(|n| format!("{n},300,150000,KES")))
         .collect::<Vec<_>>()
         .join("\n");
     let quotes = parse_quotes_csv(&csv, "quotes.csv", "user:test");
@@ -212,5 +211,9 @@ fn without_rate_cards_a_real_city_asks_for_them_instead_of_using_demo_suppliers(
     };
     assert!(reason.contains("--rate-cards"), "{reason}");
     assert!(reason.contains("demo rate cards are not used"), "{reason}");
-    assert!(asks.iter().any(|a| a.starts_with("catering prices in Nairobi")), "{asks:?}");
+    assert!(
+        asks.iter()
+            .any(|a| a.starts_with("catering prices in Nairobi")),
+        "{asks:?}"
+    );
 }

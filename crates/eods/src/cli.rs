@@ -61,6 +61,14 @@ struct InstructionsArg {
     /// Directory of instruction-set files (<agent>.<level>.json) that replace the bundled ones.
     #[arg(long, env = "EODS_INSTRUCTIONS_DIR")]
     instructions: Option<PathBuf>,
+    /// The installation's own catalog: a directory with venues.csv / venues.json and
+    /// rate_cards.csv that every event may use (see README, "Your own venues and suppliers").
+    #[arg(long, env = "EODS_CATALOG_DIR")]
+    catalog: Option<PathBuf>,
+    /// An Overpass API endpoint (OpenStreetMap) asked for venues in cities no other source
+    /// knows well enough; off unless set.
+    #[arg(long, env = "EODS_OVERPASS_URL")]
+    overpass_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -702,8 +710,53 @@ impl Hooks for Failpoint {
 }
 
 fn tools(instructions: &InstructionsArg) -> Result<Tools, Exit> {
-    Tools::load(instructions.instructions.as_deref())
-        .map_err(|e| Exit(2, format!("error: --instructions: {e}")))
+    let tools = Tools::load(instructions.instructions.as_deref())
+        .map_err(|e| Exit(2, format!("error: --instructions: {e}")))?;
+    let Some(dir) = &instructions.catalog else {
+        return Ok(tools);
+    };
+    let catalog = eods_sources::files::load_catalog_dir(dir)
+        .map_err(|e| Exit(2, format!("error: --catalog: {e}")))?;
+    // Bad rows are reported and skipped; the good ones are used.
+    for e in &catalog.errors {
+        eprintln!("warning: --catalog: {e}");
+    }
+    Ok(tools.with_installation(eods_agents::Installation {
+        venues: catalog.venues,
+        rate_cards: catalog.rate_cards,
+    }))
+}
+
+/// The external venue sources: the places imported into `store` from OpenStreetMap, then the
+/// Overpass API when an endpoint is configured.
+fn gatherer(
+    store: &Store,
+    instructions: &InstructionsArg,
+) -> Result<Arc<dyn eods_engine::VenueGatherer>, Exit> {
+    use eods_sources::chain::{Policy, Resilient, Role, SourceChain};
+    let mut chain = SourceChain::new().with(
+        Resilient::new(
+            Box::new(eods_sources::osm::OsmPlacesSource::new(store.clone())),
+            Policy {
+                cache_ttl: std::time::Duration::ZERO,
+                ..Policy::default()
+            },
+        ),
+        Role::Primary,
+    );
+    if let Some(url) = instructions
+        .overpass_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+    {
+        let source = eods_sources::overpass::OverpassSource::new(url)
+            .map_err(|e| Exit(2, format!("error: --overpass-url: {e}")))?;
+        chain = chain.with(
+            Resilient::new(Box::new(source), Policy::default()),
+            Role::Fallback,
+        );
+    }
+    Ok(Arc::new(chain))
 }
 
 async fn engine(url: &str, instructions: &InstructionsArg) -> Result<Engine, Exit> {
@@ -720,7 +773,10 @@ async fn engine(url: &str, instructions: &InstructionsArg) -> Result<Engine, Exi
         v.strip_prefix("halt-after-commit:")
             .and_then(|n| n.parse().ok())
     });
-    Ok(Engine::new(store, Arc::new(tools)).with_hooks(Arc::new(Failpoint(failpoint))))
+    let gatherer = gatherer(&store, instructions)?;
+    Ok(Engine::new(store, Arc::new(tools))
+        .with_hooks(Arc::new(Failpoint(failpoint)))
+        .with_gatherer(gatherer))
 }
 
 /// Prints one line per committed step and transition, with timings.

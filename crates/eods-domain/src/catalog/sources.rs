@@ -263,6 +263,10 @@ pub struct VenueQuote {
     pub currency: Option<Currency>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<NaiveDate>,
+    /// The rooms the venue offers (`Main:300;Side:80` in CSV), when the quote gives them: a
+    /// program of several tracks needs a room per track.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rooms: Vec<RoomRecord>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub notes: String,
     /// Who entered it (`user:alice`, a file name).

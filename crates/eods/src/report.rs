@@ -7,7 +7,7 @@ use eods_domain::catalog::budget::{BudgetBaseline, BudgetDecision, CostModel, fi
 use eods_domain::catalog::execution::{IncidentLog, Postmortem};
 use eods_domain::catalog::logistics::{Schedule, VendorContracts};
 use eods_domain::catalog::planning::{Requirements, RiskRegister, TaskRegister, Timeline};
-use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::catalog::venue::{VenueLeads, VenueScorecard, VenueShortlist};
 use eods_domain::ids::EventId;
 use eods_store::Store;
 use std::fmt::Write;
@@ -336,6 +336,9 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
             );
         }
     }
+    if let Some(leads) = get::<VenueLeads>(&all) {
+        venue_sources(&leads, &mut s);
+    }
     if let (Some(cm), Some(d)) = (get::<CostModel>(&all), get::<BudgetDecision>(&all)) {
         let cur = &cm.currency;
         let _ = writeln!(
@@ -475,6 +478,61 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
 }
 
 /// Text made safe for one Markdown table cell.
+/// Where the venues came from (with the OpenStreetMap attribution and the demo label) and the
+/// requests for quote still open.
+fn venue_sources(leads: &VenueLeads, s: &mut String) {
+    let _ = writeln!(
+        s,
+        "\n### Venue sources\n\nLeads from: {}.",
+        md_cell(&leads.sources.join("; "))
+    );
+    for a in &leads.attributions {
+        let _ = writeln!(s, "\nVenue data {}.", md_cell(a));
+    }
+    if !leads.consulted.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n| source | outcome | venues | detail |\n|---|---|---|---|"
+        );
+        for c in &leads.consulted {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                md_cell(&c.source),
+                c.outcome,
+                c.found,
+                md_cell(&c.detail)
+            );
+        }
+    }
+    let open: Vec<_> = leads
+        .leads
+        .iter()
+        .filter_map(|l| l.request_for_quote.as_ref().map(|r| (l, r)))
+        .collect();
+    if !open.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n### Requests for quote\n\n| venue | source | asks | owner | due |\n|---|---|---|---|---|"
+        );
+        for (l, r) in open {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} |",
+                md_cell(&l.name),
+                md_cell(
+                    &l.provenance
+                        .as_ref()
+                        .map_or_else(|| l.source.clone(), |p| p.cite())
+                ),
+                r.asks.join(", "),
+                r.owner,
+                r.due
+            );
+        }
+    }
+}
+
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }

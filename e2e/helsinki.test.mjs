@@ -120,6 +120,9 @@ test('a Helsinki event plans from OpenStreetMap leads once quotes are entered on
   await page.getByLabel('Currency').fill('EUR');
   await page.getByLabel('Stakeholders').fill('Aino Virtanen, owner, aino@example.org');
   await page.getByLabel('Objectives').fill('Talks and networking');
+  // The organiser's rate cards (sample figures, labelled so): the demo suppliers are never used
+  // for a real city.
+  await page.getByLabel('Your rate cards (CSV)').setInputFiles(join(here, 'fixtures', 'helsinki-rate-cards.csv'));
   await page.getByRole('button', { name: 'Create and start planning' }).click();
   await page.waitForURL(/\/ui\/events\/[0-9a-f-]{36}\?created=1$/);
   const id = page.url().match(/events\/([0-9a-f-]{36})/)[1];

@@ -316,6 +316,23 @@ fn price<'a>(
             .filter(|s| s.service == service)
             .filter(in_city)
             .collect();
+        // With the organiser's rate cards, an item nobody prices is left out of the costing and
+        // reported as not priced (see `unpriced`): never guessed.
+        let list: Vec<&Need> = if input.data.demo_rates {
+            list
+        } else {
+            list.into_iter()
+                .filter(|n| offers.iter().any(|s| unit_of(s, n).is_some()))
+                .collect()
+        };
+        if list.is_empty() {
+            missing.push(format!(
+                "{} prices in {}",
+                service.as_str(),
+                b.location.city
+            ));
+            continue;
+        }
         let full = |s: &Supplier| -> Option<Decimal> {
             list.iter()
                 .map(|n| unit_of(s, n).map(|u| (u * n.qty).round_dp(2)))
@@ -359,7 +376,7 @@ fn price<'a>(
             options,
         });
     }
-    if !missing.is_empty() {
+    if !missing.is_empty() && (services.is_empty() || input.data.demo_rates) {
         return Err(AgentError::NeedsInput {
             reason: format!(
                 "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
@@ -1075,7 +1092,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         }
     );
     Ok(StepOutput {
-        raised: vec![],
+        raised: unpriced(input, b, &needs(b)),
         rationale: format!(
             "{} in {}; the venue keeps an envelope of {}. Plans tried, cheapest last: {}.{}",
             match &cost_model.optimisation {
@@ -1285,6 +1302,33 @@ fn line_conversion(
         converted_unit_cost: converted,
         rate: rate?,
     })
+}
+
+/// The needs no supplier of the organiser's rate cards prices in the brief's city, as raised
+/// open items: left out of the costing, to be quoted (the demo rate cards price everything).
+fn unpriced(input: StepInput<'_>, b: &EventBrief, needs: &[Need]) -> Vec<crate::Raised> {
+    if input.data.demo_rates {
+        return vec![];
+    }
+    needs
+        .iter()
+        .filter(|n| quotes(input, b, n).next().is_none())
+        .map(|n| crate::Raised {
+            description: format!(
+                "not priced: {} ({} `{}`): no rate card in {} has it",
+                n.description,
+                n.service.as_str(),
+                n.code,
+                b.location.city
+            ),
+            rationale: format!(
+                "Add a rate-card row (service {}, item {}) or ask a supplier for a quote; the budget leaves it out until then, it does not guess a price.",
+                n.service.as_str(),
+                n.code
+            ),
+            owner: "stakeholder-1".into(),
+        })
+        .collect()
 }
 
 /// Every supplier in the brief's city offering need `n`, with its unit price for the need's

@@ -243,3 +243,45 @@ fn quotes_carry_rooms() {
     assert!(q.errors.is_empty(), "{:?}", q.errors);
     assert_eq!(q.records[0].rooms.len(), 2, "{:?}", q.records);
 }
+
+#[test]
+fn rate_cards_with_only_the_documented_items_plan_and_name_what_is_not_priced() {
+    let tools = Tools::bundled().unwrap();
+    let mut data = organiser();
+    let documented = eods_domain::catalog::sources::ITEMS;
+    data.rate_cards
+        .retain(|r| documented.contains(&r.item.as_str()));
+    let mut bb = board(data);
+    let directives = Directives::default();
+    let mut raised = Vec::new();
+    for step in Step::PLANNING {
+        let ed = eods_agents::sources::EventData::of(&tools, &bb, None);
+        let out = run_step(
+            step,
+            StepInput {
+                blackboard: &bb,
+                level: Level::Intermediate,
+                tools: &tools,
+                directives: &directives,
+                data: &ed,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{step}: {e}"));
+        raised.extend(out.raised.iter().map(|r| r.description.clone()));
+        eods_agents::record(&mut bb, step, out.artifacts);
+    }
+    // Items outside the documented vocabulary that this brief needs are named, not guessed.
+    assert!(
+        raised
+            .iter()
+            .any(|r| r.starts_with("not priced: Promotion campaign (marketing `campaign`)")),
+        "{raised:?}"
+    );
+    let cost = bb.get::<CostModel>().unwrap();
+    assert!(
+        cost.line_items
+            .iter()
+            .all(|l| l.vendor_option != "campaign")
+    );
+    assert!(bb.get::<VendorContracts>().is_some());
+}

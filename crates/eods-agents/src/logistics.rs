@@ -730,7 +730,8 @@ fn vendor_contracts(
                 "supplier `{sid}` of the cost model in the rate cards"
             )]));
         };
-        let backup = rates
+        // A backup based in the city when any is; one serving it from elsewhere says so.
+        let others: Vec<&crate::data::Supplier> = rates
             .suppliers
             .iter()
             .filter(|o| {
@@ -739,15 +740,41 @@ fn vendor_contracts(
                     && o.serves(&b.location.city)
                     && !input.directives.excluded_suppliers.contains(&o.id)
             })
-            .max_by(|a, z| {
-                a.reliability
-                    .total_cmp(&z.reliability)
-                    .then(z.id.cmp(&a.id))
-            })
-            .map(|o| BackupRef {
-                supplier_ref: o.id.clone(),
-                name: o.name.clone(),
-            });
+            .collect();
+        let local = |o: &&crate::data::Supplier| {
+            o.cities
+                .iter()
+                .any(|c| crate::sources::same_city(c, &b.location.city))
+        };
+        let best = |a: &&&crate::data::Supplier, z: &&&crate::data::Supplier| {
+            a.reliability
+                .total_cmp(&z.reliability)
+                .then(z.id.cmp(&a.id))
+        };
+        let chosen = others
+            .iter()
+            .filter(|o| local(o))
+            .max_by(best)
+            .or_else(|| others.iter().max_by(best));
+        let mut slas = vendor_slas(b, s);
+        match chosen {
+            Some(o) if !local(o) => slas.push(format!(
+                "No backup {} supplier based in {}: {} serves it from elsewhere",
+                s.service.as_str(),
+                b.location.city,
+                o.name
+            )),
+            None => slas.push(format!(
+                "No backup {} supplier in {}: ask a second supplier for a quote",
+                s.service.as_str(),
+                b.location.city
+            )),
+            Some(_) => {}
+        }
+        let backup = chosen.map(|o| BackupRef {
+            supplier_ref: o.id.clone(),
+            name: o.name.clone(),
+        });
         vendors.push(VendorContract {
             id: VendorId::nth(vendors.len() + 1),
             name: s.name.clone(),
@@ -759,7 +786,7 @@ fn vendor_contracts(
                 total_cost: Money::new(total, cur),
                 payment_terms: s.payment_terms.clone(),
             },
-            slas: vendor_slas(b, s),
+            slas,
             cancellation_policy: s.cancellation_policy.clone(),
             backup,
         });

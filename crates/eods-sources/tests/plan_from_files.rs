@@ -114,6 +114,17 @@ fn a_city_outside_the_demo_set_plans_from_the_organisers_files_alone() {
         assert!(names.contains(&chosen.name));
         assert!(chosen.id.as_str().starts_with("candidate-list-"));
         let contracts = bb.get::<VendorContracts>().unwrap();
+        for v in contracts.vendors.iter().filter(|v| v.service != "venue") {
+            // Backups come from the organiser's local suppliers, or the contract says there is none.
+            match &v.backup {
+                Some(b) => assert!(suppliers.contains(&b.name), "{}", b.name),
+                None => assert!(
+                    v.slas.iter().any(|l| l.starts_with("No backup")),
+                    "{:?}",
+                    v.slas
+                ),
+            }
+        }
         for v in &contracts.vendors {
             assert!(
                 names.contains(&v.name) || suppliers.contains(&v.name),

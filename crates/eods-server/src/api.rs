@@ -478,7 +478,7 @@ async fn put_rate_cards(
 }
 
 /// Add quotes (answers to requests for quote): JSON `{"quotes": [...]}` or CSV
-/// `venue,capacity,day_rate,currency[,valid_until,notes]`. A quote for a venue that has one
+/// `venue,capacity,day_rate,currency[,valid_until,rooms,notes]`. A quote for a venue that has one
 /// replaces it. A run waiting for quotes is queued again and scoring continues from them.
 #[utoipa::path(post, path = "/api/v1/events/{id}/quotes", tag = "events",
     params(("id" = String, Path, description = "Event id (UUID)")),

@@ -95,7 +95,7 @@ pub struct CreateEvent {
     /// Quotes already received, as objects.
     #[schema(value_type = Option<Vec<QuoteInput>>)]
     pub quotes: Option<Vec<Value>>,
-    /// Quotes already received as CSV text (`venue,capacity,day_rate,currency[,valid_until,notes]`).
+    /// Quotes already received as CSV text (`venue,capacity,day_rate,currency[,valid_until,rooms,notes]`).
     pub quotes_csv: Option<String>,
 }
 
@@ -165,6 +165,8 @@ pub struct QuoteInput {
     pub currency: Option<String>,
     /// YYYY-MM-DD.
     pub valid_until: Option<String>,
+    /// The rooms offered, `Main:300;Side:80` (a program of several tracks needs a room each).
+    pub rooms: Option<String>,
     pub notes: Option<String>,
 }
 

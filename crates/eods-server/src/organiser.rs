@@ -181,6 +181,7 @@ pub(crate) const QUOTE_COLUMNS: &[&str] = &[
     "day_rate",
     "currency",
     "valid_until",
+    "rooms",
     "notes",
 ];
 
@@ -226,7 +227,7 @@ mod tests {
         assert_eq!(
             ok.ok().as_deref(),
             Some(
-                "venue,capacity,day_rate,currency,valid_until,notes\n\"Savoy \"\"Theatre\"\"\",\"700\",\"\",\"\",\"\",\"\"\n"
+                "venue,capacity,day_rate,currency,valid_until,rooms,notes\n\"Savoy \"\"Theatre\"\"\",\"700\",\"\",\"\",\"\",\"\",\"\"\n"
             )
         );
     }

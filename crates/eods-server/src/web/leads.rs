@@ -176,6 +176,8 @@ pub(super) struct QuoteForm {
     #[serde(default)]
     valid_until: String,
     #[serde(default)]
+    rooms: String,
+    #[serde(default)]
     notes: String,
 }
 
@@ -202,6 +204,7 @@ pub(super) async fn add_quote(
         "day_rate": f.day_rate.trim(),
         "currency": f.currency.trim().to_uppercase(),
         "valid_until": f.valid_until.trim(),
+        "rooms": f.rooms.trim(),
         "notes": f.notes.trim(),
     });
     let quotes = match crate::organiser::quotes_json(&[item], "/quote", &by) {

@@ -8,7 +8,7 @@ use crate::Tools;
 use crate::data::{CatalogVenue, RateCards, Supplier, suppliers_from_rows};
 use eods_domain::blackboard::Blackboard;
 use eods_domain::catalog::sources::{
-    DEMO_LABEL, OrganiserData, Provenance, SourceKind, VenueQuote, VenueRecord, fold,
+    DEMO_LABEL, OrganiserData, Provenance, SourceKind, VenueQuote, VenueRecord, fold, fold_city,
 };
 use eods_domain::catalog::venue::{Facts, SourceAttempt};
 
@@ -64,28 +64,10 @@ pub fn is_demo_city(tools: &Tools, city: &str) -> bool {
         .any(|v| same_city(&v.city, city))
 }
 
-/// Whether two city names name the same city, case and accents aside.
+/// Whether two city names name the same city, case and accents aside (the store's lookup
+/// folds the same way).
 pub fn same_city(a: &str, b: &str) -> bool {
-    fold(&strip_accents(a)) == fold(&strip_accents(b))
-}
-
-fn strip_accents(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' | 'Á' | 'À' | 'Â' | 'Ä' | 'Ã' | 'Å' => {
-                'a'
-            }
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' | 'Í' | 'Ì' | 'Î' | 'Ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' | 'Ó' | 'Ò' | 'Ô' | 'Ö' | 'Õ' | 'Ø' => {
-                'o'
-            }
-            'ú' | 'ù' | 'û' | 'ü' | 'Ú' | 'Ù' | 'Û' | 'Ü' => 'u',
-            'ç' | 'Ç' => 'c',
-            'ñ' | 'Ñ' => 'n',
-            c => c,
-        })
-        .collect()
+    fold_city(a) == fold_city(b)
 }
 
 /// The suppliers an event may use (see [`EventData::rates`]).

@@ -8,7 +8,6 @@ use crate::catalog::brief::{
     BriefTime, ClockTime, EventBrief, EventType, Flexibility, StakeholderRole,
 };
 use crate::money::Currency;
-use crate::schema::schema_violations;
 use crate::validate::{Violation, validate_payload};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -158,9 +157,12 @@ pub fn brief_from_value(value: Value) -> Result<EventBrief, BriefError> {
         return Err(BriefError::Incomplete { missing });
     }
 
-    let schema = schemars::schema_for!(EventBrief).to_value();
+    static SCHEMA: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    static VALIDATOR: std::sync::OnceLock<Result<jsonschema::Validator, String>> =
+        std::sync::OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| schemars::schema_for!(EventBrief).to_value());
     let mut violations = field_forms(&value);
-    unknown_fields(&schema, &schema, &value, "", &mut violations);
+    unknown_fields(schema, schema, &value, "", &mut violations);
     let reported: Vec<String> = violations.iter().map(|v| v.pointer.clone()).collect();
     let covered = |p: &str| {
         reported
@@ -168,12 +170,18 @@ pub fn brief_from_value(value: Value) -> Result<EventBrief, BriefError> {
             .any(|r| p == r || p.starts_with(&format!("{r}/")))
     };
     violations.extend(
-        schema_violations(&schema, &value)
-            .into_iter()
-            .filter(|v| !covered(&v.pointer))
-            // Unknown fields are reported above, by name, with what to do instead.
-            .filter(|v| !v.message.contains("Additional properties"))
-            .map(plain_words),
+        match crate::schema::compiled(&VALIDATOR, || schema.clone()) {
+            Ok(v) => crate::schema::violations_of(v, &value),
+            Err(e) => vec![Violation {
+                pointer: String::new(),
+                message: format!("internal schema error: {e}"),
+            }],
+        }
+        .into_iter()
+        .filter(|v| !covered(&v.pointer))
+        // Unknown fields are reported above, by name, with what to do instead.
+        .filter(|v| !v.message.contains("Additional properties"))
+        .map(plain_words),
     );
     if !violations.is_empty() {
         violations.sort_by(|a, b| a.pointer.cmp(&b.pointer));

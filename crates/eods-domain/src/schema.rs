@@ -53,17 +53,32 @@ pub fn envelope_schema(t: ArtifactType) -> Value {
     })
 }
 
+/// Compiles `schema` once for the process: for schemas generated from types, which never change
+/// while it runs. `cell` is the caller's `static`.
+pub fn compiled(
+    cell: &'static std::sync::OnceLock<Result<jsonschema::Validator, String>>,
+    schema: impl FnOnce() -> Value,
+) -> Result<&'static jsonschema::Validator, String> {
+    cell.get_or_init(|| jsonschema::validator_for(&schema()).map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
 /// Checks `instance` against `schema`, returning every violation with its JSON pointer.
+/// Compiles the schema on every call: for the fixed schemas of the catalog, use
+/// [`validate_document`], which compiles each type's schema once per process.
 pub fn schema_violations(schema: &Value, instance: &Value) -> Vec<Violation> {
-    let validator = match jsonschema::validator_for(schema) {
-        Ok(v) => v,
-        Err(e) => {
-            return vec![Violation {
-                pointer: String::new(),
-                message: format!("internal schema error: {e}"),
-            }];
-        }
-    };
+    match jsonschema::validator_for(schema) {
+        Ok(v) => violations_of(&v, instance),
+        Err(e) => vec![Violation {
+            pointer: String::new(),
+            message: format!("internal schema error: {e}"),
+        }],
+    }
+}
+
+/// Like [`schema_violations`] with a validator compiled once and kept by the caller.
+pub fn violations_of(validator: &jsonschema::Validator, instance: &Value) -> Vec<Violation> {
     validator
         .iter_errors(instance)
         .map(|e| Violation {
@@ -71,6 +86,22 @@ pub fn schema_violations(schema: &Value, instance: &Value) -> Vec<Violation> {
             message: e.to_string(),
         })
         .collect()
+}
+
+/// The compiled validator of each artifact type's [`envelope_schema`], compiled on first use and
+/// kept for the process (generating and compiling a schema costs far more than validating a
+/// document against it). The schemas are generated from the types, so they never change while
+/// the process runs.
+fn envelope_validator(t: ArtifactType) -> Result<&'static jsonschema::Validator, String> {
+    use std::sync::OnceLock;
+    type Slot = OnceLock<Result<jsonschema::Validator, String>>;
+    static SLOTS: OnceLock<Vec<Slot>> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| ArtifactType::ALL.iter().map(|_| OnceLock::new()).collect());
+    let i = ArtifactType::ALL
+        .iter()
+        .position(|x| *x == t)
+        .ok_or_else(|| format!("{t} is not in the catalog"))?;
+    compiled(&slots[i], || envelope_schema(t))
 }
 
 /// Validates one stored document: the type named in it, the schema, then the semantic checks.
@@ -91,7 +122,13 @@ pub fn validate_document(doc: &Value) -> Result<(Envelope, Payload), Vec<Violati
             return Err(v.into_vec());
         }
     };
-    let errors = schema_violations(&envelope_schema(t), doc);
+    let errors = match envelope_validator(t) {
+        Ok(v) => violations_of(v, doc),
+        Err(e) => vec![Violation {
+            pointer: String::new(),
+            message: format!("internal schema error: {e}"),
+        }],
+    };
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -123,3 +123,234 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use eods_agents::sources::EventData;
+    use eods_agents::{StepInput, Tools, run_step};
+    use eods_domain::artifact::CatalogType;
+    use eods_domain::blackboard::Current;
+    use eods_domain::lifecycle::ApprovalGate;
+
+    /// The S-01 brief and what the five planning steps make of it at Beginner.
+    fn planned() -> (Blackboard, Vec<String>) {
+        let tools = Tools::bundled().unwrap();
+        let brief =
+            eods_domain::intake::parse_brief(include_str!("../../../examples/s01-meetup.json"))
+                .unwrap();
+        let mut bb = Blackboard::new();
+        bb.insert(Current {
+            revision: 1,
+            created_by: "user:test".into(),
+            derived_from: vec![],
+            payload: brief.into_payload(),
+        });
+        let directives = Directives::default();
+        let mut keys = vec![];
+        for step in Step::PLANNING {
+            keys.push(step_key(step, &bb, &directives));
+            let data = EventData::of(&tools, &bb, None);
+            let out = run_step(
+                step,
+                StepInput {
+                    blackboard: &bb,
+                    level: Level::Beginner,
+                    tools: &tools,
+                    directives: &directives,
+                    data: &data,
+                },
+            )
+            .unwrap();
+            eods_agents::record(&mut bb, step, out.artifacts);
+        }
+        (bb, keys)
+    }
+
+    fn approvals(status: ApprovalStatus, bb: &Blackboard) -> Vec<ApprovalState> {
+        ApprovalGate::ALL
+            .into_iter()
+            .map(|g| ApprovalState {
+                gate: g,
+                artifact_revision: eods_domain::lifecycle::content_revision(g, bb).unwrap(),
+                status,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn next_action_follows_the_lifecycle_table() {
+        let (bb, keys) = planned();
+        let only_brief = {
+            let mut b = Blackboard::new();
+            b.insert(
+                bb.current(eods_domain::artifact::ArtifactType::EventBrief)
+                    .unwrap()
+                    .clone(),
+            );
+            b
+        };
+        let none = Directives::default();
+        let excluded = Directives {
+            excluded_candidates: vec![eods_domain::ids::CandidateId("the-selected-one".into())],
+            ..Directives::default()
+        };
+        let pending = approvals(ApprovalStatus::Pending, &bb);
+        let approved = approvals(ApprovalStatus::Approved, &bb);
+        use LifecycleState as S;
+        use RunStatus as R;
+        #[allow(clippy::type_complexity)]
+        let cases: Vec<(
+            &str,
+            S,
+            R,
+            &Blackboard,
+            &[ApprovalState],
+            &Directives,
+            &[String],
+            Action,
+        )> = vec![
+            (
+                "a completed run does nothing",
+                S::Postmortem,
+                R::Completed,
+                &bb,
+                &[],
+                &none,
+                &keys,
+                Action::Done,
+            ),
+            (
+                "a paused run does nothing",
+                S::Plan,
+                R::Paused,
+                &bb,
+                &[],
+                &none,
+                &keys,
+                Action::Done,
+            ),
+            (
+                "a run waiting for its brief does nothing",
+                S::Initiate,
+                R::NeedsInput,
+                &only_brief,
+                &[],
+                &none,
+                &[],
+                Action::Done,
+            ),
+            (
+                "a new event runs intake",
+                S::Initiate,
+                R::Running,
+                &only_brief,
+                &[],
+                &none,
+                &[],
+                Action::RunStep(Step::Intake),
+            ),
+            (
+                "intake done: advance to plan",
+                S::Initiate,
+                R::Running,
+                &bb,
+                &[],
+                &none,
+                &keys[..1],
+                Action::Advance {
+                    from: S::Initiate,
+                    to: S::Plan,
+                },
+            ),
+            (
+                "in plan, the plan step runs",
+                S::Plan,
+                R::Running,
+                &bb,
+                &[],
+                &none,
+                &keys[..1],
+                Action::RunStep(Step::Plan),
+            ),
+            (
+                "a step of a later state waits for its state",
+                S::Plan,
+                R::Running,
+                &bb,
+                &[],
+                &none,
+                &keys[..2],
+                Action::Advance {
+                    from: S::Plan,
+                    to: S::Research,
+                },
+            ),
+            (
+                "a rejected venue re-runs research",
+                S::Confirm,
+                R::Running,
+                &bb,
+                &pending,
+                &excluded,
+                &keys,
+                Action::RunStep(Step::Research),
+            ),
+            (
+                "in confirm with requests pending: wait",
+                S::Confirm,
+                R::Running,
+                &bb,
+                &pending,
+                &none,
+                &keys,
+                Action::AwaitApproval,
+            ),
+            (
+                "in confirm, all approved: execute",
+                S::Confirm,
+                R::Running,
+                &bb,
+                &approved,
+                &none,
+                &keys,
+                Action::Advance {
+                    from: S::Confirm,
+                    to: S::Execute,
+                },
+            ),
+        ];
+        for (name, state, run_status, blackboard, approvals, directives, committed, expected) in
+            cases
+        {
+            let got = next_action(DecisionInput {
+                state,
+                run_status,
+                level: Level::Beginner,
+                blackboard,
+                approvals,
+                directives,
+                committed,
+            });
+            assert_eq!(got, expected, "{name}");
+        }
+        // In confirm without any approval request, the transition is blocked by the approvals.
+        match next_action(DecisionInput {
+            state: S::Confirm,
+            run_status: R::Running,
+            level: Level::Beginner,
+            blackboard: &bb,
+            approvals: &[],
+            directives: &none,
+            committed: &keys,
+        }) {
+            Action::Blocked(b) => assert!(
+                b.failed.iter().any(|g| g.gate == Gate::ApprovalsGranted),
+                "{b}"
+            ),
+            other => panic!("expected blocked, got {other:?}"),
+        }
+    }
+}

@@ -8,6 +8,7 @@
 mod amend;
 pub mod decide;
 mod edit;
+mod loaded;
 mod records;
 mod supply;
 pub mod worker;
@@ -33,8 +34,7 @@ use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::intake::{BriefError, brief_from_value};
 use eods_domain::lifecycle::{
-    ApprovalDecision, ApprovalGate, ApprovalState, ApprovalStatus, LifecycleState, RunStatus,
-    content_revision,
+    ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus, content_revision,
 };
 use eods_domain::money::Money;
 use eods_domain::schema::validate_document;
@@ -44,6 +44,7 @@ use eods_store::{
     ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
     NewApproval, StatusWrite, Store, StoreError,
 };
+use loaded::Loaded;
 use records::Records;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -177,6 +178,13 @@ pub trait Approver {
     /// The engine refused the last answer to `request` for `reason` (e.g. approving a plan above
     /// a fixed budget). Returns whether to ask again; by default the run ends with the refusal.
     fn refused(&mut self, _request: &PendingApproval, _reason: &str) -> bool {
+        false
+    }
+
+    /// Whether this approver answers in the same process without a person (a policy): its
+    /// decisions may then be written in one transaction with the requests they answer and what
+    /// follows. By default requests are stored before they are asked.
+    fn answers_at_once(&self) -> bool {
         false
     }
 }
@@ -357,25 +365,30 @@ pub struct Lease {
     pub ttl: std::time::Duration,
 }
 
-/// An event's state, typed.
-struct Loaded {
-    snap: EventSnapshot,
-    bb: Blackboard,
-    approvals: Vec<ApprovalState>,
-    directives: Directives,
-    level: Level,
+/// What is created with an event besides its brief ([`Engine::create`]).
+#[derive(Debug, Clone, Default)]
+pub struct Creation {
+    /// The organiser's data given with the brief: the supply, who gave it, and a comment.
+    pub supply: Option<(Supply, String, String)>,
+    /// Start the run, as this person, when the brief is complete.
+    pub start_by: Option<String>,
 }
 
-impl Loaded {
-    /// Log entries numbered after what this snapshot has stored.
-    fn records(&self, correlation: &str, now: DateTime<Utc>) -> Records {
-        Records::new(
-            self.snap.decision_count,
-            self.snap.change_count,
-            correlation,
-            now,
-        )
-    }
+/// What one action writes, computed from the in-memory state: the commit, what to report once
+/// it is stored, and the end of the run it leads to, if it does.
+struct Built {
+    commit: Commit,
+    progress: Vec<ProgressEvent>,
+    stop: Option<RunSummary>,
+}
+
+/// Commits computed and applied in memory, not yet written ([`Engine::flush`] writes them in one
+/// transaction), with their progress reports and a status to restore for a stop recorded before.
+#[derive(Default)]
+struct Staged {
+    commits: Vec<Commit>,
+    progress: Vec<ProgressEvent>,
+    status: Option<StatusWrite>,
 }
 
 const MAX_ACTIONS: usize = 500;
@@ -456,6 +469,22 @@ impl Engine {
         brief: serde_json::Value,
         options: &RunOptions,
     ) -> Result<EventId, EngineError> {
+        self.create(brief, options, Creation::default()).await
+    }
+
+    /// Creates an event from a brief with what comes with it — the organiser's data, and the
+    /// command to start the run — in one transaction, so a crash leaves either nothing or an
+    /// event that is complete and queued. Errors as [`Self::submit`]; an incomplete brief creates
+    /// the event (in `needs_input`) with its data, and is not started.
+    pub async fn create(
+        &self,
+        brief: serde_json::Value,
+        options: &RunOptions,
+        with: Creation,
+    ) -> Result<EventId, EngineError> {
+        if with.supply.as_ref().is_some_and(|(s, _, _)| s.is_empty()) {
+            return Err(SupplyError::Empty.into());
+        }
         let now = self.clock.now();
         let id = EventId(Uuid::now_v7());
         let correlation = self.correlation_id();
@@ -508,56 +537,89 @@ impl Engine {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_event(&row).await?;
-        match parsed {
-            Ok(b) => {
-                let envelope = Envelope {
-                    id: ArtifactId(Uuid::now_v7()),
+        let parsed = match parsed {
+            Ok(b) => b,
+            Err(BriefError::Incomplete { missing }) => {
+                self.store.create_event(&row).await?;
+                if let Some((supply, by, comment)) = with.supply {
+                    self.supply(id, supply, &by, &comment).await?;
+                }
+                return Err(EngineError::NeedsInput {
                     event_id: id,
-                    artifact_type: ArtifactType::EventBrief,
-                    revision: 1,
-                    schema_version: ArtifactType::EventBrief.schema_version().into(),
-                    created_at: now,
-                    created_by: options.submitted_by.clone(),
-                    correlation_id: correlation.clone(),
-                    derived_from: vec![],
-                    payload: b.into_payload().to_value(),
-                };
-                let mut rec = Records::new(0, 0, &envelope.correlation_id, now);
-                rec.change(
-                    ChangeType::Created,
-                    "event_brief revision 1 submitted",
-                    vec![envelope.as_ref()],
-                    &options.submitted_by,
-                    None,
-                );
-                rec.decision(
-                    DecisionType::StateTransition,
-                    "Brief accepted; event created in initiate",
-                    &options.submitted_by,
-                    &format!("level {level}"),
-                    vec![],
-                    None,
-                    vec![],
-                );
-                let commit = Commit {
-                    event_id: id,
-                    step_key: "submit".into(),
-                    at: now,
-                    artifacts: vec![envelope],
-                    decisions: rec.decisions,
-                    changes: rec.changes,
-                    ..Commit::default()
-                };
-                self.store.commit(&commit).await?;
-                Ok(id)
+                    missing,
+                });
             }
-            Err(BriefError::Incomplete { missing }) => Err(EngineError::NeedsInput {
-                event_id: id,
-                missing,
-            }),
-            Err(e) => Err(EngineError::InvalidBrief(e)),
+            Err(e) => return Err(EngineError::InvalidBrief(e)),
+        };
+        let envelope = Envelope {
+            id: ArtifactId(Uuid::now_v7()),
+            event_id: id,
+            artifact_type: ArtifactType::EventBrief,
+            revision: 1,
+            schema_version: ArtifactType::EventBrief.schema_version().into(),
+            created_at: now,
+            created_by: options.submitted_by.clone(),
+            correlation_id: correlation.clone(),
+            derived_from: vec![],
+            payload: parsed.into_payload().to_value(),
+        };
+        let mut rec = Records::new(0, 0, &envelope.correlation_id, now);
+        rec.change(
+            ChangeType::Created,
+            "event_brief revision 1 submitted",
+            vec![envelope.as_ref()],
+            &options.submitted_by,
+            None,
+        );
+        rec.decision(
+            DecisionType::StateTransition,
+            "Brief accepted; event created in initiate",
+            &options.submitted_by,
+            &format!("level {level}"),
+            vec![],
+            None,
+            vec![],
+        );
+        let commit = Commit {
+            event_id: id,
+            step_key: "submit".into(),
+            at: now,
+            artifacts: vec![envelope],
+            decisions: rec.decisions,
+            changes: rec.changes,
+            ..Commit::default()
+        };
+        // What comes with the brief is built on the event as the submission leaves it.
+        let mut l = Loaded::from_snapshot(EventSnapshot {
+            event: row.clone(),
+            artifacts: vec![],
+            approvals: vec![],
+            decision_count: 0,
+            change_count: 0,
+            step_count: 0,
+            steps: vec![],
+            seq: 0,
+        })?;
+        l.apply(&commit)?;
+        let mut commits = vec![Commit {
+            create_event: Some(row),
+            ..commit
+        }];
+        if let Some((supply, by, comment)) = &with.supply {
+            let (c, _) = self.build_supply(&l, supply, by, comment, &correlation, now)?;
+            l.apply(&c)?;
+            commits.push(c);
         }
+        if let Some(by) = &with.start_by
+            && let Some(c) = self.build_command(&l, RunCommand::Start, by, &correlation, now)?
+        {
+            l.apply(&c)?;
+            commits.push(c);
+        }
+        // A submission is not a step of a run: the hooks (failure injection, crash
+        // drills) see the run's transactions only.
+        self.store.commit_batch(&commits, || Ok(())).await?;
+        Ok(id)
     }
 
     async fn load(&self, id: EventId) -> Result<Loaded, EngineError> {
@@ -565,80 +627,53 @@ impl Engine {
             StoreError::NotFound(_) => EngineError::NotFound(id),
             e => EngineError::Store(e),
         })?;
-        let mut bb = Blackboard::new();
-        for e in &snap.artifacts {
-            let payload =
-                Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
-                    EngineError::Corrupt {
-                        what: format!("{} revision {}", e.artifact_type, e.revision),
-                        detail: err.to_string(),
-                    }
-                })?;
-            bb.insert(Current {
-                revision: e.revision,
-                created_by: e.created_by.clone(),
-                derived_from: e.derived_from.clone(),
-                payload,
-            });
-        }
-        let approvals: Vec<ApprovalState> = snap
-            .approvals
-            .iter()
-            .map(|a| ApprovalState {
-                gate: a.gate,
-                artifact_revision: a.artifact_revision,
-                status: a.status,
-            })
-            .collect();
-        let options: RunOptions =
-            serde_json::from_value(snap.event.options.clone()).map_err(|e| {
-                EngineError::Corrupt {
-                    what: "run options".into(),
-                    detail: e.to_string(),
-                }
-            })?;
-        let directives = directives(&snap.approvals, &options);
-        let level = snap.event.level;
-        Ok(Loaded {
-            snap,
-            bb,
-            approvals,
-            directives,
-            level,
-        })
+        Loaded::from_snapshot(snap)
     }
 
     /// Drives the event until it completes, needs a person, or is blocked. With an approver,
     /// pending approvals are decided on the spot.
+    ///
+    /// The event's state is read once and kept in memory: each action is computed from it and
+    /// applied to it ([`Loaded::apply`]), and the commits of consecutive actions are written
+    /// together in one transaction at the next wait point (an approval asked of a person, an
+    /// external call, a stop, the end). Every commit keeps its own key, trace and log entries, so
+    /// what is stored is the same as with one transaction per action; a crash before the
+    /// transaction recomputes the same results. The transaction requires the event's commit
+    /// counter the state was read at: when another writer came in between, nothing is written,
+    /// the state is read again and the actions are recomputed from it.
     pub async fn run(
         &self,
         id: EventId,
         mut approver: Option<&mut (dyn Approver + Send)>,
         progress: &mut (dyn Progress + Send),
     ) -> Result<RunSummary, EngineError> {
-        let first = self.load(id).await?;
+        let mut l = self.load(id).await?;
         // A run's entries carry the id of the request that created the event, unless the caller
         // set one.
         let correlation = self.correlation.clone().unwrap_or_else(|| {
-            serde_json::from_value::<RunOptions>(first.snap.event.options.clone())
-                .ok()
-                .and_then(|o| o.correlation_id)
+            l.options
+                .correlation_id
+                .clone()
                 .unwrap_or_else(|| Uuid::now_v7().to_string())
         });
-        if matches!(
-            first.snap.event.run_status,
-            RunStatus::Idle
-                | RunStatus::Running
-                | RunStatus::AwaitingApproval
-                | RunStatus::Blocked
-                | RunStatus::Failed
-        ) {
-            self.store
-                .set_run_status(id, RunStatus::Running, None, self.clock.now())
-                .await?;
-        }
+        let mut pending = Staged::default();
+        let restart = |l: &mut Loaded| {
+            if matches!(
+                l.snap.event.run_status,
+                RunStatus::Idle
+                    | RunStatus::AwaitingApproval
+                    | RunStatus::Blocked
+                    | RunStatus::Failed
+            ) {
+                // Written with the first commit (every commit of a run sets the run status).
+                l.snap.event.run_status = RunStatus::Running;
+                true
+            } else {
+                false
+            }
+        };
+        let mut restarted = restart(&mut l);
         for _ in 0..MAX_ACTIONS {
-            let l = self.load(id).await?;
             let action = next_action(DecisionInput {
                 state: l.snap.event.state,
                 run_status: l.snap.event.run_status,
@@ -650,44 +685,78 @@ impl Engine {
             });
             match action {
                 Action::RunStep(step) => {
-                    if let Some(stop) = self.run_step(&l, step, &correlation, progress).await? {
-                        progress.report(ProgressEvent::Stopped {
-                            status: stop.run_status,
-                            detail: stop.detail.clone(),
-                        });
-                        return Ok(stop);
+                    // An external call is a wait point: what is computed so far is stored first.
+                    let query = (step == Step::Research)
+                        .then(|| self.gather_query(&l))
+                        .flatten();
+                    let external = match (query, &self.gatherer) {
+                        (Some((q, wanted)), Some(g)) => {
+                            if !self.flush(&mut l, &mut pending, progress).await? {
+                                restarted = restart(&mut l);
+                                continue;
+                            }
+                            Some(g.gather(&q, wanted).await)
+                        }
+                        _ => None,
+                    };
+                    let built = self.build_step(&l, step, &correlation, external)?;
+                    if let Some(stop) = self.stage(&mut l, &mut pending, built)? {
+                        if !self.flush(&mut l, &mut pending, progress).await? {
+                            restarted = restart(&mut l);
+                            continue;
+                        }
+                        return Ok(self.stopped(stop, progress));
                     }
                 }
                 Action::Advance { from, to } => {
-                    self.advance(&l, from, to, &correlation, progress).await?
+                    let built = self.build_advance(&l, from, to, &correlation);
+                    self.stage(&mut l, &mut pending, built)?;
                 }
                 Action::AwaitApproval => {
-                    let pending = self.pending(&l);
+                    let requests = self.pending(&l);
                     match approver.as_deref_mut() {
-                        Some(a) if !pending.is_empty() => {
-                            for p in pending {
+                        Some(a) if !requests.is_empty() => {
+                            // A person sees only requests that are stored.
+                            if !a.answers_at_once()
+                                && !self.flush(&mut l, &mut pending, progress).await?
+                            {
+                                restarted = restart(&mut l);
+                                continue;
+                            }
+                            for p in requests {
                                 let mut answer = a.decide(&p);
                                 // A refused answer is explained and asked again, a few times.
                                 let mut asked = 1;
-                                loop {
-                                    match self.decide_approval(id, p.id, &answer).await {
+                                let commit = loop {
+                                    let now = self.clock.now();
+                                    match self.build_decision(&l, p.id, &answer, &correlation, now)
+                                    {
                                         Err(EngineError::DecisionRefused { reason, .. })
                                             if asked < REASKS && a.refused(&p, &reason) =>
                                         {
                                             answer = a.decide(&p);
                                             asked += 1;
                                         }
-                                        other => {
-                                            other?;
-                                            break;
+                                        Err(e) => {
+                                            self.flush(&mut l, &mut pending, progress).await?;
+                                            return Err(e);
                                         }
+                                        Ok((commit, _)) => break commit,
                                     }
-                                }
-                                progress.report(ProgressEvent::ApprovalDecided {
-                                    gate: p.gate,
-                                    decision: answer.decision,
-                                    by: answer.by.clone(),
-                                });
+                                };
+                                self.stage(
+                                    &mut l,
+                                    &mut pending,
+                                    Built {
+                                        commit,
+                                        progress: vec![ProgressEvent::ApprovalDecided {
+                                            gate: p.gate,
+                                            decision: answer.decision,
+                                            by: answer.by.clone(),
+                                        }],
+                                        stop: None,
+                                    },
+                                )?;
                                 // A rejection changes what the remaining requests are about:
                                 // re-plan before asking for the next one.
                                 if answer.decision != ApprovalDecision::Approve {
@@ -696,11 +765,12 @@ impl Engine {
                             }
                         }
                         _ => {
-                            let gates: Vec<String> = self
-                                .pending(&l)
-                                .iter()
-                                .map(|p| p.gate.to_string())
-                                .collect();
+                            if !self.flush(&mut l, &mut pending, progress).await? {
+                                restarted = restart(&mut l);
+                                continue;
+                            }
+                            let gates: Vec<String> =
+                                requests.iter().map(|p| p.gate.to_string()).collect();
                             let (escalated, applied) =
                                 self.escalate_overdue(&l, &correlation).await?;
                             let mut detail =
@@ -723,53 +793,152 @@ impl Engine {
                                     l.snap.seq + applied,
                                 )
                                 .await?;
-                            if !set {
-                                continue;
+                            if !set || applied > 0 {
+                                l = self.load(id).await?;
+                                restarted = restart(&mut l);
+                                if !set {
+                                    continue;
+                                }
                             }
-                            progress.report(ProgressEvent::Stopped {
-                                status: RunStatus::AwaitingApproval,
-                                detail: Some(detail.clone()),
-                            });
-                            return Ok(RunSummary {
-                                event_id: id,
-                                state: l.snap.event.state,
-                                run_status: RunStatus::AwaitingApproval,
-                                detail: Some(detail),
-                            });
+                            return Ok(self.stopped(
+                                RunSummary {
+                                    event_id: id,
+                                    state: l.snap.event.state,
+                                    run_status: RunStatus::AwaitingApproval,
+                                    detail: Some(detail),
+                                },
+                                progress,
+                            ));
                         }
                     }
                 }
                 Action::Blocked(b) => {
                     let detail = b.to_string();
-                    self.stop(&l, RunStatus::Blocked, &detail, &correlation, vec![])
-                        .await?;
-                    progress.report(ProgressEvent::Stopped {
-                        status: RunStatus::Blocked,
-                        detail: Some(detail.clone()),
-                    });
-                    return Ok(RunSummary {
-                        event_id: id,
-                        state: l.snap.event.state,
-                        run_status: RunStatus::Blocked,
-                        detail: Some(detail),
-                    });
+                    let built =
+                        self.build_stop(&l, RunStatus::Blocked, &detail, &correlation, vec![]);
+                    let stop = self.stage(&mut l, &mut pending, built)?;
+                    if !self.flush(&mut l, &mut pending, progress).await? {
+                        restarted = restart(&mut l);
+                        continue;
+                    }
+                    if let Some(stop) = stop {
+                        return Ok(self.stopped(stop, progress));
+                    }
                 }
                 Action::Done => {
+                    if !self.flush(&mut l, &mut pending, progress).await? {
+                        restarted = restart(&mut l);
+                        continue;
+                    }
                     let e = &l.snap.event;
-                    progress.report(ProgressEvent::Stopped {
-                        status: e.run_status,
-                        detail: e.status_detail.clone(),
-                    });
-                    return Ok(RunSummary {
-                        event_id: id,
-                        state: e.state,
-                        run_status: e.run_status,
-                        detail: e.status_detail.clone(),
-                    });
+                    if restarted && e.run_status == RunStatus::Running {
+                        // Restarted, but there was nothing to commit: the status is still the
+                        // stored one; record that the run was taken up.
+                        self.store
+                            .set_run_status(id, RunStatus::Running, None, self.clock.now())
+                            .await?;
+                    }
+                    return Ok(self.stopped(
+                        RunSummary {
+                            event_id: id,
+                            state: e.state,
+                            run_status: e.run_status,
+                            detail: e.status_detail.clone(),
+                        },
+                        progress,
+                    ));
                 }
             }
         }
+        self.flush(&mut l, &mut pending, progress).await?;
         Err(EngineError::Runaway(MAX_ACTIONS))
+    }
+
+    /// Reports the end of a run and returns it.
+    fn stopped(&self, stop: RunSummary, progress: &mut (dyn Progress + Send)) -> RunSummary {
+        progress.report(ProgressEvent::Stopped {
+            status: stop.run_status,
+            detail: stop.detail.clone(),
+        });
+        stop
+    }
+
+    /// Adds a built commit to the staged ones and applies it to the in-memory state. A commit
+    /// whose key is already stored (a stop recorded before for the same reason) is not written
+    /// again: only its status is restored when the staged commits are written.
+    fn stage(
+        &self,
+        l: &mut Loaded,
+        staged: &mut Staged,
+        built: Built,
+    ) -> Result<Option<RunSummary>, EngineError> {
+        if l.snap.steps.contains(&built.commit.step_key) {
+            if let Some(s) = &built.commit.status {
+                l.snap.event.state = s.state;
+                l.snap.event.run_status = s.run_status;
+                l.snap.event.status_detail.clone_from(&s.detail);
+                staged.status = Some(s.clone());
+            }
+            staged
+                .progress
+                .extend(built.progress.into_iter().map(|p| match p {
+                    ProgressEvent::StepCommitted {
+                        state,
+                        step,
+                        summary,
+                        millis,
+                        ..
+                    } => ProgressEvent::StepCommitted {
+                        state,
+                        step,
+                        summary,
+                        millis,
+                        applied: false,
+                    },
+                    other => other,
+                }));
+            return Ok(built.stop);
+        }
+        l.apply(&built.commit)?;
+        staged.commits.push(built.commit);
+        staged.progress.extend(built.progress);
+        Ok(built.stop)
+    }
+
+    /// Writes the staged commits in one transaction guarded by the counter the state was read
+    /// at. Returns `false` when another writer came in between: nothing was written, the state
+    /// was read again and the staged commits are dropped (the caller decides again).
+    async fn flush(
+        &self,
+        l: &mut Loaded,
+        staged: &mut Staged,
+        progress: &mut (dyn Progress + Send),
+    ) -> Result<bool, EngineError> {
+        let id = l.snap.event.id;
+        let commits = std::mem::take(&mut staged.commits);
+        let events = std::mem::take(&mut staged.progress);
+        let status = staged.status.take();
+        if !commits.is_empty() {
+            match self.commit_all(commits, Some(l.snap.seq)).await {
+                Ok(out) => {
+                    l.snap.seq = out.event_seq;
+                }
+                Err(EngineError::Store(StoreError::Stale { .. })) => {
+                    *l = self.load(id).await?;
+                    return Ok(false);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(s) = status {
+            self.store
+                .set_run_status(id, s.run_status, s.detail.as_deref(), self.clock.now())
+                .await?;
+        }
+        for e in events {
+            progress.report(e);
+        }
+        Ok(true)
     }
 
     /// Escalates every current, pending approval whose deadline has passed: a DecisionLog entry
@@ -946,42 +1115,60 @@ impl Engine {
         }
     }
 
+    /// Writes one commit (fenced by the lease when this engine holds one).
     async fn commit(&self, c: &Commit) -> Result<CommitOutcome, EngineError> {
-        let hooks = self.hooks.clone();
-        let key = c.step_key.clone();
-        let fenced;
-        let c = match &self.lease {
-            Some(lease) => {
-                let mut f = c.clone();
+        let expect = c.expect_seq;
+        let out = self.commit_all(vec![c.clone()], expect).await?;
+        Ok(out
+            .outcomes
+            .into_iter()
+            .next()
+            .unwrap_or(CommitOutcome::AlreadyApplied))
+    }
+
+    /// Writes `commits` in one transaction, fenced by the lease when this engine holds one, and
+    /// guarded by `expect_seq` when given. The hooks see the transaction: `before_commit` gets the
+    /// keys of its commits, `after_commit` the sequence number of the last step written.
+    async fn commit_all(
+        &self,
+        mut commits: Vec<Commit>,
+        expect_seq: Option<u64>,
+    ) -> Result<eods_store::BatchOutcome, EngineError> {
+        if let Some(first) = commits.first_mut() {
+            first.expect_seq = expect_seq;
+            if let Some(lease) = &self.lease {
                 let ttl = chrono::Duration::from_std(lease.ttl).unwrap_or(chrono::Duration::MAX);
-                f.fence = Some(eods_store::Fence {
+                first.fence = Some(eods_store::Fence {
                     owner: lease.owner.clone(),
                     until_ms: eods_store::epoch_ms(self.clock.now() + ttl),
                 });
-                fenced = f;
-                &fenced
             }
-            None => c,
-        };
+        }
+        let hooks = self.hooks.clone();
+        let keys = commits
+            .iter()
+            .map(|c| c.step_key.as_str())
+            .collect::<Vec<_>>()
+            .join(" + ");
         let out = self
             .store
-            .commit_with_hook(c, move || hooks.before_commit(&key))
+            .commit_batch(&commits, move || hooks.before_commit(&keys))
             .await?;
-        if let CommitOutcome::Applied { seq } = out {
+        if let Some(seq) = out.last_applied() {
             self.hooks.after_commit(seq);
         }
         Ok(out)
     }
 
-    /// Records a stop (blocked, failed, needs input) once per distinct reason.
-    async fn stop(
+    /// A stop (blocked, failed, needs input), recorded once per distinct reason.
+    fn build_stop(
         &self,
         l: &Loaded,
         status: RunStatus,
         detail: &str,
         correlation: &str,
         alternatives: Vec<eods_domain::catalog::audit::Alternative>,
-    ) -> Result<(), EngineError> {
+    ) -> Built {
         let now = self.clock.now();
         let mut rec = l.records(correlation, now);
         rec.decision(
@@ -1010,19 +1197,23 @@ impl Engine {
             }),
             ..Commit::default()
         };
-        if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
-            self.store
-                .set_run_status(l.snap.event.id, status, Some(detail), now)
-                .await?;
+        Built {
+            commit,
+            progress: vec![],
+            stop: Some(RunSummary {
+                event_id: l.snap.event.id,
+                state: l.snap.event.state,
+                run_status: status,
+                detail: Some(detail.to_owned()),
+            }),
         }
-        Ok(())
     }
 
-    /// Venues from the external sources (an imported OpenStreetMap extract, the Overpass API)
-    /// for the event's city, when a gatherer is configured and the organiser's own sources do not
-    /// already hold enough venues with known facts.
-    async fn gather(&self, l: &Loaded) -> Option<ExternalVenues> {
-        let gatherer = self.gatherer.as_ref()?;
+    /// What to ask the external sources (an imported OpenStreetMap extract, the Overpass API)
+    /// for the event's city, when a gatherer is configured and the organiser's own sources do
+    /// not already hold enough venues with known facts: the query and how many leads are wanted.
+    fn gather_query(&self, l: &Loaded) -> Option<(VenueQuery, usize)> {
+        self.gatherer.as_ref()?;
         let b = l.bb.get::<eods_domain::catalog::brief::EventBrief>()?;
         let own = eods_agents::sources::venue_pool(
             &self.tools,
@@ -1048,13 +1239,13 @@ impl Engine {
             country: Some(b.location.country.clone()).filter(|c| !c.is_empty()),
             min_capacity: b.audience_size,
         };
-        Some(gatherer.gather(&q, wanted).await)
+        Some((q, wanted))
     }
 
     /// Records what a step could write before it needs a person (the venue leads with their
     /// requests for quote, say) and stops the run in `needs_input` with what is needed and how.
     #[allow(clippy::too_many_arguments)]
-    async fn needs_input(
+    fn build_needs_input(
         &self,
         l: &Loaded,
         step: Step,
@@ -1064,7 +1255,7 @@ impl Engine {
         reason: &str,
         asks: &[String],
         partial: Vec<Payload>,
-    ) -> Result<RunSummary, EngineError> {
+    ) -> Built {
         let id = l.snap.event.id;
         let state = l.snap.event.state;
         let now = self.clock.now();
@@ -1143,36 +1334,33 @@ impl Engine {
             }),
             ..Commit::default()
         };
-        if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
-            self.store
-                .set_run_status(id, RunStatus::NeedsInput, Some(&detail), now)
-                .await?;
+        Built {
+            commit,
+            progress: vec![],
+            stop: Some(RunSummary {
+                event_id: id,
+                state,
+                run_status: RunStatus::NeedsInput,
+                detail: Some(detail),
+            }),
         }
-        Ok(RunSummary {
-            event_id: id,
-            state,
-            run_status: RunStatus::NeedsInput,
-            detail: Some(detail),
-        })
     }
 
-    async fn run_step(
+    /// One agent step on `l`: its outputs validated and, with its trace, log entries and any
+    /// approval request, put in one commit keyed by its inputs and directives; or the stop it
+    /// leads to (needs input, blocked, failed, invalid output).
+    fn build_step(
         &self,
         l: &Loaded,
         step: Step,
         correlation: &str,
-        progress: &mut (dyn Progress + Send),
-    ) -> Result<Option<RunSummary>, EngineError> {
+        external: Option<ExternalVenues>,
+    ) -> Result<Built, EngineError> {
         let id = l.snap.event.id;
         let state = l.snap.event.state;
         let key = step_key(step, &l.bb, &l.directives);
         let started_at = self.clock.now();
         let t0 = Instant::now();
-        let external = if step == Step::Research {
-            self.gather(l).await
-        } else {
-            None
-        };
         let data = EventData::of(&self.tools, &l.bb, external);
         let input = StepInput {
             blackboard: &l.bb,
@@ -1200,19 +1388,16 @@ impl Engine {
                 asks,
                 partial,
             }) => {
-                return self
-                    .needs_input(
-                        l,
-                        step,
-                        &key,
-                        &derived_from,
-                        correlation,
-                        &reason,
-                        &asks,
-                        partial,
-                    )
-                    .await
-                    .map(Some);
+                return Ok(self.build_needs_input(
+                    l,
+                    step,
+                    &key,
+                    &derived_from,
+                    correlation,
+                    &reason,
+                    &asks,
+                    partial,
+                ));
             }
             Err(err) => {
                 let (status, alternatives) = match &err {
@@ -1226,14 +1411,7 @@ impl Engine {
                     AgentError::NeedsInput { .. } => (RunStatus::NeedsInput, vec![]),
                 };
                 let detail = format!("{step} step: {err}");
-                self.stop(l, status, &detail, correlation, alternatives)
-                    .await?;
-                return Ok(Some(RunSummary {
-                    event_id: id,
-                    state,
-                    run_status: status,
-                    detail: Some(detail),
-                }));
+                return Ok(self.build_stop(l, status, &detail, correlation, alternatives));
             }
         };
         // Validate before anything is stored: each document against its schema and semantics,
@@ -1347,18 +1525,17 @@ impl Engine {
                 }),
                 ..Commit::default()
             };
-            // The same invalid output was recorded before: only the status needs restoring.
-            if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
-                self.store
-                    .set_run_status(id, RunStatus::Failed, Some(&detail), now)
-                    .await?;
-            }
-            return Ok(Some(RunSummary {
-                event_id: id,
-                state,
-                run_status: RunStatus::Failed,
-                detail: Some(detail),
-            }));
+            // The same invalid output recorded before only has its status restored (`stage`).
+            return Ok(Built {
+                commit,
+                progress: vec![],
+                stop: Some(RunSummary {
+                    event_id: id,
+                    state,
+                    run_status: RunStatus::Failed,
+                    detail: Some(detail),
+                }),
+            });
         }
         rec.decision(
             DecisionType::AgentStep,
@@ -1405,8 +1582,7 @@ impl Engine {
                 .iter()
                 .find(|e| e.artifact_type == gate.artifact_type())
         {
-            let options: RunOptions =
-                serde_json::from_value(l.snap.event.options.clone()).unwrap_or_default();
+            let options = &l.options;
             let approval = NewApproval {
                 id: ApprovalId(Uuid::now_v7()),
                 gate,
@@ -1446,15 +1622,17 @@ impl Engine {
             status,
             ..Commit::default()
         };
-        let outcome = self.commit(&commit).await?;
-        progress.report(ProgressEvent::StepCommitted {
-            state,
-            step,
-            summary: output.summary,
-            millis,
-            applied: matches!(outcome, CommitOutcome::Applied { .. }),
-        });
-        Ok(None)
+        Ok(Built {
+            commit,
+            progress: vec![ProgressEvent::StepCommitted {
+                state,
+                step,
+                summary: output.summary,
+                millis,
+                applied: true,
+            }],
+            stop: None,
+        })
     }
 
     fn trace_envelope(
@@ -1478,14 +1656,14 @@ impl Engine {
         }
     }
 
-    async fn advance(
+    /// The move from `from` to `to`, every gate having passed.
+    fn build_advance(
         &self,
         l: &Loaded,
         from: LifecycleState,
         to: LifecycleState,
         correlation: &str,
-        progress: &mut (dyn Progress + Send),
-    ) -> Result<(), EngineError> {
+    ) -> Built {
         let now = self.clock.now();
         let mut rec = l.records(correlation, now);
         let gates: Vec<String> = eods_domain::lifecycle::gates_for(from)
@@ -1536,9 +1714,11 @@ impl Engine {
             }),
             ..Commit::default()
         };
-        self.commit(&commit).await?;
-        progress.report(ProgressEvent::Advanced { from, to });
-        Ok(())
+        Built {
+            commit,
+            progress: vec![ProgressEvent::Advanced { from, to }],
+            stop: None,
+        }
     }
 
     /// Applies a run-control command: records who asked in the DecisionLog and sets the run
@@ -1560,6 +1740,27 @@ impl Engine {
         by: &str,
     ) -> Result<RunStatus, EngineError> {
         let l = self.load(id).await?;
+        let correlation = self.correlation_id();
+        match self.build_command(&l, cmd, by, &correlation, self.clock.now())? {
+            Some(commit) => {
+                self.commit(&commit).await?;
+                Ok(cmd.transition().1)
+            }
+            None => Ok(l.snap.event.run_status),
+        }
+    }
+
+    /// The commit of a run command on `l`; `None` when the run already is where the command
+    /// takes it; refused (with the reason and what to do) when it does not apply.
+    fn build_command(
+        &self,
+        l: &Loaded,
+        cmd: RunCommand,
+        by: &str,
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Commit>, EngineError> {
+        let id = l.snap.event.id;
         let current = l.snap.event.run_status;
         let (from, to) = cmd.transition();
         if !from.contains(&current) {
@@ -1584,11 +1785,9 @@ impl Engine {
             )));
         }
         if current == to {
-            return Ok(to);
+            return Ok(None);
         }
-        let now = self.clock.now();
-        let correlation = self.correlation_id();
-        let mut rec = l.records(&correlation, now);
+        let mut rec = l.records(correlation, now);
         rec.decision(
             DecisionType::StateTransition,
             &format!("run {} by {by}: {current} → {to}", cmd.as_str()),
@@ -1598,7 +1797,7 @@ impl Engine {
             None,
             vec![],
         );
-        self.commit(&Commit {
+        Ok(Some(Commit {
             event_id: id,
             step_key: format!("command:{}:{}", cmd.as_str(), Uuid::now_v7()),
             at: now,
@@ -1610,9 +1809,7 @@ impl Engine {
             }),
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
-        })
-        .await?;
-        Ok(to)
+        }))
     }
 
     /// Moves the event to its next lifecycle state now if every gate passes (the API's
@@ -1634,7 +1831,8 @@ impl Engine {
         match eods_domain::lifecycle::check_transition(from, input) {
             Ok(to) => {
                 let correlation = self.correlation_id();
-                self.advance(&l, from, to, &correlation, &mut Quiet).await?;
+                let built = self.build_advance(&l, from, to, &correlation);
+                self.commit(&built.commit).await?;
                 Ok(Ok((from, to)))
             }
             Err(b) => Ok(Err(b)),
@@ -1662,6 +1860,25 @@ impl Engine {
         answer: &Answer,
     ) -> Result<ApprovalOutcome, EngineError> {
         let l = self.load(id).await?;
+        let correlation = self.correlation_id();
+        let (commit, outcome) =
+            self.build_decision(&l, approval, answer, &correlation, self.clock.now())?;
+        self.commit(&commit).await?;
+        Ok(outcome)
+    }
+
+    /// The commit of an approver's answer on `l`, or why it is refused: a vote towards a quorum,
+    /// or the decision with the directive a rejection records (and, for a budget, the stamped
+    /// revision).
+    fn build_decision(
+        &self,
+        l: &Loaded,
+        approval: ApprovalId,
+        answer: &Answer,
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Commit, ApprovalOutcome), EngineError> {
+        let id = l.snap.event.id;
         let row =
             l.snap
                 .approvals
@@ -1710,8 +1927,6 @@ impl Engine {
                 reason,
             });
         }
-        let now = self.clock.now();
-        let correlation = self.correlation_id();
         let vote = eods_store::Vote {
             approval_id: approval,
             voter: answer.by.clone(),
@@ -1728,7 +1943,7 @@ impl Engine {
         let required = usize::try_from(row.required_approvals.max(1)).unwrap_or(1);
         if answer.decision == ApprovalDecision::Approve && approvals_so_far < required {
             // Quorum not reached: the vote is recorded and the request stays pending.
-            let mut rec = l.records(&correlation, now);
+            let mut rec = l.records(correlation, now);
             rec.decision(
                 DecisionType::Approval,
                 &format!(
@@ -1745,7 +1960,7 @@ impl Engine {
                 None,
                 vec![],
             );
-            self.commit(&Commit {
+            let commit = Commit {
                 event_id: id,
                 step_key: format!("vote:{approval}:{}", answer.by),
                 at: now,
@@ -1753,12 +1968,14 @@ impl Engine {
                 votes: vec![vote],
                 expect_seq: Some(l.snap.seq),
                 ..Commit::default()
-            })
-            .await?;
-            return Ok(ApprovalOutcome::Voted {
-                approvals: u32::try_from(approvals_so_far).unwrap_or(u32::MAX),
-                required: row.required_approvals,
-            });
+            };
+            return Ok((
+                commit,
+                ApprovalOutcome::Voted {
+                    approvals: u32::try_from(approvals_so_far).unwrap_or(u32::MAX),
+                    required: row.required_approvals,
+                },
+            ));
         }
         let status = ApprovalStatus::after(answer.decision);
         let directive = if answer.decision == ApprovalDecision::Approve {
@@ -1784,7 +2001,7 @@ impl Engine {
             comment: answer.comment.clone(),
             artifact_revision: row.artifact_revision,
         };
-        let mut rec = l.records(&correlation, now);
+        let mut rec = l.records(correlation, now);
         let target = ArtifactRef {
             artifact_type: gate_type,
             revision: row.artifact_revision,
@@ -1827,7 +2044,7 @@ impl Engine {
                 schema_version: gate_type.schema_version().into(),
                 created_at: now,
                 created_by: answer.by.clone(),
-                correlation_id: correlation.clone(),
+                correlation_id: correlation.to_owned(),
                 derived_from: derived,
                 payload: stamped.into_payload().to_value(),
             });
@@ -1890,8 +2107,7 @@ impl Engine {
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
         };
-        self.commit(&commit).await?;
-        Ok(ApprovalOutcome::Decided(status))
+        Ok((commit, ApprovalOutcome::Decided(status)))
     }
 
     /// The directive a rejection or change request of `gate` records. A budget comment is read
@@ -1993,7 +2209,7 @@ fn current_approval_records(l: &Loaded) -> Vec<ApprovalRecord> {
 }
 
 /// Folds decided approvals and run options into the directives the agents follow.
-fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Directives {
+pub(crate) fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Directives {
     let mut d = Directives {
         seed: options.seed,
         incidents: options.incidents.clone(),

@@ -5,6 +5,7 @@
 //! event up. It never parses files (the callers do, with `eods-sources`) and never decides
 //! what the planners make of the data.
 
+use crate::loaded::Loaded;
 use crate::{Engine, EngineError};
 use eods_domain::artifact::{ArtifactType, Envelope, Payload};
 use eods_domain::catalog::audit::{ChangeType, DecisionType};
@@ -110,6 +111,29 @@ impl Engine {
         comment: &str,
     ) -> Result<SupplyOutcome, EngineError> {
         let l = self.load(id).await?;
+        let correlation = self.correlation_id();
+        let (commit, outcome) =
+            self.build_supply(&l, change, by, comment, &correlation, self.clock.now())?;
+        if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
+            // Another supply wrote this revision first: read again and apply on top of it.
+            return Err(EngineError::Store(StoreError::Stale {
+                event: id.to_string(),
+            }));
+        }
+        Ok(outcome)
+    }
+
+    /// The commit of a supply on `l` (see [`Self::supply`]).
+    pub(crate) fn build_supply(
+        &self,
+        l: &Loaded,
+        change: &Supply,
+        by: &str,
+        comment: &str,
+        correlation: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Commit, SupplyOutcome), EngineError> {
+        let id = l.snap.event.id;
         let event = &l.snap.event;
         if event.state >= LifecycleState::Execute {
             return Err(SupplyError::Executing(event.state).into());
@@ -118,8 +142,6 @@ impl Engine {
         let current = l.bb.current(t);
         let before = l.bb.get::<OrganiserData>().cloned().unwrap_or_default();
         let data = change.apply(&before);
-        let now = self.clock.now();
-        let correlation = self.correlation_id();
         let revision = current.map_or(1, |c| c.revision + 1);
         let envelope = Envelope {
             id: ArtifactId(Uuid::now_v7()),
@@ -129,7 +151,7 @@ impl Engine {
             schema_version: t.schema_version().into(),
             created_at: now,
             created_by: by.to_owned(),
-            correlation_id: correlation.clone(),
+            correlation_id: correlation.to_owned(),
             derived_from: vec![],
             payload: Payload::OrganiserData(data.clone()).to_value(),
         };
@@ -157,7 +179,7 @@ impl Engine {
         } else {
             format!("{t} revision {revision} by {by}: {summary} ({comment})")
         };
-        let mut rec = l.records(&correlation, now);
+        let mut rec = l.records(correlation, now);
         rec.change(
             if current.is_none() {
                 ChangeType::Created
@@ -217,19 +239,16 @@ impl Engine {
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
         };
-        if self.commit(&commit).await? == CommitOutcome::AlreadyApplied {
-            // Another supply wrote this revision first: read again and apply on top of it.
-            return Err(EngineError::Store(StoreError::Stale {
-                event: id.to_string(),
-            }));
-        }
-        Ok(SupplyOutcome {
-            envelope,
-            data,
-            change: summary,
-            run_status,
-            requeued,
-        })
+        Ok((
+            commit,
+            SupplyOutcome {
+                envelope,
+                data,
+                change: summary,
+                run_status,
+                requeued,
+            },
+        ))
     }
 }
 

@@ -54,6 +54,19 @@ impl Hooks for FailNth {
     }
 }
 
+/// Records the step keys of every transaction (the engine passes them joined by ` + `).
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Vec<String>>>);
+impl Hooks for Recorder {
+    fn before_commit(&self, keys: &str) -> Result<(), String> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(keys.split(" + ").map(str::to_owned).collect());
+        Ok(())
+    }
+}
+
 /// Answers from a script, then approves.
 struct Scripted {
     answers: Mutex<Vec<(ApprovalGate, ApprovalDecision, &'static str)>>,
@@ -271,8 +284,10 @@ async fn the_same_brief_gives_the_same_plan() {
 async fn a_failure_before_any_commit_leaves_no_trace_and_the_run_recovers() {
     let (_dir, stores) = stores("faults").await;
     for store in stores {
-        // The reference: an uninterrupted run.
-        let e = engine(&store, None);
+        // The reference: an uninterrupted run, with the steps each of its transactions stored
+        // (a run writes the steps between two wait points in one transaction).
+        let recorder = Arc::new(Recorder::default());
+        let e = engine(&store, Some(recorder.clone()));
         let reference = e
             .submit(brief("s01-meetup.json"), &RunOptions::default())
             .await
@@ -282,8 +297,17 @@ async fn a_failure_before_any_commit_leaves_no_trace_and_the_run_recovers() {
             .unwrap();
         let expected = payloads(&store, reference).await;
         let expected_counts = counts(&store, reference).await;
-        let commits = store.step_count(reference).await.unwrap() - 1; // all but the submission
-        assert!(commits >= 15, "{commits}");
+        let transactions = recorder.0.lock().unwrap().clone();
+        let steps: usize = transactions.iter().map(Vec::len).sum();
+        // Every step but the submission is in one of the run's transactions.
+        assert_eq!(
+            steps as u64,
+            store.step_count(reference).await.unwrap() - 1,
+            "{transactions:?}"
+        );
+        assert!(steps >= 15, "{steps}");
+        let commits = transactions.len() as u64;
+        assert!(commits >= 2, "{transactions:?}");
         for n in 1..=commits {
             let faulty = engine(
                 &store,
@@ -305,10 +329,12 @@ async fn a_failure_before_any_commit_leaves_no_trace_and_the_run_recovers() {
                     .contains(&format!("injected failure at commit {n}")),
                 "{err}"
             );
-            // The submission and the n - 1 commits before the failure are stored; the failed one is not.
+            // The submission and the n - 1 transactions before the failure are stored; nothing
+            // of the failed one is.
+            let before: usize = transactions[..(n - 1) as usize].iter().map(Vec::len).sum();
             assert_eq!(
                 store.step_count(id).await.unwrap(),
-                n,
+                1 + before as u64,
                 "failed commit {n} left a step behind"
             );
             // Whatever failed, a clean run finishes with the same plan and no duplicates.

@@ -16,7 +16,7 @@ use eods_domain::catalog::logistics::Injection;
 use eods_domain::ids::{ApprovalId, EventId};
 use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
 use eods_engine::{
-    Answer, ApprovalOutcome, EditError, EngineError, RunCommand, RunOptions, Supply,
+    Answer, ApprovalOutcome, Creation, EditError, EngineError, RunCommand, RunOptions, Supply,
 };
 use eods_store::{ApprovalRow, EventFilter, EventRow};
 use serde::Deserialize;
@@ -249,18 +249,20 @@ async fn create_event(
         allow_past: req.allow_past.unwrap_or(false),
     };
     let engine = state.engine.clone().with_correlation(cid.0.clone());
-    let (id, missing) = match engine.submit(req.brief, &options).await {
+    // The event, its data and its start are one transaction: a crash leaves nothing or an
+    // event queued for the workers.
+    let start = req.auto_start.unwrap_or(true);
+    let with = Creation {
+        supply: (!supply.is_empty())
+            .then(|| (supply, p.actor(), "given with the new event".to_owned())),
+        start_by: start.then(|| p.actor()),
+    };
+    let (id, missing) = match engine.create(req.brief, &options, with).await {
         Ok(id) => (id, vec![]),
         Err(EngineError::NeedsInput { event_id, missing }) => (event_id, missing),
         Err(e) => return Err(e.into()),
     };
-    if !supply.is_empty() {
-        engine
-            .supply(id, supply, &p.actor(), "given with the new event")
-            .await?;
-    }
-    if missing.is_empty() && req.auto_start.unwrap_or(true) {
-        engine.command(id, RunCommand::Start, &p.actor()).await?;
+    if missing.is_empty() && start {
         state.wake.notify_waiters();
     }
     let e = state

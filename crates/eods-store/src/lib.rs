@@ -46,9 +46,12 @@ macro_rules! on_pool {
     };
 }
 
+mod commit;
 mod fx;
 mod places;
 mod service;
+
+pub use commit::BatchOutcome;
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
 
@@ -193,168 +196,82 @@ impl Store {
         c: &Commit,
         before_commit: impl FnOnce() -> Result<(), String>,
     ) -> Result<CommitOutcome, StoreError> {
-        let event = c.event_id.to_string();
-        on_pool!(self, p => {
-            let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
-            // Write to the event row first: on PostgreSQL this locks it, so commits of one event
-            // are serialised (numbering of steps and log entries stays consistent); on SQLite it
-            // takes the write lock at once instead of upgrading a read later. A fenced commit
-            // applies only while its instance still holds the lease, and extends it.
-            // A writer that read a snapshot also requires the counter it read (optimistic
-            // concurrency: log numbering and statuses were computed from that snapshot).
-            let expect = c.expect_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
-            let locked = match (&c.fence, expect) {
-                (Some(f), None) => sqlx::query("UPDATE events SET lease_until = $1, seq = seq + 1 WHERE id = $2 AND lease_owner = $3")
-                    .bind(f.until_ms).bind(&event).bind(&f.owner)
-                    .execute(&mut *tx).await,
-                (Some(f), Some(s)) => sqlx::query("UPDATE events SET lease_until = $1, seq = seq + 1 WHERE id = $2 AND lease_owner = $3 AND seq = $4")
-                    .bind(f.until_ms).bind(&event).bind(&f.owner).bind(s)
-                    .execute(&mut *tx).await,
-                (None, None) => sqlx::query("UPDATE events SET seq = seq + 1 WHERE id = $1")
-                    .bind(&event)
-                    .execute(&mut *tx).await,
-                (None, Some(s)) => sqlx::query("UPDATE events SET seq = seq + 1 WHERE id = $1 AND seq = $2")
-                    .bind(&event).bind(s)
-                    .execute(&mut *tx).await,
-            }.map_err(|e| StoreError::query("lock event", e))?;
-            if locked.rows_affected() != 1 {
-                let row: Option<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM events WHERE id = $1")
-                    .bind(&event).fetch_optional(&mut *tx).await
-                    .map_err(|e| StoreError::query("read event", e))?;
-                return Err(match (row, &c.fence) {
-                    (None, _) => StoreError::NotFound(format!("event {event}")),
-                    (Some((owner,)), Some(f)) if owner.as_deref() != Some(f.owner.as_str()) => {
-                        StoreError::LeaseLost { event: event.clone(), owner: f.owner.clone() }
-                    }
-                    _ => StoreError::Stale { event: event.clone() },
-                });
-            }
-            let done: Option<(i64,)> = sqlx::query_as("SELECT seq FROM steps WHERE event_id = $1 AND step_key = $2")
-                .bind(&event).bind(&c.step_key).fetch_optional(&mut *tx).await
-                .map_err(|e| StoreError::query("check step key", e))?;
-            if done.is_some() {
-                return Ok(CommitOutcome::AlreadyApplied);
-            }
-            let (seq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) + 1 FROM steps WHERE event_id = $1")
-                .bind(&event).fetch_one(&mut *tx).await
-                .map_err(|e| StoreError::query("next step seq", e))?;
-            sqlx::query("INSERT INTO steps (event_id, step_key, seq, committed_at) VALUES ($1, $2, $3, $4)")
-                .bind(&event).bind(&c.step_key).bind(seq).bind(c.at)
-                .execute(&mut *tx).await.map_err(|e| StoreError::query("insert step", e))?;
-            for a in &c.artifacts {
-                sqlx::query("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(a.id.to_string())
-                    .bind(a.event_id.to_string())
-                    .bind(a.artifact_type.as_str())
-                    .bind(i64::from(a.revision))
-                    .bind(&a.schema_version)
-                    .bind(a.created_at)
-                    .bind(&a.created_by)
-                    .bind(&a.correlation_id)
-                    .bind(Json(&a.derived_from))
-                    .bind(Json(&a.payload))
-                    .execute(&mut *tx).await
-                    .map_err(|e| StoreError::query("insert artifact", e))?;
-            }
-            let (mut dseq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = $1")
-                .bind(&event).fetch_one(&mut *tx).await.map_err(|e| StoreError::query("decision seq", e))?;
-            for d in &c.decisions {
-                dseq += 1;
-                sqlx::query("INSERT INTO decision_log (event_id, seq, entry_id, at, entry) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&event).bind(dseq).bind(d.id.as_str()).bind(d.at).bind(Json(d))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert decision", e))?;
-            }
-            let (mut cseq,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = $1")
-                .bind(&event).fetch_one(&mut *tx).await.map_err(|e| StoreError::query("change seq", e))?;
-            for ch in &c.changes {
-                cseq += 1;
-                sqlx::query("INSERT INTO change_log (event_id, seq, entry_id, at, entry) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(&event).bind(cseq).bind(ch.id.as_str()).bind(ch.at).bind(Json(ch))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert change", e))?;
-            }
-            for a in &c.approval_requests {
-                // A request for a newer revision supersedes the undecided ones before it.
-                sqlx::query("UPDATE approvals SET status = 'superseded' WHERE event_id = $1 AND gate = $2 AND status = 'pending' AND artifact_revision < $3")
-                    .bind(&event).bind(a.gate.as_str()).bind(i64::from(a.artifact_revision))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
-                sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(a.id.to_string()).bind(&event).bind(a.gate.as_str()).bind(a.gate.artifact_type().as_str())
-                    .bind(i64::from(a.artifact_revision)).bind("pending").bind(&a.approver_role).bind(a.requested_at).bind(a.deadline)
-                    .bind(i64::from(a.required_approvals.max(1)))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert approval", e))?;
-            }
-            for d in &c.approval_decisions {
-                let updated = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, decision = $4, comment = $5, directive = $6 WHERE id = $7 AND event_id = $8 AND status = 'pending'")
-                    .bind(d.status.as_str()).bind(d.decided_at).bind(&d.decided_by).bind(d.decision.as_str()).bind(&d.comment)
-                    .bind(d.directive.as_ref().map(Json))
-                    .bind(d.id.to_string()).bind(&event)
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("decide approval", e))?;
-                if updated.rows_affected() != 1 {
-                    return Err(StoreError::Conflict(format!("approval {} is not pending", d.id)));
-                }
-            }
-            for v in &c.votes {
-                sqlx::query("INSERT INTO approval_votes (approval_id, voter, decision, comment, at) VALUES ($1, $2, $3, $4, $5)")
-                    .bind(v.approval_id.to_string()).bind(&v.voter).bind(v.decision.as_str()).bind(&v.comment).bind(v.at)
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert vote", e))?;
-            }
-            for o in &c.outbox {
-                sqlx::query("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7) ON CONFLICT (dedupe_key) DO NOTHING")
-                    .bind(o.id.to_string()).bind(&event).bind(o.kind.as_str()).bind(&o.dedupe_key).bind(Json(&o.payload))
-                    .bind(c.at).bind(c.at.timestamp_millis())
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
-            }
-            if let Some(b) = &c.brief {
-                sqlx::query("UPDATE events SET title = $1, brief = $2, level = $3 WHERE id = $4")
-                    .bind(&b.title).bind(Json(&b.brief)).bind(b.level.as_str()).bind(&event)
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update brief", e))?;
-            }
-            if let Some(o) = &c.options {
-                sqlx::query("UPDATE events SET options = $1 WHERE id = $2")
-                    .bind(Json(o)).bind(&event)
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update options", e))?;
-            }
-            if let Some(s) = &c.status {
-                // A pause or cancellation that arrived while the step ran wins over `running`.
-                sqlx::query("UPDATE events SET state = $1, run_status = CASE WHEN run_status IN ('paused', 'cancelled') AND $2 = 'running' THEN run_status ELSE $2 END, status_detail = $3, updated_at = $4 WHERE id = $5")
-                    .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at).bind(&event)
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update event status", e))?;
-            }
-            before_commit().map_err(StoreError::Injected)?;
-            tx.commit().await.map_err(|e| StoreError::query("commit", e))?;
-            Ok(CommitOutcome::Applied { seq: u64::try_from(seq).unwrap_or(0) })
-        })
+        let out = self
+            .commit_batch(std::slice::from_ref(c), before_commit)
+            .await?;
+        Ok(out
+            .outcomes
+            .into_iter()
+            .next()
+            .unwrap_or(CommitOutcome::AlreadyApplied))
     }
 
-    /// Everything the engine needs to decide the next move of one event.
+    /// Everything the engine needs to decide the next move of one event, read in one
+    /// transaction (on PostgreSQL a read-only REPEATABLE READ one; on SQLite a read transaction
+    /// of WAL mode), so the counter, the row, the artifacts, the approvals and the step keys all
+    /// come from the same commit.
     pub async fn snapshot(&self, id: EventId) -> Result<EventSnapshot, StoreError> {
-        // The commit counter first: if anything commits while the rest loads, the snapshot's
-        // counter is older than its data, and a status guarded by it is refused (safe side).
-        let seq: Option<(i64,)> =
-            on_pool!(self, p => sqlx::query_as("SELECT seq FROM events WHERE id = $1")
-            .bind(id.to_string()).fetch_optional(p).await)
-            .map_err(|e| StoreError::query("load event seq", e))?;
-        let seq = seq.ok_or(StoreError::NotFound(format!("event {id}")))?.0;
-        let event = self
-            .event(id)
-            .await?
-            .ok_or(StoreError::NotFound(format!("event {id}")))?;
-        let artifacts = self.current_artifacts(id).await?;
-        let approvals = self.approvals(id).await?;
         let ev = id.to_string();
-        let counts: (i64, i64, i64) = on_pool!(self, p => sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM decision_log WHERE event_id = $1), (SELECT COUNT(*) FROM change_log WHERE event_id = $1), (SELECT COUNT(*) FROM steps WHERE event_id = $1)")
-            .bind(&ev).fetch_one(p).await).map_err(|e| StoreError::query("count log entries", e))?;
-        let steps: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT step_key FROM steps WHERE event_id = $1 ORDER BY seq")
-            .bind(&ev).fetch_all(p).await).map_err(|e| StoreError::query("load step keys", e))?;
+        let isolation = match self {
+            Store::Postgres(_) => {
+                Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            }
+            Store::Sqlite(_) => None,
+        };
+        let artifacts_sql = format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts a WHERE event_id = $1 AND revision = (SELECT MAX(revision) FROM artifacts b WHERE b.event_id = a.event_id AND b.artifact_type = a.artifact_type) ORDER BY artifact_type"
+        );
+        let (head, artifacts, approvals, votes, steps) = on_pool!(self, p => {
+            let mut tx = p.begin().await.map_err(|e| StoreError::query("begin snapshot", e))?;
+            if let Some(sql) = isolation {
+                sqlx::query(sql).execute(&mut *tx).await.map_err(|e| StoreError::query("snapshot isolation", e))?;
+            }
+            let head: Option<rows::SnapshotHead> = sqlx::query_as(
+                "SELECT id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at, seq, (SELECT COUNT(*) FROM decision_log WHERE event_id = $1), (SELECT COUNT(*) FROM change_log WHERE event_id = $1) FROM events WHERE id = $1")
+                .bind(&ev).fetch_optional(&mut *tx).await
+                .map_err(|e| StoreError::query("load event", e))?;
+            let artifacts: Vec<ArtifactTuple> = sqlx::query_as(sqlx::AssertSqlSafe(artifacts_sql))
+                .bind(&ev).fetch_all(&mut *tx).await
+                .map_err(|e| StoreError::query("load artifacts", e))?;
+            let approvals: Vec<rows::ApprovalTuple> = sqlx::query_as(
+                "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
+                .bind(&ev).fetch_all(&mut *tx).await
+                .map_err(|e| StoreError::query("load approvals", e))?;
+            let votes: Vec<(String, String, String, String, DateTime<Utc>)> = sqlx::query_as(
+                "SELECT v.approval_id, v.voter, v.decision, v.comment, v.at FROM approval_votes v JOIN approvals a ON a.id = v.approval_id WHERE a.event_id = $1 ORDER BY v.at, v.voter")
+                .bind(&ev).fetch_all(&mut *tx).await
+                .map_err(|e| StoreError::query("load votes", e))?;
+            let steps: Vec<(String,)> = sqlx::query_as("SELECT step_key FROM steps WHERE event_id = $1 ORDER BY seq")
+                .bind(&ev).fetch_all(&mut *tx).await
+                .map_err(|e| StoreError::query("load step keys", e))?;
+            tx.commit().await.map_err(|e| StoreError::query("end snapshot", e))?;
+            (head, artifacts, approvals, votes, steps)
+        });
+        let Some(head) = head else {
+            return Err(StoreError::NotFound(format!("event {id}")));
+        };
+        let (event, seq, decisions, changes) = rows::split_head(head)?;
+        let mut approvals: Vec<ApprovalRow> = approvals
+            .into_iter()
+            .map(ApprovalRow::try_from)
+            .collect::<Result<_, _>>()?;
+        for v in votes {
+            let vote = rows::vote_from_tuple(v)?;
+            if let Some(a) = approvals.iter_mut().find(|a| a.id == vote.approval_id) {
+                a.votes.push(vote);
+            }
+        }
         Ok(EventSnapshot {
+            step_count: u64::try_from(steps.len()).unwrap_or(0),
             steps: steps.into_iter().map(|(k,)| k).collect(),
             event,
-            artifacts,
+            artifacts: artifacts
+                .into_iter()
+                .map(rows::envelope_from_tuple)
+                .collect::<Result<_, _>>()?,
             approvals,
-            decision_count: u64::try_from(counts.0).unwrap_or(0),
-            change_count: u64::try_from(counts.1).unwrap_or(0),
-            step_count: u64::try_from(counts.2).unwrap_or(0),
+            decision_count: u64::try_from(decisions).unwrap_or(0),
+            change_count: u64::try_from(changes).unwrap_or(0),
             seq: u64::try_from(seq).unwrap_or(0),
         })
     }

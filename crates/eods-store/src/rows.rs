@@ -64,6 +64,31 @@ impl TryFrom<EventTuple> for EventRow {
     }
 }
 
+/// An event row followed by its commit counter and the number of DecisionLog and ChangeLog
+/// entries (the head of a snapshot).
+pub(crate) type SnapshotHead = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Json<Value>,
+    Json<Value>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    i64,
+    i64,
+    i64,
+);
+
+/// The event row, its counter and its log counts.
+pub(crate) fn split_head(h: SnapshotHead) -> Result<(EventRow, i64, i64, i64), StoreError> {
+    let (seq, decisions, changes) = (h.10, h.11, h.12);
+    let row = EventRow::try_from((h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7, h.8, h.9))?;
+    Ok((row, seq, decisions, changes))
+}
+
 pub(crate) fn parse_uuid<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
     s.parse()
         .map_err(|_| StoreError::Corrupt(format!("`{s}` is not a UUID")))
@@ -249,6 +274,9 @@ pub struct Commit {
     /// between (log numbering and status were computed from that snapshot); the writer reads
     /// again and retries.
     pub expect_seq: Option<u64>,
+    /// The event row to create in the same transaction (a submission), so an event never exists
+    /// without its first commit.
+    pub create_event: Option<EventRow>,
 }
 
 /// The event's brief, title and level after an amendment.

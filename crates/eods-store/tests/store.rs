@@ -201,6 +201,107 @@ async fn a_commit_is_atomic_and_idempotent() {
 }
 
 #[tokio::test]
+async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its_event() {
+    let (_dir, stores) = stores("batch").await;
+    for store in stores {
+        let id = EventId(Uuid::now_v7());
+        let step = |key: &str, t: ArtifactType, n: usize| {
+            let a = envelope(id, t, 1);
+            Commit {
+                event_id: id,
+                step_key: key.into(),
+                at: Utc::now(),
+                artifacts: vec![a.clone()],
+                decisions: vec![decision(n)],
+                changes: vec![change(n, a.as_ref())],
+                status: Some(StatusWrite {
+                    state: LifecycleState::Plan,
+                    run_status: RunStatus::Running,
+                    detail: Some(key.into()),
+                }),
+                ..Commit::default()
+            }
+        };
+        let batch = vec![
+            Commit {
+                create_event: Some(event_row(id)),
+                ..step("submit", ArtifactType::EventBrief, 1)
+            },
+            step("plan", ArtifactType::Timeline, 2),
+            step("risks", ArtifactType::RiskRegister, 3),
+        ];
+        // A failure before COMMIT leaves not even the event row.
+        let err = store
+            .commit_batch(&batch, || Err("boom".into()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+        assert_eq!(store.event(id).await.unwrap(), None, "{}", store.backend());
+
+        let out = store.commit_batch(&batch, || Ok(())).await.unwrap();
+        assert_eq!(
+            out.outcomes,
+            vec![
+                CommitOutcome::Applied { seq: 1 },
+                CommitOutcome::Applied { seq: 2 },
+                CommitOutcome::Applied { seq: 3 }
+            ]
+        );
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(
+            out.event_seq, snap.seq,
+            "one transaction moves the counter once"
+        );
+        assert_eq!(snap.steps, vec!["submit", "plan", "risks"]);
+        assert_eq!((snap.decision_count, snap.change_count), (3, 3));
+        assert_eq!(snap.artifacts.len(), 3);
+        assert_eq!(
+            snap.event.status_detail.as_deref(),
+            Some("risks"),
+            "the last status"
+        );
+        let log: Vec<String> = store
+            .decision_log(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id.to_string())
+            .collect();
+        assert_eq!(
+            log,
+            vec![
+                decision(1).id.to_string(),
+                decision(2).id.to_string(),
+                decision(3).id.to_string()
+            ]
+        );
+
+        // Keys committed before are skipped; the rest is written; a stale counter writes nothing.
+        let again = vec![step("risks", ArtifactType::RiskRegister, 4), {
+            let mut c = step("budget", ArtifactType::BudgetBaseline, 4);
+            c.artifacts[0].revision = 1;
+            c
+        }];
+        let out = store.commit_batch(&again, || Ok(())).await.unwrap();
+        assert_eq!(
+            out.outcomes,
+            vec![
+                CommitOutcome::AlreadyApplied,
+                CommitOutcome::Applied { seq: 4 }
+            ]
+        );
+        let mut stale = vec![step("logistics", ArtifactType::LogisticsPlan, 5)];
+        stale[0].expect_seq = Some(snap.seq);
+        assert!(matches!(
+            store.commit_batch(&stale, || Ok(())).await,
+            Err(StoreError::Stale { .. })
+        ));
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(snap.steps, vec!["submit", "plan", "risks", "budget"]);
+    }
+}
+
+#[tokio::test]
 async fn revisions_are_append_only_and_unique() {
     let (_dir, stores) = stores("append").await;
     for store in stores {

@@ -8,6 +8,7 @@ mod cli;
 mod export;
 mod fx;
 mod report;
+mod throughput;
 mod venues;
 
 fn main() -> std::process::ExitCode {

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use eods_domain::access::Permission;
 use eods_domain::instruction::Level;
 use eods_domain::intake::{BriefError, brief_from_value};
-use eods_engine::{EngineError, RunCommand, RunOptions, Supply};
+use eods_engine::{Creation, EngineError, RunOptions, Supply};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
@@ -532,7 +532,18 @@ pub(super) async fn create_event(
         allow_past: !f.allow_past.is_empty(),
         ..RunOptions::default()
     };
-    let id = match state.engine.submit(brief, &options).await {
+    // The event, its files and its start are one transaction.
+    let with = Creation {
+        supply: (!supply.is_empty()).then(|| {
+            (
+                supply,
+                s.principal.actor(),
+                "uploaded with the new event".to_owned(),
+            )
+        }),
+        start_by: Some(s.principal.actor()),
+    };
+    let id = match state.engine.create(brief, &options, with).await {
         Ok(id) => id,
         Err(EngineError::InvalidBrief(e)) => {
             let errors = field_errors(&brief_problem_at(&e, "").errors);
@@ -540,26 +551,6 @@ pub(super) async fn create_event(
         }
         Err(e) => return page_error(e.into()),
     };
-    if !supply.is_empty()
-        && let Err(e) = state
-            .engine
-            .supply(
-                id,
-                supply,
-                &s.principal.actor(),
-                "uploaded with the new event",
-            )
-            .await
-    {
-        return page_error(e.into());
-    }
-    if let Err(e) = state
-        .engine
-        .command(id, RunCommand::Start, &s.principal.actor())
-        .await
-    {
-        return page_error(e.into());
-    }
     state.wake.notify_waiters();
     Redirect::to(&format!("/ui/events/{id}?created=1")).into_response()
 }

@@ -1,0 +1,204 @@
+//! An event's state as the engine holds it: the stored snapshot typed (the blackboard, the
+//! approval states, the directives), and [`Loaded::apply`], which changes it exactly as the store
+//! will when a commit is written. A run keeps this state in memory between actions and reads the
+//! database again only when a commit is refused (another writer came in between, or the lease was
+//! lost).
+
+use crate::{EngineError, RunOptions, directives};
+use eods_agents::Directives;
+use eods_domain::artifact::Payload;
+use eods_domain::blackboard::{Blackboard, Current};
+use eods_domain::instruction::Level;
+use eods_domain::lifecycle::{ApprovalState, ApprovalStatus, RunStatus};
+use eods_store::{ApprovalRow, Commit, EventSnapshot};
+
+/// An event's state, typed.
+pub(crate) struct Loaded {
+    pub(crate) snap: EventSnapshot,
+    pub(crate) bb: Blackboard,
+    pub(crate) approvals: Vec<ApprovalState>,
+    pub(crate) directives: Directives,
+    pub(crate) level: Level,
+    pub(crate) options: RunOptions,
+}
+
+impl Loaded {
+    /// Types a stored snapshot; a payload or options that do not parse are `Corrupt`.
+    pub(crate) fn from_snapshot(snap: EventSnapshot) -> Result<Loaded, EngineError> {
+        let mut bb = Blackboard::new();
+        for e in &snap.artifacts {
+            let payload =
+                Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
+                    EngineError::Corrupt {
+                        what: format!("{} revision {}", e.artifact_type, e.revision),
+                        detail: err.to_string(),
+                    }
+                })?;
+            bb.insert(Current {
+                revision: e.revision,
+                created_by: e.created_by.clone(),
+                derived_from: e.derived_from.clone(),
+                payload,
+            });
+        }
+        let options: RunOptions =
+            serde_json::from_value(snap.event.options.clone()).map_err(|e| {
+                EngineError::Corrupt {
+                    what: "run options".into(),
+                    detail: e.to_string(),
+                }
+            })?;
+        let level = snap.event.level;
+        let mut l = Loaded {
+            snap,
+            bb,
+            approvals: vec![],
+            directives: Directives::default(),
+            level,
+            options,
+        };
+        l.derive();
+        Ok(l)
+    }
+
+    /// The approval states and directives, from the approval rows and the options.
+    fn derive(&mut self) {
+        self.approvals = self
+            .snap
+            .approvals
+            .iter()
+            .map(|a| ApprovalState {
+                gate: a.gate,
+                artifact_revision: a.artifact_revision,
+                status: a.status,
+            })
+            .collect();
+        self.directives = directives(&self.snap.approvals, &self.options);
+    }
+
+    /// Applies `c` as the store writes it (see `eods_store::Store::commit_batch`): its step key,
+    /// artifacts (each the new current revision of its type), log entries, approval requests
+    /// (superseding older pending ones of the gate), decisions, votes, brief, options and status.
+    /// The commit counter is not moved: it counts transactions, and the caller sets it from what
+    /// the store answered.
+    pub(crate) fn apply(&mut self, c: &Commit) -> Result<(), EngineError> {
+        let snap = &mut self.snap;
+        snap.steps.push(c.step_key.clone());
+        snap.step_count += 1;
+        for e in &c.artifacts {
+            let payload =
+                Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
+                    EngineError::Corrupt {
+                        what: format!("{} revision {}", e.artifact_type, e.revision),
+                        detail: err.to_string(),
+                    }
+                })?;
+            self.bb.insert(Current {
+                revision: e.revision,
+                created_by: e.created_by.clone(),
+                derived_from: e.derived_from.clone(),
+                payload,
+            });
+            match snap
+                .artifacts
+                .iter_mut()
+                .find(|x| x.artifact_type == e.artifact_type)
+            {
+                Some(x) => *x = e.clone(),
+                None => snap.artifacts.push(e.clone()),
+            }
+        }
+        snap.decision_count += c.decisions.len() as u64;
+        snap.change_count += c.changes.len() as u64;
+        for a in &c.approval_requests {
+            for old in snap.approvals.iter_mut().filter(|o| {
+                o.gate == a.gate
+                    && o.status == ApprovalStatus::Pending
+                    && o.artifact_revision < a.artifact_revision
+            }) {
+                old.status = ApprovalStatus::Superseded;
+            }
+            snap.approvals.push(ApprovalRow {
+                id: a.id,
+                event_id: c.event_id,
+                gate: a.gate,
+                artifact_revision: a.artifact_revision,
+                status: ApprovalStatus::Pending,
+                approver_role: a.approver_role.clone(),
+                requested_at: a.requested_at,
+                deadline: a.deadline,
+                decided_at: None,
+                decided_by: None,
+                decision: None,
+                comment: None,
+                directive: None,
+                required_approvals: a.required_approvals.max(1),
+                votes: vec![],
+            });
+        }
+        for d in &c.approval_decisions {
+            let row = snap
+                .approvals
+                .iter_mut()
+                .find(|a| a.id == d.id && a.status == ApprovalStatus::Pending)
+                .ok_or_else(|| EngineError::Approval {
+                    id: d.id,
+                    reason: "is not pending".into(),
+                })?;
+            row.status = d.status;
+            row.decided_at = Some(d.decided_at);
+            row.decided_by = Some(d.decided_by.clone());
+            row.decision = Some(d.decision);
+            row.comment = Some(d.comment.clone());
+            row.directive.clone_from(&d.directive);
+        }
+        for v in &c.votes {
+            if let Some(a) = snap.approvals.iter_mut().find(|a| a.id == v.approval_id) {
+                a.votes.push(v.clone());
+            }
+        }
+        if let Some(b) = &c.brief {
+            snap.event.title.clone_from(&b.title);
+            snap.event.brief.clone_from(&b.brief);
+            snap.event.level = b.level;
+            self.level = b.level;
+        }
+        if let Some(o) = &c.options {
+            snap.event.options.clone_from(o);
+            self.options = serde_json::from_value(o.clone()).map_err(|e| EngineError::Corrupt {
+                what: "run options".into(),
+                detail: e.to_string(),
+            })?;
+        }
+        if let Some(s) = &c.status {
+            let held = matches!(
+                snap.event.run_status,
+                RunStatus::Paused | RunStatus::Cancelled
+            ) && s.run_status == RunStatus::Running;
+            snap.event.state = s.state;
+            if !held {
+                snap.event.run_status = s.run_status;
+            }
+            snap.event.status_detail.clone_from(&s.detail);
+            snap.event.updated_at = c.at;
+        }
+        self.derive();
+        Ok(())
+    }
+}
+
+impl Loaded {
+    /// Log entries numbered after what this state holds.
+    pub(crate) fn records(
+        &self,
+        correlation: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::records::Records {
+        crate::records::Records::new(
+            self.snap.decision_count,
+            self.snap.change_count,
+            correlation,
+            now,
+        )
+    }
+}

@@ -129,3 +129,71 @@ item_id! {
     /// A ChangeLog entry.
     ChangeId = "change";
 }
+
+/// Who wrote something: a person (`user:NAME`), an agent (`agent:NAME`) or the system
+/// (`system:NAME`). Stored as that text (`created_by`, `owner`, `actor`, `decided_by`); read
+/// through this type, so a check of who acted never depends on a string prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Actor {
+    User(String),
+    Agent(String),
+    System(String),
+}
+
+impl Actor {
+    /// Reads `user:NAME`, `agent:NAME` or `system:NAME` (NAME not empty).
+    pub fn parse(s: &str) -> Result<Actor, String> {
+        let bad = || format!("`{s}` is not an actor: write user:NAME, agent:NAME or system:NAME");
+        let (kind, name) = s.split_once(':').ok_or_else(bad)?;
+        if name.trim().is_empty() {
+            return Err(bad());
+        }
+        let name = name.to_owned();
+        match kind {
+            "user" => Ok(Actor::User(name)),
+            "agent" => Ok(Actor::Agent(name)),
+            "system" => Ok(Actor::System(name)),
+            _ => Err(bad()),
+        }
+    }
+
+    /// Whether `s` names a person.
+    pub fn is_user(s: &str) -> bool {
+        matches!(Actor::parse(s), Ok(Actor::User(_)))
+    }
+
+    /// Whether `s` names an agent.
+    pub fn is_agent(s: &str) -> bool {
+        matches!(Actor::parse(s), Ok(Actor::Agent(_)))
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::User(n) => write!(f, "user:{n}"),
+            Actor::Agent(n) => write!(f, "agent:{n}"),
+            Actor::System(n) => write!(f, "system:{n}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use super::Actor;
+
+    #[test]
+    fn actors_round_trip_and_bad_ones_name_the_form() {
+        for s in ["user:alice", "agent:budget_analyst", "system:engine"] {
+            assert_eq!(Actor::parse(s).unwrap().to_string(), s);
+        }
+        assert!(Actor::is_user("user:alice"));
+        assert!(!Actor::is_user("users:alice"));
+        assert!(!Actor::is_user("agent:user:alice"));
+        assert!(Actor::is_agent("agent:venue_researcher"));
+        for bad in ["alice", "user:", "robot:x", ""] {
+            let e = Actor::parse(bad).unwrap_err();
+            assert!(e.contains("user:NAME"), "{e}");
+        }
+    }
+}

@@ -16,5 +16,6 @@ pub mod intake;
 pub mod lifecycle;
 pub mod metrics;
 pub mod money;
+pub mod run;
 pub mod schema;
 pub mod validate;

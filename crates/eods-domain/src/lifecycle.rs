@@ -825,7 +825,7 @@ pub fn approval_for_current(gate: ApprovalGate, input: GateInput<'_>) -> Option<
 /// The revision whose content an approval of `gate` must cover.
 pub fn content_revision(gate: ApprovalGate, bb: &Blackboard) -> Option<u32> {
     let c = bb.current(gate.artifact_type())?;
-    if c.created_by.starts_with("agent:") {
+    if crate::ids::Actor::is_agent(&c.created_by) {
         return Some(c.revision);
     }
     c.derived_from

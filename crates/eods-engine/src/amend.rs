@@ -76,7 +76,7 @@ impl Engine {
         }
         let mut merged = event.brief.clone();
         merge_patch(&mut merged, patch);
-        let options: RunOptions = serde_json::from_value(event.options.clone()).unwrap_or_default();
+        let options: RunOptions = event.options.clone();
         let title = merged
             .get("title")
             .and_then(|t| t.as_str())
@@ -206,8 +206,7 @@ impl Engine {
                 event.state, event.run_status
             )));
         }
-        let mut options: RunOptions =
-            serde_json::from_value(event.options.clone()).unwrap_or_default();
+        let mut options: RunOptions = event.options.clone();
         options.incidents.push(incident);
         let now = self.clock.now();
         let correlation = self.correlation_id();
@@ -238,17 +237,13 @@ impl Engine {
             run_status: RunStatus::Running,
             detail: None,
         });
-        let options_json = serde_json::to_value(&options).map_err(|e| EngineError::Corrupt {
-            what: "options".into(),
-            detail: e.to_string(),
-        })?;
         self.commit(&Commit {
             event_id: id,
             step_key: format!("incident:{}", Uuid::now_v7()),
             at: now,
             decisions: rec.decisions,
             changes: rec.changes,
-            options: Some(options_json),
+            options: Some(options.clone()),
             status,
             expect_seq: Some(l.snap.seq),
             ..Commit::default()

@@ -188,7 +188,7 @@ impl Engine {
             by,
             cost_delta,
         );
-        let options: RunOptions = serde_json::from_value(event.options.clone()).unwrap_or_default();
+        let options: RunOptions = event.options.clone();
         let mut artifacts = vec![envelope.clone()];
         let mut approval_requests = Vec::new();
         let mut outbox = Vec::new();

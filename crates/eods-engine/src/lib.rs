@@ -15,6 +15,7 @@ pub mod worker;
 
 pub use amend::{Amended, merge_patch};
 pub use edit::{EditError, EditOutcome};
+pub use eods_domain::run::RunOptions;
 pub use supply::{Supply, SupplyError, SupplyOutcome};
 
 use chrono::{DateTime, Utc};
@@ -27,7 +28,7 @@ use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceSta
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{ApprovalRecord, BudgetDecision, BudgetStatus};
 use eods_domain::catalog::execution::ApprovalLatency;
-use eods_domain::catalog::logistics::{Injection, VendorContracts};
+use eods_domain::catalog::logistics::VendorContracts;
 use eods_domain::catalog::venue::VenueScorecard;
 use eods_domain::directive::{CapReading, Directive, parse_cap};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
@@ -224,67 +225,6 @@ pub trait Progress {
 pub struct Quiet;
 impl Progress for Quiet {
     fn report(&mut self, _event: ProgressEvent) {}
-}
-
-/// Options of a run, stored with the event so a resumed run behaves the same.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunOptions {
-    /// Instruction level; default from the audience size.
-    pub level: Option<Level>,
-    /// Seed of the Execute simulation.
-    pub seed: u64,
-    /// Incidents to inject during Execute.
-    pub incidents: Vec<Injection>,
-    /// Hours an approval request stays open before it escalates.
-    pub approval_deadline_hours: u32,
-    /// Overrides `approval_deadline_hours` with a deadline in seconds (short deadlines in drills
-    /// and tests).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval_deadline_seconds: Option<u32>,
-    /// The correlation id of the request that created the event; a run's entries carry it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub correlation_id: Option<String>,
-    /// Approvals needed per request (quorum), at least 1.
-    #[serde(default = "one")]
-    pub required_approvals: u32,
-    /// Who submitted the brief (`user:<name>`).
-    pub submitted_by: String,
-    /// How approvals are given: `auto` or `prompt` (recorded for resume).
-    pub approve: String,
-    /// Plan an event whose first day is already past (a record or a rehearsal); refused otherwise.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub allow_past: bool,
-}
-
-fn one() -> u32 {
-    1
-}
-
-impl RunOptions {
-    /// How long an approval request stays open.
-    pub fn approval_deadline(&self) -> chrono::Duration {
-        match self.approval_deadline_seconds {
-            Some(s) => chrono::Duration::seconds(i64::from(s)),
-            None => chrono::Duration::hours(i64::from(self.approval_deadline_hours)),
-        }
-    }
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        Self {
-            level: None,
-            seed: 42,
-            incidents: vec![],
-            approval_deadline_hours: 48,
-            approval_deadline_seconds: None,
-            required_approvals: 1,
-            correlation_id: None,
-            submitted_by: "user:cli".into(),
-            approve: "auto".into(),
-            allow_past: false,
-        }
-    }
 }
 
 /// How a run ended (for now).
@@ -498,10 +438,6 @@ impl Engine {
             .and_then(|t| t.as_str())
             .unwrap_or("(untitled)")
             .to_owned();
-        let options_json = serde_json::to_value(options).map_err(|e| EngineError::Corrupt {
-            what: "options".into(),
-            detail: e.to_string(),
-        })?;
         let parsed = brief_from_value(brief.clone()).and_then(|b| {
             match eods_domain::intake::past_dates(&b, now) {
                 Some(v) if !options.allow_past => Err(BriefError::Invalid {
@@ -533,7 +469,7 @@ impl Engine {
             level,
             status_detail: detail,
             brief,
-            options: options_json,
+            options: options.clone(),
             created_at: now,
             updated_at: now,
         };
@@ -931,9 +867,20 @@ impl Engine {
             }
         }
         if let Some(s) = status {
-            self.store
-                .set_run_status(id, s.run_status, s.detail.as_deref(), self.clock.now())
+            let set = self
+                .store
+                .set_run_status_if_unchanged(
+                    id,
+                    s.run_status,
+                    s.detail.as_deref(),
+                    self.clock.now(),
+                    l.snap.seq,
+                )
                 .await?;
+            if !set {
+                *l = self.load(id).await?;
+                return Ok(false);
+            }
         }
         for e in events {
             progress.report(e);
@@ -1009,6 +956,7 @@ impl Engine {
                         "message": line,
                     }),
                 }],
+                escalated: vec![a.id],
                 ..Commit::default()
             };
             if let CommitOutcome::Applied { .. } = self.commit(&commit).await? {
@@ -1576,6 +1524,7 @@ impl Engine {
             );
         }
         let mut approval_requests = Vec::new();
+        let mut superseded = Vec::new();
         let mut outbox = Vec::new();
         if let Some(gate) = step.approval()
             && let Some(e) = envelopes
@@ -1593,6 +1542,18 @@ impl Engine {
                 required_approvals: options.required_approvals.max(1),
             };
             outbox.push(approval_requested(&l.snap.event, &approval, &l.bb));
+            // A request for a newer revision retires the undecided ones before it.
+            superseded.extend(
+                l.snap
+                    .approvals
+                    .iter()
+                    .filter(|a| {
+                        a.gate == gate
+                            && a.status == ApprovalStatus::Pending
+                            && a.artifact_revision < approval.artifact_revision
+                    })
+                    .map(|a| a.id),
+            );
             approval_requests.push(approval);
         }
         let status = if step == Step::Postmortem {
@@ -1618,6 +1579,7 @@ impl Engine {
             decisions: rec.decisions,
             changes: rec.changes,
             approval_requests,
+            superseded,
             outbox,
             status,
             ..Commit::default()
@@ -1832,7 +1794,11 @@ impl Engine {
             Ok(to) => {
                 let correlation = self.correlation_id();
                 let built = self.build_advance(&l, from, to, &correlation);
-                self.commit(&built.commit).await?;
+                self.commit(&Commit {
+                    expect_seq: Some(l.snap.seq),
+                    ..built.commit
+                })
+                .await?;
                 Ok(Ok((from, to)))
             }
             Err(b) => Ok(Err(b)),
@@ -1894,7 +1860,7 @@ impl Engine {
                 reason: format!("already {}", row.status.as_str()),
             });
         }
-        if !answer.by.starts_with("user:") {
+        if !eods_domain::ids::Actor::is_user(&answer.by) {
             return Err(EngineError::Approval {
                 id: approval,
                 reason: format!("approver `{}` must be a user (user:<name>)", answer.by),

@@ -9,7 +9,7 @@ use eods_agents::Directives;
 use eods_domain::artifact::Payload;
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::instruction::Level;
-use eods_domain::lifecycle::{ApprovalState, ApprovalStatus, RunStatus};
+use eods_domain::lifecycle::{ApprovalState, ApprovalStatus};
 use eods_store::{ApprovalRow, Commit, EventSnapshot};
 
 /// An event's state, typed.
@@ -41,13 +41,7 @@ impl Loaded {
                 payload,
             });
         }
-        let options: RunOptions =
-            serde_json::from_value(snap.event.options.clone()).map_err(|e| {
-                EngineError::Corrupt {
-                    what: "run options".into(),
-                    detail: e.to_string(),
-                }
-            })?;
+        let options = snap.event.options.clone();
         let level = snap.event.level;
         let mut l = Loaded {
             snap,
@@ -110,14 +104,16 @@ impl Loaded {
         }
         snap.decision_count += c.decisions.len() as u64;
         snap.change_count += c.changes.len() as u64;
-        for a in &c.approval_requests {
-            for old in snap.approvals.iter_mut().filter(|o| {
-                o.gate == a.gate
-                    && o.status == ApprovalStatus::Pending
-                    && o.artifact_revision < a.artifact_revision
-            }) {
+        for id in &c.superseded {
+            if let Some(old) = snap
+                .approvals
+                .iter_mut()
+                .find(|o| o.id == *id && o.status == ApprovalStatus::Pending)
+            {
                 old.status = ApprovalStatus::Superseded;
             }
+        }
+        for a in &c.approval_requests {
             snap.approvals.push(ApprovalRow {
                 id: a.id,
                 event_id: c.event_id,
@@ -164,21 +160,12 @@ impl Loaded {
             self.level = b.level;
         }
         if let Some(o) = &c.options {
-            snap.event.options.clone_from(o);
-            self.options = serde_json::from_value(o.clone()).map_err(|e| EngineError::Corrupt {
-                what: "run options".into(),
-                detail: e.to_string(),
-            })?;
+            snap.event.options = o.clone();
+            self.options = o.clone();
         }
         if let Some(s) = &c.status {
-            let held = matches!(
-                snap.event.run_status,
-                RunStatus::Paused | RunStatus::Cancelled
-            ) && s.run_status == RunStatus::Running;
             snap.event.state = s.state;
-            if !held {
-                snap.event.run_status = s.run_status;
-            }
+            snap.event.run_status = s.run_status;
             snap.event.status_detail.clone_from(&s.detail);
             snap.event.updated_at = c.at;
         }

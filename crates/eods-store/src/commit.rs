@@ -191,11 +191,17 @@ impl Store {
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
             }
             for c in &todo {
-                for a in &c.approval_requests {
-                    // A request for a newer revision supersedes the undecided ones before it.
-                    sqlx::query("UPDATE approvals SET status = 'superseded' WHERE event_id = $1 AND gate = $2 AND status = 'pending' AND artifact_revision < $3")
-                        .bind(&event).bind(a.gate.as_str()).bind(i64::from(a.artifact_revision))
+                for a in &c.superseded {
+                    sqlx::query("UPDATE approvals SET status = 'superseded' WHERE id = $1 AND event_id = $2 AND status = 'pending'")
+                        .bind(a.to_string()).bind(&event)
                         .execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
+                }
+                for a in &c.escalated {
+                    sqlx::query("UPDATE approvals SET escalated_at = $1 WHERE id = $2 AND event_id = $3 AND escalated_at IS NULL")
+                        .bind(c.at).bind(a.to_string()).bind(&event)
+                        .execute(&mut *tx).await.map_err(|e| StoreError::query("mark escalation", e))?;
+                }
+                for a in &c.approval_requests {
                     sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                         .bind(a.id.to_string()).bind(&event).bind(a.gate.as_str()).bind(a.gate.artifact_type().as_str())
                         .bind(i64::from(a.artifact_revision)).bind("pending").bind(&a.approver_role).bind(a.requested_at).bind(a.deadline)
@@ -235,8 +241,9 @@ impl Store {
                 }
             }
             if let Some((c, s)) = todo.iter().rev().find_map(|c| c.status.as_ref().map(|s| (c, s))) {
-                // A pause or cancellation that arrived while the step ran wins over `running`.
-                sqlx::query("UPDATE events SET state = $1, run_status = CASE WHEN run_status IN ('paused', 'cancelled') AND $2 = 'running' THEN run_status ELSE $2 END, status_detail = $3, updated_at = $4 WHERE id = $5")
+                // The status the engine decided. (A pause that arrived meanwhile moved the counter,
+                // so a writer that read before it is refused as stale above.)
+                sqlx::query("UPDATE events SET state = $1, run_status = $2, status_detail = $3, updated_at = $4 WHERE id = $5")
                     .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at).bind(&event)
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("update event status", e))?;
             }

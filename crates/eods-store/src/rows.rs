@@ -10,6 +10,7 @@ use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{
     ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus,
 };
+use eods_domain::run::RunOptions;
 use serde_json::Value;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -27,7 +28,7 @@ pub struct EventRow {
     /// The brief as submitted (it may be incomplete when the run needs input).
     pub brief: Value,
     /// Run options (approval mode, seed, injected incidents).
-    pub options: Value,
+    pub options: RunOptions,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -57,7 +58,8 @@ impl TryFrom<EventTuple> for EventRow {
             level: Level::parse(&t.4).map_err(StoreError::Corrupt)?,
             status_detail: t.5,
             brief: t.6.0,
-            options: t.7.0,
+            options: serde_json::from_value(t.7.0)
+                .map_err(|e| StoreError::Corrupt(format!("run options of event {}: {e}", t.0)))?,
             created_at: t.8,
             updated_at: t.9,
         })
@@ -268,7 +270,7 @@ pub struct Commit {
     /// A new brief as submitted (with its title and level), for amendments.
     pub brief: Option<BriefWrite>,
     /// New run options (e.g. an incident reported over the API).
-    pub options: Option<Value>,
+    pub options: Option<RunOptions>,
     /// The event's commit counter ([`EventSnapshot::seq`]) the writer read its snapshot at. When
     /// set, the commit is refused with [`crate::StoreError::Stale`] if another commit came in
     /// between (log numbering and status were computed from that snapshot); the writer reads
@@ -277,6 +279,12 @@ pub struct Commit {
     /// The event row to create in the same transaction (a submission), so an event never exists
     /// without its first commit.
     pub create_event: Option<EventRow>,
+    /// Pending approval requests the engine retires (a request for a newer revision of the same
+    /// artifact replaces them): set to `superseded`.
+    pub superseded: Vec<ApprovalId>,
+    /// Approval requests escalated in this commit (their deadline passed): stamped, so the
+    /// service's timer does not escalate them again.
+    pub escalated: Vec<ApprovalId>,
 }
 
 /// The event's brief, title and level after an amendment.

@@ -200,13 +200,13 @@ impl Store {
     }
 
     /// Events with a pending approval request past its deadline that has not been escalated yet
-    /// (no `escalate:<approval>` step), oldest deadline first.
+    /// (not stamped by an escalation commit), oldest deadline first.
     pub async fn events_with_unescalated_overdue_approvals(
         &self,
         now: DateTime<Utc>,
     ) -> Result<Vec<EventId>, StoreError> {
         let rows: Vec<(String,)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT a.event_id FROM approvals a WHERE a.status = 'pending' AND a.deadline < $1 AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.event_id = a.event_id AND s.step_key = 'escalate:' || a.id) GROUP BY a.event_id ORDER BY MIN(a.deadline)")
+            "SELECT a.event_id FROM approvals a WHERE a.status = 'pending' AND a.deadline < $1 AND a.escalated_at IS NULL GROUP BY a.event_id ORDER BY MIN(a.deadline)")
             .bind(now).fetch_all(p).await)
             .map_err(|e| StoreError::query("overdue approvals", e))?;
         rows.into_iter().map(|(id,)| parse_uuid(&id)).collect()

@@ -31,7 +31,7 @@ fn event_row(id: EventId) -> EventRow {
         level: Level::Beginner,
         status_detail: None,
         brief: json!({"title": "Test"}),
-        options: json!({}),
+        options: eods_domain::run::RunOptions::default(),
         created_at: t,
         updated_at: t,
     }

@@ -535,7 +535,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 .await
                 .map_err(anyhow::Error::from)?
                 .ok_or_else(|| Exit(2, format!("error: no event {id} in {}", db.database)))?;
-            let stored: RunOptions = serde_json::from_value(row.options).unwrap_or_default();
+            let stored: RunOptions = row.options;
             let mode = approve.unwrap_or(if stored.approve == "prompt" {
                 ApproveMode::Prompt
             } else {

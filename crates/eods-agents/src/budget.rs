@@ -785,12 +785,9 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
     }
 
     let options = ranked_options(
-        input.tools,
-        input.data()?,
-        b,
         &attempts,
         chosen_at,
-        &all_needs,
+        premium_total(input.tools, input.data()?, b, &all_needs, venue_cost),
         venue_cost,
         over_budget,
     );
@@ -919,15 +916,12 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
 /// The options put to the approver, cheapest first with ids in that order: every plan of the
 /// ladder, the most reliable suppliers, and (over budget) a negotiated price. The chosen plan is
 /// "Recommended"; "Premium" names the most reliable suppliers only when they cost more than it.
-/// Savings are against the full-scope plan as instructed (negative: it costs more).
-#[allow(clippy::too_many_arguments)]
+/// Savings are against the full-scope plan as instructed (negative: it costs more). `premium` is
+/// what the most reliable supplier per service and the venue cost together, reserve aside.
 fn ranked_options(
-    tools: &Tools,
-    data: &EventData,
-    b: &EventBrief,
     attempts: &[Attempt<'_>],
     chosen_at: usize,
-    needs: &[Need],
+    premium: Decimal,
     venue_cost: Decimal,
     over_budget: bool,
 ) -> Vec<BudgetOption> {
@@ -950,7 +944,7 @@ fn ranked_options(
         })
         .collect();
     let reserve = attempts.get(chosen_at).map_or(Decimal::ZERO, |a| a.reserve);
-    let premium = premium_total(tools, data, b, needs, venue_cost) + reserve;
+    let premium = premium + reserve;
     raw.push((
         if premium > recommended {
             "Premium: most reliable supplier per service, full scope".into()

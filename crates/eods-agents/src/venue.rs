@@ -565,8 +565,8 @@ pub fn research(
     let pool =
         crate::sources::venue_pool(tools, organiser, data.external.as_ref(), &b.location.city);
     // Large events: when no single venue in the city holds the audience, Advanced combines
-    // sites and the other levels block with ranked options (see `multisite`; over the demo
-    // catalog only, for now).
+    // sites and the other levels block with ranked options (see `sites` and the `multisite`
+    // leaf; over the demo catalog only, for now).
     if pool.demo
         && let Some(out) = sites::research(input, p, envelope, &criteria)?
     {

@@ -4,10 +4,14 @@
 
 use crate::data::{Service, Supplier};
 use crate::instructions::{BudgetParams, Optimiser};
-use crate::{AgentError, StepInput, StepOutput};
+use crate::pricing::quotes;
+/// Re-exported from [`crate::pricing`], where the Venue Researcher reads them too.
+pub use crate::pricing::{Need, needs};
+use crate::sources::EventData;
+use crate::{AgentError, Inputs, StepOutput, Tools};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
-use eods_domain::catalog::brief::{EventBrief, EventType};
+use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{
     Allocation, BudgetBaseline, BudgetCategory, BudgetDecision, BudgetOption, BudgetStatus,
     CostModel, CostOptimisation, CostRisk, LineConversion, LineItem, VarianceRules,
@@ -20,246 +24,6 @@ use eods_domain::money::{Currency, Money};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
-
-/// One thing to buy: `qty` of item `code` from a supplier of `service`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Need {
-    pub service: Service,
-    pub code: &'static str,
-    pub qty: Decimal,
-    pub description: String,
-    /// Optional needs are dropped first when the budget is short.
-    pub optional: bool,
-}
-
-fn need(
-    service: Service,
-    code: &'static str,
-    qty: u32,
-    description: String,
-    optional: bool,
-) -> Need {
-    Need {
-        service,
-        code,
-        qty: Decimal::from(qty),
-        description,
-        optional,
-    }
-}
-
-/// What an event of this brief needs to buy besides the venue.
-pub fn needs(b: &EventBrief) -> Vec<Need> {
-    let a = b.audience_size;
-    let d = b.days();
-    let rooms = b.tracks.max(1);
-    let mut v = catering_needs(b);
-    if a >= 50 || rooms > 1 {
-        v.push(need(
-            Service::Av,
-            "room_basic",
-            rooms * d,
-            format!("Projector and microphones in {rooms} room(s)"),
-            false,
-        ));
-    }
-    if a >= 300 {
-        v.push(need(
-            Service::Av,
-            "streaming",
-            rooms * d,
-            format!("Streaming from {rooms} room(s)"),
-            true,
-        ));
-        v.push(need(
-            Service::Av,
-            "technician",
-            rooms * 9 * d,
-            "AV technician per room, 9 hours a day".into(),
-            false,
-        ));
-    }
-    if a >= 50 {
-        let staff = a.div_ceil(50);
-        v.push(need(
-            Service::Staffing,
-            "event_staff",
-            staff * 9 * d,
-            format!("{staff} event staff, 9 hours a day"),
-            false,
-        ));
-    }
-    if a >= 300 {
-        v.push(need(
-            Service::Staffing,
-            "security",
-            a.div_ceil(250) * 10 * d,
-            "Security at entrances".into(),
-            false,
-        ));
-        v.push(need(
-            Service::Staffing,
-            "first_aid",
-            9 * d,
-            "First aid cover".into(),
-            false,
-        ));
-    }
-    v.push(need(
-        Service::Materials,
-        "badge",
-        a,
-        format!("Name badges for {a}"),
-        false,
-    ));
-    if a >= 50 {
-        v.push(need(
-            Service::Materials,
-            "signage",
-            1,
-            "Wayfinding signage".into(),
-            false,
-        ));
-    }
-    if a >= 100 {
-        v.push(need(
-            Service::Materials,
-            "swag",
-            a,
-            "Attendee swag".into(),
-            true,
-        ));
-    }
-    if a >= 300 {
-        v.push(need(
-            Service::Insurance,
-            "event_liability_large",
-            1,
-            "Event liability insurance".into(),
-            false,
-        ));
-    } else if a >= 50 {
-        v.push(need(
-            Service::Insurance,
-            "event_liability",
-            1,
-            "Event liability insurance".into(),
-            false,
-        ));
-    }
-    if matches!(b.event_type, EventType::Conference | EventType::Festival) {
-        v.push(need(
-            Service::Marketing,
-            "campaign",
-            1,
-            "Promotion campaign".into(),
-            false,
-        ));
-        if a >= 100 {
-            v.push(need(
-                Service::Marketing,
-                "website",
-                1,
-                "Event website".into(),
-                true,
-            ));
-        }
-        let mut speakers: Vec<&str> = b
-            .program
-            .iter()
-            .flat_map(|s| s.speakers.iter().map(String::as_str))
-            .collect();
-        speakers.sort_unstable();
-        speakers.dedup();
-        let n = u32::try_from(speakers.len()).unwrap_or(0);
-        if n > 0 {
-            v.push(need(
-                Service::Speakers,
-                "travel_grant",
-                n,
-                format!("Travel grants for {n} speakers"),
-                true,
-            ));
-            if a >= 100 {
-                v.push(need(
-                    Service::Speakers,
-                    "hotel_night",
-                    n * d,
-                    format!("Hotel nights for {n} speakers"),
-                    false,
-                ));
-            }
-        }
-    }
-    v
-}
-
-/// The catering lines: the meals the brief's constraints name ("breakfast, lunch and two coffee
-/// breaks each day"), else the event type's usual meals. Every line names the dietary needs the
-/// brief states ("lunch, vegan, halal"); with "no alcohol" the reception (canapés and two
-/// drinks on the rate cards) becomes the soft-drinks-only finger-food item.
-fn catering_needs(b: &EventBrief) -> Vec<Need> {
-    use eods_domain::constraints::{Diet, Meal};
-    let a = b.audience_size;
-    let d = b.days();
-    let diets = eods_domain::constraints::diets(b);
-    let dry = diets.contains(&Diet::NoAlcohol);
-    let diet_note: String = diets.iter().map(|x| format!(", {}", x.label())).collect();
-    let meals = eods_domain::constraints::meals(b).unwrap_or_else(|| match b.event_type {
-        EventType::Meetup => vec![],
-        EventType::Gala => vec![Meal::Reception, Meal::Dinner],
-        EventType::Conference | EventType::Workshop | EventType::Festival | EventType::Other => {
-            vec![Meal::Lunch, Meal::CoffeeBreak, Meal::CoffeeBreak]
-        }
-    });
-    let mut v = Vec::new();
-    if meals.is_empty() {
-        v.push(need(
-            Service::Catering,
-            "snacks",
-            a * d,
-            format!("Evening food and drinks for {a}{diet_note}"),
-            false,
-        ));
-    }
-    let mut seen: Vec<Meal> = Vec::new();
-    for m in &meals {
-        if seen.contains(m) {
-            continue;
-        }
-        seen.push(*m);
-        let per_day = u32::try_from(meals.iter().filter(|x| *x == m).count()).unwrap_or(1);
-        let (code, description) = match m {
-            Meal::Reception if dry => (
-                "snacks",
-                format!("Reception for {a}, soft drinks only{diet_note}"),
-            ),
-            Meal::Reception => ("reception", format!("Reception for {a}{diet_note}")),
-            Meal::Dinner => ("dinner", format!("Seated dinner for {a}{diet_note}")),
-            Meal::Lunch => ("lunch", format!("Lunch for {a} on {d} day(s){diet_note}")),
-            Meal::Breakfast => (
-                "breakfast",
-                format!("Breakfast for {a} on {d} day(s){diet_note}"),
-            ),
-            Meal::CoffeeBreak => (
-                "coffee_break",
-                match per_day {
-                    1 => format!("One coffee break a day for {a}{diet_note}"),
-                    2 => format!("Two coffee breaks a day for {a}{diet_note}"),
-                    n => format!("{n} coffee breaks a day for {a}{diet_note}"),
-                },
-            ),
-        };
-        v.push(need(
-            Service::Catering,
-            code,
-            a * d * per_day,
-            description,
-            false,
-        ));
-    }
-    v
-}
 
 /// A priced line before it becomes a line item.
 #[derive(Debug, Clone)]
@@ -281,13 +45,14 @@ struct Costing<'a> {
 /// `first_quote` takes that first supplier (a novice's choice); `exact` minimises the total over
 /// every supplier option and package discount, exactly (see [`optimise`]).
 fn price<'a>(
-    input: StepInput<'a>,
+    input: Inputs<'a>,
     b: &EventBrief,
     needs: &'a [Need],
     excluded: &[String],
     optimiser: Optimiser,
 ) -> Result<Costing<'a>, AgentError> {
-    let rates = &input.data.rates;
+    let data = input.data()?;
+    let rates = &data.rates;
     let cur = &b.budget.currency;
     let day = crate::fx::rate_day(b);
     let in_city = |s: &&Supplier| {
@@ -318,7 +83,7 @@ fn price<'a>(
             .collect();
         // With the organiser's rate cards, an item nobody prices is left out of the costing and
         // reported as not priced (see `unpriced`): never guessed.
-        let list: Vec<&Need> = if input.data.demo_rates {
+        let list: Vec<&Need> = if data.demo_rates {
             list
         } else {
             list.into_iter()
@@ -376,7 +141,7 @@ fn price<'a>(
             options,
         });
     }
-    if !missing.is_empty() && (services.is_empty() || input.data.demo_rates) {
+    if !missing.is_empty() && (services.is_empty() || data.demo_rates) {
         return Err(AgentError::NeedsInput {
             reason: format!(
                 "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
@@ -386,7 +151,7 @@ fn price<'a>(
                     .collect::<Vec<_>>()
                     .join(", "),
                 b.location.city,
-                if input.data.demo_rates {
+                if data.demo_rates {
                     ""
                 } else {
                     " The demo rate cards are not used for a real city."
@@ -643,7 +408,7 @@ fn fewer_catering(needs: &[Need]) -> Option<Vec<Need>> {
 /// The reserve a plan holds: the risk register's expected loss, and at Advanced at least the
 /// simulated P80 overrun of that plan's spend.
 fn size_reserve(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     p: &BudgetParams,
     costing: &Costing<'_>,
     venue_cost: Decimal,
@@ -683,7 +448,7 @@ struct Scopes<'a> {
 /// its floor (90% of the expected loss, the least adequate reserve of DESIGN §6). Each step
 /// keeps the ones before it; a step that changes nothing is left out.
 fn ladder<'a>(
-    input: StepInput<'a>,
+    input: Inputs<'a>,
     p: &BudgetParams,
     b: &EventBrief,
     scopes: Scopes<'a>,
@@ -774,7 +539,7 @@ fn ladder<'a>(
 /// the re-planning ladder until a plan fits, and blocks with the ranked plans when none does.
 /// An approver's cap is the target of a revision; when no plan fits it, the cheapest plan is put
 /// up with the reason. Money the plan does not need is `unallocated`, never reserve.
-pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentError> {
+pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let risks = input.need::<RiskRegister>()?;
     let shortlist = input.need::<VenueShortlist>()?;
@@ -941,7 +706,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     {
         *by_cat.entry(l.category).or_default() += l.total;
     }
-    let envelope = crate::venue::venue_envelope(
+    let envelope = crate::pricing::venue_envelope(
         b,
         &input
             .tools
@@ -978,7 +743,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     let mut assumptions = vec![
         format!(
             "Prices from {} converted to {cur} at the newest euro reference rates on or before {rate_day} (see the cost model's conversions)",
-            input.data.rates_label
+            input.data()?.rates_label
         ),
         format!(
             "Reserve sized to the risk register's expected loss ({}){}",
@@ -1020,11 +785,9 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
     }
 
     let options = ranked_options(
-        input,
-        b,
         &attempts,
         chosen_at,
-        &all_needs,
+        premium_total(input.tools, input.data()?, b, &all_needs, venue_cost),
         venue_cost,
         over_budget,
     );
@@ -1092,7 +855,7 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
         }
     );
     Ok(StepOutput {
-        raised: unpriced(input, b, &needs(b)),
+        raised: unpriced(input.tools, input.data()?, b, &needs(b)),
         rationale: format!(
             "{} in {}; the venue keeps an envelope of {}. Plans tried, cheapest last: {}.{}",
             match &cost_model.optimisation {
@@ -1153,13 +916,12 @@ pub fn plan(input: StepInput<'_>, p: &BudgetParams) -> Result<StepOutput, AgentE
 /// The options put to the approver, cheapest first with ids in that order: every plan of the
 /// ladder, the most reliable suppliers, and (over budget) a negotiated price. The chosen plan is
 /// "Recommended"; "Premium" names the most reliable suppliers only when they cost more than it.
-/// Savings are against the full-scope plan as instructed (negative: it costs more).
+/// Savings are against the full-scope plan as instructed (negative: it costs more). `premium` is
+/// what the most reliable supplier per service and the venue cost together, reserve aside.
 fn ranked_options(
-    input: StepInput<'_>,
-    b: &EventBrief,
     attempts: &[Attempt<'_>],
     chosen_at: usize,
-    needs: &[Need],
+    premium: Decimal,
     venue_cost: Decimal,
     over_budget: bool,
 ) -> Vec<BudgetOption> {
@@ -1182,7 +944,7 @@ fn ranked_options(
         })
         .collect();
     let reserve = attempts.get(chosen_at).map_or(Decimal::ZERO, |a| a.reserve);
-    let premium = premium_total(input, b, needs, venue_cost) + reserve;
+    let premium = premium + reserve;
     raw.push((
         if premium > recommended {
             "Premium: most reliable supplier per service, full scope".into()
@@ -1226,7 +988,7 @@ fn simulate_costs(
     runs: u32,
     seed: u64,
 ) -> Vec<Decimal> {
-    let mut rng = crate::execute::SplitMix64::new(seed ^ 0x00b0_d9e7);
+    let mut rng = crate::rng::SplitMix64::new(seed ^ 0x00b0_d9e7);
     let triangular = |u: f64, lo: f64, mode: f64, hi: f64| {
         let f = (mode - lo) / (hi - lo);
         if u < f {
@@ -1285,7 +1047,7 @@ fn cancellation_hedges(lines: &[LineItem], limit: Decimal, cur: &Currency) -> Ve
 
 /// How line `nth` (a priced need) was converted, when its supplier quotes in another currency.
 fn line_conversion(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     x: &Priced<'_>,
     cur: &Currency,
     day: chrono::NaiveDate,
@@ -1306,13 +1068,13 @@ fn line_conversion(
 
 /// The needs no supplier of the organiser's rate cards prices in the brief's city, as raised
 /// open items: left out of the costing, to be quoted (the demo rate cards price everything).
-fn unpriced(input: StepInput<'_>, b: &EventBrief, needs: &[Need]) -> Vec<crate::Raised> {
-    if input.data.demo_rates {
+fn unpriced(tools: &Tools, data: &EventData, b: &EventBrief, needs: &[Need]) -> Vec<crate::Raised> {
+    if data.demo_rates {
         return vec![];
     }
     needs
         .iter()
-        .filter(|n| quotes(input, b, n).next().is_none())
+        .filter(|n| quotes(tools, &data.rates, b, n).next().is_none())
         .map(|n| crate::Raised {
             description: format!(
                 "not priced: {} ({} `{}`): no rate card in {} has it",
@@ -1331,33 +1093,17 @@ fn unpriced(input: StepInput<'_>, b: &EventBrief, needs: &[Need]) -> Vec<crate::
         .collect()
 }
 
-/// Every supplier in the brief's city offering need `n`, with its unit price for the need's
-/// quantity (volume tiers applied) in the event currency.
-pub(crate) fn quotes<'a>(
-    input: StepInput<'a>,
-    b: &'a EventBrief,
-    n: &'a Need,
-) -> impl Iterator<Item = (&'a Supplier, Decimal)> + 'a {
-    let day = crate::fx::rate_day(b);
-    let tools = input.tools;
-    input
-        .data
-        .rates
-        .suppliers
-        .iter()
-        .filter(move |s| s.service == n.service && s.serves(&b.location.city))
-        .filter_map(move |s| {
-            s.price_for(n.code, n.qty)
-                .and_then(|p| tools.convert(p, &s.currency, &b.budget.currency, day).ok())
-                .map(|(p, _)| (s, p))
-        })
-}
-
-fn premium_total(input: StepInput<'_>, b: &EventBrief, needs: &[Need], venue: Decimal) -> Decimal {
+fn premium_total(
+    tools: &Tools,
+    data: &EventData,
+    b: &EventBrief,
+    needs: &[Need],
+    venue: Decimal,
+) -> Decimal {
     needs
         .iter()
         .filter_map(|n| {
-            quotes(input, b, n)
+            quotes(tools, &data.rates, b, n)
                 .max_by(|a, c| a.0.reliability.total_cmp(&c.0.reliability))
                 .map(|(_, p)| (p * n.qty).round_dp(2))
         })

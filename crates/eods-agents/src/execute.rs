@@ -2,7 +2,8 @@
 //! (task completions, spend, injected incidents handled by the contingency plan), and the
 //! postmortem that measures every metric of DESIGN §6 against its target.
 
-use crate::{AgentError, Raised, StepInput, StepOutput};
+use crate::rng::SplitMix64;
+use crate::{AgentError, Inputs, Raised, StepOutput};
 use chrono::{DateTime, Duration, FixedOffset, NaiveTime, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::brief::{EventBrief, StakeholderRole};
@@ -22,33 +23,8 @@ use eods_domain::ids::{IncidentId, RoomId};
 use eods_domain::metrics::{self, MetricName, against, target};
 use rust_decimal::Decimal;
 
-/// SplitMix64: a small, fast, seedable generator; the same seed gives the same run everywhere.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from a seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A uniform float in [0, 1).
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 /// Runbook and incident log from a seeded simulation; the risk register too when a risk occurred.
-pub fn simulate(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
+pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let timeline = input.need::<Timeline>()?;
     let tasks = input.need::<TaskRegister>()?;
@@ -284,7 +260,7 @@ struct Response {
 
 /// Runs the concrete part of a response; returns what was done, or why it could not be.
 fn respond(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     kind: IncidentKind,
     at: DateTime<FixedOffset>,
     r: &mut Response,
@@ -512,9 +488,9 @@ fn resolve_fewest_changes(
             })
             .collect(),
         conflicts: {
-            let items: Vec<crate::logistics::Item> = open
+            let items: Vec<crate::placement::Item> = open
                 .iter()
-                .map(|&i| crate::logistics::Item {
+                .map(|&i| crate::placement::Item {
                     title: String::new(),
                     track: String::new(),
                     minutes: 0,
@@ -638,7 +614,7 @@ fn mitigation_for(name: MetricName) -> (StakeholderRole, &'static str) {
 }
 
 /// Every metric against its target, approval latency, and insights.
-pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
+pub fn postmortem(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let level = input.level;
     let timeline = input.need::<Timeline>()?;
     let risks = input.need::<RiskRegister>()?;
@@ -821,7 +797,7 @@ pub fn postmortem(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
         .filter(|r| r.met == Some(false))
         .map(|r| {
             let (role, action) = mitigation_for(r.name);
-            let owner = crate::planner::owner_for(map, role);
+            let owner = crate::tasks::owner_for(map, role);
             insights.push(format!(
                 "Mitigation raised for {}: {action} (owner {owner}).",
                 r.name.as_str()

@@ -2,20 +2,33 @@
 //! Coordinator — as pure, deterministic functions from input artifacts (plus bundled tool data
 //! and an instruction set) to output artifacts. An agent never validates or certifies its own
 //! output and never touches storage or the clock: the engine does both.
+//!
+//! The agent modules (`planner`, `venue`, `budget`, `logistics`, `execute`) depend on the crate
+//! root and on leaf modules only, never on each other: what several agents share lives in a
+//! leaf (`pricing`, `tasks`, `conflicts`, `multisite`, `rng`, `sources`, `data`, `fx`,
+//! `instructions`, `placement`, `timetable`, `cpm`). A step reads the blackboard only through
+//! its [`Inputs`], which answers for the artifact types the step declares.
 
+// The agents.
 pub mod budget;
+pub mod execute;
+pub mod logistics;
+pub mod planner;
+pub mod venue;
+
+// The leaves they share.
+pub mod conflicts;
 pub mod cpm;
 pub mod data;
-pub mod execute;
 pub mod fx;
 pub mod instructions;
-pub mod logistics;
 pub mod multisite;
 pub mod placement;
-pub mod planner;
+pub mod pricing;
+pub mod rng;
 pub mod sources;
+pub mod tasks;
 pub mod timetable;
-pub mod venue;
 
 use eods_domain::artifact::{ArtifactType, CatalogType, Payload};
 use eods_domain::blackboard::Blackboard;
@@ -170,13 +183,16 @@ impl Step {
         }
     }
 
-    /// What the step reads (and its outputs are derived from).
+    /// What the step reads and cannot do without (its outputs are derived from them). With
+    /// [`Step::optional_inputs`], the only artifacts the step's [`Inputs`] answers for.
     pub fn inputs(self) -> &'static [ArtifactType] {
         use ArtifactType as T;
         match self {
             Step::Intake => &[T::EventBrief],
-            Step::Plan => &[T::EventBrief, T::Requirements, T::StakeholderMap],
-            Step::Research => &[T::EventBrief, T::Requirements],
+            Step::Plan => &[T::EventBrief, T::StakeholderMap],
+            // The risk register's expected loss sizes the reserve the venue envelope leaves
+            // (the Budget Analyst sizes its reserve the same way); Plan writes it at every level.
+            Step::Research => &[T::EventBrief, T::RiskRegister],
             Step::Budget => &[
                 T::EventBrief,
                 T::RiskRegister,
@@ -205,7 +221,6 @@ impl Step {
                 T::VenueScorecard,
             ],
             Step::Postmortem => &[
-                T::EventBrief,
                 T::Timeline,
                 T::RiskRegister,
                 T::ContingencyPlan,
@@ -223,15 +238,16 @@ impl Step {
     }
 
     /// What the step reads when it is there, without waiting for it: the organiser's data (an
-    /// event may have none), the task register (for the owners and due dates of requests for
-    /// quote) and the leads (the venue facts Logistics plans with).
+    /// event may have none; the suppliers of [`Inputs::data`] come from it), the task register
+    /// (for the owners and due dates of requests for quote) and the leads (the venue facts
+    /// Logistics plans with).
     pub fn optional_inputs(self) -> &'static [ArtifactType] {
         use ArtifactType as T;
         match self {
             Step::Research => &[T::OrganiserData, T::TaskRegister],
             Step::Budget => &[T::OrganiserData],
-            Step::Logistics | Step::Execute => &[T::OrganiserData, T::VenueLeads],
-            Step::Intake | Step::Plan | Step::Postmortem => &[],
+            Step::Logistics => &[T::OrganiserData, T::VenueLeads],
+            Step::Intake | Step::Plan | Step::Execute | Step::Postmortem => &[],
         }
     }
 
@@ -363,7 +379,8 @@ impl Directives {
     }
 }
 
-/// What a step reads.
+/// What the caller hands to [`run_step`]: the whole blackboard and the event's context. A step
+/// never sees this: `run_step` turns it into the step's [`Inputs`].
 #[derive(Debug, Clone, Copy)]
 pub struct StepInput<'a> {
     pub blackboard: &'a Blackboard,
@@ -374,12 +391,70 @@ pub struct StepInput<'a> {
     pub data: &'a sources::EventData,
 }
 
-impl StepInput<'_> {
-    /// A required input artifact, or a MissingInput error naming it.
-    pub fn need<T: CatalogType>(&self) -> Result<&T, AgentError> {
-        self.blackboard
-            .get::<T>()
+impl<'a> StepInput<'a> {
+    /// The view of `step` over this input: only the artifacts the step declares.
+    pub fn view(self, step: Step) -> Inputs<'a> {
+        Inputs {
+            step,
+            blackboard: self.blackboard,
+            data: self.data,
+            level: self.level,
+            tools: self.tools,
+            directives: self.directives,
+        }
+    }
+}
+
+/// What a step reads: a view over the blackboard that answers only for the artifact types the
+/// step declares ([`Step::reads`]: its inputs, which include what it rewrites, and its optional
+/// inputs), so the step key and `derived_from` — both built from the declared reads — name
+/// everything the step's outputs depend on. Reading an undeclared type is a programming error
+/// returned as [`AgentError::Undeclared`], never a panic.
+#[derive(Debug, Clone, Copy)]
+pub struct Inputs<'a> {
+    step: Step,
+    blackboard: &'a Blackboard,
+    data: &'a sources::EventData,
+    pub level: Level,
+    pub tools: &'a Tools,
+    pub directives: &'a Directives,
+}
+
+impl<'a> Inputs<'a> {
+    /// The step this view belongs to.
+    pub fn step(&self) -> Step {
+        self.step
+    }
+
+    /// A declared input, or `None` when the blackboard has none (an optional input, or an
+    /// input the step can do without at its level).
+    pub fn get<T: CatalogType>(&self) -> Result<Option<&'a T>, AgentError> {
+        self.declared(T::TYPE)?;
+        Ok(self.blackboard.get::<T>())
+    }
+
+    /// A declared input the step cannot do without, or a MissingInput error naming it.
+    pub fn need<T: CatalogType>(&self) -> Result<&'a T, AgentError> {
+        self.get::<T>()?
             .ok_or_else(|| AgentError::MissingInput(vec![T::TYPE.as_str().to_owned()]))
+    }
+
+    /// The event's suppliers and gathered venues. They are derived from the organiser's data,
+    /// so only a step that declares [`ArtifactType::OrganiserData`] may read them.
+    pub fn data(&self) -> Result<&'a sources::EventData, AgentError> {
+        self.declared(ArtifactType::OrganiserData)?;
+        Ok(self.data)
+    }
+
+    fn declared(&self, t: ArtifactType) -> Result<(), AgentError> {
+        if self.step.reads().any(|r| r == t) {
+            Ok(())
+        } else {
+            Err(AgentError::Undeclared {
+                step: self.step,
+                artifact: t,
+            })
+        }
     }
 }
 
@@ -444,6 +519,12 @@ pub enum AgentError {
         asks: Vec<String>,
         partial: Vec<Payload>,
     },
+    /// A step read an artifact type it does not declare in [`Step::inputs`] or
+    /// [`Step::optional_inputs`]: a programming error in the agent, which fails the run.
+    #[error(
+        "the {step} step read `{artifact}`, which it does not declare: add it to Step::inputs or Step::optional_inputs"
+    )]
+    Undeclared { step: Step, artifact: ArtifactType },
     #[error(transparent)]
     Instructions(#[from] instructions::InstructionError),
     #[error(transparent)]
@@ -452,6 +533,7 @@ pub enum AgentError {
 
 /// Runs one step.
 pub fn run_step(step: Step, input: StepInput<'_>) -> Result<StepOutput, AgentError> {
+    let input = input.view(step);
     let set = input.tools.instructions.get(step.agent(), input.level)?;
     match step {
         Step::Intake => planner::intake(input),
@@ -469,5 +551,132 @@ pub fn run_step(step: Step, input: StepInput<'_>) -> Result<StepOutput, AgentErr
         Step::Logistics => logistics::plan(input, &set.params()?),
         Step::Execute => execute::simulate(input),
         Step::Postmortem => execute::postmortem(input),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use eods_domain::blackboard::Current;
+    use eods_domain::catalog::brief::EventBrief;
+    use eods_domain::catalog::planning::RiskRegister;
+
+    fn blackboard() -> Blackboard {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/s01-meetup.json"
+        ))
+        .unwrap();
+        let brief = eods_domain::intake::parse_brief(&text).unwrap();
+        let mut bb = Blackboard::new();
+        bb.insert(Current {
+            revision: 1,
+            created_by: "user:test".into(),
+            derived_from: vec![],
+            payload: brief.into_payload(),
+        });
+        bb
+    }
+
+    /// The s01 brief after Intake and Plan, with the context a step runs in.
+    struct Fixture {
+        tools: Tools,
+        directives: Directives,
+        bb: Blackboard,
+        data: sources::EventData,
+    }
+
+    impl Fixture {
+        fn new() -> Fixture {
+            let tools = Tools::bundled().unwrap();
+            let directives = Directives::default();
+            let mut bb = blackboard();
+            for s in [Step::Intake, Step::Plan] {
+                let data = sources::EventData::of(&tools, &bb, None);
+                let input = StepInput {
+                    blackboard: &bb,
+                    level: Level::Intermediate,
+                    tools: &tools,
+                    directives: &directives,
+                    data: &data,
+                };
+                let out = run_step(s, input).unwrap();
+                record(&mut bb, s, out.artifacts);
+            }
+            let data = sources::EventData::of(&tools, &bb, None);
+            Fixture {
+                tools,
+                directives,
+                bb,
+                data,
+            }
+        }
+
+        fn view(&self, step: Step) -> Inputs<'_> {
+            StepInput {
+                blackboard: &self.bb,
+                level: Level::Intermediate,
+                tools: &self.tools,
+                directives: &self.directives,
+                data: &self.data,
+            }
+            .view(step)
+        }
+    }
+
+    #[test]
+    fn a_step_reading_an_undeclared_type_gets_an_error_naming_both() {
+        let f = Fixture::new();
+        // The risk register is on the blackboard, but Intake does not declare it.
+        assert!(f.bb.get::<RiskRegister>().is_some());
+        assert_eq!(
+            f.view(Step::Intake)
+                .get::<RiskRegister>()
+                .map(|r| r.is_some()),
+            Err(AgentError::Undeclared {
+                step: Step::Intake,
+                artifact: ArtifactType::RiskRegister,
+            })
+        );
+        let message = f
+            .view(Step::Plan)
+            .need::<RiskRegister>()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("plan step") && message.contains("`risk_register`"),
+            "{message}"
+        );
+        // The event data comes from the organiser's data: only its readers may use it.
+        assert_eq!(
+            f.view(Step::Plan).data().map(|_| ()),
+            Err(AgentError::Undeclared {
+                step: Step::Plan,
+                artifact: ArtifactType::OrganiserData,
+            })
+        );
+    }
+
+    #[test]
+    fn a_step_reads_what_it_declares_and_only_that() {
+        let f = Fixture::new();
+        // Research declares the risk register: its venue envelope keeps the reserve it sizes.
+        assert_eq!(
+            f.view(Step::Research).need::<RiskRegister>(),
+            Ok(f.bb.get::<RiskRegister>().unwrap())
+        );
+        assert!(f.view(Step::Research).data().is_ok());
+        // An optional input that is not there is `None`, not an error.
+        assert_eq!(
+            f.view(Step::Research)
+                .get::<eods_domain::catalog::sources::OrganiserData>(),
+            Ok(None)
+        );
+        assert_eq!(
+            f.view(Step::Research)
+                .need::<EventBrief>()
+                .map(|b| b.audience_size),
+            Ok(f.bb.get::<EventBrief>().unwrap().audience_size)
+        );
     }
 }

@@ -5,8 +5,8 @@
 use crate::data::{CatalogVenue, RateCards, Service};
 use crate::instructions::{LogisticsParams, Scheduler};
 pub use crate::placement::{Frame, Item, solve};
-use crate::planner::{TaskKey, owner_for, task_id};
-use crate::{AgentError, StepInput, StepOutput, Tools};
+use crate::tasks::{TaskKey, owner_for, task_id};
+use crate::{AgentError, Inputs, StepOutput, Tools};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::brief::{EventBrief, EventType, StakeholderRole};
@@ -195,7 +195,7 @@ pub fn selected_venue(
 }
 
 /// Logistics plan, schedule, roster, contingency plan and vendor contracts.
-pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentError> {
+pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let map = input.need::<StakeholderMap>()?;
     let tasks = input.need::<TaskRegister>()?;
@@ -210,7 +210,7 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
         Some(combined) => combined.clone(),
         None => selected_venue(
             input.tools,
-            input.blackboard.get::<VenueLeads>(),
+            input.get::<VenueLeads>()?,
             shortlist,
             scorecard,
         )
@@ -675,13 +675,13 @@ pub fn plan(input: StepInput<'_>, p: &LogisticsParams) -> Result<StepOutput, Age
 }
 
 fn vendor_contracts(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     b: &EventBrief,
     venue: &CatalogVenue,
     cost: &CostModel,
     tasks: &TaskRegister,
 ) -> Result<VendorContracts, AgentError> {
-    let rates: &RateCards = &input.data.rates;
+    let rates: &RateCards = &input.data()?.rates;
     let cur = &b.budget.currency;
     let date_of = |k: TaskKey| {
         tasks

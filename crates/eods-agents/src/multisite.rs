@@ -1,5 +1,7 @@
-//! Large events: what the Venue Researcher does when no single venue in the brief's city holds
-//! the audience.
+//! Large events: the pure functions over *sites* the Venue Researcher (`venue::sites`), the
+//! Budget Analyst (transfer quotes) and the Logistics Coordinator (the combined venue, transfer
+//! policy) share when no single venue in the brief's city holds the audience. A leaf: it depends
+//! on no agent module.
 //!
 //! At Advanced (the instruction parameter `site_combinations`) it combines whole venues of the
 //! city — *sites* — into one candidate: the fewest sites that seat the audience together, then
@@ -29,9 +31,6 @@ use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, Flexibility};
 use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
 use rust_decimal::Decimal;
-
-mod shortlist;
-pub use shortlist::research;
 
 /// Rate-card item codes that price a transfer (shuttle) between the sites of one event.
 pub const TRANSFER_CODES: [&str; 2] = ["site_transfer", "shuttle"];
@@ -179,7 +178,7 @@ impl Search<'_> {
 }
 
 /// A site's session rooms (reception spaces are not stages), largest first.
-fn session_rooms(v: &CatalogVenue) -> Vec<&crate::data::CatalogRoom> {
+pub(crate) fn session_rooms(v: &CatalogVenue) -> Vec<&crate::data::CatalogRoom> {
     v.rooms_by_size()
         .into_iter()
         .filter(|r| r.layout != "reception")
@@ -403,7 +402,7 @@ pub fn transfer_quote(
 }
 
 /// The largest venue of the brief's city (any date, any price), if the city has one.
-fn largest_in_city<'a>(tools: &'a Tools, b: &EventBrief) -> Option<&'a CatalogVenue> {
+pub(crate) fn largest_in_city<'a>(tools: &'a Tools, b: &EventBrief) -> Option<&'a CatalogVenue> {
     tools
         .catalog
         .venues
@@ -430,7 +429,7 @@ fn is_outdoor_site(v: &CatalogVenue) -> bool {
 /// The ranked ways out when no single venue of the city holds the audience, best first: split
 /// the audience over the days, cap attendance at the largest venue, an outdoor site (or the note
 /// that the data has none), and combining venues (Advanced). Scored from the brief's own
-/// priorities, as [`crate::planner::break_ties`] does for date and budget conflicts.
+/// priorities, as [`crate::conflicts::break_ties`] does for date and budget conflicts.
 pub fn alternatives(tools: &Tools, b: &EventBrief, combinable: Option<usize>) -> Vec<Alternative> {
     let mut out = Vec::new();
     let Some(largest) = largest_in_city(tools, b) else {

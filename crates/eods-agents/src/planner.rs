@@ -3,7 +3,8 @@
 
 use crate::cpm;
 use crate::instructions::{PlannerParams, TaskNetwork};
-use crate::{AgentError, StepInput, StepOutput};
+use crate::tasks::{MILESTONES, TEMPLATE, owner_for};
+use crate::{AgentError, Inputs, StepOutput};
 use chrono::{Duration, NaiveDate};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
@@ -20,161 +21,8 @@ use eods_domain::ids::{
 use eods_domain::money::Money;
 use rust_decimal::Decimal;
 
-/// The standard tasks of an event plan. Their order fixes their ids (`task-1` …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskKey {
-    ConfirmScope,
-    ProgramFormat,
-    VenueSearch,
-    BookVenue,
-    Speakers,
-    FinaliseProgram,
-    ContractSuppliers,
-    Registration,
-    Staffing,
-    Materials,
-    Walkthrough,
-}
-
-struct TaskTemplate {
-    key: TaskKey,
-    title: &'static str,
-    /// Duration in days for a conference (scale 1.0).
-    base_days: u32,
-    deps: &'static [TaskKey],
-    /// Index into MILESTONES.
-    milestone: usize,
-    owner: StakeholderRole,
-    /// Share of the owner's working day the task takes (1.0 = full time).
-    effort: f64,
-}
-
-const TEMPLATE: &[TaskTemplate] = &[
-    TaskTemplate {
-        key: TaskKey::ConfirmScope,
-        title: "Confirm objectives, scope and budget envelope",
-        base_days: 10,
-        deps: &[],
-        milestone: 0,
-        effort: 0.5,
-        owner: StakeholderRole::Owner,
-    },
-    TaskTemplate {
-        key: TaskKey::ProgramFormat,
-        title: "Define program format and tracks",
-        base_days: 14,
-        deps: &[TaskKey::ConfirmScope],
-        milestone: 0,
-        effort: 0.5,
-        owner: StakeholderRole::Owner,
-    },
-    TaskTemplate {
-        key: TaskKey::VenueSearch,
-        title: "Research, shortlist and score venues",
-        base_days: 21,
-        deps: &[TaskKey::ConfirmScope],
-        milestone: 1,
-        effort: 0.6,
-        owner: StakeholderRole::Owner,
-    },
-    TaskTemplate {
-        key: TaskKey::BookVenue,
-        title: "Negotiate and book the venue",
-        base_days: 14,
-        deps: &[TaskKey::VenueSearch],
-        milestone: 1,
-        effort: 0.4,
-        owner: StakeholderRole::Finance,
-    },
-    TaskTemplate {
-        key: TaskKey::Speakers,
-        title: "Invite speakers and run the call for sessions",
-        base_days: 42,
-        deps: &[TaskKey::ProgramFormat],
-        milestone: 2,
-        effort: 0.3,
-        owner: StakeholderRole::Owner,
-    },
-    TaskTemplate {
-        key: TaskKey::FinaliseProgram,
-        title: "Finalise program and session schedule",
-        base_days: 14,
-        deps: &[TaskKey::Speakers, TaskKey::BookVenue],
-        milestone: 2,
-        effort: 0.6,
-        owner: StakeholderRole::Owner,
-    },
-    TaskTemplate {
-        key: TaskKey::ContractSuppliers,
-        title: "Contract catering, AV and other suppliers",
-        base_days: 21,
-        deps: &[TaskKey::BookVenue],
-        milestone: 3,
-        effort: 0.5,
-        owner: StakeholderRole::Finance,
-    },
-    TaskTemplate {
-        key: TaskKey::Registration,
-        title: "Open registration and promote the event",
-        base_days: 42,
-        deps: &[TaskKey::FinaliseProgram],
-        milestone: 3,
-        effort: 0.4,
-        owner: StakeholderRole::Owner,
-    },
-    TaskTemplate {
-        key: TaskKey::Staffing,
-        title: "Recruit and brief staff and volunteers",
-        base_days: 21,
-        deps: &[TaskKey::FinaliseProgram],
-        milestone: 4,
-        effort: 0.5,
-        owner: StakeholderRole::Volunteer,
-    },
-    TaskTemplate {
-        key: TaskKey::Materials,
-        title: "Produce badges, signage and materials",
-        base_days: 14,
-        deps: &[TaskKey::Registration],
-        milestone: 4,
-        effort: 0.4,
-        owner: StakeholderRole::Volunteer,
-    },
-    TaskTemplate {
-        key: TaskKey::Walkthrough,
-        title: "Final walkthrough and run-of-show",
-        base_days: 3,
-        deps: &[
-            TaskKey::ContractSuppliers,
-            TaskKey::Staffing,
-            TaskKey::Materials,
-        ],
-        milestone: 4,
-        effort: 0.8,
-        owner: StakeholderRole::Owner,
-    },
-];
-
-const MILESTONES: [&str; 5] = [
-    "Plan approved",
-    "Venue confirmed",
-    "Program published",
-    "Suppliers contracted",
-    "Ready for event day",
-];
-
-/// The id of a standard task.
-pub fn task_id(key: TaskKey) -> TaskId {
-    TaskId::nth(
-        TEMPLATE
-            .iter()
-            .position(|t| t.key == key)
-            .map_or(0, |i| i + 1),
-    )
-}
-
 /// Requirements and stakeholder map from the brief.
-pub fn intake(input: StepInput<'_>) -> Result<StepOutput, AgentError> {
+pub fn intake(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     use eods_domain::constraints::TextSource;
     let readings = eods_domain::constraints::read_brief(b);
@@ -350,22 +198,8 @@ fn stakeholders(b: &EventBrief) -> StakeholderMap {
     StakeholderMap { stakeholders: list }
 }
 
-/// The stakeholder who should own work of `role`: the first with that role, else the first owner.
-pub fn owner_for(map: &StakeholderMap, role: StakeholderRole) -> StakeholderId {
-    map.stakeholders
-        .iter()
-        .find(|s| s.role == role)
-        .or_else(|| {
-            map.stakeholders
-                .iter()
-                .find(|s| s.role == StakeholderRole::Owner)
-        })
-        .or_else(|| map.stakeholders.first())
-        .map_or_else(|| StakeholderId::nth(1), |s| s.id.clone())
-}
-
 /// Timeline, tasks (CPM), risks and communications.
-pub fn plan(input: StepInput<'_>, p: &PlannerParams) -> Result<StepOutput, AgentError> {
+pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let map = input.need::<StakeholderMap>()?;
     let deadline = b.first_day() - Duration::days(1);
@@ -638,79 +472,6 @@ fn level_owners(
             .collect(),
     };
     (l.starts, Some(report))
-}
-
-/// The Event Planner breaks ties between the ways out of a conflict between the brief's dates,
-/// venue availability and budget: each option gets a score from the brief's own priorities and
-/// the list comes back best first (ties keep the researcher's order). A variable budget makes a
-/// raise within 10% of the total the first choice; a fixed budget puts it last; a date move
-/// costs more the further it goes; another city is the last resort before a fixed budget.
-pub fn break_ties(b: &EventBrief, options: Vec<crate::venue::ConflictOption>) -> Vec<Alternative> {
-    use crate::venue::ConflictOption as O;
-    use eods_domain::catalog::brief::Flexibility;
-    let total = b.budget.total;
-    let mut scored: Vec<Alternative> = options
-        .into_iter()
-        .map(|o| match o {
-            O::MoveDates {
-                weeks,
-                start,
-                end,
-                venues,
-            } => Alternative {
-                option: format!("Move the event to {start} – {end}"),
-                score: (0.8 - 0.05 * weeks.abs() as f64).max(0.3),
-                pros: vec![
-                    format!("{venues} affordable venues are free then"),
-                    "keeps the budget and the city".into(),
-                ],
-                cons: vec![format!(
-                    "{} week(s) {}; speakers and attendees must be told",
-                    weeks.abs(),
-                    if weeks > 0 { "later" } else { "earlier" }
-                )],
-            },
-            O::RaiseVenueBudget { to, by, venues } => {
-                let share = if total.is_zero() {
-                    1.0
-                } else {
-                    (by.amount / total)
-                        .to_string()
-                        .parse::<f64>()
-                        .unwrap_or(1.0)
-                };
-                let score = match b.budget.flexibility {
-                    Flexibility::Variable if share <= 0.10 => 0.9,
-                    Flexibility::Variable => 0.6,
-                    Flexibility::Fixed => 0.2,
-                };
-                Alternative {
-                    option: format!("Raise the venue budget to {to}"),
-                    score,
-                    pros: vec![format!(
-                        "{venues} venues become affordable on the planned dates"
-                    )],
-                    cons: vec![format!(
-                        "costs {by} more ({:.1}% of the total){}",
-                        share * 100.0,
-                        if b.budget.flexibility == Flexibility::Fixed {
-                            "; the budget is fixed"
-                        } else {
-                            ""
-                        }
-                    )],
-                }
-            }
-            O::OtherCity { city, venues } => Alternative {
-                option: format!("Hold the event in {city}"),
-                score: 0.3,
-                pros: vec![format!("{venues} suitable venues")],
-                cons: vec!["changes the location".into()],
-            },
-        })
-        .collect();
-    scored.sort_by(|a, b2| b2.score.total_cmp(&a.score));
-    scored
 }
 
 fn alt(option: &str, score: f64, pro: &str, con: &str) -> Alternative {

@@ -3,9 +3,10 @@
 //! approver rejected), availability with holds, and negotiation notes.
 
 use crate::Tools;
+use crate::conflicts::ConflictOption;
 use crate::data::{CatalogRoom, CatalogVenue, Service};
 use crate::instructions::{BudgetParams, VenueParams};
-use crate::{AgentError, StepInput, StepOutput};
+use crate::{AgentError, Inputs, StepOutput};
 use chrono::{NaiveDate, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
@@ -25,44 +26,39 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use std::collections::BTreeMap;
 
-/// The venue budget envelope: the venue share of the brief's total.
-pub fn venue_envelope(b: &EventBrief, p: &BudgetParams) -> Decimal {
-    let share = p
-        .venue_share
-        .get(&b.event_type)
-        .copied()
-        .unwrap_or(Decimal::new(30, 2));
-    (b.budget.total * share).round_dp(2)
-}
+mod sites;
 
 /// The venue budget the rest of the plan leaves: the venue share of the total, but no more than
 /// the total less the cheapest cost of every required item on the rate cards and the reserve
 /// (the larger of the reserve share and the risk register's expected loss). Screening against it
 /// keeps the shortlist inside what the Budget Analyst can allocate.
-fn affordable_envelope(input: StepInput<'_>, b: &EventBrief, bp: &BudgetParams) -> Decimal {
-    let share = venue_envelope(b, bp);
-    let others: Decimal = crate::budget::needs(b)
+fn affordable_envelope(
+    input: Inputs<'_>,
+    b: &EventBrief,
+    bp: &BudgetParams,
+) -> Result<Decimal, AgentError> {
+    let rates = &input.data()?.rates;
+    let share = crate::pricing::venue_envelope(b, bp);
+    let others: Decimal = crate::pricing::needs(b)
         .iter()
         .filter(|n| !n.optional)
         .filter_map(|n| {
-            crate::budget::quotes(input, b, n)
+            crate::pricing::quotes(input.tools, rates, b, n)
                 .map(|(_, p)| p)
                 .min()
                 .map(|p| (p * n.qty).round_dp(2))
         })
         .sum();
-    let loss = input
-        .blackboard
-        .get::<eods_domain::catalog::planning::RiskRegister>()
-        .map(eods_domain::metrics::expected_loss)
-        .unwrap_or_default();
+    let loss = eods_domain::metrics::expected_loss(
+        input.need::<eods_domain::catalog::planning::RiskRegister>()?,
+    );
     let reserve = (b.budget.total * bp.reserve_share).max(loss);
     let left = (b.budget.total - others - reserve).round_dp(2);
-    if left > Decimal::ZERO {
+    Ok(if left > Decimal::ZERO {
         share.min(left)
     } else {
         share
-    }
+    })
 }
 
 /// Amenities every venue for this brief needs.
@@ -519,13 +515,14 @@ type Scored<'a> = (usize, Offer<'a>, BTreeMap<Criterion, f64>, f64);
 
 /// Criteria, leads, shortlist, scorecard, availability and negotiation notes.
 pub fn research(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     p: &VenueParams,
     bp: &BudgetParams,
 ) -> Result<StepOutput, AgentError> {
     let b = input.need::<EventBrief>()?;
     let tools = input.tools;
-    let envelope = affordable_envelope(input, b, bp);
+    let data = input.data()?;
+    let envelope = affordable_envelope(input, b, bp)?;
     let days: Vec<NaiveDate> = b.event_days();
     let max_capacity =
         ((f64::from(b.audience_size) * p.max_capacity_factor) as u32).max(b.audience_size + 60);
@@ -535,7 +532,7 @@ pub fn research(
     let needs = required_venue_needs(b);
     let rentals: BTreeMap<VenueNeed, Option<Rental>> = needs
         .iter()
-        .map(|(n, _)| (*n, rental(tools, &input.data.rates, b, *n, days.len())))
+        .map(|(n, _)| (*n, rental(tools, &data.rates, b, *n, days.len())))
         .collect();
     let criteria = VenueCriteria {
         min_capacity: b.audience_size,
@@ -564,18 +561,14 @@ pub fn research(
     let quote = |v: &CatalogVenue| v.day_rate * Decimal::from(days.len());
     // Where the venues come from: the organiser's list, the installation catalog, what the
     // engine gathered (OpenStreetMap), and the demo catalog only for a city none of them knows.
-    let organiser = input.blackboard.get::<OrganiserData>();
-    let pool = crate::sources::venue_pool(
-        tools,
-        organiser,
-        input.data.external.as_ref(),
-        &b.location.city,
-    );
+    let organiser = input.get::<OrganiserData>()?;
+    let pool =
+        crate::sources::venue_pool(tools, organiser, data.external.as_ref(), &b.location.city);
     // Large events: when no single venue in the city holds the audience, Advanced combines
-    // sites and the other levels block with ranked options (see `multisite`; over the demo
-    // catalog only, for now).
+    // sites and the other levels block with ranked options (see `sites` and the `multisite`
+    // leaf; over the demo catalog only, for now).
     if pool.demo
-        && let Some(out) = crate::multisite::research(input, p, envelope, &criteria)?
+        && let Some(out) = sites::research(input, p, envelope, &criteria)?
     {
         return Ok(out);
     }
@@ -590,7 +583,7 @@ pub fn research(
     let step_free_or_unknown = |v: &CatalogVenue| {
         v.accessibility.iter().any(|a| a == "step_free_access") || access_unknown.contains(&&v.id)
     };
-    let rfq = requests_for_quote(input, b, &pool);
+    let rfq = requests_for_quote(input, b, &pool)?;
     let mut found: Vec<Offer<'_>> = known
         .iter()
         .filter(|v| v.capacity >= b.audience_size)
@@ -739,7 +732,7 @@ pub fn research(
                     )
                 }
             ),
-            alternatives: crate::planner::break_ties(
+            alternatives: crate::conflicts::break_ties(
                 b,
                 conflict_options(
                     input,
@@ -1004,13 +997,12 @@ pub const HOW_TO_QUOTE: &str = "enter them on the event page, POST them to /api/
 /// venue search in the task register and due when that task ends (else 12 weeks before the
 /// event, with the organiser as owner).
 fn requests_for_quote<'p>(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     b: &EventBrief,
     pool: &'p crate::sources::Pool,
-) -> Vec<Rfq<'p>> {
+) -> Result<Vec<Rfq<'p>>, AgentError> {
     let task = input
-        .blackboard
-        .get::<eods_domain::catalog::planning::TaskRegister>()
+        .get::<eods_domain::catalog::planning::TaskRegister>()?
         .and_then(|r| {
             r.tasks
                 .iter()
@@ -1026,7 +1018,8 @@ fn requests_for_quote<'p>(
         |t| (t.owner.to_string(), t.end),
     );
     let tracks = b.tracks.max(1) as usize;
-    pool.leads
+    Ok(pool
+        .leads
         .iter()
         .filter(|l| l.venue.is_none() || (tracks > 1 && l.record.rooms.is_empty()))
         .map(|lead| {
@@ -1051,7 +1044,7 @@ fn requests_for_quote<'p>(
                 },
             }
         })
-        .collect()
+        .collect())
 }
 
 /// The leads of the requests for quote, numbered after the `after` leads with known facts.
@@ -1247,26 +1240,10 @@ fn needs_quotes(
     }
 }
 
-/// A way out of a date / availability / budget conflict, for the Event Planner to rank.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ConflictOption {
-    /// Move the event by whole weeks to dates on which enough venues are free and affordable.
-    MoveDates {
-        weeks: i64,
-        start: NaiveDate,
-        end: NaiveDate,
-        venues: usize,
-    },
-    /// Raise the venue budget so that enough venues free on the dates become affordable.
-    RaiseVenueBudget { to: Money, by: Money, venues: usize },
-    /// Hold the event in another city with enough suitable venues.
-    OtherCity { city: String, venues: usize },
-}
-
 /// Every option that resolves a short shortlist: the nearest date shift (up to 8 weeks either
 /// way), the smallest venue-budget raise, and other cities.
 fn conflict_options(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     b: &EventBrief,
     found: &[Offer<'_>],
     days: &[NaiveDate],
@@ -1322,7 +1299,7 @@ fn conflict_options(
     options
 }
 
-fn cities_that_fit(input: StepInput<'_>, b: &EventBrief) -> Vec<(String, usize)> {
+fn cities_that_fit(input: Inputs<'_>, b: &EventBrief) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for v in &input.tools.catalog.venues {
         if v.capacity >= b.audience_size && !v.city.eq_ignore_ascii_case(&b.location.city) {

@@ -244,7 +244,7 @@ fn no_alcohol_swaps_the_reception_and_meals_set_the_catering_lines() {
     gala.event_type = EventType::Gala;
     gala.constraints.clear();
     let codes = |b: &EventBrief| -> Vec<(&'static str, String)> {
-        eods_agents::budget::needs(b)
+        eods_agents::pricing::needs(b)
             .into_iter()
             .filter(|n| n.service == eods_agents::data::Service::Catering)
             .map(|n| (n.code, n.description))
@@ -270,7 +270,7 @@ fn no_alcohol_swaps_the_reception_and_meals_set_the_catering_lines() {
     );
     // S-03 asks for breakfast, lunch and two coffee breaks each of its three days.
     let festival = example("s03-large-event.json");
-    let needs = eods_agents::budget::needs(&festival);
+    let needs = eods_agents::pricing::needs(&festival);
     let qty = |code: &str| needs.iter().find(|n| n.code == code).map(|n| n.qty);
     assert_eq!(qty("breakfast"), Some(Decimal::from(800 * 3)));
     assert_eq!(qty("lunch"), Some(Decimal::from(800 * 3)));

@@ -479,7 +479,7 @@ proptest! {
 /// drawn from a fixed seed: most must plan completely, and every produced artifact is valid.
 #[test]
 fn perturbed_scenarios_mostly_plan_and_always_validate() {
-    let mut rng = eods_agents::execute::SplitMix64::new(2027);
+    let mut rng = eods_agents::rng::SplitMix64::new(2027);
     let mut complete = 0;
     let runs = 90;
     for i in 0..runs {

@@ -493,7 +493,7 @@ proptest! {
 /// (150–600 a head a day) most generated briefs up to 2,500 people must plan completely.
 #[test]
 fn most_loosely_budgeted_briefs_plan_completely() {
-    let mut rng = eods_agents::execute::SplitMix64::new(11);
+    let mut rng = eods_agents::rng::SplitMix64::new(11);
     let mut pick = |n: u64| (rng.next_u64() % n) as usize;
     let runs = 60;
     let mut complete = 0;

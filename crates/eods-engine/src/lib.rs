@@ -1353,9 +1353,9 @@ impl Engine {
                     AgentError::Infeasible { alternatives, .. } => {
                         (RunStatus::Blocked, alternatives.clone())
                     }
-                    AgentError::Instructions(_) | AgentError::Data(_) => {
-                        (RunStatus::Failed, vec![])
-                    }
+                    AgentError::Instructions(_)
+                    | AgentError::Data(_)
+                    | AgentError::Undeclared { .. } => (RunStatus::Failed, vec![]),
                     AgentError::NeedsInput { .. } => (RunStatus::NeedsInput, vec![]),
                 };
                 let detail = format!("{step} step: {err}");

@@ -461,6 +461,122 @@ async fn a_rejected_venue_is_replaced_and_everything_downstream_recomputed() {
     }
 }
 
+/// Fails every commit whose key starts with the prefix.
+/// Fails every transaction holding a commit whose key starts with the given text (the engine
+/// passes a transaction's keys joined by ` + `).
+struct FailKey(&'static str);
+impl Hooks for FailKey {
+    fn before_commit(&self, key: &str) -> Result<(), String> {
+        if key.split(" + ").any(|k| k.starts_with(self.0)) {
+            Err(format!("injected failure at {key}"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_new_risk_register_makes_research_run_again_and_confirm_sees_it_stale() {
+    let (_dir, stores) = stores("risk-research").await;
+    for store in stores {
+        let (_, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        // Plan everything and approve it, but stop in Confirm: the move to Execute fails.
+        let err = engine(&store, Some(Arc::new(FailKey("advance:confirm"))))
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("injected failure"), "{err}");
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(snap.event.state, LifecycleState::Confirm);
+        // Research declares the risk register it sizes its venue envelope with.
+        assert!(
+            snap.steps
+                .iter()
+                .any(|k| k.starts_with("step:research|") && k.contains(",risk_register@1,")),
+            "{:?}",
+            snap.steps
+        );
+        let research_runs = |steps: &[String]| {
+            steps
+                .iter()
+                .filter(|k| k.starts_with("step:research|"))
+                .count()
+        };
+        assert_eq!(research_runs(&snap.steps), 1);
+
+        // A person revises the risk register.
+        let e = engine(&store, None);
+        let risks = snap
+            .artifacts
+            .iter()
+            .find(|a| a.artifact_type == ArtifactType::RiskRegister)
+            .unwrap();
+        assert_eq!(risks.revision, 1);
+        let mut payload = risks.payload.clone();
+        payload["risks"][0]["mitigation"]
+            .as_array_mut()
+            .unwrap()
+            .push(serde_json::json!("Book a second option a month ahead"));
+        e.edit_artifact(
+            id,
+            ArtifactType::RiskRegister,
+            1,
+            payload,
+            "user:risk-officer",
+            "a second mitigation for the first risk",
+            rust_decimal::Decimal::from(1000),
+        )
+        .await
+        .unwrap();
+
+        // Confirm's no_stale_artifact gate sees that the venue work rests on the old register.
+        let blocked = e.advance_now(id).await.unwrap().unwrap_err();
+        for t in [
+            ArtifactType::VenueShortlist,
+            ArtifactType::VenueScorecard,
+            ArtifactType::VenueAvailability,
+        ] {
+            assert!(blocked.stale.contains(&t), "{t} not stale: {blocked}");
+        }
+        assert!(
+            blocked.to_string().contains(
+                "venue_scorecard is derived from risk_register@1, which is no longer current"
+            ),
+            "{blocked}"
+        );
+
+        // The run recomputes Research from the new register before anything downstream.
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
+        let steps = store.snapshot(id).await.unwrap().steps;
+        assert_eq!(research_runs(&steps), 2, "{steps:?}");
+        let again = steps
+            .iter()
+            .position(|k| k.starts_with("step:research|") && k.contains(",risk_register@2,"))
+            .unwrap_or_else(|| panic!("no research step on risk_register@2: {steps:?}"));
+        let budget = steps
+            .iter()
+            .rposition(|k| k.starts_with("step:budget|") && k.contains(",risk_register@2,"))
+            .unwrap();
+        assert!(again < budget, "{steps:?}");
+        let cards = store
+            .revisions(id, ArtifactType::VenueScorecard)
+            .await
+            .unwrap();
+        assert!(
+            cards.iter().any(|c| c
+                .derived_from
+                .iter()
+                .any(|r| r.to_string() == "risk_register@2")),
+            "no scorecard derived from the new register: {:?}",
+            cards.iter().map(|c| &c.derived_from).collect::<Vec<_>>()
+        );
+    }
+}
+
 #[tokio::test]
 async fn without_an_approver_the_run_waits_and_an_approval_cannot_be_given_twice() {
     let (_dir, stores) = stores("await").await;

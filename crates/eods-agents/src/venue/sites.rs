@@ -1,17 +1,17 @@
 //! The Venue Researcher's artifacts when no single venue holds the audience: the city's
 //! possible sites as leads, and at Advanced a shortlist of site combinations with scores,
 //! availability and negotiation notes; below Advanced, the block with ranked options. Built from
-//! the pure functions of [`super`]; no I/O.
+//! the pure functions of [`crate::multisite`] and the venue scoring of [`super`]; no I/O.
 
-use super::{
-    Combination, TRANSFER_NOT_PRICED, alternatives, combinations, combined_venue, fewest_sites,
-    largest_in_city, no_venue_holds, session_rooms, stage_rooms, transfer_quote,
-};
+use super::{Offer, rental, score, total, venue_has};
 use crate::Tools;
 use crate::data::CatalogVenue;
 use crate::instructions::VenueParams;
-use crate::venue::{Offer, rental, score, total, venue_has};
-use crate::{AgentError, StepInput, StepOutput};
+use crate::multisite::{
+    Combination, TRANSFER_NOT_PRICED, alternatives, combinations, combined_venue, fewest_sites,
+    largest_in_city, no_venue_holds, session_rooms, stage_rooms, transfer_quote,
+};
+use crate::{AgentError, Inputs, StepOutput};
 use chrono::{NaiveDate, TimeZone};
 use eods_domain::artifact::CatalogType;
 use eods_domain::catalog::audit::Alternative;
@@ -96,7 +96,7 @@ fn sites<'a>(
 /// shortlist of site combinations, scorecard, availability and negotiation notes; otherwise a
 /// block with the ranked [`alternatives`].
 pub fn research(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     p: &VenueParams,
     envelope: Decimal,
     criteria: &VenueCriteria,
@@ -108,7 +108,7 @@ pub fn research(
     }
     let cur = &b.budget.currency;
     let days = b.event_days();
-    let sites = sites(tools, &input.data.rates, b, &days, p.max_leads)?;
+    let sites = sites(tools, &input.data()?.rates, b, &days, p.max_leads)?;
     let keys: Vec<(u32, Decimal)> = sites.iter().map(|s| (s.venue.capacity, s.cost)).collect();
     let fewest = fewest_sites(
         &keys.iter().map(|k| k.0).collect::<Vec<_>>(),
@@ -204,7 +204,7 @@ fn combination_id(sites: &[&CatalogVenue]) -> CandidateId {
 
 /// The six venue artifacts for a shortlist of site combinations.
 fn output(
-    input: StepInput<'_>,
+    input: Inputs<'_>,
     p: &VenueParams,
     envelope: Decimal,
     criteria: &VenueCriteria,

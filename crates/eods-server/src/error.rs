@@ -151,6 +151,21 @@ impl ApiError {
         )
     }
 
+    /// 429: too many failed sign-ins; try again after `retry_after` seconds.
+    pub fn too_many_sign_ins(retry_after: u64) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-sign-ins",
+            "Too many failed sign-ins",
+            format!(
+                "too many failed sign-ins from this address or with this token id; try again in {retry_after} s with a valid token (`eods token create`)"
+            ),
+        );
+        e.headers
+            .push((header::RETRY_AFTER, retry_after.to_string()));
+        e
+    }
+
     pub fn internal() -> Self {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -17,7 +17,7 @@ mod stream;
 mod web;
 pub mod webhook;
 
-use crate::auth::TokenCache;
+use crate::auth::{SignInLimits, TokenAuth, TokenKey};
 use crate::error::{ApiError, Problem};
 use axum::Router;
 use axum::extract::Request;
@@ -56,6 +56,10 @@ pub struct Config {
     pub approval_threshold: Decimal,
     /// Largest request body accepted.
     pub body_limit: usize,
+    /// The key of API token hashes (`EODS_TOKEN_KEY`); none: the database's `server_keys` row.
+    pub token_key: Option<TokenKey>,
+    /// How many failed sign-ins a client address and a token id may make.
+    pub sign_in_limits: SignInLimits,
 }
 
 impl Default for Config {
@@ -74,6 +78,8 @@ impl Default for Config {
             webhook_attempts: 8,
             approval_threshold: Decimal::from(1000),
             body_limit: 2 * 1024 * 1024,
+            token_key: None,
+            sign_in_limits: SignInLimits::default(),
         }
     }
 }
@@ -84,7 +90,7 @@ pub struct AppState {
     pub store: Store,
     pub engine: Engine,
     pub config: Arc<Config>,
-    pub(crate) tokens: Arc<TokenCache>,
+    pub(crate) auth: Arc<TokenAuth>,
     /// Wakes this instance's worker (a new event, a decision, an edit).
     pub wake: Arc<Notify>,
     pub(crate) openapi: Arc<serde_json::Value>,
@@ -94,11 +100,12 @@ impl AppState {
     /// State over an engine (whose store the API reads).
     pub fn new(engine: Engine, config: Config) -> Self {
         observe::install();
+        let auth = TokenAuth::new(config.token_key.clone(), config.sign_in_limits);
         AppState {
             store: engine.store().clone(),
             engine,
             config: Arc::new(config),
-            tokens: Arc::new(TokenCache::default()),
+            auth: Arc::new(auth),
             wake: Arc::new(Notify::new()),
             openapi: Arc::new(openapi::document()),
         }
@@ -313,6 +320,8 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
     let app = router(state.clone());
     let mut stop = rx.clone();
     tasks.push(tokio::spawn(async move {
+        // The peer address is what failed sign-ins are limited by (`auth::Client`).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stop.wait_for(|s| *s).await;

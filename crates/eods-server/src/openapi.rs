@@ -51,7 +51,37 @@ pub fn document() -> Value {
     let mut v = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
     inject_brief(&mut v);
     close_path_parameters(&mut v);
+    document_sign_in_limit(&mut v);
     v
+}
+
+/// Every operation that can answer 401 can also answer 429: a client or token id with too many
+/// failed sign-ins (`auth::limit`), with Retry-After.
+fn document_sign_in_limit(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(ops) = item.as_object_mut() else {
+            continue;
+        };
+        for op in ops.values_mut() {
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(unauthorized) = responses.get("401").cloned() else {
+                continue;
+            };
+            let mut limited = unauthorized;
+            limited["description"] =
+                json!("Too many failed sign-ins from this address or with this token id");
+            limited["headers"] = json!({"Retry-After": {
+                "description": "Seconds until another sign-in may be tried",
+                "schema": {"type": "integer", "minimum": 1}
+            }});
+            responses.insert("429".to_owned(), limited);
+        }
+    }
 }
 
 /// The `type` and `action` path parameters take closed sets: list them, so clients (and

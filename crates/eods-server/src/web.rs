@@ -5,7 +5,7 @@
 //! through the engine, like the API.
 
 use crate::AppState;
-use crate::auth::{self, Principal};
+use crate::auth::{self, Client, Principal};
 use crate::error::ApiError;
 use askama::Template;
 use axum::Form;
@@ -119,6 +119,16 @@ fn page_error(e: ApiError) -> Response {
             .collect(),
     });
     *res.status_mut() = status;
+    with_headers(res, &e)
+}
+
+/// A page answering an error carries the error's headers too (Retry-After).
+fn with_headers(mut res: Response, e: &ApiError) -> Response {
+    for (name, value) in &e.headers {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            res.headers_mut().insert(name.clone(), v);
+        }
+    }
     res
 }
 
@@ -155,10 +165,20 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The session of a request, or a redirect to the sign-in page.
-pub(super) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Session, Response> {
+pub(super) async fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Client,
+) -> Result<Session, Response> {
     let to_login = || Redirect::to("/ui/login").into_response();
     let token = cookie_token(headers).ok_or_else(to_login)?;
-    let principal = auth::verify(state, &token).await.map_err(|_| to_login())?;
+    let principal = auth::verify(state, &token, client)
+        .await
+        .map_err(|e| match e.status {
+            // Too many failed sign-ins: say so (with Retry-After) rather than loop to sign-in.
+            StatusCode::TOO_MANY_REQUESTS => page_error(e),
+            _ => to_login(),
+        })?;
     Ok(Session {
         principal,
         csrf: csrf_for(&token),
@@ -170,10 +190,11 @@ pub(super) async fn session(state: &AppState, headers: &HeaderMap) -> Result<Ses
 pub(super) async fn form_session(
     state: &AppState,
     headers: &HeaderMap,
+    client: Client,
     csrf: &str,
     need: Option<Permission>,
 ) -> Result<Session, Response> {
-    let s = session(state, headers).await?;
+    let s = session(state, headers, client).await?;
     if let Some(r) = refuse_forged(&s, csrf) {
         return Err(r);
     }
@@ -238,9 +259,13 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let token = f.token.trim().to_owned();
-    match auth::verify(&state, &token).await {
+    match auth::verify(&state, &token, client).await {
         Ok(_) => {
             let mut res = Redirect::to("/ui").into_response();
             let cookie =
@@ -255,8 +280,9 @@ async fn login(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Respo
                 user: None,
                 error: Some(e.detail.clone()),
             });
-            *res.status_mut() = StatusCode::UNAUTHORIZED;
-            res
+            // 401, or 429 with Retry-After after too many failures.
+            *res.status_mut() = e.status;
+            with_headers(res, &e)
         }
     }
 }
@@ -269,9 +295,10 @@ struct CsrfForm {
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Err(r) = form_session(&state, &headers, &f.csrf, None).await {
+    if let Err(r) = form_session(&state, &headers, client, &f.csrf, None).await {
         return r;
     }
     let mut res = Redirect::to("/ui/login").into_response();
@@ -302,8 +329,8 @@ struct Dashboard {
     can_plan: bool,
 }
 
-async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match session(&state, &headers).await {
+async fn dashboard(State(state): State<AppState>, headers: HeaderMap, client: Client) -> Response {
+    let s = match session(&state, &headers, client).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -441,9 +468,10 @@ struct InboxQuery {
 async fn approvals(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     axum::extract::Query(q): axum::extract::Query<InboxQuery>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
+    let s = match session(&state, &headers, client).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -504,9 +532,10 @@ fn parse_decision(s: &str) -> Option<(ApprovalDecision, &'static str)> {
 async fn decision_form(
     state: &AppState,
     headers: &HeaderMap,
+    client: Client,
     f: &DecisionForm,
 ) -> Result<(Session, ApprovalDecision, &'static str), Box<Response>> {
-    let s = form_session(state, headers, &f.csrf, Some(Permission::Approve))
+    let s = form_session(state, headers, client, &f.csrf, Some(Permission::Approve))
         .await
         .map_err(Box::new)?;
     let (decision, label) = parse_decision(&f.decision).ok_or_else(|| {
@@ -521,10 +550,11 @@ async fn decision_form(
 async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(id): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
-    let (s, _, label) = match decision_form(&state, &headers, &f).await {
+    let (s, _, label) = match decision_form(&state, &headers, client, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };
@@ -554,10 +584,11 @@ async fn confirm(
 async fn decide(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(id): Path<String>,
     Form(f): Form<DecisionForm>,
 ) -> Response {
-    let (s, decision, _) = match decision_form(&state, &headers, &f).await {
+    let (s, decision, _) = match decision_form(&state, &headers, client, &f).await {
         Ok(x) => x,
         Err(r) => return *r,
     };

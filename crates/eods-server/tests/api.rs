@@ -44,9 +44,16 @@ async fn start(url: &str, config: Config) -> Api {
         ("connie", Role::Viewer, true),
         ("root", Role::Admin, true),
     ] {
-        let t = eods_server::auth::create_token(&store, name, role, contracts, chrono::Utc::now())
-            .await
-            .unwrap();
+        let t = eods_server::auth::create_token(
+            &store,
+            None,
+            name,
+            role,
+            contracts,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
         tokens.insert(name, t.token);
     }
     let http = reqwest::Client::new();

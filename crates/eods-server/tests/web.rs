@@ -49,7 +49,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     let token = |name: &'static str, role: Role| {
         let store = store.clone();
         async move {
-            eods_server::auth::create_token(&store, name, role, false, chrono::Utc::now())
+            eods_server::auth::create_token(&store, None, name, role, false, chrono::Utc::now())
                 .await
                 .unwrap()
                 .token
@@ -314,7 +314,7 @@ async fn pages_on(url: &str) {
     let mk = |name: &'static str, role: Role, contracts: bool| {
         let store = store.clone();
         async move {
-            eods_server::auth::create_token(&store, name, role, contracts, now)
+            eods_server::auth::create_token(&store, None, name, role, contracts, now)
                 .await
                 .unwrap()
                 .token
@@ -800,6 +800,7 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
             .unwrap();
         let token = eods_server::auth::create_token(
             &store,
+            None,
             "alice",
             Role::Planner,
             false,

@@ -399,7 +399,8 @@ pub struct TokenRow {
     pub role: Role,
     /// Whether the token may read vendor contract terms and negotiation notes.
     pub contracts: bool,
-    /// The argon2 PHC string of the secret.
+    /// The secret's hash: `hmac-sha256$<key fingerprint>$<mac>` (keyed by the server's token
+    /// key), or the argon2 PHC string of a token created before 0.1's keyed hashes.
     pub secret_hash: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,

@@ -273,6 +273,52 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Replaces a token's stored hash, only while it is still `expected` (the upgrade of a
+    /// legacy argon2 hash to the HMAC form; instances racing to upgrade write the same value).
+    /// Returns whether this call changed the row.
+    pub async fn replace_token_hash(
+        &self,
+        id: &str,
+        expected: &str,
+        new: &str,
+    ) -> Result<bool, StoreError> {
+        let done = on_pool!(self, p => sqlx::query("UPDATE api_tokens SET secret_hash = $1 WHERE id = $2 AND secret_hash = $3")
+            .bind(new).bind(id).bind(expected).execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("replace token hash", e))?;
+        Ok(done == 1)
+    }
+
+    /// The key that HMACs API token secrets: the stored one, or else `candidate`, stored now.
+    /// Inserting is a no-op when a key is already there, so instances starting together all end
+    /// up with the first key written.
+    pub async fn token_key(
+        &self,
+        candidate: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> Result<[u8; 32], StoreError> {
+        let hex: String = candidate.iter().map(|b| format!("{b:02x}")).collect();
+        on_pool!(self, p => sqlx::query("INSERT INTO server_keys (purpose, key_hex, created_at) VALUES ('api_tokens', $1, $2) ON CONFLICT (purpose) DO NOTHING")
+            .bind(&hex).bind(now).execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("store the token key", e))?;
+        let (stored,): (String,) = on_pool!(self, p => sqlx::query_as("SELECT key_hex FROM server_keys WHERE purpose = 'api_tokens'")
+            .fetch_one(p).await)
+            .map_err(|e| StoreError::query("load the token key", e))?;
+        let corrupt = || {
+            StoreError::Corrupt("server_keys.key_hex of `api_tokens` is not 64 hex digits".into())
+        };
+        let mut key = [0u8; 32];
+        if stored.len() != 64 {
+            return Err(corrupt());
+        }
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = stored
+                .get(2 * i..2 * i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(corrupt)?;
+        }
+        Ok(key)
+    }
+
     /// Leases up to `limit` pending notifications that are due to `owner`.
     pub async fn claim_outbox(
         &self,

@@ -56,6 +56,20 @@ struct DbArg {
     database: String,
 }
 
+/// The key of API token hashes.
+#[derive(Debug, clap::Args)]
+struct TokenKeyArg {
+    /// 64 hex digits (32 bytes, e.g. `openssl rand -hex 32`) keying the HMAC of API token
+    /// secrets, the same for `serve` and `token create`; unset: a random key stored in the
+    /// database on first use. Changing it invalidates the tokens created under the old one.
+    #[arg(long, env = "EODS_TOKEN_KEY", hide_env_values = true, value_name = "HEX", value_parser = parse_token_key)]
+    token_key: Option<eods_server::auth::TokenKey>,
+}
+
+fn parse_token_key(s: &str) -> Result<eods_server::auth::TokenKey, String> {
+    eods_server::auth::TokenKey::from_hex(s).map_err(|e| format!("EODS_TOKEN_KEY: {e}"))
+}
+
 #[derive(Debug, clap::Args)]
 struct InstructionsArg {
     /// Directory of instruction-set files (<agent>.<level>.json) that replace the bundled ones.
@@ -131,6 +145,8 @@ struct ServeArgs {
     log_format: LogFormat,
     #[command(flatten)]
     instructions: InstructionsArg,
+    #[command(flatten)]
+    token_key: TokenKeyArg,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -156,6 +172,8 @@ enum TokenCommand {
         name: Option<String>,
         #[command(flatten)]
         db: DbArg,
+        #[command(flatten)]
+        token_key: TokenKeyArg,
     },
     /// List tokens (id, name, role, contracts, created, revoked).
     List {
@@ -1487,6 +1505,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
         webhook_url: args.webhook_url,
         webhook_attempts: args.webhook_attempts,
         approval_threshold: args.approval_threshold,
+        token_key: args.token_key.token_key,
         ..eods_server::Config::default()
     };
     if let Some(id) = args.instance_id {
@@ -1540,18 +1559,23 @@ async fn token(cmd: TokenCommand) -> Result<ExitCode, Exit> {
             contracts,
             name,
             db,
+            token_key,
         } => {
             let store = connect(db.database).await?;
             let name = name.unwrap_or_else(|| role.as_str().to_owned());
-            let issued =
-                eods_server::auth::create_token(&store, &name, role, contracts, chrono::Utc::now())
-                    .await
-                    .map_err(|e| match e {
-                        eods_server::auth::TokenError::Name(_) => {
-                            Exit(2, format!("error: --name: {e}"))
-                        }
-                        other => Exit(1, format!("error: {other}")),
-                    })?;
+            let issued = eods_server::auth::create_token(
+                &store,
+                token_key.token_key.as_ref(),
+                &name,
+                role,
+                contracts,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| match e {
+                eods_server::auth::TokenError::Name(_) => Exit(2, format!("error: --name: {e}")),
+                other => Exit(1, format!("error: {other}")),
+            })?;
             eprintln!(
                 "created token {} for user:{} with the {} role{} (shown once; only its hash is stored)",
                 issued.row.id,

@@ -5,6 +5,7 @@
 use super::event::name;
 use super::{UserView, page_error, render, session, user_view};
 use crate::AppState;
+use crate::auth::Client;
 use crate::error::ApiError;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -143,9 +144,10 @@ fn detail(v: &Value, decisions: bool) -> String {
 pub(super) async fn audit_page(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Query(f): Query<AuditForm>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
+    let s = match session(&state, &headers, client).await {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -13,6 +13,7 @@ use super::tabs::{
 };
 use super::{Session, UserView, form_session, page_error, render, session, user_view};
 use crate::AppState;
+use crate::auth::Client;
 use crate::charts::amount;
 use crate::error::ApiError;
 use askama::Template;
@@ -225,10 +226,11 @@ fn stepper(state: LifecycleState, completed: bool) -> Vec<Step> {
 pub(super) async fn event_page(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(id): Path<String>,
     Query(q): Query<EventQuery>,
 ) -> Response {
-    let s = match session(&state, &headers).await {
+    let s = match session(&state, &headers, client).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -624,10 +626,11 @@ pub(super) struct IncidentForm {
 pub(super) async fn report_incident(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(id): Path<String>,
     Form(f): Form<IncidentForm>,
 ) -> Response {
-    let s = match form_session(&state, &headers, &f.csrf, Some(Permission::Plan)).await {
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -672,9 +675,10 @@ pub(super) async fn report_incident(
 pub(super) async fn event_stream(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = session(&state, &headers).await {
+    if let Err(r) = session(&state, &headers, client).await {
         return r;
     }
     let id = match parse_id(&id) {

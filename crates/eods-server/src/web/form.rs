@@ -4,6 +4,7 @@
 
 use super::{Session, form_session, page_error, render, session, user_view};
 use crate::AppState;
+use crate::auth::Client;
 use crate::dto::brief_problem_at;
 use crate::error::ProblemItem;
 use askama::Template;
@@ -352,8 +353,12 @@ pub(super) fn field_errors(problems: &[ProblemItem]) -> Vec<FieldError> {
     out
 }
 
-pub(super) async fn new_event_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match session(&state, &headers).await {
+pub(super) async fn new_event_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+) -> Response {
+    let s = match session(&state, &headers, client).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -477,6 +482,7 @@ fn file_errors(
 pub(super) async fn create_event(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     req: Request,
 ) -> Response {
     let (f, venues_file, rate_cards_file) = match read_form(&state, req).await {
@@ -488,7 +494,7 @@ pub(super) async fn create_event(
             ));
         }
     };
-    let s = match form_session(&state, &headers, &f.csrf, Some(Permission::Plan)).await {
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
         Ok(s) => s,
         Err(r) => return r,
     };

@@ -6,6 +6,7 @@
 
 use super::{form_session, page_error};
 use crate::AppState;
+use crate::auth::Client;
 use crate::charts::amount;
 use crate::error::ApiError;
 use axum::Form;
@@ -185,10 +186,11 @@ pub(super) struct QuoteForm {
 pub(super) async fn add_quote(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: Client,
     Path(id): Path<String>,
     Form(f): Form<QuoteForm>,
 ) -> Response {
-    let s = match form_session(&state, &headers, &f.csrf, Some(Permission::Plan)).await {
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
         Ok(s) => s,
         Err(r) => return r,
     };

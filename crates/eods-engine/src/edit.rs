@@ -293,6 +293,7 @@ impl Engine {
             artifacts,
             decisions: rec.decisions,
             changes: rec.changes,
+            superseded: l.superseded_by(&approval_requests),
             approval_requests,
             outbox,
             status: Some(StatusWrite {

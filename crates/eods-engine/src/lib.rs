@@ -1524,7 +1524,6 @@ impl Engine {
             );
         }
         let mut approval_requests = Vec::new();
-        let mut superseded = Vec::new();
         let mut outbox = Vec::new();
         if let Some(gate) = step.approval()
             && let Some(e) = envelopes
@@ -1542,18 +1541,6 @@ impl Engine {
                 required_approvals: options.required_approvals.max(1),
             };
             outbox.push(approval_requested(&l.snap.event, &approval, &l.bb));
-            // A request for a newer revision retires the undecided ones before it.
-            superseded.extend(
-                l.snap
-                    .approvals
-                    .iter()
-                    .filter(|a| {
-                        a.gate == gate
-                            && a.status == ApprovalStatus::Pending
-                            && a.artifact_revision < approval.artifact_revision
-                    })
-                    .map(|a| a.id),
-            );
             approval_requests.push(approval);
         }
         let status = if step == Step::Postmortem {
@@ -1578,8 +1565,9 @@ impl Engine {
             artifacts,
             decisions: rec.decisions,
             changes: rec.changes,
+            // A request for a newer revision retires the undecided ones before it.
+            superseded: l.superseded_by(&approval_requests),
             approval_requests,
-            superseded,
             outbox,
             status,
             ..Commit::default()

@@ -188,4 +188,23 @@ impl Loaded {
             now,
         )
     }
+
+    /// The pending requests that `requests` retire: those of the same gate for an older
+    /// revision (a request for a newer revision of an artifact replaces them).
+    pub(crate) fn superseded_by(
+        &self,
+        requests: &[eods_store::NewApproval],
+    ) -> Vec<eods_domain::ids::ApprovalId> {
+        self.snap
+            .approvals
+            .iter()
+            .filter(|a| {
+                a.status == ApprovalStatus::Pending
+                    && requests
+                        .iter()
+                        .any(|r| r.gate == a.gate && a.artifact_revision < r.artifact_revision)
+            })
+            .map(|a| a.id)
+            .collect()
+    }
 }

@@ -11,7 +11,8 @@ use eods_domain::ids::{ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::intake::{BriefError, brief_from_value};
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
-use eods_store::{BriefWrite, Commit, StatusWrite};
+use eods_domain::validate::Violation;
+use eods_store::{Commit, StatusWrite};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -74,14 +75,19 @@ impl Engine {
                 event.state
             )));
         }
-        let mut merged = event.brief.clone();
+        // The patch applies to the current revision; before the first, to the draft.
+        let current = l
+            .snap
+            .artifacts
+            .iter()
+            .find(|a| a.artifact_type == ArtifactType::EventBrief);
+        let mut merged = match (current, &event.draft) {
+            (Some(a), _) => a.payload.clone(),
+            (None, Some(d)) => d.clone(),
+            (None, None) => Value::Object(Default::default()),
+        };
         merge_patch(&mut merged, patch);
         let options: RunOptions = event.options.clone();
-        let title = merged
-            .get("title")
-            .and_then(|t| t.as_str())
-            .unwrap_or("(untitled)")
-            .to_owned();
         let now = self.clock.now();
         let correlation = self.correlation_id();
         let mut rec = l.records(&correlation, now);
@@ -118,6 +124,24 @@ impl Engine {
                 );
                 (vec![envelope], vec![], level, Some(revision))
             }
+            // A brief with a revision stays complete: a patch may change a required field but
+            // not remove it (the draft exists only before revision 1).
+            Err(BriefError::Incomplete { missing }) if current.is_some() => {
+                return Err(EngineError::InvalidBrief(BriefError::Invalid {
+                    violations: missing
+                        .iter()
+                        .map(|m| Violation {
+                            pointer: format!(
+                                "/{}",
+                                m.split(' ').next().unwrap_or(m).replace('.', "/")
+                            ),
+                            message: format!(
+                                "required: {m} cannot be removed from a complete brief; give a new value instead of null"
+                            ),
+                        })
+                        .collect(),
+                }));
+            }
             Err(BriefError::Incomplete { missing }) => (vec![], missing, event.level, None),
             Err(e) => return Err(EngineError::InvalidBrief(e)),
         };
@@ -151,11 +175,11 @@ impl Engine {
             artifacts,
             decisions: rec.decisions,
             changes: rec.changes,
-            brief: Some(BriefWrite {
-                title,
-                brief: merged,
-                level,
-            }),
+            // Still incomplete: the patched draft is kept (the store refuses it if a revision
+            // was committed meanwhile). Complete: the revision carries the brief and the store
+            // rewrites the event's summary from it.
+            draft: revision.is_none().then_some(merged),
+            level: Some(level),
             status: Some(StatusWrite {
                 state: event.state,
                 run_status,

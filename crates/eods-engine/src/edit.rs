@@ -11,6 +11,7 @@ use eods_domain::blackboard::Current;
 use eods_domain::catalog::audit::{ChangeType, DecisionType};
 use eods_domain::catalog::budget::{BudgetDecision, BudgetStatus};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
+use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{ApprovalGate, LifecycleState, RunStatus};
 use eods_domain::schema::validate_document;
 use eods_domain::validate::{Violation, validate_references};
@@ -286,9 +287,20 @@ impl Engine {
             RunStatus::NeedsInput if t != ArtifactType::EventBrief => event.run_status,
             _ => RunStatus::Running,
         };
+        // An edited brief is the brief: the store rewrites the event's summary from this revision
+        // in the same transaction, and the level follows the audience as after an amendment.
+        let level = match &typed {
+            Payload::EventBrief(b) => Some(
+                options
+                    .level
+                    .unwrap_or_else(|| Level::for_audience(b.audience_size)),
+            ),
+            _ => None,
+        };
         let commit = Commit {
             event_id: id,
             step_key: format!("edit:{t}@{}", envelope.revision),
+            level,
             at: now,
             artifacts,
             decisions: rec.decisions,

@@ -42,8 +42,8 @@ use eods_domain::schema::validate_document;
 use eods_domain::validate::{Violation, validate_references};
 use eods_sources::{BoxFuture, VenueQuery};
 use eods_store::{
-    ApprovalDecisionWrite, ApprovalRow, Commit, CommitOutcome, EventRow, EventSnapshot,
-    NewApproval, StatusWrite, Store, StoreError,
+    ApprovalDecisionWrite, ApprovalRow, BriefSummary, Commit, CommitOutcome, EventRow,
+    EventSnapshot, NewApproval, StatusWrite, Store, StoreError,
 };
 use loaded::Loaded;
 use records::Records;
@@ -468,7 +468,10 @@ impl Engine {
             run_status: status,
             level,
             status_detail: detail,
-            brief,
+            // The brief is kept as the event's draft until revision 1 commits (at once below
+            // when it is complete; after the amendment that completes it otherwise).
+            summary: BriefSummary::of_value(&brief).1,
+            draft: Some(brief),
             options: options.clone(),
             created_at: now,
             updated_at: now,

@@ -6,11 +6,11 @@
 
 use crate::{EngineError, RunOptions, directives};
 use eods_agents::Directives;
-use eods_domain::artifact::Payload;
+use eods_domain::artifact::{ArtifactType, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{ApprovalState, ApprovalStatus};
-use eods_store::{ApprovalRow, Commit, EventSnapshot};
+use eods_store::{ApprovalRow, BriefSummary, Commit, EventSnapshot};
 
 /// An event's state, typed.
 pub(crate) struct Loaded {
@@ -153,11 +153,29 @@ impl Loaded {
                 a.votes.push(v.clone());
             }
         }
-        if let Some(b) = &c.brief {
-            snap.event.title.clone_from(&b.title);
-            snap.event.brief.clone_from(&b.brief);
-            snap.event.level = b.level;
-            self.level = b.level;
+        // The event row's brief columns, as the store derives them (`summary.rs`): the newest
+        // event_brief revision clears the draft and sets title and summary; a draft its own.
+        if let Some(e) = c
+            .artifacts
+            .iter()
+            .filter(|e| e.artifact_type == ArtifactType::EventBrief)
+            .max_by_key(|e| e.revision)
+        {
+            let (title, summary) = BriefSummary::of_value(&e.payload);
+            snap.event.title = title.unwrap_or_else(|| snap.event.title.clone());
+            snap.event.summary = summary;
+            snap.event.draft = None;
+        } else if let Some(d) = &c.draft {
+            let (title, summary) = BriefSummary::of_value(d);
+            if let Some(t) = title {
+                snap.event.title = t;
+            }
+            snap.event.summary = summary;
+            snap.event.draft = Some(d.clone());
+        }
+        if let Some(level) = c.level {
+            snap.event.level = level;
+            self.level = level;
         }
         if let Some(o) = &c.options {
             snap.event.options = o.clone();

@@ -18,7 +18,7 @@ use eods_domain::lifecycle::{ApprovalDecision, ApprovalStatus};
 use eods_engine::{
     Answer, ApprovalOutcome, Creation, EditError, EngineError, RunCommand, RunOptions, Supply,
 };
-use eods_store::{ApprovalRow, EventFilter, EventRow};
+use eods_store::{ApprovalRow, EventFilter, EventListRow, EventRow};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
@@ -71,6 +71,7 @@ fn parse_type(s: &str) -> Result<ArtifactType, ApiError> {
 }
 
 fn summary(e: &EventRow) -> EventSummary {
+    let s = &e.summary;
     EventSummary {
         id: e.id.0,
         title: e.title.clone(),
@@ -78,6 +79,36 @@ fn summary(e: &EventRow) -> EventSummary {
         run_status: e.run_status.into(),
         level: e.level.into(),
         status_detail: e.status_detail.clone(),
+        city: s.city.clone(),
+        country: s.country.clone(),
+        start_date: s.start_date,
+        end_date: s.end_date,
+        audience_size: s.audience_size,
+        currency: s.currency.clone(),
+        budget_total: s.budget_total.clone(),
+        pending_approvals: None,
+        created_at: e.created_at,
+        updated_at: e.updated_at,
+    }
+}
+
+fn list_item(e: &EventListRow) -> EventSummary {
+    let s = &e.summary;
+    EventSummary {
+        id: e.id.0,
+        title: e.title.clone(),
+        state: e.state.into(),
+        run_status: e.run_status.into(),
+        level: e.level.into(),
+        status_detail: e.status_detail.clone(),
+        city: s.city.clone(),
+        country: s.country.clone(),
+        start_date: s.start_date,
+        end_date: s.end_date,
+        audience_size: s.audience_size,
+        currency: s.currency.clone(),
+        budget_total: s.budget_total.clone(),
+        pending_approvals: Some(e.pending_approvals),
         created_at: e.created_at,
         updated_at: e.updated_at,
     }
@@ -583,7 +614,7 @@ async fn list_events(
         })
         .await?;
     Ok(Json(EventPage {
-        items: events.iter().map(summary).collect(),
+        items: events.iter().map(list_item).collect(),
         total,
         limit,
         offset,
@@ -610,9 +641,18 @@ async fn get_event(
     let approvals = state.store.approvals(e.id).await?;
     let steps = state.store.step_count(e.id).await?;
     let now = chrono::Utc::now();
+    // The brief is the current event_brief revision; the draft only while there is none.
+    let current_brief = artifacts
+        .iter()
+        .find(|a| a.artifact_type == ArtifactType::EventBrief);
+    let (brief, brief_revision) = match current_brief {
+        Some(a) => (a.payload.clone(), Some(a.revision)),
+        None => (e.draft.clone().unwrap_or_default(), None),
+    };
     Ok(Json(EventDetail {
         summary: summary(&e),
-        brief: e.brief.clone(),
+        brief,
+        brief_revision,
         artifacts: artifacts
             .iter()
             .map(|a| ArtifactInfo {

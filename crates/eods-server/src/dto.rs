@@ -220,6 +220,21 @@ pub struct EventSummary {
     pub level: LevelDto,
     /// Why the run stopped, when it did.
     pub status_detail: Option<String>,
+    /// The brief's city (from the current brief revision, or the draft; absent while unknown).
+    pub city: Option<String>,
+    pub country: Option<String>,
+    /// First event day in the event's time zone.
+    pub start_date: Option<chrono::NaiveDate>,
+    /// Last event day in the event's time zone.
+    pub end_date: Option<chrono::NaiveDate>,
+    pub audience_size: Option<u32>,
+    /// ISO 4217 code of the budget.
+    pub currency: Option<String>,
+    /// The brief's total budget, a decimal string.
+    pub budget_total: Option<String>,
+    /// Pending approval requests of the event's current revisions (in lists only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_approvals: Option<u32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -286,9 +301,12 @@ pub struct ArtifactInfo {
 pub struct EventDetail {
     #[serde(flatten)]
     pub summary: EventSummary,
-    /// The brief as submitted.
+    /// The brief: the current event_brief revision's payload, or, while the event has none (an
+    /// incomplete brief waiting in `needs_input`), the draft as submitted and amended.
     #[schema(value_type = Object)]
     pub brief: Value,
+    /// The event_brief revision `brief` is; absent while it is the draft.
+    pub brief_revision: Option<u32>,
     pub artifacts: Vec<ArtifactInfo>,
     pub approvals: Vec<ApprovalView>,
     /// Committed engine steps.

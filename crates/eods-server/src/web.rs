@@ -15,8 +15,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use eods_domain::access::Permission;
-use eods_domain::ids::{ApprovalId, EventId};
-use eods_domain::lifecycle::{ApprovalDecision, ApprovalGate, ApprovalStatus};
+use eods_domain::ids::ApprovalId;
+use eods_domain::lifecycle::{ApprovalDecision, ApprovalGate};
 use eods_engine::Answer;
 use eods_store::EventFilter;
 use serde::Deserialize;
@@ -225,19 +225,16 @@ pub(super) fn render(t: impl Template) -> Response {
     }
 }
 
-pub(super) async fn user_view(state: &AppState, s: &Session) -> UserView {
-    let pending = state
-        .store
-        .pending_approvals()
-        .await
-        .map(|v| v.len())
-        .unwrap_or(0);
-    UserView {
+/// The signed-in user as the layout shows them, with the inbox's size (one COUNT query; a store
+/// error is answered as the page's error, not shown as zero).
+pub(super) async fn user_view(state: &AppState, s: &Session) -> Result<UserView, ApiError> {
+    let pending = state.store.pending_count().await?;
+    Ok(UserView {
         name: s.principal.name.clone(),
         role: s.principal.role.to_string(),
         csrf: s.csrf.clone(),
-        pending,
-    }
+        pending: usize::try_from(pending).unwrap_or(usize::MAX),
+    })
 }
 
 #[derive(Template)]
@@ -309,15 +306,87 @@ async fn logout(
     res
 }
 
+/// One line of the dashboard, from the event's summary row.
 struct EventRowView {
     id: String,
     title: String,
+    dates: String,
+    place: String,
+    audience: String,
     state: String,
     run_status: String,
     detail: Option<String>,
-    pending: usize,
+    pending: u32,
     budget: String,
-    approved: String,
+}
+
+/// A page of a list: where it starts, its size, and the links to the pages around it.
+struct Paging {
+    first: u64,
+    last: u64,
+    total: u64,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+impl Paging {
+    fn new(path: &str, offset: u32, shown: usize, total: u64) -> Paging {
+        let offset64 = u64::from(offset);
+        let end = offset64 + shown as u64;
+        Paging {
+            first: if shown == 0 { offset64 } else { offset64 + 1 },
+            last: end,
+            total,
+            newer: (offset > 0)
+                .then(|| format!("{path}?offset={}", offset.saturating_sub(PAGE_SIZE))),
+            older: (end < total).then(|| format!("{path}?offset={end}")),
+        }
+    }
+}
+
+/// Rows per page of the dashboard and the inbox.
+const PAGE_SIZE: u32 = 50;
+
+#[derive(Deserialize)]
+struct PageQuery {
+    offset: Option<u32>,
+    decided: Option<String>,
+}
+
+/// `20 May 2031`, or `20–22 May 2031`, or `30 May – 2 Jun 2031`; `—` when unknown.
+fn date_span(start: Option<chrono::NaiveDate>, end: Option<chrono::NaiveDate>) -> String {
+    use chrono::Datelike;
+    match (start, end) {
+        (Some(s), Some(e)) if s == e => s.format("%-d %b %Y").to_string(),
+        (Some(s), Some(e)) if s.year() == e.year() && s.month() == e.month() => {
+            format!("{}–{}", s.format("%-d"), e.format("%-d %b %Y"))
+        }
+        (Some(s), Some(e)) if s.year() == e.year() => {
+            format!("{} – {}", s.format("%-d %b"), e.format("%-d %b %Y"))
+        }
+        (Some(s), Some(e)) => format!("{} – {}", s.format("%-d %b %Y"), e.format("%-d %b %Y")),
+        (Some(s), None) => format!("from {}", s.format("%-d %b %Y")),
+        (None, Some(e)) => format!("until {}", e.format("%-d %b %Y")),
+        (None, None) => "—".into(),
+    }
+}
+
+/// `Berlin, DE`, or whichever part is known; `—` when neither is.
+fn place(s: &eods_store::BriefSummary) -> String {
+    match (&s.city, &s.country) {
+        (Some(c), Some(k)) => format!("{c}, {k}"),
+        (Some(c), None) => c.clone(),
+        (None, Some(k)) => k.clone(),
+        (None, None) => "—".into(),
+    }
+}
+
+fn budget_text(s: &eods_store::BriefSummary) -> String {
+    match (&s.budget_total, &s.currency) {
+        (Some(t), Some(c)) => format!("{t} {c}"),
+        (Some(t), None) => t.clone(),
+        _ => "—".into(),
+    }
 }
 
 #[derive(Template)]
@@ -325,19 +394,28 @@ struct EventRowView {
 struct Dashboard {
     user: Option<UserView>,
     rows: Vec<EventRowView>,
-    total: u64,
+    paging: Paging,
     can_plan: bool,
 }
 
-async fn dashboard(State(state): State<AppState>, headers: HeaderMap, client: Client) -> Response {
+/// The events, newest first, a page at a time: one query over the events' summary rows (no
+/// artifact is loaded).
+async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Response {
     let s = match session(&state, &headers, client).await {
         Ok(s) => s,
         Err(r) => return r,
     };
+    let offset = q.offset.unwrap_or(0);
     let page = state
         .store
         .events_page(&EventFilter {
-            limit: 100,
+            limit: PAGE_SIZE,
+            offset,
             ..EventFilter::default()
         })
         .await;
@@ -345,63 +423,50 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap, client: Cl
         Ok(p) => p,
         Err(e) => return page_error(e.into()),
     };
-    let pending = state.store.pending_approvals().await.unwrap_or_default();
-    let mut rows = Vec::new();
-    for e in &events {
-        let current = state
-            .store
-            .current_artifacts(e.id)
-            .await
-            .unwrap_or_default();
-        let field = |t: eods_domain::artifact::ArtifactType, ptr: &str| {
-            current
-                .iter()
-                .find(|a| a.artifact_type == t)
-                .and_then(|a| a.payload.pointer(ptr))
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-        };
-        use eods_domain::artifact::ArtifactType as T;
-        let currency = field(T::EventBrief, "/budget/currency").unwrap_or_default();
-        let budget = field(T::EventBrief, "/budget/total")
-            .map(|t| format!("{t} {currency}"))
-            .unwrap_or_else(|| "—".into());
-        let approved = field(T::BudgetDecision, "/approved_total")
-            .map(|t| {
-                let status = field(T::BudgetDecision, "/status").unwrap_or_default();
-                format!("{t} {currency} ({status})")
-            })
-            .unwrap_or_else(|| "—".into());
-        rows.push(EventRowView {
+    let rows: Vec<EventRowView> = events
+        .iter()
+        .map(|e| EventRowView {
             id: e.id.to_string(),
             title: e.title.clone(),
+            dates: date_span(e.summary.start_date, e.summary.end_date),
+            place: place(&e.summary),
+            audience: e
+                .summary
+                .audience_size
+                .map_or_else(|| "—".into(), |n| n.to_string()),
             state: e.state.to_string(),
             run_status: e.run_status.to_string(),
             detail: e.status_detail.clone(),
-            pending: pending.iter().filter(|a| a.event_id == e.id).count(),
-            budget,
-            approved,
-        });
-    }
-    let user = Some(user_view(&state, &s).await);
+            pending: e.pending_approvals,
+            budget: budget_text(&e.summary),
+        })
+        .collect();
+    let user = match user_view(&state, &s).await {
+        Ok(u) => Some(u),
+        Err(e) => return page_error(e),
+    };
     render(Dashboard {
         user,
+        paging: Paging::new("/ui", offset, rows.len(), total),
         rows,
-        total,
         can_plan: s.principal.role.grants(Permission::Plan),
     })
 }
 
+/// One request in the inbox, from its summary row.
 struct ApprovalItem {
     id: String,
     event_id: String,
     event_title: String,
+    dates: String,
+    place: String,
+    audience: String,
+    budget: String,
     gate: String,
     /// The artifact type the gate approves.
     artifact: String,
     revision: u32,
-    summary: String,
-    impact: String,
-    votes: usize,
+    votes: u32,
     required: u32,
     deadline: String,
     overdue: bool,
@@ -412,64 +477,20 @@ struct ApprovalItem {
 struct Approvals {
     user: Option<UserView>,
     items: Vec<ApprovalItem>,
+    paging: Paging,
     can_decide: bool,
     csrf: String,
     notice: Option<String>,
 }
 
-/// The pending requests, each event once in the order of its earliest deadline; what each commits
-/// is described for a reader with or without the contracts permission.
-async fn inbox_items(state: &AppState, contracts: bool) -> Result<Vec<ApprovalItem>, ApiError> {
-    let rows = state.store.pending_approvals().await?;
-    let now = chrono::Utc::now();
-    let mut items = Vec::new();
-    // Each event once, in the order of its first (earliest) deadline.
-    let mut events: Vec<EventId> = Vec::new();
-    for a in &rows {
-        if !events.contains(&a.event_id) {
-            events.push(a.event_id);
-        }
-    }
-    for ev in events {
-        let o = state.engine.overview(ev).await?;
-        for a in rows.iter().filter(|a| a.event_id == ev) {
-            let (summary, impact) = match o.pending.iter().find(|p| p.id == a.id) {
-                Some(p) => approval::describe(a.gate, &p.summary, &o.blackboard, contracts),
-                None => ("(no longer the current revision)".into(), String::new()),
-            };
-            items.push(ApprovalItem {
-                id: a.id.to_string(),
-                event_id: ev.to_string(),
-                event_title: o.event.title.clone(),
-                gate: a.gate.to_string(),
-                artifact: a.gate.artifact_type().to_string(),
-                revision: a.artifact_revision,
-                summary,
-                impact,
-                votes: a
-                    .votes
-                    .iter()
-                    .filter(|v| v.decision == ApprovalDecision::Approve)
-                    .count(),
-                required: a.required_approvals,
-                deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
-                overdue: a.status == ApprovalStatus::Pending && a.deadline < now,
-            });
-        }
-    }
-    Ok(items)
-}
-
-#[derive(Deserialize)]
-struct InboxQuery {
-    decided: Option<String>,
-}
-
+/// The approvals inbox: pending requests of current revisions with their event's summary, one
+/// query a page. What a request commits (its summary and cost impact) is on the confirmation
+/// page, which reads that one event.
 async fn approvals(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,
-    axum::extract::Query(q): axum::extract::Query<InboxQuery>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Response {
     let s = match session(&state, &headers, client).await {
         Ok(s) => s,
@@ -480,18 +501,80 @@ async fn approvals(
         .decided
         .filter(|g| ApprovalGate::parse(g).is_some())
         .map(|g| format!("Your decision on {g} was recorded."));
-    let items = match inbox_items(&state, s.principal.contracts).await {
-        Ok(i) => i,
+    let offset = q.offset.unwrap_or(0);
+    let page = match state.store.inbox(PAGE_SIZE, offset).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e.into()),
+    };
+    let now = chrono::Utc::now();
+    let items: Vec<ApprovalItem> = page
+        .items
+        .iter()
+        .map(|a| ApprovalItem {
+            id: a.id.to_string(),
+            event_id: a.event_id.to_string(),
+            event_title: a.event_title.clone(),
+            dates: date_span(a.summary.start_date, a.summary.end_date),
+            place: place(&a.summary),
+            audience: a
+                .summary
+                .audience_size
+                .map_or_else(|| "—".into(), |n| n.to_string()),
+            budget: budget_text(&a.summary),
+            gate: a.gate.to_string(),
+            artifact: a.gate.artifact_type().to_string(),
+            revision: a.artifact_revision,
+            votes: a.approve_votes,
+            required: a.required_approvals,
+            deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
+            overdue: a.deadline < now,
+        })
+        .collect();
+    let user = match user_view(&state, &s).await {
+        Ok(u) => Some(u),
         Err(e) => return page_error(e),
     };
-    let user = Some(user_view(&state, &s).await);
     render(Approvals {
         user,
+        paging: Paging::new("/ui/approvals", offset, items.len(), page.total),
         items,
         can_decide: s.principal.role.grants(Permission::Approve),
         csrf: s.csrf.clone(),
         notice,
     })
+}
+
+/// What a pending request commits, for the confirmation page: its event's title, gate and
+/// revision, the engine's summary and the cost impact (contract amounts only with the
+/// permission). Reads the one event the request belongs to.
+async fn pending_request(
+    state: &AppState,
+    id: &str,
+    contracts: bool,
+) -> Result<(String, String, u32, String, String), ApiError> {
+    let not_found = || ApiError::not_found(format!("no pending approval {id}"));
+    let approval = uuid::Uuid::parse_str(id)
+        .map(ApprovalId)
+        .map_err(|_| not_found())?;
+    let event = state
+        .store
+        .approval_event(approval)
+        .await?
+        .ok_or_else(not_found)?;
+    let o = state.engine.overview(event).await?;
+    let p = o
+        .pending
+        .iter()
+        .find(|p| p.id == approval)
+        .ok_or_else(not_found)?;
+    let (summary, impact) = approval::describe(p.gate, &p.summary, &o.blackboard, contracts);
+    Ok((
+        o.event.title.clone(),
+        p.gate.to_string(),
+        p.artifact_revision,
+        summary,
+        impact,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -558,25 +641,26 @@ async fn confirm(
         Ok(x) => x,
         Err(r) => return *r,
     };
-    let items = match inbox_items(&state, s.principal.contracts).await {
-        Ok(i) => i,
+    let (event_title, gate, revision, summary, impact) =
+        match pending_request(&state, &id, s.principal.contracts).await {
+            Ok(x) => x,
+            Err(e) => return page_error(e),
+        };
+    let user = match user_view(&state, &s).await {
+        Ok(u) => Some(u),
         Err(e) => return page_error(e),
     };
-    let Some(item) = items.into_iter().find(|a| a.id == id) else {
-        return page_error(ApiError::not_found(format!("no pending approval {id}")));
-    };
-    let user = Some(user_view(&state, &s).await);
     render(Confirm {
         user,
         id,
         csrf: s.csrf.clone(),
         decision: f.decision.clone(),
         decision_label: label.into(),
-        gate: item.gate,
-        revision: item.revision,
-        event_title: item.event_title,
-        summary: item.summary,
-        impact: item.impact,
+        gate,
+        revision,
+        event_title,
+        summary,
+        impact,
         comment: f.comment,
     })
 }

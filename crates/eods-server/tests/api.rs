@@ -1869,3 +1869,181 @@ impl eods_engine::Approver for ApproveAll {
         }
     }
 }
+
+/// The event_brief artifact is the only brief: an edit (PUT) and an amendment (PATCH) each make
+/// its next revision from the current one, and everything reads the current revision. The
+/// sequence that used to lose the edit: PUT total 80000, GET, PATCH the title, GET.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_amendment_after_an_edit_keeps_the_edit_on_every_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "one_brief").await.unwrap() {
+        let api = start(&url, quick()).await;
+        let backend = api.store.backend();
+        let created = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": s02(), "auto_start": false})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/events/{id}");
+        let get = |who: &'static str| api.call(Some(who), Method::GET, &path, None);
+
+        let mut edited = get("vera").await.body["brief"].clone();
+        assert_eq!(edited["budget"]["total"], "50000", "{backend}");
+        edited["budget"]["total"] = json!("80000");
+        let put = api
+            .call_with(
+                Some("alice"),
+                Method::PUT,
+                &format!("{path}/artifacts/event_brief"),
+                Some(json!({"payload": edited, "comment": "sponsor joined"})),
+                &[("If-Match", "\"1\"")],
+            )
+            .await;
+        assert_eq!(put.status, StatusCode::OK, "{backend}: {}", put.body);
+        assert_eq!(put.body["artifact"]["revision"], 2);
+
+        let after_put = get("vera").await.body;
+        assert_eq!(after_put["brief"]["budget"]["total"], "80000", "{backend}");
+        assert_eq!(after_put["brief_revision"], 2);
+        assert_eq!(after_put["budget_total"], "80000", "the summary follows");
+
+        let patched = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &path,
+                Some(json!({"title": "Renamed"})),
+            )
+            .await;
+        assert_eq!(
+            patched.status,
+            StatusCode::OK,
+            "{backend}: {}",
+            patched.body
+        );
+        assert_eq!(patched.body["brief_revision"], 3);
+
+        let after_patch = get("vera").await.body;
+        assert_eq!(after_patch["brief"]["title"], "Renamed", "{backend}");
+        assert_eq!(
+            after_patch["brief"]["budget"]["total"], "80000",
+            "{backend}: the amendment keeps the edit"
+        );
+        assert_eq!(after_patch["brief_revision"], 3);
+        assert_eq!(after_patch["title"], "Renamed");
+        assert_eq!(after_patch["budget_total"], "80000");
+        let rev3 = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("{path}/artifacts/event_brief"),
+                None,
+            )
+            .await;
+        assert_eq!(rev3.headers["etag"], "\"3\"");
+        assert_eq!(rev3.body["payload"]["budget"]["total"], "80000");
+        assert_eq!(rev3.body["payload"]["title"], "Renamed");
+
+        // A complete brief stays complete: removing a required field is refused by pointer,
+        // and nothing changes.
+        let removed = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &path,
+                Some(json!({"budget": {"total": null}})),
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            removed.body["errors"][0]["pointer"], "/budget/total",
+            "{}",
+            removed.body
+        );
+        assert_eq!(get("vera").await.body["brief_revision"], 3);
+
+        // The list reads the summary rows: the renamed title, the edited total, the city.
+        let list = api
+            .call(Some("vera"), Method::GET, "/api/v1/events?limit=1", None)
+            .await;
+        let item = &list.body["items"][0];
+        assert_eq!(item["title"], "Renamed", "{backend}");
+        assert_eq!(item["budget_total"], "80000");
+        assert_eq!(item["city"], "Amsterdam");
+        assert_eq!(item["audience_size"], 200);
+        assert_eq!(item["start_date"], "2027-06-09");
+        assert_eq!(item["pending_approvals"], 0);
+        api.stop().await;
+    }
+}
+
+/// An incomplete brief has no revision: it is kept as the event's draft, shown, amended, and
+/// cleared by the commit that makes revision 1 when it is completed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_incomplete_brief_is_a_draft_until_it_is_completed() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "draft").await.unwrap() {
+        let api = start(&url, quick()).await;
+        let backend = api.store.backend();
+        let mut brief = s02();
+        let budget = brief.as_object_mut().unwrap().remove("budget").unwrap();
+        let created = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": brief, "auto_start": false})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/events/{id}");
+        let event = api.call(Some("vera"), Method::GET, &path, None).await.body;
+        assert_eq!(event["run_status"], "needs_input", "{backend}");
+        assert_eq!(event["brief_revision"], Value::Null);
+        assert_eq!(event["brief"]["location"]["city"], "Amsterdam");
+        assert_eq!(event["city"], "Amsterdam", "the draft's summary");
+        assert_eq!(event["budget_total"], Value::Null);
+
+        // Still incomplete: the patched draft replaces the draft.
+        let patched = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &path,
+                Some(json!({"budget": {"currency": "EUR"}})),
+            )
+            .await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+        assert_eq!(patched.body["missing_fields"], json!(["budget.total"]));
+        let event = api.call(Some("vera"), Method::GET, &path, None).await.body;
+        assert_eq!(event["brief"]["budget"]["currency"], "EUR", "{backend}");
+        assert_eq!(event["currency"], "EUR");
+        let row = api.store.event(id.parse().unwrap()).await.unwrap().unwrap();
+        assert!(row.draft.is_some());
+
+        // Completed: revision 1, and the draft is gone in the same commit.
+        let patched = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &path,
+                Some(json!({"budget": budget})),
+            )
+            .await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+        assert_eq!(patched.body["brief_revision"], 1);
+        let event = api.call(Some("vera"), Method::GET, &path, None).await.body;
+        assert_eq!(event["brief_revision"], 1, "{backend}");
+        assert_eq!(event["brief"]["budget"]["total"], "50000");
+        assert_eq!(event["budget_total"], "50000");
+        let row = api.store.event(id.parse().unwrap()).await.unwrap().unwrap();
+        assert_eq!(row.draft, None, "{backend}");
+        api.stop().await;
+    }
+}

@@ -134,18 +134,22 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         dashboard.contains("<td>50000 EUR</td>"),
         "the brief's budget"
     );
-    // The proposed budget decision: what the plan costs, within the brief's 50,000 (the rest is
-    // unallocated, not padded into the proposal).
-    let proposed = dashboard
-        .split("<td>")
-        .find_map(|c| c.split_once(" EUR (proposed)</td>").map(|(x, _)| x))
-        .expect("the proposed budget decision");
-    let proposed: f64 = proposed.parse().unwrap();
-    assert!(proposed > 0.0 && proposed <= 50_000.0, "{proposed}");
+    // The brief's summary row: dates, place and audience instead of only an id.
+    assert!(dashboard.contains("<td>9–10 Jun 2027</td>"), "{dashboard}");
+    assert!(dashboard.contains("<td>Amsterdam, NL</td>"), "{dashboard}");
+    assert!(dashboard.contains("<td>200</td>"), "{dashboard}");
+    assert!(
+        dashboard.contains("Events 1–1 of 1, newest first"),
+        "{dashboard}"
+    );
 
     // A viewer sees the requests but no decision forms.
     let inbox = vera.page("/ui/approvals").await;
     assert_eq!(inbox.matches("<section class=\"card\"").count(), 3);
+    assert!(
+        inbox.contains("9–10 Jun 2027 · Amsterdam, NL · audience 200 · budget 50000 EUR"),
+        "each request with its event's summary: {inbox}"
+    );
     assert!(
         !inbox.contains("/confirm\""),
         "no decision form for a viewer"
@@ -198,8 +202,8 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     assert!(inbox.contains("Nothing waits for a decision."));
     let dashboard = bob.page("/ui").await;
     assert!(
-        dashboard.contains(" EUR (approved)</td>"),
-        "the stamped budget decision"
+        dashboard.contains("<a href=\"/ui/approvals\">Approvals</a>"),
+        "nothing pending in the nav: {dashboard}"
     );
 
     // Signing out needs the form's token and clears the cookie.
@@ -425,8 +429,17 @@ async fn pages_on(url: &str) {
         .unwrap()
         .to_owned();
     let event = store.event(id.parse().unwrap()).await.unwrap().unwrap();
-    assert_eq!(event.brief["audience_size"], 800);
-    assert_eq!(event.brief["location"]["city"], "London");
+    assert_eq!(event.summary.audience_size, Some(800));
+    assert_eq!(event.summary.city.as_deref(), Some("London"));
+    let brief = store
+        .current_artifacts(event.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.artifact_type == eods_domain::artifact::ArtifactType::EventBrief)
+        .expect("the brief is revision 1 of the event_brief artifact");
+    assert_eq!(brief.payload["audience_size"], 800);
+    assert_eq!(event.draft, None, "no draft once revision 1 exists");
     assert_eq!(event.level.to_string(), "advanced");
 
     // An incident reported before Execute (a forged form is refused).
@@ -492,20 +505,38 @@ async fn pages_on(url: &str) {
         "{page}"
     );
 
-    // The inbox says what each request commits; contract amounts only with the permission.
+    // The confirmation step says what each request commits; contract amounts only with the
+    // permission. (The inbox lists the requests from summary rows.)
     let (_, inbox) = ada.get("/ui/approvals").await;
-    assert!(inbox.contains("Cost impact:</strong> Commits "), "{inbox}");
-    assert!(inbox.contains("Cost impact:</strong> Approves "), "{inbox}");
-    assert!(inbox.contains("contracts totalling "), "{inbox}");
-    let (_, inbox) = vera.get("/ui/approvals").await;
+    let mut confirmations = String::new();
+    for form in attr(&inbox, "action=\"/ui/approvals/") {
+        let (status, page) = ada
+            .post(&format!("/ui/approvals/{form}"), &[("decision", "approve")])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        confirmations.push_str(&page);
+    }
     assert!(
-        inbox.contains("their amounts need the contracts permission"),
-        "{inbox}"
+        confirmations.contains("Cost impact:</strong> Commits "),
+        "{confirmations}"
+    );
+    assert!(
+        confirmations.contains("Cost impact:</strong> Approves "),
+        "{confirmations}"
+    );
+    assert!(
+        confirmations.contains("contracts totalling "),
+        "{confirmations}"
+    );
+    let (_, page) = vera.get(&format!("/ui/events/{id}")).await;
+    assert!(
+        page.contains("their amounts need the contracts permission"),
+        "{page}"
     );
     let vendor_cost = contracts_total(&store, event.id).await;
     assert!(
-        !inbox.contains(&vendor_cost),
-        "a viewer's inbox shows {vendor_cost}"
+        !page.contains(&vendor_cost),
+        "a viewer's event page shows {vendor_cost}"
     );
 
     // Every tab renders with its content.

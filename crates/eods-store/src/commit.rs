@@ -56,20 +56,7 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
             if let Some(ev) = &first.create_event {
-                sqlx::query("INSERT INTO events (id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(ev.id.to_string())
-                    .bind(&ev.title)
-                    .bind(ev.state.as_str())
-                    .bind(ev.run_status.as_str())
-                    .bind(ev.level.as_str())
-                    .bind(&ev.status_detail)
-                    .bind(Json(&ev.brief))
-                    .bind(Json(&ev.options))
-                    .bind(ev.created_at)
-                    .bind(ev.updated_at)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::query("insert event", e))?;
+                crate::insert_event(&mut *tx, ev).await?;
             }
             // Write to the event row first: on PostgreSQL this locks it, so commits of one event
             // are serialised (numbering of steps and log entries stays consistent); on SQLite it
@@ -191,6 +178,7 @@ impl Store {
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
             }
             for c in &todo {
+                crate::summary::write_brief_columns(&mut tx, c).await?;
                 for a in &c.superseded {
                     sqlx::query("UPDATE approvals SET status = 'superseded' WHERE id = $1 AND event_id = $2 AND status = 'pending'")
                         .bind(a.to_string()).bind(&event)
@@ -228,11 +216,6 @@ impl Store {
                         .bind(o.id.to_string()).bind(&event).bind(o.kind.as_str()).bind(&o.dedupe_key).bind(Json(&o.payload))
                         .bind(c.at).bind(c.at.timestamp_millis())
                         .execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
-                }
-                if let Some(b) = &c.brief {
-                    sqlx::query("UPDATE events SET title = $1, brief = $2, level = $3 WHERE id = $4")
-                        .bind(&b.title).bind(Json(&b.brief)).bind(b.level.as_str()).bind(&event)
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("update brief", e))?;
                 }
                 if let Some(o) = &c.options {
                     sqlx::query("UPDATE events SET options = $1 WHERE id = $2")

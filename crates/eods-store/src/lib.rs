@@ -5,23 +5,26 @@
 
 mod error;
 mod rows;
+mod summary;
 pub mod test_support;
 
 pub use error::StoreError;
 pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 use rows::ArtifactTuple;
 pub use rows::{
-    ApprovalDecisionWrite, ApprovalRow, BriefWrite, Commit, CommitOutcome, EventRow, EventSnapshot,
-    Fence, NewApproval, NewOutbox, OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow,
-    Vote,
+    ApprovalDecisionWrite, ApprovalRow, BriefSummary, Commit, CommitOutcome, EventListRow,
+    EventRow, EventSnapshot, Fence, InboxRow, NewApproval, NewOutbox, OutboxKind, OutboxRow,
+    OutboxStatus, StatusWrite, TokenRow, Vote,
 };
-pub use service::{AuditFilter, AuditLog, EventFilter, epoch_ms};
+pub use service::{AuditFilter, AuditLog, EventFilter, InboxPage, epoch_ms};
 
 use chrono::{DateTime, Utc};
 use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
 use eods_domain::ids::EventId;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
+use eods_domain::run::RunOptions;
+use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::types::Json;
@@ -53,7 +56,57 @@ mod service;
 
 pub use commit::BatchOutcome;
 
+/// The brief summary columns of `events` (a derived index of the current brief).
+pub(crate) const SUMMARY_COLUMNS: &str =
+    "city, country, start_date, end_date, audience_size, currency, budget_total";
+
+/// The columns of [`EventRow`], in `rows::EventRecord` order.
+pub(crate) const EVENT_COLUMNS: &str = "id, title, state, run_status, level, status_detail, brief_draft, city, country, start_date, end_date, audience_size, currency, budget_total, options, created_at, updated_at";
+
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
+
+/// Inserts the event row `ev` (its brief draft and summary columns as given).
+async fn insert_event<'c, E, DB>(exec: E, ev: &EventRow) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'c, Database = DB>,
+    DB: sqlx::Database,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'e> String: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> &'e str: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> Option<String>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> Option<chrono::NaiveDate>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> Option<i64>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> Option<Json<Value>>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> Json<RunOptions>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> DateTime<Utc>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+{
+    let sql = format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    );
+    let s = ev.summary.clone();
+    sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
+        .bind(ev.id.to_string())
+        .bind(ev.title.clone())
+        .bind(ev.state.as_str())
+        .bind(ev.run_status.as_str())
+        .bind(ev.level.as_str())
+        .bind(ev.status_detail.clone())
+        .bind(ev.draft.clone().map(Json))
+        .bind(s.city)
+        .bind(s.country)
+        .bind(s.start_date)
+        .bind(s.end_date)
+        .bind(s.audience_size.map(i64::from))
+        .bind(s.currency)
+        .bind(s.budget_total)
+        .bind(Json(ev.options.clone()))
+        .bind(ev.created_at)
+        .bind(ev.updated_at)
+        .execute(exec)
+        .await
+        .map_err(|e| StoreError::query("insert event", e))?;
+    Ok(())
+}
 
 impl Store {
     /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`), creating a SQLite
@@ -123,41 +176,26 @@ impl Store {
         on_pool!(self, p => p.close().await)
     }
 
-    /// Creates an event row.
+    /// Creates an event row with its draft (the brief as submitted, until revision 1 commits) and
+    /// the summary of it.
     pub async fn create_event(&self, ev: &EventRow) -> Result<(), StoreError> {
-        on_pool!(self, p => {
-            sqlx::query("INSERT INTO events (id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                .bind(ev.id.to_string())
-                .bind(&ev.title)
-                .bind(ev.state.as_str())
-                .bind(ev.run_status.as_str())
-                .bind(ev.level.as_str())
-                .bind(&ev.status_detail)
-                .bind(Json(&ev.brief))
-                .bind(Json(&ev.options))
-                .bind(ev.created_at)
-                .bind(ev.updated_at)
-                .execute(p)
-                .await
-                .map_err(|e| StoreError::query("insert event", e))?;
-        });
-        Ok(())
+        on_pool!(self, p => insert_event(p, ev).await)
     }
 
     /// One event, or `None`.
     pub async fn event(&self, id: EventId) -> Result<Option<EventRow>, StoreError> {
-        let sql = "SELECT id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at FROM events WHERE id = $1";
-        let row: Option<rows::EventTuple> =
-            on_pool!(self, p => sqlx::query_as(sql).bind(id.to_string()).fetch_optional(p).await)
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = $1");
+        let row: Option<rows::EventRecord> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(p).await)
                 .map_err(|e| StoreError::query("load event", e))?;
         row.map(EventRow::try_from).transpose()
     }
 
     /// Every event, newest first.
     pub async fn events(&self) -> Result<Vec<EventRow>, StoreError> {
-        let sql = "SELECT id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at FROM events ORDER BY created_at DESC, id DESC";
-        let rows: Vec<rows::EventTuple> =
-            on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY created_at DESC, id DESC");
+        let rows: Vec<rows::EventRecord> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)
                 .map_err(|e| StoreError::query("list events", e))?;
         rows.into_iter().map(EventRow::try_from).collect()
     }
@@ -221,13 +259,15 @@ impl Store {
         let artifacts_sql = format!(
             "SELECT {ARTIFACT_COLUMNS} FROM artifacts a WHERE event_id = $1 AND revision = (SELECT MAX(revision) FROM artifacts b WHERE b.event_id = a.event_id AND b.artifact_type = a.artifact_type) ORDER BY artifact_type"
         );
+        let head_sql = format!(
+            "SELECT {EVENT_COLUMNS}, seq, (SELECT COUNT(*) FROM decision_log WHERE event_id = $1) AS decisions, (SELECT COUNT(*) FROM change_log WHERE event_id = $1) AS changes FROM events WHERE id = $1"
+        );
         let (head, artifacts, approvals, votes, steps) = on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin snapshot", e))?;
             if let Some(sql) = isolation {
                 sqlx::query(sql).execute(&mut *tx).await.map_err(|e| StoreError::query("snapshot isolation", e))?;
             }
-            let head: Option<rows::SnapshotHead> = sqlx::query_as(
-                "SELECT id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at, seq, (SELECT COUNT(*) FROM decision_log WHERE event_id = $1), (SELECT COUNT(*) FROM change_log WHERE event_id = $1) FROM events WHERE id = $1")
+            let head: Option<rows::SnapshotHead> = sqlx::query_as(sqlx::AssertSqlSafe(head_sql))
                 .bind(&ev).fetch_optional(&mut *tx).await
                 .map_err(|e| StoreError::query("load event", e))?;
             let artifacts: Vec<ArtifactTuple> = sqlx::query_as(sqlx::AssertSqlSafe(artifacts_sql))

@@ -1,10 +1,11 @@
 //! Row types: what the store reads and writes, typed at the boundary (enums parsed, ids checked).
 
 use crate::{StoreError, parse_state};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use eods_domain::access::Role;
 use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope};
 use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
+use eods_domain::catalog::brief::{BriefTime, EventBrief};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{
@@ -15,80 +16,200 @@ use serde_json::Value;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-/// One event: lifecycle state, run status and the brief as submitted.
+/// One event: lifecycle state, run status and the summary of its brief. The brief itself is the
+/// event_brief artifact; the row holds only a draft while no revision exists.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
     pub id: EventId,
+    /// The brief's title (part of the summary, kept as its own column since everything shows it).
     pub title: String,
     pub state: LifecycleState,
     pub run_status: RunStatus,
     pub level: Level,
     /// Why the run stopped, when it did (missing fields, failed gates, pending approvals).
     pub status_detail: Option<String>,
-    /// The brief as submitted (it may be incomplete when the run needs input).
-    pub brief: Value,
+    /// The brief as submitted or amended while the event has no event_brief revision (an
+    /// incomplete brief waiting in `needs_input`); `None` once revision 1 exists.
+    pub draft: Option<Value>,
+    /// What lists show of the current brief (or of the draft): a derived index.
+    pub summary: BriefSummary,
     /// Run options (approval mode, seed, injected incidents).
     pub options: RunOptions,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-pub(crate) type EventTuple = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Json<Value>,
-    Json<Value>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-);
+/// The columns of [`EventRow`] ([`crate::EVENT_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRecord {
+    id: String,
+    title: String,
+    state: String,
+    run_status: String,
+    level: String,
+    status_detail: Option<String>,
+    brief_draft: Option<Json<Value>>,
+    #[sqlx(flatten)]
+    summary: SummaryColumns,
+    options: Json<Value>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
 
-impl TryFrom<EventTuple> for EventRow {
+/// The summary columns ([`crate::SUMMARY_COLUMNS`]).
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryColumns {
+    city: Option<String>,
+    country: Option<String>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    audience_size: Option<i64>,
+    currency: Option<String>,
+    budget_total: Option<String>,
+}
+
+impl From<SummaryColumns> for BriefSummary {
+    fn from(c: SummaryColumns) -> Self {
+        BriefSummary {
+            city: c.city,
+            country: c.country,
+            start_date: c.start_date,
+            end_date: c.end_date,
+            audience_size: c.audience_size.and_then(|n| u32::try_from(n).ok()),
+            currency: c.currency,
+            budget_total: c.budget_total,
+        }
+    }
+}
+
+/// The status columns every list reads, typed.
+pub(crate) fn parse_status(
+    state: &str,
+    run_status: &str,
+) -> Result<(LifecycleState, RunStatus), StoreError> {
+    Ok((
+        parse_state(state)?,
+        RunStatus::parse(run_status)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown run status `{run_status}`")))?,
+    ))
+}
+
+impl TryFrom<EventRecord> for EventRow {
     type Error = StoreError;
-    fn try_from(t: EventTuple) -> Result<Self, StoreError> {
+    fn try_from(r: EventRecord) -> Result<Self, StoreError> {
+        let (state, run_status) = parse_status(&r.state, &r.run_status)?;
         Ok(EventRow {
-            id: parse_uuid(&t.0)?,
-            title: t.1,
-            state: parse_state(&t.2)?,
-            run_status: RunStatus::parse(&t.3)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown run status `{}`", t.3)))?,
-            level: Level::parse(&t.4).map_err(StoreError::Corrupt)?,
-            status_detail: t.5,
-            brief: t.6.0,
-            options: serde_json::from_value(t.7.0)
-                .map_err(|e| StoreError::Corrupt(format!("run options of event {}: {e}", t.0)))?,
-            created_at: t.8,
-            updated_at: t.9,
+            id: parse_uuid(&r.id)?,
+            title: r.title,
+            state,
+            run_status,
+            level: Level::parse(&r.level).map_err(StoreError::Corrupt)?,
+            status_detail: r.status_detail,
+            draft: r.brief_draft.map(|j| j.0),
+            summary: BriefSummary::from(r.summary),
+            options: serde_json::from_value(r.options.0)
+                .map_err(|e| StoreError::Corrupt(format!("run options of event {}: {e}", r.id)))?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The columns of [`EventListRow`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventListRecord {
+    id: String,
+    title: String,
+    state: String,
+    run_status: String,
+    level: String,
+    status_detail: Option<String>,
+    #[sqlx(flatten)]
+    summary: SummaryColumns,
+    pending_approvals: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    /// Rows matching the filter in all (the same on every row of a page).
+    pub(crate) total: i64,
+}
+
+impl TryFrom<EventListRecord> for EventListRow {
+    type Error = StoreError;
+    fn try_from(r: EventListRecord) -> Result<Self, StoreError> {
+        let (state, run_status) = parse_status(&r.state, &r.run_status)?;
+        Ok(EventListRow {
+            id: parse_uuid(&r.id)?,
+            title: r.title,
+            state,
+            run_status,
+            level: Level::parse(&r.level).map_err(StoreError::Corrupt)?,
+            status_detail: r.status_detail,
+            summary: BriefSummary::from(r.summary),
+            pending_approvals: u32::try_from(r.pending_approvals).unwrap_or(u32::MAX),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The columns of [`InboxRow`].
+#[derive(sqlx::FromRow)]
+pub(crate) struct InboxRecord {
+    id: String,
+    event_id: String,
+    gate: String,
+    artifact_revision: i64,
+    requested_at: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    required_approvals: i64,
+    approve_votes: i64,
+    title: String,
+    state: String,
+    run_status: String,
+    #[sqlx(flatten)]
+    summary: SummaryColumns,
+    /// Rows matching in all (the same on every row of a page).
+    pub(crate) total: i64,
+}
+
+impl TryFrom<InboxRecord> for InboxRow {
+    type Error = StoreError;
+    fn try_from(r: InboxRecord) -> Result<Self, StoreError> {
+        let (state, run_status) = parse_status(&r.state, &r.run_status)?;
+        Ok(InboxRow {
+            id: parse_uuid(&r.id)?,
+            event_id: parse_uuid(&r.event_id)?,
+            gate: ApprovalGate::parse(&r.gate)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown gate `{}`", r.gate)))?,
+            artifact_revision: u32::try_from(r.artifact_revision)
+                .map_err(|_| StoreError::Corrupt(format!("revision {}", r.artifact_revision)))?,
+            requested_at: r.requested_at,
+            deadline: r.deadline,
+            required_approvals: u32::try_from(r.required_approvals).unwrap_or(1),
+            approve_votes: u32::try_from(r.approve_votes).unwrap_or(0),
+            event_title: r.title,
+            state,
+            run_status,
+            summary: BriefSummary::from(r.summary),
         })
     }
 }
 
 /// An event row followed by its commit counter and the number of DecisionLog and ChangeLog
 /// entries (the head of a snapshot).
-pub(crate) type SnapshotHead = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Json<Value>,
-    Json<Value>,
-    DateTime<Utc>,
-    DateTime<Utc>,
-    i64,
-    i64,
-    i64,
-);
+/// The event row of a snapshot ([`crate::EVENT_COLUMNS`]), its commit counter and its log counts.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SnapshotHead {
+    #[sqlx(flatten)]
+    event: EventRecord,
+    seq: i64,
+    decisions: i64,
+    changes: i64,
+}
 
 /// The event row, its counter and its log counts.
 pub(crate) fn split_head(h: SnapshotHead) -> Result<(EventRow, i64, i64, i64), StoreError> {
-    let (seq, decisions, changes) = (h.10, h.11, h.12);
-    let row = EventRow::try_from((h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7, h.8, h.9))?;
-    Ok((row, seq, decisions, changes))
+    Ok((EventRow::try_from(h.event)?, h.seq, h.decisions, h.changes))
 }
 
 pub(crate) fn parse_uuid<T: std::str::FromStr>(s: &str) -> Result<T, StoreError> {
@@ -267,8 +388,13 @@ pub struct Commit {
     /// When set, the commit only applies while this instance holds the event's lease, and
     /// extends it.
     pub fence: Option<Fence>,
-    /// A new brief as submitted (with its title and level), for amendments.
-    pub brief: Option<BriefWrite>,
+    /// An incomplete brief to keep as the event's draft (an amendment that still misses fields).
+    /// Refused with [`crate::StoreError::Conflict`] when the event has an event_brief revision.
+    /// An event_brief artifact in `artifacts` instead rewrites the event's summary from it and
+    /// clears the draft, in this transaction (see `summary.rs`).
+    pub draft: Option<Value>,
+    /// The event's new planning level (it follows the brief's audience unless fixed).
+    pub level: Option<Level>,
     /// New run options (e.g. an incident reported over the API).
     pub options: Option<RunOptions>,
     /// The event's commit counter ([`EventSnapshot::seq`]) the writer read its snapshot at. When
@@ -287,12 +413,109 @@ pub struct Commit {
     pub escalated: Vec<ApprovalId>,
 }
 
-/// The event's brief, title and level after an amendment.
+/// What lists show of an event's brief: a derived index of the current event_brief revision
+/// (or of the draft while none exists), written in the transaction of every revision. Any field
+/// a draft lacks is `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BriefSummary {
+    pub city: Option<String>,
+    pub country: Option<String>,
+    /// First event day, in the event's time zone.
+    pub start_date: Option<NaiveDate>,
+    /// Last event day, in the event's time zone.
+    pub end_date: Option<NaiveDate>,
+    pub audience_size: Option<u32>,
+    /// ISO 4217 code of the budget.
+    pub currency: Option<String>,
+    /// The brief's total budget as a decimal string (for display; never computed with in SQL).
+    pub budget_total: Option<String>,
+}
+
+impl BriefSummary {
+    /// The summary of a complete brief.
+    pub fn of_brief(b: &EventBrief) -> BriefSummary {
+        BriefSummary {
+            city: Some(b.location.city.clone()),
+            country: Some(b.location.country.clone()),
+            start_date: Some(b.first_day()),
+            end_date: Some(b.last_day()),
+            audience_size: Some(b.audience_size),
+            currency: Some(b.budget.currency.to_string()),
+            budget_total: Some(b.budget.total.to_string()),
+        }
+    }
+
+    /// The title and summary of a brief as JSON: a complete brief as [`Self::of_brief`], an
+    /// incomplete one field by field (what is missing or of the wrong form stays `None`).
+    pub fn of_value(v: &Value) -> (Option<String>, BriefSummary) {
+        if let Ok(b) = serde_json::from_value::<EventBrief>(v.clone()) {
+            return (Some(b.title.clone()), BriefSummary::of_brief(&b));
+        }
+        let text = |ptr: &str| v.pointer(ptr).and_then(Value::as_str).map(str::to_owned);
+        let day = |ptr: &str| {
+            v.pointer(ptr)
+                .and_then(Value::as_str)
+                .and_then(|s| BriefTime::parse(s).ok())
+                .map(|t| match t {
+                    BriefTime::Date(d) => d,
+                    BriefTime::DateTime(dt) => dt.date_naive(),
+                })
+        };
+        let total = v.pointer("/budget/total").and_then(|t| match t {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        let summary = BriefSummary {
+            city: text("/location/city"),
+            country: text("/location/country"),
+            start_date: day("/date_range/start"),
+            end_date: day("/date_range/end"),
+            audience_size: v
+                .pointer("/audience_size")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
+            currency: text("/budget/currency"),
+            budget_total: total,
+        };
+        (text("/title"), summary)
+    }
+}
+
+/// One line of the event list: the event's status and brief summary, and how many approval
+/// requests of its current revisions wait for a decision. Read in one query, no payloads.
 #[derive(Debug, Clone, PartialEq)]
-pub struct BriefWrite {
+pub struct EventListRow {
+    pub id: EventId,
     pub title: String,
-    pub brief: Value,
+    pub state: LifecycleState,
+    pub run_status: RunStatus,
     pub level: Level,
+    pub status_detail: Option<String>,
+    pub summary: BriefSummary,
+    /// Pending approval requests of the event.
+    pub pending_approvals: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One pending approval request of a current revision with its event's summary: a line of the
+/// approvals inbox, read in one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxRow {
+    pub id: ApprovalId,
+    pub event_id: EventId,
+    pub gate: ApprovalGate,
+    pub artifact_revision: u32,
+    pub requested_at: DateTime<Utc>,
+    pub deadline: DateTime<Utc>,
+    pub required_approvals: u32,
+    /// Approving votes cast so far.
+    pub approve_votes: u32,
+    pub event_title: String,
+    pub state: LifecycleState,
+    pub run_status: RunStatus,
+    pub summary: BriefSummary,
 }
 
 /// The lease a worker commits under.

@@ -4,8 +4,10 @@
 //! backends.
 
 use crate::rows::{self, parse_uuid};
+use crate::rows::{EventListRecord, InboxRecord};
 use crate::{
-    ApprovalRow, EventRow, OutboxKind, OutboxRow, OutboxStatus, Store, StoreError, TokenRow,
+    ApprovalRow, EventListRow, InboxRow, OutboxKind, OutboxRow, OutboxStatus, SUMMARY_COLUMNS,
+    Store, StoreError, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use eods_domain::access::Role;
@@ -50,8 +52,17 @@ pub struct EventFilter {
     pub offset: u32,
 }
 
-const EVENT_COLUMNS: &str =
-    "id, title, state, run_status, level, status_detail, brief, options, created_at, updated_at";
+/// One page of the approvals inbox.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InboxPage {
+    pub items: Vec<InboxRow>,
+    /// Pending requests of current revisions in all.
+    pub total: u64,
+}
+
+/// Pending requests for the current revision of what they approve (a request for an older
+/// revision waits for nothing: the newer revision has its own). Uses the alias `a` for approvals.
+const PENDING_CURRENT: &str = "a.status = 'pending' AND a.artifact_revision = (SELECT MAX(r.revision) FROM artifacts r WHERE r.event_id = a.event_id AND r.artifact_type = a.artifact_type)";
 
 /// `'a', 'b'` for an IN list of enum names (never user text).
 fn in_list(statuses: &[RunStatus]) -> String {
@@ -63,27 +74,84 @@ fn in_list(statuses: &[RunStatus]) -> String {
 }
 
 impl Store {
-    /// Events matching `f`, newest first, and how many match in all.
-    pub async fn events_page(&self, f: &EventFilter) -> Result<(Vec<EventRow>, u64), StoreError> {
+    /// Events matching `f`, newest first, and how many match in all: one query over the events
+    /// row (status and brief summary) with each event's pending approval count; no payloads.
+    pub async fn events_page(
+        &self,
+        f: &EventFilter,
+    ) -> Result<(Vec<EventListRow>, u64), StoreError> {
         let state = f.state.map(|s| s.as_str());
         let status = f.run_status.map(|s| s.as_str());
+        let filter = "($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2)";
+        // The count is an uncorrelated subquery, evaluated once for the statement.
         let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2) ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4"
+            "SELECT e.id, e.title, e.state, e.run_status, e.level, e.status_detail, {SUMMARY_COLUMNS}, \
+             (SELECT COUNT(*) FROM approvals a WHERE a.event_id = e.id AND {PENDING_CURRENT}) AS pending_approvals, \
+             e.created_at, e.updated_at, (SELECT COUNT(*) FROM events WHERE {filter}) AS total \
+             FROM events e WHERE {filter} ORDER BY e.created_at DESC, e.id DESC LIMIT $3 OFFSET $4"
         );
-        let rows: Vec<rows::EventTuple> =
+        let rows: Vec<EventListRecord> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(state).bind(status).bind(i64::from(f.limit)).bind(i64::from(f.offset))
             .fetch_all(p).await)
             .map_err(|e| StoreError::query("list events", e))?;
-        let (total,): (i64,) = on_pool!(self, p => sqlx::query_as(
-            "SELECT COUNT(*) FROM events WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2)")
-            .bind(state).bind(status).fetch_one(p).await)
-            .map_err(|e| StoreError::query("count events", e))?;
+        let total = match rows.first() {
+            Some(r) => r.total,
+            // A page past the end has no row to carry the count.
+            None => {
+                let sql = format!("SELECT COUNT(*) FROM events WHERE {filter}");
+                let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(state).bind(status).fetch_one(p).await)
+                .map_err(|e| StoreError::query("count events", e))?;
+                n
+            }
+        };
         let events = rows
             .into_iter()
-            .map(EventRow::try_from)
+            .map(EventListRow::try_from)
             .collect::<Result<_, _>>()?;
         Ok((events, u64::try_from(total).unwrap_or(0)))
+    }
+
+    /// One page of the approvals inbox: pending requests of current revisions with their event's
+    /// title, status and brief summary, in one query (no payloads). Each event's requests stay
+    /// together, events in the order of their earliest deadline, then by deadline.
+    pub async fn inbox(&self, limit: u32, offset: u32) -> Result<InboxPage, StoreError> {
+        let sql = format!(
+            "SELECT a.id, a.event_id, a.gate, a.artifact_revision, a.requested_at, a.deadline, a.required_approvals, \
+             (SELECT COUNT(*) FROM approval_votes v WHERE v.approval_id = a.id AND v.decision = 'approve') AS approve_votes, \
+             e.title, e.state, e.run_status, {summary}, \
+             (SELECT COUNT(*) FROM approvals a WHERE {PENDING_CURRENT}) AS total \
+             FROM approvals a JOIN events e ON e.id = a.event_id WHERE {PENDING_CURRENT} \
+             ORDER BY MIN(a.deadline) OVER (PARTITION BY a.event_id), a.event_id, a.deadline, a.gate LIMIT $1 OFFSET $2",
+            summary = SUMMARY_COLUMNS
+                .split(", ")
+                .map(|c| format!("e.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows: Vec<InboxRecord> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(limit)).bind(i64::from(offset))
+            .fetch_all(p).await)
+        .map_err(|e| StoreError::query("approvals inbox", e))?;
+        let total = match rows.first() {
+            Some(r) => u64::try_from(r.total).unwrap_or(0),
+            None => self.pending_count().await?,
+        };
+        let items = rows
+            .into_iter()
+            .map(InboxRow::try_from)
+            .collect::<Result<_, _>>()?;
+        Ok(InboxPage { items, total })
+    }
+
+    /// How many pending requests of current revisions there are (the inbox's size).
+    pub async fn pending_count(&self) -> Result<u64, StoreError> {
+        let sql = format!("SELECT COUNT(*) FROM approvals a WHERE {PENDING_CURRENT}");
+        let (n,): (i64,) =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(p).await)
+                .map_err(|e| StoreError::query("count pending approvals", e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 
     /// Sets the run status when it is one of `from`; returns whether it changed.
@@ -180,22 +248,29 @@ impl Store {
         Ok(row.and_then(|(o, u)| Some((o?, u?))))
     }
 
-    /// Pending approval requests of every event, oldest deadline first.
+    /// Pending approval requests of every event, oldest deadline first (two queries: the
+    /// requests, then their votes).
     pub async fn pending_approvals(&self) -> Result<Vec<ApprovalRow>, StoreError> {
-        let ids: Vec<(String,)> = on_pool!(self, p => sqlx::query_as("SELECT DISTINCT event_id FROM approvals WHERE status = 'pending'")
+        let rows: Vec<rows::ApprovalTuple> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals FROM approvals WHERE status = 'pending' ORDER BY deadline, id")
             .fetch_all(p).await)
-            .map_err(|e| StoreError::query("events with pending approvals", e))?;
-        let mut out = Vec::new();
-        for (id,) in ids {
-            let id: EventId = parse_uuid(&id)?;
-            out.extend(
-                self.approvals(id)
-                    .await?
-                    .into_iter()
-                    .filter(|a| a.status == eods_domain::lifecycle::ApprovalStatus::Pending),
-            );
+            .map_err(|e| StoreError::query("pending approvals", e))?;
+        let mut out: Vec<ApprovalRow> = rows
+            .into_iter()
+            .map(ApprovalRow::try_from)
+            .collect::<Result<_, _>>()?;
+        let votes: Vec<(String, String, String, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT v.approval_id, v.voter, v.decision, v.comment, v.at FROM approval_votes v JOIN approvals a ON a.id = v.approval_id WHERE a.status = 'pending' ORDER BY v.at, v.voter")
+            .fetch_all(p).await)
+            .map_err(|e| StoreError::query("votes of pending approvals", e))?;
+        let mut index: std::collections::HashMap<eods_domain::ids::ApprovalId, usize> =
+            out.iter().enumerate().map(|(i, a)| (a.id, i)).collect();
+        for v in votes {
+            let vote = rows::vote_from_tuple(v)?;
+            if let Some(i) = index.get_mut(&vote.approval_id) {
+                out[*i].votes.push(vote);
+            }
         }
-        out.sort_by_key(|a| (a.deadline, a.id.0));
         Ok(out)
     }
 

@@ -15,8 +15,8 @@ use eods_domain::lifecycle::{
 };
 use eods_store::test_support::test_stores;
 use eods_store::{
-    ApprovalDecisionWrite, Commit, CommitOutcome, EventRow, Fence, NewApproval, StatusWrite, Store,
-    StoreError,
+    ApprovalDecisionWrite, BriefSummary, Commit, CommitOutcome, EventFilter, EventRow, Fence,
+    NewApproval, StatusWrite, Store, StoreError,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -30,7 +30,8 @@ fn event_row(id: EventId) -> EventRow {
         run_status: RunStatus::Running,
         level: Level::Beginner,
         status_detail: None,
-        brief: json!({"title": "Test"}),
+        draft: Some(json!({"title": "Test"})),
+        summary: BriefSummary::default(),
         options: eods_domain::run::RunOptions::default(),
         created_at: t,
         updated_at: t,
@@ -312,7 +313,12 @@ async fn revisions_are_append_only_and_unique() {
                 event_id: id,
                 step_key: format!("k{i}"),
                 at: Utc::now(),
-                artifacts: vec![envelope(id, *t, 1)],
+                // A brief revision must be a brief: the store derives the event's summary from it.
+                artifacts: vec![if *t == ArtifactType::EventBrief {
+                    brief_revision(id, 1, brief_payload("Test", "Berlin", "100"))
+                } else {
+                    envelope(id, *t, 1)
+                }],
                 ..Commit::default()
             };
             store
@@ -728,5 +734,235 @@ async fn imported_places_are_replaced_by_id_and_found_by_folded_city() {
             "{b}: {e}"
         );
         assert!(s.places_in_city("Turku").await.unwrap().is_empty(), "{b}");
+    }
+}
+
+fn brief_payload(title: &str, city: &str, total: &str) -> serde_json::Value {
+    json!({
+        "title": title, "event_type": "conference",
+        "date_range": {"start": "2031-05-20", "end": "2031-05-22T18:00:00+02:00"},
+        "timezone": "Europe/Berlin", "audience_size": 300,
+        "location": {"city": city, "country": "DE"},
+        "budget": {"total": total, "currency": "EUR"}
+    })
+}
+
+fn brief_revision(event: EventId, revision: u32, payload: serde_json::Value) -> Envelope {
+    Envelope {
+        artifact_type: ArtifactType::EventBrief,
+        derived_from: vec![],
+        payload,
+        ..envelope(event, ArtifactType::EventBrief, revision)
+    }
+}
+
+#[tokio::test]
+async fn the_summary_follows_every_brief_revision_and_a_draft_lives_only_before_the_first() {
+    let (_dir, stores) = stores("summary").await;
+    for store in &stores {
+        let id = EventId(Uuid::now_v7());
+        let mut row = event_row(id);
+        row.draft = Some(json!({"title": "Draft", "location": {"city": "Bonn"}}));
+        row.summary.city = Some("Bonn".into());
+        store.create_event(&row).await.unwrap();
+        let t = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        // An amendment that still misses fields replaces the draft and its summary.
+        let draft = json!({"title": "Draft 2", "location": {"city": "Köln"}, "audience_size": 120});
+        store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "amend:1".into(),
+                at: t,
+                draft: Some(draft.clone()),
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let e = store.event(id).await.unwrap().unwrap();
+        assert_eq!(e.draft, Some(draft), "{}", store.backend());
+        assert_eq!(e.title, "Draft 2");
+        assert_eq!(e.summary.city.as_deref(), Some("Köln"));
+        assert_eq!(e.summary.audience_size, Some(120));
+        assert_eq!(e.summary.currency, None);
+
+        // Revision 1 clears the draft and writes the summary in the same commit.
+        store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "amend:2".into(),
+                at: t,
+                artifacts: vec![brief_revision(
+                    id,
+                    1,
+                    brief_payload("Conf", "Berlin", "50000"),
+                )],
+                level: Some(Level::Advanced),
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let e = store.event(id).await.unwrap().unwrap();
+        assert_eq!(e.draft, None);
+        assert_eq!(e.title, "Conf");
+        assert_eq!(e.level, Level::Advanced);
+        assert_eq!(
+            e.summary,
+            BriefSummary {
+                city: Some("Berlin".into()),
+                country: Some("DE".into()),
+                start_date: chrono::NaiveDate::from_ymd_opt(2031, 5, 20),
+                end_date: chrono::NaiveDate::from_ymd_opt(2031, 5, 22),
+                audience_size: Some(300),
+                currency: Some("EUR".into()),
+                budget_total: Some("50000".into()),
+            }
+        );
+
+        // A later revision rewrites it; a draft can no longer be stored, and nothing of that
+        // commit is written.
+        store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "edit:event_brief@2".into(),
+                at: t,
+                artifacts: vec![brief_revision(
+                    id,
+                    2,
+                    brief_payload("Conf", "Berlin", "80000"),
+                )],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let refused = store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "amend:3".into(),
+                at: t,
+                decisions: vec![decision(1)],
+                draft: Some(json!({"title": "Lost"})),
+                ..Commit::default()
+            })
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        let e = store.event(id).await.unwrap().unwrap();
+        assert_eq!(e.summary.budget_total.as_deref(), Some("80000"));
+        assert_eq!(e.title, "Conf");
+        assert!(store.decision_log(id).await.unwrap().is_empty());
+        assert!(!store.step_committed(id, "amend:3").await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn the_event_list_and_the_inbox_page_through_summary_rows() {
+    let (_dir, stores) = stores("pages").await;
+    for store in &stores {
+        let mut ids = Vec::new();
+        for n in 0..5u32 {
+            let id = EventId(Uuid::now_v7());
+            let mut row = event_row(id);
+            row.created_at = Utc.with_ymd_and_hms(2027, 1, 1, 9, n, 0).unwrap();
+            store.create_event(&row).await.unwrap();
+            let at = row.created_at;
+            store
+                .commit(&Commit {
+                    event_id: id,
+                    step_key: "submit".into(),
+                    at,
+                    artifacts: vec![
+                        brief_revision(id, 1, brief_payload(&format!("Event {n}"), "Lyon", "1000")),
+                        envelope(id, ArtifactType::VenueScorecard, 1),
+                    ],
+                    // Events 1 and 3 wait for a venue decision, event 3's due first.
+                    approval_requests: if n % 2 == 1 {
+                        vec![approval(at + chrono::Duration::hours(i64::from(10 - n)))]
+                    } else {
+                        vec![]
+                    },
+                    ..Commit::default()
+                })
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        // Newest first, two per page, with each event's pending count and summary.
+        let (page, total) = store
+            .events_page(&EventFilter {
+                limit: 2,
+                offset: 0,
+                ..EventFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(total, 5);
+        let titles: Vec<&str> = page.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, ["Event 4", "Event 3"], "{}", store.backend());
+        assert_eq!(page[1].pending_approvals, 1);
+        assert_eq!(page[0].pending_approvals, 0);
+        assert_eq!(page[1].summary.city.as_deref(), Some("Lyon"));
+        let (last, total) = store
+            .events_page(&EventFilter {
+                limit: 2,
+                offset: 4,
+                ..EventFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (last.len(), total, last[0].title.as_str()),
+            (1, 5, "Event 0")
+        );
+        let (past, total) = store
+            .events_page(&EventFilter {
+                limit: 2,
+                offset: 10,
+                ..EventFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!((past.len(), total), (0, 5));
+
+        // The inbox: the earliest deadline first (event 3's), one per page.
+        let first = store.inbox(1, 0).await.unwrap();
+        assert_eq!(first.total, 2);
+        assert_eq!(first.items.len(), 1);
+        assert_eq!(first.items[0].event_id, ids[3]);
+        assert_eq!(first.items[0].event_title, "Event 3");
+        assert_eq!(first.items[0].summary.budget_total.as_deref(), Some("1000"));
+        let second = store.inbox(1, 1).await.unwrap();
+        assert_eq!(second.items[0].event_id, ids[1]);
+        assert!(store.inbox(1, 2).await.unwrap().items.is_empty());
+        assert_eq!(store.pending_count().await.unwrap(), 2);
+
+        // A newer scorecard revision without a request of its own: the old request no longer
+        // waits in the inbox (it approves a revision that is not current).
+        store
+            .commit(&Commit {
+                event_id: ids[3],
+                step_key: "step:research|2".into(),
+                at: Utc.with_ymd_and_hms(2027, 1, 2, 9, 0, 0).unwrap(),
+                artifacts: vec![envelope(ids[3], ArtifactType::VenueScorecard, 2)],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let inbox = store.inbox(10, 0).await.unwrap();
+        assert_eq!(inbox.total, 1);
+        assert_eq!(inbox.items[0].event_id, ids[1]);
+    }
+}
+
+fn approval(deadline: chrono::DateTime<Utc>) -> NewApproval {
+    NewApproval {
+        id: ApprovalId(Uuid::now_v7()),
+        gate: ApprovalGate::VenueSelection,
+        artifact_revision: 1,
+        approver_role: "approver".into(),
+        requested_at: deadline - chrono::Duration::hours(48),
+        deadline,
+        required_approvals: 1,
     }
 }

@@ -165,7 +165,10 @@ pub(super) async fn audit_page(
         Ok(r) => r,
         Err(e) => return page_error(e.into()),
     };
-    let all_events = state.store.events().await.unwrap_or_default();
+    let all_events = match state.store.events().await {
+        Ok(e) => e,
+        Err(e) => return page_error(e.into()),
+    };
     let titles: HashMap<EventId, String> =
         all_events.iter().map(|e| (e.id, e.title.clone())).collect();
     let rows = found
@@ -185,7 +188,10 @@ pub(super) async fn audit_page(
             detail: detail(v, decisions),
         })
         .collect();
-    let user = Some(user_view(&state, &s).await);
+    let user = match user_view(&state, &s).await {
+        Ok(u) => Some(u),
+        Err(e) => return page_error(e),
+    };
     render(AuditPage {
         user,
         decisions,

@@ -135,6 +135,8 @@ pub(super) struct OverviewView {
     gates: Vec<GateRow>,
     approvals: Vec<ApprovalRowView>,
     brief: Vec<(String, String)>,
+    /// The incomplete brief as submitted and amended, while no event_brief revision exists.
+    draft: Option<String>,
     understood: Vec<ConstraintRow>,
     not_understood: Vec<ConstraintRow>,
     artifacts: Vec<(String, u32, String)>,
@@ -302,7 +304,10 @@ pub(super) async fn event_page(
             Err(e) => return page_error(e),
         },
     };
-    let user = Some(user_view(&state, &s).await);
+    let user = match user_view(&state, &s).await {
+        Ok(u) => Some(u),
+        Err(e) => return page_error(e),
+    };
     render(EventPage {
         user,
         h,
@@ -478,6 +483,16 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
         gates,
         approvals,
         brief,
+        // The draft exists only before revision 1; the store clears it in that commit.
+        draft: o
+            .event
+            .draft
+            .as_ref()
+            .filter(|_| {
+                bb.current(eods_domain::artifact::ArtifactType::EventBrief)
+                    .is_none()
+            })
+            .map(|d| serde_json::to_string_pretty(d).unwrap_or_else(|_| d.to_string())),
         understood,
         not_understood,
         artifacts,

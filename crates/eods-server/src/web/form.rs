@@ -383,7 +383,10 @@ async fn form_page(
     errors: Vec<FieldError>,
     status: StatusCode,
 ) -> Response {
-    let user = Some(user_view(state, s).await);
+    let user = match user_view(state, s).await {
+        Ok(u) => Some(u),
+        Err(e) => return page_error(e),
+    };
     let mut res = render(NewEventPage {
         user,
         csrf: s.csrf.clone(),

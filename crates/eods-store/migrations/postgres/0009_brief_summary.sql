@@ -1,0 +1,43 @@
+-- One brief: the event_brief artifact. The events row keeps no copy of it that could disagree.
+-- `brief_draft` holds an incomplete brief (or the submitted one until revision 1 commits) only
+-- while the event has no event_brief artifact; the commit that writes revision 1 clears it.
+-- The summary columns are a derived index of the current brief (or of the draft), rewritten in
+-- the transaction of every brief revision, so lists and the inbox read no artifact payloads.
+ALTER TABLE events
+    ADD COLUMN brief_draft JSONB,
+    ADD COLUMN city TEXT,
+    ADD COLUMN country TEXT,
+    ADD COLUMN start_date DATE,
+    ADD COLUMN end_date DATE,
+    ADD COLUMN audience_size BIGINT,
+    ADD COLUMN currency TEXT,
+    -- A decimal as text, shown as written; never computed with in SQL.
+    ADD COLUMN budget_total TEXT;
+
+-- Events without a brief revision keep what was submitted or amended as their draft.
+UPDATE events SET brief_draft = brief
+    WHERE NOT EXISTS (SELECT 1 FROM artifacts a WHERE a.event_id = events.id AND a.artifact_type = 'event_brief');
+
+-- The summary of each event: from its current brief revision, else from its draft. (Days of
+-- date-times are taken as written; new revisions compute them in the event's time zone.)
+UPDATE events SET
+    title = COALESCE(src.p->>'title', events.title),
+    city = src.p->'location'->>'city',
+    country = src.p->'location'->>'country',
+    start_date = CASE WHEN src.p->'date_range'->>'start' ~ '^\d{4}-\d{2}-\d{2}' THEN substr(src.p->'date_range'->>'start', 1, 10)::date END,
+    end_date = CASE WHEN src.p->'date_range'->>'end' ~ '^\d{4}-\d{2}-\d{2}' THEN substr(src.p->'date_range'->>'end', 1, 10)::date END,
+    audience_size = CASE WHEN jsonb_typeof(src.p->'audience_size') = 'number' AND src.p->>'audience_size' ~ '^\d+$' THEN (src.p->>'audience_size')::bigint END,
+    currency = src.p->'budget'->>'currency',
+    budget_total = src.p->'budget'->>'total'
+FROM (
+    SELECT e.id AS id, COALESCE(
+        (SELECT a.payload FROM artifacts a WHERE a.event_id = e.id AND a.artifact_type = 'event_brief' ORDER BY a.revision DESC LIMIT 1),
+        e.brief_draft) AS p
+    FROM events e
+) AS src
+WHERE src.id = events.id AND src.p IS NOT NULL;
+
+ALTER TABLE events DROP COLUMN brief;
+
+-- The dashboard and the event list page through events newest first.
+CREATE INDEX events_newest ON events (created_at DESC, id DESC);

@@ -483,8 +483,8 @@ struct Approvals {
     notice: Option<String>,
 }
 
-/// The approvals inbox: pending requests of current revisions with their event's summary, one
-/// query a page. What a request commits (its summary and cost impact) is on the confirmation
+/// The approvals inbox: pending requests of current revisions with their event's summary, the
+/// earliest deadline first, one query a page. What a request commits (its summary and cost impact) is on the confirmation
 /// page, which reads that one event.
 async fn approvals(
     State(state): State<AppState>,

@@ -114,8 +114,8 @@ impl Store {
     }
 
     /// One page of the approvals inbox: pending requests of current revisions with their event's
-    /// title, status and brief summary, in one query (no payloads). Each event's requests stay
-    /// together, events in the order of their earliest deadline, then by deadline.
+    /// title, status and brief summary, in one query (no payloads), the earliest deadline first
+    /// (an index scan over pending requests by deadline that stops at the page's end).
     pub async fn inbox(&self, limit: u32, offset: u32) -> Result<InboxPage, StoreError> {
         let sql = format!(
             "SELECT a.id, a.event_id, a.gate, a.artifact_revision, a.requested_at, a.deadline, a.required_approvals, \
@@ -123,7 +123,7 @@ impl Store {
              e.title, e.state, e.run_status, {summary}, \
              (SELECT COUNT(*) FROM approvals a WHERE {PENDING_CURRENT}) AS total \
              FROM approvals a JOIN events e ON e.id = a.event_id WHERE {PENDING_CURRENT} \
-             ORDER BY MIN(a.deadline) OVER (PARTITION BY a.event_id), a.event_id, a.deadline, a.gate LIMIT $1 OFFSET $2",
+             ORDER BY a.deadline, a.id LIMIT $1 OFFSET $2",
             summary = SUMMARY_COLUMNS
                 .split(", ")
                 .map(|c| format!("e.{c}"))

@@ -39,5 +39,7 @@ WHERE src.id = events.id AND src.p IS NOT NULL;
 
 ALTER TABLE events DROP COLUMN brief;
 
--- The dashboard and the event list page through events newest first.
+-- The dashboard and the event list page through events newest first, with each event's pending
+-- approval count (by event, not by scanning every pending request).
 CREATE INDEX events_newest ON events (created_at DESC, id DESC);
+CREATE INDEX approvals_event_status ON approvals (event_id, status);

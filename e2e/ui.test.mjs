@@ -220,8 +220,9 @@ test('a planner creates an event with the form and watches it plan, reports an i
   const { page } = await signIn('bob');
   await page.getByRole('link', { name: /Approvals/ }).click();
   await page.waitForURL(base + '/ui/approvals');
+  // Each request with its event's summary row; what it commits is on the confirmation step.
   for (const card of await page.locator('section.card').all()) {
-    assert.match(await card.innerText(), /Cost impact: (Commits|Approves|Signs \d+ contracts totalling)/);
+    assert.match(await card.innerText(), /Amsterdam, NL · audience 200 · budget 50000 EUR/);
   }
   await accessible(page, 'approvals inbox');
   await shot(page, 'approvals');
@@ -231,6 +232,7 @@ test('a planner creates an event with the form and watches it plan, reports an i
     await card.getByLabel('Comment').fill('approved in the browser');
     await card.getByRole('button', { name: 'Review decision' }).click();
     await page.getByRole('heading', { name: 'Confirm your decision' }).waitFor();
+    assert.match(await page.locator('main').innerText(), /Cost impact: (Commits|Approves|Signs \d+ contracts totalling)/);
     if (i === 0) {
       await accessible(page, 'confirmation');
       await shot(page, 'confirm');

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Error> {
     };
     let running = eods_server::start(engine, config, "127.0.0.1:0".parse()?).await?;
     let base = format!("http://{}", running.addr);
-    let token = eods_server::auth::create_token(&store, "bench", Role::Admin, true, Utc::now())
+    let token = eods_server::auth::create_token(&store, None, "bench", Role::Admin, true, Utc::now())
         .await?
         .token;
     let http = reqwest::Client::new();
@@ -116,7 +116,7 @@ async fn seed(store: &Store, n: u32) -> Result<(), Error> {
                     status_detail: None,
                     draft: None,
                     summary: BriefSummary::default(),
-                    options: serde_json::json!({}),
+                    options: Default::default(),
                     created_at: at,
                     updated_at: at,
                 })

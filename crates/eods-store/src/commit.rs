@@ -10,6 +10,49 @@ use sqlx::types::Json;
 /// Rows per multi-row INSERT (well under SQLite's and PostgreSQL's bind-parameter limits).
 const CHUNK: usize = 200;
 
+/// Bytes of JSON per multi-row INSERT. sqlx 0.9.0 does not set `TCP_NODELAY` on its sockets
+/// (sqlx issue #4335, fixed after that release), so a message longer than one TCP segment (64 KiB
+/// on loopback) leaves its tail waiting for the server's delayed ACK: 40 ms per such statement,
+/// which was most of an event's time on PostgreSQL. Statements are kept under one segment where
+/// the rows allow (a single larger row still goes alone).
+const MESSAGE_BYTES: usize = 48 * 1024;
+
+/// Splits `items` into runs of at most [`CHUNK`] rows whose `size` adds up to at most
+/// [`MESSAGE_BYTES`] (a single larger row is a run of its own), in order.
+fn sized_chunks<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        if i > start && (bytes + n > MESSAGE_BYTES || i - start == CHUNK) {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += n;
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
+
+/// Length of `v` as JSON, without keeping the text.
+fn json_len<T: serde::Serialize + ?Sized>(v: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
+
 /// What a batch did: each commit's outcome, in order, and the event's commit counter after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutcome {
@@ -143,7 +186,7 @@ impl Store {
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert steps", e))?;
             }
             let artifacts: Vec<_> = todo.iter().flat_map(|c| &c.artifacts).collect();
-            for chunk in artifacts.chunks(CHUNK) {
+            for chunk in sized_chunks(&artifacts, |a| json_len(&a.payload) + json_len(&a.derived_from) + 256) {
                 let mut q = QueryBuilder::new("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
                 q.push_values(chunk, |mut b, a| {
                     b.push_bind(a.id.to_string())
@@ -160,7 +203,7 @@ impl Store {
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert artifacts", e))?;
             }
             let decisions: Vec<_> = todo.iter().flat_map(|c| &c.decisions).collect();
-            for chunk in decisions.chunks(CHUNK) {
+            for chunk in sized_chunks(&decisions, |d| json_len(*d) + 128) {
                 let mut q = QueryBuilder::new("INSERT INTO decision_log (event_id, seq, entry_id, at, entry) ");
                 q.push_values(chunk, |mut b, d| {
                     dseq += 1;
@@ -169,7 +212,7 @@ impl Store {
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert decisions", e))?;
             }
             let changes: Vec<_> = todo.iter().flat_map(|c| &c.changes).collect();
-            for chunk in changes.chunks(CHUNK) {
+            for chunk in sized_chunks(&changes, |c| json_len(*c) + 128) {
                 let mut q = QueryBuilder::new("INSERT INTO change_log (event_id, seq, entry_id, at, entry) ");
                 q.push_values(chunk, |mut b, ch| {
                     cseq += 1;
@@ -234,5 +277,30 @@ impl Store {
             tx.commit().await.map_err(|e| StoreError::query("commit", e))?;
             Ok(BatchOutcome { outcomes, event_seq: u64::try_from(event_seq).unwrap_or(0) })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CHUNK, MESSAGE_BYTES, sized_chunks};
+
+    #[test]
+    fn chunks_keep_order_and_stay_under_the_message_size_unless_one_row_is_larger() {
+        let sizes = [10_000, 30_000, 20_000, 70_000, 1, 1, 48 * 1024];
+        let chunks = sized_chunks(&sizes, |n| *n);
+        assert_eq!(
+            chunks,
+            vec![&[10_000, 30_000][..], &[20_000], &[70_000], &[1, 1], &[48 * 1024]]
+        );
+        for c in &chunks {
+            assert!(c.len() == 1 || c.iter().sum::<usize>() <= MESSAGE_BYTES);
+        }
+        let many = vec![1usize; CHUNK * 2 + 3];
+        let chunks = sized_chunks(&many, |n| *n);
+        assert_eq!(
+            chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            vec![CHUNK, CHUNK, 3]
+        );
+        assert!(sized_chunks::<usize>(&[], |n| *n).is_empty());
     }
 }

@@ -224,9 +224,13 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
             }
         };
         let batch = vec![
-            Commit {
-                create_event: Some(event_row(id)),
-                ..step("submit", ArtifactType::EventBrief, 1)
+            {
+                // The submission: the event row and brief revision 1 (whose summary the same
+                // transaction writes onto the row).
+                let mut c = step("submit", ArtifactType::EventBrief, 1);
+                c.create_event = Some(event_row(id));
+                c.artifacts[0] = brief_revision(id, 1, brief_payload("Batch", "Berlin", "900"));
+                c
             },
             step("plan", ArtifactType::Timeline, 2),
             step("risks", ArtifactType::RiskRegister, 3),
@@ -256,6 +260,13 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
         assert_eq!(snap.steps, vec!["submit", "plan", "risks"]);
         assert_eq!((snap.decision_count, snap.change_count), (3, 3));
         assert_eq!(snap.artifacts.len(), 3);
+        assert_eq!(
+            (snap.event.title.as_str(), snap.event.draft.as_ref()),
+            ("Batch", None),
+            "revision 1 in the batch clears the draft"
+        );
+        assert_eq!(snap.event.summary.city.as_deref(), Some("Berlin"));
+        assert_eq!(snap.event.summary.budget_total.as_deref(), Some("900"));
         assert_eq!(
             snap.event.status_detail.as_deref(),
             Some("risks"),

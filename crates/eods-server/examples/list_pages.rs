@@ -50,9 +50,10 @@ async fn main() -> Result<(), Error> {
     };
     let running = eods_server::start(engine, config, "127.0.0.1:0".parse()?).await?;
     let base = format!("http://{}", running.addr);
-    let token = eods_server::auth::create_token(&store, None, "bench", Role::Admin, true, Utc::now())
-        .await?
-        .token;
+    let token =
+        eods_server::auth::create_token(&store, None, "bench", Role::Admin, true, Utc::now())
+            .await?
+            .token;
     let http = reqwest::Client::new();
     for path in ["/ui", "/ui/approvals", "/api/v1/events"] {
         let mut times = Vec::with_capacity(samples);

@@ -11,11 +11,12 @@ use sqlx::types::Json;
 const CHUNK: usize = 200;
 
 /// Bytes of JSON per multi-row INSERT. sqlx 0.9.0 does not set `TCP_NODELAY` on its sockets
-/// (sqlx issue #4335, fixed after that release), so a message longer than one TCP segment (64 KiB
-/// on loopback) leaves its tail waiting for the server's delayed ACK: 40 ms per such statement,
-/// which was most of an event's time on PostgreSQL. Statements are kept under one segment where
-/// the rows allow (a single larger row still goes alone).
-const MESSAGE_BYTES: usize = 48 * 1024;
+/// (sqlx issue #4335, fixed after that release). A message that leaves the client in more than one
+/// write (over TLS, which `sslmode=prefer` picks whenever the server offers it, every 16 KiB
+/// record is a write) has its last write held by Nagle's algorithm until the server's delayed ACK:
+/// 40 ms per such statement, which was most of an event's time on PostgreSQL. Statements are kept
+/// under one TLS record where the rows allow (a single larger row still goes alone).
+const MESSAGE_BYTES: usize = 12 * 1024;
 
 /// Splits `items` into runs of at most [`CHUNK`] rows whose `size` adds up to at most
 /// [`MESSAGE_BYTES`] (a single larger row is a run of its own), in order.
@@ -286,11 +287,17 @@ mod tests {
 
     #[test]
     fn chunks_keep_order_and_stay_under_the_message_size_unless_one_row_is_larger() {
-        let sizes = [10_000, 30_000, 20_000, 70_000, 1, 1, 48 * 1024];
+        let sizes = [3_000, 9_000, 5_000, 70_000, 1, 1, MESSAGE_BYTES];
         let chunks = sized_chunks(&sizes, |n| *n);
         assert_eq!(
             chunks,
-            vec![&[10_000, 30_000][..], &[20_000], &[70_000], &[1, 1], &[48 * 1024]]
+            vec![
+                &[3_000, 9_000][..],
+                &[5_000],
+                &[70_000],
+                &[1, 1],
+                &[MESSAGE_BYTES]
+            ]
         );
         for c in &chunks {
             assert!(c.len() == 1 || c.iter().sum::<usize>() <= MESSAGE_BYTES);

@@ -17,6 +17,8 @@
 
 use crate::catalog::brief::{EventBrief, Flexibility};
 use chrono::NaiveTime;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use phrases::{fallback_hint, phrases, unsupported};
 use scan::{clauses, has, has_any, is_range_joiner, normalise, scan_times};
 use schemars::JsonSchema;
@@ -398,7 +400,30 @@ const HINT_BREAK_RANGE: &str = "give the break as a range, such as \"lunch 12:30
 
 /// Reads one text: everything it was understood to require, and a hint when it (or a clause of
 /// it that gives a time) was not understood.
+///
+/// Reading is pure, and every step of a run reads the same brief several times (diets, meals,
+/// venue needs, hours, the budget cap), so readings are remembered per text, process-wide (at
+/// most [`MEMO_TEXTS`] texts; the memo starts over when full).
 pub fn read_text(text: &str) -> (Vec<Understood>, Option<String>) {
+    type Memo = HashMap<String, (Vec<Understood>, Option<String>)>;
+    static MEMO: LazyLock<Mutex<Memo>> = LazyLock::new(Mutex::default);
+    let memo = || MEMO.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(hit) = memo().get(text) {
+        return hit.clone();
+    }
+    let read = read_text_uncached(text);
+    let mut m = memo();
+    if m.len() >= MEMO_TEXTS {
+        m.clear();
+    }
+    m.insert(text.to_owned(), read.clone());
+    read
+}
+
+/// Texts [`read_text`] remembers.
+const MEMO_TEXTS: usize = 4096;
+
+fn read_text_uncached(text: &str) -> (Vec<Understood>, Option<String>) {
     let lower = normalise(text);
     let mut out: Vec<Understood> = Vec::new();
     let mut time_clause_missed = false;

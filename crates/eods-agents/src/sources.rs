@@ -28,7 +28,7 @@ pub struct EventData {
     /// The suppliers of the event's city and of its services: the organiser's rate cards (event
     /// and installation) when any serve the city, else the demo rate cards in a demo city, else
     /// none (the Budget Analyst then asks for rate cards).
-    pub rates: RateCards,
+    pub rates: std::sync::Arc<RateCards>,
     /// Where `rates` comes from, for rationales and reports.
     pub rates_label: String,
     /// Whether `rates` is the demo data.
@@ -75,7 +75,7 @@ fn event_rates(
     tools: &Tools,
     organiser: Option<&OrganiserData>,
     city: &str,
-) -> (RateCards, String, bool) {
+) -> (std::sync::Arc<RateCards>, String, bool) {
     let mut real: Vec<Supplier> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     if let Some(d) = organiser.filter(|d| !d.rate_cards.is_empty()) {
@@ -100,20 +100,16 @@ fn event_rates(
             labels.join(", ")
         };
         return (
-            RateCards {
+            std::sync::Arc::new(RateCards {
                 source: label.clone(),
                 suppliers: real,
                 packages: vec![],
-            },
+            }),
             label,
             false,
         );
     }
-    let mut demo = tools.rates.clone();
-    demo.source = format!("{} — {DEMO_LABEL}", demo.source);
-    for s in &mut demo.suppliers {
-        s.provenance = Some(Provenance::demo());
-    }
+    let demo = tools.demo_rates();
     let label = demo.source.clone();
     (demo, label, true)
 }

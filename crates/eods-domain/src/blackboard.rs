@@ -4,6 +4,7 @@
 
 use crate::artifact::{ArtifactRef, ArtifactType, CatalogType, Payload};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The current revision of one artifact type.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,10 +25,12 @@ impl Current {
     }
 }
 
-/// Current artifacts of one event, by type.
+/// Current artifacts of one event, by type. Revisions are shared, so a clone (the engine
+/// validates a step's outputs on a copy of the blackboard as it would be after the step) copies
+/// no payload.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blackboard {
-    items: BTreeMap<ArtifactType, Current>,
+    items: BTreeMap<ArtifactType, Arc<Current>>,
 }
 
 impl Blackboard {
@@ -38,7 +41,8 @@ impl Blackboard {
 
     /// Puts (or replaces) the current revision of a type.
     pub fn insert(&mut self, current: Current) {
-        self.items.insert(current.payload.artifact_type(), current);
+        self.items
+            .insert(current.payload.artifact_type(), Arc::new(current));
     }
 
     /// The typed payload of `T`, if present.
@@ -50,7 +54,7 @@ impl Blackboard {
 
     /// The current revision of a type, if present.
     pub fn current(&self, t: ArtifactType) -> Option<&Current> {
-        self.items.get(&t)
+        self.items.get(&t).map(|c| &**c)
     }
 
     /// Current revision number of a type.
@@ -60,7 +64,7 @@ impl Blackboard {
 
     /// Reference to the current revision of a type.
     pub fn reference(&self, t: ArtifactType) -> Option<ArtifactRef> {
-        self.items.get(&t).map(Current::as_ref)
+        self.items.get(&t).map(|c| Current::as_ref(c))
     }
 
     /// Types present.
@@ -70,7 +74,19 @@ impl Blackboard {
 
     /// Every current artifact.
     pub fn iter(&self) -> impl Iterator<Item = &Current> {
-        self.items.values()
+        self.items.values().map(|c| &**c)
+    }
+
+    /// Puts `t`'s current revision of `other` here, shared (nothing is copied); `false` when
+    /// `other` has no revision `revision` of `t`.
+    pub fn share(&mut self, other: &Blackboard, t: ArtifactType, revision: u32) -> bool {
+        match other.items.get(&t) {
+            Some(c) if c.revision == revision => {
+                self.items.insert(t, Arc::clone(c));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Artifacts derived from a revision that is no longer current, each with the outdated input.

@@ -320,6 +320,9 @@ struct Built {
     commit: Commit,
     progress: Vec<ProgressEvent>,
     stop: Option<RunSummary>,
+    /// The blackboard after the commit, when the builder has it typed (a step's outputs), so
+    /// applying the commit need not parse its artifacts again.
+    typed: Option<Blackboard>,
 }
 
 /// Commits computed and applied in memory, not yet written ([`Engine::flush`] writes them in one
@@ -694,6 +697,7 @@ impl Engine {
                                             by: answer.by.clone(),
                                         }],
                                         stop: None,
+                                        typed: None,
                                     },
                                 )?;
                                 // A rejection changes what the remaining requests are about:
@@ -838,7 +842,7 @@ impl Engine {
                 }));
             return Ok(built.stop);
         }
-        l.apply(&built.commit)?;
+        l.apply_typed(&built.commit, built.typed.as_ref())?;
         staged.commits.push(built.commit);
         staged.progress.extend(built.progress);
         Ok(built.stop)
@@ -1157,6 +1161,7 @@ impl Engine {
                 run_status: status,
                 detail: Some(detail.to_owned()),
             }),
+            typed: None,
         }
     }
 
@@ -1294,6 +1299,7 @@ impl Engine {
                 run_status: RunStatus::NeedsInput,
                 detail: Some(detail),
             }),
+            typed: None,
         }
     }
 
@@ -1486,6 +1492,7 @@ impl Engine {
                     run_status: RunStatus::Failed,
                     detail: Some(detail),
                 }),
+                typed: None,
             });
         }
         rec.decision(
@@ -1585,6 +1592,7 @@ impl Engine {
                 applied: true,
             }],
             stop: None,
+            typed: Some(next),
         })
     }
 
@@ -1671,6 +1679,7 @@ impl Engine {
             commit,
             progress: vec![ProgressEvent::Advanced { from, to }],
             stop: None,
+            typed: None,
         }
     }
 

@@ -76,23 +76,35 @@ impl Loaded {
     /// The commit counter is not moved: it counts transactions, and the caller sets it from what
     /// the store answered.
     pub(crate) fn apply(&mut self, c: &Commit) -> Result<(), EngineError> {
+        self.apply_typed(c, None)
+    }
+
+    /// [`Self::apply`], taking the typed revisions `typed` holds of the commit's artifacts from
+    /// there instead of parsing their JSON again (a step built them typed).
+    pub(crate) fn apply_typed(
+        &mut self,
+        c: &Commit,
+        typed: Option<&Blackboard>,
+    ) -> Result<(), EngineError> {
         let snap = &mut self.snap;
         snap.steps.push(c.step_key.clone());
         snap.step_count += 1;
         for e in &c.artifacts {
-            let payload =
+            if !typed.is_some_and(|t| self.bb.share(t, e.artifact_type, e.revision)) {
+                let payload =
                 Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
                     EngineError::Corrupt {
                         what: format!("{} revision {}", e.artifact_type, e.revision),
                         detail: err.to_string(),
                     }
                 })?;
-            self.bb.insert(Current {
-                revision: e.revision,
-                created_by: e.created_by.clone(),
-                derived_from: e.derived_from.clone(),
-                payload,
-            });
+                self.bb.insert(Current {
+                    revision: e.revision,
+                    created_by: e.created_by.clone(),
+                    derived_from: e.derived_from.clone(),
+                    payload,
+                });
+            }
             match snap
                 .artifacts
                 .iter_mut()

@@ -17,12 +17,12 @@
 
 use crate::catalog::brief::{EventBrief, Flexibility};
 use chrono::NaiveTime;
-use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
 use phrases::{fallback_hint, phrases, unsupported};
 use scan::{clauses, has, has_any, is_range_joiner, normalise, scan_times};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
 /// Something a venue must offer (or be), as understood from a text.
 #[derive(

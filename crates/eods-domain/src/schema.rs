@@ -79,6 +79,10 @@ pub fn schema_violations(schema: &Value, instance: &Value) -> Vec<Violation> {
 
 /// Like [`schema_violations`] with a validator compiled once and kept by the caller.
 pub fn violations_of(validator: &jsonschema::Validator, instance: &Value) -> Vec<Violation> {
+    // Deciding validity alone is far cheaper than collecting every error; most documents pass.
+    if validator.is_valid(instance) {
+        return vec![];
+    }
     validator
         .iter_errors(instance)
         .map(|e| Violation {
@@ -144,18 +148,51 @@ pub fn validate_document(doc: &Value) -> Result<(Envelope, Payload), Vec<Violati
             message: e.to_string(),
         }]
     })?;
-    let semantic: Vec<Violation> = validate_payload(&payload)
-        .into_iter()
-        .map(|x| Violation {
-            pointer: format!("/payload{}", x.pointer),
-            message: x.message,
-        })
-        .collect();
+    let semantic = semantic_violations(&payload);
     if semantic.is_empty() {
         Ok((envelope, payload))
     } else {
         Err(semantic)
     }
+}
+
+/// Validates a document the caller built from its typed payload (an agent's output): the
+/// envelope as JSON against its schema, then `payload`'s semantics, as [`validate_document`]
+/// does, without parsing the JSON back into the type it was just written from.
+pub fn validate_built(envelope: &Envelope, payload: &Payload) -> Result<(), Vec<Violation>> {
+    let doc = serde_json::to_value(envelope).map_err(|e| {
+        vec![Violation {
+            pointer: String::new(),
+            message: e.to_string(),
+        }]
+    })?;
+    let errors = match envelope_validator(envelope.artifact_type) {
+        Ok(v) => violations_of(v, &doc),
+        Err(e) => vec![Violation {
+            pointer: String::new(),
+            message: format!("internal schema error: {e}"),
+        }],
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let semantic = semantic_violations(payload);
+    if semantic.is_empty() {
+        Ok(())
+    } else {
+        Err(semantic)
+    }
+}
+
+/// [`validate_payload`]'s findings, pointed into the envelope.
+fn semantic_violations(payload: &Payload) -> Vec<Violation> {
+    validate_payload(payload)
+        .into_iter()
+        .map(|x| Violation {
+            pointer: format!("/payload{}", x.pointer),
+            message: x.message,
+        })
+        .collect()
 }
 
 #[cfg(test)]

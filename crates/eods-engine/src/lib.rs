@@ -38,7 +38,7 @@ use eods_domain::lifecycle::{
     ApprovalDecision, ApprovalGate, ApprovalStatus, LifecycleState, RunStatus, content_revision,
 };
 use eods_domain::money::Money;
-use eods_domain::schema::validate_document;
+use eods_domain::schema::{validate_built, validate_document};
 use eods_domain::validate::{Violation, validate_references};
 use eods_sources::{BoxFuture, VenueQuery};
 use eods_store::{
@@ -425,6 +425,49 @@ impl Engine {
         options: &RunOptions,
         with: Creation,
     ) -> Result<EventId, EngineError> {
+        let (l, commits) = self.prepare_create(brief, options, with).await?;
+        // A submission is not a step of a run: the hooks (failure injection, crash drills) see
+        // the run's transactions only.
+        self.store.commit_batch(&commits, || Ok(())).await?;
+        Ok(l.snap.event.id)
+    }
+
+    /// Creates an event from a complete brief and runs it, as [`Self::create`] then
+    /// [`Self::run`] would, except that the creation is written in the run's first transaction
+    /// (with everything computed up to the first wait point) instead of one of its own. A crash
+    /// before that transaction leaves nothing, as a failed submission does. An incomplete brief
+    /// creates the event in `needs_input` and answers [`EngineError::NeedsInput`].
+    pub async fn create_and_run(
+        &self,
+        brief: serde_json::Value,
+        options: &RunOptions,
+        approver: Option<&mut (dyn Approver + Send)>,
+        progress: &mut (dyn Progress + Send),
+    ) -> Result<RunSummary, EngineError> {
+        if self.lease.is_some() {
+            // A leased instance writes only events whose lease it holds: create, then run.
+            let id = self.create(brief, options, Creation::default()).await?;
+            return self.run(id, approver, progress).await;
+        }
+        let (l, commits) = self
+            .prepare_create(brief, options, Creation::default())
+            .await?;
+        let staged = Staged {
+            commits,
+            ..Staged::default()
+        };
+        self.run_loaded(l, staged, approver, progress).await
+    }
+
+    /// The commits that create an event (the first creates its row) and the event as they leave
+    /// it, to be written. An incomplete brief is written at once, as a draft in `needs_input`,
+    /// and answered with [`EngineError::NeedsInput`].
+    async fn prepare_create(
+        &self,
+        brief: serde_json::Value,
+        options: &RunOptions,
+        with: Creation,
+    ) -> Result<(Loaded, Vec<Commit>), EngineError> {
         if with.supply.as_ref().is_some_and(|(s, _, _)| s.is_empty()) {
             return Err(SupplyError::Empty.into());
         }
@@ -558,10 +601,7 @@ impl Engine {
             l.apply(&c)?;
             commits.push(c);
         }
-        // A submission is not a step of a run: the hooks (failure injection, crash
-        // drills) see the run's transactions only.
-        self.store.commit_batch(&commits, || Ok(())).await?;
-        Ok(id)
+        Ok((l, commits))
     }
 
     async fn load(&self, id: EventId) -> Result<Loaded, EngineError> {
@@ -586,10 +626,23 @@ impl Engine {
     pub async fn run(
         &self,
         id: EventId,
+        approver: Option<&mut (dyn Approver + Send)>,
+        progress: &mut (dyn Progress + Send),
+    ) -> Result<RunSummary, EngineError> {
+        let l = self.load(id).await?;
+        self.run_loaded(l, Staged::default(), approver, progress)
+            .await
+    }
+
+    /// [`Self::run`] from `l`, with `pending` staged (applied to `l`, not yet written).
+    async fn run_loaded(
+        &self,
+        mut l: Loaded,
+        mut pending: Staged,
         mut approver: Option<&mut (dyn Approver + Send)>,
         progress: &mut (dyn Progress + Send),
     ) -> Result<RunSummary, EngineError> {
-        let mut l = self.load(id).await?;
+        let id = l.snap.event.id;
         // A run's entries carry the id of the request that created the event, unless the caller
         // set one.
         let correlation = self.correlation.clone().unwrap_or_else(|| {
@@ -598,7 +651,6 @@ impl Engine {
                 .clone()
                 .unwrap_or_else(|| Uuid::now_v7().to_string())
         });
-        let mut pending = Staged::default();
         let restart = |l: &mut Loaded| {
             if matches!(
                 l.snap.event.run_status,
@@ -1413,8 +1465,7 @@ impl Engine {
                 derived_from: derived_from.clone(),
                 payload: value,
             };
-            if let Err(vs) = validate_document(&serde_json::to_value(&envelope).unwrap_or_default())
-            {
+            if let Err(vs) = validate_built(&envelope, payload) {
                 violations.extend(vs.into_iter().map(|v| (t, v)));
             }
             next.insert(Current {

@@ -92,12 +92,12 @@ impl Loaded {
         for e in &c.artifacts {
             if !typed.is_some_and(|t| self.bb.share(t, e.artifact_type, e.revision)) {
                 let payload =
-                Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
-                    EngineError::Corrupt {
-                        what: format!("{} revision {}", e.artifact_type, e.revision),
-                        detail: err.to_string(),
-                    }
-                })?;
+                    Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
+                        EngineError::Corrupt {
+                            what: format!("{} revision {}", e.artifact_type, e.revision),
+                            detail: err.to_string(),
+                        }
+                    })?;
                 self.bb.insert(Current {
                     revision: e.revision,
                     created_by: e.created_by.clone(),

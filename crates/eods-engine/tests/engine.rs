@@ -1520,3 +1520,64 @@ fn quotes_only() -> Supply {
         ..Supply::default()
     }
 }
+
+#[tokio::test]
+async fn create_and_run_writes_the_submission_with_the_first_transaction_and_plans_the_same() {
+    let (_dir, stores) = stores("create-and-run").await;
+    for store in stores {
+        // The reference: submitted in a transaction of its own, then run.
+        let (e, reference) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        e.run(reference, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+
+        // A failure in the first transaction leaves no event at all.
+        let before = store.events().await.unwrap().len();
+        let err = engine(
+            &store,
+            Some(Arc::new(FailNth {
+                n: 1,
+                attempts: AtomicU64::new(0),
+            })),
+        )
+        .create_and_run(
+            brief("s01-meetup.json"),
+            &RunOptions::default(),
+            Some(&mut approve_all()),
+            &mut Quiet,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("injected failure"), "{err}");
+        assert_eq!(store.events().await.unwrap().len(), before);
+
+        let recorder = Arc::new(Recorder::default());
+        let s = engine(&store, Some(recorder.clone()))
+            .create_and_run(
+                brief("s01-meetup.json"),
+                &RunOptions::default(),
+                Some(&mut approve_all()),
+                &mut Quiet,
+            )
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{:?}", s.detail);
+        let transactions = recorder.0.lock().unwrap().clone();
+        assert_eq!(
+            transactions[0].first().map(String::as_str),
+            Some("submit"),
+            "the submission is in the first transaction: {transactions:?}"
+        );
+        assert!(transactions[0].len() > 1, "{transactions:?}");
+        assert_eq!(
+            payloads(&store, s.event_id).await,
+            payloads(&store, reference).await,
+            "{}",
+            store.backend()
+        );
+        assert_eq!(
+            store.step_count(s.event_id).await.unwrap(),
+            store.step_count(reference).await.unwrap()
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! `eods bench --events M --concurrency N`: durable throughput of the engine. M lifecycles of
 //! one brief (S-01 by default), N in flight, each submitted and run from Initiate to Postmortem
-//! through the real store, its three approvals answered in process (stored before they are
+//! through the real store (`Engine::create_and_run`: the submission is written with the run's
+//! first transaction), its three approvals answered in process (stored before they are
 //! answered, as a person would see them). Reports events/s, p50/p95 per event, transactions and
 //! durable steps per event, and the process's peak RSS. A benchmark: it asserts nothing about
 //! time, but every event must complete, or it fails.
@@ -65,11 +66,14 @@ async fn one(engine: &Engine, brief: &serde_json::Value) -> anyhow::Result<(Dura
         submitted_by: "user:bench".into(),
         ..RunOptions::default()
     };
-    let id = engine.submit(brief.clone(), &options).await?;
     let mut approver = AutoApprover {
         user: "user:approver".into(),
     };
-    let s = engine.run(id, Some(&mut approver), &mut Quiet).await?;
+    // The submission is written in the run's first transaction (`Engine::create_and_run`).
+    let s = engine
+        .create_and_run(brief.clone(), &options, Some(&mut approver), &mut Quiet)
+        .await?;
+    let id = s.event_id;
     let took = started.elapsed();
     if s.run_status != RunStatus::Completed {
         anyhow::bail!(
@@ -170,8 +174,8 @@ pub async fn run(
         p50_ms: p50,
         p95_ms: p95,
         max_ms: max,
-        // The hooks see the runs' transactions; each submission is one more.
-        commits_per_event: (transactions as f64 + n) / n,
+        // The hooks see every transaction: the submission is written in the run's first.
+        commits_per_event: transactions as f64 / n,
         steps_per_event: steps as f64 / n,
         peak_rss_mb: peak_rss_mb(),
     })

@@ -6,6 +6,8 @@
 //! a [`Progress`] sink.
 
 mod amend;
+#[cfg(test)]
+mod builders_test;
 pub mod decide;
 mod edit;
 mod loaded;

@@ -53,8 +53,6 @@ pub struct Tools {
     pub instructions: instructions::InstructionLibrary,
     /// The installation's own venues and rate cards (`--catalog DIR`); empty by default.
     pub installation: Installation,
-    /// `rates` marked as demo data, made once (see [`Tools::demo_rates`]).
-    demo_rates: std::sync::OnceLock<std::sync::Arc<data::RateCards>>,
 }
 
 /// An installation's own catalog: venues and rate cards every event of the installation may use.
@@ -82,28 +80,7 @@ impl Tools {
             })?,
             instructions: instructions::InstructionLibrary::load(instructions)?,
             installation: Installation::default(),
-            demo_rates: std::sync::OnceLock::new(),
         })
-    }
-
-    /// The bundled rate cards as an event in a demo city uses them: every supplier marked as
-    /// demo data and the source labelled so. Made on first use and shared (every step of every
-    /// run in a demo city reads them).
-    pub fn demo_rates(&self) -> std::sync::Arc<data::RateCards> {
-        self.demo_rates
-            .get_or_init(|| {
-                let mut demo = self.rates.clone();
-                demo.source = format!(
-                    "{} — {}",
-                    demo.source,
-                    eods_domain::catalog::sources::DEMO_LABEL
-                );
-                for s in &mut demo.suppliers {
-                    s.provenance = Some(eods_domain::catalog::sources::Provenance::demo());
-                }
-                std::sync::Arc::new(demo)
-            })
-            .clone()
     }
 
     /// These tools with the installation's own catalog.

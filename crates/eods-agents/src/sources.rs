@@ -40,17 +40,43 @@ impl EventData {
     /// The event data of the event on `bb`, given what the engine gathered (`None` when the
     /// caller runs agents directly and gathered nothing).
     pub fn of(tools: &Tools, bb: &Blackboard, external: Option<ExternalVenues>) -> EventData {
+        EventData::with_rates(EventRates::of(tools, bb), external)
+    }
+
+    /// The event data with rates computed before (see [`EventRates::of`]).
+    pub fn with_rates(rates: EventRates, external: Option<ExternalVenues>) -> EventData {
+        EventData {
+            rates: rates.rates,
+            rates_label: rates.label,
+            demo_rates: rates.demo,
+            external,
+        }
+    }
+}
+
+/// The suppliers an event may contract (see [`EventData::rates`]), which depend only on its
+/// organiser's data, its city and the tools: a run computes them once and shares them between
+/// its steps.
+#[derive(Debug, Clone)]
+pub struct EventRates {
+    pub rates: std::sync::Arc<RateCards>,
+    pub label: String,
+    pub demo: bool,
+}
+
+impl EventRates {
+    /// The rates of the event on `bb`.
+    pub fn of(tools: &Tools, bb: &Blackboard) -> EventRates {
         let organiser = bb.get::<OrganiserData>();
         let city = bb
             .get::<eods_domain::catalog::brief::EventBrief>()
-            .map(|b| b.location.city.clone())
+            .map(|b| b.location.city.as_str())
             .unwrap_or_default();
-        let (rates, rates_label, demo_rates) = event_rates(tools, organiser, &city);
-        EventData {
-            rates,
-            rates_label,
-            demo_rates,
-            external,
+        let (rates, label, demo) = event_rates(tools, organiser, city);
+        EventRates {
+            rates: std::sync::Arc::new(rates),
+            label,
+            demo,
         }
     }
 }
@@ -75,7 +101,7 @@ fn event_rates(
     tools: &Tools,
     organiser: Option<&OrganiserData>,
     city: &str,
-) -> (std::sync::Arc<RateCards>, String, bool) {
+) -> (RateCards, String, bool) {
     let mut real: Vec<Supplier> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     if let Some(d) = organiser.filter(|d| !d.rate_cards.is_empty()) {
@@ -100,16 +126,20 @@ fn event_rates(
             labels.join(", ")
         };
         return (
-            std::sync::Arc::new(RateCards {
+            RateCards {
                 source: label.clone(),
                 suppliers: real,
                 packages: vec![],
-            }),
+            },
             label,
             false,
         );
     }
-    let demo = tools.demo_rates();
+    let mut demo = tools.rates.clone();
+    demo.source = format!("{} — {DEMO_LABEL}", demo.source);
+    for s in &mut demo.suppliers {
+        s.provenance = Some(Provenance::demo());
+    }
     let label = demo.source.clone();
     (demo, label, true)
 }

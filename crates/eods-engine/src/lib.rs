@@ -1372,7 +1372,7 @@ impl Engine {
         let key = step_key(step, &l.bb, &l.directives);
         let started_at = self.clock.now();
         let t0 = Instant::now();
-        let data = EventData::of(&self.tools, &l.bb, external);
+        let data = EventData::with_rates(l.rates(&self.tools), external);
         let input = StepInput {
             blackboard: &l.bb,
             level: l.level,
@@ -1394,99 +1394,16 @@ impl Engine {
         let result = run_step(step, input);
         let output = match result {
             Ok(o) => o,
-            Err(AgentError::NeedsInput {
-                reason,
-                asks,
-                partial,
-            }) => {
-                return Ok(self.build_needs_input(
-                    l,
-                    step,
-                    &key,
-                    &derived_from,
-                    correlation,
-                    &reason,
-                    &asks,
-                    partial,
-                ));
-            }
             Err(err) => {
-                let (status, alternatives) = match &err {
-                    AgentError::MissingInput(_) => (RunStatus::NeedsInput, vec![]),
-                    AgentError::Infeasible { alternatives, .. } => {
-                        (RunStatus::Blocked, alternatives.clone())
-                    }
-                    AgentError::Instructions(_)
-                    | AgentError::Data(_)
-                    | AgentError::Undeclared { .. } => (RunStatus::Failed, vec![]),
-                    AgentError::NeedsInput { .. } => (RunStatus::NeedsInput, vec![]),
-                };
-                let detail = format!("{step} step: {err}");
-                return Ok(self.build_stop(l, status, &detail, correlation, alternatives));
+                return Ok(self.build_step_error(l, step, &key, &derived_from, correlation, err));
             }
         };
-        // Validate before anything is stored: each document against its schema and semantics,
-        // then references across the blackboard as it would be after the step.
         let now = self.clock.now();
-        let mut next = l.bb.clone();
-        let mut envelopes = Vec::new();
-        let mut violations: Vec<(ArtifactType, Violation)> = Vec::new();
-        // After a rejection the gate's artifact is written (and put up for approval) again even
-        // when the revision found nothing to change: the approver is asked again instead of the
-        // run blocking on a decided request.
-        let reask = step.approval().filter(|g| {
-            let input = eods_domain::lifecycle::GateInput {
-                blackboard: &l.bb,
-                level: l.level,
-                approvals: &l.approvals,
-            };
-            matches!(
-                eods_domain::lifecycle::approval_for_current(*g, input),
-                Some(ApprovalStatus::Rejected | ApprovalStatus::ChangesRequested)
-            )
-        });
-        for payload in &output.artifacts {
-            let t = payload.artifact_type();
-            let value = payload.to_value();
-            if let Some(cur) = l.bb.current(t)
-                && cur.payload.to_value() == value
-                && cur.derived_from == derived_from
-                && reask.map(|g| g.artifact_type()) != Some(t)
-            {
-                continue;
-            }
-            let envelope = Envelope {
-                id: ArtifactId(Uuid::now_v7()),
-                event_id: id,
-                artifact_type: t,
-                revision: l.bb.revision(t).unwrap_or(0) + 1,
-                schema_version: t.schema_version().into(),
-                created_at: now,
-                created_by: format!("agent:{}", step.agent()),
-                correlation_id: correlation.to_owned(),
-                derived_from: derived_from.clone(),
-                payload: value,
-            };
-            if let Err(vs) = validate_built(&envelope, payload) {
-                violations.extend(vs.into_iter().map(|v| (t, v)));
-            }
-            next.insert(Current {
-                revision: envelope.revision,
-                created_by: envelope.created_by.clone(),
-                derived_from: derived_from.clone(),
-                payload: payload.clone(),
-            });
-            envelopes.push(envelope);
-        }
-        let written: Vec<ArtifactType> = envelopes.iter().map(|e| e.artifact_type).collect();
-        violations.extend(
-            validate_references(&next)
-                .into_iter()
-                .filter(|(t, _)| written.contains(t)),
-        );
+        let (envelopes, next, violations) =
+            self.validated_outputs(l, step, &output, &derived_from, correlation, now);
         let finished_at = self.clock.now();
         let millis = t0.elapsed().as_millis();
-        let mut trace = AgentTrace {
+        let trace = AgentTrace {
             step: step.name().into(),
             agent: step.agent(),
             level: l.level,
@@ -1502,51 +1419,17 @@ impl Engine {
         let mut rec = l.records(correlation, now);
         let actor = format!("agent:{}", step.agent());
         if !violations.is_empty() {
-            let detail = format!(
-                "{step} step produced invalid output: {}",
-                violations
-                    .iter()
-                    .map(|(t, v)| format!("{t}{v}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            );
-            trace.status = TraceStatus::Failed;
-            trace.error = Some(detail.clone());
-            trace.outputs.clear();
-            rec.decision(
-                DecisionType::Escalation,
-                &format!("{step} output rejected by validation"),
-                "system:engine",
-                &detail,
-                vec![],
-                Some(set.reference()),
-                vec![],
-            );
-            let commit = Commit {
-                event_id: id,
-                step_key: format!("invalid:{key}"),
-                at: now,
-                artifacts: vec![self.trace_envelope(l, trace, correlation, now)],
-                decisions: rec.decisions,
-                status: Some(StatusWrite {
-                    state,
-                    run_status: RunStatus::Failed,
-                    detail: Some(detail.clone()),
-                }),
-                ..Commit::default()
-            };
-            // The same invalid output recorded before only has its status restored (`stage`).
-            return Ok(Built {
-                commit,
-                progress: vec![],
-                stop: Some(RunSummary {
-                    event_id: id,
-                    state,
-                    run_status: RunStatus::Failed,
-                    detail: Some(detail),
-                }),
-                typed: None,
-            });
+            return Ok(self.build_invalid(
+                l,
+                step,
+                &key,
+                trace,
+                rec,
+                &violations,
+                &set,
+                correlation,
+                now,
+            ));
         }
         rec.decision(
             DecisionType::AgentStep,
@@ -1647,6 +1530,185 @@ impl Engine {
             stop: None,
             typed: Some(next),
         })
+    }
+
+    /// The stop an agent's error leads to: needs input (with what to ask), blocked (with the
+    /// alternatives), or failed.
+    fn build_step_error(
+        &self,
+        l: &Loaded,
+        step: Step,
+        key: &str,
+        derived_from: &[ArtifactRef],
+        correlation: &str,
+        err: AgentError,
+    ) -> Built {
+        let (status, alternatives) = match err {
+            AgentError::NeedsInput {
+                reason,
+                asks,
+                partial,
+            } => {
+                return self.build_needs_input(
+                    l,
+                    step,
+                    key,
+                    derived_from,
+                    correlation,
+                    &reason,
+                    &asks,
+                    partial,
+                );
+            }
+            AgentError::MissingInput(_) => (RunStatus::NeedsInput, vec![]),
+            AgentError::Infeasible {
+                ref alternatives, ..
+            } => (RunStatus::Blocked, alternatives.clone()),
+            AgentError::Instructions(_) | AgentError::Data(_) | AgentError::Undeclared { .. } => {
+                (RunStatus::Failed, vec![])
+            }
+        };
+        let detail = format!("{step} step: {err}");
+        self.build_stop(l, status, &detail, correlation, alternatives)
+    }
+
+    /// A step's outputs as the envelopes to store (those that changed, or the gate's artifact
+    /// again after a rejection), the blackboard as it would be after them, and every violation
+    /// of schema, semantics or references among them.
+    #[allow(clippy::type_complexity)] // Three results of one pass, named at the call.
+    fn validated_outputs(
+        &self,
+        l: &Loaded,
+        step: Step,
+        output: &eods_agents::StepOutput,
+        derived_from: &[ArtifactRef],
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> (Vec<Envelope>, Blackboard, Vec<(ArtifactType, Violation)>) {
+        let id = l.snap.event.id;
+        // Validate before anything is stored: each document against its schema and semantics,
+        // then references across the blackboard as it would be after the step.
+        let mut next = l.bb.clone();
+        let mut envelopes = Vec::new();
+        let mut violations: Vec<(ArtifactType, Violation)> = Vec::new();
+        // After a rejection the gate's artifact is written (and put up for approval) again even
+        // when the revision found nothing to change: the approver is asked again instead of the
+        // run blocking on a decided request.
+        let reask = step.approval().filter(|g| {
+            let input = eods_domain::lifecycle::GateInput {
+                blackboard: &l.bb,
+                level: l.level,
+                approvals: &l.approvals,
+            };
+            matches!(
+                eods_domain::lifecycle::approval_for_current(*g, input),
+                Some(ApprovalStatus::Rejected | ApprovalStatus::ChangesRequested)
+            )
+        });
+        for payload in &output.artifacts {
+            let t = payload.artifact_type();
+            let value = payload.to_value();
+            if let Some(cur) = l.bb.current(t)
+                && cur.payload.to_value() == value
+                && cur.derived_from == derived_from
+                && reask.map(|g| g.artifact_type()) != Some(t)
+            {
+                continue;
+            }
+            let envelope = Envelope {
+                id: ArtifactId(Uuid::now_v7()),
+                event_id: id,
+                artifact_type: t,
+                revision: l.bb.revision(t).unwrap_or(0) + 1,
+                schema_version: t.schema_version().into(),
+                created_at: now,
+                created_by: format!("agent:{}", step.agent()),
+                correlation_id: correlation.to_owned(),
+                derived_from: derived_from.to_vec(),
+                payload: value,
+            };
+            if let Err(vs) = validate_built(&envelope, payload) {
+                violations.extend(vs.into_iter().map(|v| (t, v)));
+            }
+            next.insert(Current {
+                revision: envelope.revision,
+                created_by: envelope.created_by.clone(),
+                derived_from: derived_from.to_vec(),
+                payload: payload.clone(),
+            });
+            envelopes.push(envelope);
+        }
+        let written: Vec<ArtifactType> = envelopes.iter().map(|e| e.artifact_type).collect();
+        violations.extend(
+            validate_references(&next)
+                .into_iter()
+                .filter(|(t, _)| written.contains(t)),
+        );
+        (envelopes, next, violations)
+    }
+
+    /// The commit of a step whose output failed validation: its failed trace and an escalation
+    /// in the DecisionLog, and the run failed naming every violation.
+    #[allow(clippy::too_many_arguments)] // The parts of one step, computed by its builder.
+    fn build_invalid(
+        &self,
+        l: &Loaded,
+        step: Step,
+        key: &str,
+        mut trace: AgentTrace,
+        mut rec: Records,
+        violations: &[(ArtifactType, Violation)],
+        set: &eods_agents::instructions::InstructionSet,
+        correlation: &str,
+        now: DateTime<Utc>,
+    ) -> Built {
+        let id = l.snap.event.id;
+        let state = l.snap.event.state;
+        let detail = format!(
+            "{step} step produced invalid output: {}",
+            violations
+                .iter()
+                .map(|(t, v)| format!("{t}{v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        trace.status = TraceStatus::Failed;
+        trace.error = Some(detail.clone());
+        trace.outputs.clear();
+        rec.decision(
+            DecisionType::Escalation,
+            &format!("{step} output rejected by validation"),
+            "system:engine",
+            &detail,
+            vec![],
+            Some(set.reference()),
+            vec![],
+        );
+        let commit = Commit {
+            event_id: id,
+            step_key: format!("invalid:{key}"),
+            at: now,
+            artifacts: vec![self.trace_envelope(l, trace, correlation, now)],
+            decisions: rec.decisions,
+            status: Some(StatusWrite {
+                state,
+                run_status: RunStatus::Failed,
+                detail: Some(detail.clone()),
+            }),
+            ..Commit::default()
+        };
+        // The same invalid output recorded before only has its status restored (`stage`).
+        Built {
+            commit,
+            progress: vec![],
+            stop: Some(RunSummary {
+                event_id: id,
+                state,
+                run_status: RunStatus::Failed,
+                detail: Some(detail),
+            }),
+            typed: None,
+        }
     }
 
     fn trace_envelope(

@@ -6,6 +6,7 @@
 
 use crate::{EngineError, RunOptions, directives};
 use eods_agents::Directives;
+use eods_agents::sources::EventRates;
 use eods_domain::artifact::{ArtifactType, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::instruction::Level;
@@ -20,6 +21,9 @@ pub(crate) struct Loaded {
     pub(crate) directives: Directives,
     pub(crate) level: Level,
     pub(crate) options: RunOptions,
+    /// The suppliers the event may contract, computed on first use and kept until its brief or
+    /// its organiser's data changes (see [`Loaded::rates`]).
+    rates: std::sync::OnceLock<EventRates>,
 }
 
 impl Loaded {
@@ -50,6 +54,7 @@ impl Loaded {
             directives: Directives::default(),
             level,
             options,
+            rates: std::sync::OnceLock::new(),
         };
         l.derive();
         Ok(l)
@@ -90,6 +95,12 @@ impl Loaded {
         snap.steps.push(c.step_key.clone());
         snap.step_count += 1;
         for e in &c.artifacts {
+            if matches!(
+                e.artifact_type,
+                ArtifactType::EventBrief | ArtifactType::OrganiserData
+            ) {
+                self.rates = std::sync::OnceLock::new();
+            }
             if !typed.is_some_and(|t| self.bb.share(t, e.artifact_type, e.revision)) {
                 let payload =
                     Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
@@ -205,6 +216,13 @@ impl Loaded {
 }
 
 impl Loaded {
+    /// The suppliers the event may contract ([`EventRates::of`]), shared by the steps of a run.
+    pub(crate) fn rates(&self, tools: &eods_agents::Tools) -> EventRates {
+        self.rates
+            .get_or_init(|| EventRates::of(tools, &self.bb))
+            .clone()
+    }
+
     /// Log entries numbered after what this state holds.
     pub(crate) fn records(
         &self,

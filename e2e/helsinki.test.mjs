@@ -78,7 +78,7 @@ before(async () => {
     let err = '';
     server.stderr.on('data', (d) => {
       err += d;
-      const m = err.match(/listening on (http:\/\/\S+)/);
+      const m = err.match(/listening on (http:\/\/\S+)\s/); // the whole address: stderr may arrive in pieces
       if (m) resolve(m[1]);
     });
     server.on('exit', (code) => reject(new Error(`eods serve exited ${code}: ${err}`)));

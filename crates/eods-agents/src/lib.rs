@@ -93,7 +93,11 @@ impl Tools {
         self.demo_rates
             .get_or_init(|| {
                 let mut demo = self.rates.clone();
-                demo.source = format!("{} — {}", demo.source, eods_domain::catalog::sources::DEMO_LABEL);
+                demo.source = format!(
+                    "{} — {}",
+                    demo.source,
+                    eods_domain::catalog::sources::DEMO_LABEL
+                );
                 for s in &mut demo.suppliers {
                     s.provenance = Some(eods_domain::catalog::sources::Provenance::demo());
                 }

@@ -266,170 +266,10 @@ fn respond(
     r: &mut Response,
 ) -> Result<Vec<String>, String> {
     match kind {
-        IncidentKind::VendorCancellation => {
-            // The caterer (else the first supplier) cancels; its backup takes over at a 15% rush premium.
-            let i = r
-                .vendors
-                .vendors
-                .iter()
-                .position(|v| v.service == "catering")
-                .or_else(|| r.vendors.vendors.iter().position(|v| v.service != "venue"))
-                .ok_or("no supplier under contract")?;
-            let old = r.vendors.vendors[i].clone();
-            let backup = old
-                .backup
-                .clone()
-                .ok_or_else(|| format!("{} has no backup supplier", old.name))?;
-            let supplier = input
-                .tools
-                .rates
-                .suppliers
-                .iter()
-                .find(|s| s.id == backup.supplier_ref)
-                .ok_or("backup supplier not in the rate cards")?;
-            let premium = (old.terms.total_cost.amount * Decimal::new(15, 2)).round_dp(2);
-            let v = &mut r.vendors.vendors[i];
-            v.name = supplier.name.clone();
-            v.supplier_ref = supplier.id.clone();
-            v.terms.total_cost.amount += premium;
-            v.terms.payment_terms = supplier.payment_terms.clone();
-            v.slas = supplier.slas.clone();
-            v.cancellation_policy = supplier.cancellation_policy.clone();
-            v.backup = None;
-            r.from_reserve += premium;
-            r.changed_vendors = true;
-            Ok(vec![format!(
-                "{} replaced {} for {}; rush premium {} from the reserve",
-                supplier.name, old.name, old.service, premium
-            )])
-        }
-        IncidentKind::VenueUnavailable => {
-            // The runner-up of the shortlist takes over; every session keeps its time and moves to
-            // the backup's room of the same rank (the shortlist only holds venues with a room per track).
-            let shortlist = input.need::<VenueShortlist>().map_err(|e| e.to_string())?;
-            let scorecard = input.need::<VenueScorecard>().map_err(|e| e.to_string())?;
-            let backup = scorecard
-                .ranking
-                .iter()
-                .filter(|c| {
-                    **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c)
-                })
-                .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c))
-                .ok_or("no runner-up venue on the shortlist")?;
-            let venue = input
-                .tools
-                .catalog
-                .venues
-                .iter()
-                .find(|v| v.id == backup.venue_ref)
-                .ok_or("runner-up venue not in the catalog")?;
-            let rooms: Vec<Room> = venue
-                .rooms_by_size()
-                .into_iter()
-                .filter(|x| x.layout != "reception")
-                .take(r.schedule.rooms.len())
-                .enumerate()
-                .map(|(i, x)| Room {
-                    id: r
-                        .schedule
-                        .rooms
-                        .get(i)
-                        .map_or_else(|| RoomId::nth(i + 1), |old| old.id.clone()),
-                    name: format!("{} — {}", venue.name, x.name),
-                    capacity: x.capacity,
-                })
-                .collect();
-            let (schedule, note) = resolve_fewest_changes(&r.schedule, rooms, at)?;
-            r.schedule = schedule;
-            let moved = note;
-            if let Some(v) = r.vendors.vendors.iter_mut().find(|v| v.service == "venue") {
-                let delta = backup.cost_estimate.amount - v.terms.total_cost.amount;
-                if delta > Decimal::ZERO {
-                    r.from_reserve += delta;
-                }
-                v.name = venue.name.clone();
-                v.supplier_ref = venue.id.to_string();
-                v.terms.total_cost = backup.cost_estimate.clone();
-                r.changed_vendors = true;
-            }
-            r.changed_schedule = true;
-            Ok(vec![format!(
-                "{} ({}) activated; {moved}",
-                venue.name, backup.id
-            )])
-        }
-        IncidentKind::SpeakerNoShow => {
-            let s = r
-                .schedule
-                .sessions
-                .iter_mut()
-                .filter(|x| x.start >= at && !x.speakers.is_empty())
-                .min_by_key(|x| (x.start, x.id.clone()))
-                .ok_or("no session with a speaker after the incident")?;
-            let who = s.speakers.join(", ");
-            s.title = format!("Standby session (replaces \"{}\")", s.title);
-            s.speakers.clear();
-            r.changed_schedule = true;
-            Ok(vec![format!(
-                "{} ({who}) replaced by the standby session at the same time and room",
-                s.id
-            )])
-        }
-        IncidentKind::Weather => {
-            // Travel to the venue is disrupted: sessions due to start within the hour are
-            // postponed by at least 30 minutes, to the first time that day (in 15-minute steps, up
-            // to 3 hours, not past the day's last session) when their room and speakers are free;
-            // the others start on time and are streamed for late arrivals.
-            let window = at + Duration::minutes(60);
-            let mut order: Vec<usize> = (0..r.schedule.sessions.len())
-                .filter(|&i| {
-                    let x = &r.schedule.sessions[i];
-                    x.start >= at && x.start < window
-                })
-                .collect();
-            // Latest first, so an earlier session can take the time a later one frees.
-            order.sort_by_key(|&i| std::cmp::Reverse((r.schedule.sessions[i].start, i)));
-            let (mut postponed, mut kept) = (0, 0);
-            for i in order {
-                let x = r.schedule.sessions[i].clone();
-                let day_end = r
-                    .schedule
-                    .sessions
-                    .iter()
-                    .filter(|y| y.start.date_naive() == x.start.date_naive())
-                    .map(|y| y.end)
-                    .max()
-                    .unwrap_or(x.end);
-                let free = |start: DateTime<FixedOffset>, end: DateTime<FixedOffset>| {
-                    !r.schedule.sessions.iter().enumerate().any(|(j, y)| {
-                        j != i
-                            && (y.room == x.room
-                                || y.speakers.iter().any(|p| x.speakers.contains(p)))
-                            && y.start < end
-                            && start < y.end
-                    })
-                };
-                let shift = (2..=12)
-                    .map(|k| Duration::minutes(15 * k))
-                    .find(|d| x.end + *d <= day_end && free(x.start + *d, x.end + *d));
-                match shift {
-                    Some(d) => {
-                        let s = &mut r.schedule.sessions[i];
-                        s.start = x.start + d;
-                        s.end = x.end + d;
-                        postponed += 1;
-                    }
-                    None => kept += 1,
-                }
-            }
-            if postponed > 0 {
-                r.changed_schedule = true;
-                r.schedule.optimisation = None;
-            }
-            Ok(vec![format!(
-                "{postponed} session(s) starting within the hour postponed to the first free time at least 30 minutes later; {kept} start on time and are streamed for late arrivals; attendees notified"
-            )])
-        }
+        IncidentKind::VendorCancellation => replace_vendor(input, r),
+        IncidentKind::VenueUnavailable => move_to_runner_up(input, at, r),
+        IncidentKind::SpeakerNoShow => standby_session(at, r),
+        IncidentKind::Weather => postpone_for_weather(at, r),
         IncidentKind::AvFailure
         | IncidentKind::Overcapacity
         | IncidentKind::MedicalEmergency
@@ -437,6 +277,183 @@ fn respond(
         | IncidentKind::LowAttendance
         | IncidentKind::DeadlineMissed => Ok(vec![]),
     }
+}
+
+/// A vendor cancellation: the caterer (else the first supplier) is replaced by its backup.
+fn replace_vendor(input: Inputs<'_>, r: &mut Response) -> Result<Vec<String>, String> {
+    // The caterer (else the first supplier) cancels; its backup takes over at a 15% rush premium.
+    let i = r
+        .vendors
+        .vendors
+        .iter()
+        .position(|v| v.service == "catering")
+        .or_else(|| r.vendors.vendors.iter().position(|v| v.service != "venue"))
+        .ok_or("no supplier under contract")?;
+    let old = r.vendors.vendors[i].clone();
+    let backup = old
+        .backup
+        .clone()
+        .ok_or_else(|| format!("{} has no backup supplier", old.name))?;
+    let supplier = input
+        .tools
+        .rates
+        .suppliers
+        .iter()
+        .find(|s| s.id == backup.supplier_ref)
+        .ok_or("backup supplier not in the rate cards")?;
+    let premium = (old.terms.total_cost.amount * Decimal::new(15, 2)).round_dp(2);
+    let v = &mut r.vendors.vendors[i];
+    v.name = supplier.name.clone();
+    v.supplier_ref = supplier.id.clone();
+    v.terms.total_cost.amount += premium;
+    v.terms.payment_terms = supplier.payment_terms.clone();
+    v.slas = supplier.slas.clone();
+    v.cancellation_policy = supplier.cancellation_policy.clone();
+    v.backup = None;
+    r.from_reserve += premium;
+    r.changed_vendors = true;
+    Ok(vec![format!(
+        "{} replaced {} for {}; rush premium {} from the reserve",
+        supplier.name, old.name, old.service, premium
+    )])
+}
+
+/// A venue that cannot open: the runner-up of the shortlist takes over its sessions.
+fn move_to_runner_up(
+    input: Inputs<'_>,
+    at: DateTime<FixedOffset>,
+    r: &mut Response,
+) -> Result<Vec<String>, String> {
+    // The runner-up of the shortlist takes over; every session keeps its time and moves to
+    // the backup's room of the same rank (the shortlist only holds venues with a room per track).
+    let shortlist = input.need::<VenueShortlist>().map_err(|e| e.to_string())?;
+    let scorecard = input.need::<VenueScorecard>().map_err(|e| e.to_string())?;
+    let backup = scorecard
+        .ranking
+        .iter()
+        .filter(|c| **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c))
+        .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c))
+        .ok_or("no runner-up venue on the shortlist")?;
+    let venue = input
+        .tools
+        .catalog
+        .venues
+        .iter()
+        .find(|v| v.id == backup.venue_ref)
+        .ok_or("runner-up venue not in the catalog")?;
+    let rooms: Vec<Room> = venue
+        .rooms_by_size()
+        .into_iter()
+        .filter(|x| x.layout != "reception")
+        .take(r.schedule.rooms.len())
+        .enumerate()
+        .map(|(i, x)| Room {
+            id: r
+                .schedule
+                .rooms
+                .get(i)
+                .map_or_else(|| RoomId::nth(i + 1), |old| old.id.clone()),
+            name: format!("{} — {}", venue.name, x.name),
+            capacity: x.capacity,
+        })
+        .collect();
+    let (schedule, note) = resolve_fewest_changes(&r.schedule, rooms, at)?;
+    r.schedule = schedule;
+    let moved = note;
+    if let Some(v) = r.vendors.vendors.iter_mut().find(|v| v.service == "venue") {
+        let delta = backup.cost_estimate.amount - v.terms.total_cost.amount;
+        if delta > Decimal::ZERO {
+            r.from_reserve += delta;
+        }
+        v.name = venue.name.clone();
+        v.supplier_ref = venue.id.to_string();
+        v.terms.total_cost = backup.cost_estimate.clone();
+        r.changed_vendors = true;
+    }
+    r.changed_schedule = true;
+    Ok(vec![format!(
+        "{} ({}) activated; {moved}",
+        venue.name, backup.id
+    )])
+}
+
+/// A speaker who does not show: the next session with a speaker becomes the standby session.
+fn standby_session(at: DateTime<FixedOffset>, r: &mut Response) -> Result<Vec<String>, String> {
+    let s = r
+        .schedule
+        .sessions
+        .iter_mut()
+        .filter(|x| x.start >= at && !x.speakers.is_empty())
+        .min_by_key(|x| (x.start, x.id.clone()))
+        .ok_or("no session with a speaker after the incident")?;
+    let who = s.speakers.join(", ");
+    s.title = format!("Standby session (replaces \"{}\")", s.title);
+    s.speakers.clear();
+    r.changed_schedule = true;
+    Ok(vec![format!(
+        "{} ({who}) replaced by the standby session at the same time and room",
+        s.id
+    )])
+}
+
+/// Severe weather: sessions due within the hour are postponed where their room and speakers
+/// are free, the others streamed.
+fn postpone_for_weather(
+    at: DateTime<FixedOffset>,
+    r: &mut Response,
+) -> Result<Vec<String>, String> {
+    // Travel to the venue is disrupted: sessions due to start within the hour are
+    // postponed by at least 30 minutes, to the first time that day (in 15-minute steps, up
+    // to 3 hours, not past the day's last session) when their room and speakers are free;
+    // the others start on time and are streamed for late arrivals.
+    let window = at + Duration::minutes(60);
+    let mut order: Vec<usize> = (0..r.schedule.sessions.len())
+        .filter(|&i| {
+            let x = &r.schedule.sessions[i];
+            x.start >= at && x.start < window
+        })
+        .collect();
+    // Latest first, so an earlier session can take the time a later one frees.
+    order.sort_by_key(|&i| std::cmp::Reverse((r.schedule.sessions[i].start, i)));
+    let (mut postponed, mut kept) = (0, 0);
+    for i in order {
+        let x = r.schedule.sessions[i].clone();
+        let day_end = r
+            .schedule
+            .sessions
+            .iter()
+            .filter(|y| y.start.date_naive() == x.start.date_naive())
+            .map(|y| y.end)
+            .max()
+            .unwrap_or(x.end);
+        let free = |start: DateTime<FixedOffset>, end: DateTime<FixedOffset>| {
+            !r.schedule.sessions.iter().enumerate().any(|(j, y)| {
+                j != i
+                    && (y.room == x.room || y.speakers.iter().any(|p| x.speakers.contains(p)))
+                    && y.start < end
+                    && start < y.end
+            })
+        };
+        let shift = (2..=12)
+            .map(|k| Duration::minutes(15 * k))
+            .find(|d| x.end + *d <= day_end && free(x.start + *d, x.end + *d));
+        match shift {
+            Some(d) => {
+                let s = &mut r.schedule.sessions[i];
+                s.start = x.start + d;
+                s.end = x.end + d;
+                postponed += 1;
+            }
+            None => kept += 1,
+        }
+    }
+    if postponed > 0 {
+        r.changed_schedule = true;
+        r.schedule.optimisation = None;
+    }
+    Ok(vec![format!(
+        "{postponed} session(s) starting within the hour postponed to the first free time at least 30 minutes later; {kept} start on time and are streamed for late arrivals; attendees notified"
+    )])
 }
 
 /// Moves the sessions that have not ended by `at` into `rooms` (the backup venue's, largest

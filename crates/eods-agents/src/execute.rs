@@ -13,13 +13,13 @@ use eods_domain::catalog::execution::{
     RunbookEntry, Spend,
 };
 use eods_domain::catalog::logistics::{
-    ContingencyPlan, IncidentKind, ResourceRoster, Room, Schedule, VendorContracts,
+    ContingencyPlan, IncidentKind, ResourceRoster, Room, Scenario, Schedule, VendorContracts,
 };
 use eods_domain::catalog::planning::{
     RiskRegister, RiskStatus, StakeholderMap, TaskRegister, TaskStatus, Timeline,
 };
 use eods_domain::catalog::venue::{VenueAvailability, VenueScorecard, VenueShortlist};
-use eods_domain::ids::{IncidentId, RoomId};
+use eods_domain::ids::{IncidentId, RiskId, RoomId};
 use eods_domain::metrics::{self, MetricName, against, target};
 use rust_decimal::Decimal;
 
@@ -35,82 +35,10 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let schedule = input.need::<Schedule>()?;
     let seed = input.directives.seed;
     let mut rng = SplitMix64::new(seed);
-
-    // Tasks: mostly on time or a little early; 3% run one or two days late.
-    let entries: Vec<RunbookEntry> = tasks
-        .tasks
-        .iter()
-        .map(|t| {
-            let u = rng.next_f64();
-            let shift = if u < 0.03 {
-                1 + (rng.next_u64() % 2) as i64
-            } else {
-                -((rng.next_u64() % 3) as i64)
-            };
-            let done = (t.end + Duration::days(shift)).max(t.start);
-            RunbookEntry {
-                task_id: t.id.clone(),
-                title: t.title.clone(),
-                owner: t.owner.clone(),
-                planned_end: t.end,
-                status: TaskStatus::Done,
-                completed_on: Some(done),
-            }
-        })
-        .collect();
-    let milestones: Vec<MilestoneActual> = timeline
-        .milestones
-        .iter()
-        .map(|m| {
-            let actual = tasks
-                .tasks
-                .iter()
-                .zip(&entries)
-                .filter(|(t, _)| t.milestone_id == m.id)
-                .filter_map(|(_, e)| e.completed_on)
-                .max()
-                .unwrap_or(m.date);
-            MilestoneActual {
-                milestone_id: m.id.clone(),
-                planned: m.date,
-                actual,
-            }
-        })
-        .collect();
-
-    // Spend: catering numbers move a little; other lines cost what was contracted.
-    let planned: Decimal = cost
-        .line_items
-        .iter()
-        .filter(|l| l.category != BudgetCategory::Contingency)
-        .map(|l| l.total)
-        .sum();
-    let mut actual = Decimal::ZERO;
-    for l in cost
-        .line_items
-        .iter()
-        .filter(|l| l.category != BudgetCategory::Contingency)
-    {
-        let factor = if l.category == BudgetCategory::Catering {
-            Decimal::from(970 + (rng.next_u64() % 51) as i64) / Decimal::from(1000)
-        } else {
-            Decimal::ONE
-        };
-        actual += (l.total * factor).round_dp(2);
-    }
-
-    // Incidents: each at its offset after the first session (default an hour in, then every 90
-    // minutes), answered by the contingency scenario its kind triggers.
-    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let first_session = schedule.sessions.iter().map(|x| x.start).min();
-    let opening = first_session.or_else(|| {
-        tz.from_local_datetime(
-            &b.first_day()
-                .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()),
-        )
-        .earliest()
-        .map(|d| d.fixed_offset())
-    });
+    // The draws keep their order: every task's completion first, then the catering lines.
+    let entries = complete_tasks(&mut rng, tasks);
+    let milestones = milestone_actuals(timeline, tasks, &entries);
+    let (planned, mut actual) = spend(&mut rng, cost);
     let mut response = Response {
         schedule: schedule.clone(),
         vendors: vendors.clone(),
@@ -118,81 +46,7 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         changed_schedule: false,
         changed_vendors: false,
     };
-    let mut incidents = Vec::new();
-    let mut occurred = Vec::new();
-    for (i, injection) in input.directives.incidents.iter().enumerate() {
-        let kind = injection.kind;
-        let offset = injection
-            .at_minutes
-            .unwrap_or(60 + 90 * u32::try_from(i).unwrap_or(0));
-        let Some(detected_at) = opening.map(|o| o + Duration::minutes(i64::from(offset))) else {
-            continue;
-        };
-        let scenario = contingency
-            .scenarios
-            .iter()
-            .find(|s| s.trigger.incident == kind);
-        let incident = match scenario {
-            Some(s) => {
-                occurred.push(s.risk_id.clone());
-                let mut steps = s.response_steps.clone();
-                match respond(input, kind, detected_at, &mut response) {
-                    Ok(done) => {
-                        steps.extend(done);
-                        Incident {
-                            id: IncidentId::nth(i + 1),
-                            kind,
-                            description: format!(
-                                "Simulated {} during the event: {}",
-                                kind.as_str().replace('_', " "),
-                                s.trigger.condition
-                            ),
-                            detected_at,
-                            scenario_id: Some(s.id.clone()),
-                            response: steps,
-                            status: IncidentStatus::Resolved,
-                            resolved_at: Some(
-                                detected_at + Duration::minutes(i64::from(s.response_minutes)),
-                            ),
-                            resolved_by_contingency: true,
-                        }
-                    }
-                    Err(why) => {
-                        steps.push(format!("Response failed: {why}; escalated to the owner"));
-                        Incident {
-                            id: IncidentId::nth(i + 1),
-                            kind,
-                            description: format!(
-                                "Simulated {}: the prepared response could not run",
-                                kind.as_str().replace('_', " ")
-                            ),
-                            detected_at,
-                            scenario_id: Some(s.id.clone()),
-                            response: steps,
-                            status: IncidentStatus::Escalated,
-                            resolved_at: None,
-                            resolved_by_contingency: false,
-                        }
-                    }
-                }
-            }
-            None => Incident {
-                id: IncidentId::nth(i + 1),
-                kind,
-                description: format!(
-                    "Simulated {} with no matching contingency scenario",
-                    kind.as_str().replace('_', " ")
-                ),
-                detected_at,
-                scenario_id: None,
-                response: vec!["Escalated to the owner along the escalation path".into()],
-                status: IncidentStatus::Escalated,
-                resolved_at: None,
-                resolved_by_contingency: false,
-            },
-        };
-        incidents.push(incident);
-    }
+    let (incidents, occurred) = incidents(input, contingency, opening(b, schedule), &mut response);
     let from_reserve = response.from_reserve;
     actual += from_reserve;
     let runbook = Runbook {
@@ -247,6 +101,197 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         alternatives: vec![],
         artifacts,
     })
+}
+
+/// Every task completed: mostly on time or a little early; 3% run one or two days late.
+fn complete_tasks(rng: &mut SplitMix64, tasks: &TaskRegister) -> Vec<RunbookEntry> {
+    tasks
+        .tasks
+        .iter()
+        .map(|t| {
+            let u = rng.next_f64();
+            let shift = if u < 0.03 {
+                1 + (rng.next_u64() % 2) as i64
+            } else {
+                -((rng.next_u64() % 3) as i64)
+            };
+            let done = (t.end + Duration::days(shift)).max(t.start);
+            RunbookEntry {
+                task_id: t.id.clone(),
+                title: t.title.clone(),
+                owner: t.owner.clone(),
+                planned_end: t.end,
+                status: TaskStatus::Done,
+                completed_on: Some(done),
+            }
+        })
+        .collect()
+}
+
+/// Each milestone reached when the last of its tasks was completed (its planned date when it
+/// has none).
+fn milestone_actuals(
+    timeline: &Timeline,
+    tasks: &TaskRegister,
+    entries: &[RunbookEntry],
+) -> Vec<MilestoneActual> {
+    timeline
+        .milestones
+        .iter()
+        .map(|m| {
+            let actual = tasks
+                .tasks
+                .iter()
+                .zip(entries)
+                .filter(|(t, _)| t.milestone_id == m.id)
+                .filter_map(|(_, e)| e.completed_on)
+                .max()
+                .unwrap_or(m.date);
+            MilestoneActual {
+                milestone_id: m.id.clone(),
+                planned: m.date,
+                actual,
+            }
+        })
+        .collect()
+}
+
+/// Planned and actual spend, reserve aside: catering numbers move a little; other lines cost
+/// what was contracted.
+fn spend(rng: &mut SplitMix64, cost: &CostModel) -> (Decimal, Decimal) {
+    let planned: Decimal = cost
+        .line_items
+        .iter()
+        .filter(|l| l.category != BudgetCategory::Contingency)
+        .map(|l| l.total)
+        .sum();
+    let mut actual = Decimal::ZERO;
+    for l in cost
+        .line_items
+        .iter()
+        .filter(|l| l.category != BudgetCategory::Contingency)
+    {
+        let factor = if l.category == BudgetCategory::Catering {
+            Decimal::from(970 + (rng.next_u64() % 51) as i64) / Decimal::from(1000)
+        } else {
+            Decimal::ONE
+        };
+        actual += (l.total * factor).round_dp(2);
+    }
+    (planned, actual)
+}
+
+/// When the event opens: its first session, else 09:00 on its first day.
+fn opening(b: &EventBrief, schedule: &Schedule) -> Option<DateTime<FixedOffset>> {
+    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let first_session = schedule.sessions.iter().map(|x| x.start).min();
+    first_session.or_else(|| {
+        tz.from_local_datetime(
+            &b.first_day()
+                .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()),
+        )
+        .earliest()
+        .map(|d| d.fixed_offset())
+    })
+}
+
+/// The injected incidents, each at its offset after the opening (default an hour in, then every
+/// 90 minutes), answered by the contingency scenario its kind triggers; with the risks that
+/// occurred.
+fn incidents(
+    input: Inputs<'_>,
+    contingency: &ContingencyPlan,
+    opening: Option<DateTime<FixedOffset>>,
+    response: &mut Response,
+) -> (Vec<Incident>, Vec<RiskId>) {
+    let mut incidents = Vec::new();
+    let mut occurred = Vec::new();
+    for (i, injection) in input.directives.incidents.iter().enumerate() {
+        let kind = injection.kind;
+        let offset = injection
+            .at_minutes
+            .unwrap_or(60 + 90 * u32::try_from(i).unwrap_or(0));
+        let Some(detected_at) = opening.map(|o| o + Duration::minutes(i64::from(offset))) else {
+            continue;
+        };
+        let id = IncidentId::nth(i + 1);
+        let scenario = contingency
+            .scenarios
+            .iter()
+            .find(|s| s.trigger.incident == kind);
+        let incident = match scenario {
+            Some(s) => {
+                occurred.push(s.risk_id.clone());
+                let outcome = respond(input, kind, detected_at, response);
+                answered(id, kind, detected_at, s, outcome)
+            }
+            None => Incident {
+                id,
+                kind,
+                description: format!(
+                    "Simulated {} with no matching contingency scenario",
+                    kind.as_str().replace('_', " ")
+                ),
+                detected_at,
+                scenario_id: None,
+                response: vec!["Escalated to the owner along the escalation path".into()],
+                status: IncidentStatus::Escalated,
+                resolved_at: None,
+                resolved_by_contingency: false,
+            },
+        };
+        incidents.push(incident);
+    }
+    (incidents, occurred)
+}
+
+/// An incident its scenario answered: resolved in the scenario's time when the response ran,
+/// escalated with the reason when it could not.
+fn answered(
+    id: IncidentId,
+    kind: IncidentKind,
+    detected_at: DateTime<FixedOffset>,
+    s: &Scenario,
+    outcome: Result<Vec<String>, String>,
+) -> Incident {
+    let mut steps = s.response_steps.clone();
+    match outcome {
+        Ok(done) => {
+            steps.extend(done);
+            Incident {
+                id,
+                kind,
+                description: format!(
+                    "Simulated {} during the event: {}",
+                    kind.as_str().replace('_', " "),
+                    s.trigger.condition
+                ),
+                detected_at,
+                scenario_id: Some(s.id.clone()),
+                response: steps,
+                status: IncidentStatus::Resolved,
+                resolved_at: Some(detected_at + Duration::minutes(i64::from(s.response_minutes))),
+                resolved_by_contingency: true,
+            }
+        }
+        Err(why) => {
+            steps.push(format!("Response failed: {why}; escalated to the owner"));
+            Incident {
+                id,
+                kind,
+                description: format!(
+                    "Simulated {}: the prepared response could not run",
+                    kind.as_str().replace('_', " ")
+                ),
+                detected_at,
+                scenario_id: Some(s.id.clone()),
+                response: steps,
+                status: IncidentStatus::Escalated,
+                resolved_at: None,
+                resolved_by_contingency: false,
+            }
+        }
+    }
 }
 
 /// The plan as the responses leave it.

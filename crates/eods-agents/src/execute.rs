@@ -20,6 +20,7 @@ use eods_domain::catalog::planning::{
 };
 use eods_domain::catalog::venue::{VenueAvailability, VenueScorecard, VenueShortlist};
 use eods_domain::ids::{IncidentId, RiskId, RoomId};
+use eods_domain::instruction::Level;
 use eods_domain::metrics::{self, MetricName, against, target};
 use rust_decimal::Decimal;
 
@@ -675,207 +676,52 @@ fn mitigation_for(name: MetricName) -> (StakeholderRole, &'static str) {
     }
 }
 
+/// The plan and its actuals, as the postmortem measures them.
+struct Measured<'a> {
+    level: Level,
+    timeline: &'a Timeline,
+    risks: &'a RiskRegister,
+    contingency: &'a ContingencyPlan,
+    shortlist: &'a VenueShortlist,
+    scorecard: &'a VenueScorecard,
+    availability: &'a VenueAvailability,
+    baseline: &'a BudgetBaseline,
+    cost: &'a CostModel,
+    roster: &'a ResourceRoster,
+    runbook: &'a Runbook,
+    incidents: &'a IncidentLog,
+}
+
+impl Measured<'_> {
+    /// A metric's value against its target at this level.
+    fn m(&self, name: MetricName, value: Option<f64>, detail: String) -> MetricResult {
+        against(name, value, target(name), self.level, detail)
+    }
+}
+
 /// Every metric against its target, approval latency, and insights.
 pub fn postmortem(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
-    let level = input.level;
-    let timeline = input.need::<Timeline>()?;
-    let risks = input.need::<RiskRegister>()?;
-    let contingency = input.need::<ContingencyPlan>()?;
-    let shortlist = input.need::<VenueShortlist>()?;
-    let scorecard = input.need::<VenueScorecard>()?;
-    let availability = input.need::<VenueAvailability>()?;
-    let baseline = input.need::<BudgetBaseline>()?;
-    let cost = input.need::<CostModel>()?;
-    let roster = input.need::<ResourceRoster>()?;
-    let runbook = input.need::<Runbook>()?;
-    let incidents = input.need::<IncidentLog>()?;
-    let m = |name: MetricName, value: Option<f64>, detail: String| {
-        against(name, value, target(name), level, detail)
+    let s = Measured {
+        level: input.level,
+        timeline: input.need::<Timeline>()?,
+        risks: input.need::<RiskRegister>()?,
+        contingency: input.need::<ContingencyPlan>()?,
+        shortlist: input.need::<VenueShortlist>()?,
+        scorecard: input.need::<VenueScorecard>()?,
+        availability: input.need::<VenueAvailability>()?,
+        baseline: input.need::<BudgetBaseline>()?,
+        cost: input.need::<CostModel>()?,
+        roster: input.need::<ResourceRoster>()?,
+        runbook: input.need::<Runbook>()?,
+        incidents: input.need::<IncidentLog>()?,
     };
-
-    let (coverage, high_ok) = metrics::risk_coverage(risks, Some(contingency));
-    let mut coverage_result = m(
-        MetricName::RiskCoverage,
-        Some(coverage),
-        format!(
-            "{} risks, every high risk covered: {high_ok}",
-            risks.risks.len()
-        ),
-    );
-    if !high_ok {
-        coverage_result.met = Some(false);
-    }
-    // Actuals against what was approved: the planned spend plus what the approved reserve paid
-    // for a risk that occurred (a contingency draw up to the reserve is approved money; spend
-    // beyond the reserve is variance).
-    let reserve: Decimal = cost
-        .line_items
-        .iter()
-        .filter(|l| l.category == BudgetCategory::Contingency)
-        .map(|l| l.total)
-        .sum();
-    let covered = |s: &Spend| s.from_reserve.min(reserve);
-    let variance = runbook
-        .spend
-        .as_ref()
-        .map(|s| metrics::budget_variance(s.actual - covered(s), s.planned));
-    let resolution = metrics::incident_resolution_minutes(&incidents.incidents);
-    let results: Vec<MetricResult> = vec![
-        m(
-            MetricName::TimelineSlippage,
-            Some(metrics::timeline_slippage(
-                timeline.plan_start,
-                &runbook.milestones,
-            )),
-            "largest milestone delay ÷ its planned span".into(),
-        ),
-        coverage_result,
-        MetricResult {
-            name: MetricName::StakeholderSatisfaction,
-            value: None,
-            target: ">= 0.8".into(),
-            met: None,
-            detail: "not measured: no feedback survey results were submitted".into(),
-        },
-        m(
-            MetricName::ShortlistQuality,
-            Some(metrics::shortlist_quality(shortlist, scorecard)),
-            format!(
-                "mean scorecard total of {} shortlisted venues",
-                shortlist.candidates.len()
-            ),
-        ),
-        m(
-            MetricName::BudgetFit,
-            Some(metrics::budget_fit(
-                shortlist,
-                metrics::venue_allocation(baseline),
-            )),
-            format!(
-                "venue allocation {} {}",
-                metrics::venue_allocation(baseline),
-                baseline.currency
-            ),
-        ),
-        m(
-            MetricName::ConfirmedHolds,
-            Some(metrics::confirmed_holds(availability) as f64),
-            "venues with an active hold".into(),
-        ),
-        m(
-            MetricName::BudgetVariance,
-            variance,
-            runbook.spend.as_ref().map_or_else(
-                || "no spend recorded".into(),
-                |s| {
-                    format!(
-                        "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
-                        s.actual,
-                        s.planned,
-                        s.currency,
-                        s.from_reserve,
-                        reserve,
-                        covered(s)
-                    )
-                },
-            ),
-        ),
-        m(
-            MetricName::SavingsIdentified,
-            Some(metrics::savings_identified(cost)),
-            "against the first quote for every line".into(),
-        ),
-        m(
-            MetricName::RiskReserveAdequacy,
-            Some(metrics::risk_reserve_adequacy(baseline.reserve, risks)),
-            format!(
-                "reserve {} vs expected loss {}",
-                baseline.reserve,
-                metrics::expected_loss(risks).round_dp(2)
-            ),
-        ),
-        m(
-            MetricName::OnTimeTaskRate,
-            Some(metrics::on_time_task_rate(&runbook.entries)),
-            format!("{} tasks completed", runbook.entries.len()),
-        ),
-        m(
-            MetricName::IncidentResolutionTime,
-            resolution.map(|(max, _)| max),
-            resolution.map_or_else(
-                || "no incident was resolved".into(),
-                |(max, p95)| format!("max {max:.0} min, p95 {p95:.0} min"),
-            ),
-        ),
-        m(
-            MetricName::UtilizationBalance,
-            metrics::utilization_balance(roster),
-            "mean ÷ max utilisation of staff".into(),
-        ),
-        m(
-            MetricName::ContingencyEffectiveness,
-            metrics::contingency_effectiveness(&incidents.incidents),
-            "incidents resolved by the scenario they fired".into(),
-        ),
-    ];
-    let mut insights = Vec::new();
-    for r in &results {
-        match r.met {
-            Some(false) => insights.push(format!(
-                "{} missed its target ({} vs {}): {}; review it in the next plan.",
-                r.name.as_str(),
-                r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
-                r.target,
-                r.detail
-            )),
-            None if r.value.is_none() => insights.push(format!(
-                "{} was not measured: {}.",
-                r.name.as_str(),
-                r.detail
-            )),
-            _ => {}
-        }
-    }
-    for i in &incidents.incidents {
-        insights.push(match (&i.scenario_id, i.resolved_at) {
-            (Some(s), Some(r)) => format!(
-                "{} ({}) was resolved in {} min by contingency {s}; keep that arrangement.",
-                i.id,
-                i.kind.as_str(),
-                (r - i.detected_at).num_minutes()
-            ),
-            _ => format!(
-                "{} ({}) had no contingency scenario and was escalated; add a scenario for it.",
-                i.id,
-                i.kind.as_str()
-            ),
-        });
-    }
+    let incidents = s.incidents;
+    let results = metric_results(&s);
+    let mut insights = insights(&results, &incidents.incidents);
     // A breach is a signal (DESIGN §6): each missed target raises its mitigation, owned by the
     // stakeholder who can act on it.
     let map = input.need::<StakeholderMap>()?;
-    let raised: Vec<Raised> = results
-        .iter()
-        .filter(|r| r.met == Some(false))
-        .map(|r| {
-            let (role, action) = mitigation_for(r.name);
-            let owner = crate::tasks::owner_for(map, role);
-            insights.push(format!(
-                "Mitigation raised for {}: {action} (owner {owner}).",
-                r.name.as_str()
-            ));
-            Raised {
-                description: format!(
-                    "{} breached its target ({} vs {}): {action}",
-                    r.name.as_str(),
-                    r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
-                    r.target
-                ),
-                rationale: r.detail.clone(),
-                owner: owner.to_string(),
-            }
-        })
-        .collect();
+    let raised = mitigations(&results, map, &mut insights);
     if insights.is_empty() {
         insights.push("Every measured metric met its target.".into());
     }
@@ -908,6 +754,218 @@ pub fn postmortem(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
             .into_payload(),
         ],
     })
+}
+
+/// Risk coverage: the share of risks with a contingency scenario, missed whenever a high risk
+/// has none.
+fn risk_coverage(s: &Measured<'_>) -> MetricResult {
+    let (coverage, high_ok) = metrics::risk_coverage(s.risks, Some(s.contingency));
+    let mut coverage_result = s.m(
+        MetricName::RiskCoverage,
+        Some(coverage),
+        format!(
+            "{} risks, every high risk covered: {high_ok}",
+            s.risks.risks.len()
+        ),
+    );
+    if !high_ok {
+        coverage_result.met = Some(false);
+    }
+    coverage_result
+}
+
+/// Budget variance: actuals against what was approved, the planned spend plus what the
+/// approved reserve paid for a risk that occurred.
+fn budget_variance(s: &Measured<'_>) -> MetricResult {
+    // A contingency draw up to the reserve is approved money; spend beyond the reserve is
+    // variance.
+    let reserve: Decimal = s
+        .cost
+        .line_items
+        .iter()
+        .filter(|l| l.category == BudgetCategory::Contingency)
+        .map(|l| l.total)
+        .sum();
+    let covered = |sp: &Spend| sp.from_reserve.min(reserve);
+    let variance = s
+        .runbook
+        .spend
+        .as_ref()
+        .map(|sp| metrics::budget_variance(sp.actual - covered(sp), sp.planned));
+    s.m(
+        MetricName::BudgetVariance,
+        variance,
+        s.runbook.spend.as_ref().map_or_else(
+            || "no spend recorded".into(),
+            |sp| {
+                format!(
+                    "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
+                    sp.actual,
+                    sp.planned,
+                    sp.currency,
+                    sp.from_reserve,
+                    reserve,
+                    covered(sp)
+                )
+            },
+        ),
+    )
+}
+
+/// Every metric of DESIGN §6 against its target, in the postmortem's order.
+fn metric_results(s: &Measured<'_>) -> Vec<MetricResult> {
+    let (risks, shortlist, baseline, runbook) = (s.risks, s.shortlist, s.baseline, s.runbook);
+    let resolution = metrics::incident_resolution_minutes(&s.incidents.incidents);
+    vec![
+        s.m(
+            MetricName::TimelineSlippage,
+            Some(metrics::timeline_slippage(
+                s.timeline.plan_start,
+                &runbook.milestones,
+            )),
+            "largest milestone delay ÷ its planned span".into(),
+        ),
+        risk_coverage(s),
+        MetricResult {
+            name: MetricName::StakeholderSatisfaction,
+            value: None,
+            target: ">= 0.8".into(),
+            met: None,
+            detail: "not measured: no feedback survey results were submitted".into(),
+        },
+        s.m(
+            MetricName::ShortlistQuality,
+            Some(metrics::shortlist_quality(shortlist, s.scorecard)),
+            format!(
+                "mean scorecard total of {} shortlisted venues",
+                shortlist.candidates.len()
+            ),
+        ),
+        s.m(
+            MetricName::BudgetFit,
+            Some(metrics::budget_fit(
+                shortlist,
+                metrics::venue_allocation(baseline),
+            )),
+            format!(
+                "venue allocation {} {}",
+                metrics::venue_allocation(baseline),
+                baseline.currency
+            ),
+        ),
+        s.m(
+            MetricName::ConfirmedHolds,
+            Some(metrics::confirmed_holds(s.availability) as f64),
+            "venues with an active hold".into(),
+        ),
+        budget_variance(s),
+        s.m(
+            MetricName::SavingsIdentified,
+            Some(metrics::savings_identified(s.cost)),
+            "against the first quote for every line".into(),
+        ),
+        s.m(
+            MetricName::RiskReserveAdequacy,
+            Some(metrics::risk_reserve_adequacy(baseline.reserve, risks)),
+            format!(
+                "reserve {} vs expected loss {}",
+                baseline.reserve,
+                metrics::expected_loss(risks).round_dp(2)
+            ),
+        ),
+        s.m(
+            MetricName::OnTimeTaskRate,
+            Some(metrics::on_time_task_rate(&runbook.entries)),
+            format!("{} tasks completed", runbook.entries.len()),
+        ),
+        s.m(
+            MetricName::IncidentResolutionTime,
+            resolution.map(|(max, _)| max),
+            resolution.map_or_else(
+                || "no incident was resolved".into(),
+                |(max, p95)| format!("max {max:.0} min, p95 {p95:.0} min"),
+            ),
+        ),
+        s.m(
+            MetricName::UtilizationBalance,
+            metrics::utilization_balance(s.roster),
+            "mean ÷ max utilisation of staff".into(),
+        ),
+        s.m(
+            MetricName::ContingencyEffectiveness,
+            metrics::contingency_effectiveness(&s.incidents.incidents),
+            "incidents resolved by the scenario they fired".into(),
+        ),
+    ]
+}
+
+/// Insights: every missed or unmeasured metric, then what each incident teaches.
+fn insights(results: &[MetricResult], incidents: &[Incident]) -> Vec<String> {
+    let mut insights = Vec::new();
+    for r in results {
+        match r.met {
+            Some(false) => insights.push(format!(
+                "{} missed its target ({} vs {}): {}; review it in the next plan.",
+                r.name.as_str(),
+                r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
+                r.target,
+                r.detail
+            )),
+            None if r.value.is_none() => insights.push(format!(
+                "{} was not measured: {}.",
+                r.name.as_str(),
+                r.detail
+            )),
+            _ => {}
+        }
+    }
+    for i in incidents {
+        insights.push(match (&i.scenario_id, i.resolved_at) {
+            (Some(s), Some(r)) => format!(
+                "{} ({}) was resolved in {} min by contingency {s}; keep that arrangement.",
+                i.id,
+                i.kind.as_str(),
+                (r - i.detected_at).num_minutes()
+            ),
+            _ => format!(
+                "{} ({}) had no contingency scenario and was escalated; add a scenario for it.",
+                i.id,
+                i.kind.as_str()
+            ),
+        });
+    }
+    insights
+}
+
+/// A mitigation for every missed target, owned by the stakeholder who can act on it; each is
+/// also noted in the insights.
+fn mitigations(
+    results: &[MetricResult],
+    map: &StakeholderMap,
+    insights: &mut Vec<String>,
+) -> Vec<Raised> {
+    results
+        .iter()
+        .filter(|r| r.met == Some(false))
+        .map(|r| {
+            let (role, action) = mitigation_for(r.name);
+            let owner = crate::tasks::owner_for(map, role);
+            insights.push(format!(
+                "Mitigation raised for {}: {action} (owner {owner}).",
+                r.name.as_str()
+            ));
+            Raised {
+                description: format!(
+                    "{} breached its target ({} vs {}): {action}",
+                    r.name.as_str(),
+                    r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
+                    r.target
+                ),
+                rationale: r.detail.clone(),
+                owner: owner.to_string(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -53,25 +53,84 @@ fn price<'a>(
 ) -> Result<Costing<'a>, AgentError> {
     let data = input.data()?;
     let rates = &data.rates;
-    let cur = &b.budget.currency;
-    let day = crate::fx::rate_day(b);
-    let in_city = |s: &&Supplier| {
-        s.serves(&b.location.city)
-            && input
+    let pr = Pricing {
+        input,
+        b,
+        cur: &b.budget.currency,
+        day: crate::fx::rate_day(b),
+    };
+    let (services, missing) = service_options(&pr, rates, data.demo_rates, needs, excluded)?;
+    if !missing.is_empty() && (services.is_empty() || data.demo_rates) {
+        return Err(no_prices(b, missing, data.demo_rates));
+    }
+    let (choice, discounts, report) = choose(&pr, &services, &rates.packages, optimiser);
+    let lines = priced_lines(&pr, &services, choice, &discounts);
+    // Invoices are unit price × quantity: report the optimum as the lines add up.
+    let mut report = report;
+    if let Some(r) = report.as_mut() {
+        let total: Decimal = lines
+            .iter()
+            .map(|x| (x.unit * x.need.qty).round_dp(2))
+            .sum();
+        r.optimised_total = total;
+        r.lower_bound = total;
+    }
+    Ok(Costing { lines, report })
+}
+
+/// How a costing prices a supplier: in the brief's city and currency, at the rates of the
+/// rate day.
+struct Pricing<'p> {
+    input: Inputs<'p>,
+    b: &'p EventBrief,
+    cur: &'p Currency,
+    day: chrono::NaiveDate,
+}
+
+impl Pricing<'_> {
+    /// A supplier that serves the brief's city in a currency that converts.
+    fn in_city(&self, s: &Supplier) -> bool {
+        s.serves(&self.b.location.city)
+            && self
+                .input
                 .tools
-                .convert(Decimal::ONE, &s.currency, cur, day)
+                .convert(Decimal::ONE, &s.currency, self.cur, self.day)
                 .is_ok()
-    };
-    let unit_of = |s: &Supplier, n: &Need| {
+    }
+
+    /// A supplier's unit price for a need, converted into the event's currency, to the cent.
+    fn unit_of(&self, s: &Supplier, n: &Need) -> Option<Decimal> {
         s.price_for(n.code, n.qty)
-            .and_then(|p| input.tools.convert(p, &s.currency, cur, day).ok())
+            .and_then(|p| {
+                self.input
+                    .tools
+                    .convert(p, &s.currency, self.cur, self.day)
+                    .ok()
+            })
             .map(|(p, _)| p.round_dp(2))
-    };
+    }
+
+    /// The first quote's unit price for a need (zero without a first supplier).
+    fn first_quote(&self, n: &Need, first: Option<&Supplier>) -> Decimal {
+        first.and_then(|s| self.unit_of(s, n)).unwrap_or_default()
+    }
+}
+
+/// Per service: the suppliers that can take all of it, in catalog order, with their cost; and
+/// what no supplier prices. A service whose every supplier an approver rejected blocks.
+fn service_options<'a>(
+    pr: &Pricing<'_>,
+    rates: &'a crate::data::RateCards,
+    demo_rates: bool,
+    needs: &'a [Need],
+    excluded: &[String],
+) -> Result<(Vec<ServiceOptions<'a>>, Vec<String>), AgentError> {
+    let b = pr.b;
+    let unit_of = |s: &Supplier, n: &Need| pr.unit_of(s, n);
     let mut by_service: BTreeMap<Service, Vec<&Need>> = BTreeMap::new();
     for n in needs {
         by_service.entry(n.service).or_default().push(n);
     }
-    // Per service: the suppliers that can take all of it, in catalog order, with their cost.
     let mut services: Vec<ServiceOptions<'a>> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     for (service, list) in by_service {
@@ -79,11 +138,11 @@ fn price<'a>(
             .suppliers
             .iter()
             .filter(|s| s.service == service)
-            .filter(in_city)
+            .filter(|s| pr.in_city(s))
             .collect();
         // With the organiser's rate cards, an item nobody prices is left out of the costing and
         // reported as not priced (see `unpriced`): never guessed.
-        let list: Vec<&Need> = if data.demo_rates {
+        let list: Vec<&Need> = if demo_rates {
             list
         } else {
             list.into_iter()
@@ -141,29 +200,45 @@ fn price<'a>(
             options,
         });
     }
-    if !missing.is_empty() && (services.is_empty() || data.demo_rates) {
-        return Err(AgentError::NeedsInput {
-            reason: format!(
-                "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
-                missing
-                    .iter()
-                    .map(|m| m.split(' ').next().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                b.location.city,
-                if data.demo_rates {
-                    ""
-                } else {
-                    " The demo rate cards are not used for a real city."
-                }
-            ),
-            asks: missing,
-            partial: vec![],
-        });
+    Ok((services, missing))
+}
+
+/// The block when no rate card prices what the plan needs: which services, and where to give
+/// the rate cards.
+fn no_prices(b: &EventBrief, missing: Vec<String>, demo_rates: bool) -> AgentError {
+    AgentError::NeedsInput {
+        reason: format!(
+            "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
+            missing
+                .iter()
+                .map(|m| m.split(' ').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.location.city,
+            if demo_rates {
+                ""
+            } else {
+                " The demo rate cards are not used for a real city."
+            }
+        ),
+        asks: missing,
+        partial: vec![],
     }
-    let first_quote =
-        |n: &Need, first: Option<&Supplier>| first.and_then(|s| unit_of(s, n)).unwrap_or_default();
-    let (choice, discounts, report) = match optimiser {
+}
+
+/// The supplier chosen for every service, the package discounts (percent by supplier) and, for
+/// the exact optimiser, its account.
+fn choose<'a>(
+    pr: &Pricing<'_>,
+    services: &[ServiceOptions<'a>],
+    packages: &'a [crate::data::Package],
+    optimiser: Optimiser,
+) -> (
+    Vec<&'a Supplier>,
+    BTreeMap<String, Decimal>,
+    Option<CostOptimisation>,
+) {
+    match optimiser {
         Optimiser::FirstQuote => (
             services.iter().map(|s| s.options[0].0).collect::<Vec<_>>(),
             BTreeMap::new(),
@@ -183,13 +258,13 @@ fn price<'a>(
             None,
         ),
         Optimiser::Exact => {
-            let o = optimise(&services, &rates.packages);
+            let o = optimise(services, packages);
             let first_total: Decimal = services
                 .iter()
                 .flat_map(|s| {
                     s.needs
                         .iter()
-                        .map(move |n| (first_quote(n, s.first) * n.qty).round_dp(2))
+                        .map(move |n| (pr.first_quote(n, s.first) * n.qty).round_dp(2))
                 })
                 .sum();
             let report = CostOptimisation {
@@ -210,32 +285,34 @@ fn price<'a>(
             }
             (o.choice, discounts, Some(report))
         }
-    };
+    }
+}
+
+/// Every need priced by its service's chosen supplier, less that supplier's package discount,
+/// with its first quote.
+fn priced_lines<'a>(
+    pr: &Pricing<'_>,
+    services: &[ServiceOptions<'a>],
+    choice: Vec<&'a Supplier>,
+    discounts: &BTreeMap<String, Decimal>,
+) -> Vec<Priced<'a>> {
     let mut lines = Vec::new();
     for (svc, supplier) in services.iter().zip(choice) {
         let off = discounts.get(&supplier.id).copied().unwrap_or_default();
         for n in &svc.needs {
-            let list = unit_of(supplier, n).unwrap_or_default();
+            let list = pr.unit_of(supplier, n).unwrap_or_default();
             lines.push(Priced {
                 need: n,
                 supplier,
                 // Rounded to the currency's minor unit: whole yen, cents elsewhere.
-                unit: cur.round(list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED),
-                first_quote_unit: first_quote(n, svc.first),
+                unit: pr
+                    .cur
+                    .round(list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED),
+                first_quote_unit: pr.first_quote(n, svc.first),
             });
         }
     }
-    // Invoices are unit price × quantity: report the optimum as the lines add up.
-    let mut report = report;
-    if let Some(r) = report.as_mut() {
-        let total: Decimal = lines
-            .iter()
-            .map(|x| (x.unit * x.need.qty).round_dp(2))
-            .sum();
-        r.optimised_total = total;
-        r.lower_bound = total;
-    }
-    Ok(Costing { lines, report })
+    lines
 }
 
 /// One service's needs and the suppliers that can take all of them, with their cost.

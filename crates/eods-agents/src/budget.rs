@@ -17,7 +17,7 @@ use eods_domain::catalog::budget::{
     CostModel, CostOptimisation, CostRisk, LineConversion, LineItem, VarianceRules,
 };
 use eods_domain::catalog::planning::RiskRegister;
-use eods_domain::catalog::venue::{VenueScorecard, VenueShortlist};
+use eods_domain::catalog::venue::{ShortlistCandidate, VenueScorecard, VenueShortlist};
 use eods_domain::ids::{LineItemId, OptionId};
 use eods_domain::metrics::expected_loss;
 use eods_domain::money::{Currency, Money};
@@ -53,25 +53,84 @@ fn price<'a>(
 ) -> Result<Costing<'a>, AgentError> {
     let data = input.data()?;
     let rates = &data.rates;
-    let cur = &b.budget.currency;
-    let day = crate::fx::rate_day(b);
-    let in_city = |s: &&Supplier| {
-        s.serves(&b.location.city)
-            && input
+    let pr = Pricing {
+        input,
+        b,
+        cur: &b.budget.currency,
+        day: crate::fx::rate_day(b),
+    };
+    let (services, missing) = service_options(&pr, rates, data.demo_rates, needs, excluded)?;
+    if !missing.is_empty() && (services.is_empty() || data.demo_rates) {
+        return Err(no_prices(b, missing, data.demo_rates));
+    }
+    let (choice, discounts, report) = choose(&pr, &services, &rates.packages, optimiser);
+    let lines = priced_lines(&pr, &services, choice, &discounts);
+    // Invoices are unit price × quantity: report the optimum as the lines add up.
+    let mut report = report;
+    if let Some(r) = report.as_mut() {
+        let total: Decimal = lines
+            .iter()
+            .map(|x| (x.unit * x.need.qty).round_dp(2))
+            .sum();
+        r.optimised_total = total;
+        r.lower_bound = total;
+    }
+    Ok(Costing { lines, report })
+}
+
+/// How a costing prices a supplier: in the brief's city and currency, at the rates of the
+/// rate day.
+struct Pricing<'p> {
+    input: Inputs<'p>,
+    b: &'p EventBrief,
+    cur: &'p Currency,
+    day: chrono::NaiveDate,
+}
+
+impl Pricing<'_> {
+    /// A supplier that serves the brief's city in a currency that converts.
+    fn in_city(&self, s: &Supplier) -> bool {
+        s.serves(&self.b.location.city)
+            && self
+                .input
                 .tools
-                .convert(Decimal::ONE, &s.currency, cur, day)
+                .convert(Decimal::ONE, &s.currency, self.cur, self.day)
                 .is_ok()
-    };
-    let unit_of = |s: &Supplier, n: &Need| {
+    }
+
+    /// A supplier's unit price for a need, converted into the event's currency, to the cent.
+    fn unit_of(&self, s: &Supplier, n: &Need) -> Option<Decimal> {
         s.price_for(n.code, n.qty)
-            .and_then(|p| input.tools.convert(p, &s.currency, cur, day).ok())
+            .and_then(|p| {
+                self.input
+                    .tools
+                    .convert(p, &s.currency, self.cur, self.day)
+                    .ok()
+            })
             .map(|(p, _)| p.round_dp(2))
-    };
+    }
+
+    /// The first quote's unit price for a need (zero without a first supplier).
+    fn first_quote(&self, n: &Need, first: Option<&Supplier>) -> Decimal {
+        first.and_then(|s| self.unit_of(s, n)).unwrap_or_default()
+    }
+}
+
+/// Per service: the suppliers that can take all of it, in catalog order, with their cost; and
+/// what no supplier prices. A service whose every supplier an approver rejected blocks.
+fn service_options<'a>(
+    pr: &Pricing<'_>,
+    rates: &'a crate::data::RateCards,
+    demo_rates: bool,
+    needs: &'a [Need],
+    excluded: &[String],
+) -> Result<(Vec<ServiceOptions<'a>>, Vec<String>), AgentError> {
+    let b = pr.b;
+    let unit_of = |s: &Supplier, n: &Need| pr.unit_of(s, n);
     let mut by_service: BTreeMap<Service, Vec<&Need>> = BTreeMap::new();
     for n in needs {
         by_service.entry(n.service).or_default().push(n);
     }
-    // Per service: the suppliers that can take all of it, in catalog order, with their cost.
     let mut services: Vec<ServiceOptions<'a>> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     for (service, list) in by_service {
@@ -79,11 +138,11 @@ fn price<'a>(
             .suppliers
             .iter()
             .filter(|s| s.service == service)
-            .filter(in_city)
+            .filter(|s| pr.in_city(s))
             .collect();
         // With the organiser's rate cards, an item nobody prices is left out of the costing and
         // reported as not priced (see `unpriced`): never guessed.
-        let list: Vec<&Need> = if data.demo_rates {
+        let list: Vec<&Need> = if demo_rates {
             list
         } else {
             list.into_iter()
@@ -141,29 +200,45 @@ fn price<'a>(
             options,
         });
     }
-    if !missing.is_empty() && (services.is_empty() || data.demo_rates) {
-        return Err(AgentError::NeedsInput {
-            reason: format!(
-                "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
-                missing
-                    .iter()
-                    .map(|m| m.split(' ').next().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                b.location.city,
-                if data.demo_rates {
-                    ""
-                } else {
-                    " The demo rate cards are not used for a real city."
-                }
-            ),
-            asks: missing,
-            partial: vec![],
-        });
+    Ok((services, missing))
+}
+
+/// The block when no rate card prices what the plan needs: which services, and where to give
+/// the rate cards.
+fn no_prices(b: &EventBrief, missing: Vec<String>, demo_rates: bool) -> AgentError {
+    AgentError::NeedsInput {
+        reason: format!(
+            "No supplier prices for {} in {}: give rate cards (`eods plan --rate-cards FILE`, PUT /api/v1/events/{{id}}/rate-cards or the new-event page; columns supplier,service,city,country,currency,item,unit,price) with rows for the items below.{}",
+            missing
+                .iter()
+                .map(|m| m.split(' ').next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(", "),
+            b.location.city,
+            if demo_rates {
+                ""
+            } else {
+                " The demo rate cards are not used for a real city."
+            }
+        ),
+        asks: missing,
+        partial: vec![],
     }
-    let first_quote =
-        |n: &Need, first: Option<&Supplier>| first.and_then(|s| unit_of(s, n)).unwrap_or_default();
-    let (choice, discounts, report) = match optimiser {
+}
+
+/// The supplier chosen for every service, the package discounts (percent by supplier) and, for
+/// the exact optimiser, its account.
+fn choose<'a>(
+    pr: &Pricing<'_>,
+    services: &[ServiceOptions<'a>],
+    packages: &'a [crate::data::Package],
+    optimiser: Optimiser,
+) -> (
+    Vec<&'a Supplier>,
+    BTreeMap<String, Decimal>,
+    Option<CostOptimisation>,
+) {
+    match optimiser {
         Optimiser::FirstQuote => (
             services.iter().map(|s| s.options[0].0).collect::<Vec<_>>(),
             BTreeMap::new(),
@@ -183,13 +258,13 @@ fn price<'a>(
             None,
         ),
         Optimiser::Exact => {
-            let o = optimise(&services, &rates.packages);
+            let o = optimise(services, packages);
             let first_total: Decimal = services
                 .iter()
                 .flat_map(|s| {
                     s.needs
                         .iter()
-                        .map(move |n| (first_quote(n, s.first) * n.qty).round_dp(2))
+                        .map(move |n| (pr.first_quote(n, s.first) * n.qty).round_dp(2))
                 })
                 .sum();
             let report = CostOptimisation {
@@ -210,32 +285,34 @@ fn price<'a>(
             }
             (o.choice, discounts, Some(report))
         }
-    };
+    }
+}
+
+/// Every need priced by its service's chosen supplier, less that supplier's package discount,
+/// with its first quote.
+fn priced_lines<'a>(
+    pr: &Pricing<'_>,
+    services: &[ServiceOptions<'a>],
+    choice: Vec<&'a Supplier>,
+    discounts: &BTreeMap<String, Decimal>,
+) -> Vec<Priced<'a>> {
     let mut lines = Vec::new();
     for (svc, supplier) in services.iter().zip(choice) {
         let off = discounts.get(&supplier.id).copied().unwrap_or_default();
         for n in &svc.needs {
-            let list = unit_of(supplier, n).unwrap_or_default();
+            let list = pr.unit_of(supplier, n).unwrap_or_default();
             lines.push(Priced {
                 need: n,
                 supplier,
                 // Rounded to the currency's minor unit: whole yen, cents elsewhere.
-                unit: cur.round(list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED),
-                first_quote_unit: first_quote(n, svc.first),
+                unit: pr
+                    .cur
+                    .round(list * (Decimal::ONE_HUNDRED - off) / Decimal::ONE_HUNDRED),
+                first_quote_unit: pr.first_quote(n, svc.first),
             });
         }
     }
-    // Invoices are unit price × quantity: report the optimum as the lines add up.
-    let mut report = report;
-    if let Some(r) = report.as_mut() {
-        let total: Decimal = lines
-            .iter()
-            .map(|x| (x.unit * x.need.qty).round_dp(2))
-            .sum();
-        r.optimised_total = total;
-        r.lower_bound = total;
-    }
-    Ok(Costing { lines, report })
+    lines
 }
 
 /// One service's needs and the suppliers that can take all of them, with their cost.
@@ -535,6 +612,50 @@ fn ladder<'a>(
     Ok(out)
 }
 
+/// What the phases of a budget share once the ladder has run: the brief, the selected venue,
+/// the limit it must fit and the plans tried, with the one chosen.
+struct Budgeting<'a> {
+    input: Inputs<'a>,
+    p: &'a BudgetParams,
+    b: &'a EventBrief,
+    risks: &'a RiskRegister,
+    venue: &'a ShortlistCandidate,
+    /// The budget is fixed by the brief: a ceiling.
+    fixed: bool,
+    /// An approver's cap.
+    cap: Option<Decimal>,
+    /// The budget total, or the approver's cap when lower.
+    limit: Decimal,
+    attempts: &'a [Attempt<'a>],
+    chosen_at: usize,
+}
+
+impl Budgeting<'_> {
+    /// The event's currency.
+    fn cur(&self) -> &Currency {
+        &self.b.budget.currency
+    }
+
+    /// An amount in the event's currency.
+    fn money(&self, d: Decimal) -> Money {
+        Money::new(d, self.cur())
+    }
+
+    /// The plan chosen: the first that fits the limit, else the cheapest.
+    fn chosen(&self) -> &Attempt<'_> {
+        &self.attempts[self.chosen_at]
+    }
+}
+
+/// The baseline's allocations by category and what they come to.
+struct Allocated {
+    allocations: Vec<Allocation>,
+    total: Decimal,
+    unallocated: Decimal,
+    /// The venue's allocation: its envelope when the limit allows.
+    venue: Decimal,
+}
+
 /// Baseline, cost model and budget decision. A `fixed` budget is a ceiling: the analyst walks
 /// the re-planning ladder until a plan fits, and blocks with the ranked plans when none does.
 /// An approver's cap is the target of a revision; when no plan fits it, the cheapest plan is put
@@ -571,22 +692,8 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
         trimmed: trimmed.as_deref(),
     };
     let attempts = ladder(input, p, b, scopes, risks, fixed_cost)?;
-    let fits = |a: &Attempt<'_>, ceiling: Decimal| a.total() <= ceiling;
-    let money = |d: Decimal| Money::new(d, cur);
     // Every plan tried, for the rationale and, when nothing fits, the blocking reason.
-    let tried: Vec<String> = attempts
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            format!(
-                "{}. {}: {} ({})",
-                i + 1,
-                a.description,
-                money(a.total()),
-                if fits(a, limit) { "fits" } else { "over" }
-            )
-        })
-        .collect();
+    let tried = plans_tried(&attempts, limit, cur);
     // The ladder always holds the instructed plan; an empty one is a plan that cannot be costed.
     let Some(cheapest) = attempts.last() else {
         return Err(AgentError::Infeasible {
@@ -594,42 +701,189 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
             alternatives: vec![],
         });
     };
-    if fixed && !fits(cheapest, b.budget.total) {
-        return Err(AgentError::Infeasible {
-            reason: format!(
-                "the fixed budget of {} cannot hold even the cheapest plan ({}); plans tried, cheapest last: {}. Raise /budget/total to at least {} or set /budget/flexibility to variable",
-                money(b.budget.total),
-                money(cheapest.total()),
-                tried.join("; "),
-                money(cheapest.total())
-            ),
-            alternatives: attempts
-                .iter()
-                .rev()
-                .map(|a| Alternative {
-                    option: a.description.clone(),
-                    score: share(b.budget.total.min(a.total()), a.total().max(Decimal::ONE)),
-                    pros: vec![format!("total {}", money(a.total()))],
-                    cons: vec![format!(
-                        "{} over the fixed budget",
-                        money(a.total() - b.budget.total)
-                    )],
-                })
-                .collect(),
-        });
+    if fixed && cheapest.total() > b.budget.total {
+        return Err(over_fixed_budget(b, cheapest, &attempts, &tried));
     }
     let chosen_at = attempts
         .iter()
-        .position(|a| fits(a, limit))
+        .position(|a| a.total() <= limit)
         .unwrap_or(attempts.len() - 1);
-    let chosen = &attempts[chosen_at];
-    let chosen_spend = chosen.spend;
+    let s = Budgeting {
+        input,
+        p,
+        b,
+        risks,
+        venue,
+        fixed,
+        cap,
+        limit,
+        attempts: &attempts,
+        chosen_at,
+    };
+    let chosen = s.chosen();
     let reserve = chosen.reserve;
     let cost_total = chosen.total();
     let over_budget = cost_total > limit;
 
-    // Line items: venue, every priced need, then the reserve.
     let rate_day = crate::fx::rate_day(b);
+    let (lines, conversions) = line_items(&s, transfer.as_ref(), rate_day);
+    let allocated = allocate(&s, &lines, over_budget)?;
+    let assumptions = assumptions(&s, transfer.is_none(), rate_day)?;
+    let options = ranked_options(
+        &attempts,
+        chosen_at,
+        premium_total(input.tools, input.data()?, b, &all_needs, venue_cost),
+        venue_cost,
+        over_budget,
+    );
+    let decision = decision(&s, &options, &lines);
+    let cost_model = CostModel {
+        currency: cur.clone(),
+        total: cost_total,
+        line_items: lines,
+        variance_rules: VarianceRules {
+            max_variance_pct: p.max_variance_pct,
+            approval_threshold: p.approval_threshold,
+        },
+        optimisation: chosen.costing.report.clone(),
+        conversions,
+    };
+    let summary = summary(&s, cost_model.line_items.len(), allocated.unallocated);
+    Ok(StepOutput {
+        raised: unpriced(input.tools, input.data()?, b, &needs(b)),
+        rationale: rationale(
+            &s,
+            cost_model.optimisation.as_ref(),
+            allocated.venue,
+            &tried,
+        ),
+        summary,
+        alternatives: option_alternatives(&options, limit, cur),
+        artifacts: vec![
+            BudgetBaseline {
+                total: allocated.total,
+                currency: cur.clone(),
+                allocations: allocated.allocations,
+                reserve,
+                assumptions,
+            }
+            .into_payload(),
+            cost_model.into_payload(),
+            decision.into_payload(),
+        ],
+    })
+}
+
+/// The budget decision put to the approver: the chosen total, the options with the recommended
+/// one selected, the cap, the simulated cost risk and (when instructed) the cancellation hedges.
+fn decision(s: &Budgeting<'_>, options: &[BudgetOption], lines: &[LineItem]) -> BudgetDecision {
+    let chosen = s.chosen();
+    let selected = options
+        .iter()
+        .find(|o| o.description.starts_with("Recommended"))
+        .map_or(OptionId::nth(1), |o| o.id.clone());
+    let hedges = if s.p.hedges {
+        cancellation_hedges(lines, s.limit, s.cur())
+    } else {
+        vec![]
+    };
+    BudgetDecision {
+        approved_total: chosen.total(),
+        currency: s.cur().clone(),
+        status: BudgetStatus::Proposed,
+        options: options.to_vec(),
+        selected_option_id: selected,
+        approvals: vec![],
+        change_log_refs: vec![],
+        cap: s.cap,
+        risk_analysis: chosen.risk.map(|(seed, p50, p80, p95)| CostRisk {
+            runs: s.p.monte_carlo_runs,
+            seed,
+            p50,
+            p80,
+            p95,
+            reserve_covers_p80: chosen.reserve >= (p80 - chosen.spend),
+        }),
+        hedges,
+    }
+}
+
+/// Every option as an alternative for the record, scored by how much of it the limit covers.
+fn option_alternatives(
+    options: &[BudgetOption],
+    limit: Decimal,
+    cur: &Currency,
+) -> Vec<Alternative> {
+    options
+        .iter()
+        .map(|o| Alternative {
+            option: o.description.clone(),
+            score: share(limit.min(o.total), o.total.max(Decimal::ONE)),
+            pros: vec![format!("total {}", Money::new(o.total, cur))],
+            cons: vec![],
+        })
+        .collect()
+}
+
+/// Every plan tried, numbered, with its total and whether it fits the limit.
+fn plans_tried(attempts: &[Attempt<'_>], limit: Decimal, cur: &Currency) -> Vec<String> {
+    attempts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            format!(
+                "{}. {}: {} ({})",
+                i + 1,
+                a.description,
+                Money::new(a.total(), cur),
+                if a.total() <= limit { "fits" } else { "over" }
+            )
+        })
+        .collect()
+}
+
+/// The block when a fixed budget cannot hold even the cheapest plan: the plans tried, and each
+/// as an alternative, cheapest first.
+fn over_fixed_budget(
+    b: &EventBrief,
+    cheapest: &Attempt<'_>,
+    attempts: &[Attempt<'_>],
+    tried: &[String],
+) -> AgentError {
+    let money = |d: Decimal| Money::new(d, &b.budget.currency);
+    AgentError::Infeasible {
+        reason: format!(
+            "the fixed budget of {} cannot hold even the cheapest plan ({}); plans tried, cheapest last: {}. Raise /budget/total to at least {} or set /budget/flexibility to variable",
+            money(b.budget.total),
+            money(cheapest.total()),
+            tried.join("; "),
+            money(cheapest.total())
+        ),
+        alternatives: attempts
+            .iter()
+            .rev()
+            .map(|a| Alternative {
+                option: a.description.clone(),
+                score: share(b.budget.total.min(a.total()), a.total().max(Decimal::ONE)),
+                pros: vec![format!("total {}", money(a.total()))],
+                cons: vec![format!(
+                    "{} over the fixed budget",
+                    money(a.total() - b.budget.total)
+                )],
+            })
+            .collect(),
+    }
+}
+
+/// The chosen plan's line items (venue, transfers, every priced need, then the reserve) and
+/// the conversions of those quoted in another currency.
+fn line_items(
+    s: &Budgeting<'_>,
+    transfer: Option<&crate::multisite::TransferQuote>,
+    rate_day: chrono::NaiveDate,
+) -> (Vec<LineItem>, Vec<LineConversion>) {
+    let (venue, chosen, cur) = (s.venue, s.chosen(), s.cur());
+    let venue_cost = venue.cost_estimate.amount;
     let mut conversions: Vec<LineConversion> = venue
         .conversion
         .iter()
@@ -654,7 +908,7 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
         vendor_option: venue.venue_ref.to_string(),
         first_quote: venue_cost,
     }];
-    if let Some(t) = &transfer {
+    if let Some(t) = transfer {
         lines.push(LineItem {
             id: LineItemId::nth(lines.len() + 1),
             category: t.service.category(),
@@ -677,16 +931,17 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
             vendor_option: x.supplier.id.clone(),
             first_quote: (x.first_quote_unit * x.need.qty).round_dp(2),
         });
-        conversions.extend(line_conversion(input, x, cur, rate_day, lines.len()));
+        conversions.extend(line_conversion(s.input, x, cur, rate_day, lines.len()));
     }
+    let reserve = chosen.reserve;
     lines.push(LineItem {
         id: LineItemId::nth(lines.len() + 1),
         category: BudgetCategory::Contingency,
         description: format!(
             "Reserve for the risk register's expected loss of {}{}",
-            money(expected_loss(risks)),
+            s.money(expected_loss(s.risks)),
             match chosen.risk {
-                Some((_, _, p80, _)) => format!(" (P80 cost {})", money(p80)),
+                Some((_, _, p80, _)) => format!(" (P80 cost {})", s.money(p80)),
                 None => String::new(),
             }
         ),
@@ -696,9 +951,19 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
         vendor_option: "reserve".into(),
         first_quote: reserve,
     });
+    (lines, conversions)
+}
 
-    // Baseline: planned spend by category, the venue keeping its envelope when the limit allows,
-    // the reserve, and the rest of the limit unallocated.
+/// The baseline: planned spend by category, the venue keeping its envelope when the limit
+/// allows, the reserve, and the rest of the limit unallocated.
+fn allocate(
+    s: &Budgeting<'_>,
+    lines: &[LineItem],
+    over_budget: bool,
+) -> Result<Allocated, AgentError> {
+    let (b, input, limit) = (s.b, s.input, s.limit);
+    let reserve = s.chosen().reserve;
+    let cost_total = s.chosen().total();
     let mut by_cat: BTreeMap<BudgetCategory, Decimal> = BTreeMap::new();
     for l in lines
         .iter()
@@ -722,7 +987,9 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
         .filter(|(c, _)| **c != BudgetCategory::Venue)
         .map(|(_, v)| *v)
         .sum();
-    let venue_alloc = envelope.min(limit - others - reserve).max(venue_cost);
+    let venue_alloc = envelope
+        .min(limit - others - reserve)
+        .max(s.venue.cost_estimate.amount);
     by_cat.insert(BudgetCategory::Venue, venue_alloc);
     by_cat.insert(BudgetCategory::Contingency, reserve);
     let baseline_total = if over_budget { cost_total } else { limit };
@@ -740,14 +1007,30 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
             share: share(*a, baseline_total),
         })
         .collect();
+    Ok(Allocated {
+        allocations,
+        total: baseline_total,
+        unallocated,
+        venue: venue_alloc,
+    })
+}
+
+/// The baseline's assumptions: where prices came from, how the reserve was sized, the
+/// re-planning steps taken, unpriced transfers, the approver's cap and a fixed budget.
+fn assumptions(
+    s: &Budgeting<'_>,
+    transfer_unpriced: bool,
+    rate_day: chrono::NaiveDate,
+) -> Result<Vec<String>, AgentError> {
+    let (b, p, venue, cur) = (s.b, s.p, s.venue, s.cur());
     let mut assumptions = vec![
         format!(
             "Prices from {} converted to {cur} at the newest euro reference rates on or before {rate_day} (see the cost model's conversions)",
-            input.data()?.rates_label
+            s.input.data()?.rates_label
         ),
         format!(
             "Reserve sized to the risk register's expected loss ({}){}",
-            money(expected_loss(risks)),
+            s.money(expected_loss(s.risks)),
             if p.monte_carlo_runs > 0 {
                 ", at least the simulated P80 overrun"
             } else {
@@ -755,18 +1038,18 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
             }
         ),
     ];
-    if chosen_at > 0 {
+    if s.chosen_at > 0 {
         assumptions.push(format!(
             "Re-planned to fit {}: {}",
-            money(limit),
-            attempts[1..=chosen_at]
+            s.money(s.limit),
+            s.attempts[1..=s.chosen_at]
                 .iter()
                 .map(|a| a.description.as_str())
                 .collect::<Vec<_>>()
                 .join("; ")
         ));
     }
-    if venue.sites.len() > 1 && transfer.is_none() {
+    if venue.sites.len() > 1 && transfer_unpriced {
         assumptions.push(format!(
             "{} sites ({}): {}",
             venue.sites.len(),
@@ -774,143 +1057,94 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
             crate::multisite::TRANSFER_NOT_PRICED
         ));
     }
-    if let Some(cap) = cap {
-        assumptions.push(format!("Approver cap of {} applied", money(cap)));
+    if let Some(cap) = s.cap {
+        assumptions.push(format!("Approver cap of {} applied", s.money(cap)));
     }
-    if fixed {
+    if s.fixed {
         assumptions.push(format!(
             "The budget of {} is fixed: no plan above it is put up for approval",
-            money(b.budget.total)
+            s.money(b.budget.total)
         ));
     }
+    Ok(assumptions)
+}
 
-    let options = ranked_options(
-        &attempts,
-        chosen_at,
-        premium_total(input.tools, input.data()?, b, &all_needs, venue_cost),
-        venue_cost,
-        over_budget,
-    );
-    let selected = options
-        .iter()
-        .find(|o| o.description.starts_with("Recommended"))
-        .map_or(OptionId::nth(1), |o| o.id.clone());
-    let hedges = if p.hedges {
-        cancellation_hedges(&lines, limit, cur)
-    } else {
-        vec![]
-    };
-    let optimisation = chosen.costing.report.clone();
-    let cost_model = CostModel {
-        currency: cur.clone(),
-        total: cost_total,
-        line_items: lines,
-        variance_rules: VarianceRules {
-            max_variance_pct: p.max_variance_pct,
-            approval_threshold: p.approval_threshold,
-        },
-        optimisation,
-        conversions,
-    };
-    let decision = BudgetDecision {
-        approved_total: cost_total,
-        currency: cur.clone(),
-        status: BudgetStatus::Proposed,
-        options: options.clone(),
-        selected_option_id: selected,
-        approvals: vec![],
-        change_log_refs: vec![],
-        cap,
-        risk_analysis: chosen.risk.map(|(seed, p50, p80, p95)| CostRisk {
-            runs: p.monte_carlo_runs,
-            seed,
-            p50,
-            p80,
-            p95,
-            reserve_covers_p80: reserve >= (p80 - chosen_spend),
-        }),
-        hedges,
-    };
-    let cap_missed = cap.filter(|c| cost_total > *c);
-    let summary = format!(
+/// The approver's cap when the chosen plan does not fit it.
+fn cap_missed(s: &Budgeting<'_>) -> Option<Decimal> {
+    s.cap.filter(|c| s.chosen().total() > *c)
+}
+
+/// The step's summary: spend, reserve and total against the limit, what is unallocated, and
+/// why the plan is over or re-planned.
+fn summary(s: &Budgeting<'_>, line_items: usize, unallocated: Decimal) -> String {
+    let chosen = s.chosen();
+    let cost_total = chosen.total();
+    let over_budget = cost_total > s.limit;
+    format!(
         "Costed {} line items: spend {} + reserve {} = {} against a limit of {}{}{}",
-        cost_model.line_items.len(),
-        money(chosen_spend),
-        money(reserve),
-        money(cost_total),
-        money(limit),
+        line_items,
+        s.money(chosen.spend),
+        s.money(chosen.reserve),
+        s.money(cost_total),
+        s.money(s.limit),
         if unallocated > Decimal::ZERO {
-            format!(", {} unallocated", money(unallocated))
+            format!(", {} unallocated", s.money(unallocated))
         } else {
             String::new()
         },
-        match (cap_missed, over_budget) {
+        match (cap_missed(s), over_budget) {
             (Some(c), _) => format!(
                 " (no plan fits the approver's cap of {}: this is the cheapest)",
-                money(c)
+                s.money(c)
             ),
             (None, true) => " (over budget: approval needed)".into(),
-            (None, false) if chosen_at > 0 => format!(" (re-planned: {})", chosen.description),
+            (None, false) if s.chosen_at > 0 => format!(" (re-planned: {})", chosen.description),
             (None, false) => String::new(),
         }
-    );
-    Ok(StepOutput {
-        raised: unpriced(input.tools, input.data()?, b, &needs(b)),
-        rationale: format!(
-            "{} in {}; the venue keeps an envelope of {}. Plans tried, cheapest last: {}.{}",
-            match &cost_model.optimisation {
-                Some(o) => format!(
-                    "Suppliers optimised exactly over {} combination(s){}: {} against first quotes of {} (bound {})",
-                    o.combinations,
-                    if o.packages.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" using {}", o.packages.join(", "))
-                    },
-                    money(o.optimised_total),
-                    money(o.first_quote_total),
-                    money(o.lower_bound)
-                ),
-                None if p.optimiser == Optimiser::Cheapest =>
-                    "Cheapest supplier per service".into(),
-                None => "First quote per service".into(),
-            },
-            b.location.city,
-            money(venue_alloc),
-            tried.join("; "),
-            match (cap_missed, over_budget) {
-                (Some(c), _) => format!(
-                    " No plan fits the approver's cap of {}: the cheapest is put up; approve it or reject with a cap of at least {}.",
-                    money(c),
-                    money(cost_total)
-                ),
-                (None, true) => " The plan exceeds the budget even in its cheapest form: the approver chooses between more budget and less scope.".into(),
-                (None, false) => String::new(),
-            }
-        ),
-        summary,
-        alternatives: options
-            .iter()
-            .map(|o| Alternative {
-                option: o.description.clone(),
-                score: share(limit.min(o.total), o.total.max(Decimal::ONE)),
-                pros: vec![format!("total {}", money(o.total))],
-                cons: vec![],
-            })
-            .collect(),
-        artifacts: vec![
-            BudgetBaseline {
-                total: baseline_total,
-                currency: cur.clone(),
-                allocations,
-                reserve,
-                assumptions,
-            }
-            .into_payload(),
-            cost_model.into_payload(),
-            decision.into_payload(),
-        ],
-    })
+    )
+}
+
+/// The step's rationale: how suppliers were chosen, the venue's envelope, the plans tried, and
+/// what the approver decides when the plan is over the cap or the budget.
+fn rationale(
+    s: &Budgeting<'_>,
+    optimisation: Option<&CostOptimisation>,
+    venue_alloc: Decimal,
+    tried: &[String],
+) -> String {
+    let cost_total = s.chosen().total();
+    let over_budget = cost_total > s.limit;
+    format!(
+        "{} in {}; the venue keeps an envelope of {}. Plans tried, cheapest last: {}.{}",
+        match optimisation {
+            Some(o) => format!(
+                "Suppliers optimised exactly over {} combination(s){}: {} against first quotes of {} (bound {})",
+                o.combinations,
+                if o.packages.is_empty() {
+                    String::new()
+                } else {
+                    format!(" using {}", o.packages.join(", "))
+                },
+                s.money(o.optimised_total),
+                s.money(o.first_quote_total),
+                s.money(o.lower_bound)
+            ),
+            None if s.p.optimiser == Optimiser::Cheapest => "Cheapest supplier per service".into(),
+            None => "First quote per service".into(),
+        },
+        s.b.location.city,
+        s.money(venue_alloc),
+        tried.join("; "),
+        match (cap_missed(s), over_budget) {
+            (Some(c), _) => format!(
+                " No plan fits the approver's cap of {}: the cheapest is put up; approve it or reject with a cap of at least {}.",
+                s.money(c),
+                s.money(cost_total)
+            ),
+            (None, true) => " The plan exceeds the budget even in its cheapest form: the approver chooses between more budget and less scope.".into(),
+            (None, false) => String::new(),
+        }
+    )
 }
 
 /// The options put to the approver, cheapest first with ids in that order: every plan of the

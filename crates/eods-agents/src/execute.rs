@@ -13,13 +13,14 @@ use eods_domain::catalog::execution::{
     RunbookEntry, Spend,
 };
 use eods_domain::catalog::logistics::{
-    ContingencyPlan, IncidentKind, ResourceRoster, Room, Schedule, VendorContracts,
+    ContingencyPlan, IncidentKind, ResourceRoster, Room, Scenario, Schedule, VendorContracts,
 };
 use eods_domain::catalog::planning::{
     RiskRegister, RiskStatus, StakeholderMap, TaskRegister, TaskStatus, Timeline,
 };
 use eods_domain::catalog::venue::{VenueAvailability, VenueScorecard, VenueShortlist};
-use eods_domain::ids::{IncidentId, RoomId};
+use eods_domain::ids::{IncidentId, RiskId, RoomId};
+use eods_domain::instruction::Level;
 use eods_domain::metrics::{self, MetricName, against, target};
 use rust_decimal::Decimal;
 
@@ -35,82 +36,10 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let schedule = input.need::<Schedule>()?;
     let seed = input.directives.seed;
     let mut rng = SplitMix64::new(seed);
-
-    // Tasks: mostly on time or a little early; 3% run one or two days late.
-    let entries: Vec<RunbookEntry> = tasks
-        .tasks
-        .iter()
-        .map(|t| {
-            let u = rng.next_f64();
-            let shift = if u < 0.03 {
-                1 + (rng.next_u64() % 2) as i64
-            } else {
-                -((rng.next_u64() % 3) as i64)
-            };
-            let done = (t.end + Duration::days(shift)).max(t.start);
-            RunbookEntry {
-                task_id: t.id.clone(),
-                title: t.title.clone(),
-                owner: t.owner.clone(),
-                planned_end: t.end,
-                status: TaskStatus::Done,
-                completed_on: Some(done),
-            }
-        })
-        .collect();
-    let milestones: Vec<MilestoneActual> = timeline
-        .milestones
-        .iter()
-        .map(|m| {
-            let actual = tasks
-                .tasks
-                .iter()
-                .zip(&entries)
-                .filter(|(t, _)| t.milestone_id == m.id)
-                .filter_map(|(_, e)| e.completed_on)
-                .max()
-                .unwrap_or(m.date);
-            MilestoneActual {
-                milestone_id: m.id.clone(),
-                planned: m.date,
-                actual,
-            }
-        })
-        .collect();
-
-    // Spend: catering numbers move a little; other lines cost what was contracted.
-    let planned: Decimal = cost
-        .line_items
-        .iter()
-        .filter(|l| l.category != BudgetCategory::Contingency)
-        .map(|l| l.total)
-        .sum();
-    let mut actual = Decimal::ZERO;
-    for l in cost
-        .line_items
-        .iter()
-        .filter(|l| l.category != BudgetCategory::Contingency)
-    {
-        let factor = if l.category == BudgetCategory::Catering {
-            Decimal::from(970 + (rng.next_u64() % 51) as i64) / Decimal::from(1000)
-        } else {
-            Decimal::ONE
-        };
-        actual += (l.total * factor).round_dp(2);
-    }
-
-    // Incidents: each at its offset after the first session (default an hour in, then every 90
-    // minutes), answered by the contingency scenario its kind triggers.
-    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let first_session = schedule.sessions.iter().map(|x| x.start).min();
-    let opening = first_session.or_else(|| {
-        tz.from_local_datetime(
-            &b.first_day()
-                .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()),
-        )
-        .earliest()
-        .map(|d| d.fixed_offset())
-    });
+    // The draws keep their order: every task's completion first, then the catering lines.
+    let entries = complete_tasks(&mut rng, tasks);
+    let milestones = milestone_actuals(timeline, tasks, &entries);
+    let (planned, mut actual) = spend(&mut rng, cost);
     let mut response = Response {
         schedule: schedule.clone(),
         vendors: vendors.clone(),
@@ -118,81 +47,7 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         changed_schedule: false,
         changed_vendors: false,
     };
-    let mut incidents = Vec::new();
-    let mut occurred = Vec::new();
-    for (i, injection) in input.directives.incidents.iter().enumerate() {
-        let kind = injection.kind;
-        let offset = injection
-            .at_minutes
-            .unwrap_or(60 + 90 * u32::try_from(i).unwrap_or(0));
-        let Some(detected_at) = opening.map(|o| o + Duration::minutes(i64::from(offset))) else {
-            continue;
-        };
-        let scenario = contingency
-            .scenarios
-            .iter()
-            .find(|s| s.trigger.incident == kind);
-        let incident = match scenario {
-            Some(s) => {
-                occurred.push(s.risk_id.clone());
-                let mut steps = s.response_steps.clone();
-                match respond(input, kind, detected_at, &mut response) {
-                    Ok(done) => {
-                        steps.extend(done);
-                        Incident {
-                            id: IncidentId::nth(i + 1),
-                            kind,
-                            description: format!(
-                                "Simulated {} during the event: {}",
-                                kind.as_str().replace('_', " "),
-                                s.trigger.condition
-                            ),
-                            detected_at,
-                            scenario_id: Some(s.id.clone()),
-                            response: steps,
-                            status: IncidentStatus::Resolved,
-                            resolved_at: Some(
-                                detected_at + Duration::minutes(i64::from(s.response_minutes)),
-                            ),
-                            resolved_by_contingency: true,
-                        }
-                    }
-                    Err(why) => {
-                        steps.push(format!("Response failed: {why}; escalated to the owner"));
-                        Incident {
-                            id: IncidentId::nth(i + 1),
-                            kind,
-                            description: format!(
-                                "Simulated {}: the prepared response could not run",
-                                kind.as_str().replace('_', " ")
-                            ),
-                            detected_at,
-                            scenario_id: Some(s.id.clone()),
-                            response: steps,
-                            status: IncidentStatus::Escalated,
-                            resolved_at: None,
-                            resolved_by_contingency: false,
-                        }
-                    }
-                }
-            }
-            None => Incident {
-                id: IncidentId::nth(i + 1),
-                kind,
-                description: format!(
-                    "Simulated {} with no matching contingency scenario",
-                    kind.as_str().replace('_', " ")
-                ),
-                detected_at,
-                scenario_id: None,
-                response: vec!["Escalated to the owner along the escalation path".into()],
-                status: IncidentStatus::Escalated,
-                resolved_at: None,
-                resolved_by_contingency: false,
-            },
-        };
-        incidents.push(incident);
-    }
+    let (incidents, occurred) = incidents(input, contingency, opening(b, schedule), &mut response);
     let from_reserve = response.from_reserve;
     actual += from_reserve;
     let runbook = Runbook {
@@ -249,6 +104,197 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     })
 }
 
+/// Every task completed: mostly on time or a little early; 3% run one or two days late.
+fn complete_tasks(rng: &mut SplitMix64, tasks: &TaskRegister) -> Vec<RunbookEntry> {
+    tasks
+        .tasks
+        .iter()
+        .map(|t| {
+            let u = rng.next_f64();
+            let shift = if u < 0.03 {
+                1 + (rng.next_u64() % 2) as i64
+            } else {
+                -((rng.next_u64() % 3) as i64)
+            };
+            let done = (t.end + Duration::days(shift)).max(t.start);
+            RunbookEntry {
+                task_id: t.id.clone(),
+                title: t.title.clone(),
+                owner: t.owner.clone(),
+                planned_end: t.end,
+                status: TaskStatus::Done,
+                completed_on: Some(done),
+            }
+        })
+        .collect()
+}
+
+/// Each milestone reached when the last of its tasks was completed (its planned date when it
+/// has none).
+fn milestone_actuals(
+    timeline: &Timeline,
+    tasks: &TaskRegister,
+    entries: &[RunbookEntry],
+) -> Vec<MilestoneActual> {
+    timeline
+        .milestones
+        .iter()
+        .map(|m| {
+            let actual = tasks
+                .tasks
+                .iter()
+                .zip(entries)
+                .filter(|(t, _)| t.milestone_id == m.id)
+                .filter_map(|(_, e)| e.completed_on)
+                .max()
+                .unwrap_or(m.date);
+            MilestoneActual {
+                milestone_id: m.id.clone(),
+                planned: m.date,
+                actual,
+            }
+        })
+        .collect()
+}
+
+/// Planned and actual spend, reserve aside: catering numbers move a little; other lines cost
+/// what was contracted.
+fn spend(rng: &mut SplitMix64, cost: &CostModel) -> (Decimal, Decimal) {
+    let planned: Decimal = cost
+        .line_items
+        .iter()
+        .filter(|l| l.category != BudgetCategory::Contingency)
+        .map(|l| l.total)
+        .sum();
+    let mut actual = Decimal::ZERO;
+    for l in cost
+        .line_items
+        .iter()
+        .filter(|l| l.category != BudgetCategory::Contingency)
+    {
+        let factor = if l.category == BudgetCategory::Catering {
+            Decimal::from(970 + (rng.next_u64() % 51) as i64) / Decimal::from(1000)
+        } else {
+            Decimal::ONE
+        };
+        actual += (l.total * factor).round_dp(2);
+    }
+    (planned, actual)
+}
+
+/// When the event opens: its first session, else 09:00 on its first day.
+fn opening(b: &EventBrief, schedule: &Schedule) -> Option<DateTime<FixedOffset>> {
+    let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let first_session = schedule.sessions.iter().map(|x| x.start).min();
+    first_session.or_else(|| {
+        tz.from_local_datetime(
+            &b.first_day()
+                .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default()),
+        )
+        .earliest()
+        .map(|d| d.fixed_offset())
+    })
+}
+
+/// The injected incidents, each at its offset after the opening (default an hour in, then every
+/// 90 minutes), answered by the contingency scenario its kind triggers; with the risks that
+/// occurred.
+fn incidents(
+    input: Inputs<'_>,
+    contingency: &ContingencyPlan,
+    opening: Option<DateTime<FixedOffset>>,
+    response: &mut Response,
+) -> (Vec<Incident>, Vec<RiskId>) {
+    let mut incidents = Vec::new();
+    let mut occurred = Vec::new();
+    for (i, injection) in input.directives.incidents.iter().enumerate() {
+        let kind = injection.kind;
+        let offset = injection
+            .at_minutes
+            .unwrap_or(60 + 90 * u32::try_from(i).unwrap_or(0));
+        let Some(detected_at) = opening.map(|o| o + Duration::minutes(i64::from(offset))) else {
+            continue;
+        };
+        let id = IncidentId::nth(i + 1);
+        let scenario = contingency
+            .scenarios
+            .iter()
+            .find(|s| s.trigger.incident == kind);
+        let incident = match scenario {
+            Some(s) => {
+                occurred.push(s.risk_id.clone());
+                let outcome = respond(input, kind, detected_at, response);
+                answered(id, kind, detected_at, s, outcome)
+            }
+            None => Incident {
+                id,
+                kind,
+                description: format!(
+                    "Simulated {} with no matching contingency scenario",
+                    kind.as_str().replace('_', " ")
+                ),
+                detected_at,
+                scenario_id: None,
+                response: vec!["Escalated to the owner along the escalation path".into()],
+                status: IncidentStatus::Escalated,
+                resolved_at: None,
+                resolved_by_contingency: false,
+            },
+        };
+        incidents.push(incident);
+    }
+    (incidents, occurred)
+}
+
+/// An incident its scenario answered: resolved in the scenario's time when the response ran,
+/// escalated with the reason when it could not.
+fn answered(
+    id: IncidentId,
+    kind: IncidentKind,
+    detected_at: DateTime<FixedOffset>,
+    s: &Scenario,
+    outcome: Result<Vec<String>, String>,
+) -> Incident {
+    let mut steps = s.response_steps.clone();
+    match outcome {
+        Ok(done) => {
+            steps.extend(done);
+            Incident {
+                id,
+                kind,
+                description: format!(
+                    "Simulated {} during the event: {}",
+                    kind.as_str().replace('_', " "),
+                    s.trigger.condition
+                ),
+                detected_at,
+                scenario_id: Some(s.id.clone()),
+                response: steps,
+                status: IncidentStatus::Resolved,
+                resolved_at: Some(detected_at + Duration::minutes(i64::from(s.response_minutes))),
+                resolved_by_contingency: true,
+            }
+        }
+        Err(why) => {
+            steps.push(format!("Response failed: {why}; escalated to the owner"));
+            Incident {
+                id,
+                kind,
+                description: format!(
+                    "Simulated {}: the prepared response could not run",
+                    kind.as_str().replace('_', " ")
+                ),
+                detected_at,
+                scenario_id: Some(s.id.clone()),
+                response: steps,
+                status: IncidentStatus::Escalated,
+                resolved_at: None,
+                resolved_by_contingency: false,
+            }
+        }
+    }
+}
+
 /// The plan as the responses leave it.
 struct Response {
     schedule: Schedule,
@@ -266,170 +312,10 @@ fn respond(
     r: &mut Response,
 ) -> Result<Vec<String>, String> {
     match kind {
-        IncidentKind::VendorCancellation => {
-            // The caterer (else the first supplier) cancels; its backup takes over at a 15% rush premium.
-            let i = r
-                .vendors
-                .vendors
-                .iter()
-                .position(|v| v.service == "catering")
-                .or_else(|| r.vendors.vendors.iter().position(|v| v.service != "venue"))
-                .ok_or("no supplier under contract")?;
-            let old = r.vendors.vendors[i].clone();
-            let backup = old
-                .backup
-                .clone()
-                .ok_or_else(|| format!("{} has no backup supplier", old.name))?;
-            let supplier = input
-                .tools
-                .rates
-                .suppliers
-                .iter()
-                .find(|s| s.id == backup.supplier_ref)
-                .ok_or("backup supplier not in the rate cards")?;
-            let premium = (old.terms.total_cost.amount * Decimal::new(15, 2)).round_dp(2);
-            let v = &mut r.vendors.vendors[i];
-            v.name = supplier.name.clone();
-            v.supplier_ref = supplier.id.clone();
-            v.terms.total_cost.amount += premium;
-            v.terms.payment_terms = supplier.payment_terms.clone();
-            v.slas = supplier.slas.clone();
-            v.cancellation_policy = supplier.cancellation_policy.clone();
-            v.backup = None;
-            r.from_reserve += premium;
-            r.changed_vendors = true;
-            Ok(vec![format!(
-                "{} replaced {} for {}; rush premium {} from the reserve",
-                supplier.name, old.name, old.service, premium
-            )])
-        }
-        IncidentKind::VenueUnavailable => {
-            // The runner-up of the shortlist takes over; every session keeps its time and moves to
-            // the backup's room of the same rank (the shortlist only holds venues with a room per track).
-            let shortlist = input.need::<VenueShortlist>().map_err(|e| e.to_string())?;
-            let scorecard = input.need::<VenueScorecard>().map_err(|e| e.to_string())?;
-            let backup = scorecard
-                .ranking
-                .iter()
-                .filter(|c| {
-                    **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c)
-                })
-                .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c))
-                .ok_or("no runner-up venue on the shortlist")?;
-            let venue = input
-                .tools
-                .catalog
-                .venues
-                .iter()
-                .find(|v| v.id == backup.venue_ref)
-                .ok_or("runner-up venue not in the catalog")?;
-            let rooms: Vec<Room> = venue
-                .rooms_by_size()
-                .into_iter()
-                .filter(|x| x.layout != "reception")
-                .take(r.schedule.rooms.len())
-                .enumerate()
-                .map(|(i, x)| Room {
-                    id: r
-                        .schedule
-                        .rooms
-                        .get(i)
-                        .map_or_else(|| RoomId::nth(i + 1), |old| old.id.clone()),
-                    name: format!("{} — {}", venue.name, x.name),
-                    capacity: x.capacity,
-                })
-                .collect();
-            let (schedule, note) = resolve_fewest_changes(&r.schedule, rooms, at)?;
-            r.schedule = schedule;
-            let moved = note;
-            if let Some(v) = r.vendors.vendors.iter_mut().find(|v| v.service == "venue") {
-                let delta = backup.cost_estimate.amount - v.terms.total_cost.amount;
-                if delta > Decimal::ZERO {
-                    r.from_reserve += delta;
-                }
-                v.name = venue.name.clone();
-                v.supplier_ref = venue.id.to_string();
-                v.terms.total_cost = backup.cost_estimate.clone();
-                r.changed_vendors = true;
-            }
-            r.changed_schedule = true;
-            Ok(vec![format!(
-                "{} ({}) activated; {moved}",
-                venue.name, backup.id
-            )])
-        }
-        IncidentKind::SpeakerNoShow => {
-            let s = r
-                .schedule
-                .sessions
-                .iter_mut()
-                .filter(|x| x.start >= at && !x.speakers.is_empty())
-                .min_by_key(|x| (x.start, x.id.clone()))
-                .ok_or("no session with a speaker after the incident")?;
-            let who = s.speakers.join(", ");
-            s.title = format!("Standby session (replaces \"{}\")", s.title);
-            s.speakers.clear();
-            r.changed_schedule = true;
-            Ok(vec![format!(
-                "{} ({who}) replaced by the standby session at the same time and room",
-                s.id
-            )])
-        }
-        IncidentKind::Weather => {
-            // Travel to the venue is disrupted: sessions due to start within the hour are
-            // postponed by at least 30 minutes, to the first time that day (in 15-minute steps, up
-            // to 3 hours, not past the day's last session) when their room and speakers are free;
-            // the others start on time and are streamed for late arrivals.
-            let window = at + Duration::minutes(60);
-            let mut order: Vec<usize> = (0..r.schedule.sessions.len())
-                .filter(|&i| {
-                    let x = &r.schedule.sessions[i];
-                    x.start >= at && x.start < window
-                })
-                .collect();
-            // Latest first, so an earlier session can take the time a later one frees.
-            order.sort_by_key(|&i| std::cmp::Reverse((r.schedule.sessions[i].start, i)));
-            let (mut postponed, mut kept) = (0, 0);
-            for i in order {
-                let x = r.schedule.sessions[i].clone();
-                let day_end = r
-                    .schedule
-                    .sessions
-                    .iter()
-                    .filter(|y| y.start.date_naive() == x.start.date_naive())
-                    .map(|y| y.end)
-                    .max()
-                    .unwrap_or(x.end);
-                let free = |start: DateTime<FixedOffset>, end: DateTime<FixedOffset>| {
-                    !r.schedule.sessions.iter().enumerate().any(|(j, y)| {
-                        j != i
-                            && (y.room == x.room
-                                || y.speakers.iter().any(|p| x.speakers.contains(p)))
-                            && y.start < end
-                            && start < y.end
-                    })
-                };
-                let shift = (2..=12)
-                    .map(|k| Duration::minutes(15 * k))
-                    .find(|d| x.end + *d <= day_end && free(x.start + *d, x.end + *d));
-                match shift {
-                    Some(d) => {
-                        let s = &mut r.schedule.sessions[i];
-                        s.start = x.start + d;
-                        s.end = x.end + d;
-                        postponed += 1;
-                    }
-                    None => kept += 1,
-                }
-            }
-            if postponed > 0 {
-                r.changed_schedule = true;
-                r.schedule.optimisation = None;
-            }
-            Ok(vec![format!(
-                "{postponed} session(s) starting within the hour postponed to the first free time at least 30 minutes later; {kept} start on time and are streamed for late arrivals; attendees notified"
-            )])
-        }
+        IncidentKind::VendorCancellation => replace_vendor(input, r),
+        IncidentKind::VenueUnavailable => move_to_runner_up(input, at, r),
+        IncidentKind::SpeakerNoShow => standby_session(at, r),
+        IncidentKind::Weather => postpone_for_weather(at, r),
         IncidentKind::AvFailure
         | IncidentKind::Overcapacity
         | IncidentKind::MedicalEmergency
@@ -437,6 +323,183 @@ fn respond(
         | IncidentKind::LowAttendance
         | IncidentKind::DeadlineMissed => Ok(vec![]),
     }
+}
+
+/// A vendor cancellation: the caterer (else the first supplier) is replaced by its backup.
+fn replace_vendor(input: Inputs<'_>, r: &mut Response) -> Result<Vec<String>, String> {
+    // The caterer (else the first supplier) cancels; its backup takes over at a 15% rush premium.
+    let i = r
+        .vendors
+        .vendors
+        .iter()
+        .position(|v| v.service == "catering")
+        .or_else(|| r.vendors.vendors.iter().position(|v| v.service != "venue"))
+        .ok_or("no supplier under contract")?;
+    let old = r.vendors.vendors[i].clone();
+    let backup = old
+        .backup
+        .clone()
+        .ok_or_else(|| format!("{} has no backup supplier", old.name))?;
+    let supplier = input
+        .tools
+        .rates
+        .suppliers
+        .iter()
+        .find(|s| s.id == backup.supplier_ref)
+        .ok_or("backup supplier not in the rate cards")?;
+    let premium = (old.terms.total_cost.amount * Decimal::new(15, 2)).round_dp(2);
+    let v = &mut r.vendors.vendors[i];
+    v.name = supplier.name.clone();
+    v.supplier_ref = supplier.id.clone();
+    v.terms.total_cost.amount += premium;
+    v.terms.payment_terms = supplier.payment_terms.clone();
+    v.slas = supplier.slas.clone();
+    v.cancellation_policy = supplier.cancellation_policy.clone();
+    v.backup = None;
+    r.from_reserve += premium;
+    r.changed_vendors = true;
+    Ok(vec![format!(
+        "{} replaced {} for {}; rush premium {} from the reserve",
+        supplier.name, old.name, old.service, premium
+    )])
+}
+
+/// A venue that cannot open: the runner-up of the shortlist takes over its sessions.
+fn move_to_runner_up(
+    input: Inputs<'_>,
+    at: DateTime<FixedOffset>,
+    r: &mut Response,
+) -> Result<Vec<String>, String> {
+    // The runner-up of the shortlist takes over; every session keeps its time and moves to
+    // the backup's room of the same rank (the shortlist only holds venues with a room per track).
+    let shortlist = input.need::<VenueShortlist>().map_err(|e| e.to_string())?;
+    let scorecard = input.need::<VenueScorecard>().map_err(|e| e.to_string())?;
+    let backup = scorecard
+        .ranking
+        .iter()
+        .filter(|c| **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c))
+        .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c))
+        .ok_or("no runner-up venue on the shortlist")?;
+    let venue = input
+        .tools
+        .catalog
+        .venues
+        .iter()
+        .find(|v| v.id == backup.venue_ref)
+        .ok_or("runner-up venue not in the catalog")?;
+    let rooms: Vec<Room> = venue
+        .rooms_by_size()
+        .into_iter()
+        .filter(|x| x.layout != "reception")
+        .take(r.schedule.rooms.len())
+        .enumerate()
+        .map(|(i, x)| Room {
+            id: r
+                .schedule
+                .rooms
+                .get(i)
+                .map_or_else(|| RoomId::nth(i + 1), |old| old.id.clone()),
+            name: format!("{} — {}", venue.name, x.name),
+            capacity: x.capacity,
+        })
+        .collect();
+    let (schedule, note) = resolve_fewest_changes(&r.schedule, rooms, at)?;
+    r.schedule = schedule;
+    let moved = note;
+    if let Some(v) = r.vendors.vendors.iter_mut().find(|v| v.service == "venue") {
+        let delta = backup.cost_estimate.amount - v.terms.total_cost.amount;
+        if delta > Decimal::ZERO {
+            r.from_reserve += delta;
+        }
+        v.name = venue.name.clone();
+        v.supplier_ref = venue.id.to_string();
+        v.terms.total_cost = backup.cost_estimate.clone();
+        r.changed_vendors = true;
+    }
+    r.changed_schedule = true;
+    Ok(vec![format!(
+        "{} ({}) activated; {moved}",
+        venue.name, backup.id
+    )])
+}
+
+/// A speaker who does not show: the next session with a speaker becomes the standby session.
+fn standby_session(at: DateTime<FixedOffset>, r: &mut Response) -> Result<Vec<String>, String> {
+    let s = r
+        .schedule
+        .sessions
+        .iter_mut()
+        .filter(|x| x.start >= at && !x.speakers.is_empty())
+        .min_by_key(|x| (x.start, x.id.clone()))
+        .ok_or("no session with a speaker after the incident")?;
+    let who = s.speakers.join(", ");
+    s.title = format!("Standby session (replaces \"{}\")", s.title);
+    s.speakers.clear();
+    r.changed_schedule = true;
+    Ok(vec![format!(
+        "{} ({who}) replaced by the standby session at the same time and room",
+        s.id
+    )])
+}
+
+/// Severe weather: sessions due within the hour are postponed where their room and speakers
+/// are free, the others streamed.
+fn postpone_for_weather(
+    at: DateTime<FixedOffset>,
+    r: &mut Response,
+) -> Result<Vec<String>, String> {
+    // Travel to the venue is disrupted: sessions due to start within the hour are
+    // postponed by at least 30 minutes, to the first time that day (in 15-minute steps, up
+    // to 3 hours, not past the day's last session) when their room and speakers are free;
+    // the others start on time and are streamed for late arrivals.
+    let window = at + Duration::minutes(60);
+    let mut order: Vec<usize> = (0..r.schedule.sessions.len())
+        .filter(|&i| {
+            let x = &r.schedule.sessions[i];
+            x.start >= at && x.start < window
+        })
+        .collect();
+    // Latest first, so an earlier session can take the time a later one frees.
+    order.sort_by_key(|&i| std::cmp::Reverse((r.schedule.sessions[i].start, i)));
+    let (mut postponed, mut kept) = (0, 0);
+    for i in order {
+        let x = r.schedule.sessions[i].clone();
+        let day_end = r
+            .schedule
+            .sessions
+            .iter()
+            .filter(|y| y.start.date_naive() == x.start.date_naive())
+            .map(|y| y.end)
+            .max()
+            .unwrap_or(x.end);
+        let free = |start: DateTime<FixedOffset>, end: DateTime<FixedOffset>| {
+            !r.schedule.sessions.iter().enumerate().any(|(j, y)| {
+                j != i
+                    && (y.room == x.room || y.speakers.iter().any(|p| x.speakers.contains(p)))
+                    && y.start < end
+                    && start < y.end
+            })
+        };
+        let shift = (2..=12)
+            .map(|k| Duration::minutes(15 * k))
+            .find(|d| x.end + *d <= day_end && free(x.start + *d, x.end + *d));
+        match shift {
+            Some(d) => {
+                let s = &mut r.schedule.sessions[i];
+                s.start = x.start + d;
+                s.end = x.end + d;
+                postponed += 1;
+            }
+            None => kept += 1,
+        }
+    }
+    if postponed > 0 {
+        r.changed_schedule = true;
+        r.schedule.optimisation = None;
+    }
+    Ok(vec![format!(
+        "{postponed} session(s) starting within the hour postponed to the first free time at least 30 minutes later; {kept} start on time and are streamed for late arrivals; attendees notified"
+    )])
 }
 
 /// Moves the sessions that have not ended by `at` into `rooms` (the backup venue's, largest
@@ -613,207 +676,52 @@ fn mitigation_for(name: MetricName) -> (StakeholderRole, &'static str) {
     }
 }
 
+/// The plan and its actuals, as the postmortem measures them.
+struct Measured<'a> {
+    level: Level,
+    timeline: &'a Timeline,
+    risks: &'a RiskRegister,
+    contingency: &'a ContingencyPlan,
+    shortlist: &'a VenueShortlist,
+    scorecard: &'a VenueScorecard,
+    availability: &'a VenueAvailability,
+    baseline: &'a BudgetBaseline,
+    cost: &'a CostModel,
+    roster: &'a ResourceRoster,
+    runbook: &'a Runbook,
+    incidents: &'a IncidentLog,
+}
+
+impl Measured<'_> {
+    /// A metric's value against its target at this level.
+    fn m(&self, name: MetricName, value: Option<f64>, detail: String) -> MetricResult {
+        against(name, value, target(name), self.level, detail)
+    }
+}
+
 /// Every metric against its target, approval latency, and insights.
 pub fn postmortem(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
-    let level = input.level;
-    let timeline = input.need::<Timeline>()?;
-    let risks = input.need::<RiskRegister>()?;
-    let contingency = input.need::<ContingencyPlan>()?;
-    let shortlist = input.need::<VenueShortlist>()?;
-    let scorecard = input.need::<VenueScorecard>()?;
-    let availability = input.need::<VenueAvailability>()?;
-    let baseline = input.need::<BudgetBaseline>()?;
-    let cost = input.need::<CostModel>()?;
-    let roster = input.need::<ResourceRoster>()?;
-    let runbook = input.need::<Runbook>()?;
-    let incidents = input.need::<IncidentLog>()?;
-    let m = |name: MetricName, value: Option<f64>, detail: String| {
-        against(name, value, target(name), level, detail)
+    let s = Measured {
+        level: input.level,
+        timeline: input.need::<Timeline>()?,
+        risks: input.need::<RiskRegister>()?,
+        contingency: input.need::<ContingencyPlan>()?,
+        shortlist: input.need::<VenueShortlist>()?,
+        scorecard: input.need::<VenueScorecard>()?,
+        availability: input.need::<VenueAvailability>()?,
+        baseline: input.need::<BudgetBaseline>()?,
+        cost: input.need::<CostModel>()?,
+        roster: input.need::<ResourceRoster>()?,
+        runbook: input.need::<Runbook>()?,
+        incidents: input.need::<IncidentLog>()?,
     };
-
-    let (coverage, high_ok) = metrics::risk_coverage(risks, Some(contingency));
-    let mut coverage_result = m(
-        MetricName::RiskCoverage,
-        Some(coverage),
-        format!(
-            "{} risks, every high risk covered: {high_ok}",
-            risks.risks.len()
-        ),
-    );
-    if !high_ok {
-        coverage_result.met = Some(false);
-    }
-    // Actuals against what was approved: the planned spend plus what the approved reserve paid
-    // for a risk that occurred (a contingency draw up to the reserve is approved money; spend
-    // beyond the reserve is variance).
-    let reserve: Decimal = cost
-        .line_items
-        .iter()
-        .filter(|l| l.category == BudgetCategory::Contingency)
-        .map(|l| l.total)
-        .sum();
-    let covered = |s: &Spend| s.from_reserve.min(reserve);
-    let variance = runbook
-        .spend
-        .as_ref()
-        .map(|s| metrics::budget_variance(s.actual - covered(s), s.planned));
-    let resolution = metrics::incident_resolution_minutes(&incidents.incidents);
-    let results: Vec<MetricResult> = vec![
-        m(
-            MetricName::TimelineSlippage,
-            Some(metrics::timeline_slippage(
-                timeline.plan_start,
-                &runbook.milestones,
-            )),
-            "largest milestone delay ÷ its planned span".into(),
-        ),
-        coverage_result,
-        MetricResult {
-            name: MetricName::StakeholderSatisfaction,
-            value: None,
-            target: ">= 0.8".into(),
-            met: None,
-            detail: "not measured: no feedback survey results were submitted".into(),
-        },
-        m(
-            MetricName::ShortlistQuality,
-            Some(metrics::shortlist_quality(shortlist, scorecard)),
-            format!(
-                "mean scorecard total of {} shortlisted venues",
-                shortlist.candidates.len()
-            ),
-        ),
-        m(
-            MetricName::BudgetFit,
-            Some(metrics::budget_fit(
-                shortlist,
-                metrics::venue_allocation(baseline),
-            )),
-            format!(
-                "venue allocation {} {}",
-                metrics::venue_allocation(baseline),
-                baseline.currency
-            ),
-        ),
-        m(
-            MetricName::ConfirmedHolds,
-            Some(metrics::confirmed_holds(availability) as f64),
-            "venues with an active hold".into(),
-        ),
-        m(
-            MetricName::BudgetVariance,
-            variance,
-            runbook.spend.as_ref().map_or_else(
-                || "no spend recorded".into(),
-                |s| {
-                    format!(
-                        "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
-                        s.actual,
-                        s.planned,
-                        s.currency,
-                        s.from_reserve,
-                        reserve,
-                        covered(s)
-                    )
-                },
-            ),
-        ),
-        m(
-            MetricName::SavingsIdentified,
-            Some(metrics::savings_identified(cost)),
-            "against the first quote for every line".into(),
-        ),
-        m(
-            MetricName::RiskReserveAdequacy,
-            Some(metrics::risk_reserve_adequacy(baseline.reserve, risks)),
-            format!(
-                "reserve {} vs expected loss {}",
-                baseline.reserve,
-                metrics::expected_loss(risks).round_dp(2)
-            ),
-        ),
-        m(
-            MetricName::OnTimeTaskRate,
-            Some(metrics::on_time_task_rate(&runbook.entries)),
-            format!("{} tasks completed", runbook.entries.len()),
-        ),
-        m(
-            MetricName::IncidentResolutionTime,
-            resolution.map(|(max, _)| max),
-            resolution.map_or_else(
-                || "no incident was resolved".into(),
-                |(max, p95)| format!("max {max:.0} min, p95 {p95:.0} min"),
-            ),
-        ),
-        m(
-            MetricName::UtilizationBalance,
-            metrics::utilization_balance(roster),
-            "mean ÷ max utilisation of staff".into(),
-        ),
-        m(
-            MetricName::ContingencyEffectiveness,
-            metrics::contingency_effectiveness(&incidents.incidents),
-            "incidents resolved by the scenario they fired".into(),
-        ),
-    ];
-    let mut insights = Vec::new();
-    for r in &results {
-        match r.met {
-            Some(false) => insights.push(format!(
-                "{} missed its target ({} vs {}): {}; review it in the next plan.",
-                r.name.as_str(),
-                r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
-                r.target,
-                r.detail
-            )),
-            None if r.value.is_none() => insights.push(format!(
-                "{} was not measured: {}.",
-                r.name.as_str(),
-                r.detail
-            )),
-            _ => {}
-        }
-    }
-    for i in &incidents.incidents {
-        insights.push(match (&i.scenario_id, i.resolved_at) {
-            (Some(s), Some(r)) => format!(
-                "{} ({}) was resolved in {} min by contingency {s}; keep that arrangement.",
-                i.id,
-                i.kind.as_str(),
-                (r - i.detected_at).num_minutes()
-            ),
-            _ => format!(
-                "{} ({}) had no contingency scenario and was escalated; add a scenario for it.",
-                i.id,
-                i.kind.as_str()
-            ),
-        });
-    }
+    let incidents = s.incidents;
+    let results = metric_results(&s);
+    let mut insights = insights(&results, &incidents.incidents);
     // A breach is a signal (DESIGN §6): each missed target raises its mitigation, owned by the
     // stakeholder who can act on it.
     let map = input.need::<StakeholderMap>()?;
-    let raised: Vec<Raised> = results
-        .iter()
-        .filter(|r| r.met == Some(false))
-        .map(|r| {
-            let (role, action) = mitigation_for(r.name);
-            let owner = crate::tasks::owner_for(map, role);
-            insights.push(format!(
-                "Mitigation raised for {}: {action} (owner {owner}).",
-                r.name.as_str()
-            ));
-            Raised {
-                description: format!(
-                    "{} breached its target ({} vs {}): {action}",
-                    r.name.as_str(),
-                    r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
-                    r.target
-                ),
-                rationale: r.detail.clone(),
-                owner: owner.to_string(),
-            }
-        })
-        .collect();
+    let raised = mitigations(&results, map, &mut insights);
     if insights.is_empty() {
         insights.push("Every measured metric met its target.".into());
     }
@@ -846,6 +754,218 @@ pub fn postmortem(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
             .into_payload(),
         ],
     })
+}
+
+/// Risk coverage: the share of risks with a contingency scenario, missed whenever a high risk
+/// has none.
+fn risk_coverage(s: &Measured<'_>) -> MetricResult {
+    let (coverage, high_ok) = metrics::risk_coverage(s.risks, Some(s.contingency));
+    let mut coverage_result = s.m(
+        MetricName::RiskCoverage,
+        Some(coverage),
+        format!(
+            "{} risks, every high risk covered: {high_ok}",
+            s.risks.risks.len()
+        ),
+    );
+    if !high_ok {
+        coverage_result.met = Some(false);
+    }
+    coverage_result
+}
+
+/// Budget variance: actuals against what was approved, the planned spend plus what the
+/// approved reserve paid for a risk that occurred.
+fn budget_variance(s: &Measured<'_>) -> MetricResult {
+    // A contingency draw up to the reserve is approved money; spend beyond the reserve is
+    // variance.
+    let reserve: Decimal = s
+        .cost
+        .line_items
+        .iter()
+        .filter(|l| l.category == BudgetCategory::Contingency)
+        .map(|l| l.total)
+        .sum();
+    let covered = |sp: &Spend| sp.from_reserve.min(reserve);
+    let variance = s
+        .runbook
+        .spend
+        .as_ref()
+        .map(|sp| metrics::budget_variance(sp.actual - covered(sp), sp.planned));
+    s.m(
+        MetricName::BudgetVariance,
+        variance,
+        s.runbook.spend.as_ref().map_or_else(
+            || "no spend recorded".into(),
+            |sp| {
+                format!(
+                    "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
+                    sp.actual,
+                    sp.planned,
+                    sp.currency,
+                    sp.from_reserve,
+                    reserve,
+                    covered(sp)
+                )
+            },
+        ),
+    )
+}
+
+/// Every metric of DESIGN §6 against its target, in the postmortem's order.
+fn metric_results(s: &Measured<'_>) -> Vec<MetricResult> {
+    let (risks, shortlist, baseline, runbook) = (s.risks, s.shortlist, s.baseline, s.runbook);
+    let resolution = metrics::incident_resolution_minutes(&s.incidents.incidents);
+    vec![
+        s.m(
+            MetricName::TimelineSlippage,
+            Some(metrics::timeline_slippage(
+                s.timeline.plan_start,
+                &runbook.milestones,
+            )),
+            "largest milestone delay ÷ its planned span".into(),
+        ),
+        risk_coverage(s),
+        MetricResult {
+            name: MetricName::StakeholderSatisfaction,
+            value: None,
+            target: ">= 0.8".into(),
+            met: None,
+            detail: "not measured: no feedback survey results were submitted".into(),
+        },
+        s.m(
+            MetricName::ShortlistQuality,
+            Some(metrics::shortlist_quality(shortlist, s.scorecard)),
+            format!(
+                "mean scorecard total of {} shortlisted venues",
+                shortlist.candidates.len()
+            ),
+        ),
+        s.m(
+            MetricName::BudgetFit,
+            Some(metrics::budget_fit(
+                shortlist,
+                metrics::venue_allocation(baseline),
+            )),
+            format!(
+                "venue allocation {} {}",
+                metrics::venue_allocation(baseline),
+                baseline.currency
+            ),
+        ),
+        s.m(
+            MetricName::ConfirmedHolds,
+            Some(metrics::confirmed_holds(s.availability) as f64),
+            "venues with an active hold".into(),
+        ),
+        budget_variance(s),
+        s.m(
+            MetricName::SavingsIdentified,
+            Some(metrics::savings_identified(s.cost)),
+            "against the first quote for every line".into(),
+        ),
+        s.m(
+            MetricName::RiskReserveAdequacy,
+            Some(metrics::risk_reserve_adequacy(baseline.reserve, risks)),
+            format!(
+                "reserve {} vs expected loss {}",
+                baseline.reserve,
+                metrics::expected_loss(risks).round_dp(2)
+            ),
+        ),
+        s.m(
+            MetricName::OnTimeTaskRate,
+            Some(metrics::on_time_task_rate(&runbook.entries)),
+            format!("{} tasks completed", runbook.entries.len()),
+        ),
+        s.m(
+            MetricName::IncidentResolutionTime,
+            resolution.map(|(max, _)| max),
+            resolution.map_or_else(
+                || "no incident was resolved".into(),
+                |(max, p95)| format!("max {max:.0} min, p95 {p95:.0} min"),
+            ),
+        ),
+        s.m(
+            MetricName::UtilizationBalance,
+            metrics::utilization_balance(s.roster),
+            "mean ÷ max utilisation of staff".into(),
+        ),
+        s.m(
+            MetricName::ContingencyEffectiveness,
+            metrics::contingency_effectiveness(&s.incidents.incidents),
+            "incidents resolved by the scenario they fired".into(),
+        ),
+    ]
+}
+
+/// Insights: every missed or unmeasured metric, then what each incident teaches.
+fn insights(results: &[MetricResult], incidents: &[Incident]) -> Vec<String> {
+    let mut insights = Vec::new();
+    for r in results {
+        match r.met {
+            Some(false) => insights.push(format!(
+                "{} missed its target ({} vs {}): {}; review it in the next plan.",
+                r.name.as_str(),
+                r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
+                r.target,
+                r.detail
+            )),
+            None if r.value.is_none() => insights.push(format!(
+                "{} was not measured: {}.",
+                r.name.as_str(),
+                r.detail
+            )),
+            _ => {}
+        }
+    }
+    for i in incidents {
+        insights.push(match (&i.scenario_id, i.resolved_at) {
+            (Some(s), Some(r)) => format!(
+                "{} ({}) was resolved in {} min by contingency {s}; keep that arrangement.",
+                i.id,
+                i.kind.as_str(),
+                (r - i.detected_at).num_minutes()
+            ),
+            _ => format!(
+                "{} ({}) had no contingency scenario and was escalated; add a scenario for it.",
+                i.id,
+                i.kind.as_str()
+            ),
+        });
+    }
+    insights
+}
+
+/// A mitigation for every missed target, owned by the stakeholder who can act on it; each is
+/// also noted in the insights.
+fn mitigations(
+    results: &[MetricResult],
+    map: &StakeholderMap,
+    insights: &mut Vec<String>,
+) -> Vec<Raised> {
+    results
+        .iter()
+        .filter(|r| r.met == Some(false))
+        .map(|r| {
+            let (role, action) = mitigation_for(r.name);
+            let owner = crate::tasks::owner_for(map, role);
+            insights.push(format!(
+                "Mitigation raised for {}: {action} (owner {owner}).",
+                r.name.as_str()
+            ));
+            Raised {
+                description: format!(
+                    "{} breached its target ({} vs {}): {action}",
+                    r.name.as_str(),
+                    r.value.map_or("n/a".into(), |v| format!("{v:.3}")),
+                    r.target
+                ),
+                rationale: r.detail.clone(),
+                owner: owner.to_string(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use eods_domain::catalog::logistics::{
     Session, Trigger, VendorContract, VendorContracts, Window, Workflow,
 };
 use eods_domain::catalog::planning::{RiskCategory, RiskRegister, StakeholderMap, TaskRegister};
-use eods_domain::catalog::venue::{VenueLeads, VenueScorecard, VenueShortlist};
+use eods_domain::catalog::venue::{ShortlistCandidate, VenueLeads, VenueScorecard, VenueShortlist};
 use eods_domain::hours;
 use eods_domain::ids::{ResourceId, RoomId, ScenarioId, SessionId, VendorId, WorkflowId};
 use eods_domain::money::Money;
@@ -31,6 +31,9 @@ type Duty = (
     DateTime<FixedOffset>,
     DateTime<FixedOffset>,
 );
+
+/// A response to a risk: incident, trigger condition, steps, minutes to respond, tasks drawn on.
+type Response = (IncidentKind, String, Vec<String>, u32, Vec<TaskKey>);
 
 /// Kinds of session that address everyone: pinned from the text, they run as plenaries.
 const PLENARY_WORDS: [&str; 5] = ["keynote", "plenary", "opening", "closing", "welcome"];
@@ -220,32 +223,7 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
     };
     let venue = &selected;
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
-
-    // The hired rooms: a room combination when the shortlist quoted one, else the venue's
-    // largest rooms.
-    let hired: Vec<String> = shortlist
-        .candidates
-        .iter()
-        .find(|c| c.id == scorecard.selected_candidate_id)
-        .map(|c| c.rooms.clone())
-        .unwrap_or_default();
-    let rooms: Vec<Room> = venue
-        .rooms_by_size()
-        .into_iter()
-        .filter(|r| hired.is_empty() || hired.contains(&r.name))
-        // Every hired room: one per track, or one per site at least for a combination.
-        .take(if hired.is_empty() {
-            b.tracks.max(1) as usize
-        } else {
-            hired.len()
-        })
-        .enumerate()
-        .map(|(i, r)| Room {
-            id: RoomId::nth(i + 1),
-            name: r.name.clone(),
-            capacity: r.capacity,
-        })
-        .collect();
+    let rooms = hired_rooms(b, venue, shortlist, scorecard);
     let frame = frame(b, p)?;
     // At several sites each track keeps its own stage (first fit gives every track a home
     // room): the optimiser weighs one audience against room sizes and would move tracks
@@ -267,10 +245,98 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
         sessions,
         optimisation,
     };
+    let windows = staff_windows(&frame, tz);
+    let roster = roster(b, map, p, &rooms, &schedule, &windows);
+    let workflows = workflows(b, map, tasks);
+    let runner_up = scorecard
+        .ranking
+        .iter()
+        .filter(|c| **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c))
+        .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c));
+    let contracts = vendor_contracts(input, b, venue, cost, tasks)?;
+    let scenarios = scenarios(risks, venue, runner_up, &contracts);
+    let logistics = LogisticsPlan {
+        resources: roster.resources.iter().map(|r| r.id.clone()).collect(),
+        vendors: contracts.vendors.iter().map(|v| v.id.clone()).collect(),
+        layouts: layouts(b, &rooms),
+        policies: vec![
+            "Code of conduct published and briefed to every staff member".into(),
+            "Step-free route and accessible toilets signposted".into(),
+            "Final catering numbers fixed 72 hours before".into(),
+            "Personal data kept only for registration and deleted 30 days after the event".into(),
+        ]
+        .into_iter()
+        .chain(
+            sites
+                .as_ref()
+                .map(|v| crate::multisite::transfer_policy(v, &cost.line_items)),
+        )
+        .collect(),
+        workflows,
+    };
+    let n_sessions = schedule.sessions.len();
+    Ok(StepOutput {
+        raised: vec![],
+        summary: format!(
+            "Scheduled {n_sessions} sessions in {} room(s), rostered {} resources, {} workflows, {} contingency scenarios, {} vendor contracts",
+            rooms.len(),
+            roster.resources.len(),
+            logistics.workflows.len(),
+            scenarios.len(),
+            contracts.vendors.len()
+        ),
+        rationale: format!(
+            "Tracks take the largest rooms of {}; sessions go first-fit by track with breaks of {} minutes; duties go to the least-loaded free person.",
+            venue.name, p.break_minutes
+        ),
+        alternatives: vec![],
+        artifacts: vec![
+            logistics.into_payload(),
+            schedule.into_payload(),
+            roster.into_payload(),
+            ContingencyPlan { scenarios }.into_payload(),
+            contracts.into_payload(),
+        ],
+    })
+}
 
-    // Roster: spaces and AV kits follow the schedule; people are balanced over the duties. Staff
-    // are there an hour before doors (or the first session) until half an hour after the end.
-    let windows: Vec<Window> = frame
+/// The hired rooms: a room combination when the shortlist quoted one, else the venue's largest
+/// rooms, one per track.
+fn hired_rooms(
+    b: &EventBrief,
+    venue: &CatalogVenue,
+    shortlist: &VenueShortlist,
+    scorecard: &VenueScorecard,
+) -> Vec<Room> {
+    let hired: Vec<String> = shortlist
+        .candidates
+        .iter()
+        .find(|c| c.id == scorecard.selected_candidate_id)
+        .map(|c| c.rooms.clone())
+        .unwrap_or_default();
+    venue
+        .rooms_by_size()
+        .into_iter()
+        .filter(|r| hired.is_empty() || hired.contains(&r.name))
+        // Every hired room: one per track, or one per site at least for a combination.
+        .take(if hired.is_empty() {
+            b.tracks.max(1) as usize
+        } else {
+            hired.len()
+        })
+        .enumerate()
+        .map(|(i, r)| Room {
+            id: RoomId::nth(i + 1),
+            name: r.name.clone(),
+            capacity: r.capacity,
+        })
+        .collect()
+}
+
+/// The staff's hours on each day: an hour before doors (or the first session) until half an
+/// hour after the end.
+fn staff_windows(frame: &Frame, tz: chrono_tz::Tz) -> Vec<Window> {
+    frame
         .days
         .iter()
         .filter_map(|d| {
@@ -281,7 +347,27 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
                 end: local(tz, d.date, d.end)? + Duration::minutes(30),
             })
         })
-        .collect();
+        .collect()
+}
+
+/// The roster: spaces and AV kits follow the schedule; people are balanced over the duties.
+fn roster(
+    b: &EventBrief,
+    map: &StakeholderMap,
+    p: &LogisticsParams,
+    rooms: &[Room],
+    schedule: &Schedule,
+    windows: &[Window],
+) -> ResourceRoster {
+    let mut resources = room_resources(rooms, schedule, windows);
+    let names = staff_names(b, map, p);
+    let duties = duties(windows, schedule);
+    resources.extend(assign_duties(&names, duties, windows));
+    ResourceRoster { resources }
+}
+
+/// A space and an AV kit for every room, each assigned the room's sessions.
+fn room_resources(rooms: &[Room], schedule: &Schedule, windows: &[Window]) -> Vec<Resource> {
     let mut resources = Vec::new();
     for (i, room) in rooms.iter().enumerate() {
         let in_room: Vec<Assignment> = schedule
@@ -299,17 +385,23 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
             id: ResourceId(format!("resource-space-{}", i + 1)),
             resource_type: ResourceType::Space,
             name: room.name.clone(),
-            availability: windows.clone(),
+            availability: windows.to_vec(),
             assignments: in_room.clone(),
         });
         resources.push(Resource {
             id: ResourceId(format!("resource-av-{}", i + 1)),
             resource_type: ResourceType::Equipment,
             name: format!("AV kit, {}", room.name),
-            availability: windows.clone(),
+            availability: windows.to_vec(),
             assignments: in_room,
         });
     }
+    resources
+}
+
+/// The staff to roster: the volunteers by name, filled up with numbered event staff to one per
+/// `attendees_per_staff` attendees.
+fn staff_names(b: &EventBrief, map: &StakeholderMap, p: &LogisticsParams) -> Vec<String> {
     let staff_n = b.audience_size.div_ceil(p.attendees_per_staff).max(1) as usize;
     let mut names: Vec<String> = map
         .stakeholders
@@ -321,8 +413,14 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
     while names.len() < staff_n {
         names.push(format!("Event staff {}", names.len() + 1));
     }
+    names
+}
+
+/// The duties to staff, longest first: the registration desk each day and a host for every
+/// session.
+fn duties(windows: &[Window], schedule: &Schedule) -> Vec<Duty> {
     let mut duties: Vec<Duty> = Vec::new();
-    for w in &windows {
+    for w in windows {
         let open = w.start + Duration::minutes(30);
         duties.push((
             "Registration desk".into(),
@@ -346,6 +444,11 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
             .then(a.2.cmp(&z.2))
             .then(a.0.cmp(&z.0))
     });
+    duties
+}
+
+/// The people, each duty given in order to the least-loaded person free at its time.
+fn assign_duties(names: &[String], duties: Vec<Duty>, windows: &[Window]) -> Vec<Resource> {
     let mut people: Vec<Resource> = names
         .iter()
         .enumerate()
@@ -353,7 +456,7 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
             id: ResourceId(format!("resource-staff-{}", i + 1)),
             resource_type: ResourceType::Person,
             name: n.clone(),
-            availability: windows.clone(),
+            availability: windows.to_vec(),
             assignments: vec![],
         })
         .collect();
@@ -382,9 +485,12 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
             });
         }
     }
-    resources.extend(people);
-    let roster = ResourceRoster { resources };
+    people
+}
 
+/// The workflows (setup, registration, catering, program, staff, and AV for a larger event),
+/// each linked to the tasks of the register it serves.
+fn workflows(b: &EventBrief, map: &StakeholderMap, tasks: &TaskRegister) -> Vec<Workflow> {
     let owner = owner_for(map, StakeholderRole::Owner);
     let finance = owner_for(map, StakeholderRole::Finance);
     let volunteer = owner_for(map, StakeholderRole::Volunteer);
@@ -456,8 +562,7 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
             vec![TaskKey::ContractSuppliers, TaskKey::Walkthrough],
         ));
     }
-    let workflows: Vec<Workflow> = wf
-        .into_iter()
+    wf.into_iter()
         .enumerate()
         .map(|(i, (name, steps, owner, keys))| Workflow {
             id: WorkflowId::nth(i + 1),
@@ -470,139 +575,24 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
                 .filter(|t| tasks.tasks.iter().any(|x| &x.id == t))
                 .collect(),
         })
-        .collect();
+        .collect()
+}
 
-    let runner_up = scorecard
-        .ranking
-        .iter()
-        .filter(|c| **c != scorecard.selected_candidate_id && !scorecard.excluded.contains(c))
-        .find_map(|c| shortlist.candidates.iter().find(|x| &x.id == c));
-    let contracts = vendor_contracts(input, b, venue, cost, tasks)?;
-    let backup_for = |service: &str| {
-        contracts
-            .vendors
-            .iter()
-            .find(|v| v.service == service)
-            .and_then(|v| {
-                v.backup
-                    .as_ref()
-                    .map(|b| format!("{} ({})", b.name, b.supplier_ref))
-            })
-    };
-    let scenarios: Vec<Scenario> = risks
+/// A contingency scenario for every risk: the response its category calls for, owned by the
+/// risk's owner.
+fn scenarios(
+    risks: &RiskRegister,
+    venue: &CatalogVenue,
+    runner_up: Option<&ShortlistCandidate>,
+    contracts: &VendorContracts,
+) -> Vec<Scenario> {
+    risks
         .risks
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let (incident, condition, steps, minutes, keys): (
-                IncidentKind,
-                String,
-                Vec<String>,
-                u32,
-                Vec<TaskKey>,
-            ) = match r.category {
-                RiskCategory::Venue => (
-                    IncidentKind::VenueUnavailable,
-                    format!("{} cancels or cannot open", venue.name),
-                    vec![
-                        match runner_up {
-                            Some(v) => format!(
-                                "Activate the runner-up venue {} ({}) from the shortlist",
-                                v.name, v.id
-                            ),
-                            None => "Search the catalog for a replacement venue".into(),
-                        },
-                        "Move the schedule to the new rooms with the fewest changes".into(),
-                        "Tell attendees and speakers through the communications plan".into(),
-                    ],
-                    15,
-                    vec![TaskKey::BookVenue],
-                ),
-                RiskCategory::Vendor => (
-                    IncidentKind::VendorCancellation,
-                    "A contracted supplier cancels or misses a delivery window".into(),
-                    vec![
-                        format!(
-                            "Call the backup supplier ({})",
-                            backup_for("catering").unwrap_or_else(|| "from the rate cards".into())
-                        ),
-                        "Confirm numbers and delivery time with the backup".into(),
-                        "Record the cost difference against the contingency reserve".into(),
-                    ],
-                    10,
-                    vec![TaskKey::ContractSuppliers],
-                ),
-                RiskCategory::Attendance => (
-                    IncidentKind::LowAttendance,
-                    "Registrations below 70% of the audience two weeks before".into(),
-                    vec![
-                        "Send an extra campaign to every channel".into(),
-                        "Reduce catering numbers before the 72-hour cut-off".into(),
-                    ],
-                    15,
-                    vec![TaskKey::Registration],
-                ),
-                RiskCategory::Budget => (
-                    IncidentKind::BudgetOverrun,
-                    "Committed costs exceed the approved total".into(),
-                    vec![
-                        "Draw on the contingency reserve".into(),
-                        "Ask for a budget approval for the change".into(),
-                    ],
-                    15,
-                    vec![TaskKey::ContractSuppliers],
-                ),
-                RiskCategory::Technology => (
-                    IncidentKind::AvFailure,
-                    "Projector, microphone or stream fails in a room".into(),
-                    vec![
-                        "Swap in the spare kit".into(),
-                        "Move the session to the next free room if not fixed in 5 minutes".into(),
-                    ],
-                    5,
-                    vec![TaskKey::Walkthrough],
-                ),
-                RiskCategory::People => (
-                    IncidentKind::SpeakerNoShow,
-                    "A speaker is not at the room 10 minutes before their slot".into(),
-                    vec![
-                        "Call the speaker".into(),
-                        "Run the standby talk or open discussion".into(),
-                    ],
-                    5,
-                    vec![TaskKey::FinaliseProgram],
-                ),
-                RiskCategory::Safety => (
-                    IncidentKind::Overcapacity,
-                    "A room or entrance exceeds its safe capacity".into(),
-                    vec![
-                        "Close the room door and direct to the overflow stream".into(),
-                        "Add staff at the entrance".into(),
-                    ],
-                    5,
-                    vec![TaskKey::Staffing],
-                ),
-                RiskCategory::Weather => (
-                    IncidentKind::Weather,
-                    "Severe weather warning for the event area".into(),
-                    vec![
-                        "Move outdoor activity indoors".into(),
-                        "Tell attendees about travel".into(),
-                    ],
-                    15,
-                    vec![TaskKey::Walkthrough],
-                ),
-                RiskCategory::Schedule => (
-                    IncidentKind::DeadlineMissed,
-                    "A critical-path task misses its end date".into(),
-                    vec![
-                        "Escalate to the owner the same day".into(),
-                        "Re-plan the remaining critical path".into(),
-                    ],
-                    15,
-                    vec![TaskKey::ConfirmScope],
-                ),
-            };
+            let (incident, condition, steps, minutes, keys) =
+                response(r.category, venue, runner_up, contracts);
             Scenario {
                 id: ScenarioId::nth(i + 1),
                 risk_id: r.id.clone(),
@@ -616,62 +606,150 @@ pub fn plan(input: Inputs<'_>, p: &LogisticsParams) -> Result<StepOutput, AgentE
                 response_minutes: minutes,
             }
         })
-        .collect();
+        .collect()
+}
 
-    let logistics = LogisticsPlan {
-        resources: roster.resources.iter().map(|r| r.id.clone()).collect(),
-        vendors: contracts.vendors.iter().map(|v| v.id.clone()).collect(),
-        layouts: rooms
-            .iter()
-            .map(|r| Layout {
-                room_id: r.id.clone(),
-                setup: if b.event_type == EventType::Meetup {
-                    "theatre".into()
-                } else {
-                    "theatre with a lectern".into()
-                },
-                capacity: r.capacity,
-            })
-            .collect(),
-        policies: vec![
-            "Code of conduct published and briefed to every staff member".into(),
-            "Step-free route and accessible toilets signposted".into(),
-            "Final catering numbers fixed 72 hours before".into(),
-            "Personal data kept only for registration and deleted 30 days after the event".into(),
-        ]
-        .into_iter()
-        .chain(
-            sites
+/// A backup named in the vendor contracts for a service, as "name (supplier)".
+fn backup_for(contracts: &VendorContracts, service: &str) -> Option<String> {
+    contracts
+        .vendors
+        .iter()
+        .find(|v| v.service == service)
+        .and_then(|v| {
+            v.backup
                 .as_ref()
-                .map(|v| crate::multisite::transfer_policy(v, &cost.line_items)),
-        )
-        .collect(),
-        workflows,
-    };
-    let n_sessions = schedule.sessions.len();
-    Ok(StepOutput {
-        raised: vec![],
-        summary: format!(
-            "Scheduled {n_sessions} sessions in {} room(s), rostered {} resources, {} workflows, {} contingency scenarios, {} vendor contracts",
-            rooms.len(),
-            roster.resources.len(),
-            logistics.workflows.len(),
-            scenarios.len(),
-            contracts.vendors.len()
+                .map(|b| format!("{} ({})", b.name, b.supplier_ref))
+        })
+}
+
+/// The response to a category of risk: incident, trigger condition, steps, minutes to respond
+/// and the tasks it draws on.
+fn response(
+    category: RiskCategory,
+    venue: &CatalogVenue,
+    runner_up: Option<&ShortlistCandidate>,
+    contracts: &VendorContracts,
+) -> Response {
+    match category {
+        RiskCategory::Venue => (
+            IncidentKind::VenueUnavailable,
+            format!("{} cancels or cannot open", venue.name),
+            vec![
+                match runner_up {
+                    Some(v) => format!(
+                        "Activate the runner-up venue {} ({}) from the shortlist",
+                        v.name, v.id
+                    ),
+                    None => "Search the catalog for a replacement venue".into(),
+                },
+                "Move the schedule to the new rooms with the fewest changes".into(),
+                "Tell attendees and speakers through the communications plan".into(),
+            ],
+            15,
+            vec![TaskKey::BookVenue],
         ),
-        rationale: format!(
-            "Tracks take the largest rooms of {}; sessions go first-fit by track with breaks of {} minutes; duties go to the least-loaded free person.",
-            venue.name, p.break_minutes
+        RiskCategory::Vendor => (
+            IncidentKind::VendorCancellation,
+            "A contracted supplier cancels or misses a delivery window".into(),
+            vec![
+                format!(
+                    "Call the backup supplier ({})",
+                    backup_for(contracts, "catering")
+                        .unwrap_or_else(|| "from the rate cards".into())
+                ),
+                "Confirm numbers and delivery time with the backup".into(),
+                "Record the cost difference against the contingency reserve".into(),
+            ],
+            10,
+            vec![TaskKey::ContractSuppliers],
         ),
-        alternatives: vec![],
-        artifacts: vec![
-            logistics.into_payload(),
-            schedule.into_payload(),
-            roster.into_payload(),
-            ContingencyPlan { scenarios }.into_payload(),
-            contracts.into_payload(),
-        ],
-    })
+        RiskCategory::Attendance => (
+            IncidentKind::LowAttendance,
+            "Registrations below 70% of the audience two weeks before".into(),
+            vec![
+                "Send an extra campaign to every channel".into(),
+                "Reduce catering numbers before the 72-hour cut-off".into(),
+            ],
+            15,
+            vec![TaskKey::Registration],
+        ),
+        RiskCategory::Budget => (
+            IncidentKind::BudgetOverrun,
+            "Committed costs exceed the approved total".into(),
+            vec![
+                "Draw on the contingency reserve".into(),
+                "Ask for a budget approval for the change".into(),
+            ],
+            15,
+            vec![TaskKey::ContractSuppliers],
+        ),
+        RiskCategory::Technology => (
+            IncidentKind::AvFailure,
+            "Projector, microphone or stream fails in a room".into(),
+            vec![
+                "Swap in the spare kit".into(),
+                "Move the session to the next free room if not fixed in 5 minutes".into(),
+            ],
+            5,
+            vec![TaskKey::Walkthrough],
+        ),
+        RiskCategory::People => (
+            IncidentKind::SpeakerNoShow,
+            "A speaker is not at the room 10 minutes before their slot".into(),
+            vec![
+                "Call the speaker".into(),
+                "Run the standby talk or open discussion".into(),
+            ],
+            5,
+            vec![TaskKey::FinaliseProgram],
+        ),
+        RiskCategory::Safety => (
+            IncidentKind::Overcapacity,
+            "A room or entrance exceeds its safe capacity".into(),
+            vec![
+                "Close the room door and direct to the overflow stream".into(),
+                "Add staff at the entrance".into(),
+            ],
+            5,
+            vec![TaskKey::Staffing],
+        ),
+        RiskCategory::Weather => (
+            IncidentKind::Weather,
+            "Severe weather warning for the event area".into(),
+            vec![
+                "Move outdoor activity indoors".into(),
+                "Tell attendees about travel".into(),
+            ],
+            15,
+            vec![TaskKey::Walkthrough],
+        ),
+        RiskCategory::Schedule => (
+            IncidentKind::DeadlineMissed,
+            "A critical-path task misses its end date".into(),
+            vec![
+                "Escalate to the owner the same day".into(),
+                "Re-plan the remaining critical path".into(),
+            ],
+            15,
+            vec![TaskKey::ConfirmScope],
+        ),
+    }
+}
+
+/// A layout for every room: theatre, with a lectern beyond a meetup.
+fn layouts(b: &EventBrief, rooms: &[Room]) -> Vec<Layout> {
+    rooms
+        .iter()
+        .map(|r| Layout {
+            room_id: r.id.clone(),
+            setup: if b.event_type == EventType::Meetup {
+                "theatre".into()
+            } else {
+                "theatre with a lectern".into()
+            },
+            capacity: r.capacity,
+        })
+        .collect()
 }
 
 fn vendor_contracts(

@@ -209,69 +209,13 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
         .unwrap_or(b.first_day() - Duration::days(i64::from(lead)));
     let window = u32::try_from((deadline - plan_start).num_days() + 1).unwrap_or(0);
     if window < u32::try_from(TEMPLATE.len()).unwrap_or(u32::MAX) {
-        return Err(AgentError::Infeasible {
-            reason: format!(
-                "only {window} planning day(s) between {plan_start} and {deadline}; at least {} are needed",
-                TEMPLATE.len()
-            ),
-            alternatives: vec![
-                alt(
-                    "Move the event date later",
-                    0.8,
-                    "keeps the full plan",
-                    "attendees must be told",
-                ),
-                alt(
-                    "Start planning earlier (planning_start)",
-                    0.6,
-                    "no date change",
-                    "only if work can start sooner",
-                ),
-            ],
-        });
+        return Err(too_little_time(window, plan_start, deadline));
     }
     let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0);
-    // A checklist runs the template's tasks one after another (its order is topological);
-    // the network keeps only the real dependencies, so independent work runs in parallel.
-    let deps: Vec<Vec<usize>> = match p.task_network {
-        TaskNetwork::Checklist => (0..TEMPLATE.len())
-            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
-            .collect(),
-        TaskNetwork::Dag => TEMPLATE
-            .iter()
-            .map(|t| {
-                t.deps
-                    .iter()
-                    .filter_map(|d| TEMPLATE.iter().position(|x| x.key == *d))
-                    .collect()
-            })
-            .collect(),
-    };
-    let durations_at = |factor: f64| -> Vec<u32> {
-        TEMPLATE
-            .iter()
-            .map(|t| ((f64::from(t.base_days) * factor).round() as u32).max(1))
-            .collect()
-    };
-    // Compress durations until the critical path fits the window (a tight timeline).
-    let mut factor = scale;
-    let mut durations = durations_at(factor);
-    let mut result = cpm::compute(&durations, &deps).map_err(|c| AgentError::Infeasible {
-        reason: format!("task template has a cycle through {:?}", c.0),
-        alternatives: vec![],
-    })?;
-    let nominal = result.duration;
-    while result.duration > window {
-        factor *= 0.95;
-        durations = durations_at(factor);
-        result = cpm::compute(&durations, &deps).map_err(|c| AgentError::Infeasible {
-            reason: format!("task template has a cycle through {:?}", c.0),
-            alternatives: vec![],
-        })?;
-    }
+    let deps = task_network(p.task_network);
+    let (durations, result, nominal) = fit_window(scale, &deps, window)?;
     let compressed = result.duration < nominal;
     let anchor = deadline - Duration::days(i64::from(result.duration) - 1);
-    let day = |offset: u32| anchor + Duration::days(i64::from(offset));
 
     let owners: Vec<StakeholderId> = TEMPLATE.iter().map(|t| owner_for(map, t.owner)).collect();
     let (starts, levelling) = if p.resource_levelling {
@@ -279,83 +223,9 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
     } else {
         (result.figures.iter().map(|f| f.early_start).collect(), None)
     };
-    let tasks: Vec<Task> = TEMPLATE
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let f = result.figures[i];
-            Task {
-                id: TaskId::nth(i + 1),
-                title: t.title.into(),
-                owner: owners[i].clone(),
-                status: TaskStatus::NotStarted,
-                start: day(starts[i]),
-                end: day(starts[i] + durations[i] - 1),
-                duration: Days(durations[i]),
-                depends_on: deps[i].iter().map(|&d| TaskId::nth(d + 1)).collect(),
-                milestone_id: MilestoneId::nth(t.milestone + 1),
-                // Total float left after levelling: how far the task may still slip.
-                slack: Days(f.late_start - starts[i]),
-            }
-        })
-        .collect();
-    let milestone_date = |m: usize| {
-        tasks
-            .iter()
-            .zip(TEMPLATE)
-            .filter(|(_, t)| t.milestone == m)
-            .map(|(x, _)| x.end)
-            .max()
-            .unwrap_or(deadline)
-    };
-    let milestones: Vec<Milestone> = MILESTONES
-        .iter()
-        .enumerate()
-        .map(|(m, name)| {
-            let mut depends_on: Vec<MilestoneId> = TEMPLATE
-                .iter()
-                .zip(&deps)
-                .filter(|(t, _)| t.milestone == m)
-                .flat_map(|(_, ds)| ds.iter())
-                .map(|&d| &TEMPLATE[d])
-                .filter(|d| d.milestone != m)
-                .map(|d| MilestoneId::nth(d.milestone + 1))
-                .collect();
-            depends_on.sort();
-            depends_on.dedup();
-            Milestone {
-                id: MilestoneId::nth(m + 1),
-                name: (*name).into(),
-                date: milestone_date(m),
-                depends_on,
-            }
-        })
-        .collect();
-    let span = |ms: &[usize]| -> (NaiveDate, NaiveDate) {
-        let xs: Vec<&Task> = tasks
-            .iter()
-            .zip(TEMPLATE)
-            .filter(|(_, t)| ms.contains(&t.milestone))
-            .map(|(x, _)| x)
-            .collect();
-        (
-            xs.iter().map(|x| x.start).min().unwrap_or(plan_start),
-            xs.iter().map(|x| x.end).max().unwrap_or(deadline),
-        )
-    };
-    let phase = |n: usize, name: &str, (start, end): (NaiveDate, NaiveDate)| Phase {
-        id: PhaseId::nth(n),
-        name: name.into(),
-        start,
-        end,
-    };
-    let phases = vec![
-        phase(1, "Initiation", span(&[0])),
-        phase(2, "Sourcing", span(&[1, 3])),
-        phase(3, "Program", span(&[2])),
-        phase(4, "Readiness", span(&[4])),
-        phase(5, "Event", (b.first_day(), b.last_day())),
-    ];
+    let tasks = tasks(&durations, &deps, &result, &owners, &starts, anchor);
+    let milestones = milestones(&tasks, &deps, deadline);
+    let phases = phases(b, &tasks, plan_start, deadline);
     let dependencies: Vec<Dependency> = tasks
         .iter()
         .flat_map(|t| {
@@ -420,6 +290,185 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
             comms.into_payload(),
         ],
     })
+}
+
+/// The block when the planning window is shorter than the template's tasks.
+fn too_little_time(window: u32, plan_start: NaiveDate, deadline: NaiveDate) -> AgentError {
+    AgentError::Infeasible {
+        reason: format!(
+            "only {window} planning day(s) between {plan_start} and {deadline}; at least {} are needed",
+            TEMPLATE.len()
+        ),
+        alternatives: vec![
+            alt(
+                "Move the event date later",
+                0.8,
+                "keeps the full plan",
+                "attendees must be told",
+            ),
+            alt(
+                "Start planning earlier (planning_start)",
+                0.6,
+                "no date change",
+                "only if work can start sooner",
+            ),
+        ],
+    }
+}
+
+/// Each template task's predecessors. A checklist runs the template's tasks one after another
+/// (its order is topological); the network keeps only the real dependencies, so independent
+/// work runs in parallel.
+fn task_network(network: TaskNetwork) -> Vec<Vec<usize>> {
+    match network {
+        TaskNetwork::Checklist => (0..TEMPLATE.len())
+            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
+            .collect(),
+        TaskNetwork::Dag => TEMPLATE
+            .iter()
+            .map(|t| {
+                t.deps
+                    .iter()
+                    .filter_map(|d| TEMPLATE.iter().position(|x| x.key == *d))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// The template's durations scaled by `scale`, compressed by 5% at a time until the critical
+/// path fits the window (a tight timeline); with their CPM figures and the nominal duration.
+fn fit_window(
+    scale: f64,
+    deps: &[Vec<usize>],
+    window: u32,
+) -> Result<(Vec<u32>, cpm::Cpm, u32), AgentError> {
+    let durations_at = |factor: f64| -> Vec<u32> {
+        TEMPLATE
+            .iter()
+            .map(|t| ((f64::from(t.base_days) * factor).round() as u32).max(1))
+            .collect()
+    };
+    let mut factor = scale;
+    let mut durations = durations_at(factor);
+    let mut result = cpm::compute(&durations, deps).map_err(|c| AgentError::Infeasible {
+        reason: format!("task template has a cycle through {:?}", c.0),
+        alternatives: vec![],
+    })?;
+    let nominal = result.duration;
+    while result.duration > window {
+        factor *= 0.95;
+        durations = durations_at(factor);
+        result = cpm::compute(&durations, deps).map_err(|c| AgentError::Infeasible {
+            reason: format!("task template has a cycle through {:?}", c.0),
+            alternatives: vec![],
+        })?;
+    }
+    Ok((durations, result, nominal))
+}
+
+/// The template's tasks, each starting `starts[i]` days after `anchor`, with its owner,
+/// dependencies and the slack left after levelling.
+fn tasks(
+    durations: &[u32],
+    deps: &[Vec<usize>],
+    result: &cpm::Cpm,
+    owners: &[StakeholderId],
+    starts: &[u32],
+    anchor: NaiveDate,
+) -> Vec<Task> {
+    let day = |offset: u32| anchor + Duration::days(i64::from(offset));
+    TEMPLATE
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let f = result.figures[i];
+            Task {
+                id: TaskId::nth(i + 1),
+                title: t.title.into(),
+                owner: owners[i].clone(),
+                status: TaskStatus::NotStarted,
+                start: day(starts[i]),
+                end: day(starts[i] + durations[i] - 1),
+                duration: Days(durations[i]),
+                depends_on: deps[i].iter().map(|&d| TaskId::nth(d + 1)).collect(),
+                milestone_id: MilestoneId::nth(t.milestone + 1),
+                // Total float left after levelling: how far the task may still slip.
+                slack: Days(f.late_start - starts[i]),
+            }
+        })
+        .collect()
+}
+
+/// The milestones, each dated by the last of its tasks and depending on the milestones its
+/// tasks' predecessors belong to.
+fn milestones(tasks: &[Task], deps: &[Vec<usize>], deadline: NaiveDate) -> Vec<Milestone> {
+    let milestone_date = |m: usize| {
+        tasks
+            .iter()
+            .zip(TEMPLATE)
+            .filter(|(_, t)| t.milestone == m)
+            .map(|(x, _)| x.end)
+            .max()
+            .unwrap_or(deadline)
+    };
+    MILESTONES
+        .iter()
+        .enumerate()
+        .map(|(m, name)| {
+            let mut depends_on: Vec<MilestoneId> = TEMPLATE
+                .iter()
+                .zip(deps)
+                .filter(|(t, _)| t.milestone == m)
+                .flat_map(|(_, ds)| ds.iter())
+                .map(|&d| &TEMPLATE[d])
+                .filter(|d| d.milestone != m)
+                .map(|d| MilestoneId::nth(d.milestone + 1))
+                .collect();
+            depends_on.sort();
+            depends_on.dedup();
+            Milestone {
+                id: MilestoneId::nth(m + 1),
+                name: (*name).into(),
+                date: milestone_date(m),
+                depends_on,
+            }
+        })
+        .collect()
+}
+
+/// The phases, each spanning the tasks of its milestones, then the event itself.
+fn phases(
+    b: &EventBrief,
+    tasks: &[Task],
+    plan_start: NaiveDate,
+    deadline: NaiveDate,
+) -> Vec<Phase> {
+    let span = |ms: &[usize]| -> (NaiveDate, NaiveDate) {
+        let xs: Vec<&Task> = tasks
+            .iter()
+            .zip(TEMPLATE)
+            .filter(|(_, t)| ms.contains(&t.milestone))
+            .map(|(x, _)| x)
+            .collect();
+        (
+            xs.iter().map(|x| x.start).min().unwrap_or(plan_start),
+            xs.iter().map(|x| x.end).max().unwrap_or(deadline),
+        )
+    };
+    let phase = |n: usize, name: &str, (start, end): (NaiveDate, NaiveDate)| Phase {
+        id: PhaseId::nth(n),
+        name: name.into(),
+        start,
+        end,
+    };
+    vec![
+        phase(1, "Initiation", span(&[0])),
+        phase(2, "Sourcing", span(&[1, 3])),
+        phase(3, "Program", span(&[2])),
+        phase(4, "Readiness", span(&[4])),
+        phase(5, "Event", (b.first_day(), b.last_day())),
+    ]
 }
 
 /// Levels each owner's load (the template's effort shares, one full-time person per owner)

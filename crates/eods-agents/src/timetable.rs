@@ -7,7 +7,7 @@
 //! track's room (track cohesion), and the slot's position in the event (compact, early days).
 
 use crate::AgentError;
-use crate::placement::{Frame, Item, Placed, add, session_of};
+use crate::placement::{Frame, Item, Pinned, Placed, add, session_of};
 use chrono::NaiveTime;
 use eods_domain::catalog::logistics::{Room, ScheduleOptimisation, Session};
 use eods_solver::{Limits, Problem, Slot};
@@ -60,104 +60,14 @@ pub fn optimise(
         .unwrap_or(45)
         .div_ceil(5)
         * 5;
-    let mut grid = Vec::new();
-    for (d, plan) in frame.days.iter().enumerate() {
-        for r in 0..rooms.len() {
-            let mut t = plan.start;
-            let mut index = 0;
-            while let Some(e) = add(t, length) {
-                if e > plan.end {
-                    break;
-                }
-                if let Some(z) = pinned.blocked_until(r, d, t, e) {
-                    if z <= t {
-                        break;
-                    }
-                    t = z;
-                    continue;
-                }
-                grid.push(GridSlot {
-                    room: r,
-                    day: d,
-                    index,
-                    start: t,
-                });
-                index += 1;
-                let Some(next) = add(e, frame.break_minutes) else {
-                    break;
-                };
-                t = next;
-            }
-        }
-    }
+    let grid = grid(frame, rooms.len(), length, &pinned);
     if grid.len() < free.len() {
         return Ok(None);
     }
     let per_day = grid.iter().map(|g| g.index + 1).max().unwrap_or(1) as i64;
-    let to_minutes = |g: &GridSlot| {
-        g.day as i64 * 24 * 60
-            + i64::from(g.start.signed_duration_since(NaiveTime::MIN).num_minutes() as i32)
-    };
-    // A free session may not run while a pinned session of one of its speakers does.
-    let pinned_at: Vec<(usize, i64, i64)> = pinned
-        .placed
-        .iter()
-        .map(|p| {
-            let base = p.day as i64 * 24 * 60;
-            let m = |t: NaiveTime| {
-                i64::from(t.signed_duration_since(NaiveTime::MIN).num_minutes() as i32)
-            };
-            (p.item, base + m(p.start), base + m(p.end))
-        })
-        .collect();
     let free_items: Vec<Item> = free.iter().map(|&i| items[i].clone()).collect();
-    let problem = Problem {
-        slots: grid
-            .iter()
-            .map(|g| Slot {
-                room: g.room,
-                start: to_minutes(g),
-                duration: length,
-            })
-            .collect(),
-        sessions: free
-            .iter()
-            .map(|&i| eods_solver::Session {
-                duration: items[i].minutes,
-                unavailable: grid
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| {
-                        let (s, e) = (to_minutes(g), to_minutes(g) + i64::from(items[i].minutes));
-                        pinned_at.iter().any(|&(j, a, z)| {
-                            s < z
-                                && a < e
-                                && items[j]
-                                    .speakers
-                                    .iter()
-                                    .any(|x| items[i].speakers.contains(x))
-                        })
-                    })
-                    .map(|(k, _)| k)
-                    .collect(),
-            })
-            .collect(),
-        conflicts: speaker_conflicts(&free_items),
-    };
-    // Tracks with the most sessions get the largest rooms.
-    let mut count: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    for (i, item) in free_items.iter().enumerate() {
-        let e = count.entry(item.track.as_str()).or_insert((0, i));
-        e.0 += 1;
-    }
-    let mut tracks: Vec<(&str, usize, usize)> =
-        count.into_iter().map(|(t, (n, f))| (t, n, f)).collect();
-    tracks.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
-    let home: BTreeMap<&str, usize> = tracks
-        .iter()
-        .enumerate()
-        .map(|(k, (t, _, _))| (*t, k % rooms.len()))
-        .collect();
+    let problem = problem(items, &free, &free_items, &grid, length, &pinned);
+    let home = home_rooms(&free_items, rooms.len());
     let cost = |e: usize, s: usize| -> i64 {
         let g = &grid[s];
         let mut c = g.day as i64 * per_day + g.index as i64;
@@ -224,6 +134,122 @@ pub fn optimise(
         nodes: solution.nodes,
     };
     Ok(Some((sessions, report)))
+}
+
+/// The grid: every room's slots of `length` minutes on every day, a break apart, around the
+/// intervals the pinned sessions close.
+fn grid(frame: &Frame, rooms: usize, length: u32, pinned: &Pinned) -> Vec<GridSlot> {
+    let mut grid = Vec::new();
+    for (d, plan) in frame.days.iter().enumerate() {
+        for r in 0..rooms {
+            let mut t = plan.start;
+            let mut index = 0;
+            while let Some(e) = add(t, length) {
+                if e > plan.end {
+                    break;
+                }
+                if let Some(z) = pinned.blocked_until(r, d, t, e) {
+                    if z <= t {
+                        break;
+                    }
+                    t = z;
+                    continue;
+                }
+                grid.push(GridSlot {
+                    room: r,
+                    day: d,
+                    index,
+                    start: t,
+                });
+                index += 1;
+                let Some(next) = add(e, frame.break_minutes) else {
+                    break;
+                };
+                t = next;
+            }
+        }
+    }
+    grid
+}
+
+/// A slot's start in minutes from midnight of the first day.
+fn to_minutes(g: &GridSlot) -> i64 {
+    g.day as i64 * 24 * 60
+        + i64::from(g.start.signed_duration_since(NaiveTime::MIN).num_minutes() as i32)
+}
+
+/// The solver's problem: the grid's slots, the free sessions (each barred from the slots where
+/// a pinned session of one of its speakers runs) and their speaker conflicts.
+fn problem(
+    items: &[Item],
+    free: &[usize],
+    free_items: &[Item],
+    grid: &[GridSlot],
+    length: u32,
+    pinned: &Pinned,
+) -> Problem {
+    // A free session may not run while a pinned session of one of its speakers does.
+    let pinned_at: Vec<(usize, i64, i64)> = pinned
+        .placed
+        .iter()
+        .map(|p| {
+            let base = p.day as i64 * 24 * 60;
+            let m = |t: NaiveTime| {
+                i64::from(t.signed_duration_since(NaiveTime::MIN).num_minutes() as i32)
+            };
+            (p.item, base + m(p.start), base + m(p.end))
+        })
+        .collect();
+    Problem {
+        slots: grid
+            .iter()
+            .map(|g| Slot {
+                room: g.room,
+                start: to_minutes(g),
+                duration: length,
+            })
+            .collect(),
+        sessions: free
+            .iter()
+            .map(|&i| eods_solver::Session {
+                duration: items[i].minutes,
+                unavailable: grid
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| {
+                        let (s, e) = (to_minutes(g), to_minutes(g) + i64::from(items[i].minutes));
+                        pinned_at.iter().any(|&(j, a, z)| {
+                            s < z
+                                && a < e
+                                && items[j]
+                                    .speakers
+                                    .iter()
+                                    .any(|x| items[i].speakers.contains(x))
+                        })
+                    })
+                    .map(|(k, _)| k)
+                    .collect(),
+            })
+            .collect(),
+        conflicts: speaker_conflicts(free_items),
+    }
+}
+
+/// Each track's home room: tracks with the most sessions get the largest rooms.
+fn home_rooms(free_items: &[Item], rooms: usize) -> BTreeMap<&str, usize> {
+    let mut count: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    for (i, item) in free_items.iter().enumerate() {
+        let e = count.entry(item.track.as_str()).or_insert((0, i));
+        e.0 += 1;
+    }
+    let mut tracks: Vec<(&str, usize, usize)> =
+        count.into_iter().map(|(t, (n, f))| (t, n, f)).collect();
+    tracks.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)));
+    tracks
+        .iter()
+        .enumerate()
+        .map(|(k, (t, _, _))| (*t, k % rooms))
+        .collect()
 }
 
 /// Pairs of items that share a speaker.

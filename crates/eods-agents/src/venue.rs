@@ -513,6 +513,33 @@ fn offer<'a>(v: &'a CatalogVenue, whole: Decimal, b: &EventBrief, combine: bool)
 /// A lead's index, offer, scores and total.
 type Scored<'a> = (usize, Offer<'a>, BTreeMap<Criterion, f64>, f64);
 
+/// What the phases of a venue search share: the step's inputs, the brief, the instruction set's
+/// parameters, the event's days and the venue envelope.
+struct Search<'a> {
+    input: Inputs<'a>,
+    b: &'a EventBrief,
+    p: &'a VenueParams,
+    days: Vec<NaiveDate>,
+    envelope: Decimal,
+    max_capacity: u32,
+}
+
+impl Search<'_> {
+    /// The event's currency.
+    fn cur(&self) -> &eods_domain::money::Currency {
+        &self.b.budget.currency
+    }
+
+    /// A venue's day rate for every day of the event, in the venue's currency.
+    fn quote(&self, v: &CatalogVenue) -> Decimal {
+        v.day_rate * Decimal::from(self.days.len())
+    }
+}
+
+/// Venues the brief's venue needs exclude, named with what they lack (for the rationale and for
+/// a blocking message), and every need some venue lacked.
+type Lacking = (Vec<(String, Vec<VenueNeed>)>, Vec<VenueNeed>);
+
 /// Criteria, leads, shortlist, scorecard, availability and negotiation notes.
 pub fn research(
     input: Inputs<'_>,
@@ -526,15 +553,166 @@ pub fn research(
     let days: Vec<NaiveDate> = b.event_days();
     let max_capacity =
         ((f64::from(b.audience_size) * p.max_capacity_factor) as u32).max(b.audience_size + 60);
-    let cur = &b.budget.currency;
     // The brief's constraints that name a venue need are hard: a venue lacking one is excluded
-    // unless a supplier rents it (then the rental is priced into the venue's cost).
+    // unless a supplier rents it (then the rental is priced into the venue's cost; see `offers`).
     let needs = required_venue_needs(b);
-    let rentals: BTreeMap<VenueNeed, Option<Rental>> = needs
+    let criteria = venue_criteria(b, max_capacity, envelope);
+    // Where the venues come from: the organiser's list, the installation catalog, what the
+    // engine gathered (OpenStreetMap), and the demo catalog only for a city none of them knows.
+    let organiser = input.get::<OrganiserData>()?;
+    let pool =
+        crate::sources::venue_pool(tools, organiser, data.external.as_ref(), &b.location.city);
+    // Large events: when no single venue in the city holds the audience, Advanced combines
+    // sites and the other levels block with ranked options (see `sites` and the `multisite`
+    // leaf; over the demo catalog only, for now).
+    if pool.demo
+        && let Some(out) = sites::research(input, p, envelope, &criteria)?
+    {
+        return Ok(out);
+    }
+    let known: Vec<CatalogVenue> = pool.known().cloned().collect();
+    let s = Search {
+        input,
+        b,
+        p,
+        days,
+        envelope,
+        max_capacity,
+    };
+    let cur = s.cur();
+    let rfq = requests_for_quote(input, b, &pool)?;
+    let mut found = offers(&s, &known, &needs, &data.rates)?;
+    let (lacking, lacked) = lacking(&found);
+    found.truncate(p.max_leads);
+    let leads = leads(&s, &found, &pool, &rfq, &criteria)?;
+    let scored = shortlist_scores(&s, &found, &pool);
+    if scored.len() < p.shortlist_min && !rfq.is_empty() {
+        return Err(needs_quotes(
+            b,
+            &pool,
+            &rfq,
+            scored.len(),
+            p.shortlist_min,
+            criteria,
+            leads,
+        ));
+    }
+    if scored.len() < p.shortlist_min {
+        return Err(too_few_shortlisted(
+            &s,
+            scored.len(),
+            &found,
+            &lacking,
+            &lacked,
+        ));
+    }
+    let excluded: Vec<CandidateId> = input.directives.excluded_candidates.clone();
+    let candidates = shortlist_candidates(&s, &scored, &leads);
+    let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();
+    let Some(selected) = candidates.iter().find(|c| !excluded.contains(&c.id)) else {
+        return Err(all_rejected());
+    };
+    let rationale = selection_rationale(
+        &s,
+        selected,
+        &candidates,
+        &excluded,
+        &needs_rationale(
+            &needs,
+            &lacking,
+            &o_selected_rentals(&scored, &selected.id),
+            cur,
+        ),
+    );
+    let scorecard = VenueScorecard {
+        criteria_weights: p.weights.clone(),
+        candidate_scores: candidate_scores(&scored),
+        ranking,
+        selected_candidate_id: selected.id.clone(),
+        selection_rationale: rationale.clone(),
+        excluded: excluded.clone(),
+    };
+    let availability = availability(&s, &candidates, &excluded, &known);
+    let negotiation = negotiation(&s, &candidates, &excluded, &known);
+    let alternatives = alternatives(&candidates, &excluded);
+    Ok(StepOutput {
+        raised: vec![],
+        summary: format!(
+            "Found {} leads, shortlisted {}, selected {} ({:.3})",
+            leads.len(),
+            candidates.len(),
+            selected.name,
+            selected.score
+        ),
+        rationale,
+        alternatives,
+        artifacts: vec![
+            criteria.into_payload(),
+            VenueLeads {
+                sources: pool.sources(),
+                leads,
+                consulted: pool.attempts.clone(),
+                attributions: pool.attributions(),
+            }
+            .into_payload(),
+            VenueShortlist { candidates }.into_payload(),
+            scorecard.into_payload(),
+            availability.into_payload(),
+            negotiation.into_payload(),
+        ],
+    })
+}
+
+/// The block when an approver rejected every shortlisted venue: widen the search.
+fn all_rejected() -> AgentError {
+    AgentError::Infeasible {
+        reason: "every shortlisted venue was rejected by an approver".into(),
+        alternatives: vec![Alternative {
+            option: "Widen the search: raise the venue budget or relax capacity".into(),
+            score: 0.5,
+            pros: vec!["more candidates".into()],
+            cons: vec!["costs more".into()],
+        }],
+    }
+}
+
+/// Each shortlisted candidate's scores by criterion and total, in score order.
+fn candidate_scores(scored: &[Scored<'_>]) -> Vec<CandidateScore> {
+    scored
         .iter()
-        .map(|(n, _)| (*n, rental(tools, &data.rates, b, *n, days.len())))
-        .collect();
-    let criteria = VenueCriteria {
+        .map(|(_, o, s, t)| CandidateScore {
+            candidate_id: candidate_id(o.venue),
+            scores: s.clone(),
+            total: *t,
+        })
+        .collect()
+}
+
+/// Every candidate as an alternative for the record, those an approver rejected marked so.
+fn alternatives(candidates: &[ShortlistCandidate], excluded: &[CandidateId]) -> Vec<Alternative> {
+    candidates
+        .iter()
+        .map(|c| Alternative {
+            option: format!("{} ({})", c.name, c.id),
+            score: c.score,
+            pros: vec![
+                format!("capacity {}", c.capacity),
+                format!("cost {}", c.cost_estimate),
+            ],
+            cons: if excluded.contains(&c.id) {
+                vec!["rejected by an approver".into()]
+            } else {
+                vec![]
+            },
+        })
+        .collect()
+}
+
+/// The venue criteria: the audience and its ceiling, the brief's preferences, amenities and
+/// access, the layout for the event type, a room per track, and the venue envelope.
+fn venue_criteria(b: &EventBrief, max_capacity: u32, envelope: Decimal) -> VenueCriteria {
+    let cur = &b.budget.currency;
+    VenueCriteria {
         min_capacity: b.audience_size,
         max_capacity,
         location_preferences: b.location.preferences.clone(),
@@ -553,49 +731,37 @@ pub fn research(
             min: Money::new(Decimal::ZERO, cur),
             max: Money::new(envelope, cur),
         },
-    };
-
-    // Leads: venues in the city that hold the audience and have a room per track, priced in
-    // the event's currency; a currency without an exchange rate blocks with the fix.
-    let rate_day = crate::fx::rate_day(b);
-    let quote = |v: &CatalogVenue| v.day_rate * Decimal::from(days.len());
-    // Where the venues come from: the organiser's list, the installation catalog, what the
-    // engine gathered (OpenStreetMap), and the demo catalog only for a city none of them knows.
-    let organiser = input.get::<OrganiserData>()?;
-    let pool =
-        crate::sources::venue_pool(tools, organiser, data.external.as_ref(), &b.location.city);
-    // Large events: when no single venue in the city holds the audience, Advanced combines
-    // sites and the other levels block with ranked options (see `sites` and the `multisite`
-    // leaf; over the demo catalog only, for now).
-    if pool.demo
-        && let Some(out) = sites::research(input, p, envelope, &criteria)?
-    {
-        return Ok(out);
     }
-    let known: Vec<CatalogVenue> = pool.known().cloned().collect();
-    // A venue whose source says nothing about access is asked, not excluded.
-    let access_unknown: Vec<&eods_domain::ids::VenueRef> = pool
-        .leads
+}
+
+/// The offers: venues in the city that hold the audience and have a room per track, priced in
+/// the event's currency with the cheapest rentals of the needs they lack (a currency without an exchange rate blocks
+/// with the fix), in lead order.
+fn offers<'k>(
+    s: &Search<'_>,
+    known: &'k [CatalogVenue],
+    needs: &[(VenueNeed, String)],
+    rates: &crate::data::RateCards,
+) -> Result<Vec<Offer<'k>>, AgentError> {
+    let (b, p, cur) = (s.b, s.p, s.cur());
+    let rentals: BTreeMap<VenueNeed, Option<Rental>> = needs
         .iter()
-        .filter(|l| l.record.accessibility.is_none())
-        .map(|l| &l.record.id)
+        .map(|(n, _)| (*n, rental(s.input.tools, rates, b, *n, s.days.len())))
         .collect();
-    let step_free_or_unknown = |v: &CatalogVenue| {
-        v.accessibility.iter().any(|a| a == "step_free_access") || access_unknown.contains(&&v.id)
-    };
-    let rfq = requests_for_quote(input, b, &pool)?;
+    let rate_day = crate::fx::rate_day(b);
     let mut found: Vec<Offer<'_>> = known
         .iter()
         .filter(|v| v.capacity >= b.audience_size)
         .filter(|v| v.rooms.len() as u32 >= b.tracks.max(1))
         .map(|v| {
-            tools
-                .convert(quote(v), &v.currency, cur, rate_day)
+            s.input
+                .tools
+                .convert(s.quote(v), &v.currency, cur, rate_day)
                 .map(|(c, _)| offer(v, c, b, p.room_combinations))
         })
         .map(|r| {
             r.map(|mut o| {
-                let (lacks, rentals) = needs_fit(o.venue, &needs, &rentals);
+                let (lacks, rentals) = needs_fit(o.venue, needs, &rentals);
                 o.cost += rentals.iter().map(|r| r.cost).sum::<Decimal>();
                 o.rentals = rentals;
                 o.lacks = lacks;
@@ -605,17 +771,21 @@ pub fn research(
         .collect::<Result<_, _>>()?;
     // Offers free on the dates and of the preferred size come first; booked and larger ones
     // fill the remaining lead slots.
+    let (days, max_capacity) = (&s.days, s.max_capacity);
     found.sort_by(|a, b2| {
         (!a.lacks.is_empty())
             .cmp(&!b2.lacks.is_empty())
-            .then((!a.venue.available_on(&days)).cmp(&!b2.venue.available_on(&days)))
+            .then((!a.venue.available_on(days)).cmp(&!b2.venue.available_on(days)))
             .then((a.capacity > max_capacity).cmp(&(b2.capacity > max_capacity)))
             .then(a.cost.cmp(&b2.cost))
             .then(a.capacity.cmp(&b2.capacity))
             .then(a.venue.id.cmp(&b2.venue.id))
     });
-    // Venues the brief's venue needs exclude, named with what they lack (for the rationale and
-    // for a blocking message).
+    Ok(found)
+}
+
+/// The offers the brief's venue needs exclude, with what each lacks, and every need lacked.
+fn lacking(found: &[Offer<'_>]) -> Lacking {
     let lacking: Vec<(String, Vec<VenueNeed>)> = found
         .iter()
         .filter(|o| !o.lacks.is_empty())
@@ -624,23 +794,36 @@ pub fn research(
     let mut lacked: Vec<VenueNeed> = lacking.iter().flat_map(|(_, l)| l.clone()).collect();
     lacked.sort();
     lacked.dedup();
-    found.truncate(p.max_leads);
-    let lead_of = |i: usize, o: &Offer<'_>| lead_for(i, o, &pool, cur, &days);
+    (lacking, lacked)
+}
+
+/// The leads: the offers found, then the venues waiting for a quote. Too few to fill the
+/// shortlist block: with requests for quote when there are venues to ask, else as infeasible
+/// with the cities that would fit.
+fn leads(
+    s: &Search<'_>,
+    found: &[Offer<'_>],
+    pool: &crate::sources::Pool,
+    rfq: &[Rfq<'_>],
+    criteria: &VenueCriteria,
+) -> Result<Vec<VenueLead>, AgentError> {
+    let (b, p) = (s.b, s.p);
+    let lead_of = |i: usize, o: &Offer<'_>| lead_for(i, o, pool, s.cur(), &s.days);
     if found.len() < p.min_leads.min(p.shortlist_min) && (pool.leads.is_empty() || !rfq.is_empty())
     {
         let leads: Vec<VenueLead> = found
             .iter()
             .enumerate()
             .map(|(i, o)| lead_of(i, o))
-            .chain(rfq_leads(&rfq, found.len()))
+            .chain(rfq_leads(rfq, found.len()))
             .collect();
         return Err(needs_quotes(
             b,
-            &pool,
-            &rfq,
+            pool,
+            rfq,
             found.len(),
             p.min_leads,
-            criteria,
+            criteria.clone(),
             leads,
         ));
     }
@@ -648,7 +831,7 @@ pub fn research(
     // fill the shortlist (a large audience leaves few venues that hold it).
     if found.len() < p.min_leads.min(p.shortlist_min) {
         let elsewhere = if pool.demo {
-            cities_that_fit(input, b)
+            cities_that_fit(s.input, b)
         } else {
             vec![]
         };
@@ -672,28 +855,46 @@ pub fn research(
                 .collect(),
         });
     }
-    let leads: Vec<VenueLead> = found
+    Ok(found
         .iter()
         .enumerate()
         .map(|(i, o)| lead_of(i, o))
-        .chain(rfq_leads(&rfq, found.len()))
-        .collect();
+        .chain(rfq_leads(rfq, found.len()))
+        .collect())
+}
 
-    // Shortlist: available and within the venue envelope, best scores first.
+/// The shortlist, scored: offers available, step-free (or not known), with every venue need
+/// and within the venue envelope, best scores first.
+fn shortlist_scores<'k>(
+    s: &Search<'_>,
+    found: &[Offer<'k>],
+    pool: &crate::sources::Pool,
+) -> Vec<Scored<'k>> {
+    let (b, p, envelope) = (s.b, s.p, s.envelope);
+    // A venue whose source says nothing about access is asked, not excluded.
+    let access_unknown: Vec<&eods_domain::ids::VenueRef> = pool
+        .leads
+        .iter()
+        .filter(|l| l.record.accessibility.is_none())
+        .map(|l| &l.record.id)
+        .collect();
+    let step_free_or_unknown = |v: &CatalogVenue| {
+        v.accessibility.iter().any(|a| a == "step_free_access") || access_unknown.contains(&&v.id)
+    };
     let mut scored: Vec<Scored<'_>> = found
         .iter()
         .enumerate()
         // Step-free access is a must: no attendee is left outside.
         .filter(|(_, o)| {
-            o.venue.available_on(&days)
+            o.venue.available_on(&s.days)
                 && o.lacks.is_empty()
                 && o.cost <= envelope
                 && step_free_or_unknown(o.venue)
         })
         .map(|(i, o)| {
-            let s = score(o, envelope, b, p.max_capacity_factor);
-            let t = round6(total(&p.weights, &s));
-            (i, o.clone(), s, t)
+            let sc = score(o, envelope, b, p.max_capacity_factor);
+            let t = round6(total(&p.weights, &sc));
+            (i, o.clone(), sc, t)
         })
         .collect();
     scored.sort_by(|a, b2| {
@@ -702,55 +903,65 @@ pub fn research(
             .then(a.1.venue.id.cmp(&b2.1.venue.id))
     });
     scored.truncate(p.shortlist_max);
-    if scored.len() < p.shortlist_min && !rfq.is_empty() {
-        return Err(needs_quotes(
-            b,
-            &pool,
-            &rfq,
-            scored.len(),
+    scored
+}
+
+/// The block when too few venues make the shortlist: why, with the venues the brief's needs
+/// excluded, and the conflict options that would fill it.
+fn too_few_shortlisted(
+    s: &Search<'_>,
+    shortlisted: usize,
+    found: &[Offer<'_>],
+    lacking: &[(String, Vec<VenueNeed>)],
+    lacked: &[VenueNeed],
+) -> AgentError {
+    let (b, p) = (s.b, s.p);
+    AgentError::Infeasible {
+        reason: format!(
+            "only {} available, step-free venue(s) in {} fit the venue budget of {}; at least {} are needed{}",
+            shortlisted,
+            b.location.city,
+            Money::new(s.envelope, s.cur()),
             p.shortlist_min,
-            criteria,
-            leads,
-        ));
-    }
-    if scored.len() < p.shortlist_min {
-        return Err(AgentError::Infeasible {
-            reason: format!(
-                "only {} available, step-free venue(s) in {} fit the venue budget of {}; at least {} are needed{}",
-                scored.len(),
-                b.location.city,
-                Money::new(envelope, cur),
-                p.shortlist_min,
-                if lacking.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        "; {} venue(s) were excluded because the brief's constraints require {} (lacking: {})",
-                        lacking.len(),
-                        need_list(&lacked),
-                        needs_by_venue(&lacking)
-                    )
-                }
-            ),
-            alternatives: crate::conflicts::break_ties(
+            if lacking.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; {} venue(s) were excluded because the brief's constraints require {} (lacking: {})",
+                    lacking.len(),
+                    need_list(lacked),
+                    needs_by_venue(lacking)
+                )
+            }
+        ),
+        alternatives: crate::conflicts::break_ties(
+            b,
+            conflict_options(
+                s.input,
                 b,
-                conflict_options(
-                    input,
-                    b,
-                    &found
-                        .iter()
-                        .filter(|o| o.lacks.is_empty())
-                        .cloned()
-                        .collect::<Vec<_>>(),
-                    &days,
-                    envelope,
-                    p.shortlist_min,
-                ),
+                &found
+                    .iter()
+                    .filter(|o| o.lacks.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>(),
+                &s.days,
+                s.envelope,
+                p.shortlist_min,
             ),
-        });
+        ),
     }
-    let excluded: Vec<CandidateId> = input.directives.excluded_candidates.clone();
-    let candidates: Vec<ShortlistCandidate> = scored
+}
+
+/// The shortlisted candidates, in score order, each with its lead, cost, rooms, rentals and
+/// the conversion from the venue's currency.
+fn shortlist_candidates(
+    s: &Search<'_>,
+    scored: &[Scored<'_>],
+    leads: &[VenueLead],
+) -> Vec<ShortlistCandidate> {
+    let (cur, envelope) = (s.cur(), s.envelope);
+    let rate_day = crate::fx::rate_day(s.b);
+    scored
         .iter()
         .map(|(i, o, _, t)| ShortlistCandidate {
             id: candidate_id(o.venue),
@@ -776,34 +987,35 @@ pub fn research(
                     )
                 })
                 .collect(),
-            conversion: tools
+            conversion: s
+                .input
+                .tools
                 .fx
                 .rate(&o.venue.currency, cur, rate_day)
                 .ok()
                 .filter(|_| o.venue.currency != *cur)
                 .map(|rate| Conversion {
-                    original: Money::new(quote(o.venue), &o.venue.currency),
+                    original: Money::new(s.quote(o.venue), &o.venue.currency),
                     rate,
                 }),
             sites: vec![],
         })
-        .collect();
-    let ranking: Vec<CandidateId> = candidates.iter().map(|c| c.id.clone()).collect();
-    let Some(selected) = candidates.iter().find(|c| !excluded.contains(&c.id)) else {
-        return Err(AgentError::Infeasible {
-            reason: "every shortlisted venue was rejected by an approver".into(),
-            alternatives: vec![Alternative {
-                option: "Widen the search: raise the venue budget or relax capacity".into(),
-                score: 0.5,
-                pros: vec!["more candidates".into()],
-                cons: vec!["costs more".into()],
-            }],
-        });
-    };
+        .collect()
+}
+
+/// Why the selected venue: its score against the runner-up, what it holds and costs, how it
+/// meets the brief's venue needs, and the candidates an approver rejected.
+fn selection_rationale(
+    s: &Search<'_>,
+    selected: &ShortlistCandidate,
+    candidates: &[ShortlistCandidate],
+    excluded: &[CandidateId],
+    needs_rationale: &str,
+) -> String {
     let runner_up = candidates
         .iter()
         .find(|c| !excluded.contains(&c.id) && c.id != selected.id);
-    let rationale = format!(
+    format!(
         "{} scores {:.3}, the best of {} shortlisted venues{}; it holds {} for {} people at {} within the venue budget of {}.{}{}",
         selected.name,
         selected.score,
@@ -812,15 +1024,10 @@ pub fn research(
             .map(|r| format!(" (runner-up {} at {:.3})", r.name, r.score))
             .unwrap_or_default(),
         selected.capacity,
-        b.audience_size,
+        s.b.audience_size,
         selected.cost_estimate,
-        Money::new(envelope, cur),
-        needs_rationale(
-            &needs,
-            &lacking,
-            &o_selected_rentals(&scored, &selected.id),
-            cur,
-        ),
+        Money::new(s.envelope, s.cur()),
+        needs_rationale,
         if excluded.is_empty() {
             String::new()
         } else {
@@ -833,23 +1040,18 @@ pub fn research(
                     .join(", ")
             )
         }
-    );
-    let scorecard = VenueScorecard {
-        criteria_weights: p.weights.clone(),
-        candidate_scores: scored
-            .iter()
-            .map(|(_, o, s, t)| CandidateScore {
-                candidate_id: candidate_id(o.venue),
-                scores: s.clone(),
-                total: *t,
-            })
-            .collect(),
-        ranking,
-        selected_candidate_id: selected.id.clone(),
-        selection_rationale: rationale.clone(),
-        excluded: excluded.clone(),
-    };
+    )
+}
 
+/// Availability of every candidate on the event's days, with holds (until 17:00 four weeks
+/// before) on the first candidates no approver rejected.
+fn availability(
+    s: &Search<'_>,
+    candidates: &[ShortlistCandidate],
+    excluded: &[CandidateId],
+    known: &[CatalogVenue],
+) -> VenueAvailability {
+    let b = s.b;
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
     let hold_expiry = b.first_day() - chrono::Duration::days(28);
     let expires_at = tz
@@ -859,17 +1061,17 @@ pub fn research(
     let held: Vec<&CandidateId> = candidates
         .iter()
         .filter(|c| !excluded.contains(&c.id))
-        .take(p.holds)
+        .take(s.p.holds)
         .map(|c| &c.id)
         .collect();
-    let availability = VenueAvailability {
+    VenueAvailability {
         entries: candidates
             .iter()
             .map(|c| {
                 let v = known.iter().find(|v| v.id == c.venue_ref);
                 AvailabilityEntry {
                     candidate_id: c.id.clone(),
-                    dates: days.clone(),
+                    dates: s.days.clone(),
                     available: true,
                     hold: if held.contains(&&c.id) {
                         Hold {
@@ -893,8 +1095,19 @@ pub fn research(
                 }
             })
             .collect(),
-    };
-    let negotiation = VenueNegotiationNotes {
+    }
+}
+
+/// Negotiation notes for the first two candidates no approver rejected: terms, a target 10%
+/// under the estimate, and the concessions their amenities allow.
+fn negotiation(
+    s: &Search<'_>,
+    candidates: &[ShortlistCandidate],
+    excluded: &[CandidateId],
+    known: &[CatalogVenue],
+) -> VenueNegotiationNotes {
+    let (days, cur) = (&s.days, s.cur());
+    VenueNegotiationNotes {
         entries: candidates
             .iter()
             .filter(|c| !excluded.contains(&c.id))
@@ -931,7 +1144,7 @@ pub fn research(
                     },
                     target_price: Money::new(c.cost_estimate.amount * Decimal::new(90, 2), cur),
                     concessions,
-                    status: if input.level >= Level::Intermediate {
+                    status: if s.input.level >= Level::Intermediate {
                         NegotiationStatus::InProgress
                     } else {
                         NegotiationStatus::NotStarted
@@ -939,49 +1152,7 @@ pub fn research(
                 }
             })
             .collect(),
-    };
-    let alternatives = candidates
-        .iter()
-        .map(|c| Alternative {
-            option: format!("{} ({})", c.name, c.id),
-            score: c.score,
-            pros: vec![
-                format!("capacity {}", c.capacity),
-                format!("cost {}", c.cost_estimate),
-            ],
-            cons: if excluded.contains(&c.id) {
-                vec!["rejected by an approver".into()]
-            } else {
-                vec![]
-            },
-        })
-        .collect();
-    Ok(StepOutput {
-        raised: vec![],
-        summary: format!(
-            "Found {} leads, shortlisted {}, selected {} ({:.3})",
-            leads.len(),
-            candidates.len(),
-            selected.name,
-            selected.score
-        ),
-        rationale,
-        alternatives,
-        artifacts: vec![
-            criteria.into_payload(),
-            VenueLeads {
-                sources: pool.sources(),
-                leads,
-                consulted: pool.attempts.clone(),
-                attributions: pool.attributions(),
-            }
-            .into_payload(),
-            VenueShortlist { candidates }.into_payload(),
-            scorecard.into_payload(),
-            availability.into_payload(),
-            negotiation.into_payload(),
-        ],
-    })
+    }
 }
 
 /// A lead waiting for a quote: what to ask, who asks and by when.

@@ -24,7 +24,7 @@ use eods_domain::catalog::venue::{
 use eods_domain::constraints::required_venue_needs;
 use eods_domain::ids::{CandidateId, LeadId};
 use eods_domain::instruction::Level;
-use eods_domain::money::Money;
+use eods_domain::money::{Currency, Money};
 use rust_decimal::Decimal;
 
 /// A venue that can serve as one site, with its cost over the event in the event's currency
@@ -217,7 +217,83 @@ fn output(
     let cur = &b.budget.currency;
     let days = b.event_days();
 
-    let leads: Vec<VenueLead> = sites
+    let leads = site_leads(sites, cur, days.len());
+    let (candidates, scores) = shortlist(b, p, envelope, sites, chosen);
+    let excluded = input.directives.excluded_candidates.clone();
+    let Some(selected) = candidates.iter().find(|c| !excluded.contains(&c.id)) else {
+        return Err(AgentError::Infeasible {
+            reason: "every shortlisted combination of sites was rejected by an approver".into(),
+            alternatives: alternatives(tools, b, None),
+        });
+    };
+    let transfer_note = match transfer_quote(tools, b, selected.sites.len())? {
+        Some(t) => format!(
+            "transfers between sites are needed: priced from {}'s rate card at {} ({})",
+            t.supplier,
+            Money::new(t.total, cur),
+            t.code
+        ),
+        None => format!("transfers between sites are needed: {TRANSFER_NOT_PRICED}"),
+    };
+    let rationale = format!(
+        "{no_venue}, so the audience is spread over {} sites: {}; together they hold {} for {} people at {} within the venue budget of {}. Combinations are ranked by the fewest sites, then the lowest cost; {} were shortlisted. Stages: {}. Each site hosts part of the program in its own rooms; {}.",
+        selected.sites.len(),
+        breakdown(sites, selected, cur),
+        selected.capacity,
+        b.audience_size,
+        selected.cost_estimate,
+        Money::new(envelope, cur),
+        candidates.len(),
+        selected.rooms.join(", "),
+        transfer_note
+    );
+    let scorecard = VenueScorecard {
+        criteria_weights: p.weights.clone(),
+        candidate_scores: scores,
+        ranking: candidates.iter().map(|c| c.id.clone()).collect(),
+        selected_candidate_id: selected.id.clone(),
+        selection_rationale: rationale.clone(),
+        excluded: excluded.clone(),
+    };
+    let availability = availability(b, p, &candidates, &excluded, &transfer_note);
+    let negotiation = negotiation(input.level, sites, &candidates, &excluded, cur, days.len());
+    let alternatives = combination_alternatives(&candidates, &excluded, &transfer_note);
+    Ok(StepOutput {
+        raised: vec![],
+        summary: format!(
+            "No single venue holds {}: found {} possible sites, shortlisted {} combinations, selected {} ({} sites)",
+            b.audience_size,
+            leads.len(),
+            candidates.len(),
+            selected.name,
+            selected.sites.len()
+        ),
+        rationale,
+        alternatives,
+        artifacts: vec![
+            criteria.clone().into_payload(),
+            VenueLeads {
+                sources: vec![format!(
+                    "{} — {}",
+                    tools.catalog.source,
+                    eods_domain::catalog::sources::DEMO_LABEL
+                )],
+                leads,
+                consulted: vec![],
+                attributions: vec![],
+            }
+            .into_payload(),
+            VenueShortlist { candidates }.into_payload(),
+            scorecard.into_payload(),
+            availability.into_payload(),
+            negotiation.into_payload(),
+        ],
+    })
+}
+
+/// Every possible site as a lead, with its cost over the event's `days`.
+fn site_leads(sites: &[Site<'_>], cur: &Currency, days: usize) -> Vec<VenueLead> {
+    sites
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -234,7 +310,7 @@ fn output(
                     v.capacity,
                     v.rooms.len(),
                     Money::new(s.cost, cur),
-                    days.len()
+                    days
                 ),
                 source: eods_domain::catalog::sources::DEMO_LABEL.to_owned(),
                 provenance: Some(eods_domain::catalog::sources::Provenance::demo()),
@@ -245,7 +321,18 @@ fn output(
                 record: None,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The shortlisted combinations, each scored as one combined venue, with their scores.
+fn shortlist(
+    b: &EventBrief,
+    p: &VenueParams,
+    envelope: Decimal,
+    sites: &[Site<'_>],
+    chosen: &[&Combination],
+) -> (Vec<ShortlistCandidate>, Vec<CandidateScore>) {
+    let cur = &b.budget.currency;
     let mut candidates = Vec::new();
     let mut scores = Vec::new();
     for c in chosen {
@@ -287,57 +374,36 @@ fn output(
             sites: venues.iter().map(|v| v.id.to_string()).collect(),
         });
     }
-    let excluded = input.directives.excluded_candidates.clone();
-    let Some(selected) = candidates.iter().find(|c| !excluded.contains(&c.id)) else {
-        return Err(AgentError::Infeasible {
-            reason: "every shortlisted combination of sites was rejected by an approver".into(),
-            alternatives: alternatives(tools, b, None),
-        });
-    };
-    let transfer_note = match transfer_quote(tools, b, selected.sites.len())? {
-        Some(t) => format!(
-            "transfers between sites are needed: priced from {}'s rate card at {} ({})",
-            t.supplier,
-            Money::new(t.total, cur),
-            t.code
-        ),
-        None => format!("transfers between sites are needed: {TRANSFER_NOT_PRICED}"),
-    };
-    let breakdown = |c: &ShortlistCandidate| -> String {
-        c.sites
-            .iter()
-            .filter_map(|id| sites.iter().find(|s| s.venue.id.as_str() == id))
-            .map(|s| {
-                format!(
-                    "{} ({} people, {})",
-                    s.venue.name,
-                    s.venue.capacity,
-                    Money::new(s.cost, cur)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let rationale = format!(
-        "{no_venue}, so the audience is spread over {} sites: {}; together they hold {} for {} people at {} within the venue budget of {}. Combinations are ranked by the fewest sites, then the lowest cost; {} were shortlisted. Stages: {}. Each site hosts part of the program in its own rooms; {}.",
-        selected.sites.len(),
-        breakdown(selected),
-        selected.capacity,
-        b.audience_size,
-        selected.cost_estimate,
-        Money::new(envelope, cur),
-        candidates.len(),
-        selected.rooms.join(", "),
-        transfer_note
-    );
-    let scorecard = VenueScorecard {
-        criteria_weights: p.weights.clone(),
-        candidate_scores: scores,
-        ranking: candidates.iter().map(|c| c.id.clone()).collect(),
-        selected_candidate_id: selected.id.clone(),
-        selection_rationale: rationale.clone(),
-        excluded: excluded.clone(),
-    };
+    (candidates, scores)
+}
+
+/// A combination's sites, each with its capacity and cost.
+fn breakdown(sites: &[Site<'_>], c: &ShortlistCandidate, cur: &Currency) -> String {
+    c.sites
+        .iter()
+        .filter_map(|id| sites.iter().find(|s| s.venue.id.as_str() == id))
+        .map(|s| {
+            format!(
+                "{} ({} people, {})",
+                s.venue.name,
+                s.venue.capacity,
+                Money::new(s.cost, cur)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Availability of every combination on the event's days, every site held together (until
+/// 17:00 four weeks before) for the first combinations no approver rejected.
+fn availability(
+    b: &EventBrief,
+    p: &VenueParams,
+    candidates: &[ShortlistCandidate],
+    excluded: &[CandidateId],
+    transfer_note: &str,
+) -> VenueAvailability {
+    let days = b.event_days();
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
     let hold_expiry = b.first_day() - chrono::Duration::days(28);
     let expires_at = tz
@@ -350,7 +416,7 @@ fn output(
         .take(p.holds)
         .map(|c| &c.id)
         .collect();
-    let availability = VenueAvailability {
+    VenueAvailability {
         entries: candidates
             .iter()
             .map(|c| AvailabilityEntry {
@@ -376,8 +442,20 @@ fn output(
                 ],
             })
             .collect(),
-    };
-    let negotiation = VenueNegotiationNotes {
+    }
+}
+
+/// Negotiation notes for the first two combinations no approver rejected: every site's terms,
+/// a target 10% under the estimate, and cancellation that keeps the sites together.
+fn negotiation(
+    level: Level,
+    sites: &[Site<'_>],
+    candidates: &[ShortlistCandidate],
+    excluded: &[CandidateId],
+    cur: &Currency,
+    days: usize,
+) -> VenueNegotiationNotes {
+    VenueNegotiationNotes {
         entries: candidates
             .iter()
             .filter(|c| !excluded.contains(&c.id))
@@ -386,8 +464,8 @@ fn output(
                 candidate_id: c.id.clone(),
                 terms: format!(
                     "Whole venues {} for {} day(s) at {} in total",
-                    breakdown(c),
-                    days.len(),
+                    breakdown(sites, c, cur),
+                    days,
                     c.cost_estimate
                 ),
                 target_price: Money::new(c.cost_estimate.amount * Decimal::new(90, 2), cur),
@@ -396,15 +474,24 @@ fn output(
                     "Sites booked together: cancel one only if the others can be released too"
                         .to_owned(),
                 ],
-                status: if input.level >= Level::Intermediate {
+                status: if level >= Level::Intermediate {
                     NegotiationStatus::InProgress
                 } else {
                     NegotiationStatus::NotStarted
                 },
             })
             .collect(),
-    };
-    let alternatives = candidates
+    }
+}
+
+/// Every combination as an alternative for the record: rejected ones marked so, the others
+/// with the transfers they need.
+fn combination_alternatives(
+    candidates: &[ShortlistCandidate],
+    excluded: &[CandidateId],
+    transfer_note: &str,
+) -> Vec<Alternative> {
+    candidates
         .iter()
         .map(|c| Alternative {
             option: format!("{} ({})", c.name, c.id),
@@ -416,39 +503,8 @@ fn output(
             cons: if excluded.contains(&c.id) {
                 vec!["rejected by an approver".into()]
             } else {
-                vec![transfer_note.clone()]
+                vec![transfer_note.to_owned()]
             },
         })
-        .collect();
-    Ok(StepOutput {
-        raised: vec![],
-        summary: format!(
-            "No single venue holds {}: found {} possible sites, shortlisted {} combinations, selected {} ({} sites)",
-            b.audience_size,
-            leads.len(),
-            candidates.len(),
-            selected.name,
-            selected.sites.len()
-        ),
-        rationale,
-        alternatives,
-        artifacts: vec![
-            criteria.clone().into_payload(),
-            VenueLeads {
-                sources: vec![format!(
-                    "{} — {}",
-                    tools.catalog.source,
-                    eods_domain::catalog::sources::DEMO_LABEL
-                )],
-                leads,
-                consulted: vec![],
-                attributions: vec![],
-            }
-            .into_payload(),
-            VenueShortlist { candidates }.into_payload(),
-            scorecard.into_payload(),
-            availability.into_payload(),
-            negotiation.into_payload(),
-        ],
-    })
+        .collect()
 }

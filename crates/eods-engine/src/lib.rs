@@ -1426,7 +1426,7 @@ impl Engine {
                 trace,
                 rec,
                 &violations,
-                &set,
+                set,
                 correlation,
                 now,
             ));

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
-use crate::decide::{Action, DecisionInput, next_action};
+use crate::decide::{Action, next_action};
 use crate::{Clock, Creation, Engine, RunOptions, Staged};
 use chrono::{DateTime, TimeZone, Utc};
 use eods_store::{Commit, Store};
@@ -82,16 +82,7 @@ async fn s01_is_built_in_memory_from_its_brief_to_its_first_approval_request() {
     l.snap.event.run_status = eods_domain::lifecycle::RunStatus::Running;
     let mut waits_for = None;
     for _ in 0..100 {
-        let action = next_action(DecisionInput {
-            state: l.snap.event.state,
-            run_status: l.snap.event.run_status,
-            level: l.level,
-            blackboard: &l.bb,
-            approvals: &l.approvals,
-            directives: &l.directives,
-            committed: &l.snap.steps,
-        });
-        let built = match action {
+        let built = match next_action(l.decision_input()) {
             Action::RunStep(step) => engine.build_step(&l, step, "correlation", None).unwrap(),
             Action::Advance { from, to } => engine.build_advance(&l, from, to, "correlation"),
             other => {

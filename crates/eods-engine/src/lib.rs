@@ -21,7 +21,7 @@ pub use eods_domain::run::RunOptions;
 pub use supply::{Supply, SupplyError, SupplyOutcome};
 
 use chrono::{DateTime, Utc};
-use decide::{Action, DecisionInput, next_action, step_key};
+use decide::{Action, next_action, step_key};
 use eods_agents::sources::{EventData, ExternalVenues};
 use eods_agents::{AgentError, Directives, Step, StepInput, Tools, run_step};
 use eods_domain::artifact::{ArtifactRef, ArtifactType, CatalogType, Envelope, Payload};
@@ -325,6 +325,28 @@ struct Built {
     /// The blackboard after the commit, when the builder has it typed (a step's outputs), so
     /// applying the commit need not parse its artifacts again.
     typed: Option<Blackboard>,
+}
+
+impl Built {
+    /// A commit that ends the run in `state` with `run_status`, explained by `detail`.
+    fn stopping(
+        commit: Commit,
+        state: LifecycleState,
+        run_status: RunStatus,
+        detail: String,
+    ) -> Built {
+        Built {
+            stop: Some(RunSummary {
+                event_id: commit.event_id,
+                state,
+                run_status,
+                detail: Some(detail),
+            }),
+            commit,
+            progress: vec![],
+            typed: None,
+        }
+    }
 }
 
 /// Commits computed and applied in memory, not yet written ([`Engine::flush`] writes them in one
@@ -670,16 +692,7 @@ impl Engine {
         };
         let mut restarted = restart(&mut l);
         for _ in 0..MAX_ACTIONS {
-            let action = next_action(DecisionInput {
-                state: l.snap.event.state,
-                run_status: l.snap.event.run_status,
-                level: l.level,
-                blackboard: &l.bb,
-                approvals: &l.approvals,
-                directives: &l.directives,
-                committed: &l.snap.steps,
-            });
-            match action {
+            match next_action(l.decision_input()) {
                 Action::RunStep(step) => {
                     // An external call is a wait point: what is computed so far is stored first.
                     let query = (step == Step::Research)
@@ -1344,17 +1357,7 @@ impl Engine {
             }),
             ..Commit::default()
         };
-        Built {
-            commit,
-            progress: vec![],
-            stop: Some(RunSummary {
-                event_id: id,
-                state,
-                run_status: RunStatus::NeedsInput,
-                detail: Some(detail),
-            }),
-            typed: None,
-        }
+        Built::stopping(commit, state, RunStatus::NeedsInput, detail)
     }
 
     /// One agent step on `l`: its outputs validated and, with its trace, log entries and any
@@ -1698,17 +1701,7 @@ impl Engine {
             ..Commit::default()
         };
         // The same invalid output recorded before only has its status restored (`stage`).
-        Built {
-            commit,
-            progress: vec![],
-            stop: Some(RunSummary {
-                event_id: id,
-                state,
-                run_status: RunStatus::Failed,
-                detail: Some(detail),
-            }),
-            typed: None,
-        }
+        Built::stopping(commit, state, RunStatus::Failed, detail)
     }
 
     fn trace_envelope(

@@ -216,6 +216,19 @@ impl Loaded {
 }
 
 impl Loaded {
+    /// What [`crate::decide::next_action`] decides from.
+    pub(crate) fn decision_input(&self) -> crate::decide::DecisionInput<'_> {
+        crate::decide::DecisionInput {
+            state: self.snap.event.state,
+            run_status: self.snap.event.run_status,
+            level: self.level,
+            blackboard: &self.bb,
+            approvals: &self.approvals,
+            directives: &self.directives,
+            committed: &self.snap.steps,
+        }
+    }
+
     /// The suppliers the event may contract ([`EventRates::of`]), shared by the steps of a run.
     pub(crate) fn rates(&self, tools: &eods_agents::Tools) -> EventRates {
         self.rates

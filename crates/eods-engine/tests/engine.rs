@@ -1581,3 +1581,80 @@ async fn create_and_run_writes_the_submission_with_the_first_transaction_and_pla
         );
     }
 }
+
+/// Forwards every run's progress to the test.
+struct Observed(tokio::sync::mpsc::UnboundedSender<(EventId, eods_engine::ProgressEvent)>);
+impl eods_engine::worker::RunObserver for Observed {
+    fn progress(&self, event: EventId, e: &eods_engine::ProgressEvent) {
+        let _ = self.0.send((event, e.clone()));
+    }
+    fn error(&self, event: EventId, e: &EngineError) {
+        panic!("the run of {event} failed: {e}");
+    }
+}
+
+#[tokio::test]
+async fn an_event_created_just_before_a_crash_is_queued_and_another_instance_completes_it() {
+    let (_dir, stores) = stores("crash-after-submit").await;
+    for store in stores {
+        // The instance that took the request dies right after the creation's transaction: the
+        // event, its brief and its start are stored together, and nothing else ran.
+        let created = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()));
+        let id = created
+            .create(
+                brief("s01-meetup.json"),
+                &RunOptions::default(),
+                eods_engine::Creation {
+                    supply: None,
+                    start_by: Some("user:alice".into()),
+                },
+            )
+            .await
+            .unwrap();
+        drop(created);
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(
+            (snap.event.state, snap.event.run_status),
+            (LifecycleState::Initiate, RunStatus::Running),
+            "queued, not stuck in initiate/idle ({})",
+            store.backend()
+        );
+
+        // Another instance's worker picks it up and plans it to its approvals.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let other = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()));
+        let worker = tokio::spawn(eods_engine::worker::run_worker(
+            other.clone(),
+            eods_engine::worker::WorkerConfig {
+                owner: "instance-2".into(),
+                lease_ttl: std::time::Duration::from_secs(30),
+                poll: std::time::Duration::from_millis(50),
+                concurrency: 1,
+            },
+            Arc::new(Observed(tx)),
+            Arc::new(tokio::sync::Notify::new()),
+            shutdown,
+        ));
+        loop {
+            let (event, e) = rx.recv().await.expect("the worker reports its run");
+            if let (true, eods_engine::ProgressEvent::Stopped { status, .. }) = (event == id, &e) {
+                assert_eq!(*status, RunStatus::AwaitingApproval, "{e:?}");
+                break;
+            }
+        }
+        stop.send(true).unwrap();
+        worker.await.unwrap();
+        // The approvals given, the run completes.
+        let s = other
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Postmortem, RunStatus::Completed),
+            "{:?}",
+            s.detail
+        );
+    }
+}

@@ -78,6 +78,8 @@ impl Violations {
 pub const WEIGHT_EPSILON: f64 = 1e-9;
 
 /// Checks one payload on its own. Pointers are relative to the payload.
+// Long because: one arm per artifact type, each a few independent checks; the longer types have
+// their own functions (`brief`, …).
 pub fn validate_payload(payload: &Payload) -> Vec<Violation> {
     let mut v = Violations::default();
     match payload {
@@ -800,6 +802,8 @@ fn schedule(s: &logistics::Schedule, v: &mut Violations) {
 
 /// Checks references and consistency across the current artifacts of one event. Returns, per
 /// artifact type, the violations found in that artifact.
+// Long because: a list of independent cross-artifact checks sharing the id sets computed at the
+// top; each check is one `at(…)` block.
 pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
     let mut out = Vec::new();
     let mut at = |t: ArtifactType, f: &dyn Fn(&mut Violations)| {

@@ -5,6 +5,8 @@ use super::scan::{has, has_any, scan_times, word_at};
 use super::{Diet, HINT_HOURS, Meal, Understood, VenueNeed};
 
 /// Venue needs, diets, meals and budget hardness, from fixed phrases anywhere in the text.
+// Long because: it is mostly the phrase tables (which words mean which need or diet), each followed
+// by its few lines of matching.
 pub(super) fn phrases(s: &str) -> Vec<Understood> {
     use VenueNeed as V;
     let mut out = Vec::new();

@@ -31,6 +31,9 @@ use sqlx::types::Json;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Connections to PostgreSQL a pool opens at most unless told otherwise ([`Store::connect_with`]).
+pub const DEFAULT_PG_CONNECTIONS: u32 = 8;
+
 /// A connection pool to one EODS database.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -112,6 +115,13 @@ impl Store {
     /// Connects to `url` (`sqlite://PATH`, `sqlite::memory:`, `postgres://…`), creating a SQLite
     /// file on first use, and brings the schema up to date.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::connect_with(url, DEFAULT_PG_CONNECTIONS).await
+    }
+
+    /// [`Self::connect`] with at most `pg_connections` connections on PostgreSQL (a server sizes
+    /// its pool for its workers and its requests: each run in flight holds a connection while it
+    /// commits, and a request waiting for one is a slow request). SQLite keeps its own limit.
+    pub async fn connect_with(url: &str, pg_connections: u32) -> Result<Store, StoreError> {
         let store = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Url {
@@ -135,7 +145,7 @@ impl Store {
             Store::Sqlite(pool)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
-                .max_connections(8)
+                .max_connections(pg_connections.max(1))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await

@@ -828,8 +828,17 @@ fn gatherer(
 }
 
 async fn engine(url: &str, instructions: &InstructionsArg) -> Result<Engine, Exit> {
+    engine_with(url, instructions, eods_store::DEFAULT_PG_CONNECTIONS).await
+}
+
+/// [`engine`] on a pool of at most `pg_connections` PostgreSQL connections.
+async fn engine_with(
+    url: &str,
+    instructions: &InstructionsArg,
+    pg_connections: u32,
+) -> Result<Engine, Exit> {
     let tools = tools(instructions)?;
-    let store = Store::connect(url)
+    let store = Store::connect_with(url, pg_connections)
         .await
         .map_err(|e| Exit(1, format!("error: --database: {e}")))?;
     // Rates imported with `eods fx import` take precedence over the bundled snapshot.
@@ -1497,7 +1506,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
         .database
         .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "sqlite://eods.db".into());
-    let engine = engine(&url, &args.instructions).await?;
+    // A connection for each run in flight, and as many again for requests (at least the default).
+    let connections = (args.workers.saturating_mul(2)).max(eods_store::DEFAULT_PG_CONNECTIONS);
+    let engine = engine_with(&url, &args.instructions, connections).await?;
     let mut config = eods_server::Config {
         lease_ttl: std::time::Duration::from_secs(args.lease_seconds),
         concurrency: args.workers,

@@ -139,7 +139,11 @@ pub async fn run(
         .database
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", tmp.join("bench.db").display()));
-    let store = Store::connect(&url).await?;
+    // A connection for each event in flight (and the default at least).
+    let connections = u32::try_from(o.concurrency)
+        .unwrap_or(u32::MAX)
+        .max(eods_store::DEFAULT_PG_CONNECTIONS);
+    let store = Store::connect_with(&url, connections).await?;
     let counter = Arc::new(Counter::default());
     let engine = Engine::new(store.clone(), tools).with_hooks(counter.clone());
     // Untimed warm-up: connections, caches, compiled schemas.

@@ -328,13 +328,19 @@ struct Built {
 }
 
 impl Built {
-    /// A commit that ends the run in `state` with `run_status`, explained by `detail`.
+    /// `commit` as the end of the run: it writes `run_status` in `state`, explained by `detail`,
+    /// and the run stops with that summary.
     fn stopping(
-        commit: Commit,
+        mut commit: Commit,
         state: LifecycleState,
         run_status: RunStatus,
         detail: String,
     ) -> Built {
+        commit.status = Some(StatusWrite {
+            state,
+            run_status,
+            detail: Some(detail.clone()),
+        });
         Built {
             stop: Some(RunSummary {
                 event_id: commit.event_id,
@@ -1212,24 +1218,9 @@ impl Engine {
             ),
             at: now,
             decisions: rec.decisions,
-            status: Some(StatusWrite {
-                state: l.snap.event.state,
-                run_status: status,
-                detail: Some(detail.to_owned()),
-            }),
             ..Commit::default()
         };
-        Built {
-            commit,
-            progress: vec![],
-            stop: Some(RunSummary {
-                event_id: l.snap.event.id,
-                state: l.snap.event.state,
-                run_status: status,
-                detail: Some(detail.to_owned()),
-            }),
-            typed: None,
-        }
+        Built::stopping(commit, l.snap.event.state, status, detail.to_owned())
     }
 
     /// What to ask the external sources (an imported OpenStreetMap extract, the Overpass API)
@@ -1350,11 +1341,6 @@ impl Engine {
             artifacts: envelopes,
             decisions: rec.decisions,
             changes: rec.changes,
-            status: Some(StatusWrite {
-                state,
-                run_status: RunStatus::NeedsInput,
-                detail: Some(detail.clone()),
-            }),
             ..Commit::default()
         };
         Built::stopping(commit, state, RunStatus::NeedsInput, detail)
@@ -1693,11 +1679,6 @@ impl Engine {
             at: now,
             artifacts: vec![self.trace_envelope(l, trace, correlation, now)],
             decisions: rec.decisions,
-            status: Some(StatusWrite {
-                state,
-                run_status: RunStatus::Failed,
-                detail: Some(detail.clone()),
-            }),
             ..Commit::default()
         };
         // The same invalid output recorded before only has its status restored (`stage`).

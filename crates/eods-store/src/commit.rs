@@ -84,19 +84,48 @@ impl Store {
         batch: &[Commit],
         before_commit: impl FnOnce() -> Result<(), String>,
     ) -> Result<BatchOutcome, StoreError> {
+        let mut before_commit = Some(before_commit);
         let Some(first) = batch.first() else {
             return Ok(BatchOutcome {
                 outcomes: vec![],
                 event_seq: 0,
             });
         };
-        let event = first.event_id.to_string();
         if let Some(c) = batch.iter().find(|c| c.event_id != first.event_id) {
             return Err(StoreError::Conflict(format!(
                 "a batch holds commits of one event: {} and {}",
                 first.event_id, c.event_id
             )));
         }
+        // The status written is the last one of the commits applied. Unless a key was committed
+        // before (a replay after a crash), that is the last one of the batch, and it is written
+        // by the statement that locks the event; a batch with such keys is written again
+        // without that shortcut.
+        let last_status = batch.iter().rev().find_map(|c| c.status.as_ref().map(|s| (c.at, s)));
+        let mut replay = false;
+        loop {
+            let fold = if replay { None } else { last_status };
+            match self.commit_batch_once(batch, fold, &mut before_commit).await? {
+                Some(out) => return Ok(out),
+                None => replay = true,
+            }
+        }
+    }
+
+    /// One attempt of [`Store::commit_batch`]. With `fold`, the status is written by the first
+    /// statement; if a key of the batch turns out to be committed already, the transaction is
+    /// rolled back and `None` returned, for an attempt without `fold`.
+    ///
+    /// Long because: one transaction, written for both backends in one body (the pool's type
+    /// differs); each block is one statement for the whole batch.
+    async fn commit_batch_once(
+        &self,
+        batch: &[Commit],
+        fold: Option<(chrono::DateTime<chrono::Utc>, &crate::rows::StatusWrite)>,
+        before_commit: &mut Option<impl FnOnce() -> Result<(), String>>,
+    ) -> Result<Option<BatchOutcome>, StoreError> {
+        let first = &batch[0];
+        let event = first.event_id.to_string();
         on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
             if let Some(ev) = &first.create_event {
@@ -108,10 +137,18 @@ impl Store {
             // applies only while its instance still holds the lease, and extends it.
             // A writer that read a snapshot also requires the counter it read (optimistic
             // concurrency: log numbering and statuses were computed from that snapshot).
+            // The same statement returns where the step and log numbering stand and how many of
+            // the batch's keys were committed before.
             let expect = first.expect_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
             let mut q = QueryBuilder::new("UPDATE events SET seq = seq + 1");
             if let Some(f) = &first.fence {
                 q.push(", lease_until = ").push_bind(f.until_ms);
+            }
+            if let Some((at, s)) = fold {
+                q.push(", state = ").push_bind(s.state.as_str())
+                    .push(", run_status = ").push_bind(s.run_status.as_str())
+                    .push(", status_detail = ").push_bind(&s.detail)
+                    .push(", updated_at = ").push_bind(at);
             }
             q.push(" WHERE id = ").push_bind(&event);
             if let Some(f) = &first.fence {
@@ -120,10 +157,15 @@ impl Store {
             if let Some(s) = expect {
                 q.push(" AND seq = ").push_bind(s);
             }
-            q.push(" RETURNING seq");
-            let locked: Option<(i64,)> = q.build_query_as().fetch_optional(&mut *tx).await
+            q.push(" RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
+            let mut keys = q.separated(", ");
+            for c in batch {
+                keys.push_bind(&c.step_key);
+            }
+            q.push("))");
+            let locked: Option<(i64, i64, i64, i64, i64)> = q.build_query_as().fetch_optional(&mut *tx).await
                 .map_err(|e| StoreError::query("lock event", e))?;
-            let Some((event_seq,)) = locked else {
+            let Some((event_seq, step_seq, mut dseq, mut cseq, committed)) = locked else {
                 let row: Option<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM events WHERE id = $1")
                     .bind(&event).fetch_optional(&mut *tx).await
                     .map_err(|e| StoreError::query("read event", e))?;
@@ -135,47 +177,48 @@ impl Store {
                     _ => StoreError::Stale { event: event.clone() },
                 });
             };
-            // Keys committed before, and where the step and log numbering stand.
-            let mut q = QueryBuilder::new("SELECT step_key FROM steps WHERE event_id = ");
-            q.push_bind(&event).push(" AND step_key IN (");
-            let mut keys = q.separated(", ");
-            for c in batch {
-                keys.push_bind(&c.step_key);
-            }
-            q.push(")");
-            let done: Vec<(String,)> = q.build_query_as().fetch_all(&mut *tx).await
-                .map_err(|e| StoreError::query("check step keys", e))?;
-            let mut seen: std::collections::HashSet<&str> =
-                done.iter().map(|(k,)| k.as_str()).collect();
-            let mut todo: Vec<&Commit> = Vec::new();
-            let mut skipped = Vec::new();
-            for c in batch {
-                let fresh = seen.insert(c.step_key.as_str());
-                skipped.push(!fresh);
-                if fresh {
-                    todo.push(c);
+            // Keys committed before (a replay): which ones.
+            let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+            let done: Vec<(String,)> = if committed > 0 {
+                if fold.is_some() {
+                    // The status written above may not be the last applied one: start again.
+                    return Ok(None);
                 }
+                let mut q = QueryBuilder::new("SELECT step_key FROM steps WHERE event_id = ");
+                q.push_bind(&event).push(" AND step_key IN (");
+                let mut keys = q.separated(", ");
+                for c in batch {
+                    keys.push_bind(&c.step_key);
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(&mut *tx).await
+                    .map_err(|e| StoreError::query("check step keys", e))?
+            } else {
+                Vec::new()
+            };
+            seen.extend(done.iter().map(|(k,)| k.as_str()));
+            let mut todo: Vec<&Commit> = Vec::new();
+            let mut outcomes = Vec::with_capacity(batch.len());
+            let mut next = step_seq;
+            for c in batch {
+                if seen.insert(c.step_key.as_str()) {
+                    todo.push(c);
+                    next += 1;
+                    outcomes.push(CommitOutcome::Applied { seq: u64::try_from(next).unwrap_or(0) });
+                } else {
+                    outcomes.push(CommitOutcome::AlreadyApplied);
+                }
+            }
+            if fold.is_some() && todo.len() < batch.len() {
+                // A key repeated in the batch: the status written above may be a skipped one's.
+                return Ok(None);
             }
             if todo.is_empty() {
                 // Nothing to write: the transaction rolls back and the counter stays.
-                return Ok(BatchOutcome {
-                    outcomes: vec![CommitOutcome::AlreadyApplied; batch.len()],
+                return Ok(Some(BatchOutcome {
+                    outcomes,
                     event_seq: u64::try_from(event_seq - 1).unwrap_or(0),
-                });
-            }
-            let (step_seq, mut dseq, mut cseq): (i64, i64, i64) = sqlx::query_as(
-                "SELECT (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = $1), (SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = $1), (SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = $1)")
-                .bind(&event).fetch_one(&mut *tx).await
-                .map_err(|e| StoreError::query("next sequence numbers", e))?;
-            let mut outcomes = Vec::with_capacity(batch.len());
-            let mut next = step_seq;
-            for skip in &skipped {
-                if *skip {
-                    outcomes.push(CommitOutcome::AlreadyApplied);
-                } else {
-                    next += 1;
-                    outcomes.push(CommitOutcome::Applied { seq: u64::try_from(next).unwrap_or(0) });
-                }
+                }));
             }
             let mut s = step_seq;
             for chunk in todo.chunks(CHUNK) {
@@ -223,60 +266,91 @@ impl Store {
             }
             for c in &todo {
                 crate::summary::write_brief_columns(&mut tx, c).await?;
-                for a in &c.superseded {
-                    sqlx::query("UPDATE approvals SET status = 'superseded' WHERE id = $1 AND event_id = $2 AND status = 'pending'")
-                        .bind(a.to_string()).bind(&event)
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
-                }
-                for a in &c.escalated {
-                    sqlx::query("UPDATE approvals SET escalated_at = $1 WHERE id = $2 AND event_id = $3 AND escalated_at IS NULL")
-                        .bind(c.at).bind(a.to_string()).bind(&event)
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("mark escalation", e))?;
-                }
-                for a in &c.approval_requests {
-                    sqlx::query("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                        .bind(a.id.to_string()).bind(&event).bind(a.gate.as_str()).bind(a.gate.artifact_type().as_str())
-                        .bind(i64::from(a.artifact_revision)).bind("pending").bind(&a.approver_role).bind(a.requested_at).bind(a.deadline)
-                        .bind(i64::from(a.required_approvals.max(1)))
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("insert approval", e))?;
-                }
-                for d in &c.approval_decisions {
-                    let updated = sqlx::query("UPDATE approvals SET status = $1, decided_at = $2, decided_by = $3, decision = $4, comment = $5, directive = $6 WHERE id = $7 AND event_id = $8 AND status = 'pending'")
-                        .bind(d.status.as_str()).bind(d.decided_at).bind(&d.decided_by).bind(d.decision.as_str()).bind(&d.comment)
-                        .bind(d.directive.as_ref().map(Json))
-                        .bind(d.id.to_string()).bind(&event)
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("decide approval", e))?;
-                    if updated.rows_affected() != 1 {
-                        return Err(StoreError::Conflict(format!("approval {} is not pending", d.id)));
-                    }
-                }
-                for v in &c.votes {
-                    sqlx::query("INSERT INTO approval_votes (approval_id, voter, decision, comment, at) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(v.approval_id.to_string()).bind(&v.voter).bind(v.decision.as_str()).bind(&v.comment).bind(v.at)
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("insert vote", e))?;
-                }
-                for o in &c.outbox {
-                    sqlx::query("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7) ON CONFLICT (dedupe_key) DO NOTHING")
-                        .bind(o.id.to_string()).bind(&event).bind(o.kind.as_str()).bind(&o.dedupe_key).bind(Json(&o.payload))
-                        .bind(c.at).bind(c.at.timestamp_millis())
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
-                }
-                if let Some(o) = &c.options {
-                    sqlx::query("UPDATE events SET options = $1 WHERE id = $2")
-                        .bind(Json(o)).bind(&event)
-                        .execute(&mut *tx).await.map_err(|e| StoreError::query("update options", e))?;
+            }
+            // Approvals, one statement per kind for the whole batch: requests first (decisions
+            // and votes refer to them), then decisions, supersessions and escalations (the
+            // engine never decides a request it superseded in the same batch, and an escalation
+            // stamp does not depend on the status), votes and notifications.
+            let requests: Vec<_> = todo.iter().flat_map(|c| &c.approval_requests).collect();
+            for chunk in requests.chunks(CHUNK / 10) {
+                let mut q = QueryBuilder::new("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) ");
+                q.push_values(chunk, |mut b, a| {
+                    b.push_bind(a.id.to_string()).push_bind(&event).push_bind(a.gate.as_str())
+                        .push_bind(a.gate.artifact_type().as_str()).push_bind(i64::from(a.artifact_revision))
+                        .push_bind("pending").push_bind(&a.approver_role).push_bind(a.requested_at)
+                        .push_bind(a.deadline).push_bind(i64::from(a.required_approvals.max(1)));
+                });
+                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert approvals", e))?;
+            }
+            let decided: Vec<_> = todo.iter().flat_map(|c| &c.approval_decisions).collect();
+            for chunk in decided.chunks(CHUNK / 10) {
+                let mut q = QueryBuilder::new("UPDATE approvals SET status = v.column2, decided_at = v.column3, decided_by = v.column4, decision = v.column5, comment = v.column6, directive = v.column7 FROM (");
+                q.push_values(chunk, |mut b, d| {
+                    b.push_bind(d.id.to_string()).push_bind(d.status.as_str()).push_bind(d.decided_at)
+                        .push_bind(&d.decided_by).push_bind(d.decision.as_str()).push_bind(&d.comment)
+                        .push_bind(d.directive.as_ref().map(Json));
+                });
+                q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(&event)
+                    .push(" AND approvals.status = 'pending'");
+                let updated = q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("decide approvals", e))?;
+                if usize::try_from(updated.rows_affected()).ok() != Some(chunk.len()) {
+                    let ids: Vec<String> = chunk.iter().map(|d| d.id.to_string()).collect();
+                    return Err(StoreError::Conflict(format!("approval {} is not pending", ids.join(" or "))));
                 }
             }
-            if let Some((c, s)) = todo.iter().rev().find_map(|c| c.status.as_ref().map(|s| (c, s))) {
+            for (ids, set) in [
+                (todo.iter().flat_map(|c| &c.superseded).map(|a| (a, None)).collect::<Vec<_>>(), "status = 'superseded'"),
+                (todo.iter().flat_map(|c| c.escalated.iter().map(|a| (a, Some(c.at)))).collect(), "escalated_at = v.column2"),
+            ] {
+                for chunk in ids.chunks(CHUNK / 2) {
+                    let mut q = QueryBuilder::new(format!("UPDATE approvals SET {set} FROM ("));
+                    q.push_values(chunk, |mut b, (id, at)| {
+                        b.push_bind(id.to_string()).push_bind(*at);
+                    });
+                    q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(&event);
+                    q.push(if set.starts_with("status") { " AND approvals.status = 'pending'" } else { " AND approvals.escalated_at IS NULL" });
+                    q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("update approvals", e))?;
+                }
+            }
+            let votes: Vec<_> = todo.iter().flat_map(|c| &c.votes).collect();
+            for chunk in votes.chunks(CHUNK / 5) {
+                let mut q = QueryBuilder::new("INSERT INTO approval_votes (approval_id, voter, decision, comment, at) ");
+                q.push_values(chunk, |mut b, v| {
+                    b.push_bind(v.approval_id.to_string()).push_bind(&v.voter).push_bind(v.decision.as_str())
+                        .push_bind(&v.comment).push_bind(v.at);
+                });
+                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert votes", e))?;
+            }
+            let outbox: Vec<_> = todo.iter().flat_map(|c| c.outbox.iter().map(move |o| (c.at, o))).collect();
+            for chunk in sized_chunks(&outbox, |(_, o)| json_len(&o.payload) + 256) {
+                let mut q = QueryBuilder::new("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms) ");
+                q.push_values(chunk, |mut b, (at, o)| {
+                    b.push_bind(o.id.to_string()).push_bind(&event).push_bind(o.kind.as_str()).push_bind(&o.dedupe_key)
+                        .push_bind(Json(&o.payload)).push_bind(*at).push_bind("pending").push_bind(0_i64)
+                        .push_bind(at.timestamp_millis());
+                });
+                q.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
+            }
+            if let Some(o) = todo.iter().rev().find_map(|c| c.options.as_ref()) {
+                sqlx::query("UPDATE events SET options = $1 WHERE id = $2")
+                    .bind(Json(o)).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update options", e))?;
+            }
+            if fold.is_none()
+                && let Some((c, s)) = todo.iter().rev().find_map(|c| c.status.as_ref().map(|s| (c, s)))
+            {
                 // The status the engine decided. (A pause that arrived meanwhile moved the counter,
                 // so a writer that read before it is refused as stale above.)
                 sqlx::query("UPDATE events SET state = $1, run_status = $2, status_detail = $3, updated_at = $4 WHERE id = $5")
                     .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at).bind(&event)
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("update event status", e))?;
             }
-            before_commit().map_err(StoreError::Injected)?;
+            if let Some(f) = before_commit.take() {
+                f().map_err(StoreError::Injected)?;
+            }
             tx.commit().await.map_err(|e| StoreError::query("commit", e))?;
-            Ok(BatchOutcome { outcomes, event_seq: u64::try_from(event_seq).unwrap_or(0) })
+            Ok(Some(BatchOutcome { outcomes, event_seq: u64::try_from(event_seq).unwrap_or(0) }))
         })
     }
 }

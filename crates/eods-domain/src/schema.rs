@@ -108,6 +108,15 @@ fn envelope_validator(t: ArtifactType) -> Result<&'static jsonschema::Validator,
     compiled(&slots[i], || envelope_schema(t))
 }
 
+/// Compiles every artifact type's validator now rather than on first use (a server does it
+/// before it listens, so no request pays for it). Returns the first schema that fails to compile.
+pub fn compile_all() -> Result<(), String> {
+    for t in ArtifactType::ALL {
+        envelope_validator(*t)?;
+    }
+    Ok(())
+}
+
 /// Validates one stored document: the type named in it, the schema, then the semantic checks.
 /// Returns the typed envelope and payload, or every violation found.
 pub fn validate_document(doc: &Value) -> Result<(Envelope, Payload), Vec<Violation>> {

@@ -430,7 +430,13 @@ impl Engine {
         self
     }
 
-    /// The store.
+    /// This engine writing to `store` instead (the same database through another pool).
+    pub fn with_store(mut self, store: Store) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// The store this engine writes to.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -539,15 +545,18 @@ impl Engine {
         };
         let row = EventRow {
             id,
-            title,
+            title: parsed.as_ref().map_or(title, |b| b.title.clone()),
             state: LifecycleState::Initiate,
             run_status: status,
             level,
             status_detail: detail,
-            // The brief is kept as the event's draft until revision 1 commits (at once below
-            // when it is complete; after the amendment that completes it otherwise).
-            summary: BriefSummary::of_value(&brief).1,
-            draft: Some(brief),
+            // An incomplete brief is kept as the event's draft until the amendment that
+            // completes it commits revision 1; a complete one is revision 1, in this transaction.
+            summary: match &parsed {
+                Ok(b) => BriefSummary::of_brief(b),
+                Err(_) => BriefSummary::of_value(&brief).1,
+            },
+            draft: parsed.is_err().then_some(brief),
             options: options.clone(),
             created_at: now,
             updated_at: now,

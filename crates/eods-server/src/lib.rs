@@ -275,6 +275,20 @@ pub struct Running {
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// Declared last: dropped after the tasks were awaited (or abandoned).
+    _worker_runtime: WorkerRuntime,
+}
+
+/// The runtime the worker's runs execute on. Shut down without waiting when dropped (a runtime
+/// may not block the thread that drops it when that thread drives async code).
+struct WorkerRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for WorkerRuntime {
+    fn drop(&mut self) {
+        if let Some(r) = self.0.take() {
+            r.shutdown_background();
+        }
+    }
 }
 
 impl Running {
@@ -294,9 +308,32 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    let mut worker_runtime = WorkerRuntime(None);
     if state.config.worker {
-        tasks.push(tokio::spawn(run_worker(
-            state.engine.clone(),
+        // The runs go on a runtime of their own, with their own connections: a request waits
+        // for the operating system's scheduler (which favours threads that were asleep, as
+        // request handlers mostly are), not behind runs that hold a thread for milliseconds.
+        // One core is left to requests.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cores.saturating_sub(1).max(1))
+            .thread_name("eods-worker")
+            .enable_all()
+            .build()?;
+        let engine = state
+            .engine
+            .clone()
+            .with_store(state.store.with_own_pool(state.config.concurrency.max(1)));
+        let opened = runtime.spawn({
+            let store = engine.store().clone();
+            let n = state.config.concurrency;
+            async move { store.warm_up(n).await }
+        });
+        if let Ok(Err(e)) = opened.await {
+            tracing::warn!(error = %e, "the worker's connections could not be opened ahead");
+        }
+        let worker = runtime.spawn(run_worker(
+            engine,
             WorkerConfig {
                 owner: state.config.instance_id.clone(),
                 lease_ttl: state.config.lease_ttl,
@@ -306,7 +343,9 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
             Arc::new(observe::RunLog),
             state.wake.clone(),
             rx.clone(),
-        )));
+        ));
+        tasks.push(worker);
+        worker_runtime = WorkerRuntime(Some(runtime));
     }
     if let Some(url) = state.config.webhook_url.clone() {
         tasks.push(tokio::spawn(webhook::deliver(
@@ -316,6 +355,23 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
             state.config.webhook_attempts,
             rx.clone(),
         )));
+    }
+    // What the first requests would otherwise pay for: compiling the artifact schemas and
+    // opening connections.
+    if let Err(e) = eods_domain::schema::compile_all() {
+        tracing::warn!(error = %e, "an artifact schema does not compile");
+    }
+    if let Err(e) = state
+        .store
+        .warm_up(
+            state
+                .config
+                .concurrency
+                .max(eods_store::DEFAULT_PG_CONNECTIONS),
+        )
+        .await
+    {
+        tracing::warn!(error = %e, "the request connections could not be opened ahead");
     }
     let app = router(state.clone());
     let mut stop = rx.clone();
@@ -336,5 +392,6 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
         addr,
         shutdown: tx,
         tasks,
+        _worker_runtime: worker_runtime,
     })
 }

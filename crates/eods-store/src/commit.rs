@@ -15,8 +15,9 @@ const CHUNK: usize = 200;
 /// write (over TLS, which `sslmode=prefer` picks whenever the server offers it, every 16 KiB
 /// record is a write) has its last write held by Nagle's algorithm until the server's delayed ACK:
 /// 40 ms per such statement, which was most of an event's time on PostgreSQL. Statements are kept
-/// under one TLS record where the rows allow (a single larger row still goes alone).
-const MESSAGE_BYTES: usize = 12 * 1024;
+/// under one TLS record (16 KiB; rows are counted with a margin for their other columns) where
+/// the rows allow (a single larger row still goes alone).
+const MESSAGE_BYTES: usize = 15 * 1024;
 
 /// Splits `items` into runs of at most [`CHUNK`] rows whose `size` adds up to at most
 /// [`MESSAGE_BYTES`] (a single larger row is a run of its own), in order.
@@ -101,11 +102,17 @@ impl Store {
         // before (a replay after a crash), that is the last one of the batch, and it is written
         // by the statement that locks the event; a batch with such keys is written again
         // without that shortcut.
-        let last_status = batch.iter().rev().find_map(|c| c.status.as_ref().map(|s| (c.at, s)));
+        let last_status = batch
+            .iter()
+            .rev()
+            .find_map(|c| c.status.as_ref().map(|s| (c.at, s)));
         let mut replay = false;
         loop {
             let fold = if replay { None } else { last_status };
-            match self.commit_batch_once(batch, fold, &mut before_commit).await? {
+            match self
+                .commit_batch_once(batch, fold, &mut before_commit)
+                .await?
+            {
                 Some(out) => return Ok(out),
                 None => replay = true,
             }
@@ -264,8 +271,12 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
             }
+            // The row inserted above holds its brief's summary: a revision equal to it is not
+            // written again.
+            let mut row = first.create_event.as_ref().filter(|e| e.draft.is_none())
+                .map(|e| (e.title.clone(), e.summary.clone(), e.level));
             for c in &todo {
-                crate::summary::write_brief_columns(&mut tx, c).await?;
+                crate::summary::write_brief_columns(&mut tx, c, &mut row).await?;
             }
             // Approvals, one statement per kind for the whole batch: requests first (decisions
             // and votes refer to them), then decisions, supersessions and escalations (the

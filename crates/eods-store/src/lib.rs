@@ -164,6 +164,41 @@ impl Store {
         Ok(store)
     }
 
+    /// The same database through a pool of its own of at most `pg_connections` connections
+    /// (PostgreSQL; opened as they are first used, so they belong to the runtime that uses
+    /// them). SQLite shares this pool: its connections are driven by threads of their own, and
+    /// an in-memory database exists only in it.
+    pub fn with_own_pool(&self, pg_connections: u32) -> Store {
+        match self {
+            Store::Sqlite(_) => self.clone(),
+            Store::Postgres(p) => Store::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(pg_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with((*p.connect_options()).clone()),
+            ),
+        }
+    }
+
+    /// Opens up to `n` connections now (at once) and returns them to the pool, so the first
+    /// requests or runs do not each wait for a connection to be set up. Returns how many were
+    /// opened or already open.
+    pub async fn warm_up(&self, n: u32) -> Result<usize, StoreError> {
+        on_pool!(self, p => {
+            let mut opening = tokio::task::JoinSet::new();
+            for _ in 0..n.min(p.options().get_max_connections()) {
+                let p = p.clone();
+                opening.spawn(async move { p.acquire().await });
+            }
+            let mut held = Vec::new();
+            while let Some(c) = opening.join_next().await {
+                let c = c.map_err(|e| StoreError::Conflict(format!("opening a connection: {e}")))?;
+                held.push(c.map_err(|e| StoreError::query("open connections", e))?);
+            }
+            Ok(held.len())
+        })
+    }
+
     /// Applies pending migrations of this backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {

@@ -10,6 +10,7 @@ use crate::{Commit, StoreError};
 use chrono::NaiveDate;
 use eods_domain::artifact::ArtifactType;
 use eods_domain::catalog::brief::EventBrief;
+use eods_domain::instruction::Level;
 use serde_json::Value;
 use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, Transaction, Type};
@@ -102,9 +103,14 @@ fn brief_columns(c: &Commit) -> Result<Option<BriefColumns>, StoreError> {
 /// -- only a level
 /// UPDATE events SET level = $1 WHERE id = $2;
 /// ```
+///
+/// `row` is what the transaction knows the columns hold (the event row it inserted, if any);
+/// a revision that would write the same values is not written again, and `row` follows every
+/// write (it is cleared when a write is not known in full).
 pub(crate) async fn write_brief_columns<DB>(
     tx: &mut Transaction<'_, DB>,
     c: &Commit,
+    row: &mut Option<(String, BriefSummary, Level)>,
 ) -> Result<(), StoreError>
 where
     DB: Database,
@@ -120,6 +126,20 @@ where
     let event = c.event_id.to_string();
     let level = c.level.map(|l| l.as_str().to_owned());
     let columns = brief_columns(c)?;
+    if let (Some(BriefColumns::Revision { title, summary }), Some((t, s, l))) = (&columns, &*row)
+        && title == t
+        && summary == s
+        && c.level.is_none_or(|n| n == *l)
+    {
+        return Ok(());
+    }
+    *row = match (&columns, &*row) {
+        (Some(BriefColumns::Revision { title, summary }), Some((_, _, l))) => {
+            Some((title.clone(), summary.clone(), c.level.unwrap_or(*l)))
+        }
+        (None, Some((t, s, l))) => Some((t.clone(), s.clone(), c.level.unwrap_or(*l))),
+        _ => None,
+    };
     let Some(columns) = columns else {
         if let Some(level) = level {
             sqlx::query::<DB>("UPDATE events SET level = $1 WHERE id = $2")

@@ -1506,8 +1506,9 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
         .database
         .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))
         .unwrap_or_else(|| "sqlite://eods.db".into());
-    // A connection for each run in flight, and as many again for requests (at least the default).
-    let connections = (args.workers.saturating_mul(2)).max(eods_store::DEFAULT_PG_CONNECTIONS);
+    // Requests: as many connections as runs in flight, at least the default. The worker opens
+    // its own pool, one connection per run in flight (`eods_server::start`).
+    let connections = args.workers.max(eods_store::DEFAULT_PG_CONNECTIONS);
     let engine = engine_with(&url, &args.instructions, connections).await?;
     let mut config = eods_server::Config {
         lease_ttl: std::time::Duration::from_secs(args.lease_seconds),

@@ -55,6 +55,44 @@ fn json_len<T: serde::Serialize + ?Sized>(v: &T) -> usize {
     c.0
 }
 
+/// A document written as JSON text: PostgreSQL's `json` type (checked by the server and kept as
+/// sent; artifacts and audit entries are read whole, never queried inside, so `jsonb`'s
+/// conversion would be work for nothing), SQLite's TEXT (as [`Json`] writes it).
+struct JsonText<'a, T: ?Sized>(&'a T);
+
+impl<T: ?Sized> sqlx::Type<sqlx::Postgres> for JsonText<'_, T> {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        // `json` (a built-in type: its oid is fixed).
+        sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(114))
+    }
+}
+
+impl<T: serde::Serialize + ?Sized> sqlx::Encode<'_, sqlx::Postgres> for JsonText<'_, T> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        // The binary form of `json` is its text.
+        serde_json::to_writer(&mut **buf, self.0)?;
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
+impl<T: ?Sized> sqlx::Type<sqlx::Sqlite> for JsonText<'_, T> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <Json<&T> as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q, T: serde::Serialize + ?Sized> sqlx::Encode<'q, sqlx::Sqlite> for JsonText<'_, T> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::sqlite::SqliteArgumentsBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <Json<&T> as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&Json(self.0), buf)
+    }
+}
+
 /// What a batch did: each commit's outcome, in order, and the event's commit counter after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutcome {
@@ -248,8 +286,8 @@ impl Store {
                         .push_bind(a.created_at)
                         .push_bind(&a.created_by)
                         .push_bind(&a.correlation_id)
-                        .push_bind(Json(&a.derived_from))
-                        .push_bind(Json(&a.payload));
+                        .push_bind(JsonText(&a.derived_from))
+                        .push_bind(JsonText(&a.payload));
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert artifacts", e))?;
             }
@@ -258,7 +296,7 @@ impl Store {
                 let mut q = QueryBuilder::new("INSERT INTO decision_log (event_id, seq, entry_id, at, entry) ");
                 q.push_values(chunk, |mut b, d| {
                     dseq += 1;
-                    b.push_bind(&event).push_bind(dseq).push_bind(d.id.as_str()).push_bind(d.at).push_bind(Json(*d));
+                    b.push_bind(&event).push_bind(dseq).push_bind(d.id.as_str()).push_bind(d.at).push_bind(JsonText(*d));
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert decisions", e))?;
             }
@@ -267,7 +305,7 @@ impl Store {
                 let mut q = QueryBuilder::new("INSERT INTO change_log (event_id, seq, entry_id, at, entry) ");
                 q.push_values(chunk, |mut b, ch| {
                     cseq += 1;
-                    b.push_bind(&event).push_bind(cseq).push_bind(ch.id.as_str()).push_bind(ch.at).push_bind(Json(*ch));
+                    b.push_bind(&event).push_bind(cseq).push_bind(ch.id.as_str()).push_bind(ch.at).push_bind(JsonText(*ch));
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
             }

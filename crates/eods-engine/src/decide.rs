@@ -72,9 +72,8 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
         return Action::Done;
     }
     let fresh = |s: Step| {
-        d.committed
-            .iter()
-            .any(|k| *k == step_key(s, d.blackboard, d.directives))
+        let key = step_key(s, d.blackboard, d.directives);
+        d.committed.iter().any(|k| *k == key)
     };
     if d.state < LifecycleState::Execute {
         // Planning steps up to the current state, in dependency order: recompute what is stale.

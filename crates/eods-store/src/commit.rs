@@ -55,41 +55,49 @@ fn json_len<T: serde::Serialize + ?Sized>(v: &T) -> usize {
     c.0
 }
 
-/// A document written as JSON text: PostgreSQL's `json` type (checked by the server and kept as
-/// sent; artifacts and audit entries are read whole, never queried inside, so `jsonb`'s
-/// conversion would be work for nothing), SQLite's TEXT (as [`Json`] writes it).
-struct JsonText<'a, T: ?Sized>(&'a T);
+/// A document already serialised, written as JSON text: PostgreSQL's `json` type (checked by
+/// the server and kept as sent; artifacts and audit entries are read whole, never queried
+/// inside, so `jsonb`'s conversion would be work for nothing), SQLite's TEXT (as [`Json`]
+/// writes it). Each document is serialised once, for its size and for the statement.
+struct JsonText<'a>(&'a str);
 
-impl<T: ?Sized> sqlx::Type<sqlx::Postgres> for JsonText<'_, T> {
+impl JsonText<'_> {
+    fn of<T: serde::Serialize + ?Sized>(v: &T) -> Result<String, StoreError> {
+        serde_json::to_string(v)
+            .map_err(|e| StoreError::Corrupt(format!("cannot write a document as JSON: {e}")))
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for JsonText<'_> {
     fn type_info() -> sqlx::postgres::PgTypeInfo {
         // `json` (a built-in type: its oid is fixed).
         sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(114))
     }
 }
 
-impl<T: serde::Serialize + ?Sized> sqlx::Encode<'_, sqlx::Postgres> for JsonText<'_, T> {
+impl sqlx::Encode<'_, sqlx::Postgres> for JsonText<'_> {
     fn encode_by_ref(
         &self,
         buf: &mut sqlx::postgres::PgArgumentBuffer,
     ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
         // The binary form of `json` is its text.
-        serde_json::to_writer(&mut **buf, self.0)?;
+        buf.extend_from_slice(self.0.as_bytes());
         Ok(sqlx::encode::IsNull::No)
     }
 }
 
-impl<T: ?Sized> sqlx::Type<sqlx::Sqlite> for JsonText<'_, T> {
+impl sqlx::Type<sqlx::Sqlite> for JsonText<'_> {
     fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
-        <Json<&T> as sqlx::Type<sqlx::Sqlite>>::type_info()
+        <str as sqlx::Type<sqlx::Sqlite>>::type_info()
     }
 }
 
-impl<'q, T: serde::Serialize + ?Sized> sqlx::Encode<'q, sqlx::Sqlite> for JsonText<'_, T> {
+impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for JsonText<'_> {
     fn encode_by_ref(
         &self,
         buf: &mut sqlx::sqlite::SqliteArgumentsBuffer,
     ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
-        <Json<&T> as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&Json(self.0), buf)
+        <&str as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&self.0, buf)
     }
 }
 
@@ -274,10 +282,12 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert steps", e))?;
             }
-            let artifacts: Vec<_> = todo.iter().flat_map(|c| &c.artifacts).collect();
-            for chunk in sized_chunks(&artifacts, |a| json_len(&a.payload) + json_len(&a.derived_from) + 256) {
+            let artifacts = todo.iter().flat_map(|c| &c.artifacts)
+                .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for chunk in sized_chunks(&artifacts, |(_, p, d)| p.len() + d.len() + 256) {
                 let mut q = QueryBuilder::new("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
-                q.push_values(chunk, |mut b, a| {
+                q.push_values(chunk, |mut b, (a, payload, derived_from)| {
                     b.push_bind(a.id.to_string())
                         .push_bind(a.event_id.to_string())
                         .push_bind(a.artifact_type.as_str())
@@ -286,26 +296,30 @@ impl Store {
                         .push_bind(a.created_at)
                         .push_bind(&a.created_by)
                         .push_bind(&a.correlation_id)
-                        .push_bind(JsonText(&a.derived_from))
-                        .push_bind(JsonText(&a.payload));
+                        .push_bind(JsonText(derived_from))
+                        .push_bind(JsonText(payload));
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert artifacts", e))?;
             }
-            let decisions: Vec<_> = todo.iter().flat_map(|c| &c.decisions).collect();
-            for chunk in sized_chunks(&decisions, |d| json_len(*d) + 128) {
+            let decisions = todo.iter().flat_map(|c| &c.decisions)
+                .map(|d| Ok((d, JsonText::of(d)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for chunk in sized_chunks(&decisions, |(_, t)| t.len() + 128) {
                 let mut q = QueryBuilder::new("INSERT INTO decision_log (event_id, seq, entry_id, at, entry) ");
-                q.push_values(chunk, |mut b, d| {
+                q.push_values(chunk, |mut b, (d, text)| {
                     dseq += 1;
-                    b.push_bind(&event).push_bind(dseq).push_bind(d.id.as_str()).push_bind(d.at).push_bind(JsonText(*d));
+                    b.push_bind(&event).push_bind(dseq).push_bind(d.id.as_str()).push_bind(d.at).push_bind(JsonText(text));
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert decisions", e))?;
             }
-            let changes: Vec<_> = todo.iter().flat_map(|c| &c.changes).collect();
-            for chunk in sized_chunks(&changes, |c| json_len(*c) + 128) {
+            let changes = todo.iter().flat_map(|c| &c.changes)
+                .map(|c| Ok((c, JsonText::of(c)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for chunk in sized_chunks(&changes, |(_, t)| t.len() + 128) {
                 let mut q = QueryBuilder::new("INSERT INTO change_log (event_id, seq, entry_id, at, entry) ");
-                q.push_values(chunk, |mut b, ch| {
+                q.push_values(chunk, |mut b, (ch, text)| {
                     cseq += 1;
-                    b.push_bind(&event).push_bind(cseq).push_bind(ch.id.as_str()).push_bind(ch.at).push_bind(JsonText(*ch));
+                    b.push_bind(&event).push_bind(cseq).push_bind(ch.id.as_str()).push_bind(ch.at).push_bind(JsonText(text));
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
             }

@@ -461,11 +461,21 @@ impl Engine {
         options: &RunOptions,
         with: Creation,
     ) -> Result<EventId, EngineError> {
+        Ok(self.create_row(brief, options, with).await?.id)
+    }
+
+    /// [`Self::create`], answering the event row as this transaction wrote it.
+    pub async fn create_row(
+        &self,
+        brief: serde_json::Value,
+        options: &RunOptions,
+        with: Creation,
+    ) -> Result<EventRow, EngineError> {
         let (l, commits) = self.prepare_create(brief, options, with).await?;
         // A submission is not a step of a run: the hooks (failure injection, crash drills) see
         // the run's transactions only.
         self.store.commit_batch(&commits, || Ok(())).await?;
-        Ok(l.snap.event.id)
+        Ok(l.snap.event)
     }
 
     /// Creates an event from a complete brief and runs it, as [`Self::create`] then

@@ -288,19 +288,22 @@ async fn create_event(
             .then(|| (supply, p.actor(), "given with the new event".to_owned())),
         start_by: start.then(|| p.actor()),
     };
-    let (id, missing) = match engine.create(req.brief, &options, with).await {
-        Ok(id) => (id, vec![]),
-        Err(EngineError::NeedsInput { event_id, missing }) => (event_id, missing),
+    let (e, missing) = match engine.create_row(req.brief, &options, with).await {
+        Ok(e) => (e, vec![]),
+        Err(EngineError::NeedsInput { event_id, missing }) => (
+            state
+                .store
+                .event(event_id)
+                .await?
+                .ok_or_else(ApiError::internal)?,
+            missing,
+        ),
         Err(e) => return Err(e.into()),
     };
+    let id = e.id;
     if missing.is_empty() && start {
         state.wake.notify_waiters();
     }
-    let e = state
-        .store
-        .event(id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
     let body = EventCreated {
         id: id.0,
         status: e.run_status.into(),

@@ -181,9 +181,25 @@ impl Store {
         let event = first.event_id.to_string();
         on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
-            if let Some(ev) = &first.create_event {
-                crate::insert_event(&mut *tx, ev).await?;
-            }
+            // A batch that creates its event (unfenced, as creations are) writes the row with
+            // its counter and status at once: nothing of the event exists yet to lock, count or
+            // find committed.
+            let created = match (&first.create_event, fold, &first.fence) {
+                (Some(ev), Some((at, s)), None) => {
+                    let mut ev = ev.clone();
+                    ev.state = s.state;
+                    ev.run_status = s.run_status;
+                    ev.status_detail.clone_from(&s.detail);
+                    ev.updated_at = at;
+                    crate::insert_event(&mut *tx, &ev, 1).await?;
+                    true
+                }
+                (Some(ev), _, _) => {
+                    crate::insert_event(&mut *tx, ev, 0).await?;
+                    false
+                }
+                (None, _, _) => false,
+            };
             // Write to the event row first: on PostgreSQL this locks it, so commits of one event
             // are serialised (numbering of steps and log entries stays consistent); on SQLite it
             // takes the write lock at once instead of upgrading a read later. A fenced commit
@@ -216,8 +232,12 @@ impl Store {
                 keys.push_bind(&c.step_key);
             }
             q.push("))");
-            let locked: Option<(i64, i64, i64, i64, i64)> = q.build_query_as().fetch_optional(&mut *tx).await
-                .map_err(|e| StoreError::query("lock event", e))?;
+            let locked: Option<(i64, i64, i64, i64, i64)> = if created && first.expect_seq.is_none_or(|s| s == 0) {
+                Some((1, 0, 0, 0, 0))
+            } else {
+                q.build_query_as().fetch_optional(&mut *tx).await
+                    .map_err(|e| StoreError::query("lock event", e))?
+            };
             let Some((event_seq, step_seq, mut dseq, mut cseq, committed)) = locked else {
                 let row: Option<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM events WHERE id = $1")
                     .bind(&event).fetch_optional(&mut *tx).await

@@ -68,8 +68,9 @@ pub(crate) const EVENT_COLUMNS: &str = "id, title, state, run_status, level, sta
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
 
-/// Inserts the event row `ev` (its brief draft and summary columns as given).
-async fn insert_event<'c, E, DB>(exec: E, ev: &EventRow) -> Result<(), StoreError>
+/// Inserts the event row `ev` (its brief draft and summary columns as given) with commit
+/// counter `seq`.
+async fn insert_event<'c, E, DB>(exec: E, ev: &EventRow, seq: i64) -> Result<(), StoreError>
 where
     E: sqlx::Executor<'c, Database = DB>,
     DB: sqlx::Database,
@@ -79,12 +80,13 @@ where
     for<'e> Option<String>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> Option<chrono::NaiveDate>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> Option<i64>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> i64: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> Option<Json<Value>>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> Json<RunOptions>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> DateTime<Utc>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
 {
     let sql = format!(
-        "INSERT INTO events ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        "INSERT INTO events ({EVENT_COLUMNS}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     );
     let s = ev.summary.clone();
     sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
@@ -105,6 +107,7 @@ where
         .bind(Json(ev.options.clone()))
         .bind(ev.created_at)
         .bind(ev.updated_at)
+        .bind(seq)
         .execute(exec)
         .await
         .map_err(|e| StoreError::query("insert event", e))?;
@@ -224,7 +227,7 @@ impl Store {
     /// Creates an event row with its draft (the brief as submitted, until revision 1 commits) and
     /// the summary of it.
     pub async fn create_event(&self, ev: &EventRow) -> Result<(), StoreError> {
-        on_pool!(self, p => insert_event(p, ev).await)
+        on_pool!(self, p => insert_event(p, ev, 0).await)
     }
 
     /// One event, or `None`.

@@ -757,93 +757,31 @@ impl Engine {
                                 restarted = restart(&mut l);
                                 continue;
                             }
-                            for p in requests {
-                                let mut answer = a.decide(&p);
-                                // A refused answer is explained and asked again, a few times.
-                                let mut asked = 1;
-                                let commit = loop {
-                                    let now = self.clock.now();
-                                    match self.build_decision(&l, p.id, &answer, &correlation, now)
-                                    {
-                                        Err(EngineError::DecisionRefused { reason, .. })
-                                            if asked < REASKS && a.refused(&p, &reason) =>
-                                        {
-                                            answer = a.decide(&p);
-                                            asked += 1;
-                                        }
-                                        Err(e) => {
-                                            self.flush(&mut l, &mut pending, progress).await?;
-                                            return Err(e);
-                                        }
-                                        Ok((commit, _)) => break commit,
-                                    }
-                                };
-                                self.stage(
-                                    &mut l,
-                                    &mut pending,
-                                    Built {
-                                        commit,
-                                        progress: vec![ProgressEvent::ApprovalDecided {
-                                            gate: p.gate,
-                                            decision: answer.decision,
-                                            by: answer.by.clone(),
-                                        }],
-                                        stop: None,
-                                        typed: None,
-                                    },
-                                )?;
-                                // A rejection changes what the remaining requests are about:
-                                // re-plan before asking for the next one.
-                                if answer.decision != ApprovalDecision::Approve {
-                                    break;
-                                }
-                            }
+                            self.answer_in_process(
+                                &mut l,
+                                &mut pending,
+                                a,
+                                requests,
+                                &correlation,
+                                progress,
+                            )
+                            .await?;
                         }
                         _ => {
                             if !self.flush(&mut l, &mut pending, progress).await? {
                                 restarted = restart(&mut l);
                                 continue;
                             }
-                            let gates: Vec<String> =
-                                requests.iter().map(|p| p.gate.to_string()).collect();
-                            let (escalated, applied) =
-                                self.escalate_overdue(&l, &correlation).await?;
-                            let mut detail =
-                                format!("waiting for approval of {}", gates.join(", "));
-                            if !escalated.is_empty() {
-                                detail.push_str(&format!(
-                                    "; overdue, escalated: {}",
-                                    escalated.join("; ")
-                                ));
-                            }
-                            // A decision or an edit that landed since the load means there
-                            // is more to do: look again instead of going to sleep.
-                            let set = self
-                                .store
-                                .set_run_status_if_unchanged(
-                                    id,
-                                    RunStatus::AwaitingApproval,
-                                    Some(&detail),
-                                    self.clock.now(),
-                                    l.snap.seq + applied,
-                                )
-                                .await?;
-                            if !set || applied > 0 {
-                                l = self.load(id).await?;
-                                restarted = restart(&mut l);
-                                if !set {
+                            match self
+                                .await_approvals(&mut l, &requests, &correlation)
+                                .await?
+                            {
+                                Some(stop) => return Ok(self.stopped(stop, progress)),
+                                None => {
+                                    restarted = restart(&mut l);
                                     continue;
                                 }
                             }
-                            return Ok(self.stopped(
-                                RunSummary {
-                                    event_id: id,
-                                    state: l.snap.event.state,
-                                    run_status: RunStatus::AwaitingApproval,
-                                    detail: Some(detail),
-                                },
-                                progress,
-                            ));
                         }
                     }
                 }
@@ -887,6 +825,103 @@ impl Engine {
         }
         self.flush(&mut l, &mut pending, progress).await?;
         Err(EngineError::Runaway(MAX_ACTIONS))
+    }
+
+    /// Asks `a` to answer `requests` in turn and stages each answer (a refused answer is
+    /// explained and asked again, a few times); stops after the first answer that is not an
+    /// approval, which changes what the remaining requests are about.
+    async fn answer_in_process(
+        &self,
+        l: &mut Loaded,
+        pending: &mut Staged,
+        a: &mut (dyn Approver + Send),
+        requests: Vec<PendingApproval>,
+        correlation: &str,
+        progress: &mut (dyn Progress + Send),
+    ) -> Result<(), EngineError> {
+        for p in requests {
+            let mut answer = a.decide(&p);
+            // A refused answer is explained and asked again, a few times.
+            let mut asked = 1;
+            let commit = loop {
+                let now = self.clock.now();
+                match self.build_decision(l, p.id, &answer, correlation, now) {
+                    Err(EngineError::DecisionRefused { reason, .. })
+                        if asked < REASKS && a.refused(&p, &reason) =>
+                    {
+                        answer = a.decide(&p);
+                        asked += 1;
+                    }
+                    Err(e) => {
+                        self.flush(l, pending, progress).await?;
+                        return Err(e);
+                    }
+                    Ok((commit, _)) => break commit,
+                }
+            };
+            self.stage(
+                l,
+                pending,
+                Built {
+                    commit,
+                    progress: vec![ProgressEvent::ApprovalDecided {
+                        gate: p.gate,
+                        decision: answer.decision,
+                        by: answer.by.clone(),
+                    }],
+                    stop: None,
+                    typed: None,
+                },
+            )?;
+            // A rejection changes what the remaining requests are about:
+            // re-plan before asking for the next one.
+            if answer.decision != ApprovalDecision::Approve {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records that the run waits for `requests` (escalating the overdue ones) and answers how
+    /// it stops, or `None` when a decision or an edit landed since `l` was read: `l` is read
+    /// again and there is more to do.
+    async fn await_approvals(
+        &self,
+        l: &mut Loaded,
+        requests: &[PendingApproval],
+        correlation: &str,
+    ) -> Result<Option<RunSummary>, EngineError> {
+        let id = l.snap.event.id;
+        let gates: Vec<String> = requests.iter().map(|p| p.gate.to_string()).collect();
+        let (escalated, applied) = self.escalate_overdue(l, correlation).await?;
+        let mut detail = format!("waiting for approval of {}", gates.join(", "));
+        if !escalated.is_empty() {
+            detail.push_str(&format!("; overdue, escalated: {}", escalated.join("; ")));
+        }
+        // A decision or an edit that landed since the load means there is more to do: look
+        // again instead of going to sleep.
+        let set = self
+            .store
+            .set_run_status_if_unchanged(
+                id,
+                RunStatus::AwaitingApproval,
+                Some(&detail),
+                self.clock.now(),
+                l.snap.seq + applied,
+            )
+            .await?;
+        if !set || applied > 0 {
+            *l = self.load(id).await?;
+            if !set {
+                return Ok(None);
+            }
+        }
+        Ok(Some(RunSummary {
+            event_id: id,
+            state: l.snap.event.state,
+            run_status: RunStatus::AwaitingApproval,
+            detail: Some(detail),
+        }))
     }
 
     /// Reports the end of a run and returns it.
@@ -1439,64 +1474,8 @@ impl Engine {
                 now,
             ));
         }
-        rec.decision(
-            DecisionType::AgentStep,
-            &output.summary,
-            &actor,
-            &output.rationale,
-            output.alternatives.clone(),
-            Some(set.reference()),
-            vec![],
-        );
-        for r in &output.raised {
-            rec.decision(
-                DecisionType::Escalation,
-                &format!("raised by {actor}: {}", r.description),
-                &r.owner,
-                &r.rationale,
-                vec![],
-                Some(set.reference()),
-                vec![],
-            );
-        }
-        for e in &envelopes {
-            let change_type = if e.revision == 1 {
-                ChangeType::Created
-            } else {
-                ChangeType::Revised
-            };
-            let (summary, delta) = records::diff(l.bb.current(e.artifact_type), e);
-            rec.change(
-                change_type,
-                &format!(
-                    "{} revision {} by {actor}: {summary}",
-                    e.artifact_type, e.revision
-                ),
-                vec![e.as_ref()],
-                &actor,
-                delta,
-            );
-        }
-        let mut approval_requests = Vec::new();
-        let mut outbox = Vec::new();
-        if let Some(gate) = step.approval()
-            && let Some(e) = envelopes
-                .iter()
-                .find(|e| e.artifact_type == gate.artifact_type())
-        {
-            let options = &l.options;
-            let approval = NewApproval {
-                id: ApprovalId(Uuid::now_v7()),
-                gate,
-                artifact_revision: e.revision,
-                approver_role: "approver".into(),
-                requested_at: now,
-                deadline: now + options.approval_deadline(),
-                required_approvals: options.required_approvals.max(1),
-            };
-            outbox.push(approval_requested(&l.snap.event, &approval, &l.bb));
-            approval_requests.push(approval);
-        }
+        log_step_output(l, &output, &envelopes, &actor, set.reference(), &mut rec);
+        let (approval_requests, outbox) = approval_request(l, step, &envelopes, now);
         let status = if step == Step::Postmortem {
             Some(StatusWrite {
                 state,
@@ -1953,54 +1932,8 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Result<(Commit, ApprovalOutcome), EngineError> {
         let id = l.snap.event.id;
-        let row =
-            l.snap
-                .approvals
-                .iter()
-                .find(|a| a.id == approval)
-                .ok_or(EngineError::Approval {
-                    id: approval,
-                    reason: "no such approval for this event".into(),
-                })?;
-        if row.status != ApprovalStatus::Pending {
-            return Err(EngineError::Approval {
-                id: approval,
-                reason: format!("already {}", row.status.as_str()),
-            });
-        }
-        if !eods_domain::ids::Actor::is_user(&answer.by) {
-            return Err(EngineError::Approval {
-                id: approval,
-                reason: format!("approver `{}` must be a user (user:<name>)", answer.by),
-            });
-        }
+        let (row, current) = answerable(l, approval, answer)?;
         let gate_type = row.gate.artifact_type();
-        let current = l.bb.current(gate_type).ok_or(EngineError::Approval {
-            id: approval,
-            reason: format!("{gate_type} is missing"),
-        })?;
-        if current.created_by == answer.by {
-            return Err(EngineError::Approval {
-                id: approval,
-                reason: "an approver may not approve their own edit".into(),
-            });
-        }
-        if row.votes.iter().any(|v| v.voter == answer.by) {
-            return Err(EngineError::Approval {
-                id: approval,
-                reason: format!("{} has already voted on this request", answer.by),
-            });
-        }
-        // Not even a vote towards a quorum for a budget above a fixed total.
-        if answer.decision == ApprovalDecision::Approve
-            && let Some(reason) = over_fixed_total(row.gate, &l.bb)
-        {
-            return Err(EngineError::DecisionRefused {
-                id: approval,
-                pointer: "/decision".into(),
-                reason,
-            });
-        }
         let vote = eods_store::Vote {
             approval_id: approval,
             voter: answer.by.clone(),
@@ -2017,38 +1950,14 @@ impl Engine {
         let required = usize::try_from(row.required_approvals.max(1)).unwrap_or(1);
         if answer.decision == ApprovalDecision::Approve && approvals_so_far < required {
             // Quorum not reached: the vote is recorded and the request stays pending.
-            let mut rec = l.records(correlation, now);
-            rec.decision(
-                DecisionType::Approval,
-                &format!(
-                    "{} approved by {} ({approvals_so_far} of {required} approvals)",
-                    row.gate, answer.by
-                ),
-                &answer.by,
-                if answer.comment.is_empty() {
-                    "no comment"
-                } else {
-                    &answer.comment
-                },
-                vec![],
-                None,
-                vec![],
-            );
-            let commit = Commit {
-                event_id: id,
-                step_key: format!("vote:{approval}:{}", answer.by),
-                at: now,
-                decisions: rec.decisions,
-                votes: vec![vote],
-                expect_seq: Some(l.snap.seq),
-                ..Commit::default()
-            };
-            return Ok((
-                commit,
-                ApprovalOutcome::Voted {
-                    approvals: u32::try_from(approvals_so_far).unwrap_or(u32::MAX),
-                    required: row.required_approvals,
-                },
+            return Ok(vote_only(
+                l,
+                row,
+                vote,
+                approvals_so_far,
+                required,
+                correlation,
+                now,
             ));
         }
         let status = ApprovalStatus::after(answer.decision);
@@ -2095,46 +2004,19 @@ impl Engine {
         change.approvals = vec![record.clone()];
         rec.changes.pop();
         rec.changes.push(change.clone());
-        let mut artifacts = Vec::new();
-        if row.gate == ApprovalGate::BudgetDecision
-            && let Some(d) = l.bb.get::<BudgetDecision>()
-        {
-            let mut stamped = d.clone();
-            stamped.status = match answer.decision {
-                ApprovalDecision::Approve => BudgetStatus::Approved,
-                ApprovalDecision::Reject | ApprovalDecision::RequestChanges => {
-                    BudgetStatus::Rejected
-                }
-            };
-            stamped.approvals.push(record.clone());
-            stamped.change_log_refs.push(change.id.to_string());
-            let mut derived = current.derived_from.clone();
-            derived.push(target);
-            artifacts.push(Envelope {
-                id: ArtifactId(Uuid::now_v7()),
-                event_id: id,
-                artifact_type: gate_type,
-                revision: current.revision + 1,
-                schema_version: gate_type.schema_version().into(),
-                created_at: now,
-                created_by: answer.by.clone(),
-                correlation_id: correlation.to_owned(),
-                derived_from: derived,
-                payload: stamped.into_payload().to_value(),
-            });
-            let r = artifacts[0].as_ref();
-            rec.change(
-                ChangeType::Revised,
-                &format!(
-                    "budget_decision revision {} records the {} decision",
-                    r.revision,
-                    status.as_str()
-                ),
-                vec![r],
-                &answer.by,
-                None,
-            );
-        }
+        // A budget decision records its own approval: a new revision, stamped.
+        let artifacts: Vec<Envelope> = (row.gate == ApprovalGate::BudgetDecision)
+            .then(|| {
+                let by = Stamp {
+                    by: &answer.by,
+                    correlation,
+                    now,
+                };
+                stamped_budget(l, current, &record, &change, target, by, &mut rec)
+            })
+            .flatten()
+            .into_iter()
+            .collect();
         rec.decision(
             DecisionType::Approval,
             &format!("{} {} by {}", row.gate, status.as_str(), answer.by),
@@ -2243,6 +2125,251 @@ impl Engine {
 
 /// Why the current proposal of `gate` may not be approved, if it may not: a budget decision
 /// above the brief's fixed total.
+/// The request `approval` of `l` and the revision it is about, when `answer` may be recorded on
+/// it: pending, answered by a user who did not write that revision and has not voted on it, and
+/// (for an approval) not of a budget above a fixed total. Otherwise why not.
+fn answerable<'l>(
+    l: &'l Loaded,
+    approval: ApprovalId,
+    answer: &Answer,
+) -> Result<(&'l ApprovalRow, &'l Current), EngineError> {
+    let row = l
+        .snap
+        .approvals
+        .iter()
+        .find(|a| a.id == approval)
+        .ok_or(EngineError::Approval {
+            id: approval,
+            reason: "no such approval for this event".into(),
+        })?;
+    if row.status != ApprovalStatus::Pending {
+        return Err(EngineError::Approval {
+            id: approval,
+            reason: format!("already {}", row.status.as_str()),
+        });
+    }
+    if !eods_domain::ids::Actor::is_user(&answer.by) {
+        return Err(EngineError::Approval {
+            id: approval,
+            reason: format!("approver `{}` must be a user (user:<name>)", answer.by),
+        });
+    }
+    let gate_type = row.gate.artifact_type();
+    let current = l.bb.current(gate_type).ok_or(EngineError::Approval {
+        id: approval,
+        reason: format!("{gate_type} is missing"),
+    })?;
+    if current.created_by == answer.by {
+        return Err(EngineError::Approval {
+            id: approval,
+            reason: "an approver may not approve their own edit".into(),
+        });
+    }
+    if row.votes.iter().any(|v| v.voter == answer.by) {
+        return Err(EngineError::Approval {
+            id: approval,
+            reason: format!("{} has already voted on this request", answer.by),
+        });
+    }
+    // Not even a vote towards a quorum for a budget above a fixed total.
+    if answer.decision == ApprovalDecision::Approve
+        && let Some(reason) = over_fixed_total(row.gate, &l.bb)
+    {
+        return Err(EngineError::DecisionRefused {
+            id: approval,
+            pointer: "/decision".into(),
+            reason,
+        });
+    }
+    Ok((row, current))
+}
+
+/// The commit of an approving vote that does not reach the request's quorum: the vote and a
+/// DecisionLog entry; the request stays pending.
+fn vote_only(
+    l: &Loaded,
+    row: &ApprovalRow,
+    vote: eods_store::Vote,
+    approvals_so_far: usize,
+    required: usize,
+    correlation: &str,
+    now: DateTime<Utc>,
+) -> (Commit, ApprovalOutcome) {
+    let (answer_by, comment) = (vote.voter.clone(), vote.comment.clone());
+    let approval = row.id;
+    let id = l.snap.event.id;
+    let mut rec = l.records(correlation, now);
+    rec.decision(
+        DecisionType::Approval,
+        &format!(
+            "{} approved by {} ({approvals_so_far} of {required} approvals)",
+            row.gate, answer_by
+        ),
+        &answer_by,
+        if comment.is_empty() {
+            "no comment"
+        } else {
+            &comment
+        },
+        vec![],
+        None,
+        vec![],
+    );
+    let commit = Commit {
+        event_id: id,
+        step_key: format!("vote:{approval}:{}", answer_by),
+        at: now,
+        decisions: rec.decisions,
+        votes: vec![vote],
+        expect_seq: Some(l.snap.seq),
+        ..Commit::default()
+    };
+    (
+        commit,
+        ApprovalOutcome::Voted {
+            approvals: u32::try_from(approvals_so_far).unwrap_or(u32::MAX),
+            required: row.required_approvals,
+        },
+    )
+}
+
+/// The DecisionLog entries of a step's output (its decision and what it raised) and a
+/// ChangeLog entry per artifact revision it writes, with what changed.
+fn log_step_output(
+    l: &Loaded,
+    output: &eods_agents::StepOutput,
+    envelopes: &[Envelope],
+    actor: &str,
+    set: eods_domain::instruction::InstructionSetRef,
+    rec: &mut Records,
+) {
+    rec.decision(
+        DecisionType::AgentStep,
+        &output.summary,
+        actor,
+        &output.rationale,
+        output.alternatives.clone(),
+        Some(set.clone()),
+        vec![],
+    );
+    for r in &output.raised {
+        rec.decision(
+            DecisionType::Escalation,
+            &format!("raised by {actor}: {}", r.description),
+            &r.owner,
+            &r.rationale,
+            vec![],
+            Some(set.clone()),
+            vec![],
+        );
+    }
+    for e in envelopes {
+        let change_type = if e.revision == 1 {
+            ChangeType::Created
+        } else {
+            ChangeType::Revised
+        };
+        let (summary, delta) = records::diff(l.bb.current(e.artifact_type), e);
+        rec.change(
+            change_type,
+            &format!(
+                "{} revision {} by {actor}: {summary}",
+                e.artifact_type, e.revision
+            ),
+            vec![e.as_ref()],
+            actor,
+            delta,
+        );
+    }
+}
+
+/// The approval request (and its notification) a step's output calls for: the step's gate, on
+/// the revision it wrote of the gate's artifact.
+fn approval_request(
+    l: &Loaded,
+    step: Step,
+    envelopes: &[Envelope],
+    now: DateTime<Utc>,
+) -> (Vec<NewApproval>, Vec<eods_store::NewOutbox>) {
+    let mut approval_requests = Vec::new();
+    let mut outbox = Vec::new();
+    if let Some(gate) = step.approval()
+        && let Some(e) = envelopes
+            .iter()
+            .find(|e| e.artifact_type == gate.artifact_type())
+    {
+        let options = &l.options;
+        let approval = NewApproval {
+            id: ApprovalId(Uuid::now_v7()),
+            gate,
+            artifact_revision: e.revision,
+            approver_role: "approver".into(),
+            requested_at: now,
+            deadline: now + options.approval_deadline(),
+            required_approvals: options.required_approvals.max(1),
+        };
+        outbox.push(approval_requested(&l.snap.event, &approval, &l.bb));
+        approval_requests.push(approval);
+    }
+    (approval_requests, outbox)
+}
+
+/// Who stamps a revision, for which request, when.
+struct Stamp<'a> {
+    by: &'a str,
+    correlation: &'a str,
+    now: DateTime<Utc>,
+}
+
+/// The budget_decision revision that records a decision on it (`record`, logged as `change`),
+/// with its ChangeLog entry in `rec`; `None` when the event has no budget decision.
+fn stamped_budget(
+    l: &Loaded,
+    current: &Current,
+    record: &ApprovalRecord,
+    change: &eods_domain::catalog::audit::ChangeEntry,
+    target: ArtifactRef,
+    s: Stamp<'_>,
+    rec: &mut Records,
+) -> Option<Envelope> {
+    let d = l.bb.get::<BudgetDecision>()?;
+    let mut stamped = d.clone();
+    stamped.status = match record.decision {
+        ApprovalDecision::Approve => BudgetStatus::Approved,
+        ApprovalDecision::Reject | ApprovalDecision::RequestChanges => BudgetStatus::Rejected,
+    };
+    stamped.approvals.push(record.clone());
+    stamped.change_log_refs.push(change.id.to_string());
+    let mut derived = current.derived_from.clone();
+    derived.push(target);
+    let t = ArtifactType::BudgetDecision;
+    let envelope = Envelope {
+        id: ArtifactId(Uuid::now_v7()),
+        event_id: l.snap.event.id,
+        artifact_type: t,
+        revision: current.revision + 1,
+        schema_version: t.schema_version().into(),
+        created_at: s.now,
+        created_by: s.by.to_owned(),
+        correlation_id: s.correlation.to_owned(),
+        derived_from: derived,
+        payload: stamped.into_payload().to_value(),
+    };
+    let r = envelope.as_ref();
+    rec.change(
+        ChangeType::Revised,
+        &format!(
+            "budget_decision revision {} records the {} decision",
+            r.revision,
+            ApprovalStatus::after(record.decision).as_str()
+        ),
+        vec![r],
+        s.by,
+        None,
+    );
+    Some(envelope)
+}
+
 fn over_fixed_total(gate: ApprovalGate, bb: &Blackboard) -> Option<String> {
     if gate != ApprovalGate::BudgetDecision {
         return None;

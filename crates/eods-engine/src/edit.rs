@@ -4,10 +4,10 @@
 //! cost impact exceeds the threshold re-opens the budget approval.
 
 use crate::records;
-use crate::{Engine, EngineError, RunOptions, approval_requested};
+use crate::{Engine, EngineError, Loaded, Records, RunOptions, approval_requested};
 use eods_agents::Step;
 use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope, Payload};
-use eods_domain::blackboard::Current;
+use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{ChangeType, DecisionType};
 use eods_domain::catalog::budget::{BudgetDecision, BudgetStatus};
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
@@ -90,15 +90,7 @@ impl Engine {
         comment: &str,
         threshold: Decimal,
     ) -> Result<EditOutcome, EngineError> {
-        if matches!(
-            t,
-            ArtifactType::AgentTrace
-                | ArtifactType::DecisionLog
-                | ArtifactType::ChangeLog
-                | ArtifactType::Runbook
-                | ArtifactType::IncidentLog
-                | ArtifactType::Postmortem
-        ) {
+        if !editable(t) {
             return Err(EditError::NotEditable(t).into());
         }
         let l = self.load(id).await?;
@@ -136,51 +128,15 @@ impl Engine {
             derived_from: derived_from.clone(),
             payload,
         };
-        let doc = serde_json::to_value(&envelope).unwrap_or_default();
-        let typed = match validate_document(&doc) {
-            Ok((_, p)) => p,
-            Err(vs) => {
-                return Err(EditError::Invalid {
-                    artifact_type: t,
-                    violations: vs
-                        .into_iter()
-                        .filter(|v| v.pointer.starts_with("/payload"))
-                        .collect(),
-                }
-                .into());
-            }
-        };
-        let mut next = l.bb.clone();
-        next.insert(Current {
-            revision: envelope.revision,
-            created_by: by.to_owned(),
-            derived_from: derived_from.clone(),
-            payload: typed.clone(),
-        });
-        let refs: Vec<Violation> = validate_references(&next)
-            .into_iter()
-            .filter(|(a, _)| *a == t)
-            .map(|(_, v)| Violation {
-                pointer: format!("/payload{}", v.pointer),
-                message: v.message,
-            })
-            .collect();
-        if !refs.is_empty() {
-            return Err(EditError::Invalid {
-                artifact_type: t,
-                violations: refs,
-            }
-            .into());
-        }
+        let (typed, next) = checked_edit(&l.bb, &envelope)?;
         let (summary, cost_delta) = records::diff(Some(current), &envelope);
         let mut rec = l.records(&correlation, now);
-        let line = if comment.is_empty() {
-            format!("{t} revision {} by {by}: {summary}", envelope.revision)
-        } else {
-            format!(
-                "{t} revision {} by {by}: {summary} ({comment})",
+        let line = match comment {
+            "" => format!("{t} revision {} by {by}: {summary}", envelope.revision),
+            c => format!(
+                "{t} revision {} by {by}: {summary} ({c})",
                 envelope.revision
-            )
+            ),
         };
         rec.change(
             ChangeType::Revised,
@@ -192,7 +148,6 @@ impl Engine {
         let options: RunOptions = event.options.clone();
         let mut artifacts = vec![envelope.clone()];
         let mut approval_requests = Vec::new();
-        let mut outbox = Vec::new();
         let request = |gate: ApprovalGate, revision: u32| NewApproval {
             id: ApprovalId(Uuid::now_v7()),
             gate,
@@ -215,72 +170,15 @@ impl Engine {
         let mut budget_reapproval = t == ArtifactType::BudgetDecision;
         if t != ArtifactType::BudgetDecision
             && !budget_inputs.contains(&t)
-            && cost_delta.is_some_and(|d| d.abs() > threshold)
-            && let Some(cur) = l.bb.current(ArtifactType::BudgetDecision)
-            && let Some(d) = l.bb.get::<BudgetDecision>()
+            && let Some(delta) = cost_delta.filter(|d| d.abs() > threshold)
+            && let Some(b) =
+                reopened_budget(&l, &envelope, delta, threshold, &correlation, &mut rec)
         {
-            let mut reopened = d.clone();
-            reopened.status = BudgetStatus::Proposed;
-            reopened.approvals.clear();
-            let mut from: Vec<ArtifactRef> = cur
-                .derived_from
-                .iter()
-                .filter(|r| r.artifact_type != ArtifactType::BudgetDecision && r.artifact_type != t)
-                .copied()
-                .collect();
-            from.push(envelope.as_ref());
-            let b = Envelope {
-                id: ArtifactId(Uuid::now_v7()),
-                event_id: id,
-                artifact_type: ArtifactType::BudgetDecision,
-                revision: cur.revision + 1,
-                schema_version: ArtifactType::BudgetDecision.schema_version().into(),
-                created_at: now,
-                created_by: "system:engine".into(),
-                correlation_id: correlation.clone(),
-                derived_from: from,
-                payload: Payload::BudgetDecision(reopened).to_value(),
-            };
-            let delta = cost_delta.unwrap_or_default();
-            rec.change(
-                ChangeType::Revised,
-                &format!(
-                    "budget_decision revision {} re-opened for approval: the {t} edit changes planned cost by {delta} (threshold {threshold})",
-                    b.revision
-                ),
-                vec![b.as_ref()],
-                "system:engine",
-                Some(delta),
-            );
-            rec.decision(
-                DecisionType::Revision,
-                "budget approval re-opened",
-                "system:engine",
-                &format!("a cost impact of {delta} exceeds the approval threshold of {threshold}"),
-                vec![],
-                None,
-                vec![],
-            );
             approval_requests.push(request(ApprovalGate::BudgetDecision, b.revision));
             artifacts.push(b);
             budget_reapproval = true;
         }
-        for a in &approval_requests {
-            let mut bb = next.clone();
-            if let Some(b) = artifacts
-                .iter()
-                .find(|e| e.artifact_type == a.gate.artifact_type())
-                && let Ok(p) = Payload::from_value(b.artifact_type, b.payload.clone())
-            {
-                bb.insert(Current {
-                    revision: b.revision,
-                    created_by: b.created_by.clone(),
-                    derived_from: b.derived_from.clone(),
-                    payload: p,
-                });
-            }
-            outbox.push(approval_requested(event, a, &bb));
-        }
+        let outbox = notices(event, &approval_requests, &artifacts, &next);
         // Derived artifacts are recomputed by the run, whoever holds it.
         let run_status = match event.run_status {
             RunStatus::Paused | RunStatus::Cancelled | RunStatus::Completed => event.run_status,
@@ -332,4 +230,150 @@ impl Engine {
             run_status,
         })
     }
+}
+
+/// The typed payload of an edit's `envelope` and the blackboard with it, or every violation of
+/// its payload: the schema and semantic checks, then the references to other artifacts.
+fn checked_edit(
+    bb: &Blackboard,
+    envelope: &Envelope,
+) -> Result<(Payload, Blackboard), EngineError> {
+    let t = envelope.artifact_type;
+    let doc = serde_json::to_value(&envelope).unwrap_or_default();
+    let typed = match validate_document(&doc) {
+        Ok((_, p)) => p,
+        Err(vs) => {
+            return Err(EditError::Invalid {
+                artifact_type: t,
+                violations: vs
+                    .into_iter()
+                    .filter(|v| v.pointer.starts_with("/payload"))
+                    .collect(),
+            }
+            .into());
+        }
+    };
+    let mut next = bb.clone();
+    next.insert(Current {
+        revision: envelope.revision,
+        created_by: envelope.created_by.clone(),
+        derived_from: envelope.derived_from.clone(),
+        payload: typed.clone(),
+    });
+    let refs: Vec<Violation> = validate_references(&next)
+        .into_iter()
+        .filter(|(a, _)| *a == t)
+        .map(|(_, v)| Violation {
+            pointer: format!("/payload{}", v.pointer),
+            message: v.message,
+        })
+        .collect();
+    if !refs.is_empty() {
+        return Err(EditError::Invalid {
+            artifact_type: t,
+            violations: refs,
+        }
+        .into());
+    }
+    Ok((typed, next))
+}
+
+/// The budget_decision revision an edit re-opens for approval (its cost impact `delta` is above
+/// `threshold`), with its ChangeLog and DecisionLog entries in `rec`; `None` without a budget
+/// decision.
+fn reopened_budget(
+    l: &Loaded,
+    edit: &Envelope,
+    delta: Decimal,
+    threshold: Decimal,
+    correlation: &str,
+    rec: &mut Records,
+) -> Option<Envelope> {
+    let t = edit.artifact_type;
+    let cur = l.bb.current(ArtifactType::BudgetDecision)?;
+    let d = l.bb.get::<BudgetDecision>()?;
+    let mut reopened = d.clone();
+    reopened.status = BudgetStatus::Proposed;
+    reopened.approvals.clear();
+    let mut from: Vec<ArtifactRef> = cur
+        .derived_from
+        .iter()
+        .filter(|r| r.artifact_type != ArtifactType::BudgetDecision && r.artifact_type != t)
+        .copied()
+        .collect();
+    from.push(edit.as_ref());
+    let b = Envelope {
+        id: ArtifactId(Uuid::now_v7()),
+        event_id: l.snap.event.id,
+        artifact_type: ArtifactType::BudgetDecision,
+        revision: cur.revision + 1,
+        schema_version: ArtifactType::BudgetDecision.schema_version().into(),
+        created_at: edit.created_at,
+        created_by: "system:engine".into(),
+        correlation_id: correlation.to_owned(),
+        derived_from: from,
+        payload: Payload::BudgetDecision(reopened).to_value(),
+    };
+    rec.change(
+            ChangeType::Revised,
+            &format!(
+                "budget_decision revision {} re-opened for approval: the {t} edit changes planned cost by {delta} (threshold {threshold})",
+                b.revision
+            ),
+            vec![b.as_ref()],
+            "system:engine",
+            Some(delta),
+        );
+    rec.decision(
+        DecisionType::Revision,
+        "budget approval re-opened",
+        "system:engine",
+        &format!("a cost impact of {delta} exceeds the approval threshold of {threshold}"),
+        vec![],
+        None,
+        vec![],
+    );
+    Some(b)
+}
+
+/// The `approval_requested` notification of each request, describing the revision it is about
+/// (in `artifacts` when the edit writes it, else on `next`).
+fn notices(
+    event: &eods_store::EventRow,
+    approval_requests: &[NewApproval],
+    artifacts: &[Envelope],
+    next: &Blackboard,
+) -> Vec<eods_store::NewOutbox> {
+    let mut outbox = Vec::new();
+    for a in approval_requests {
+        let mut bb = next.clone();
+        if let Some(b) = artifacts
+            .iter()
+            .find(|e| e.artifact_type == a.gate.artifact_type())
+            && let Ok(p) = Payload::from_value(b.artifact_type, b.payload.clone())
+        {
+            bb.insert(Current {
+                revision: b.revision,
+                created_by: b.created_by.clone(),
+                derived_from: b.derived_from.clone(),
+                payload: p,
+            });
+        }
+        outbox.push(approval_requested(event, a, &bb));
+    }
+    outbox
+}
+
+/// Whether people may edit artifacts of type `t`: not the records of what happened (traces,
+/// logs, the runbook, incidents, the postmortem).
+fn editable(t: ArtifactType) -> bool {
+    !matches!(
+        t,
+        ArtifactType::AgentTrace
+            | ArtifactType::DecisionLog
+            | ArtifactType::ChangeLog
+            | ArtifactType::Runbook
+            | ArtifactType::IncidentLog
+            | ArtifactType::Postmortem
+    )
 }

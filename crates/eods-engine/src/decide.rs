@@ -73,7 +73,7 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
     }
     let fresh = |s: Step| {
         let key = step_key(s, d.blackboard, d.directives);
-        d.committed.iter().any(|k| *k == key)
+        d.committed.contains(&key)
     };
     if d.state < LifecycleState::Execute {
         // Planning steps up to the current state, in dependency order: recompute what is stale.
@@ -179,6 +179,7 @@ mod tests {
             .collect()
     }
 
+    /// Long because: a table test, one row per situation of the lifecycle.
     #[test]
     fn next_action_follows_the_lifecycle_table() {
         let (bb, keys) = planned();

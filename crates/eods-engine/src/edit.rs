@@ -239,7 +239,7 @@ fn checked_edit(
     envelope: &Envelope,
 ) -> Result<(Payload, Blackboard), EngineError> {
     let t = envelope.artifact_type;
-    let doc = serde_json::to_value(&envelope).unwrap_or_default();
+    let doc = serde_json::to_value(envelope).unwrap_or_default();
     let typed = match validate_document(&doc) {
         Ok((_, p)) => p,
         Err(vs) => {

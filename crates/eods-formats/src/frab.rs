@@ -93,6 +93,9 @@ fn minutes(s: &str) -> Option<u32> {
 }
 
 /// Parses a frab schedule. `zone` is used when the file names no `<time_zone_name>`.
+///
+/// Long because: one streaming pass over the XML whose state (the open elements, the current
+/// day, room, event and person) is shared by every arm of the match.
 pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
     let line_of = |pos: u64| {
         xml.as_bytes()

@@ -159,6 +159,9 @@ fn ticks(lo: NaiveDate, hi: NaiveDate) -> Vec<(NaiveDate, String)> {
 /// to end inclusive, critical-path tasks in the critical colour (class `critical`, others
 /// `normal`), slack as a hatched extension (class `slack`), milestones as diamonds with dashed
 /// lines, and a legend.
+///
+/// Long because: one SVG drawn top to bottom (axis, rows, bars, slack, milestones, legend), every
+/// part on the same scale and layout.
 pub fn gantt(id: &str, tasks: &TaskRegister, timeline: &Timeline) -> String {
     const GUTTER: f64 = 290.0;
     const PLOT: f64 = 720.0;

@@ -122,6 +122,9 @@ impl Instance {
     }
 
     /// Parses and checks an instance; `file` names it in errors.
+    ///
+    /// Long because: every field is checked in document order so that a bad one is named by its
+    /// pointer.
     pub fn parse(file: &str, text: &str) -> Result<Instance, InstanceError> {
         let err = |pointer: String, message: String| InstanceError {
             file: file.to_owned(),

@@ -237,6 +237,9 @@ struct Candidate {
 /// in up to two more passes over the file; an element whose nodes are outside the extract has no
 /// position. With `city`, a place without `addr:city` gets `city`, and a place whose `addr:city`
 /// names another city is dropped.
+///
+/// Long because: up to three passes over one file that share the tables of the elements kept and
+/// of the positions they wait for.
 pub fn read_pbf(path: &Path, city: Option<&str>) -> Result<OsmImport, OsmError> {
     let file = path.display().to_string();
     check_header(path, &file)?;

@@ -434,6 +434,10 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Runs one subcommand.
+///
+/// Long because: one arm per subcommand, each a few lines that check its arguments and call the
+/// module that does the work; split, it would only move the match.
 async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
     match command {
         Command::Plan {

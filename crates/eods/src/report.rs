@@ -214,6 +214,10 @@ fn exchange_rates(cm: &CostModel, s: &mut String) {
     }
 }
 
+/// The event's report in Markdown: the brief and its constraints, then timeline, venue, budget,
+/// schedule, risks, vendors, approvals, incidents and postmortem.
+///
+/// Long because: the sections in reading order, each a few `writeln!`s of one artifact's fields.
 pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
     let all = store.current_artifacts(id).await?;
     let ev = store.event(id).await?;

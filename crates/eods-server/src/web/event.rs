@@ -316,6 +316,9 @@ pub(super) async fn event_page(
     })
 }
 
+/// The overview tab's view of an event.
+///
+/// Long because: it fills the view's fields one after the other, each a few lines of formatting.
 fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
     let e = &o.event;
     let bb = &o.blackboard;

@@ -383,6 +383,9 @@ pub(super) fn venue(bb: &Blackboard, contracts: bool) -> Body {
     })
 }
 
+/// The budget tab: baseline, cost model lines, decision, options, spend and its chart.
+///
+/// Long because: it fills the view's fields one after the other from three artifacts.
 pub(super) fn budget(bb: &Blackboard) -> Body {
     let Some(base) = bb.get::<BudgetBaseline>() else {
         return missing("budget");

@@ -1370,24 +1370,7 @@ impl Engine {
             None,
             vec![],
         );
-        for e in &envelopes {
-            let change_type = if e.revision == 1 {
-                ChangeType::Created
-            } else {
-                ChangeType::Revised
-            };
-            let (summary, delta) = records::diff(l.bb.current(e.artifact_type), e);
-            rec.change(
-                change_type,
-                &format!(
-                    "{} revision {} by {actor}: {summary}",
-                    e.artifact_type, e.revision
-                ),
-                vec![e.as_ref()],
-                &actor,
-                delta,
-            );
-        }
+        log_revisions(l, &envelopes, &actor, &mut rec);
         let commit = Commit {
             event_id: id,
             step_key: format!("needs:{key}:{:016x}", fnv(&detail)),
@@ -2263,6 +2246,12 @@ fn log_step_output(
             vec![],
         );
     }
+    log_revisions(l, envelopes, actor, rec);
+}
+
+/// A ChangeLog entry per revision in `envelopes` written by `actor`, with what changed from the
+/// current revision in `l`.
+fn log_revisions(l: &Loaded, envelopes: &[Envelope], actor: &str, rec: &mut Records) {
     for e in envelopes {
         let change_type = if e.revision == 1 {
             ChangeType::Created

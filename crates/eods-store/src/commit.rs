@@ -181,11 +181,11 @@ impl Store {
         let event = first.event_id.to_string();
         on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
-            // A batch that creates its event (unfenced, as creations are) writes the row with
-            // its counter and status at once: nothing of the event exists yet to lock, count or
-            // find committed.
+            // A batch that creates its event (unfenced, as creations are, and expecting nothing
+            // before it) writes the row with its counter and status at once: nothing of the
+            // event exists yet to lock, count or find committed.
             let created = match (&first.create_event, fold, &first.fence) {
-                (Some(ev), Some((at, s)), None) => {
+                (Some(ev), Some((at, s)), None) if first.expect_seq.is_none_or(|n| n == 0) => {
                     let mut ev = ev.clone();
                     ev.state = s.state;
                     ev.run_status = s.run_status;
@@ -208,33 +208,33 @@ impl Store {
             // concurrency: log numbering and statuses were computed from that snapshot).
             // The same statement returns where the step and log numbering stand and how many of
             // the batch's keys were committed before.
-            let expect = first.expect_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
-            let mut q = QueryBuilder::new("UPDATE events SET seq = seq + 1");
-            if let Some(f) = &first.fence {
-                q.push(", lease_until = ").push_bind(f.until_ms);
-            }
-            if let Some((at, s)) = fold {
-                q.push(", state = ").push_bind(s.state.as_str())
-                    .push(", run_status = ").push_bind(s.run_status.as_str())
-                    .push(", status_detail = ").push_bind(&s.detail)
-                    .push(", updated_at = ").push_bind(at);
-            }
-            q.push(" WHERE id = ").push_bind(&event);
-            if let Some(f) = &first.fence {
-                q.push(" AND lease_owner = ").push_bind(&f.owner);
-            }
-            if let Some(s) = expect {
-                q.push(" AND seq = ").push_bind(s);
-            }
-            q.push(" RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
-            let mut keys = q.separated(", ");
-            for c in batch {
-                keys.push_bind(&c.step_key);
-            }
-            q.push("))");
-            let locked: Option<(i64, i64, i64, i64, i64)> = if created && first.expect_seq.is_none_or(|s| s == 0) {
+            let locked: Option<(i64, i64, i64, i64, i64)> = if created {
                 Some((1, 0, 0, 0, 0))
             } else {
+                let expect = first.expect_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
+                let mut q = QueryBuilder::new("UPDATE events SET seq = seq + 1");
+                if let Some(f) = &first.fence {
+                    q.push(", lease_until = ").push_bind(f.until_ms);
+                }
+                if let Some((at, s)) = fold {
+                    q.push(", state = ").push_bind(s.state.as_str())
+                        .push(", run_status = ").push_bind(s.run_status.as_str())
+                        .push(", status_detail = ").push_bind(&s.detail)
+                        .push(", updated_at = ").push_bind(at);
+                }
+                q.push(" WHERE id = ").push_bind(&event);
+                if let Some(f) = &first.fence {
+                    q.push(" AND lease_owner = ").push_bind(&f.owner);
+                }
+                if let Some(s) = expect {
+                    q.push(" AND seq = ").push_bind(s);
+                }
+                q.push(" RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
+                let mut keys = q.separated(", ");
+                for c in batch {
+                    keys.push_bind(&c.step_key);
+                }
+                q.push("))");
                 q.build_query_as().fetch_optional(&mut *tx).await
                     .map_err(|e| StoreError::query("lock event", e))?
             };
@@ -381,19 +381,26 @@ impl Store {
                     return Err(StoreError::Conflict(format!("approval {} is not pending", ids.join(" or "))));
                 }
             }
-            for (ids, set) in [
-                (todo.iter().flat_map(|c| &c.superseded).map(|a| (a, None)).collect::<Vec<_>>(), "status = 'superseded'"),
-                (todo.iter().flat_map(|c| c.escalated.iter().map(|a| (a, Some(c.at)))).collect(), "escalated_at = v.column2"),
-            ] {
-                for chunk in ids.chunks(CHUNK / 2) {
-                    let mut q = QueryBuilder::new(format!("UPDATE approvals SET {set} FROM ("));
-                    q.push_values(chunk, |mut b, (id, at)| {
-                        b.push_bind(id.to_string()).push_bind(*at);
-                    });
-                    q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(&event);
-                    q.push(if set.starts_with("status") { " AND approvals.status = 'pending'" } else { " AND approvals.escalated_at IS NULL" });
-                    q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("update approvals", e))?;
+            let superseded: Vec<_> = todo.iter().flat_map(|c| &c.superseded).collect();
+            for chunk in superseded.chunks(CHUNK) {
+                let mut q = QueryBuilder::new("UPDATE approvals SET status = 'superseded' WHERE event_id = ");
+                q.push_bind(&event).push(" AND status = 'pending' AND id IN (");
+                let mut ids = q.separated(", ");
+                for a in chunk {
+                    ids.push_bind(a.to_string());
                 }
+                q.push(")");
+                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
+            }
+            let escalated: Vec<_> = todo.iter().flat_map(|c| c.escalated.iter().map(move |a| (a, c.at))).collect();
+            for chunk in escalated.chunks(CHUNK / 2) {
+                let mut q = QueryBuilder::new("UPDATE approvals SET escalated_at = v.column2 FROM (");
+                q.push_values(chunk, |mut b, (id, at)| {
+                    b.push_bind(id.to_string()).push_bind(*at);
+                });
+                q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(&event)
+                    .push(" AND approvals.escalated_at IS NULL");
+                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("mark escalations", e))?;
             }
             let votes: Vec<_> = todo.iter().flat_map(|c| &c.votes).collect();
             for chunk in votes.chunks(CHUNK / 5) {

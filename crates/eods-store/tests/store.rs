@@ -310,6 +310,121 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
         ));
         let snap = store.snapshot(id).await.unwrap();
         assert_eq!(snap.steps, vec!["submit", "plan", "risks", "budget"]);
+        assert_eq!(snap.event.status_detail.as_deref(), Some("budget"));
+
+        // A replay whose last commit was committed before: the status is the last applied
+        // commit's, not the batch's last; a key repeated in a batch counts once.
+        let replay = vec![
+            step("venue", ArtifactType::VenueCriteria, 6),
+            step("venue", ArtifactType::VenueCriteria, 6),
+            step("budget", ArtifactType::BudgetBaseline, 7),
+        ];
+        let out = store.commit_batch(&replay, || Ok(())).await.unwrap();
+        assert_eq!(
+            out.outcomes,
+            vec![
+                CommitOutcome::Applied { seq: 5 },
+                CommitOutcome::AlreadyApplied,
+                CommitOutcome::AlreadyApplied
+            ]
+        );
+        let snap = store.snapshot(id).await.unwrap();
+        assert_eq!(
+            snap.event.status_detail.as_deref(),
+            Some("venue"),
+            "{}",
+            store.backend()
+        );
+        assert_eq!(snap.decision_count, 5, "the skipped commits wrote nothing");
+    }
+}
+
+#[tokio::test]
+async fn approval_requests_decisions_and_supersessions_of_a_batch_are_written_together() {
+    let (_dir, stores) = stores("approvals").await;
+    for store in stores {
+        let id = EventId(Uuid::now_v7());
+        let at = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        let (old, kept, decided) = (
+            approval(at + chrono::Duration::hours(48)),
+            approval(at + chrono::Duration::hours(49)),
+            approval(at + chrono::Duration::hours(50)),
+        );
+        let mut kept = kept;
+        kept.gate = ApprovalGate::BudgetDecision;
+        let mut decided = decided;
+        decided.gate = ApprovalGate::VendorContracts;
+        let decision = |a: &NewApproval, d: ApprovalDecision| ApprovalDecisionWrite {
+            id: a.id,
+            decision: d,
+            status: ApprovalStatus::after(d),
+            decided_at: at,
+            decided_by: "user:ana".into(),
+            comment: "ok".into(),
+            directive: (d != ApprovalDecision::Approve).then(|| json!({"cap": "900"})),
+        };
+        let mut newer = old.clone();
+        newer.id = ApprovalId(Uuid::now_v7());
+        newer.artifact_revision = 2;
+        let batch = vec![
+            Commit {
+                event_id: id,
+                step_key: "submit".into(),
+                at,
+                create_event: Some(event_row(id)),
+                approval_requests: vec![old.clone(), kept.clone(), decided.clone()],
+                ..Commit::default()
+            },
+            Commit {
+                event_id: id,
+                step_key: "answers".into(),
+                at,
+                approval_decisions: vec![decision(&decided, ApprovalDecision::Reject)],
+                approval_requests: vec![newer.clone()],
+                superseded: vec![old.id, decided.id],
+                ..Commit::default()
+            },
+        ];
+        store.commit_batch(&batch, || Ok(())).await.unwrap();
+        let snap = store.snapshot(id).await.unwrap();
+        let status = |a: &NewApproval| {
+            let row = snap.approvals.iter().find(|r| r.id == a.id).unwrap();
+            (row.status, row.directive.clone())
+        };
+        assert_eq!(
+            status(&old).0,
+            ApprovalStatus::Superseded,
+            "{}",
+            store.backend()
+        );
+        assert_eq!(status(&newer).0, ApprovalStatus::Pending);
+        assert_eq!(status(&kept).0, ApprovalStatus::Pending);
+        assert_eq!(
+            status(&decided),
+            (ApprovalStatus::Rejected, Some(json!({"cap": "900"}))),
+            "decided before the supersession, which leaves a decided request alone"
+        );
+
+        // A decision on a request that is no longer pending is refused and writes nothing.
+        let late = Commit {
+            event_id: id,
+            step_key: "late".into(),
+            at,
+            approval_decisions: vec![
+                decision(&kept, ApprovalDecision::Approve),
+                decision(&old, ApprovalDecision::Approve),
+            ],
+            ..Commit::default()
+        };
+        let err = store.commit_batch(&[late], || Ok(())).await.unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict(m) if m.contains("not pending")),
+            "{err}"
+        );
+        let snap = store.snapshot(id).await.unwrap();
+        let kept_row = snap.approvals.iter().find(|r| r.id == kept.id).unwrap();
+        assert_eq!(kept_row.status, ApprovalStatus::Pending, "rolled back");
+        assert!(!snap.steps.contains(&"late".to_string()));
     }
 }
 

@@ -20,13 +20,13 @@ const CHUNK: usize = 200;
 const MESSAGE_BYTES: usize = 15 * 1024;
 
 /// Splits `items` into runs of at most [`CHUNK`] rows whose `size` adds up to at most
-/// [`MESSAGE_BYTES`] (a single larger row is a run of its own), in order.
-fn sized_chunks<T>(items: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+/// `limit` bytes (a single larger row is a run of its own), in order.
+fn sized_chunks<T>(items: &[T], limit: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, item) in items.iter().enumerate() {
         let n = size(item);
-        if i > start && (bytes + n > MESSAGE_BYTES || i - start == CHUNK) {
+        if i > start && (bytes + n > limit || i - start == CHUNK) {
             out.push(&items[start..i]);
             (start, bytes) = (i, 0);
         }
@@ -99,6 +99,20 @@ impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for JsonText<'_> {
     ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
         <&str as sqlx::Encode<'q, sqlx::Sqlite>>::encode_by_ref(&self.0, buf)
     }
+}
+
+/// JSON documents already serialised, as one JSON array.
+fn json_array(docs: &[String]) -> String {
+    let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 1).sum::<usize>() + 1);
+    out.push('[');
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(d);
+    }
+    out.push(']');
+    out
 }
 
 /// What a batch did: each commit's outcome, in order, and the event's commit counter after it.
@@ -179,6 +193,11 @@ impl Store {
     ) -> Result<Option<BatchOutcome>, StoreError> {
         let first = &batch[0];
         let event = first.event_id.to_string();
+        // SQLite is in the process: no messages, no TLS records to stay under.
+        let limit = match self {
+            Store::Sqlite(_) => usize::MAX,
+            Store::Postgres(_) => MESSAGE_BYTES,
+        };
         on_pool!(self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
             // A batch that creates its event (unfenced, as creations are, and expecting nothing
@@ -229,7 +248,7 @@ impl Store {
                 if let Some(s) = expect {
                     q.push(" AND seq = ").push_bind(s);
                 }
-                q.push(" RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM decision_log WHERE event_id = events.id), (SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
+                q.push(" RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = events.id), (SELECT COALESCE(MAX(last_seq), 0) FROM decision_runs WHERE event_id = events.id), (SELECT COALESCE(MAX(last_seq), 0) FROM change_runs WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
                 let mut keys = q.separated(", ");
                 for c in batch {
                     keys.push_bind(&c.step_key);
@@ -305,7 +324,7 @@ impl Store {
             let artifacts = todo.iter().flat_map(|c| &c.artifacts)
                 .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in sized_chunks(&artifacts, |(_, p, d)| p.len() + d.len() + 256) {
+            for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
                 let mut q = QueryBuilder::new("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
                 q.push_values(chunk, |mut b, (a, payload, derived_from)| {
                     b.push_bind(a.id.to_string())
@@ -321,27 +340,27 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert artifacts", e))?;
             }
+            // Each log's entries are appended as one run (see migration 0012): one row per log
+            // per transaction, split only to keep a statement under `limit`.
             let decisions = todo.iter().flat_map(|c| &c.decisions)
-                .map(|d| Ok((d, JsonText::of(d)?)))
+                .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in sized_chunks(&decisions, |(_, t)| t.len() + 128) {
-                let mut q = QueryBuilder::new("INSERT INTO decision_log (event_id, seq, entry_id, at, entry) ");
-                q.push_values(chunk, |mut b, (d, text)| {
-                    dseq += 1;
-                    b.push_bind(&event).push_bind(dseq).push_bind(d.id.as_str()).push_bind(d.at).push_bind(JsonText(text));
-                });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert decisions", e))?;
+            for run in sized_chunks(&decisions, limit, |t| t.len() + 1) {
+                let first_seq = dseq + 1;
+                dseq += i64::try_from(run.len()).unwrap_or(i64::MAX);
+                sqlx::query("INSERT INTO decision_runs (event_id, first_seq, last_seq, entries) VALUES ($1, $2, $3, $4)")
+                    .bind(&event).bind(first_seq).bind(dseq).bind(JsonText(&json_array(run)))
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert decisions", e))?;
             }
             let changes = todo.iter().flat_map(|c| &c.changes)
-                .map(|c| Ok((c, JsonText::of(c)?)))
+                .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in sized_chunks(&changes, |(_, t)| t.len() + 128) {
-                let mut q = QueryBuilder::new("INSERT INTO change_log (event_id, seq, entry_id, at, entry) ");
-                q.push_values(chunk, |mut b, (ch, text)| {
-                    cseq += 1;
-                    b.push_bind(&event).push_bind(cseq).push_bind(ch.id.as_str()).push_bind(ch.at).push_bind(JsonText(text));
-                });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
+            for run in sized_chunks(&changes, limit, |t| t.len() + 1) {
+                let first_seq = cseq + 1;
+                cseq += i64::try_from(run.len()).unwrap_or(i64::MAX);
+                sqlx::query("INSERT INTO change_runs (event_id, first_seq, last_seq, entries) VALUES ($1, $2, $3, $4)")
+                    .bind(&event).bind(first_seq).bind(cseq).bind(JsonText(&json_array(run)))
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
             }
             // The row inserted above holds its brief's summary: a revision equal to it is not
             // written again.
@@ -412,7 +431,7 @@ impl Store {
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert votes", e))?;
             }
             let outbox: Vec<_> = todo.iter().flat_map(|c| c.outbox.iter().map(move |o| (c.at, o))).collect();
-            for chunk in sized_chunks(&outbox, |(_, o)| json_len(&o.payload) + 256) {
+            for chunk in sized_chunks(&outbox, limit, |(_, o)| json_len(&o.payload) + 256) {
                 let mut q = QueryBuilder::new("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms) ");
                 q.push_values(chunk, |mut b, (at, o)| {
                     b.push_bind(o.id.to_string()).push_bind(&event).push_bind(o.kind.as_str()).push_bind(&o.dedupe_key)
@@ -452,7 +471,7 @@ mod tests {
     #[test]
     fn chunks_keep_order_and_stay_under_the_message_size_unless_one_row_is_larger() {
         let sizes = [3_000, 9_000, 5_000, 70_000, 1, 1, MESSAGE_BYTES];
-        let chunks = sized_chunks(&sizes, |n| *n);
+        let chunks = sized_chunks(&sizes, MESSAGE_BYTES, |n| *n);
         assert_eq!(
             chunks,
             vec![
@@ -467,11 +486,11 @@ mod tests {
             assert!(c.len() == 1 || c.iter().sum::<usize>() <= MESSAGE_BYTES);
         }
         let many = vec![1usize; CHUNK * 2 + 3];
-        let chunks = sized_chunks(&many, |n| *n);
+        let chunks = sized_chunks(&many, MESSAGE_BYTES, |n| *n);
         assert_eq!(
             chunks.iter().map(|c| c.len()).collect::<Vec<_>>(),
             vec![CHUNK, CHUNK, 3]
         );
-        assert!(sized_chunks::<usize>(&[], |n| *n).is_empty());
+        assert!(sized_chunks::<usize>(&[], MESSAGE_BYTES, |n| *n).is_empty());
     }
 }

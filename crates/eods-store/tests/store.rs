@@ -336,6 +336,92 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
             store.backend()
         );
         assert_eq!(snap.decision_count, 5, "the skipped commits wrote nothing");
+
+        // The logs are stored as one run per log per transaction (four transactions wrote
+        // entries) and read back one entry per row, numbered and timed as written.
+        assert_eq!(
+            store
+                .change_log(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id.to_string())
+                .collect::<Vec<_>>(),
+            [1, 2, 3, 4, 6]
+                .iter()
+                .map(|n| ChangeId::nth(*n).to_string())
+                .collect::<Vec<_>>()
+        );
+        let runs = "SELECT COUNT(*) FROM decision_runs WHERE event_id = $1";
+        let rows = "SELECT seq, entry_id, at FROM change_log WHERE event_id = $1 ORDER BY seq";
+        let tamper = [
+            "UPDATE decision_runs SET entries = '[]'",
+            "DELETE FROM change_runs",
+            "DELETE FROM decision_log",
+        ];
+        let (n_runs, numbered) = match &store {
+            Store::Sqlite(p) => {
+                for sql in tamper {
+                    assert!(sqlx::query(sql).execute(p).await.is_err(), "{sql}");
+                }
+                let n: (i64,) = sqlx::query_as(runs)
+                    .bind(id.to_string())
+                    .fetch_one(p)
+                    .await
+                    .unwrap();
+                let r: Vec<(i64, String, chrono::DateTime<Utc>)> = sqlx::query_as(rows)
+                    .bind(id.to_string())
+                    .fetch_all(p)
+                    .await
+                    .unwrap();
+                (n.0, r)
+            }
+            Store::Postgres(p) => {
+                for sql in tamper {
+                    assert!(sqlx::query(sql).execute(p).await.is_err(), "{sql}");
+                }
+                let n: (i64,) = sqlx::query_as(runs)
+                    .bind(id.to_string())
+                    .fetch_one(p)
+                    .await
+                    .unwrap();
+                let r: Vec<(i64, String, chrono::DateTime<Utc>)> = sqlx::query_as(rows)
+                    .bind(id.to_string())
+                    .fetch_all(p)
+                    .await
+                    .unwrap();
+                (n.0, r)
+            }
+        };
+        assert_eq!(
+            n_runs,
+            3,
+            "{}: one run per transaction that wrote decisions",
+            store.backend()
+        );
+        let at = change(1, envelope(id, ArtifactType::Timeline, 1).as_ref()).at;
+        assert_eq!(
+            numbered,
+            (1..=5)
+                .zip([1, 2, 3, 4, 6])
+                .map(|(seq, n)| (seq, ChangeId::nth(n).to_string(), at))
+                .collect::<Vec<_>>()
+        );
+        let found = store
+            .audit_search(
+                eods_store::AuditLog::Decisions,
+                &eods_store::AuditFilter {
+                    event: Some(id),
+                    kind: Some("agent_step".into()),
+                    who: Some("agent:event_planner".into()),
+                    since: Some(at),
+                    until: Some(at + chrono::Duration::seconds(1)),
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 5, "{}", store.backend());
     }
 }
 

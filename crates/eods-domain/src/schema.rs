@@ -167,21 +167,32 @@ pub fn validate_document(doc: &Value) -> Result<(Envelope, Payload), Vec<Violati
 
 /// Validates a document the caller built from its typed payload (an agent's output): the
 /// envelope as JSON against its schema, then `payload`'s semantics, as [`validate_document`]
-/// does, without parsing the JSON back into the type it was just written from.
-pub fn validate_built(envelope: &Envelope, payload: &Payload) -> Result<(), Vec<Violation>> {
-    let doc = serde_json::to_value(envelope).map_err(|e| {
-        vec![Violation {
-            pointer: String::new(),
-            message: e.to_string(),
-        }]
-    })?;
-    let errors = match envelope_validator(envelope.artifact_type) {
-        Ok(v) => violations_of(v, &doc),
-        Err(e) => vec![Violation {
-            pointer: String::new(),
-            message: format!("internal schema error: {e}"),
-        }],
+/// does, without parsing the JSON back into the type it was just written from. The envelope's
+/// payload is moved into the document for the check and back afterwards, not copied.
+pub fn validate_built(envelope: &mut Envelope, payload: &Payload) -> Result<(), Vec<Violation>> {
+    let violation = |message: String| Violation {
+        pointer: String::new(),
+        message,
     };
+    let body = std::mem::take(&mut envelope.payload);
+    let (errors, body) = match serde_json::to_value(&*envelope) {
+        Ok(Value::Object(mut m)) => {
+            m.insert("payload".into(), body);
+            let doc = Value::Object(m);
+            let errors = match envelope_validator(envelope.artifact_type) {
+                Ok(v) => violations_of(v, &doc),
+                Err(e) => vec![violation(format!("internal schema error: {e}"))],
+            };
+            let body = match doc {
+                Value::Object(mut m) => m.remove("payload").unwrap_or_default(),
+                _ => Value::Null,
+            };
+            (errors, body)
+        }
+        Ok(_) => (vec![violation("an envelope is a JSON object".into())], body),
+        Err(e) => (vec![violation(e.to_string())], body),
+    };
+    envelope.payload = body;
     if !errors.is_empty() {
         return Err(errors);
     }

@@ -1585,7 +1585,7 @@ impl Engine {
             {
                 continue;
             }
-            let envelope = Envelope {
+            let mut envelope = Envelope {
                 id: ArtifactId(Uuid::now_v7()),
                 event_id: id,
                 artifact_type: t,
@@ -1597,7 +1597,7 @@ impl Engine {
                 derived_from: derived_from.to_vec(),
                 payload: value,
             };
-            if let Err(vs) = validate_built(&envelope, payload) {
+            if let Err(vs) = validate_built(&mut envelope, payload) {
                 violations.extend(vs.into_iter().map(|v| (t, v)));
             }
             next.insert(Current {

@@ -248,7 +248,7 @@ impl Store {
                 if let Some(s) = expect {
                     q.push(" AND seq = ").push_bind(s);
                 }
-                q.push(" RETURNING seq, (SELECT COALESCE(MAX(seq), 0) FROM steps WHERE event_id = events.id), (SELECT COALESCE(MAX(last_seq), 0) FROM decision_runs WHERE event_id = events.id), (SELECT COALESCE(MAX(last_seq), 0) FROM change_runs WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
+                q.push(" RETURNING seq, (SELECT COALESCE(MAX(last_seq), 0) FROM step_runs WHERE event_id = events.id), (SELECT COALESCE(MAX(last_seq), 0) FROM decision_runs WHERE event_id = events.id), (SELECT COALESCE(MAX(last_seq), 0) FROM change_runs WHERE event_id = events.id), (SELECT COUNT(*) FROM steps WHERE event_id = events.id AND step_key IN (");
                 let mut keys = q.separated(", ");
                 for c in batch {
                     keys.push_bind(&c.step_key);
@@ -312,14 +312,24 @@ impl Store {
                     event_seq: u64::try_from(event_seq - 1).unwrap_or(0),
                 }));
             }
+            // The batch's steps are one run (migration 0013): their keys and commit times in
+            // order, each time in the form the backend's `committed_at` column held.
+            let steps = todo.iter()
+                .map(|c| {
+                    let at = match self {
+                        Store::Sqlite(_) => c.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                        Store::Postgres(_) => c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                    };
+                    JsonText::of(&serde_json::json!({"key": c.step_key, "at": at}))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
             let mut s = step_seq;
-            for chunk in todo.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO steps (event_id, step_key, seq, committed_at) ");
-                q.push_values(chunk, |mut b, c| {
-                    s += 1;
-                    b.push_bind(&event).push_bind(&c.step_key).push_bind(s).push_bind(c.at);
-                });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert steps", e))?;
+            for run in sized_chunks(&steps, limit, |t| t.len() + 1) {
+                let first_seq = s + 1;
+                s += i64::try_from(run.len()).unwrap_or(i64::MAX);
+                sqlx::query("INSERT INTO step_runs (event_id, first_seq, last_seq, steps) VALUES ($1, $2, $3, $4)")
+                    .bind(&event).bind(first_seq).bind(s).bind(JsonText(&json_array(run)))
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert steps", e))?;
             }
             let artifacts = todo.iter().flat_map(|c| &c.artifacts)
                 .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))

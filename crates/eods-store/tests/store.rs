@@ -352,12 +352,14 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
                 .map(|n| ChangeId::nth(*n).to_string())
                 .collect::<Vec<_>>()
         );
-        let runs = "SELECT COUNT(*) FROM decision_runs WHERE event_id = $1";
+        let runs = "SELECT (SELECT COUNT(*) FROM decision_runs WHERE event_id = $1) + (SELECT COUNT(*) FROM step_runs WHERE event_id = $1)";
         let rows = "SELECT seq, entry_id, at FROM change_log WHERE event_id = $1 ORDER BY seq";
         let tamper = [
             "UPDATE decision_runs SET entries = '[]'",
             "DELETE FROM change_runs",
             "DELETE FROM decision_log",
+            "DELETE FROM step_runs",
+            "UPDATE steps SET seq = 1",
         ];
         let (n_runs, numbered) = match &store {
             Store::Sqlite(p) => {
@@ -395,8 +397,8 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
         };
         assert_eq!(
             n_runs,
-            3,
-            "{}: one run per transaction that wrote decisions",
+            3 + 3,
+            "{}: one run of steps and one of decisions per transaction that wrote",
             store.backend()
         );
         let at = change(1, envelope(id, ArtifactType::Timeline, 1).as_ref()).at;

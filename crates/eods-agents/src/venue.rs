@@ -570,7 +570,7 @@ pub fn research(
     {
         return Ok(out);
     }
-    let known: Vec<CatalogVenue> = pool.known().cloned().collect();
+    let known: Vec<&CatalogVenue> = pool.known().collect();
     let s = Search {
         input,
         b,
@@ -739,7 +739,7 @@ fn venue_criteria(b: &EventBrief, max_capacity: u32, envelope: Decimal) -> Venue
 /// with the fix), in lead order.
 fn offers<'k>(
     s: &Search<'_>,
-    known: &'k [CatalogVenue],
+    known: &[&'k CatalogVenue],
     needs: &[(VenueNeed, String)],
     rates: &crate::data::RateCards,
 ) -> Result<Vec<Offer<'k>>, AgentError> {
@@ -749,8 +749,9 @@ fn offers<'k>(
         .map(|(n, _)| (*n, rental(s.input.tools, rates, b, *n, s.days.len())))
         .collect();
     let rate_day = crate::fx::rate_day(b);
-    let mut found: Vec<Offer<'_>> = known
+    let mut found: Vec<Offer<'k>> = known
         .iter()
+        .copied()
         .filter(|v| v.capacity >= b.audience_size)
         .filter(|v| v.rooms.len() as u32 >= b.tracks.max(1))
         .map(|v| {
@@ -1049,7 +1050,7 @@ fn availability(
     s: &Search<'_>,
     candidates: &[ShortlistCandidate],
     excluded: &[CandidateId],
-    known: &[CatalogVenue],
+    known: &[&CatalogVenue],
 ) -> VenueAvailability {
     let b = s.b;
     let tz: chrono_tz::Tz = b.timezone.parse().unwrap_or(chrono_tz::UTC);
@@ -1104,7 +1105,7 @@ fn negotiation(
     s: &Search<'_>,
     candidates: &[ShortlistCandidate],
     excluded: &[CandidateId],
-    known: &[CatalogVenue],
+    known: &[&CatalogVenue],
 ) -> VenueNegotiationNotes {
     let (days, cur) = (&s.days, s.cur());
     VenueNegotiationNotes {

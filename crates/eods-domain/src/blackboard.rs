@@ -30,7 +30,28 @@ impl Current {
 /// no payload.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Blackboard {
-    items: BTreeMap<ArtifactType, Arc<Current>>,
+    items: BTreeMap<ArtifactType, Arc<Entry>>,
+}
+
+/// A revision and, once asked for, what [`crate::validate::validate_payload`] finds in it (a
+/// payload's own checks depend on nothing else, and each transition asks again).
+#[derive(Debug)]
+struct Entry {
+    current: Current,
+    findings: std::sync::OnceLock<Vec<crate::validate::Violation>>,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.current == other.current
+    }
+}
+
+impl std::ops::Deref for Entry {
+    type Target = Current;
+    fn deref(&self) -> &Current {
+        &self.current
+    }
 }
 
 impl Blackboard {
@@ -41,8 +62,13 @@ impl Blackboard {
 
     /// Puts (or replaces) the current revision of a type.
     pub fn insert(&mut self, current: Current) {
-        self.items
-            .insert(current.payload.artifact_type(), Arc::new(current));
+        self.items.insert(
+            current.payload.artifact_type(),
+            Arc::new(Entry {
+                current,
+                findings: std::sync::OnceLock::new(),
+            }),
+        );
     }
 
     /// The typed payload of `T`, if present.
@@ -54,7 +80,7 @@ impl Blackboard {
 
     /// The current revision of a type, if present.
     pub fn current(&self, t: ArtifactType) -> Option<&Current> {
-        self.items.get(&t).map(|c| &**c)
+        self.items.get(&t).map(|c| &c.current)
     }
 
     /// Current revision number of a type.
@@ -74,7 +100,16 @@ impl Blackboard {
 
     /// Every current artifact.
     pub fn iter(&self) -> impl Iterator<Item = &Current> {
-        self.items.values().map(|c| &**c)
+        self.items.values().map(|c| &c.current)
+    }
+
+    /// What [`crate::validate::validate_payload`] finds in the current revision of `t` (worked
+    /// out once per revision; empty when there is none).
+    pub fn payload_findings(&self, t: ArtifactType) -> &[crate::validate::Violation] {
+        self.items.get(&t).map_or(&[], |e| {
+            e.findings
+                .get_or_init(|| crate::validate::validate_payload(&e.current.payload))
+        })
     }
 
     /// Puts `t`'s current revision of `other` here, shared (nothing is copied); `false` when

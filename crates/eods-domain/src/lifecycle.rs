@@ -473,8 +473,8 @@ pub fn check_transition(
     let references = validate_references(bb);
     let mut invalid = Vec::new();
     for t in &required {
-        if let Some(c) = bb.current(*t) {
-            invalid.extend(validate_payload(&c.payload).into_iter().map(|v| (*t, v)));
+        if bb.current(*t).is_some() {
+            invalid.extend(bb.payload_findings(*t).iter().map(|v| (*t, v.clone())));
             invalid.extend(references.iter().filter(|(rt, _)| rt == t).cloned());
         }
     }

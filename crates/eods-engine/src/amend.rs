@@ -76,13 +76,8 @@ impl Engine {
             )));
         }
         // The patch applies to the current revision; before the first, to the draft.
-        let current = l
-            .snap
-            .artifacts
-            .iter()
-            .find(|a| a.artifact_type == ArtifactType::EventBrief);
-        let mut merged = match (current, &event.draft) {
-            (Some(a), _) => a.payload.clone(),
+        let mut merged = match (&l.brief_json, &event.draft) {
+            (Some(a), _) => a.clone(),
             (None, Some(d)) => d.clone(),
             (None, None) => Value::Object(Default::default()),
         };
@@ -126,7 +121,7 @@ impl Engine {
             }
             // A brief with a revision stays complete: a patch may change a required field but
             // not remove it (the draft exists only before revision 1).
-            Err(BriefError::Incomplete { missing }) if current.is_some() => {
+            Err(BriefError::Incomplete { missing }) if l.brief_json.is_some() => {
                 return Err(EngineError::InvalidBrief(BriefError::Invalid {
                     violations: missing
                         .iter()

@@ -21,6 +21,9 @@ pub(crate) struct Loaded {
     pub(crate) directives: Directives,
     pub(crate) level: Level,
     pub(crate) options: RunOptions,
+    /// The current brief revision's JSON as stored (an amendment patches it); the other
+    /// revisions live only typed, in `bb` (`snap.artifacts` is emptied on load).
+    pub(crate) brief_json: Option<serde_json::Value>,
     /// The suppliers the event may contract, computed on first use and kept until its brief or
     /// its organiser's data changes (see [`Loaded::rates`]).
     rates: std::sync::OnceLock<EventRates>,
@@ -28,20 +31,23 @@ pub(crate) struct Loaded {
 
 impl Loaded {
     /// Types a stored snapshot; a payload or options that do not parse are `Corrupt`.
-    pub(crate) fn from_snapshot(snap: EventSnapshot) -> Result<Loaded, EngineError> {
+    pub(crate) fn from_snapshot(mut snap: EventSnapshot) -> Result<Loaded, EngineError> {
         let mut bb = Blackboard::new();
-        for e in &snap.artifacts {
-            let payload =
-                Payload::from_value(e.artifact_type, e.payload.clone()).map_err(|err| {
-                    EngineError::Corrupt {
-                        what: format!("{} revision {}", e.artifact_type, e.revision),
-                        detail: err.to_string(),
-                    }
-                })?;
+        let mut brief_json = None;
+        for e in std::mem::take(&mut snap.artifacts) {
+            if e.artifact_type == ArtifactType::EventBrief {
+                brief_json = Some(e.payload.clone());
+            }
+            let payload = Payload::from_value(e.artifact_type, e.payload).map_err(|err| {
+                EngineError::Corrupt {
+                    what: format!("{} revision {}", e.artifact_type, e.revision),
+                    detail: err.to_string(),
+                }
+            })?;
             bb.insert(Current {
                 revision: e.revision,
-                created_by: e.created_by.clone(),
-                derived_from: e.derived_from.clone(),
+                created_by: e.created_by,
+                derived_from: e.derived_from,
                 payload,
             });
         }
@@ -54,6 +60,7 @@ impl Loaded {
             directives: Directives::default(),
             level,
             options,
+            brief_json,
             rates: std::sync::OnceLock::new(),
         };
         l.derive();
@@ -116,13 +123,8 @@ impl Loaded {
                     payload,
                 });
             }
-            match snap
-                .artifacts
-                .iter_mut()
-                .find(|x| x.artifact_type == e.artifact_type)
-            {
-                Some(x) => *x = e.clone(),
-                None => snap.artifacts.push(e.clone()),
+            if e.artifact_type == ArtifactType::EventBrief {
+                self.brief_json = Some(e.payload.clone());
             }
         }
         snap.decision_count += c.decisions.len() as u64;

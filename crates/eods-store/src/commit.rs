@@ -115,6 +115,20 @@ fn json_array(docs: &[String]) -> String {
     out
 }
 
+/// `docs` (serialised, in order) as runs numbered after `after`: each run's first and last number
+/// and its JSON array, a run kept under `limit` bytes where the documents allow.
+fn runs(docs: &[String], after: i64, limit: usize) -> Vec<(i64, i64, String)> {
+    let mut next = after;
+    sized_chunks(docs, limit, |t| t.len() + 1)
+        .into_iter()
+        .map(|run| {
+            let first = next + 1;
+            next += i64::try_from(run.len()).unwrap_or(i64::MAX);
+            (first, next, json_array(run))
+        })
+        .collect()
+}
+
 /// What a batch did: each commit's outcome, in order, and the event's commit counter after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutcome {
@@ -257,7 +271,7 @@ impl Store {
                 q.build_query_as().fetch_optional(&mut *tx).await
                     .map_err(|e| StoreError::query("lock event", e))?
             };
-            let Some((event_seq, step_seq, mut dseq, mut cseq, committed)) = locked else {
+            let Some((event_seq, step_seq, dseq, cseq, committed)) = locked else {
                 let row: Option<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM events WHERE id = $1")
                     .bind(&event).fetch_optional(&mut *tx).await
                     .map_err(|e| StoreError::query("read event", e))?;
@@ -323,54 +337,79 @@ impl Store {
                     JsonText::of(&serde_json::json!({"key": c.step_key, "at": at}))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let mut s = step_seq;
-            for run in sized_chunks(&steps, limit, |t| t.len() + 1) {
-                let first_seq = s + 1;
-                s += i64::try_from(run.len()).unwrap_or(i64::MAX);
-                sqlx::query("INSERT INTO step_runs (event_id, first_seq, last_seq, steps) VALUES ($1, $2, $3, $4)")
-                    .bind(&event).bind(first_seq).bind(s).bind(JsonText(&json_array(run)))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert steps", e))?;
-            }
+            let step_runs = runs(&steps, step_seq, limit);
             let artifacts = todo.iter().flat_map(|c| &c.artifacts)
                 .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
-                let mut q = QueryBuilder::new("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
-                q.push_values(chunk, |mut b, (a, payload, derived_from)| {
-                    b.push_bind(a.id.to_string())
-                        .push_bind(a.event_id.to_string())
-                        .push_bind(a.artifact_type.as_str())
-                        .push_bind(i64::from(a.revision))
-                        .push_bind(&a.schema_version)
-                        .push_bind(a.created_at)
-                        .push_bind(&a.created_by)
-                        .push_bind(&a.correlation_id)
-                        .push_bind(JsonText(derived_from))
-                        .push_bind(JsonText(payload));
-                });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert artifacts", e))?;
-            }
             // Each log's entries are appended as one run (see migration 0012): one row per log
             // per transaction, split only to keep a statement under `limit`.
             let decisions = todo.iter().flat_map(|c| &c.decisions)
                 .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for run in sized_chunks(&decisions, limit, |t| t.len() + 1) {
-                let first_seq = dseq + 1;
-                dseq += i64::try_from(run.len()).unwrap_or(i64::MAX);
-                sqlx::query("INSERT INTO decision_runs (event_id, first_seq, last_seq, entries) VALUES ($1, $2, $3, $4)")
-                    .bind(&event).bind(first_seq).bind(dseq).bind(JsonText(&json_array(run)))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert decisions", e))?;
-            }
+            let decision_runs = runs(&decisions, dseq, limit);
             let changes = todo.iter().flat_map(|c| &c.changes)
                 .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for run in sized_chunks(&changes, limit, |t| t.len() + 1) {
-                let first_seq = cseq + 1;
-                cseq += i64::try_from(run.len()).unwrap_or(i64::MAX);
-                sqlx::query("INSERT INTO change_runs (event_id, first_seq, last_seq, entries) VALUES ($1, $2, $3, $4)")
-                    .bind(&event).bind(first_seq).bind(cseq).bind(JsonText(&json_array(run)))
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("insert changes", e))?;
+            let change_runs = runs(&changes, cseq, limit);
+            // On PostgreSQL each of these is a statement of its own; on SQLite, whose statements
+            // each cross to the connection's thread and back, they are one multi-statement
+            // execution (sqlx binds its `?` parameters in order across the statements).
+            let chained = matches!(self, Store::Sqlite(_));
+            let mut q = QueryBuilder::new("");
+            let mut pending = false;
+            macro_rules! statement {
+                ($what:expr, |$q:ident| $push:block) => {{
+                    if pending {
+                        q.push("; ");
+                    }
+                    {
+                        let $q = &mut q;
+                        $push
+                    }
+                    if chained {
+                        pending = true;
+                    } else {
+                        q.build().execute(&mut *tx).await.map_err(|e| StoreError::query($what, e))?;
+                        q.reset();
+                    }
+                }};
+            }
+            for (first, last, text) in &step_runs {
+                statement!("insert steps", |q| {
+                    q.push("INSERT INTO step_runs (event_id, first_seq, last_seq, steps) VALUES (")
+                        .push_bind(&event).push(", ").push_bind(*first).push(", ").push_bind(*last)
+                        .push(", ").push_bind(JsonText(text)).push(")");
+                });
+            }
+            for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
+                statement!("insert artifacts", |q| {
+                    q.push("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
+                    q.push_values(chunk, |mut b, (a, payload, derived_from)| {
+                        b.push_bind(a.id.to_string())
+                            .push_bind(a.event_id.to_string())
+                            .push_bind(a.artifact_type.as_str())
+                            .push_bind(i64::from(a.revision))
+                            .push_bind(&a.schema_version)
+                            .push_bind(a.created_at)
+                            .push_bind(&a.created_by)
+                            .push_bind(&a.correlation_id)
+                            .push_bind(JsonText(derived_from))
+                            .push_bind(JsonText(payload));
+                    });
+                });
+            }
+            for (table, what, log) in [("decision_runs", "insert decisions", &decision_runs), ("change_runs", "insert changes", &change_runs)] {
+                for (first, last, text) in log {
+                    statement!(what, |q| {
+                        q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, entries) VALUES ("))
+                            .push_bind(&event).push(", ").push_bind(*first).push(", ").push_bind(*last)
+                            .push(", ").push_bind(JsonText(text)).push(")");
+                    });
+                }
+            }
+            if pending {
+                q.build().execute(&mut *tx).await
+                    .map_err(|e| StoreError::query("insert steps, artifacts and log entries", e))?;
             }
             // The row inserted above holds its brief's summary: a revision equal to it is not
             // written again.

@@ -374,13 +374,6 @@ impl Store {
                     }
                 }};
             }
-            for (first, last, text) in &step_runs {
-                statement!("insert steps", |q| {
-                    q.push("INSERT INTO step_runs (event_id, first_seq, last_seq, steps) VALUES (")
-                        .push_bind(&event).push(", ").push_bind(*first).push(", ").push_bind(*last)
-                        .push(", ").push_bind(JsonText(text)).push(")");
-                });
-            }
             for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
                 statement!("insert artifacts", |q| {
                     q.push("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
@@ -398,12 +391,33 @@ impl Store {
                     });
                 });
             }
-            for (table, what, log) in [("decision_runs", "insert decisions", &decision_runs), ("change_runs", "insert changes", &change_runs)] {
-                for (first, last, text) in log {
-                    statement!(what, |q| {
-                        q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, entries) VALUES ("))
-                            .push_bind(&event).push(", ").push_bind(*first).push(", ").push_bind(*last)
-                            .push(", ").push_bind(JsonText(text)).push(")");
+            let runs: Vec<(&str, &str, &(i64, i64, String))> = step_runs.iter().map(|r| ("step_runs", "steps", r))
+                .chain(decision_runs.iter().map(|r| ("decision_runs", "entries", r)))
+                .chain(change_runs.iter().map(|r| ("change_runs", "entries", r)))
+                .collect();
+            let push_run = |q: &mut QueryBuilder<_>, (table, column, (first, last, text)): (&str, &str, &(i64, i64, String))| {
+                q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, {column}) VALUES ("))
+                    .push_bind(event.as_str()).push(", ").push_bind(*first).push(", ").push_bind(*last)
+                    .push(", ").push_bind(JsonText(text)).push(")");
+            };
+            if !chained && runs.len() > 1 && runs.iter().map(|r| r.2.2.len() + 128).sum::<usize>() <= limit {
+                // On PostgreSQL the runs go in one statement (data-modifying WITH clauses run
+                // to completion whether read or not) while it stays under `limit`.
+                statement!("insert steps and log entries", |q| {
+                    if let Some((last, first)) = runs.split_last() {
+                        for (i, r) in first.iter().enumerate() {
+                            q.push(if i == 0 { "WITH " } else { ", " }).push(format_args!("r{i} AS ("));
+                            push_run(q, *r);
+                            q.push(")");
+                        }
+                        q.push(" ");
+                        push_run(q, *last);
+                    }
+                });
+            } else {
+                for r in &runs {
+                    statement!("insert steps and log entries", |q| {
+                        push_run(q, *r);
                     });
                 }
             }

@@ -301,6 +301,16 @@ impl Running {
     }
 }
 
+/// PostgreSQL connections for the worker's runs: one per run in flight, but no more than two
+/// per core. A run holds its connection only while it commits; more connections than the
+/// machine can serve at once only add database backends competing with the requests' (runs
+/// beyond them wait for a connection, which costs no throughput: measured with 16 runs in flight
+/// on 2 cores, 4 connections commit as fast as 16).
+fn worker_connections(concurrency: u32, cores: usize) -> u32 {
+    let per_cores = u32::try_from(cores.saturating_mul(2)).unwrap_or(u32::MAX);
+    concurrency.clamp(1, per_cores.max(2))
+}
+
 /// Binds `addr` and serves the API, the worker and webhook delivery until `stop`.
 pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io::Result<Running> {
     let state = AppState::new(engine, config);
@@ -320,10 +330,11 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
             .thread_name("eods-worker")
             .enable_all()
             .build()?;
-        let engine = state
-            .engine
-            .clone()
-            .with_store(state.store.with_own_pool(state.config.concurrency.max(1)));
+        let engine = state.engine.clone().with_store(
+            state
+                .store
+                .with_own_pool(worker_connections(state.config.concurrency, cores)),
+        );
         let opened = runtime.spawn({
             let store = engine.store().clone();
             let n = state.config.concurrency;
@@ -394,4 +405,18 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
         tasks,
         _worker_runtime: worker_runtime,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::worker_connections;
+
+    #[test]
+    fn the_worker_opens_a_connection_per_run_up_to_two_per_core() {
+        assert_eq!(worker_connections(16, 2), 4);
+        assert_eq!(worker_connections(3, 2), 3);
+        assert_eq!(worker_connections(16, 16), 16);
+        assert_eq!(worker_connections(0, 4), 1, "at least one");
+        assert_eq!(worker_connections(8, 1), 2, "two on one core");
+    }
 }

@@ -13,7 +13,7 @@ use crate::catalog::planning::{RiskRegister, StakeholderMap, TaskRegister, Timel
 use crate::catalog::venue::{VenueScorecard, VenueShortlist};
 use crate::graph::{Order, topological_order};
 use crate::instruction::Level;
-use crate::validate::{Violation, WEIGHT_EPSILON, validate_payload, validate_references};
+use crate::validate::{Violation, WEIGHT_EPSILON, validate_payload, validate_references_of};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use schemars::JsonSchema;
@@ -470,7 +470,7 @@ pub fn check_transition(
         .copied()
         .filter(|t| bb.current(*t).is_none())
         .collect();
-    let references = validate_references(bb);
+    let references = validate_references_of(bb, &required);
     let mut invalid = Vec::new();
     for t in &required {
         if bb.current(*t).is_some() {

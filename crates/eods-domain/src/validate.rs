@@ -802,11 +802,23 @@ fn schedule(s: &logistics::Schedule, v: &mut Violations) {
 
 /// Checks references and consistency across the current artifacts of one event. Returns, per
 /// artifact type, the violations found in that artifact.
+pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
+    validate_references_of(bb, ArtifactType::ALL)
+}
+
+/// [`validate_references`] of the artifacts of `types` only (the checks of the others are not
+/// run): what a step wrote, or what a transition requires.
 // Long because: a list of independent cross-artifact checks sharing the id sets computed at the
 // top; each check is one `at(…)` block.
-pub fn validate_references(bb: &Blackboard) -> Vec<(ArtifactType, Violation)> {
+pub fn validate_references_of(
+    bb: &Blackboard,
+    types: &[ArtifactType],
+) -> Vec<(ArtifactType, Violation)> {
     let mut out = Vec::new();
     let mut at = |t: ArtifactType, f: &dyn Fn(&mut Violations)| {
+        if !types.contains(&t) {
+            return;
+        }
         let mut v = Violations::default();
         f(&mut v);
         out.extend(v.into_vec().into_iter().map(|x| (t, x)));

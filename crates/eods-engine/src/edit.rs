@@ -14,7 +14,7 @@ use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{ApprovalGate, LifecycleState, RunStatus};
 use eods_domain::schema::validate_document;
-use eods_domain::validate::{Violation, validate_references};
+use eods_domain::validate::{Violation, validate_references_of};
 use eods_store::{Commit, CommitOutcome, NewApproval, StatusWrite};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -260,7 +260,7 @@ fn checked_edit(
         derived_from: envelope.derived_from.clone(),
         payload: typed.clone(),
     });
-    let refs: Vec<Violation> = validate_references(&next)
+    let refs: Vec<Violation> = validate_references_of(&next, &[t])
         .into_iter()
         .filter(|(a, _)| *a == t)
         .map(|(_, v)| Violation {

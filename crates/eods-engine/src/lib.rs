@@ -41,7 +41,7 @@ use eods_domain::lifecycle::{
 };
 use eods_domain::money::Money;
 use eods_domain::schema::{validate_built, validate_document};
-use eods_domain::validate::{Violation, validate_references};
+use eods_domain::validate::{Violation, validate_references_of};
 use eods_sources::{BoxFuture, VenueQuery};
 use eods_store::{
     ApprovalDecisionWrite, ApprovalRow, BriefSummary, Commit, CommitOutcome, EventRow,
@@ -1610,7 +1610,7 @@ impl Engine {
         }
         let written: Vec<ArtifactType> = envelopes.iter().map(|e| e.artifact_type).collect();
         violations.extend(
-            validate_references(&next)
+            validate_references_of(&next, &written)
                 .into_iter()
                 .filter(|(t, _)| written.contains(t)),
         );

@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use eods_domain::catalog::audit::Alternative;
 use eods_domain::catalog::brief::{EventBrief, Flexibility};
+use eods_domain::constraints::VenueNeed;
 use eods_domain::money::Money;
 
 /// A way out of a date / availability / budget conflict, for the Event Planner to rank.
@@ -21,6 +22,16 @@ pub enum ConflictOption {
     RaiseVenueBudget { to: Money, by: Money, venues: usize },
     /// Hold the event in another city with enough suitable venues.
     OtherCity { city: String, venues: usize },
+    /// Drop one venue need of the brief: enough venues fit without it.
+    DropNeed {
+        need: VenueNeed,
+        /// The brief's words that state it.
+        source: String,
+        venues: usize,
+    },
+    /// The organiser names venues they know that meet the brief's needs (a venue list, an
+    /// OpenStreetMap import or quotes), and the run is resumed.
+    AddVenues { city: String, needs: Vec<VenueNeed> },
 }
 
 /// The Event Planner breaks ties between the ways out of a conflict between the brief's dates,
@@ -88,6 +99,40 @@ pub fn break_ties(b: &EventBrief, options: Vec<ConflictOption>) -> Vec<Alternati
                 score: 0.3,
                 pros: vec![format!("{venues} suitable venues")],
                 cons: vec!["changes the location".into()],
+            },
+            O::DropNeed {
+                need,
+                source,
+                venues,
+            } => Alternative {
+                option: format!(
+                    "Drop the need for {} (the brief says {source}), or bring it yourself",
+                    need.label()
+                ),
+                score: 0.4,
+                pros: vec![format!(
+                    "{venues} venues fit on the planned dates and within the venue budget without it"
+                )],
+                cons: vec![format!(
+                    "attendees who rely on {} are not served unless it is hired separately",
+                    need.label()
+                )],
+            },
+            O::AddVenues { city, needs } => Alternative {
+                option: format!(
+                    "Add venues in {city} you know{}: a venue list with their prices (PUT /api/v1/events/{{id}}/venues queues the run again; `eods plan BRIEF --venues FILE` plans anew)",
+                    if needs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " that have {}",
+                            needs.iter().map(|n| n.label()).collect::<Vec<_>>().join(" and ")
+                        )
+                    }
+                ),
+                score: 0.5,
+                pros: vec!["keeps the dates, the city, the budget and every need".into()],
+                cons: vec!["someone has to find the venues and their prices".into()],
             },
         })
         .collect();

@@ -581,11 +581,11 @@ pub fn research(
     };
     let cur = s.cur();
     let rfq = requests_for_quote(input, b, &pool)?;
-    let mut found = offers(&s, &known, &needs, &data.rates)?;
-    let (lacking, lacked) = lacking(&found);
-    found.truncate(p.max_leads);
-    let leads = leads(&s, &found, &pool, &rfq, &criteria)?;
-    let scored = shortlist_scores(&s, &found, &pool);
+    let all_found = offers(&s, &known, &needs, &data.rates)?;
+    let (lacking, lacked) = lacking(&all_found);
+    let found = &all_found[..all_found.len().min(p.max_leads)];
+    let leads = leads(&s, found, &pool, &rfq, &criteria)?;
+    let scored = shortlist_scores(&s, found, &pool);
     if scored.len() < p.shortlist_min && !rfq.is_empty() {
         return Err(needs_quotes(
             b,
@@ -601,9 +601,9 @@ pub fn research(
         return Err(too_few_shortlisted(
             &s,
             scored.len(),
-            &found,
-            &lacking,
-            &lacked,
+            (found, &all_found),
+            &needs,
+            (&lacking, &lacked),
         ));
     }
     let excluded: Vec<CandidateId> = input.directives.excluded_candidates.clone();
@@ -912,9 +912,9 @@ fn shortlist_scores<'k>(
 fn too_few_shortlisted(
     s: &Search<'_>,
     shortlisted: usize,
-    found: &[Offer<'_>],
-    lacking: &[(String, Vec<VenueNeed>)],
-    lacked: &[VenueNeed],
+    (found, all_found): (&[Offer<'_>], &[Offer<'_>]),
+    needs: &[(VenueNeed, String)],
+    (lacking, lacked): (&[(String, Vec<VenueNeed>)], &[VenueNeed]),
 ) -> AgentError {
     let (b, p) = (s.b, s.p);
     AgentError::Infeasible {
@@ -935,9 +935,8 @@ fn too_few_shortlisted(
                 )
             }
         ),
-        alternatives: crate::conflicts::break_ties(
-            b,
-            conflict_options(
+        alternatives: crate::conflicts::break_ties(b, {
+            let mut options = conflict_options(
                 s.input,
                 b,
                 &found
@@ -948,8 +947,10 @@ fn too_few_shortlisted(
                 &s.days,
                 s.envelope,
                 p.shortlist_min,
-            ),
-        ),
+            );
+            options.extend(need_options(s, all_found, needs, lacked, p.shortlist_min));
+            options
+        }),
     }
 }
 
@@ -1468,6 +1469,56 @@ fn conflict_options(
     for (city, venues) in cities_that_fit(input, b) {
         options.push(ConflictOption::OtherCity { city, venues });
     }
+    options
+}
+
+/// The ways out that keep the city, dates and budget: drop one need the brief states (when
+/// enough venues then fit), or add venues the organiser knows that have every need.
+fn need_options(
+    s: &Search<'_>,
+    found: &[Offer<'_>],
+    sources: &[(VenueNeed, String)],
+    lacked: &[VenueNeed],
+    needed: usize,
+) -> Vec<ConflictOption> {
+    let mut options = Vec::new();
+    for need in lacked {
+        // Step-free access is never dropped: no attendee is left outside.
+        if *need == VenueNeed::StepFree {
+            continue;
+        }
+        let venues = found
+            .iter()
+            .filter(|o| {
+                o.lacks.iter().all(|l| l == need)
+                    && o.venue.available_on(&s.days)
+                    && o.cost <= s.envelope
+                    && o.venue
+                        .accessibility
+                        .iter()
+                        .any(|a| a == "step_free_access")
+            })
+            .count();
+        if let Some((_, source)) = sources.iter().find(|(n, _)| n == need)
+            && venues >= needed
+        {
+            // The brief's own words, where the need was read from a constraint.
+            let text = source
+                .strip_prefix("/constraints/")
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| s.b.constraints.get(i))
+                .map_or_else(|| source.clone(), |t| format!("\"{t}\""));
+            options.push(ConflictOption::DropNeed {
+                need: *need,
+                source: text,
+                venues,
+            });
+        }
+    }
+    options.push(ConflictOption::AddVenues {
+        city: s.b.location.city.clone(),
+        needs: sources.iter().map(|(n, _)| *n).collect(),
+    });
     options
 }
 

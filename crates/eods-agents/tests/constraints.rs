@@ -105,6 +105,60 @@ fn a_need_no_venue_meets_blocks_naming_the_need() {
 }
 
 #[test]
+fn a_need_too_few_venues_meet_offers_dropping_it_or_adding_venues() {
+    // S-01's 500 EUR buys no Berlin venue with a hearing loop; without the loop enough fit.
+    let mut brief = example("s01-meetup.json");
+    brief
+        .constraints
+        .push("Needs an induction loop for hearing aids".into());
+    let Err(AgentError::Infeasible {
+        reason,
+        alternatives,
+    }) = plan_at(brief.clone(), Level::Intermediate, &TO_RESEARCH)
+    else {
+        panic!("expected a blocked venue search");
+    };
+    assert!(reason.contains("require a hearing loop"), "{reason}");
+    let options: Vec<&str> = alternatives.iter().map(|a| a.option.as_str()).collect();
+    let add = options
+        .iter()
+        .position(|o| {
+            o.starts_with(
+                "Add venues in Berlin you know that have wifi and a projector and a hearing loop",
+            )
+        })
+        .unwrap_or_else(|| panic!("no add-venues option in {options:?}"));
+    let drop = alternatives
+        .iter()
+        .position(|a| {
+            a.option.starts_with(
+                "Drop the need for a hearing loop (the brief says \"Needs an induction loop for hearing aids\")",
+            )
+        })
+        .unwrap_or_else(|| panic!("no drop-the-need option in {options:?}"));
+    // Keeping the city, dates and budget ranks above moving the event.
+    let city = options
+        .iter()
+        .position(|o| o.starts_with("Hold the event in"))
+        .unwrap_or(usize::MAX);
+    assert!(add < city && drop < city, "{options:?}");
+    // The count the option promises is what planning without the need finds.
+    let promised: usize = alternatives[drop].pros[0]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    brief.constraints.pop();
+    let bb = plan_at(brief, Level::Intermediate, &TO_RESEARCH).unwrap();
+    let shortlisted = bb.get::<VenueShortlist>().unwrap().candidates.len();
+    assert!(promised >= 3, "{promised}");
+    assert!(
+        shortlisted >= 3 && shortlisted <= promised,
+        "{shortlisted} of {promised}"
+    );
+}
+
+#[test]
 fn a_rental_only_need_is_priced_into_the_venue_and_the_budget() {
     let tools = Tools::bundled().unwrap();
     let brief = meetup_with("Backup generator on site in case of a power cut");

@@ -45,7 +45,16 @@ impl fmt::Display for BriefError {
                     f,
                     "the brief is incomplete; missing fields: {}",
                     missing.join(", ")
-                )
+                )?;
+                for name in missing {
+                    write!(
+                        f,
+                        "\n  {}: required; {}",
+                        missing_pointer(name),
+                        missing_expected(name)
+                    )?;
+                }
+                Ok(())
             }
             BriefError::Invalid { violations } => {
                 write!(f, "the brief is invalid:")?;
@@ -55,6 +64,34 @@ impl fmt::Display for BriefError {
                 Ok(())
             }
         }
+    }
+}
+
+/// The JSON pointer of a field named in [`BriefError::Incomplete`] (`budget.total` → `/budget/total`;
+/// the owner rule points at `/stakeholders`).
+pub fn missing_pointer(name: &str) -> String {
+    let field = name.split_whitespace().next().unwrap_or(name);
+    format!("/{}", field.replace('.', "/"))
+}
+
+/// What a field named in [`BriefError::Incomplete`] expects, with an example.
+pub fn missing_expected(name: &str) -> &'static str {
+    match name.split_whitespace().next().unwrap_or(name) {
+        "title" => "expected the event's name, such as \"Rust Meetup Lisbon\"",
+        "event_type" => "expected one of meetup, conference, workshop, gala, festival, other",
+        "date_range.start" | "date_range.end" => {
+            "expected YYYY-MM-DD or an ISO 8601 date-time with offset, such as 2027-05-20 or 2027-05-20T09:00:00-03:00"
+        }
+        "timezone" => "expected an IANA time zone, such as Europe/Lisbon or America/Sao_Paulo",
+        "audience_size" => "expected the number of people expected, a whole number such as 120",
+        "location.city" => "expected the city, such as Lisbon",
+        "location.country" => "expected an ISO 3166-1 alpha-2 country code, such as PT",
+        "budget.total" => "expected the amount as a plain number, such as 12000 or 12000.50",
+        "budget.currency" => "expected an ISO 4217 currency code, such as EUR, USD or BRL",
+        "stakeholders" => {
+            "expected at least one stakeholder with role \"owner\", such as {\"name\": \"Ana Souza\", \"role\": \"owner\", \"contact\": \"ana@example.org\"}"
+        }
+        _ => "see `eods schema brief` for the expected form",
     }
 }
 
@@ -513,6 +550,20 @@ mod tests {
             r#"{"title":"x"}"#,
             "missing fields: event_type, date_range.start, date_range.end, timezone, audience_size, location.city, location.country, budget.total, budget.currency, stakeholders",
         );
+        // Every missing field gets its pointer and the expected form with an example.
+        for line in [
+            "\n  /audience_size: required; expected the number of people expected, a whole number such as 120",
+            "\n  /date_range/start: required; expected YYYY-MM-DD or an ISO 8601 date-time with offset",
+            "\n  /stakeholders: required; expected at least one stakeholder with role \"owner\"",
+        ] {
+            check(r#"{"title":"x"}"#, line);
+        }
+        for (_, name) in REQUIRED {
+            assert!(
+                !missing_expected(name).starts_with("see "),
+                "{name} has no expected form"
+            );
+        }
         check(
             &with("\"meetup\"", "\"hackathon\""),
             "/event_type: unknown value `hackathon`: allowed values are meetup, conference, workshop, gala, festival, other",

@@ -106,6 +106,8 @@ pub struct Overview {
     /// The state the event would move to now, or what blocks the move.
     pub next: Result<LifecycleState, eods_domain::lifecycle::Blocked>,
     pub step_count: u64,
+    /// While the run is blocked: the escalation it stopped at (why, and the ranked ways out).
+    pub escalation: Option<eods_domain::catalog::audit::DecisionEntry>,
 }
 
 /// A run-control command from a person or an integrator.
@@ -1133,9 +1135,16 @@ impl Engine {
         };
         let next = eods_domain::lifecycle::check_transition(l.snap.event.state, input);
         let pending = self.pending(&l);
+        let escalation = if l.snap.event.run_status == RunStatus::Blocked {
+            let log = self.store.decision_log(id).await?;
+            eods_domain::catalog::audit::latest_escalation(&log).cloned()
+        } else {
+            None
+        };
         Ok(Overview {
             next,
             pending,
+            escalation,
             level: l.level,
             step_count: l.snap.step_count,
             blackboard: l.bb,

@@ -507,8 +507,8 @@ pub fn brief_problem_at(e: &BriefError, prefix: &str) -> ApiError {
             missing
                 .iter()
                 .map(|m| ProblemItem {
-                    pointer: format!("{prefix}/{}", m.replace('.', "/")),
-                    message: "required".into(),
+                    pointer: format!("{prefix}{}", eods_domain::intake::missing_pointer(m)),
+                    message: format!("required; {}", eods_domain::intake::missing_expected(m)),
                 })
                 .collect(),
         ),

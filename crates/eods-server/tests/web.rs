@@ -708,6 +708,54 @@ async fn pages_on(url: &str) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("`2027-13-01` is not a date"), "{page}");
 
+    // A run blocked by a need too few venues meet: the overview says why and ranks the ways out.
+    let mut brief: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/s01-meetup.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    brief["constraints"]
+        .as_array_mut()
+        .unwrap()
+        .push("Needs an induction loop for hearing aids".into());
+    let planner = mk("paula", Role::Planner, false).await;
+    let r = http
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(&planner)
+        .json(&serde_json::json!({ "brief": brief }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let blocked: serde_json::Value = r.json().await.unwrap();
+    let blocked = blocked["id"].as_str().unwrap().to_owned();
+    let event_id: eods_domain::ids::EventId = blocked.parse().unwrap();
+    for _ in 0..600 {
+        let e = store.event(event_id).await.unwrap().unwrap();
+        if e.run_status.to_string() == "blocked" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, page) = vera.get(&format!("/ui/events/{blocked}")).await;
+    for part in [
+        "<h2 id=\"ways-out-h\">Run blocked: ways out</h2>",
+        "require a hearing loop",
+        "<td>1</td><td>Add venues in Berlin you know that have wifi and a projector and a hearing loop",
+        "Drop the need for a hearing loop",
+    ] {
+        assert!(
+            page.contains(part),
+            "the blocked page lacks `{part}`: {page}"
+        );
+    }
+    // An event that is not blocked has no such section.
+    let (_, page) = vera.get(&format!("/ui/events/{id}")).await;
+    assert!(!page.contains("ways-out-h"), "{page}");
+
     running.stop().await;
 }
 

@@ -507,8 +507,8 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     return Err(Exit(
                         2,
                         format!(
-                            "event {event_id}: run status needs_input\nthe brief is incomplete; missing fields: {}",
-                            missing.join(", ")
+                            "event {event_id}: run status needs_input\n{}",
+                            eods_domain::intake::BriefError::Incomplete { missing }
                         ),
                     ));
                 }

@@ -2,6 +2,7 @@
 
 use anyhow::Result;
 use eods_domain::artifact::{ArtifactType, CatalogType, Envelope, Payload};
+use eods_domain::catalog::audit::latest_escalation;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetBaseline, BudgetDecision, CostModel, figures};
 use eods_domain::catalog::execution::{IncidentLog, Postmortem};
@@ -9,6 +10,7 @@ use eods_domain::catalog::logistics::{Schedule, VendorContracts};
 use eods_domain::catalog::planning::{Requirements, RiskRegister, TaskRegister, Timeline};
 use eods_domain::catalog::venue::{VenueLeads, VenueScorecard, VenueShortlist};
 use eods_domain::ids::EventId;
+use eods_domain::lifecycle::RunStatus;
 use eods_store::Store;
 use std::fmt::Write;
 
@@ -78,12 +80,25 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
     };
     let all = store.current_artifacts(id).await?;
     let approvals = store.approvals(id).await?;
-    let decisions = store.decision_log(id).await?.len();
+    let decision_log = store.decision_log(id).await?;
+    let decisions = decision_log.len();
     let changes = store.change_log(id).await?.len();
     let _ = writeln!(s, "\nSummary of event {id}");
     let _ = writeln!(s, "  state:      {} ({})", ev.state, ev.run_status);
     if let Some(d) = &ev.status_detail {
         let _ = writeln!(s, "  detail:     {d}");
+    }
+    if ev.run_status == RunStatus::Blocked
+        && let Some(e) = latest_escalation(&decision_log)
+        && !e.alternatives.is_empty()
+    {
+        let _ = writeln!(
+            s,
+            "  ways out (best first; change the brief or add data, then `eods resume {id}`):"
+        );
+        for (i, a) in e.alternatives.iter().enumerate() {
+            let _ = writeln!(s, "    {}. {a}", i + 1);
+        }
     }
     let types = all
         .iter()
@@ -266,6 +281,32 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
                     q.source,
                     md_cell(&q.description),
                     md_cell(&q.understood_as.join("; "))
+                );
+            }
+            let _ = writeln!(s);
+        }
+    }
+    if let Some(ev) = ev.as_ref().filter(|e| e.run_status == RunStatus::Blocked) {
+        let log = store.decision_log(id).await?;
+        let _ = writeln!(
+            s,
+            "## Blocked in {}\n\n{}\n",
+            ev.state,
+            md_cell(ev.status_detail.as_deref().unwrap_or("no reason recorded"))
+        );
+        if let Some(e) = latest_escalation(&log).filter(|e| !e.alternatives.is_empty()) {
+            let _ = writeln!(
+                s,
+                "Ways out, best first (change the brief or add data, then resume):\n\n| # | option | for | against |\n|---|---|---|---|"
+            );
+            for (i, a) in e.alternatives.iter().enumerate() {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} |",
+                    i + 1,
+                    md_cell(&a.option),
+                    md_cell(&a.pros.join("; ")),
+                    md_cell(&a.cons.join("; "))
                 );
             }
             let _ = writeln!(s);

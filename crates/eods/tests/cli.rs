@@ -390,6 +390,13 @@ fn bad_input_gets_exit_2_and_names_every_problem() {
         t.contains("missing fields: title, location.city, budget.total"),
         "{t}"
     );
+    // Each missing field with its pointer and the expected form.
+    for line in [
+        "  /location/city: required; expected the city, such as Lisbon",
+        "  /budget/total: required; expected the amount as a plain number, such as 12000",
+    ] {
+        assert!(t.contains(line), "lacks `{line}`:\n{t}");
+    }
 
     let o = eods(&[
         "plan",
@@ -1131,39 +1138,57 @@ fn a_missing_tool_is_named_with_its_package_and_the_install_command() {
     );
 }
 
-#[test]
-fn plan_lists_the_constraints_it_did_not_understand() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("lisbon");
-    let o = eods(&[
+/// `eods plan BRIEF --approve auto --out OUT` on a new SQLite database in `dir`.
+fn plan_auto(brief: &Path, out: &Path, dir: &Path) -> Output {
+    eods(&[
         "plan",
-        example("lisbon-open-data-workshop.json").to_str().unwrap(),
+        brief.to_str().unwrap(),
         "--approve",
         "auto",
         "--out",
         out.to_str().unwrap(),
         "--database",
-        &sqlite(dir.path()),
-    ]);
+        &sqlite(dir),
+    ])
+}
+
+/// Asserts that `text` (the summary, or the file `what`) holds every line.
+#[track_caller]
+fn assert_lines<S: AsRef<str>>(what: &str, text: &str, lines: &[S]) {
+    for line in lines {
+        let line = line.as_ref();
+        assert!(text.contains(line), "{what} lacks `{line}`:\n{text}");
+    }
+}
+
+#[test]
+fn plan_lists_the_constraints_it_did_not_understand() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("lisbon");
+    let o = plan_auto(&example("lisbon-open-data-workshop.json"), &out, dir.path());
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    for line in [
-        "  not understood (2; not honoured by the plan):",
-        "    brief.constraints[5]: \"Participants fly in on the morning of the workshop\"",
-        "      hint: use `hours.start`/`hours.end` for daily program hours",
-        "    brief.constraints[6]: \"A photographer for the whole day\"",
-    ] {
-        assert!(stdout.contains(line), "summary lacks `{line}`:\n{stdout}");
-    }
+    assert_lines(
+        "the summary",
+        &stdout,
+        &[
+            "  not understood (2; not honoured by the plan):",
+            "    brief.constraints[5]: \"Participants fly in on the morning of the workshop\"",
+            "      hint: use `hours.start`/`hours.end` for daily program hours",
+            "    brief.constraints[6]: \"A photographer for the whole day\"",
+        ],
+    );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
-    for line in [
-        "## Not understood",
-        "| brief.constraints[6] | A photographer for the whole day | not a form EODS recognises",
-        "| brief.constraints[0] | Sessions 9h30 to 17h, lunch 12:30-13:30 with no sessions | sessions only between 09:30 and 17:00; lunch 12:30–13:30, no sessions |",
-        "| brief.constraints[4] | Interpretation booths for Portuguese and English | venue must have interpretation booths |",
-    ] {
-        assert!(report.contains(line), "report.md lacks `{line}`:\n{report}");
-    }
+    assert_lines(
+        "report.md",
+        &report,
+        &[
+            "## Not understood",
+            "| brief.constraints[6] | A photographer for the whole day | not a form EODS recognises",
+            "| brief.constraints[0] | Sessions 9h30 to 17h, lunch 12:30-13:30 with no sessions | sessions only between 09:30 and 17:00; lunch 12:30–13:30, no sessions |",
+            "| brief.constraints[4] | Interpretation booths for Portuguese and English | venue must have interpretation booths |",
+        ],
+    );
     // The requirements artifact records the same.
     let req = read(&out.join("requirements.json"));
     let photographer = req["payload"]["nonfunctional"]
@@ -1189,6 +1214,44 @@ fn plan_lists_the_constraints_it_did_not_understand() {
             .unwrap()
             .starts_with("interpretation booths rented from"),
         "{rentals:?}"
+    );
+}
+
+#[test]
+fn a_blocked_plan_shows_why_and_the_ways_out_in_the_summary_and_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("blocked");
+    let mut brief = read(&example("s01-meetup.json"));
+    brief["constraints"]
+        .as_array_mut()
+        .unwrap()
+        .push("Needs an induction loop for hearing aids".into());
+    let file = dir.path().join("brief.json");
+    std::fs::write(&file, brief.to_string()).unwrap();
+    let o = plan_auto(&file, &out, dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let id = event_id(&stdout);
+    assert_lines(
+        "the summary",
+        &stdout,
+        &[
+            "state:      research (blocked)".to_owned(),
+            format!("  ways out (best first; change the brief or add data, then `eods resume {id}`):"),
+            "    1. Add venues in Berlin you know that have wifi and a projector and a hearing loop".into(),
+            "Drop the need for a hearing loop (the brief says \"Needs an induction loop for hearing aids\")".into(),
+        ],
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert_lines(
+        "report.md",
+        &report,
+        &[
+            "## Blocked in research",
+            "require a hearing loop",
+            "| # | option | for | against |",
+            "| 1 | Add venues in Berlin you know",
+        ],
     );
 }
 

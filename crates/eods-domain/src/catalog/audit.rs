@@ -94,6 +94,31 @@ pub struct DecisionLog {
     pub entries: Vec<DecisionEntry>,
 }
 
+/// The escalation a blocked run stopped at: the newest `escalation` entry, with why the run
+/// stopped (`rationale`) and the ranked ways out (`alternatives`). Shown by the CLI summary,
+/// `report.md` and the event page while the run is blocked.
+pub fn latest_escalation(entries: &[DecisionEntry]) -> Option<&DecisionEntry> {
+    entries
+        .iter()
+        .rev()
+        .find(|e| e.decision_type == DecisionType::Escalation)
+}
+
+impl std::fmt::Display for Alternative {
+    /// `option (for: pros; against: cons)`, as one line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.option)?;
+        let pros = self.pros.join("; ");
+        let cons = self.cons.join("; ");
+        match (pros.is_empty(), cons.is_empty()) {
+            (true, true) => Ok(()),
+            (false, true) => write!(f, " (for: {pros})"),
+            (true, false) => write!(f, " (against: {cons})"),
+            (false, false) => write!(f, " (for: {pros}; against: {cons})"),
+        }
+    }
+}
+
 /// How an agent step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -324,7 +324,43 @@ pub(super) fn unsupported(s: &str) -> Option<&'static str> {
     if has(s, "planning") && has_any(s, &["starts", "start", "begins", "begin"]) {
         return Some("use `planning_start` (the first day planning may start, YYYY-MM-DD)");
     }
+    if diet_share(s) {
+        return Some(
+            "a share of the catering for one diet is not planned: every catering line follows the diet, which covers any share; say so in `assumptions` if only part should",
+        );
+    }
     None
+}
+
+/// A diet asked for a share of the catering ("vegan pizza for at least a third", "30% halal"):
+/// the plan caters the whole of it that way. ("Vegetarian options", "kosher meals on request"
+/// ask for a choice, which a wholly vegetarian or kosher menu gives.)
+fn diet_share(s: &str) -> bool {
+    let diet = has_any(
+        s,
+        &[
+            "vegan",
+            "vegetarian",
+            "veggie",
+            "halal",
+            "kosher",
+            "gluten-free",
+            "gluten free",
+        ],
+    );
+    let share = has_any(
+        s,
+        &[
+            "a third",
+            "one third",
+            "a quarter",
+            "half",
+            "percent",
+            "per cent",
+            "at least",
+        ],
+    ) || s.contains('%');
+    diet && share
 }
 
 /// Whether `s` holds a calendar date: `2027-05-20` or `08/04/2027`.

@@ -227,6 +227,16 @@ fn not_understood_paths() {
         ("Three parallel tracks", " ! use `tracks` (one room"),
         ("Must be on a weekday", " ! use `date_range.start`"),
         ("Good food for everyone", " ! name the diet"),
+        // A diet for part of the catering: the diet is read, the share is said not to be.
+        (
+            "Vegan pizza for at least a third",
+            "catering: vegan ! a share of the catering for one diet is not planned",
+        ),
+        ("30% halal", "catering: halal ! a share of the catering"),
+        (
+            "Half the meals gluten-free",
+            "catering: gluten-free ! a share of the catering",
+        ),
         ("Sponsor booths in the foyer", " ! not a form"),
         ("A photographer for the whole day", " ! not a form"),
         // A meal named in passing is not a catering request.

@@ -126,9 +126,19 @@ struct ConstraintRow {
     detail: String,
 }
 
+/// One way out of a blocked run, best first: the option, what speaks for it and against it.
+struct WayOut {
+    option: String,
+    pros: String,
+    cons: String,
+}
+
 pub(super) struct OverviewView {
     next: String,
     blocked: bool,
+    /// While the run is blocked: why, and the ranked ways out of the escalation.
+    block_reason: Option<String>,
+    ways_out: Vec<WayOut>,
     missing: Vec<String>,
     invalid: Vec<String>,
     stale: Vec<String>,
@@ -480,6 +490,17 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
     OverviewView {
         next,
         blocked,
+        block_reason: o.escalation.as_ref().map(|x| x.rationale.clone()),
+        ways_out: o
+            .escalation
+            .iter()
+            .flat_map(|x| &x.alternatives)
+            .map(|a| WayOut {
+                option: a.option.clone(),
+                pros: a.pros.join("; "),
+                cons: a.cons.join("; "),
+            })
+            .collect(),
         missing,
         invalid,
         stale,

@@ -338,8 +338,8 @@ pub(super) fn field_errors(problems: &[ProblemItem]) -> Vec<FieldError> {
         } else if p.pointer != ptr {
             message = format!("{}: {message}", p.pointer.trim_start_matches(ptr));
         }
-        if message == "required" {
-            message = format!("enter the {}", label.to_lowercase());
+        if let Some(expected) = message.strip_prefix("required; ") {
+            message = format!("enter the {}: {expected}", label.to_lowercase());
         }
         // One message a field; the first is the one to fix first.
         if !out.iter().any(|e| e.field == field && !field.is_empty()) {

@@ -46,7 +46,9 @@ use std::fmt;
 #[derive(Debug, Clone)]
 pub struct Tools {
     pub catalog: data::VenueCatalog,
-    pub rates: data::RateCards,
+    /// The bundled demo rate cards, labelled as demo data (see [`sources::label_demo`]); shared
+    /// by every demo-city event (`Arc::make_mut` to change them).
+    pub rates: std::sync::Arc<data::RateCards>,
     /// Euro reference rates: the bundled snapshot, with imported rates laid over it by
     /// [`Tools::with_imported_rates`].
     pub fx: fx::FxTable,
@@ -73,7 +75,7 @@ impl Tools {
     pub fn load(instructions: Option<&std::path::Path>) -> Result<Tools, AgentError> {
         Ok(Tools {
             catalog: data::bundled_catalog()?,
-            rates: data::bundled_rate_cards()?,
+            rates: std::sync::Arc::new(sources::label_demo(data::bundled_rate_cards()?)),
             fx: fx::FxTable::bundled().map_err(|e| data::DataError::Parse {
                 file: "bundled exchange rates".into(),
                 message: e.to_string(),

@@ -11,6 +11,7 @@ use eods_domain::catalog::sources::{
     DEMO_LABEL, OrganiserData, Provenance, SourceKind, VenueQuote, VenueRecord, fold, fold_city,
 };
 use eods_domain::catalog::venue::{Facts, SourceAttempt};
+use std::sync::Arc;
 
 /// Venues the engine gathered from the external sources (an imported OpenStreetMap extract, the
 /// Overpass API), with what each source answered, and the escalation when every one failed.
@@ -73,11 +74,7 @@ impl EventRates {
             .map(|b| b.location.city.as_str())
             .unwrap_or_default();
         let (rates, label, demo) = event_rates(tools, organiser, city);
-        EventRates {
-            rates: std::sync::Arc::new(rates),
-            label,
-            demo,
-        }
+        EventRates { rates, label, demo }
     }
 }
 
@@ -101,7 +98,7 @@ fn event_rates(
     tools: &Tools,
     organiser: Option<&OrganiserData>,
     city: &str,
-) -> (RateCards, String, bool) {
+) -> (Arc<RateCards>, String, bool) {
     let mut real: Vec<Supplier> = Vec::new();
     let mut labels: Vec<String> = Vec::new();
     if let Some(d) = organiser.filter(|d| !d.rate_cards.is_empty()) {
@@ -126,22 +123,42 @@ fn event_rates(
             labels.join(", ")
         };
         return (
-            RateCards {
+            Arc::new(RateCards {
                 source: label.clone(),
                 suppliers: real,
                 packages: vec![],
-            },
+            }),
             label,
             false,
         );
     }
-    let mut demo = tools.rates.clone();
-    demo.source = format!("{} — {DEMO_LABEL}", demo.source);
-    for s in &mut demo.suppliers {
-        s.provenance = Some(Provenance::demo());
-    }
+    // The bundled cards come labelled; cards a caller put in their place are labelled here.
+    let demo = if is_labelled_demo(&tools.rates) {
+        Arc::clone(&tools.rates)
+    } else {
+        Arc::new(label_demo((*tools.rates).clone()))
+    };
     let label = demo.source.clone();
     (demo, label, true)
+}
+
+/// Rate cards marked as the demo data they are: the source names it, every supplier's
+/// provenance is the demo catalog.
+pub fn label_demo(mut rates: RateCards) -> RateCards {
+    rates.source = format!("{} — {DEMO_LABEL}", rates.source);
+    for s in &mut rates.suppliers {
+        s.provenance = Some(Provenance::demo());
+    }
+    rates
+}
+
+fn is_labelled_demo(rates: &RateCards) -> bool {
+    let demo = Provenance::demo();
+    rates.source.ends_with(DEMO_LABEL)
+        && rates
+            .suppliers
+            .iter()
+            .all(|s| s.provenance.as_ref() == Some(&demo))
 }
 
 /// The distinct labels of some provenances, in first-seen order.

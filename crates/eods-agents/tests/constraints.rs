@@ -239,7 +239,7 @@ fn a_missing_amenity_is_rented_when_a_supplier_offers_it_and_blocks_when_none_do
         );
     }
     // Without a rental on the rate cards, the projector constraint leaves no venue.
-    for s in &mut tools.rates.suppliers {
+    for s in &mut std::sync::Arc::make_mut(&mut tools.rates).suppliers {
         s.items.retain(|i| i.code != "projector_rental");
     }
     match plan_with(&tools, brief, Level::Intermediate, &TO_RESEARCH) {

@@ -246,8 +246,7 @@ fn twelve_thousand_people_combine_sites_at_advanced() {
 fn a_transfer_is_a_line_only_when_a_rate_card_prices_it() {
     let mut tools = Tools::bundled().unwrap();
     // A test rate card item (sample data, not a real price): a shuttle per day per link.
-    let s = tools
-        .rates
+    let s = std::sync::Arc::make_mut(&mut tools.rates)
         .suppliers
         .iter_mut()
         .find(|s| s.serves("Berlin") && s.service == eods_agents::data::Service::Staffing)

@@ -37,8 +37,19 @@ pub const DEFAULT_PG_CONNECTIONS: u32 = 8;
 /// A connection pool to one EODS database.
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteStore),
     Postgres(PgPool),
+}
+
+/// A SQLite database: a pool for reads and small writes, and one connection that writes every
+/// batch of commits. SQLite lets one writer in at a time anyway; with its own connection the
+/// batches queue in the process instead of retrying on a busy database, and that connection's
+/// page cache stays valid between them (a connection drops its whole cache when another one
+/// wrote since its last transaction).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pub pool: SqlitePool,
+    pub writer: SqlitePool,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds; the body is compiled once
@@ -46,7 +57,24 @@ pub enum Store {
 macro_rules! on_pool {
     ($self:expr, $pool:ident => $body:expr) => {
         match $self {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite(s) => {
+                let $pool = &s.pool;
+                $body
+            }
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// [`on_pool!`] for the writes of a batch of commits: SQLite's writer connection, or the
+/// PostgreSQL pool.
+macro_rules! on_writer {
+    ($self:expr, $pool:ident => $body:expr) => {
+        match $self {
+            Store::Sqlite(s) => {
+                let $pool = &s.writer;
+                $body
+            }
             Store::Postgres($pool) => $body,
         }
     };
@@ -138,17 +166,24 @@ impl Store {
                 // 32 MiB of pages per connection (SQLite's default is 2 MiB): the indexes an
                 // event's commits touch stay in memory instead of being read back from the file.
                 .pragma("cache_size", "-32768");
-            // An in-memory database lives as long as its one connection.
-            let max = if url.contains(":memory:") { 1 } else { 4 };
+            // An in-memory database lives as long as its one connection, which also writes.
+            let memory = url.contains(":memory:");
             let pool = SqlitePoolOptions::new()
-                .max_connections(max)
-                .connect_with(opts)
+                .max_connections(if memory { 1 } else { 4 })
+                .connect_with(opts.clone())
                 .await
                 .map_err(|e| StoreError::Connect {
                     url: url.to_owned(),
                     source: e,
                 })?;
-            Store::Sqlite(pool)
+            let writer = if memory {
+                pool.clone()
+            } else {
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with(opts)
+            };
+            Store::Sqlite(SqliteStore { pool, writer })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(pg_connections.max(1))
@@ -208,7 +243,7 @@ impl Store {
     /// Applies pending migrations of this backend.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Sqlite(s) => sqlx::migrate!("./migrations/sqlite").run(&s.pool).await?,
             Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -222,8 +257,11 @@ impl Store {
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub async fn close(&self) {
+        if let Store::Sqlite(s) = self {
+            s.writer.close().await;
+        }
         on_pool!(self, p => p.close().await)
     }
 

@@ -209,11 +209,11 @@ impl Store {
         // re-checks them on a row another instance just claimed.
         let free = "run_status = 'running' AND (lease_until IS NULL OR lease_until < $3)";
         let rows: Vec<(String,)> = match self {
-            Store::Sqlite(p) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            Store::Sqlite(s) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4) AND {free} RETURNING id"
             )))
             .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
-            .fetch_all(p).await,
+            .fetch_all(&s.pool).await,
             Store::Postgres(p) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4 FOR UPDATE SKIP LOCKED) AND {free} RETURNING id"
             )))

@@ -362,7 +362,8 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
             "UPDATE steps SET seq = 1",
         ];
         let (n_runs, numbered) = match &store {
-            Store::Sqlite(p) => {
+            Store::Sqlite(s) => {
+                let p = &s.pool;
                 for sql in tamper {
                     assert!(sqlx::query(sql).execute(p).await.is_err(), "{sql}");
                 }
@@ -579,7 +580,8 @@ async fn revisions_are_append_only_and_unique() {
         let update = "UPDATE artifacts SET created_by = 'user:mallory'";
         let bad_type = "INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline) VALUES ('x', 'y', 'coffee', 'timeline', 1, 'pending', 'r', '2027-01-01T00:00:00Z', '2027-01-01T00:00:00Z')";
         match &store {
-            Store::Sqlite(p) => {
+            Store::Sqlite(s) => {
+                let p = &s.pool;
                 assert!(sqlx::query(update).execute(p).await.is_err());
                 assert!(sqlx::query(bad_type).execute(p).await.is_err());
             }

@@ -212,7 +212,7 @@ impl Store {
             Store::Sqlite(_) => usize::MAX,
             Store::Postgres(_) => MESSAGE_BYTES,
         };
-        on_writer!(self, p => {
+        on_pool!(writer: self, p => {
             let mut tx = p.begin().await.map_err(|e| StoreError::query("begin", e))?;
             // A batch that creates its event (unfenced, as creations are, and expecting nothing
             // before it) writes the row with its counter and status at once: nothing of the

@@ -53,26 +53,19 @@ pub struct SqliteStore {
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds; the body is compiled once
-/// per backend, so the same SQL text and bindings serve both.
+/// per backend, so the same SQL text and bindings serve both. `on_pool!(writer: self, p => …)`
+/// binds SQLite's writer connection instead (for a batch of commits).
 macro_rules! on_pool {
-    ($self:expr, $pool:ident => $body:expr) => {
-        match $self {
-            Store::Sqlite(s) => {
-                let $pool = &s.pool;
-                $body
-            }
-            Store::Postgres($pool) => $body,
-        }
+    (writer: $self:expr, $pool:ident => $body:expr) => {
+        on_pool!(@field writer, $self, $pool => $body)
     };
-}
-
-/// [`on_pool!`] for the writes of a batch of commits: SQLite's writer connection, or the
-/// PostgreSQL pool.
-macro_rules! on_writer {
     ($self:expr, $pool:ident => $body:expr) => {
+        on_pool!(@field pool, $self, $pool => $body)
+    };
+    (@field $field:ident, $self:expr, $pool:ident => $body:expr) => {
         match $self {
             Store::Sqlite(s) => {
-                let $pool = &s.writer;
+                let $pool = &s.$field;
                 $body
             }
             Store::Postgres($pool) => $body,

@@ -182,9 +182,22 @@ pub fn needs(b: &EventBrief) -> Vec<Need> {
     v
 }
 
+/// Whether the organiser's hours leave room for lunch: no day's stated sessions start at 13:00 or
+/// later or end by 12:00 (an afternoon or a morning event is not catered a lunch by default).
+/// Hours nobody stated leave the day open.
+fn spans_midday(b: &EventBrief) -> bool {
+    let noon = |h: u32| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
+    let rules = eods_domain::hours::brief_rules(b);
+    eods_domain::hours::day_bounds(b, &rules).map_or(true, |days| {
+        days.iter()
+            .all(|d| d.start.is_none_or(|s| s < noon(13)) && d.end.is_none_or(|e| e > noon(12)))
+    })
+}
+
 /// The catering lines: the meals the brief's constraints name ("breakfast, lunch and two coffee
 /// breaks each day"), else the event type's usual meals. Every line names the dietary needs the
-/// brief states ("lunch, vegan, halal"); with "no alcohol" the reception (canapés and two
+/// brief states ("lunch, vegan, halal"); no default lunch for a day that starts in the afternoon
+/// or ends in the morning (see `spans_midday`); with "no alcohol" the reception (canapés and two
 /// drinks on the rate cards) becomes the soft-drinks-only finger-food item.
 fn catering_needs(b: &EventBrief) -> Vec<Need> {
     use eods_domain::constraints::{Diet, Meal};
@@ -196,6 +209,11 @@ fn catering_needs(b: &EventBrief) -> Vec<Need> {
     let meals = eods_domain::constraints::meals(b).unwrap_or_else(|| match b.event_type {
         EventType::Meetup => vec![],
         EventType::Gala => vec![Meal::Reception, Meal::Dinner],
+        EventType::Conference | EventType::Workshop | EventType::Festival | EventType::Other
+            if !spans_midday(b) =>
+        {
+            vec![Meal::CoffeeBreak, Meal::CoffeeBreak]
+        }
         EventType::Conference | EventType::Workshop | EventType::Festival | EventType::Other => {
             vec![Meal::Lunch, Meal::CoffeeBreak, Meal::CoffeeBreak]
         }

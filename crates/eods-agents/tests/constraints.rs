@@ -332,6 +332,41 @@ fn no_alcohol_swaps_the_reception_and_meals_set_the_catering_lines() {
 }
 
 #[test]
+fn an_afternoon_or_morning_conference_is_not_catered_a_lunch_by_default() {
+    let codes = |constraints: &[&str]| -> Vec<&'static str> {
+        let mut b = example("s01-meetup.json");
+        b.event_type = EventType::Conference;
+        b.constraints = constraints.iter().map(|c| (*c).to_owned()).collect();
+        eods_agents::pricing::needs(&b)
+            .into_iter()
+            .filter(|n| n.service == eods_agents::data::Service::Catering)
+            .map(|n| n.code)
+            .collect()
+    };
+    // Hours nobody stated leave the day open: the usual lunch and coffee breaks.
+    assert_eq!(codes(&[]), vec!["lunch", "coffee_break"]);
+    assert_eq!(
+        codes(&["Sessions 09:00 to 17:00"]),
+        vec!["lunch", "coffee_break"]
+    );
+    // An afternoon (sessions from 13:30) and a morning (until 12:00) get the breaks only.
+    for hours in [
+        "Talks only between 13:30 and 18:00",
+        "Sessions 08:30 to 12:00",
+    ] {
+        assert_eq!(codes(&[hours]), vec!["coffee_break"], "{hours}");
+    }
+    // A lunch the brief asks for is catered whatever the hours.
+    assert_eq!(
+        codes(&[
+            "Talks only between 13:30 and 18:00",
+            "Lunch and a coffee break each day"
+        ]),
+        vec!["lunch", "coffee_break"]
+    );
+}
+
+#[test]
 fn requirements_record_what_each_text_was_understood_as() {
     let mut brief = example("s01-meetup.json");
     brief.constraints.push("Sponsor booths in the foyer".into());

@@ -120,7 +120,7 @@ pub fn break_ties(b: &EventBrief, options: Vec<ConflictOption>) -> Vec<Alternati
             },
             O::AddVenues { city, needs } => Alternative {
                 option: format!(
-                    "Add venues in {city} you know{}: a venue list with their prices (PUT /api/v1/events/{{id}}/venues queues the run again; `eods plan BRIEF --venues FILE` plans anew)",
+                    "Add venues in {city} you know{}: a venue list with their prices (PUT /api/v1/events/{{id}}/venues queues the run again; eods plan BRIEF --venues FILE plans anew)",
                     if needs.is_empty() {
                         String::new()
                     } else {

@@ -1137,7 +1137,7 @@ impl Engine {
         let pending = self.pending(&l);
         let escalation = if l.snap.event.run_status == RunStatus::Blocked {
             let log = self.store.decision_log(id).await?;
-            eods_domain::catalog::audit::latest_escalation(&log).cloned()
+            eods_domain::catalog::audit::ways_out(&log, &id.to_string())
         } else {
             None
         };

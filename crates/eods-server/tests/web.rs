@@ -746,6 +746,7 @@ async fn pages_on(url: &str) {
         "require a hearing loop",
         "<td>1</td><td>Add venues in Berlin you know that have wifi and a projector and a hearing loop",
         "Drop the need for a hearing loop",
+        &format!("PUT /api/v1/events/{blocked}/venues"),
     ] {
         assert!(
             page.contains(part),

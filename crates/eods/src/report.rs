@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use eods_domain::artifact::{ArtifactType, CatalogType, Envelope, Payload};
-use eods_domain::catalog::audit::latest_escalation;
+use eods_domain::catalog::audit::ways_out;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetBaseline, BudgetDecision, CostModel, figures};
 use eods_domain::catalog::execution::{IncidentLog, Postmortem};
@@ -89,7 +89,7 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
         let _ = writeln!(s, "  detail:     {d}");
     }
     if ev.run_status == RunStatus::Blocked
-        && let Some(e) = latest_escalation(&decision_log)
+        && let Some(e) = ways_out(&decision_log, &id.to_string())
         && !e.alternatives.is_empty()
     {
         let _ = writeln!(
@@ -294,7 +294,7 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
             ev.state,
             md_cell(ev.status_detail.as_deref().unwrap_or("no reason recorded"))
         );
-        if let Some(e) = latest_escalation(&log).filter(|e| !e.alternatives.is_empty()) {
+        if let Some(e) = ways_out(&log, &id.to_string()).filter(|e| !e.alternatives.is_empty()) {
             let _ = writeln!(
                 s,
                 "Ways out, best first (change the brief or add data, then resume):\n\n| # | option | for | against |\n|---|---|---|---|"

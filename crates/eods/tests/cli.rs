@@ -1239,6 +1239,7 @@ fn a_blocked_plan_shows_why_and_the_ways_out_in_the_summary_and_report() {
             "state:      research (blocked)".to_owned(),
             format!("  ways out (best first; change the brief or add data, then `eods resume {id}`):"),
             "    1. Add venues in Berlin you know that have wifi and a projector and a hearing loop".into(),
+            format!("(PUT /api/v1/events/{id}/venues queues the run again"),
             "Drop the need for a hearing loop (the brief says \"Needs an induction loop for hearing aids\")".into(),
         ],
     );

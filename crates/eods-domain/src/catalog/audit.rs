@@ -104,6 +104,18 @@ pub fn latest_escalation(entries: &[DecisionEntry]) -> Option<&DecisionEntry> {
         .find(|e| e.decision_type == DecisionType::Escalation)
 }
 
+/// [`latest_escalation`] for showing to a person: its ways out with the event's id in place of
+/// the `{id}` of the API paths they name (agents do not know the id).
+pub fn ways_out(entries: &[DecisionEntry], event_id: &str) -> Option<DecisionEntry> {
+    latest_escalation(entries).map(|e| {
+        let mut e = e.clone();
+        for a in &mut e.alternatives {
+            a.option = a.option.replace("{id}", event_id);
+        }
+        e
+    })
+}
+
 impl std::fmt::Display for Alternative {
     /// `option (for: pros; against: cons)`, as one line.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -94,7 +94,7 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
     {
         let _ = writeln!(
             s,
-            "  ways out (best first; change the brief or add data, then `eods resume {id}`):"
+            "  ways out (best first; edit the brief and run `eods plan` again, or change this event through `eods serve`: PATCH its brief or PUT its venues, and the run is queued again):"
         );
         for (i, a) in e.alternatives.iter().enumerate() {
             let _ = writeln!(s, "    {}. {a}", i + 1);
@@ -297,7 +297,7 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
         if let Some(e) = ways_out(&log, &id.to_string()).filter(|e| !e.alternatives.is_empty()) {
             let _ = writeln!(
                 s,
-                "Ways out, best first (change the brief or add data, then resume):\n\n| # | option | for | against |\n|---|---|---|---|"
+                "Ways out, best first (edit the brief and plan again, or change this event through the API: PATCH its brief or PUT its venues, and the run is queued again):\n\n| # | option | for | against |\n|---|---|---|---|"
             );
             for (i, a) in e.alternatives.iter().enumerate() {
                 let _ = writeln!(

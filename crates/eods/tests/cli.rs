@@ -1237,7 +1237,7 @@ fn a_blocked_plan_shows_why_and_the_ways_out_in_the_summary_and_report() {
         &stdout,
         &[
             "state:      research (blocked)".to_owned(),
-            format!("  ways out (best first; change the brief or add data, then `eods resume {id}`):"),
+            "  ways out (best first; edit the brief and run `eods plan` again, or change this event through `eods serve`".to_owned(),
             "    1. Add venues in Berlin you know that have wifi and a projector and a hearing loop".into(),
             format!("(PUT /api/v1/events/{id}/venues queues the run again"),
             "Drop the need for a hearing loop (the brief says \"Needs an induction loop for hearing aids\")".into(),

@@ -73,7 +73,9 @@ before(async () => {
   assert.match(imported, /\d+/, `the import reports what it kept: ${imported}`);
   tokens.alice = token('planner', 'alice');
   tokens.bob = token('approver', 'bob');
-  server = spawn(bin, ['serve', '--bind', '127.0.0.1:0', '--database', db, '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The server's clock starts on the day the tests' briefs were written for (TESTS_TODAY in
+  // eods-store's test_support), so their dates are never refused as past.
+  server = spawn(bin, ['serve', '--bind', '127.0.0.1:0', '--database', db, '--log-format', 'text'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, EODS_NOW: '2026-12-01T09:00:00Z' } });
   base = await new Promise((resolve, reject) => {
     let err = '';
     server.stderr.on('data', (d) => {

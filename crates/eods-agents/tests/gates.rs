@@ -450,7 +450,8 @@ proptest! {
         v["budget"]["total"] = total.into();
         v["location"]["city"] = city.into();
         v["event_type"] = kind.into();
-        let end = chrono::NaiveDate::from_ymd_opt(2027, 6, 9).unwrap() + chrono::Duration::days(days - 1);
+        let start: chrono::NaiveDate = v["date_range"]["start"].as_str().unwrap().parse().unwrap();
+        let end = start + chrono::Duration::days(days - 1);
         v["date_range"]["end"] = end.to_string().into();
         if !with_program {
             v["program"] = serde_json::json!([]);

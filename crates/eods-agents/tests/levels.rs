@@ -423,8 +423,8 @@ fn generated(g: Gen) -> EventBrief {
     v["budget"]["total"] = (u64::from(g.audience) * g.per_head_day * g.days as u64).into();
     v["location"]["city"] = g.city.into();
     v["event_type"] = g.kind.into();
-    let end =
-        chrono::NaiveDate::from_ymd_opt(2027, 6, 9).unwrap() + chrono::Duration::days(g.days - 1);
+    let start: chrono::NaiveDate = v["date_range"]["start"].as_str().unwrap().parse().unwrap();
+    let end = start + chrono::Duration::days(g.days - 1);
     v["date_range"]["end"] = end.to_string().into();
     v["program"] = (0..sessions)
         .map(|i| {

@@ -70,6 +70,46 @@ impl Clock for SystemClock {
     }
 }
 
+/// The wall clock moved to another instant: it reads `start` when made and advances with real
+/// time from there. `EODS_NOW` sets it for the command line and the service, to run as of a given
+/// day (reproducing a run, or tests whose briefs are dated).
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    offset: chrono::TimeDelta,
+}
+
+impl ShiftedClock {
+    /// A clock that reads `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
+/// Parses the instant a [`ShiftedClock`] starts at: an RFC 3339 date-time
+/// (`2026-12-01T09:00:00Z`) or a date (`2026-12-01`, read as noon UTC, which is that date in
+/// every time zone from UTC−11 to UTC+11).
+pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(12, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            format!("`{s}` is not an instant: expected a date-time such as 2026-12-01T09:00:00Z or a date such as 2026-12-01")
+        })
+}
+
 /// Failure injection and observation around commits (tests and crash drills).
 pub trait Hooks: Send + Sync {
     /// Runs inside the transaction just before COMMIT; an error rolls the step back.

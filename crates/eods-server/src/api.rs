@@ -643,7 +643,7 @@ async fn get_event(
     let artifacts = state.store.current_artifacts(e.id).await?;
     let approvals = state.store.approvals(e.id).await?;
     let steps = state.store.step_count(e.id).await?;
-    let now = chrono::Utc::now();
+    let now = state.engine.clock().now();
     // The brief is the current event_brief revision; the draft only while there is none.
     let current_brief = artifacts
         .iter()
@@ -1429,7 +1429,7 @@ async fn list_approvals(
         (None, _) => state.store.all_approvals(500).await?,
     };
     let want: Option<ApprovalStatus> = q.status.map(Into::into);
-    let now = chrono::Utc::now();
+    let now = state.engine.clock().now();
     Ok(Json(ApprovalList {
         items: rows
             .iter()
@@ -1513,7 +1513,7 @@ async fn decide(
     observe::approval(row.gate.as_str(), decision.as_str());
     state.wake.notify_waiters();
     let rows = state.store.approvals(event).await?;
-    let now = chrono::Utc::now();
+    let now = state.engine.clock().now();
     let view = rows
         .iter()
         .find(|a| a.id == approval)

@@ -361,6 +361,7 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
     if let Some(url) = state.config.webhook_url.clone() {
         tasks.push(tokio::spawn(webhook::deliver(
             state.store.clone(),
+            state.engine.clock().clone(),
             url,
             state.config.instance_id.clone(),
             state.config.webhook_attempts,

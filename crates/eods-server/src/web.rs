@@ -506,7 +506,7 @@ async fn approvals(
         Ok(p) => p,
         Err(e) => return page_error(e.into()),
     };
-    let now = chrono::Utc::now();
+    let now = state.engine.clock().now();
     let items: Vec<ApprovalItem> = page
         .items
         .iter()

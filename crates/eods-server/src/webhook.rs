@@ -13,9 +13,11 @@ pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(2u64.saturating_pow(attempt.min(12)).min(300))
 }
 
-/// Delivers due notifications to `url` until `shutdown` turns true.
+/// Delivers due notifications to `url` until `shutdown` turns true. `clock` is the engine's, which
+/// stamped the notifications.
 pub async fn deliver(
     store: Store,
+    clock: std::sync::Arc<dyn eods_engine::Clock>,
     url: String,
     owner: String,
     max_attempts: u32,
@@ -35,7 +37,7 @@ pub async fn deliver(
         if *shutdown.borrow() {
             return;
         }
-        let now = chrono::Utc::now();
+        let now = clock.now();
         let due = store
             .claim_outbox(&owner, epoch_ms(now), epoch_ms(now) + 60_000, 20)
             .await
@@ -57,7 +59,7 @@ pub async fn deliver(
                 Ok(r) => Some(format!("webhook answered {}", r.status())),
                 Err(e) => Some(format!("webhook unreachable: {e}")),
             };
-            let now = chrono::Utc::now();
+            let now = clock.now();
             let attempt = n.attempts + 1;
             let (status, next) = match &failure {
                 None => (OutboxStatus::Delivered, epoch_ms(now)),

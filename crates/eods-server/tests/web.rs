@@ -29,7 +29,10 @@ fn attr<'a>(html: &'a str, before: &str) -> Vec<&'a str> {
 async fn serve(url: &str) -> (Store, eods_server::Running, String) {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
-    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
+    let engine =
+        Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap())).with_clock(Arc::new(
+            eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
+        ));
     let config = Config {
         poll: Duration::from_millis(50),
         ..Config::default()
@@ -124,7 +127,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     let vera = Browser::sign_in(&http, &base, &viewer).await;
 
     let dashboard = bob.page("/ui").await;
-    assert!(dashboard.contains("CloudData Summit Amsterdam 2027"));
+    assert!(dashboard.contains("CloudData Summit Amsterdam 2029"));
     assert!(dashboard.contains("<td class=\"status\">awaiting_approval"));
     assert!(
         dashboard.contains("Approvals (3)"),
@@ -135,7 +138,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         "the brief's budget"
     );
     // The brief's summary row: dates, place and audience instead of only an id.
-    assert!(dashboard.contains("<td>9–10 Jun 2027</td>"), "{dashboard}");
+    assert!(dashboard.contains("<td>6–7 Jun 2029</td>"), "{dashboard}");
     assert!(dashboard.contains("<td>Amsterdam, NL</td>"), "{dashboard}");
     assert!(dashboard.contains("<td>200</td>"), "{dashboard}");
     assert!(
@@ -147,7 +150,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     let inbox = vera.page("/ui/approvals").await;
     assert_eq!(inbox.matches("<section class=\"card\"").count(), 3);
     assert!(
-        inbox.contains("9–10 Jun 2027 · Amsterdam, NL · audience 200 · budget 50000 EUR"),
+        inbox.contains("6–7 Jun 2029 · Amsterdam, NL · audience 200 · budget 50000 EUR"),
         "each request with its event's summary: {inbox}"
     );
     assert!(
@@ -864,7 +867,10 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
     {
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()));
+        let engine =
+            Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap())).with_clock(Arc::new(
+                eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
+            ));
         // No worker: the test writes the leads a run would write, and reads the status it sets.
         let config = Config {
             worker: false,

@@ -6,6 +6,18 @@ use crate::{Store, StoreError};
 use sqlx::Connection;
 use std::path::Path;
 
+/// The day the tests' briefs were written for (RFC 3339). Tests run their clocks from it
+/// (`EODS_NOW` for the binary, `eods_engine::ShiftedClock` in process), so a brief dated in 2027
+/// is never refused as past when the tests run later.
+pub const TESTS_TODAY: &str = "2026-12-01T09:00:00Z";
+
+/// [`TESTS_TODAY`] as an instant.
+pub fn tests_today() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(TESTS_TODAY)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}
+
 /// The environment variable naming the PostgreSQL server for tests.
 pub const TEST_DATABASE_ENV: &str = "EODS_TEST_DATABASE_URL";
 

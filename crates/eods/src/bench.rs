@@ -162,7 +162,7 @@ pub async fn run(o: &BenchOptions, tools: Arc<Tools>) -> anyhow::Result<String> 
     writeln!(r, "database: {} ({url})\n", store.backend())?;
     writeln!(r, "| scenario | level | lifecycle p50 / p95 | state |")?;
     writeln!(r, "|---|---|---|---|")?;
-    let engine = Engine::new(store, tools.clone());
+    let engine = Engine::new(store, tools.clone()).with_clock(crate::cli::clock());
     for (name, level) in SCENARIOS {
         let text = std::fs::read_to_string(o.examples.join(name))?;
         let value: serde_json::Value = serde_json::from_str(&text)?;

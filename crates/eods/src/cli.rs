@@ -37,8 +37,27 @@ macro_rules! out {
 #[derive(Debug, Parser)]
 #[command(name = "eods", version, about)]
 struct Cli {
+    /// Run as of this instant, not the wall clock's: an RFC 3339 date-time or a date (noon UTC).
+    /// Time still advances from it. For reproducing a run as of a day, and for tests whose
+    /// briefs are dated.
+    #[arg(long, global = true, env = "EODS_NOW", value_name = "INSTANT", value_parser = parse_now)]
+    now: Option<chrono::DateTime<chrono::Utc>>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    eods_engine::parse_instant(s).map_err(|e| format!("EODS_NOW: {e}"))
+}
+
+/// The process's clock: the wall clock, or the one `--now`/`EODS_NOW` starts.
+static CLOCK: std::sync::OnceLock<Arc<dyn eods_engine::Clock>> = std::sync::OnceLock::new();
+
+/// The clock everything in this process reads.
+pub(crate) fn clock() -> Arc<dyn eods_engine::Clock> {
+    CLOCK
+        .get_or_init(|| Arc::new(eods_engine::SystemClock))
+        .clone()
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -415,6 +434,9 @@ impl From<anyhow::Error> for Exit {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(t) = cli.now {
+        let _ = CLOCK.set(Arc::new(eods_engine::ShiftedClock::starting_at(t)));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -581,7 +603,8 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             let store = Store::connect(&db.database)
                 .await
                 .map_err(anyhow::Error::from)?;
-            let engine = Engine::new(store, Arc::new(Tools::bundled().map_err(|e| anyhow!(e))?));
+            let engine = Engine::new(store, Arc::new(Tools::bundled().map_err(|e| anyhow!(e))?))
+                .with_clock(clock());
             let got = match engine.supply(id, supply, &by, "eods quote").await {
                 Ok(g) => g,
                 Err(EngineError::NotFound(_)) => {
@@ -620,7 +643,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 .map_err(|e| Exit(2, format!("error: {e}")))?;
             let mut invalid = 0;
             for f in &files {
-                let checked = crate::brief::check_file(f, allow_past, chrono::Utc::now(), &tools);
+                let checked = crate::brief::check_file(f, allow_past, clock().now(), &tools);
                 invalid += usize::from(!checked.valid);
                 out!("{}", checked.report.trim_end());
             }
@@ -717,7 +740,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
         }
         Command::Serve(args) => serve(args).await,
         Command::Token(cmd) => token(cmd).await,
-        Command::Fx(cmd) => match crate::fx::run(cmd, chrono::Utc::now()).await {
+        Command::Fx(cmd) => match crate::fx::run(cmd, clock().now()).await {
             Ok(lines) => {
                 for l in lines {
                     out!("{l}");
@@ -727,7 +750,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             Err(crate::fx::FxFailure::Input(m)) => Err(Exit(2, m)),
             Err(crate::fx::FxFailure::Other(m)) => Err(Exit(1, m)),
         },
-        Command::Venues(cmd) => match crate::venues::run(cmd, chrono::Utc::now()).await {
+        Command::Venues(cmd) => match crate::venues::run(cmd, clock().now()).await {
             Ok(lines) => {
                 for l in lines {
                     out!("{l}");
@@ -856,6 +879,7 @@ async fn engine_with(
     });
     let gatherer = gatherer(&store, instructions)?;
     Ok(Engine::new(store, Arc::new(tools))
+        .with_clock(clock())
         .with_hooks(Arc::new(Failpoint(failpoint)))
         .with_gatherer(gatherer))
 }
@@ -1585,7 +1609,7 @@ async fn token(cmd: TokenCommand) -> Result<ExitCode, Exit> {
                 &name,
                 role,
                 contracts,
-                chrono::Utc::now(),
+                clock().now(),
             )
             .await
             .map_err(|e| match e {
@@ -1624,7 +1648,7 @@ async fn token(cmd: TokenCommand) -> Result<ExitCode, Exit> {
         TokenCommand::Revoke { id, db } => {
             let store = connect(db.database).await?;
             if store
-                .revoke_token(&id, chrono::Utc::now())
+                .revoke_token(&id, clock().now())
                 .await
                 .map_err(anyhow::Error::from)?
             {

@@ -67,7 +67,9 @@ pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> 
     n += 1;
     let decisions = store.decision_log(id).await?;
     let changes = store.change_log(id).await?;
-    let last = decisions.last().map_or_else(Utc::now, |d| d.at);
+    let last = decisions
+        .last()
+        .map_or_else(|| crate::cli::clock().now(), |d| d.at);
     let dl = log_envelope(
         id,
         ArtifactType::DecisionLog,

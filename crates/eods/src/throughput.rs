@@ -148,7 +148,9 @@ pub async fn run(
         .max(eods_store::DEFAULT_PG_CONNECTIONS);
     let store = Store::connect_with(&url, connections).await?;
     let counter = Arc::new(Counter::default());
-    let engine = Engine::new(store.clone(), tools).with_hooks(counter.clone());
+    let engine = Engine::new(store.clone(), tools)
+        .with_clock(crate::cli::clock())
+        .with_hooks(counter.clone());
     // Untimed warm-up: connections, caches, compiled schemas.
     let warm_started = Instant::now();
     let mut warmup = 0;

@@ -9,8 +9,8 @@ use sha2::Digest;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use support::{EODS, databases, eods, text};
+use std::process::{Output, Stdio};
+use support::{databases, eods, text};
 
 #[path = "../../../testing/machine.rs"]
 mod machine;
@@ -291,7 +291,7 @@ fn a_run_killed_mid_way_resumes_to_the_same_end_without_duplicates() {
         assert!(o.status.success(), "{}", text(&o));
 
         // Halt after the 9th commit (mid-Research), then SIGKILL.
-        let mut child = Command::new(EODS)
+        let mut child = support::command()
             .args([
                 "plan",
                 example("s01-meetup.json").to_str().unwrap(),
@@ -563,6 +563,51 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
     std::fs::write(&f, past.to_string()).unwrap();
     let o = eods(&["validate", "--brief", "--allow-past", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // "Today" is the clock's: the day after S-01 it is in the past, the day before it is not; a
+    // value that is no instant is refused naming the variable and the forms it takes.
+    let s01 = example("s01-meetup.json");
+    let start = read(&s01)["date_range"]["start"]
+        .as_str()
+        .unwrap()
+        .parse::<chrono::NaiveDate>()
+        .unwrap();
+    let after = (start + chrono::Duration::days(1)).to_string();
+    let o = eods(&[
+        "validate",
+        "--brief",
+        "--now",
+        &after,
+        s01.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "which is in the past (today is {after} in Europe/Berlin)"
+        )),
+        "{}",
+        text(&o)
+    );
+    let before = (start - chrono::Duration::days(1)).to_string();
+    let o = eods(&[
+        "validate",
+        "--brief",
+        "--now",
+        &before,
+        s01.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = support::command()
+        .args(["validate", "--brief", s01.to_str().unwrap()])
+        .env("EODS_NOW", "next tuesday")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("EODS_NOW: `next tuesday` is not an instant: expected a date-time such as"),
+        "{}",
+        text(&o)
+    );
     // Unknown fields are named; missing ones listed.
     let mut extra = read(&example("s01-meetup.json"));
     extra["venue_notes"] = Value::from("near the river");
@@ -858,7 +903,7 @@ fn the_dirty_36c3_program_round_trips_without_conflicts() {
 
 #[test]
 fn a_closed_pipe_ends_the_output_without_a_panic() {
-    let mut child = Command::new(EODS)
+    let mut child = support::command()
         .args(["schema"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -896,7 +941,7 @@ fn schema_prints_the_json_schema_of_a_type() {
 fn prompt_mode_rejects_a_venue_and_the_next_one_is_chosen() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let mut child = Command::new(EODS)
+    let mut child = support::command()
         .args([
             "plan",
             example("s01-meetup.json").to_str().unwrap(),
@@ -937,7 +982,7 @@ fn prompt_mode_rejects_a_venue_and_the_next_one_is_chosen() {
 
 /// Runs `eods ARGS` with `stdin` as its standard input.
 fn eods_with_input(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(EODS)
+    let mut child = support::command()
         .args(args)
         .env_remove("EODS_FAILPOINT")
         .env_remove("EODS_DATABASE_URL")

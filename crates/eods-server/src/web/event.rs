@@ -299,7 +299,7 @@ pub(super) async fn event_page(
         },
     };
     let body = match tab {
-        "overview" => Body::Overview(overview(&o, &s, &h)),
+        "overview" => Body::Overview(overview(&o, &s, &h, state.engine.clock().now())),
         "timeline" => timeline(&o.blackboard),
         "tasks" => tasks(&o.blackboard),
         "venue" => venue(&o.blackboard, s.principal.contracts),
@@ -329,7 +329,12 @@ pub(super) async fn event_page(
 /// The overview tab's view of an event.
 ///
 /// Long because: it fills the view's fields one after the other, each a few lines of formatting.
-fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
+fn overview(
+    o: &Overview,
+    s: &Session,
+    h: &Header,
+    now: chrono::DateTime<chrono::Utc>,
+) -> OverviewView {
     let e = &o.event;
     let bb = &o.blackboard;
     let (next, blocked, missing, invalid, stale, failed) = match &o.next {
@@ -365,7 +370,6 @@ fn overview(o: &Overview, s: &Session, h: &Header) -> OverviewView {
             }
         })
         .collect();
-    let now = chrono::Utc::now();
     let approvals =
         o.approvals
             .iter()

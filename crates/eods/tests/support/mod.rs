@@ -8,14 +8,19 @@ use std::process::{Command, Output};
 
 pub const EODS: &str = env!("CARGO_BIN_EXE_eods");
 
-/// Runs `eods` with `args`, without the environment that would change where or how it runs.
-pub fn eods(args: &[&str]) -> Output {
-    Command::new(EODS)
-        .args(args)
+/// The `eods` binary as the tests run it: its clock starting on the day the tests' briefs were
+/// written for (`EODS_NOW`), without the environment that would change where or how it runs.
+pub fn command() -> Command {
+    let mut c = Command::new(EODS);
+    c.env("EODS_NOW", eods_store::test_support::TESTS_TODAY)
         .env_remove("EODS_FAILPOINT")
-        .env_remove("EODS_DATABASE_URL")
-        .output()
-        .unwrap()
+        .env_remove("EODS_DATABASE_URL");
+    c
+}
+
+/// Runs `eods` with `args` (see [`command`]).
+pub fn eods(args: &[&str]) -> Output {
+    command().args(args).output().unwrap()
 }
 
 /// Standard output then standard error, as text.

@@ -110,6 +110,17 @@ pub fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
+/// Clocks for tests; not used by the product.
+pub mod test_support {
+    /// The wall clock moved to the day the tests' briefs were written for
+    /// ([`eods_store::test_support::TESTS_TODAY`]), so a dated brief is never refused as past.
+    pub fn clock() -> std::sync::Arc<dyn super::Clock> {
+        std::sync::Arc::new(super::ShiftedClock::starting_at(
+            eods_store::test_support::tests_today(),
+        ))
+    }
+}
+
 /// Failure injection and observation around commits (tests and crash drills).
 pub trait Hooks: Send + Sync {
     /// Runs inside the transaction just before COMMIT; an error rolls the step back.

@@ -1599,10 +1599,8 @@ async fn an_event_created_just_before_a_crash_is_queued_and_another_instance_com
     for store in stores {
         // The instance that took the request dies right after the creation's transaction: the
         // event, its brief and its start are stored together, and nothing else ran.
-        let created =
-            Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap())).with_clock(Arc::new(
-                eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
-            ));
+        let created = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(eods_engine::test_support::clock());
         let id = created
             .create(
                 brief("s01-meetup.json"),
@@ -1626,10 +1624,8 @@ async fn an_event_created_just_before_a_crash_is_queued_and_another_instance_com
         // Another instance's worker picks it up and plans it to its approvals.
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let (stop, shutdown) = tokio::sync::watch::channel(false);
-        let other =
-            Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap())).with_clock(Arc::new(
-                eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
-            ));
+        let other = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(eods_engine::test_support::clock());
         let worker = tokio::spawn(eods_engine::worker::run_worker(
             other.clone(),
             eods_engine::worker::WorkerConfig {

@@ -30,10 +30,8 @@ struct Api {
 
 async fn start(url: &str, config: Config) -> Api {
     let store = Store::connect(url).await.unwrap();
-    let engine =
-        Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap())).with_clock(Arc::new(
-            eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
-        ));
+    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()))
+        .with_clock(eods_engine::test_support::clock());
     let running = eods_server::start(engine, config, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -1841,9 +1839,7 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
             .await;
         let done = r.body["id"].as_str().unwrap().to_owned();
         let engine = Engine::new(api.store.clone(), Arc::new(Tools::load(None).unwrap()))
-            .with_clock(Arc::new(eods_engine::ShiftedClock::starting_at(
-                eods_store::test_support::tests_today(),
-            )));
+            .with_clock(eods_engine::test_support::clock());
         let id = eods_domain::ids::EventId(done.parse().unwrap());
         let s = engine
             .run(id, Some(&mut ApproveAll), &mut eods_engine::Quiet)

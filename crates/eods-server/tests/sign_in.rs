@@ -48,10 +48,8 @@ struct Server {
 
 async fn serve(url: &str, config: Config) -> Server {
     let store = Store::connect(url).await.unwrap();
-    let engine =
-        Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap())).with_clock(Arc::new(
-            eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
-        ));
+    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()))
+        .with_clock(eods_engine::test_support::clock());
     let config = Config {
         worker: false,
         ..config

@@ -29,10 +29,8 @@ fn attr<'a>(html: &'a str, before: &str) -> Vec<&'a str> {
 async fn serve(url: &str) -> (Store, eods_server::Running, String) {
     let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
-    let engine =
-        Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap())).with_clock(Arc::new(
-            eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
-        ));
+    let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()))
+        .with_clock(eods_engine::test_support::clock());
     let config = Config {
         poll: Duration::from_millis(50),
         ..Config::default()
@@ -867,10 +865,8 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
     {
         let store = Store::connect(&url).await.unwrap();
         store.migrate().await.unwrap();
-        let engine =
-            Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap())).with_clock(Arc::new(
-                eods_engine::ShiftedClock::starting_at(eods_store::test_support::tests_today()),
-            ));
+        let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()))
+            .with_clock(eods_engine::test_support::clock());
         // No worker: the test writes the leads a run would write, and reads the status it sets.
         let config = Config {
             worker: false,

@@ -13,9 +13,10 @@ pub const TESTS_TODAY: &str = "2026-12-01T09:00:00Z";
 
 /// [`TESTS_TODAY`] as an instant.
 pub fn tests_today() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339(TESTS_TODAY)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_default()
+    match chrono::DateTime::parse_from_rfc3339(TESTS_TODAY) {
+        Ok(t) => t.with_timezone(&chrono::Utc),
+        Err(e) => panic!("TESTS_TODAY `{TESTS_TODAY}` is not an RFC 3339 date-time: {e}"),
+    }
 }
 
 /// The environment variable naming the PostgreSQL server for tests.

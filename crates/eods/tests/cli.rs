@@ -571,14 +571,10 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
         .unwrap()
         .parse::<chrono::NaiveDate>()
         .unwrap();
+    let validate_on =
+        |day: &str| eods(&["validate", "--brief", "--now", day, s01.to_str().unwrap()]);
     let after = (start + chrono::Duration::days(1)).to_string();
-    let o = eods(&[
-        "validate",
-        "--brief",
-        "--now",
-        &after,
-        s01.to_str().unwrap(),
-    ]);
+    let o = validate_on(&after);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains(&format!(
@@ -587,14 +583,7 @@ fn briefs_in_organisers_forms_are_read_or_refused_by_field() {
         "{}",
         text(&o)
     );
-    let before = (start - chrono::Duration::days(1)).to_string();
-    let o = eods(&[
-        "validate",
-        "--brief",
-        "--now",
-        &before,
-        s01.to_str().unwrap(),
-    ]);
+    let o = validate_on(&(start - chrono::Duration::days(1)).to_string());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let o = support::command()
         .args(["validate", "--brief", s01.to_str().unwrap()])

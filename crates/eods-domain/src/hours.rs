@@ -208,8 +208,9 @@ pub fn day_bounds(b: &EventBrief, rules: &[SourcedRule]) -> Result<Vec<DayBounds
             date,
             doors: doors.as_ref().map(|(d, _)| *d),
             // The doors are a lower bound, but "doors 18:30" alone does not mean a talk at 18:30.
+            // A start stated next to the doors ("doors 9:15, sessions from 09:30") is kept.
             start: start
-                .filter(|(_, src)| doors.as_ref().is_none_or(|(_, d)| src != d))
+                .filter(|(s, src)| doors.as_ref().is_none_or(|(d, dsrc)| (s, src) != (d, dsrc)))
                 .map(|(s, _)| s)
                 .or_else(|| {
                     doors
@@ -543,6 +544,17 @@ mod tests {
             plans(&b, &doors).starts_with("2027-05-20 19:00-"),
             "{}",
             plans(&b, &doors)
+        );
+        // Doors and sessions in one sentence ("doors 9:15, sessions from 09:30 to 17:00"): the
+        // stated start is kept, not moved to the doors plus the arrival time.
+        let one_sentence = [
+            rule(TimeRule::Doors(hm("09:15"))),
+            rule(TimeRule::Window(hm("09:30"), hm("17:00"))),
+        ];
+        assert!(
+            plans(&b, &one_sentence).starts_with("2027-05-20 09:30-17:00"),
+            "{}",
+            plans(&b, &one_sentence)
         );
         let lunch = [rule(TimeRule::Break(
             "Lunch".into(),

@@ -122,6 +122,8 @@ test('a Helsinki event plans from OpenStreetMap leads once quotes are entered on
   await page.getByLabel('Currency').fill('EUR');
   await page.getByLabel('Stakeholders').fill('Aino Virtanen, owner, aino@example.org');
   await page.getByLabel('Objectives').fill('Talks and networking');
+  // A rehearsal: the test follows the run to its (simulated) postmortem.
+  await page.getByLabel('After the plan is confirmed').selectOption('simulate');
   // The organiser's rate cards (sample figures, labelled so): the demo suppliers are never used
   // for a real city.
   await page.getByLabel('Your rate cards (CSV)').setInputFiles(join(here, 'fixtures', 'helsinki-rate-cards.csv'));

@@ -161,6 +161,8 @@ test('a planner creates an event with the form and watches it plan, reports an i
   await alice.getByLabel('Stakeholders').fill(s02.stakeholders.map((p) => `${p.name}, ${p.role}, ${p.contact}`).join('\n'));
   await alice.getByLabel('Objectives').fill(s02.objectives.join('\n'));
   await alice.getByLabel('Constraints').fill(s02.constraints.join('\n'));
+  // A rehearsal: the test follows the run to its (simulated) postmortem.
+  await alice.getByLabel('After the plan is confirmed').selectOption('simulate');
   await alice.getByRole('button', { name: 'Create and start planning' }).click();
   // The missing title and the wrong audience size, each on its field, in one answer from the same
   // intake as the API; what was typed stays.

@@ -52,7 +52,7 @@ def main():
     def submit(i):
         url = args.url[i % len(args.url)]
         t = time.perf_counter()
-        status, body = call(url, args.planner, "POST", "/api/v1/events", {"brief": brief})
+        status, body = call(url, args.planner, "POST", "/api/v1/events", {"brief": brief, "mode": "simulate"})
         assert status == 201, (status, body)
         return time.perf_counter() - t
 

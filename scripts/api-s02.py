@@ -74,7 +74,7 @@ def main():
 
         base = wait("the server", listening, 30)
         brief = json.loads(pathlib.Path(args.brief).read_text())
-        status, created = call(base, planner, "POST", "/api/v1/events", {"brief": brief})
+        status, created = call(base, planner, "POST", "/api/v1/events", {"brief": brief, "mode": "simulate"})
         assert status == 201, (status, created)
         eid = created["id"]
         print(f"POST /api/v1/events -> 201 {eid} ({created['status']}, level {created['level']})")

@@ -75,7 +75,8 @@ def main():
     args = ap.parse_args()
     brief = json.load(open(args.brief))
     created = call(args.base, args.token, "POST", "/api/v1/events",
-                   {"brief": brief, "incidents": [args.incident] if args.incident else []})
+                   {"brief": brief, "mode": "simulate",
+                    "incidents": [args.incident] if args.incident else []})
     eid = created["id"]
     wait(args.base, args.token, eid, lambda e: e["run_status"] == "awaiting_approval")
     measure(args.base, args.token, eid, args.n, f"{brief['title']} waiting at Confirm")

@@ -67,10 +67,123 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         .iter()
         .filter(|e| e.completed_on.is_some_and(|c| c > e.planned_end))
         .count();
+    let artifacts = execute_outputs(runbook, &incidents, response, risks, &occurred);
+    Ok(StepOutput {
+        raised: vec![],
+        summary: format!(
+            "Simulated with seed {seed}: {} tasks done ({late} late), {} incident(s), {} resolved by contingency",
+            tasks.tasks.len(),
+            incidents.len(),
+            incidents
+                .iter()
+                .filter(|i| i.resolved_by_contingency)
+                .count()
+        ),
+        rationale: "Deterministic simulation: the same plan and seed give the same run.".into(),
+        alternatives: vec![],
+        artifacts,
+    })
+}
+
+/// Execute of a live event: the plan as a runbook with each task's status as recorded (no
+/// completion is invented: a task has a completion date only once one is recorded), milestones
+/// reached only when every task of theirs was recorded done, no spend until actual costs are
+/// recorded, the incidents people reported answered by the contingency plan, and whether the
+/// event has ended (the engine's clock, handed in as a directive). Nothing is simulated.
+pub fn record(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
+    let b = input.need::<EventBrief>()?;
+    let timeline = input.need::<Timeline>()?;
+    let tasks = input.need::<TaskRegister>()?;
+    let risks = input.need::<RiskRegister>()?;
+    let contingency = input.need::<ContingencyPlan>()?;
+    let vendors = input.need::<VendorContracts>()?;
+    let schedule = input.need::<Schedule>()?;
+    let entries: Vec<RunbookEntry> = tasks
+        .tasks
+        .iter()
+        .map(|t| RunbookEntry {
+            task_id: t.id.clone(),
+            title: t.title.clone(),
+            owner: t.owner.clone(),
+            planned_end: t.end,
+            status: t.status,
+            completed_on: None,
+        })
+        .collect();
+    let milestones = timeline
+        .milestones
+        .iter()
+        .filter_map(|m| {
+            let mine: Vec<&RunbookEntry> = tasks
+                .tasks
+                .iter()
+                .zip(&entries)
+                .filter(|(t, _)| t.milestone_id == m.id)
+                .map(|(_, e)| e)
+                .collect();
+            let dates: Option<Vec<chrono::NaiveDate>> =
+                mine.iter().map(|e| e.completed_on).collect();
+            let actual = dates.filter(|d| !d.is_empty())?.into_iter().max()?;
+            Some(MilestoneActual {
+                milestone_id: m.id.clone(),
+                planned: m.date,
+                actual,
+            })
+        })
+        .collect();
+    let mut response = Response {
+        schedule: schedule.clone(),
+        vendors: vendors.clone(),
+        from_reserve: Decimal::ZERO,
+        changed_schedule: false,
+        changed_vendors: false,
+    };
+    let (incidents, occurred) = incidents(input, contingency, opening(b, schedule), &mut response);
+    let ended = input.directives.event_ended;
+    let done = entries
+        .iter()
+        .filter(|e| e.status == TaskStatus::Done)
+        .count();
+    let runbook = Runbook {
+        simulation_seed: None,
+        entries,
+        milestones,
+        event_ended: ended,
+        spend: None,
+    };
+    let artifacts = execute_outputs(runbook, &incidents, response, risks, &occurred);
+    let (start, end) = b.live_window();
+    Ok(StepOutput {
+        raised: vec![],
+        summary: format!(
+            "Live: {} ({done} of {} tasks recorded done, {} incident(s) reported)",
+            if ended {
+                format!("the event ended at {}", end.to_rfc3339())
+            } else {
+                format!("the event began at {}", start.to_rfc3339())
+            },
+            tasks.tasks.len(),
+            incidents.len(),
+        ),
+        rationale: "The runbook holds what people recorded; nothing is simulated.".into(),
+        alternatives: vec![],
+        artifacts,
+    })
+}
+
+/// What Execute writes: the runbook, the incident log, the schedule and vendor contracts when a
+/// response changed them, and the risk register when a risk occurred.
+fn execute_outputs(
+    runbook: Runbook,
+    incidents: &[Incident],
+    response: Response,
+    risks: &RiskRegister,
+    occurred: &[RiskId],
+) -> Vec<eods_domain::artifact::Payload> {
     let mut artifacts = vec![
         runbook.into_payload(),
         IncidentLog {
-            incidents: incidents.clone(),
+            incidents: incidents.to_vec(),
         }
         .into_payload(),
     ];
@@ -87,21 +200,7 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         }
         artifacts.push(r.into_payload());
     }
-    Ok(StepOutput {
-        raised: vec![],
-        summary: format!(
-            "Simulated with seed {seed}: {} tasks done ({late} late), {} incident(s), {} resolved by contingency",
-            tasks.tasks.len(),
-            incidents.len(),
-            incidents
-                .iter()
-                .filter(|i| i.resolved_by_contingency)
-                .count()
-        ),
-        rationale: "Deterministic simulation: the same plan and seed give the same run.".into(),
-        alternatives: vec![],
-        artifacts,
-    })
+    artifacts
 }
 
 /// Every task completed: mostly on time or a little early; 3% run one or two days late.
@@ -230,7 +329,11 @@ fn incidents(
                 id,
                 kind,
                 description: format!(
-                    "Simulated {} with no matching contingency scenario",
+                    "{} {} with no matching contingency scenario",
+                    match input.directives.mode {
+                        eods_domain::run::RunMode::Simulate => "Simulated",
+                        eods_domain::run::RunMode::Live => "Reported",
+                    },
                     kind.as_str().replace('_', " ")
                 ),
                 detected_at,
@@ -812,19 +915,53 @@ fn budget_variance(s: &Measured<'_>) -> MetricResult {
     )
 }
 
+/// On-time task rate over the tasks recorded done with a completion date; not measured when
+/// none was.
+fn on_time_rate(s: &Measured<'_>) -> MetricResult {
+    let entries = &s.runbook.entries;
+    let dated = entries
+        .iter()
+        .filter(|e| e.status == TaskStatus::Done && e.completed_on.is_some())
+        .count();
+    if dated == 0 {
+        return s.m(
+            MetricName::OnTimeTaskRate,
+            None,
+            "not measured: no task was recorded as done with a date".into(),
+        );
+    }
+    s.m(
+        MetricName::OnTimeTaskRate,
+        Some(metrics::on_time_task_rate(entries)),
+        if dated == entries.len() {
+            format!("{dated} tasks completed")
+        } else {
+            format!("{dated} of {} tasks completed", entries.len())
+        },
+    )
+}
+
 /// Every metric of DESIGN §6 against its target, in the postmortem's order.
 fn metric_results(s: &Measured<'_>) -> Vec<MetricResult> {
     let (risks, shortlist, baseline, runbook) = (s.risks, s.shortlist, s.baseline, s.runbook);
     let resolution = metrics::incident_resolution_minutes(&s.incidents.incidents);
     vec![
-        s.m(
-            MetricName::TimelineSlippage,
-            Some(metrics::timeline_slippage(
-                s.timeline.plan_start,
-                &runbook.milestones,
-            )),
-            "largest milestone delay ÷ its planned span".into(),
-        ),
+        if runbook.milestones.is_empty() {
+            s.m(
+                MetricName::TimelineSlippage,
+                None,
+                "not measured: no milestone was recorded as reached".into(),
+            )
+        } else {
+            s.m(
+                MetricName::TimelineSlippage,
+                Some(metrics::timeline_slippage(
+                    s.timeline.plan_start,
+                    &runbook.milestones,
+                )),
+                "largest milestone delay ÷ its planned span".into(),
+            )
+        },
         risk_coverage(s),
         MetricResult {
             name: MetricName::StakeholderSatisfaction,
@@ -873,11 +1010,7 @@ fn metric_results(s: &Measured<'_>) -> Vec<MetricResult> {
                 metrics::expected_loss(risks).round_dp(2)
             ),
         ),
-        s.m(
-            MetricName::OnTimeTaskRate,
-            Some(metrics::on_time_task_rate(&runbook.entries)),
-            format!("{} tasks completed", runbook.entries.len()),
-        ),
+        on_time_rate(s),
         s.m(
             MetricName::IncidentResolutionTime,
             resolution.map(|(max, _)| max),

@@ -333,6 +333,11 @@ pub struct Directives {
     /// How often approvers rejected or asked changes to each gate: a step whose gate was
     /// rejected runs again (and asks again) even when nothing else changed.
     pub rejections: std::collections::BTreeMap<ApprovalGate, u32>,
+    /// Simulated or live Execute (the run's mode).
+    pub mode: eods_domain::run::RunMode,
+    /// Live mode: whether the event's end has passed on the engine's clock. Part of Execute's
+    /// key, so the runbook is written again, ended, once the event is over.
+    pub event_ended: bool,
 }
 
 impl Directives {
@@ -374,7 +379,16 @@ impl Directives {
                         )
                     })
                     .collect();
-                format!("seed={};incidents={}", self.seed, kinds.join(","))
+                match self.mode {
+                    eods_domain::run::RunMode::Simulate => {
+                        format!("seed={};incidents={}", self.seed, kinds.join(","))
+                    }
+                    eods_domain::run::RunMode::Live => format!(
+                        "live={};incidents={}",
+                        if self.event_ended { "ended" } else { "open" },
+                        kinds.join(",")
+                    ),
+                }
             }
             Step::Intake | Step::Plan | Step::Postmortem => String::new(),
         }
@@ -551,7 +565,10 @@ pub fn run_step(step: Step, input: StepInput<'_>) -> Result<StepOutput, AgentErr
         ),
         Step::Budget => budget::plan(input, &set.params()?),
         Step::Logistics => logistics::plan(input, &set.params()?),
-        Step::Execute => execute::simulate(input),
+        Step::Execute => match input.directives.mode {
+            eods_domain::run::RunMode::Simulate => execute::simulate(input),
+            eods_domain::run::RunMode::Live => execute::record(input),
+        },
         Step::Postmortem => execute::postmortem(input),
     }
 }

@@ -37,6 +37,33 @@ pub struct RunOptions {
     /// Plan an event whose first day is already past (a record or a rehearsal); refused otherwise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_past: bool,
+    /// What happens after Confirm: a simulated Execute and postmortem at once, or the real
+    /// calendar. Events stored before modes existed were simulated.
+    #[serde(default)]
+    pub mode: RunMode,
+}
+
+/// What a run does after Confirm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    /// Execute and the postmortem are a seeded simulation played straight after Confirm: a
+    /// rehearsal of the plan. Every output that comes from it says "simulated".
+    #[default]
+    Simulate,
+    /// The event follows the real calendar: after Confirm the run waits until the event starts,
+    /// Execute records what people report, and the postmortem runs after the event ends.
+    Live,
+}
+
+impl RunMode {
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Simulate => "simulate",
+            RunMode::Live => "live",
+        }
+    }
 }
 
 fn one() -> u32 {
@@ -66,6 +93,7 @@ impl Default for RunOptions {
             submitted_by: "user:cli".into(),
             approve: "auto".into(),
             allow_past: false,
+            mode: RunMode::Simulate,
         }
     }
 }

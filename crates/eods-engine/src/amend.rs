@@ -179,6 +179,7 @@ impl Engine {
                 state: event.state,
                 run_status,
                 detail,
+                wake_at: None,
             }),
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
@@ -255,6 +256,7 @@ impl Engine {
             state: event.state,
             run_status: RunStatus::Running,
             detail: None,
+            wake_at: None,
         });
         self.commit(&Commit {
             event_id: id,

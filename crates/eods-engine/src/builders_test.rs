@@ -82,7 +82,7 @@ async fn s01_is_built_in_memory_from_its_brief_to_its_first_approval_request() {
     l.snap.event.run_status = eods_domain::lifecycle::RunStatus::Running;
     let mut waits_for = None;
     for _ in 0..100 {
-        let built = match next_action(l.decision_input()) {
+        let built = match next_action(l.decision_input(engine.clock().now())) {
             Action::RunStep(step) => engine.build_step(&l, step, "correlation", None).unwrap(),
             Action::Advance { from, to } => engine.build_advance(&l, from, to, "correlation"),
             other => {

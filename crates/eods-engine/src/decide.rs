@@ -1,14 +1,17 @@
 //! The pure decision function: given everything stored about an event, what the engine does next.
 //! No I/O and no clock; the engine loop in `lib.rs` is the only place that acts on the answer.
 
+use chrono::{DateTime, Utc};
 use eods_agents::{Directives, Step};
 use eods_domain::artifact::ArtifactRef;
 use eods_domain::blackboard::Blackboard;
+use eods_domain::catalog::brief::EventBrief;
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{
     ApprovalState, ApprovalStatus, Blocked, Gate, GateInput, LifecycleState, RunStatus,
     check_transition,
 };
+use eods_domain::run::RunMode;
 
 /// The next move of a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +27,34 @@ pub enum Action {
     AwaitApproval,
     /// Something other than approvals blocks the transition.
     Blocked(Blocked),
+    /// A live event waits for the calendar: until `until`, nothing is due.
+    Wait { until: DateTime<Utc>, what: Waiting },
     /// Nothing left to do.
     Done,
+}
+
+/// What a live event waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Waiting {
+    /// Confirmed: Execute begins when the event starts.
+    EventStart,
+    /// In Execute: the postmortem follows the event's end.
+    EventEnd,
+}
+
+impl Waiting {
+    /// The status detail of a run that waits, in words.
+    pub fn detail(self, until: DateTime<Utc>, brief: &EventBrief) -> String {
+        let at = until.with_timezone(&brief.tz()).format("%Y-%m-%d %H:%M %Z");
+        match self {
+            Waiting::EventStart => {
+                format!("Confirmed. Live event: Execute begins when the event starts, at {at}")
+            }
+            Waiting::EventEnd => format!(
+                "Live event under way: the postmortem follows its end, at {at}; report incidents meanwhile"
+            ),
+        }
+    }
 }
 
 /// What the decision reads.
@@ -39,6 +68,8 @@ pub struct DecisionInput<'a> {
     pub directives: &'a Directives,
     /// Keys of every committed step.
     pub committed: &'a [String],
+    /// The engine's clock: a live event follows the calendar (its directives say which mode).
+    pub now: DateTime<Utc>,
 }
 
 /// The idempotency key of a step: its name, the revisions of its inputs, and the directives it
@@ -61,6 +92,14 @@ pub fn step_key(step: Step, bb: &Blackboard, directives: &Directives) -> String 
 
 fn inputs_present(step: Step, bb: &Blackboard) -> bool {
     step.inputs().iter().all(|t| bb.current(*t).is_some())
+}
+
+/// The start and end of a live event (`None` in a simulated run, or without a brief).
+fn live_window(d: &DecisionInput<'_>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    (d.directives.mode == RunMode::Live)
+        .then(|| d.blackboard.get::<EventBrief>())
+        .flatten()
+        .map(EventBrief::live_window)
 }
 
 /// Decides the next action.
@@ -87,6 +126,15 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
         && inputs_present(Step::Execute, d.blackboard)
     {
         return Action::RunStep(Step::Execute);
+    } else if d.state == LifecycleState::Execute
+        && let Some(end) = live_window(&d).map(|(_, end)| end)
+        && d.now < end
+    {
+        // Live and under way: the runbook is open until the event ends.
+        return Action::Wait {
+            until: end,
+            what: Waiting::EventEnd,
+        };
     } else if d.state == LifecycleState::Postmortem {
         if !fresh(Step::Postmortem) && inputs_present(Step::Postmortem, d.blackboard) {
             return Action::RunStep(Step::Postmortem);
@@ -99,7 +147,14 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
         approvals: d.approvals,
     };
     match check_transition(d.state, input) {
-        Ok(to) => Action::Advance { from: d.state, to },
+        Ok(to) => match live_window(&d) {
+            // Confirmed and approved: a live event enters Execute on its day.
+            Some((start, _)) if to == LifecycleState::Execute && d.now < start => Action::Wait {
+                until: start,
+                what: Waiting::EventStart,
+            },
+            _ => Action::Advance { from: d.state, to },
+        },
         Err(blocked) => {
             let only_approvals = blocked.missing.is_empty()
                 && blocked.invalid.is_empty()
@@ -333,6 +388,7 @@ mod tests {
                 approvals,
                 directives,
                 committed,
+                now: DateTime::UNIX_EPOCH,
             });
             assert_eq!(got, expected, "{name}");
         }
@@ -345,6 +401,7 @@ mod tests {
             approvals: &[],
             directives: &none,
             committed: &keys,
+            now: DateTime::UNIX_EPOCH,
         }) {
             Action::Blocked(b) => assert!(
                 b.failed.iter().any(|g| g.gate == Gate::ApprovalsGranted),

@@ -210,6 +210,7 @@ impl Engine {
                 state: event.state,
                 run_status,
                 detail: None,
+                wake_at: None,
             }),
             expect_seq: Some(l.snap.seq),
             ..Commit::default()

@@ -393,6 +393,7 @@ impl Built {
             state,
             run_status,
             detail: Some(detail.clone()),
+            wake_at: None,
         });
         Built {
             stop: Some(RunSummary {
@@ -613,6 +614,7 @@ impl Engine {
             run_status: status,
             level,
             status_detail: detail,
+            wake_at: None,
             // An incomplete brief is kept as the event's draft until the amendment that
             // completes it commits revision 1; a complete one is revision 1, in this transaction.
             summary: match &parsed {
@@ -770,7 +772,7 @@ impl Engine {
         };
         let mut restarted = restart(&mut l);
         for _ in 0..MAX_ACTIONS {
-            match next_action(l.decision_input()) {
+            match next_action(l.decision_input(self.clock.now())) {
                 Action::RunStep(step) => {
                     // An external call is a wait point: what is computed so far is stored first.
                     let query = (step == Step::Research)
@@ -836,6 +838,17 @@ impl Engine {
                                 }
                             }
                         }
+                    }
+                }
+                Action::Wait { until, what } => {
+                    let built = self.build_wait(&l, until, what, &correlation);
+                    let stop = self.stage(&mut l, &mut pending, built)?;
+                    if !self.flush(&mut l, &mut pending, progress).await? {
+                        restarted = restart(&mut l);
+                        continue;
+                    }
+                    if let Some(stop) = stop {
+                        return Ok(self.stopped(stop, progress));
                     }
                 }
                 Action::Blocked(b) => {
@@ -959,6 +972,7 @@ impl Engine {
                 id,
                 RunStatus::AwaitingApproval,
                 Some(&detail),
+                None,
                 self.clock.now(),
                 l.snap.seq + applied,
             )
@@ -1060,6 +1074,7 @@ impl Engine {
                     id,
                     s.run_status,
                     s.detail.as_deref(),
+                    s.wake_at,
                     self.clock.now(),
                     l.snap.seq,
                 )
@@ -1337,6 +1352,49 @@ impl Engine {
         Built::stopping(commit, l.snap.event.state, status, detail.to_owned())
     }
 
+    /// The stop of a live run that waits for the calendar: the run stays `running` with its
+    /// timer (`wake_at`) set, so a worker takes it up again at `until` (on any instance, after
+    /// restarts); a DecisionLog entry says what it waits for.
+    fn build_wait(
+        &self,
+        l: &Loaded,
+        until: DateTime<Utc>,
+        what: decide::Waiting,
+        correlation: &str,
+    ) -> Built {
+        let detail = match l.bb.get::<eods_domain::catalog::brief::EventBrief>() {
+            Some(b) => what.detail(until, b),
+            None => format!("waiting until {}", until.to_rfc3339()),
+        };
+        let now = self.clock.now();
+        let mut rec = l.records(correlation, now);
+        rec.decision(
+            DecisionType::StateTransition,
+            &format!("Live run waits in {}", l.snap.event.state),
+            "system:engine",
+            &detail,
+            vec![],
+            None,
+            vec![],
+        );
+        let commit = Commit {
+            event_id: l.snap.event.id,
+            step_key: format!(
+                "wait:{}:{}",
+                l.snap.event.state,
+                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            at: now,
+            decisions: rec.decisions,
+            ..Commit::default()
+        };
+        let mut built = Built::stopping(commit, l.snap.event.state, RunStatus::Running, detail);
+        if let Some(s) = built.commit.status.as_mut() {
+            s.wake_at = Some(until);
+        }
+        built
+    }
+
     /// What to ask the external sources (an imported OpenStreetMap extract, the Overpass API)
     /// for the event's city, when a gatherer is configured and the organiser's own sources do
     /// not already hold enough venues with known facts: the query and how many leads are wanted.
@@ -1524,12 +1582,14 @@ impl Engine {
                 state,
                 run_status: RunStatus::Completed,
                 detail: None,
+                wake_at: None,
             })
         } else {
             Some(StatusWrite {
                 state,
                 run_status: RunStatus::Running,
                 detail: None,
+                wake_at: None,
             })
         };
         let mut artifacts = envelopes;
@@ -1802,6 +1862,7 @@ impl Engine {
                 state: to,
                 run_status: RunStatus::Running,
                 detail: None,
+                wake_at: None,
             }),
             ..Commit::default()
         };
@@ -1898,6 +1959,7 @@ impl Engine {
                 state: l.snap.event.state,
                 run_status: to,
                 detail: None,
+                wake_at: None,
             }),
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
@@ -2102,6 +2164,7 @@ impl Engine {
                 state: l.snap.event.state,
                 run_status: RunStatus::Running,
                 detail: None,
+                wake_at: None,
             }),
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
@@ -2463,6 +2526,7 @@ pub(crate) fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Dir
     let mut d = Directives {
         seed: options.seed,
         incidents: options.incidents.clone(),
+        mode: options.mode,
         ..Directives::default()
     };
     for a in approvals {

@@ -219,8 +219,20 @@ impl Loaded {
 
 impl Loaded {
     /// What [`crate::decide::next_action`] decides from.
-    pub(crate) fn decision_input(&self) -> crate::decide::DecisionInput<'_> {
+    /// `now` is the engine's clock: in a live run it also decides whether the event has ended
+    /// (a directive of Execute, so the runbook is written again, ended, once it has).
+    pub(crate) fn decision_input(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::decide::DecisionInput<'_> {
+        if self.directives.mode == eods_domain::run::RunMode::Live {
+            self.directives.event_ended = self
+                .bb
+                .get::<eods_domain::catalog::brief::EventBrief>()
+                .is_some_and(|b| now >= b.live_window().1);
+        }
         crate::decide::DecisionInput {
+            now,
             state: self.snap.event.state,
             run_status: self.snap.event.run_status,
             level: self.level,

@@ -219,12 +219,14 @@ impl Engine {
                 state: event.state,
                 run_status: RunStatus::Running,
                 detail: None,
+                wake_at: None,
             }
         } else {
             StatusWrite {
                 state: event.state,
                 run_status: event.run_status,
                 detail: event.status_detail.clone(),
+                wake_at: None,
             }
         };
         let run_status = status.run_status;

@@ -1660,3 +1660,164 @@ async fn an_event_created_just_before_a_crash_is_queued_and_another_instance_com
         );
     }
 }
+
+/// A live event follows the calendar: after the approvals it waits in Confirm with a stored timer
+/// at the event's start (no worker claims it earlier, and waiting again records nothing new),
+/// enters Execute when the clock reaches the start, waits for the end with the runbook open and
+/// nothing invented, and completes with a postmortem that measures only what was recorded.
+#[tokio::test]
+async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
+    let (_dir, stores) = stores("live").await;
+    for store in stores {
+        let b = store.backend();
+        let clock = Arc::new(JumpClock(AtomicI64::new(0)));
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(clock.clone());
+        let options = RunOptions {
+            mode: eods_domain::run::RunMode::Live,
+            ..RunOptions::default()
+        };
+        let id = e.submit(brief("s01-meetup.json"), &options).await.unwrap();
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::Running),
+            "{b}: {:?}",
+            s.detail
+        );
+        assert!(s.detail.unwrap().contains("Execute begins"), "{b}");
+        // S-01 is on 2029-03-08 in Europe/Berlin: it starts at midnight there.
+        let start = Utc.with_ymd_and_hms(2029, 3, 7, 23, 0, 0).unwrap();
+        let end = Utc.with_ymd_and_hms(2029, 3, 8, 23, 0, 0).unwrap();
+        let row = store.event(id).await.unwrap().unwrap();
+        assert_eq!(row.wake_at, Some(start), "{b}");
+        let approvals = store.approvals(id).await.unwrap();
+        assert!(
+            approvals
+                .iter()
+                .all(|a| a.status == ApprovalStatus::Approved),
+            "{b}"
+        );
+        let has = |all: &[eods_domain::artifact::Envelope], t: ArtifactType| {
+            all.iter().any(|a| a.artifact_type == t)
+        };
+        assert!(
+            !has(
+                &store.current_artifacts(id).await.unwrap(),
+                ArtifactType::Runbook
+            ),
+            "{b}: nothing of Execute before the event"
+        );
+
+        // Running it again before the start changes nothing and records nothing new.
+        let before = counts(&store, id).await;
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::Running)
+        );
+        assert_eq!(counts(&store, id).await, before, "{b}");
+        assert_eq!(store.event(id).await.unwrap().unwrap().wake_at, Some(start));
+
+        // The timer: a worker claims the event only once its time has come, and only once.
+        let ms = |t: DateTime<Utc>| t.timestamp_millis();
+        let early = store
+            .claim_runnable("w1", ms(start) - 1, ms(start) + 60_000, 10)
+            .await
+            .unwrap();
+        assert!(!early.contains(&id), "{b}: claimed before its time");
+        let due = store
+            .claim_runnable("w1", ms(start), ms(start) + 60_000, 10)
+            .await
+            .unwrap();
+        assert!(due.contains(&id), "{b}: not claimed at its time");
+        let again = store
+            .claim_runnable("w2", ms(start) + 1, ms(start) + 60_000, 10)
+            .await
+            .unwrap();
+        assert!(!again.contains(&id), "{b}: claimed twice");
+        store.release_lease(id, "w1").await.unwrap();
+
+        // The clock reaches the event's start (an hour in).
+        let to =
+            |t: DateTime<Utc>| (t - Utc.timestamp_opt(1_800_000_000, 0).unwrap()).num_seconds();
+        clock
+            .0
+            .store(to(start + chrono::Duration::hours(1)), Ordering::SeqCst);
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Execute, RunStatus::Running),
+            "{b}: {:?}",
+            s.detail
+        );
+        assert_eq!(store.event(id).await.unwrap().unwrap().wake_at, Some(end));
+        let all = store.current_artifacts(id).await.unwrap();
+        let runbook = &all
+            .iter()
+            .find(|a| a.artifact_type == ArtifactType::Runbook)
+            .unwrap()
+            .payload;
+        assert!(runbook["simulation_seed"].is_null(), "{b}: {runbook}");
+        assert_eq!(runbook["event_ended"], false);
+        assert!(runbook["spend"].is_null(), "{b}: no spend was recorded");
+        let entries = runbook["entries"].as_array().unwrap();
+        assert!(!entries.is_empty());
+        assert!(
+            entries.iter().all(|x| x["completed_on"].is_null()),
+            "{b}: no completion is invented"
+        );
+        assert!(!has(&all, ArtifactType::Postmortem));
+
+        // After the end: the runbook is closed and the postmortem runs.
+        clock
+            .0
+            .store(to(end + chrono::Duration::hours(9)), Ordering::SeqCst);
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Postmortem, RunStatus::Completed),
+            "{b}: {:?}",
+            s.detail
+        );
+        let row = store.event(id).await.unwrap().unwrap();
+        assert_eq!(row.wake_at, None, "{b}: the timer is cleared");
+        let all = store.current_artifacts(id).await.unwrap();
+        let get = |t: ArtifactType| {
+            all.iter()
+                .find(|a| a.artifact_type == t)
+                .unwrap()
+                .payload
+                .clone()
+        };
+        assert_eq!(get(ArtifactType::Runbook)["event_ended"], true);
+        let metrics = get(ArtifactType::Postmortem)["metrics"].clone();
+        let metric = |name: &str| {
+            metrics
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"] == name)
+                .unwrap()
+                .clone()
+        };
+        for name in ["on_time_task_rate", "timeline_slippage", "budget_variance"] {
+            let m = metric(name);
+            assert!(
+                m["value"].is_null(),
+                "{b}: {name} measured from nothing: {m}"
+            );
+            assert!(m["met"].is_null(), "{b}: {m}");
+        }
+        assert!(
+            metric("on_time_task_rate")["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not measured"),
+            "{b}"
+        );
+    }
+}

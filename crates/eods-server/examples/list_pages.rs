@@ -115,6 +115,7 @@ async fn seed(store: &Store, n: u32) -> Result<(), Error> {
                     run_status: RunStatus::AwaitingApproval,
                     level: Level::Intermediate,
                     status_detail: None,
+                    wake_at: None,
                     draft: None,
                     summary: BriefSummary::default(),
                     options: Default::default(),

@@ -79,6 +79,8 @@ fn summary(e: &EventRow) -> EventSummary {
         run_status: e.run_status.into(),
         level: e.level.into(),
         status_detail: e.status_detail.clone(),
+        mode: Some(e.options.mode.into()),
+        wake_at: e.wake_at,
         city: s.city.clone(),
         country: s.country.clone(),
         start_date: s.start_date,
@@ -101,6 +103,8 @@ fn list_item(e: &EventListRow) -> EventSummary {
         run_status: e.run_status.into(),
         level: e.level.into(),
         status_detail: e.status_detail.clone(),
+        mode: None,
+        wake_at: None,
         city: s.city.clone(),
         country: s.country.clone(),
         start_date: s.start_date,
@@ -278,6 +282,8 @@ async fn create_event(
         approve: "api".into(),
         correlation_id: Some(cid.0.clone()),
         allow_past: req.allow_past.unwrap_or(false),
+        // The service follows the calendar unless asked for a rehearsal.
+        mode: req.mode.map_or(eods_domain::run::RunMode::Live, Into::into),
     };
     let engine = state.engine.clone().with_correlation(cid.0.clone());
     // The event, its data and its start are one transaction: a crash leaves nothing or an

@@ -37,6 +37,11 @@ api_enum!(
     /// Run status next to the lifecycle state.
     RunStatusDto => eods_domain::lifecycle::RunStatus { Idle, Running, NeedsInput, AwaitingApproval, Blocked, Paused, Failed, Cancelled, Completed });
 api_enum!(
+    /// What a run does after Confirm: `live` follows the real calendar (Execute begins when the
+    /// event starts, the postmortem after it ends, from what people recorded); `simulate` plays a
+    /// seeded Execute and postmortem at once (a rehearsal; its outputs say "simulated").
+    ModeDto => eods_domain::run::RunMode { Simulate, Live });
+api_enum!(
     /// A gate that needs a human decision.
     GateDto => eods_domain::lifecycle::ApprovalGate { VenueSelection, BudgetDecision, VendorContracts });
 api_enum!(
@@ -60,7 +65,10 @@ pub struct CreateEvent {
     /// Instruction level; default from the audience (< 50 beginner, < 300 intermediate, else
     /// advanced).
     pub level: Option<LevelDto>,
-    /// Seed of the Execute simulation (default 42).
+    /// `live` (default): after Confirm the event follows the real calendar. `simulate`: a seeded
+    /// Execute and postmortem straight after Confirm, a rehearsal labelled "simulated".
+    pub mode: Option<ModeDto>,
+    /// Seed of the Execute simulation (default 42; `simulate` only).
     #[schema(minimum = 0, maximum = 9007199254740991_u64)]
     pub seed: Option<u64>,
     /// Incidents to inject during Execute, `KIND[@OFFSET]` (e.g. `vendor_cancellation@2h`).
@@ -220,6 +228,13 @@ pub struct EventSummary {
     pub level: LevelDto,
     /// Why the run stopped, when it did.
     pub status_detail: Option<String>,
+    /// `live` or `simulate` (one event only, not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ModeDto>,
+    /// When a waiting live run is taken up again (the event's start, then its end): a stored
+    /// timer. Absent when the run waits for nothing timed (one event only, not in lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wake_at: Option<DateTime<Utc>>,
     /// The brief's city (from the current brief revision, or the draft; absent while unknown).
     pub city: Option<String>,
     pub country: Option<String>,

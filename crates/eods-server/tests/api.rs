@@ -326,7 +326,7 @@ async fn s02_runs_through_the_api_to_postmortem_on_every_database() {
                 Some("alice"),
                 Method::POST,
                 "/api/v1/events",
-                Some(json!({"brief": s02()})),
+                Some(json!({"mode": "simulate", "brief": s02()})),
                 &[("X-Correlation-Id", "s02-test-create")],
             )
             .await;
@@ -750,7 +750,7 @@ fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'
         (
             Method::POST,
             "/api/v1/events".into(),
-            Some(json!({"brief": {"title": "x"}, "auto_start": false})),
+            Some(json!({"mode": "simulate", "brief": {"title": "x"}, "auto_start": false})),
             PLAN,
         ),
         (Method::GET, "/api/v1/events".into(), None, ALL),
@@ -906,7 +906,7 @@ async fn every_route_refuses_a_role_without_the_right_and_a_missing_token() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": s02(), "auto_start": false})),
+            Some(json!({"mode": "simulate", "brief": s02(), "auto_start": false})),
         )
         .await;
     let event = created.body["id"].as_str().unwrap().to_owned();
@@ -970,7 +970,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": s02(), "levl": "advanced"})),
+            Some(json!({"mode": "simulate", "brief": s02(), "levl": "advanced"})),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -983,7 +983,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": brief, "incidents": ["meteor"]})),
+            Some(json!({"mode": "simulate", "brief": brief, "incidents": ["meteor"]})),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -993,7 +993,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": brief})),
+            Some(json!({"mode": "simulate", "brief": brief})),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1029,7 +1029,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
                 Some("alice"),
                 Method::POST,
                 "/api/v1/events",
-                Some(json!({"brief": b})),
+                Some(json!({"mode": "simulate", "brief": b})),
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{pointer}");
@@ -1050,7 +1050,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": past.clone(), "auto_start": false})),
+            Some(json!({"mode": "simulate", "brief": past.clone(), "auto_start": false})),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1084,7 +1084,9 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": past, "auto_start": false, "allow_past": true})),
+            Some(
+                json!({"mode": "simulate", "brief": past, "auto_start": false, "allow_past": true}),
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -1096,7 +1098,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": timed, "auto_start": false})),
+            Some(json!({"mode": "simulate", "brief": timed, "auto_start": false})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
@@ -1125,7 +1127,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": {"title": "Half a brief"}})),
+            Some(json!({"mode": "simulate", "brief": {"title": "Half a brief"}})),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED);
@@ -1215,7 +1217,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": s02(), "auto_start": false})),
+            Some(json!({"mode": "simulate", "brief": s02(), "auto_start": false})),
         )
         .await;
     let id = created.body["id"].as_str().unwrap().to_owned();
@@ -1432,7 +1434,7 @@ async fn a_quorum_of_two_needs_two_different_approvers() {
             Some("alice"),
             Method::POST,
             "/api/v1/events",
-            Some(json!({"brief": s02(), "required_approvals": 2})),
+            Some(json!({"mode": "simulate", "brief": s02(), "required_approvals": 2})),
         )
         .await;
     let id = created.body["id"].as_str().unwrap().to_owned();
@@ -1602,7 +1604,7 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
                 Some("alice"),
                 Method::POST,
                 "/api/v1/events",
-                Some(json!({"brief": helsinki_brief(), "venues_csv": GOOD_VENUES, "venues": []})),
+                Some(json!({"mode": "simulate", "brief": helsinki_brief(), "venues_csv": GOOD_VENUES, "venues": []})),
             )
             .await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1834,7 +1836,7 @@ async fn venue_lists_rate_cards_and_quotes_go_in_through_the_api_and_bad_rows_na
                 Some("alice"),
                 Method::POST,
                 "/api/v1/events",
-                Some(json!({"brief": meetup, "auto_start": false})),
+                Some(json!({"mode": "simulate", "brief": meetup, "auto_start": false})),
             )
             .await;
         let done = r.body["id"].as_str().unwrap().to_owned();
@@ -1886,7 +1888,7 @@ async fn an_amendment_after_an_edit_keeps_the_edit_on_every_database() {
                 Some("alice"),
                 Method::POST,
                 "/api/v1/events",
-                Some(json!({"brief": s02(), "auto_start": false})),
+                Some(json!({"mode": "simulate", "brief": s02(), "auto_start": false})),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -2001,7 +2003,7 @@ async fn an_incomplete_brief_is_a_draft_until_it_is_completed() {
                 Some("alice"),
                 Method::POST,
                 "/api/v1/events",
-                Some(json!({"brief": brief, "auto_start": false})),
+                Some(json!({"mode": "simulate", "brief": brief, "auto_start": false})),
             )
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
@@ -2063,6 +2065,108 @@ async fn an_incomplete_brief_is_a_draft_until_it_is_completed() {
         assert_eq!(row.draft, None, "{backend}");
         let shown = page(format!("/ui/events/{id}")).await;
         assert!(!shown.contains("Draft (incomplete"), "{backend}: {shown}");
+        api.stop().await;
+    }
+}
+
+/// The service follows the calendar by default: an event created without `mode` is live, and
+/// after its three approvals it waits in Confirm with its timer at the event's start instead of
+/// simulating Execute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_event_is_live_by_default_and_waits_for_its_day_after_the_approvals() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "live").await.unwrap() {
+        let api = start(&url, quick()).await;
+        let backend = api.store.backend();
+        let created = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": s02()})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        api.wait("vera", &id, |s| {
+            s["run_status"] == "awaiting_approval" && s["state"] == "confirm"
+        })
+        .await;
+        let pending = api
+            .call(
+                Some("bob"),
+                Method::GET,
+                "/api/v1/approvals?status=pending",
+                None,
+            )
+            .await;
+        for a in pending.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["event_id"] == id.as_str())
+        {
+            let path = format!("/api/v1/approvals/{}/decision", a["id"].as_str().unwrap());
+            let r = api
+                .call(
+                    Some("bob"),
+                    Method::POST,
+                    &path,
+                    Some(json!({"decision": "approve"})),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{backend}: {}", r.body);
+        }
+        api.wait("vera", &id, |s| {
+            s["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("Execute begins when the event starts"))
+        })
+        .await;
+        let waiting = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}"),
+                None,
+            )
+            .await
+            .body;
+        assert_eq!(waiting["mode"], "live", "{backend}: {waiting}");
+        assert_eq!(
+            (waiting["state"].as_str(), waiting["run_status"].as_str()),
+            (Some("confirm"), Some("running")),
+            "{backend}: {waiting}"
+        );
+        let brief = s02();
+        let start = brief["date_range"]["start"].as_str().unwrap();
+        assert!(
+            waiting["wake_at"]
+                .as_str()
+                .unwrap()
+                .starts_with(&start[..8]),
+            "{backend}: the timer is the event's start ({start}): {waiting}"
+        );
+        assert!(
+            waiting["status_detail"]
+                .as_str()
+                .unwrap()
+                .contains("Execute begins when the event starts"),
+            "{backend}: {waiting}"
+        );
+        let runbook = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/runbook"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            runbook.status,
+            StatusCode::NOT_FOUND,
+            "{backend}: nothing simulated"
+        );
         api.stop().await;
     }
 }

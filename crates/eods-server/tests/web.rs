@@ -78,7 +78,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     let created: serde_json::Value = http
         .post(format!("{base}/api/v1/events"))
         .bearer_auth(&planner)
-        .json(&json!({"brief": brief}))
+        .json(&json!({"mode": "simulate", "brief": brief}))
         .send()
         .await
         .unwrap()
@@ -726,7 +726,7 @@ async fn pages_on(url: &str) {
     let r = http
         .post(format!("{base}/api/v1/events"))
         .bearer_auth(&planner)
-        .json(&serde_json::json!({ "brief": brief }))
+        .json(&serde_json::json!({ "mode": "simulate", "brief": brief }))
         .send()
         .await
         .unwrap();
@@ -1000,6 +1000,7 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
                     state: eods_domain::lifecycle::LifecycleState::Research,
                     run_status: eods_domain::lifecycle::RunStatus::NeedsInput,
                     detail: Some("quotes needed for 1 venue".into()),
+                    wake_at: None,
                 }),
                 ..eods_store::Commit::default()
             })

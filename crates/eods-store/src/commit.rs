@@ -253,6 +253,7 @@ impl Store {
                     q.push(", state = ").push_bind(s.state.as_str())
                         .push(", run_status = ").push_bind(s.run_status.as_str())
                         .push(", status_detail = ").push_bind(&s.detail)
+                        .push(", wake_at = ").push_bind(s.wake_at.map(|t| t.timestamp_millis()))
                         .push(", updated_at = ").push_bind(at);
                 }
                 q.push(" WHERE id = ").push_bind(&event);
@@ -514,8 +515,9 @@ impl Store {
             {
                 // The status the engine decided. (A pause that arrived meanwhile moved the counter,
                 // so a writer that read before it is refused as stale above.)
-                sqlx::query("UPDATE events SET state = $1, run_status = $2, status_detail = $3, updated_at = $4 WHERE id = $5")
-                    .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at).bind(&event)
+                sqlx::query("UPDATE events SET state = $1, run_status = $2, status_detail = $3, updated_at = $4, wake_at = $5 WHERE id = $6")
+                    .bind(s.state.as_str()).bind(s.run_status.as_str()).bind(&s.detail).bind(c.at)
+                    .bind(s.wake_at.map(|t| t.timestamp_millis())).bind(&event)
                     .execute(&mut *tx).await.map_err(|e| StoreError::query("update event status", e))?;
             }
             if let Some(f) = before_commit.take() {

@@ -85,7 +85,7 @@ pub(crate) const SUMMARY_COLUMNS: &str =
     "city, country, start_date, end_date, audience_size, currency, budget_total";
 
 /// The columns of [`EventRow`], in `rows::EventRecord` order.
-pub(crate) const EVENT_COLUMNS: &str = "id, title, state, run_status, level, status_detail, brief_draft, city, country, start_date, end_date, audience_size, currency, budget_total, options, created_at, updated_at";
+pub(crate) const EVENT_COLUMNS: &str = "id, title, state, run_status, level, status_detail, wake_at, brief_draft, city, country, start_date, end_date, audience_size, currency, budget_total, options, created_at, updated_at";
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
 
@@ -107,7 +107,7 @@ where
     for<'e> DateTime<Utc>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
 {
     let sql = format!(
-        "INSERT INTO events ({EVENT_COLUMNS}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO events ({EVENT_COLUMNS}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     );
     let s = ev.summary.clone();
     sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
@@ -117,6 +117,7 @@ where
         .bind(ev.run_status.as_str())
         .bind(ev.level.as_str())
         .bind(ev.status_detail.clone())
+        .bind(ev.wake_at.map(|t| t.timestamp_millis()))
         .bind(ev.draft.clone().map(Json))
         .bind(s.city)
         .bind(s.country)

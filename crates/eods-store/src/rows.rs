@@ -28,6 +28,9 @@ pub struct EventRow {
     pub level: Level,
     /// Why the run stopped, when it did (missing fields, failed gates, pending approvals).
     pub status_detail: Option<String>,
+    /// When a waiting run (a live event before its start or end) is taken up again: a durable
+    /// timer that any instance's worker honours. `None` when the run waits for nothing timed.
+    pub wake_at: Option<DateTime<Utc>>,
     /// The brief as submitted or amended while the event has no event_brief revision (an
     /// incomplete brief waiting in `needs_input`); `None` once revision 1 exists.
     pub draft: Option<Value>,
@@ -48,6 +51,7 @@ pub(crate) struct EventRecord {
     run_status: String,
     level: String,
     status_detail: Option<String>,
+    wake_at: Option<i64>,
     brief_draft: Option<Json<Value>>,
     #[sqlx(flatten)]
     summary: SummaryColumns,
@@ -105,6 +109,7 @@ impl TryFrom<EventRecord> for EventRow {
             run_status,
             level: Level::parse(&r.level).map_err(StoreError::Corrupt)?,
             status_detail: r.status_detail,
+            wake_at: r.wake_at.and_then(DateTime::from_timestamp_millis),
             draft: r.brief_draft.map(|j| j.0),
             summary: BriefSummary::from(r.summary),
             options: serde_json::from_value(r.options.0)
@@ -366,6 +371,9 @@ pub struct StatusWrite {
     pub state: LifecycleState,
     pub run_status: RunStatus,
     pub detail: Option<String>,
+    /// The run's timer ([`EventRow::wake_at`]): written with every status, so a status that
+    /// waits for nothing timed clears it.
+    pub wake_at: Option<DateTime<Utc>>,
 }
 
 /// Everything one engine step writes, committed atomically under `step_key`.

@@ -184,12 +184,14 @@ impl Store {
         id: EventId,
         status: RunStatus,
         detail: Option<&str>,
+        wake_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
         seq: u64,
     ) -> Result<bool, StoreError> {
         let done = on_pool!(self, p => sqlx::query(
-            "UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3 WHERE id = $4 AND run_status NOT IN ('paused', 'cancelled') AND seq = $5")
+            "UPDATE events SET run_status = $1, status_detail = $2, updated_at = $3, wake_at = $6 WHERE id = $4 AND run_status NOT IN ('paused', 'cancelled') AND seq = $5")
             .bind(status.as_str()).bind(detail).bind(now).bind(id.to_string()).bind(i64::try_from(seq).unwrap_or(i64::MAX))
+            .bind(wake_at.map(|t| t.timestamp_millis()))
             .execute(p).await.map(|r| r.rows_affected()))
             .map_err(|e| StoreError::query("set run status", e))?;
         Ok(done == 1)
@@ -207,7 +209,8 @@ impl Store {
     ) -> Result<Vec<EventId>, StoreError> {
         // The conditions are repeated on the outer UPDATE: under READ COMMITTED PostgreSQL
         // re-checks them on a row another instance just claimed.
-        let free = "run_status = 'running' AND (lease_until IS NULL OR lease_until < $3)";
+        // A run waiting on its timer (`wake_at`) is runnable once the time has come.
+        let free = "run_status = 'running' AND (wake_at IS NULL OR wake_at <= $3) AND (lease_until IS NULL OR lease_until < $3)";
         let rows: Vec<(String,)> = match self {
             Store::Sqlite(s) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4) AND {free} RETURNING id"

@@ -30,6 +30,7 @@ fn event_row(id: EventId) -> EventRow {
         run_status: RunStatus::Running,
         level: Level::Beginner,
         status_detail: None,
+        wake_at: None,
         draft: Some(json!({"title": "Test"})),
         summary: BriefSummary::default(),
         options: eods_domain::run::RunOptions::default(),
@@ -122,6 +123,7 @@ async fn a_commit_is_atomic_and_idempotent() {
                 state: LifecycleState::Plan,
                 run_status: RunStatus::Running,
                 detail: None,
+                wake_at: None,
             }),
             ..Commit::default()
         };
@@ -219,6 +221,7 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
                     state: LifecycleState::Plan,
                     run_status: RunStatus::Running,
                     detail: Some(key.into()),
+                    wake_at: None,
                 }),
                 ..Commit::default()
             }
@@ -687,6 +690,7 @@ async fn leases_give_each_event_to_one_instance_and_fence_its_commits() {
                     mine,
                     RunStatus::AwaitingApproval,
                     None,
+                    None,
                     Utc::now(),
                     seq
                 )
@@ -699,6 +703,7 @@ async fn leases_give_each_event_to_one_instance_and_fence_its_commits() {
                 .set_run_status_if_unchanged(
                     mine,
                     RunStatus::AwaitingApproval,
+                    None,
                     None,
                     Utc::now(),
                     seq + 1

@@ -227,7 +227,8 @@ enum ImportFormat {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Plan a whole event from a brief: every lifecycle state, approvals, a simulated Execute and the postmortem.
+    /// Plan a whole event from a brief: every lifecycle state and approvals, then (by default) a
+    /// simulated Execute and postmortem as a rehearsal; with `--live` the event waits for its day.
     Plan {
         /// The brief (JSON): title, event_type, date_range, timezone, audience_size, location, budget, …
         brief: PathBuf,
@@ -241,6 +242,11 @@ enum Command {
         out: Option<PathBuf>,
         #[command(flatten)]
         db: DbArg,
+        /// Stop after Confirm and follow the real calendar instead of simulating: the event stays
+        /// in the database, where `eods serve` begins Execute when it starts and runs the
+        /// postmortem after it ends.
+        #[arg(long)]
+        live: bool,
         /// Seed of the Execute simulation.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -468,6 +474,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             approve,
             out,
             db,
+            live,
             seed,
             incidents,
             user,
@@ -521,6 +528,11 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     ApproveMode::Prompt => "prompt".into(),
                 },
                 allow_past,
+                mode: if live {
+                    eods_domain::run::RunMode::Live
+                } else {
+                    eods_domain::run::RunMode::Simulate
+                },
                 ..RunOptions::default()
             };
             let id = match engine.submit(value, &options).await {
@@ -561,7 +573,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     .map(|e| e.title)
                     .unwrap_or_default()
             );
-            drive(&engine, id, approve, &user, out.as_deref()).await
+            drive(&engine, id, approve, &user, out.as_deref(), &db.database).await
         }
         Command::Resume {
             event_id,
@@ -586,7 +598,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 ApproveMode::Auto
             });
             out!("event {id}: resuming in {} ({})", row.state, row.run_status);
-            drive(&engine, id, mode, &user, out.as_deref()).await
+            drive(&engine, id, mode, &user, out.as_deref(), &db.database).await
         }
         Command::Quote {
             event_id,
@@ -978,6 +990,7 @@ async fn drive(
     mode: ApproveMode,
     user: &str,
     out: Option<&Path>,
+    database: &str,
 ) -> Result<ExitCode, Exit> {
     let mut printer = Printer {
         started: Instant::now(),
@@ -1004,8 +1017,24 @@ async fn drive(
     out!("{}", crate::report::summary_text(engine.store(), id).await?);
     let done =
         summary.state == LifecycleState::Postmortem && summary.run_status == RunStatus::Completed;
+    // A live event that waits for its day is where `eods plan --live` is meant to stop.
+    let waiting = match engine
+        .store()
+        .event(id)
+        .await
+        .map_err(anyhow::Error::from)?
+    {
+        Some(e) if summary.run_status == RunStatus::Running => e.wake_at,
+        _ => None,
+    };
+    if let Some(at) = waiting {
+        out!(
+            "next: the event waits in {database} until {}. Run `eods serve --database {database}` to carry it on: it begins Execute then, on the real clock, and runs the postmortem after the event ends (`eods resume {id}` does the same when run after that time).",
+            at.to_rfc3339()
+        );
+    }
     Ok(match summary.run_status {
-        _ if done => ExitCode::SUCCESS,
+        _ if done || waiting.is_some() => ExitCode::SUCCESS,
         RunStatus::NeedsInput => ExitCode::from(2),
         _ => ExitCode::from(1),
     })

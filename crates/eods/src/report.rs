@@ -5,7 +5,7 @@ use eods_domain::artifact::{ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::catalog::audit::ways_out;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetBaseline, BudgetDecision, CostModel, figures};
-use eods_domain::catalog::execution::{IncidentLog, Postmortem};
+use eods_domain::catalog::execution::{IncidentLog, Postmortem, Runbook};
 use eods_domain::catalog::logistics::{Schedule, VendorContracts};
 use eods_domain::catalog::planning::{Requirements, RiskRegister, TaskRegister, Timeline};
 use eods_domain::catalog::venue::{VenueLeads, VenueScorecard, VenueShortlist};
@@ -88,6 +88,7 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
     if let Some(d) = &ev.status_detail {
         let _ = writeln!(s, "  detail:     {d}");
     }
+    let _ = writeln!(s, "  mode:       {}", mode_words(&ev.options));
     if ev.run_status == RunStatus::Blocked
         && let Some(e) = ways_out(&decision_log, &id.to_string())
         && !e.alternatives.is_empty()
@@ -160,7 +161,13 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
         );
     }
     if let Some(pm) = get::<Postmortem>(&all) {
-        let _ = writeln!(s, "  metrics:");
+        let _ = writeln!(
+            s,
+            "  metrics:{}",
+            simulated(get::<Runbook>(&all).as_ref())
+                .map(|seed| format!(" (simulated with seed {seed}: a rehearsal, not a record)"))
+                .unwrap_or_default()
+        );
         for m in &pm.metrics {
             let name = m.name.as_str();
             let met = match m.met {
@@ -177,6 +184,23 @@ pub async fn summary_text(store: &Store, id: EventId) -> Result<String> {
         }
     }
     Ok(s)
+}
+
+/// The seed of the simulation behind a runbook, if one drove it.
+fn simulated(runbook: Option<&Runbook>) -> Option<u64> {
+    runbook.and_then(|r| r.simulation_seed)
+}
+
+/// What a run does after Confirm, in words.
+fn mode_words(o: &eods_domain::run::RunOptions) -> &'static str {
+    match o.mode {
+        eods_domain::run::RunMode::Simulate => {
+            "simulate (Execute and the postmortem are a seeded rehearsal, labelled simulated)"
+        }
+        eods_domain::run::RunMode::Live => {
+            "live (Execute begins when the event starts; the postmortem follows its end)"
+        }
+    }
 }
 
 /// The Markdown report written to `report.md`.
@@ -513,6 +537,12 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
     }
     if let Some(pm) = get::<Postmortem>(&all) {
         let _ = writeln!(s, "\n## Postmortem\n");
+        if let Some(seed) = simulated(get::<Runbook>(&all).as_ref()) {
+            let _ = writeln!(
+                s,
+                "**Simulated** (seed {seed}): Execute and these figures come from a seeded rehearsal of the plan, not from the event.\n"
+            );
+        }
         metrics_table(&pm, &mut s);
         let _ = writeln!(s, "\n### Insights\n");
         for i in &pm.insights {

@@ -1392,3 +1392,100 @@ fn organiser_files_go_in_with_plan_and_quote_and_a_bad_row_creates_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("no event"), "{}", text(&o));
 }
+
+/// `plan --live` stops after Confirm, says when Execute begins and leaves the event in the
+/// database; each later process (a restart) takes it up only once its time has come: before the
+/// start nothing moves, after it Execute runs and waits for the end, after the end the postmortem
+/// completes, and nothing in the outputs is simulated.
+#[test]
+fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in support::databases(dir.path(), "live") {
+        let s01 = example("s01-meetup.json");
+        let o = eods(&["plan", s01.to_str().unwrap(), "--live", "--database", &db]);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(out.contains("state:      confirm (running)"), "{out}");
+        assert!(out.contains("mode:       live"), "{out}");
+        assert!(
+            out.contains(&format!(
+                "next: the event waits in {db} until 2029-03-07T23:00:00+00:00"
+            )),
+            "{out}"
+        );
+        assert!(!out.contains("metrics:"), "{out}");
+        let id = out
+            .lines()
+            .find_map(|l| l.strip_prefix("Summary of event "))
+            .unwrap()
+            .trim()
+            .to_owned();
+        let resume_at = |now: &str, out: Option<&Path>| {
+            let mut c = support::command();
+            c.args(["resume", &id, "--database", &db])
+                .env("EODS_NOW", now);
+            if let Some(o) = out {
+                c.arg("--out").arg(o);
+            }
+            c.output().unwrap()
+        };
+        // An hour before the start (midnight in Berlin): nothing moves.
+        let o = resume_at("2029-03-07T22:00:00Z", None);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            text(&o).contains("state:      confirm (running)"),
+            "{}",
+            text(&o)
+        );
+        // During the event: Execute, waiting for the end.
+        let o = resume_at("2029-03-08T10:00:00Z", None);
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(out.contains("confirm → execute"), "{out}");
+        assert!(out.contains("state:      execute (running)"), "{out}");
+        assert!(out.contains("until 2029-03-08T23:00:00+00:00"), "{out}");
+        // The day after: the postmortem, from what was recorded.
+        let files = dir.path().join(format!("out-{}", db.len()));
+        let o = resume_at("2029-03-09T10:00:00Z", Some(&files));
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(0), "{out}");
+        assert!(out.contains("state:      postmortem (completed)"), "{out}");
+        assert!(!out.contains("simulated"), "{out}");
+        let runbook = read(&files.join("runbook.json"));
+        assert!(runbook["payload"]["simulation_seed"].is_null(), "{runbook}");
+        assert_eq!(runbook["payload"]["event_ended"], true);
+        let report = std::fs::read_to_string(files.join("report.md")).unwrap();
+        assert!(!report.contains("Simulated"), "{report}");
+        assert!(report.contains("not measured"), "{report}");
+    }
+}
+
+/// A rehearsal (the default) says it is simulated wherever its Execute and postmortem show.
+#[test]
+fn a_rehearsal_is_labelled_simulated() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("e.db").display());
+    let files = dir.path().join("out");
+    let s01 = example("s01-meetup.json");
+    let o = eods(&[
+        "plan",
+        s01.to_str().unwrap(),
+        "--database",
+        &db,
+        "--out",
+        files.to_str().unwrap(),
+    ]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("mode:       simulate"), "{out}");
+    assert!(
+        out.contains("metrics: (simulated with seed 42: a rehearsal, not a record)"),
+        "{out}"
+    );
+    let report = std::fs::read_to_string(files.join("report.md")).unwrap();
+    assert!(report.contains("**Simulated** (seed 42)"), "{report}");
+    assert_eq!(
+        read(&files.join("runbook.json"))["payload"]["simulation_seed"],
+        42
+    );
+}

@@ -216,7 +216,7 @@ async fn two_instances_share_200_events_and_survive_one_being_killed() {
         let sent = http
             .post(format!("{base}/api/v1/events"))
             .bearer_auth(&planner)
-            .json(&json!({"brief": s01()}))
+            .json(&json!({"brief": s01(), "mode": "simulate"}))
             .send()
             .await;
         let r = match sent {
@@ -225,7 +225,7 @@ async fn two_instances_share_200_events_and_survive_one_being_killed() {
             Err(_) => http
                 .post(format!("{}/api/v1/events", b.base))
                 .bearer_auth(&planner)
-                .json(&json!({"brief": s01()}))
+                .json(&json!({"brief": s01(), "mode": "simulate"}))
                 .send()
                 .await
                 .unwrap(),

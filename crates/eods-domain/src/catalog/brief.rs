@@ -1,7 +1,7 @@
 //! The organiser's input: the EventBrief, and the closed sets it uses.
 
 use crate::money::Currency;
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -448,5 +448,31 @@ impl EventBrief {
     pub fn event_days(&self) -> Vec<NaiveDate> {
         let (first, last) = (self.first_day(), self.last_day());
         first.iter_days().take_while(|d| *d <= last).collect()
+    }
+
+    /// When a live event starts and ends, as instants: the date-times of `date_range` where the
+    /// brief gives them, else the first day's start and the last day's end (midnight) in the
+    /// event's zone. A live run enters Execute at the first and its postmortem follows the second.
+    pub fn live_window(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let tz = self.tz();
+        // Local midnight, or the first instant after it when a DST change skips midnight.
+        let midnight = |d: NaiveDate| -> DateTime<Utc> {
+            let t = d.and_time(NaiveTime::MIN);
+            (0..=4)
+                .find_map(|h| {
+                    tz.from_local_datetime(&(t + chrono::Duration::hours(h)))
+                        .earliest()
+                })
+                .map_or_else(|| t.and_utc(), |x| x.with_timezone(&Utc))
+        };
+        let start = match &self.date_range.start {
+            BriefTime::DateTime(dt) => dt.with_timezone(&Utc),
+            BriefTime::Date(d) => midnight(*d),
+        };
+        let end = match &self.date_range.end {
+            BriefTime::DateTime(dt) => dt.with_timezone(&Utc),
+            BriefTime::Date(d) => midnight(d.succ_opt().unwrap_or(*d)),
+        };
+        (start, end.max(start))
     }
 }

@@ -72,6 +72,8 @@ struct Header {
     run_status: String,
     detail: Option<String>,
     level: String,
+    /// `live` or `simulated rehearsal`: what happens after Confirm.
+    mode: &'static str,
     steps: Vec<Step>,
     tab: &'static str,
     can_plan: bool,
@@ -155,6 +157,8 @@ pub(super) struct OverviewView {
     can_report: bool,
     metrics: Vec<MetricRow>,
     insights: Vec<String>,
+    /// The seed when Execute and the postmortem were simulated (they are then labelled so).
+    simulated: Option<u64>,
     csrf: String,
     step_count: u64,
     leads: Option<super::leads::LeadsView>,
@@ -284,6 +288,10 @@ pub(super) async fn event_page(
         run_status: e.run_status.to_string(),
         detail: e.status_detail.clone(),
         level: o.level.to_string(),
+        mode: match e.options.mode {
+            eods_domain::run::RunMode::Live => "live",
+            eods_domain::run::RunMode::Simulate => "simulated rehearsal",
+        },
         steps: stepper(
             e.state,
             e.run_status == eods_domain::lifecycle::RunStatus::Completed,
@@ -529,6 +537,9 @@ fn overview(
         can_report: h.can_plan && !over,
         metrics,
         insights,
+        simulated: bb
+            .get::<eods_domain::catalog::execution::Runbook>()
+            .and_then(|r| r.simulation_seed),
         csrf: s.csrf.clone(),
         step_count: o.step_count,
         leads: super::leads::leads(bb),

@@ -48,6 +48,8 @@ pub(super) struct BriefForm {
     pub lunch_end: String,
     /// A checkbox: plan although the first day is past.
     pub allow_past: String,
+    /// `live` (the default, also when empty) or `simulate`.
+    pub mode: String,
 }
 
 /// One form field's problem.
@@ -515,6 +517,18 @@ pub(super) async fn create_event(
             }
         },
     };
+    let mode = match f.mode.as_str() {
+        "" | "live" => eods_domain::run::RunMode::Live,
+        "simulate" => eods_domain::run::RunMode::Simulate,
+        _ => {
+            let errors = vec![FieldError {
+                field: "mode",
+                label: "After the plan is confirmed",
+                message: "choose live or simulate".into(),
+            }];
+            return form_page(&state, &s, f, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
     let brief = brief_value(&f);
     let problems = problems(&brief);
     let mut errors = field_errors(&problems);
@@ -539,6 +553,7 @@ pub(super) async fn create_event(
         submitted_by: s.principal.actor(),
         approve: "web".into(),
         allow_past: !f.allow_past.is_empty(),
+        mode,
         ..RunOptions::default()
     };
     // The event, its files and its start are one transaction.

@@ -342,3 +342,53 @@ test('a viewer sees no decision buttons, no forms and no contract terms; an appr
   assert.ok(terms.some((t) => seen.includes(t)), 'the contracts permission shows the terms');
   await shot(bob, 'contracts-logistics');
 });
+
+test('a live event waits for its day after the approvals, and a planner records task statuses on its task board', async () => {
+  const brief = JSON.parse(readFileSync(join(root, 'examples/s01-meetup.json'), 'utf8'));
+  brief.title = 'Live meetup (task board test)';
+  const created = await api('alice', 'POST', '/api/v1/events', { brief });
+  assert.equal(created.status, 201);
+  const id = created.body.id;
+  await until('approvals to wait', async () => {
+    const e = await api('vera', 'GET', `/api/v1/events/${id}`);
+    return e.body.run_status === 'awaiting_approval';
+  });
+  const pending = await api('bob', 'GET', '/api/v1/approvals?status=pending');
+  for (const a of pending.body.items.filter((x) => x.event_id === id)) {
+    const r = await api('bob', 'POST', `/api/v1/approvals/${a.id}/decision`, { decision: 'approve' });
+    assert.equal(r.status, 200);
+  }
+  // Live by default: after the approvals the event waits for its day instead of simulating it.
+  await until('the wait for the event day', async () => {
+    const e = await api('vera', 'GET', `/api/v1/events/${id}`);
+    return e.body.state === 'confirm' && typeof e.body.wake_at === 'string';
+  });
+
+  const { page } = await signIn('alice');
+  await page.goto(`${base}/ui/events/${id}`);
+  assert.match(await page.locator('#run-mode').innerText(), /^live$/);
+  assert.match(await page.locator('#live-detail').innerText(), /Execute begins when the event starts/);
+  const board = page.locator('#task-board');
+  const first = board.locator('tbody tr').first();
+  const taskId = (await first.locator('td').first().innerText()).split(':')[0];
+  assert.match(await first.locator('td.status').innerText(), /not started/);
+  await accessible(page, 'live event with its task board');
+  await shot(page, 'live-task-board');
+  await page.getByLabel(`Status of ${taskId}`, { exact: true }).selectOption('done');
+  await page.getByRole('button', { name: `Record ${taskId}`, exact: true }).click();
+  await page.waitForURL(new RegExp(`/ui/events/${id}\\?task=${taskId}`));
+  assert.match(await page.getByRole('status').first().innerText(), new RegExp(`The status of ${taskId} was recorded`));
+  const row = page.locator('#task-board tbody tr', { hasText: `${taskId}:` });
+  assert.match(await row.locator('td.status').innerText(), /done \(done on \d{4}-\d{2}-\d{2}\)/);
+  // Blocked without a reason is refused, naming the field; nothing is recorded.
+  const second = page.locator('#task-board tbody tr').nth(1);
+  const other = (await second.locator('td').first().innerText()).split(':')[0];
+  await page.getByLabel(`Status of ${other}`, { exact: true }).selectOption('blocked');
+  await page.getByRole('button', { name: `Record ${other}`, exact: true }).click();
+  assert.match(await page.locator('main').innerText(), /reason/);
+  // The record is a runbook revision by the planner, in the ChangeLog.
+  const runbook = await api('vera', 'GET', `/api/v1/events/${id}/artifacts/runbook`);
+  assert.equal(runbook.body.created_by, 'user:alice');
+  assert.equal(runbook.body.revision, 1);
+  await accessible(page, 'refused task update');
+});

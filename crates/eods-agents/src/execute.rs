@@ -98,39 +98,14 @@ pub fn record(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let contingency = input.need::<ContingencyPlan>()?;
     let vendors = input.need::<VendorContracts>()?;
     let schedule = input.need::<Schedule>()?;
-    let entries: Vec<RunbookEntry> = tasks
-        .tasks
-        .iter()
-        .map(|t| RunbookEntry {
-            task_id: t.id.clone(),
-            title: t.title.clone(),
-            owner: t.owner.clone(),
-            planned_end: t.end,
-            status: t.status,
-            completed_on: None,
-        })
-        .collect();
-    let milestones = timeline
-        .milestones
-        .iter()
-        .filter_map(|m| {
-            let mine: Vec<&RunbookEntry> = tasks
-                .tasks
-                .iter()
-                .zip(&entries)
-                .filter(|(t, _)| t.milestone_id == m.id)
-                .map(|(_, e)| e)
-                .collect();
-            let dates: Option<Vec<chrono::NaiveDate>> =
-                mine.iter().map(|e| e.completed_on).collect();
-            let actual = dates.filter(|d| !d.is_empty())?.into_iter().max()?;
-            Some(MilestoneActual {
-                milestone_id: m.id.clone(),
-                planned: m.date,
-                actual,
-            })
-        })
-        .collect();
+    // What people recorded before (a live runbook written by task updates), kept; the plan's
+    // tasks fill in the rest.
+    let recorded = input
+        .get::<Runbook>()?
+        .map(|r| r.entries.as_slice())
+        .unwrap_or_default();
+    let entries = eods_domain::progress::entries(tasks, recorded);
+    let milestones = eods_domain::progress::milestones_reached(timeline, tasks, &entries);
     let mut response = Response {
         schedule: schedule.clone(),
         vendors: vendors.clone(),
@@ -223,6 +198,8 @@ fn complete_tasks(rng: &mut SplitMix64, tasks: &TaskRegister) -> Vec<RunbookEntr
                 planned_end: t.end,
                 status: TaskStatus::Done,
                 completed_on: Some(done),
+                note: None,
+                recorded_by: None,
             }
         })
         .collect()

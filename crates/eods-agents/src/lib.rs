@@ -249,7 +249,9 @@ impl Step {
             Step::Research => &[T::OrganiserData, T::TaskRegister],
             Step::Budget => &[T::OrganiserData],
             Step::Logistics => &[T::OrganiserData, T::VenueLeads],
-            Step::Intake | Step::Plan | Step::Execute | Step::Postmortem => &[],
+            // A live event's runbook holds the task statuses people recorded before Execute.
+            Step::Execute => &[T::Runbook],
+            Step::Intake | Step::Plan | Step::Postmortem => &[],
         }
     }
 

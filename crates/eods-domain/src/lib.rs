@@ -16,6 +16,7 @@ pub mod intake;
 pub mod lifecycle;
 pub mod metrics;
 pub mod money;
+pub mod progress;
 pub mod run;
 pub mod schema;
 pub mod validate;

@@ -13,12 +13,14 @@ mod edit;
 mod loaded;
 mod records;
 mod supply;
+mod tasks;
 pub mod worker;
 
 pub use amend::{Amended, merge_patch};
 pub use edit::{EditError, EditOutcome};
 pub use eods_domain::run::RunOptions;
 pub use supply::{Supply, SupplyError, SupplyOutcome};
+pub use tasks::{TaskError, TaskRecorded, status_words};
 
 use chrono::{DateTime, Utc};
 use decide::{Action, next_action, step_key};
@@ -325,6 +327,8 @@ pub enum EngineError {
     Edit(#[from] EditError),
     #[error(transparent)]
     Supply(#[from] SupplyError),
+    #[error(transparent)]
+    Task(#[from] TaskError),
     #[error("the run did not settle after {0} actions")]
     Runaway(usize),
 }

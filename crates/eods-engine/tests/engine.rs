@@ -1712,6 +1712,82 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             "{b}: nothing of Execute before the event"
         );
 
+        // People record task statuses in the months before: each is a runbook revision by them
+        // with a ChangeLog entry; the run's waiting status and timer stay.
+        let tasks = store
+            .current_artifacts(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.artifact_type == ArtifactType::TaskRegister)
+            .unwrap()
+            .payload;
+        let first = tasks["tasks"][0]["id"].as_str().unwrap().to_owned();
+        let second = tasks["tasks"][1]["id"].as_str().unwrap().to_owned();
+        let update = |status, note: Option<&str>| eods_domain::progress::TaskUpdate {
+            status,
+            completed_on: None,
+            note: note.map(str::to_owned),
+        };
+        use eods_domain::catalog::planning::TaskStatus;
+        let r = e
+            .record_task(id, &first, update(TaskStatus::Done, None), "user:alice")
+            .await
+            .unwrap();
+        assert_eq!(r.envelope.revision, 1, "{b}");
+        assert_eq!(r.envelope.created_by, "user:alice");
+        assert!(r.entry.completed_on.is_some());
+        assert!(
+            r.change.contains("not started → done on"),
+            "{b}: {}",
+            r.change
+        );
+        let refused = e
+            .record_task(id, &second, update(TaskStatus::Blocked, None), "user:alice")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                EngineError::Task(eods_engine::TaskError::Update(
+                    eods_domain::progress::UpdateError::BlockedWithoutReason
+                ))
+            ),
+            "{b}: {refused}"
+        );
+        let unknown = e
+            .record_task(id, "task-999", update(TaskStatus::Done, None), "user:alice")
+            .await
+            .unwrap_err();
+        assert!(unknown.to_string().contains(&first), "{b}: {unknown}");
+        let r = e
+            .record_task(
+                id,
+                &second,
+                update(
+                    TaskStatus::Blocked,
+                    Some("waiting for the venue's floor plan"),
+                ),
+                "user:bob",
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.envelope.revision, 2);
+        assert_eq!(r.at_risk.blocked.len(), 1, "{b}");
+        let changes = store.change_log(id).await.unwrap();
+        assert!(
+            changes.iter().any(|c| c
+                .description
+                .contains("→ blocked (waiting for the venue's floor plan) by user:bob")),
+            "{b}"
+        );
+        let row = store.event(id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state, row.run_status, row.wake_at),
+            (LifecycleState::Confirm, RunStatus::Running, Some(start)),
+            "{b}: recording a task leaves the wait alone"
+        );
+
         // Running it again before the start changes nothing and records nothing new.
         let before = counts(&store, id).await;
         let s = e.run(id, None, &mut Quiet).await.unwrap();
@@ -1766,10 +1842,15 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         assert!(runbook["spend"].is_null(), "{b}: no spend was recorded");
         let entries = runbook["entries"].as_array().unwrap();
         assert!(!entries.is_empty());
-        assert!(
-            entries.iter().all(|x| x["completed_on"].is_null()),
-            "{b}: no completion is invented"
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|x| !x["completed_on"].is_null())
+                .count(),
+            1,
+            "{b}: the recorded completion is kept and no other is invented"
         );
+        assert_eq!(entries[1]["status"], "blocked", "{b}: {runbook}");
         assert!(!has(&all, ArtifactType::Postmortem));
 
         // After the end: the runbook is closed and the postmortem runs.
@@ -1804,7 +1885,9 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
                 .unwrap()
                 .clone()
         };
-        for name in ["on_time_task_rate", "timeline_slippage", "budget_variance"] {
+        // One task was recorded done, on time: the rate is measured from it.
+        assert_eq!(metric("on_time_task_rate")["value"], 1.0, "{b}");
+        for name in ["timeline_slippage", "budget_variance"] {
             let m = metric(name);
             assert!(
                 m["value"].is_null(),
@@ -1813,11 +1896,40 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             assert!(m["met"].is_null(), "{b}: {m}");
         }
         assert!(
-            metric("on_time_task_rate")["detail"]
+            metric("budget_variance")["detail"]
                 .as_str()
                 .unwrap()
-                .contains("not measured"),
+                .contains("no spend recorded"),
             "{b}"
+        );
+    }
+}
+
+/// A rehearsal has no tasks to record: its Execute is simulated.
+#[tokio::test]
+async fn a_rehearsal_refuses_task_updates() {
+    let (_dir, stores) = stores("rehearsal-tasks").await;
+    for store in stores {
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        e.run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        let err = e
+            .record_task(
+                id,
+                "task-1",
+                eods_domain::progress::TaskUpdate {
+                    status: eods_domain::catalog::planning::TaskStatus::Done,
+                    completed_on: None,
+                    note: None,
+                },
+                "user:alice",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, EngineError::Task(eods_engine::TaskError::Rehearsal)),
+            "{err}"
         );
     }
 }

@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_event, list_events))
         .routes(routes!(get_event, patch_event))
         .routes(routes!(report_incident))
+        .routes(routes!(patch_task))
         .routes(routes!(put_venues))
         .routes(routes!(put_rate_cards))
         .routes(routes!(add_quotes))
@@ -729,6 +730,83 @@ async fn patch_event(
         level: now.level.into(),
         missing_fields: out.missing,
         brief_revision: out.revision,
+    }))
+}
+
+/// Record a task's status in a live event (done, in progress, not started, or blocked with a
+/// reason): the next runbook revision by the caller, a ChangeLog entry, and the answer says what
+/// is late, blocked and at risk (milestones, the event date, the critical path) from what is
+/// recorded and today's date. A rehearsal (mode simulate) has no tasks to record (409).
+#[utoipa::path(patch, path = "/api/v1/events/{id}/tasks/{task_id}", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)"),
+           ("task_id" = String, Path, description = "A task id of the task register, e.g. task-3")),
+    request_body = TaskStatusUpdate,
+    responses(
+        (status = 200, body = TaskStatusRecorded),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event or task", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rehearsal, no tasks yet, or the postmortem is done", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn patch_task(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path((id, task_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<TaskStatusUpdate>,
+) -> Result<Json<TaskStatusRecorded>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let update = eods_domain::progress::TaskUpdate {
+        status: req.status.into(),
+        completed_on: req.completed_on,
+        note: req.reason,
+    };
+    let r = engine
+        .record_task(e.id, &task_id, update, &p.actor())
+        .await?;
+    Ok(Json(TaskStatusRecorded {
+        task_id: r.entry.task_id.to_string(),
+        title: r.entry.title.clone(),
+        status: r.entry.status.into(),
+        planned_end: r.entry.planned_end,
+        completed_on: r.entry.completed_on,
+        reason: r.entry.note.clone(),
+        runbook_revision: r.envelope.revision,
+        late: r
+            .at_risk
+            .late
+            .iter()
+            .map(|(t, d)| LateTask {
+                task_id: t.to_string(),
+                days: *d,
+            })
+            .collect(),
+        blocked: r.at_risk.blocked.iter().map(ToString::to_string).collect(),
+        milestones_at_risk: r
+            .at_risk
+            .milestones
+            .iter()
+            .map(|(m, name, planned, projected)| MilestoneAtRisk {
+                milestone_id: m.to_string(),
+                name: name.clone(),
+                planned: *planned,
+                projected: *projected,
+            })
+            .collect(),
+        projected_end: r.at_risk.projected_end,
+        event_date_at_risk: r.at_risk.event_at_risk,
+        critical_path: r
+            .at_risk
+            .critical_path
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        summary: r.at_risk.summary(),
     }))
 }
 

@@ -267,6 +267,84 @@ pub struct EventPatched {
     pub brief_revision: Option<u32>,
 }
 
+api_enum!(
+    /// Progress of a task.
+    TaskStatusDto => eods_domain::catalog::planning::TaskStatus { NotStarted, InProgress, Done, Blocked });
+
+impl TaskStatusDto {
+    /// Every status, in the order forms offer them.
+    pub const ALL: [TaskStatusDto; 4] = [
+        TaskStatusDto::NotStarted,
+        TaskStatusDto::InProgress,
+        TaskStatusDto::Done,
+        TaskStatusDto::Blocked,
+    ];
+
+    /// The name in requests and forms.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatusDto::NotStarted => "not_started",
+            TaskStatusDto::InProgress => "in_progress",
+            TaskStatusDto::Done => "done",
+            TaskStatusDto::Blocked => "blocked",
+        }
+    }
+}
+
+/// A task's status as a person records it (live events).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskStatusUpdate {
+    pub status: TaskStatusDto,
+    /// With `done`: the day it was done (default today in the event's time zone; not after
+    /// today).
+    pub completed_on: Option<chrono::NaiveDate>,
+    /// Why the task is blocked (required with `blocked`), or a note.
+    pub reason: Option<String>,
+}
+
+/// A task after the update, and what the recorded progress puts at risk.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskStatusRecorded {
+    pub task_id: String,
+    pub title: String,
+    pub status: TaskStatusDto,
+    pub planned_end: chrono::NaiveDate,
+    pub completed_on: Option<chrono::NaiveDate>,
+    pub reason: Option<String>,
+    /// The runbook revision that holds it.
+    pub runbook_revision: u32,
+    /// Tasks late by their planned end, with the days.
+    pub late: Vec<LateTask>,
+    pub blocked: Vec<String>,
+    /// Milestones projected to pass their planned date.
+    pub milestones_at_risk: Vec<MilestoneAtRisk>,
+    /// When the remaining work is projected to finish.
+    pub projected_end: Option<chrono::NaiveDate>,
+    /// The projection passes the planned end and reaches the event's first day.
+    pub event_date_at_risk: bool,
+    /// Unfinished tasks with no slack left, in order.
+    pub critical_path: Vec<String>,
+    /// The same in one line (also in the ChangeLog).
+    pub summary: String,
+}
+
+/// A late task.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LateTask {
+    pub task_id: String,
+    pub days: i64,
+}
+
+/// A milestone at risk.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MilestoneAtRisk {
+    pub milestone_id: String,
+    pub name: String,
+    pub planned: chrono::NaiveDate,
+    pub projected: chrono::NaiveDate,
+}
+
 /// An incident reported for the simulated Execute.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

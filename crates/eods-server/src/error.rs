@@ -247,6 +247,13 @@ impl From<EngineError> for ApiError {
                     })
                     .collect(),
             ),
+            EngineError::Task(eods_engine::TaskError::Update(u)) => {
+                ApiError::field(u.pointer(), u.to_string())
+            }
+            EngineError::Task(e @ eods_engine::TaskError::UnknownTask { .. }) => {
+                ApiError::not_found(e.to_string())
+            }
+            EngineError::Task(e) => ApiError::conflict(e.to_string()),
             EngineError::NeedsInput { missing, .. } => ApiError::field(
                 "/brief",
                 format!(

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events", post(form::create_event))
         .route("/ui/events/{id}", get(event::event_page))
         .route("/ui/events/{id}/incidents", post(event::report_incident))
+        .route("/ui/events/{id}/tasks/{task}", post(event::record_task))
         .route("/ui/events/{id}/quotes", post(leads::add_quote))
         .route("/ui/events/{id}/stream", get(event::event_stream))
         .route("/ui/audit", get(audit::audit_page))

@@ -2167,6 +2167,91 @@ async fn an_event_is_live_by_default_and_waits_for_its_day_after_the_approvals()
             StatusCode::NOT_FOUND,
             "{backend}: nothing simulated"
         );
+
+        // People record task statuses: a runbook revision each, with what is at risk.
+        let tasks = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/task_register"),
+                None,
+            )
+            .await;
+        let task = tasks.body["payload"]["tasks"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/api/v1/events/{id}/tasks/{task}");
+        let done = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &path,
+                Some(json!({"status": "done"})),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{backend}: {}", done.body);
+        assert_eq!(done.body["status"], "done");
+        assert_eq!(done.body["runbook_revision"], 1);
+        assert!(done.body["completed_on"].is_string(), "{}", done.body);
+        assert!(done.body["summary"].is_string());
+        let r = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &path,
+                Some(json!({"status": "blocked"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["pointer"], "/reason");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &format!("/api/v1/events/{id}/tasks/task-999"),
+                Some(json!({"status": "done"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        let r = api
+            .call(
+                Some("vera"),
+                Method::PATCH,
+                &path,
+                Some(json!({"status": "done"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "a viewer records nothing");
+        let runbook = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/runbook"),
+                None,
+            )
+            .await;
+        assert_eq!(runbook.status, StatusCode::OK);
+        assert_eq!(runbook.body["created_by"], "user:alice");
+        // A rehearsal has no tasks to record.
+        let rehearsal = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"mode": "simulate", "brief": s02(), "auto_start": false})),
+            )
+            .await;
+        let rid = rehearsal.body["id"].as_str().unwrap();
+        let r = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &format!("/api/v1/events/{rid}/tasks/{task}"),
+                Some(json!({"status": "done"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
         api.stop().await;
     }
 }

@@ -9,6 +9,7 @@ use eods_agents::Tools;
 use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::logistics::Injection;
+use eods_domain::catalog::planning::TaskStatus;
 use eods_domain::ids::EventId;
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
@@ -276,6 +277,26 @@ enum Command {
         #[command(flatten)]
         instructions: InstructionsArg,
     },
+    /// Record a task's status in a live event (`eods plan --live` or the service): done (today, or
+    /// `--on DATE`), in progress, not started, or blocked with `--reason`. Prints what is late,
+    /// blocked and at risk (milestones, the event date, the critical path).
+    Task {
+        event_id: String,
+        /// A task id of the task register, e.g. task-3 (see task_register.json or the event page).
+        task_id: String,
+        #[arg(long, value_parser = parse_task_status)]
+        status: TaskStatus,
+        /// With `--status done`: the day it was done (YYYY-MM-DD; default today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+        /// Why the task is blocked (required with `--status blocked`), or a note.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, env = "USER", default_value = "cli")]
+        user: String,
+    },
     /// Add venue quotes (answers to requests for quote) to an event from a CSV file
     /// (venue,capacity,day_rate,currency[,valid_until,notes]); a run waiting for them continues
     /// with `eods resume`.
@@ -405,6 +426,18 @@ fn parse_role(s: &str) -> Result<eods_domain::access::Role, String> {
 
 fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s)
+}
+
+fn parse_task_status(s: &str) -> Result<TaskStatus, String> {
+    match s.replace(['-', ' '], "_").as_str() {
+        "not_started" => Ok(TaskStatus::NotStarted),
+        "in_progress" => Ok(TaskStatus::InProgress),
+        "done" => Ok(TaskStatus::Done),
+        "blocked" => Ok(TaskStatus::Blocked),
+        _ => Err(format!(
+            "`{s}` is not a task status: use done, in_progress, not_started or blocked"
+        )),
+    }
 }
 
 fn parse_incident(s: &str) -> Result<Injection, String> {
@@ -599,6 +632,57 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             });
             out!("event {id}: resuming in {} ({})", row.state, row.run_status);
             drive(&engine, id, mode, &user, out.as_deref(), &db.database).await
+        }
+        Command::Task {
+            event_id,
+            task_id,
+            status,
+            on,
+            reason,
+            db,
+            user,
+        } => {
+            let id = parse_event(&event_id)?;
+            let store = Store::connect(&db.database)
+                .await
+                .map_err(anyhow::Error::from)?;
+            let engine = Engine::new(store, Arc::new(Tools::bundled().map_err(|e| anyhow!(e))?))
+                .with_clock(clock());
+            let update = eods_domain::progress::TaskUpdate {
+                status,
+                completed_on: on,
+                note: reason,
+            };
+            let r = match engine
+                .record_task(id, &task_id, update, &format!("user:{user}"))
+                .await
+            {
+                Ok(r) => r,
+                Err(EngineError::NotFound(_)) => {
+                    return Err(Exit(2, format!("error: no event {id} in {}", db.database)));
+                }
+                Err(EngineError::Task(e)) => {
+                    let flag = match &e {
+                        eods_engine::TaskError::Update(u) => match u.pointer() {
+                            "/reason" => " (--reason)",
+                            _ => " (--on)",
+                        },
+                        _ => "",
+                    };
+                    return Err(Exit(2, format!("error: {e}{flag}")));
+                }
+                Err(e) => return Err(anyhow!(e).into()),
+            };
+            out!(
+                "event {id}: {} (runbook revision {})",
+                r.change,
+                r.envelope.revision
+            );
+            if !r.at_risk.critical_path.is_empty() {
+                let path: Vec<&str> = r.at_risk.critical_path.iter().map(|t| t.as_str()).collect();
+                out!("critical path now: {}", path.join(" → "));
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Quote {
             event_id,

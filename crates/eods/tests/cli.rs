@@ -1429,6 +1429,40 @@ fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
             }
             c.output().unwrap()
         };
+        // A task recorded done, one blocked: each says what is at risk; a block needs a reason.
+        let task = |args: &[&str]| {
+            let mut all = vec!["task", id.as_str()];
+            all.extend_from_slice(args);
+            all.extend_from_slice(&["--database", &db]);
+            eods(&all)
+        };
+        let o = task(&["task-1", "--status", "done"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(
+            text(&o).contains("not started → done on 2026-12-01"),
+            "{}",
+            text(&o)
+        );
+        assert!(text(&o).contains("(runbook revision 1)"), "{}", text(&o));
+        let o = task(&["task-2", "--status", "blocked"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("--reason"), "{}", text(&o));
+        let o = task(&[
+            "task-2",
+            "--status",
+            "blocked",
+            "--reason",
+            "no floor plan yet",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        assert!(text(&o).contains("blocked: task-2"), "{}", text(&o));
+        let o = task(&["task-2", "--status", "finished"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(
+            text(&o).contains("use done, in_progress, not_started or blocked"),
+            "{}",
+            text(&o)
+        );
         // An hour before the start (midnight in Berlin): nothing moves.
         let o = resume_at("2029-03-07T22:00:00Z", None);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -1453,6 +1487,14 @@ fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
         assert!(!out.contains("simulated"), "{out}");
         let runbook = read(&files.join("runbook.json"));
         assert!(runbook["payload"]["simulation_seed"].is_null(), "{runbook}");
+        assert_eq!(
+            runbook["payload"]["entries"][0]["status"], "done",
+            "{runbook}"
+        );
+        assert_eq!(
+            runbook["payload"]["entries"][1]["note"],
+            "no floor plan yet"
+        );
         assert_eq!(runbook["payload"]["event_ended"], true);
         let report = std::fs::read_to_string(files.join("report.md")).unwrap();
         assert!(!report.contains("Simulated"), "{report}");

@@ -16,6 +16,12 @@ pub struct RunbookEntry {
     pub planned_end: NaiveDate,
     pub status: TaskStatus,
     pub completed_on: Option<NaiveDate>,
+    /// Why the task is blocked, or what was noted when its status was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Who recorded the status last (`user:NAME`), when a person did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_by: Option<String>,
 }
 
 /// The plan turned into a checklist, with actuals from Execute.

@@ -159,6 +159,8 @@ pub(super) struct OverviewView {
     insights: Vec<String>,
     /// The seed when Execute and the postmortem were simulated (they are then labelled so).
     simulated: Option<u64>,
+    /// A live event's tasks, overdue first, with what the recorded progress puts at risk.
+    tasks: Option<TasksView>,
     csrf: String,
     step_count: u64,
     leads: Option<super::leads::LeadsView>,
@@ -179,7 +181,7 @@ struct RevisionView {
 }
 
 pub(super) enum Body {
-    Overview(OverviewView),
+    Overview(Box<OverviewView>),
     Timeline(TimelineView),
     Tasks(Vec<TaskView>),
     Venue(VenueView),
@@ -212,6 +214,7 @@ pub(super) struct EventQuery {
     created: Option<String>,
     reported: Option<String>,
     quoted: Option<String>,
+    task: Option<String>,
 }
 
 fn parse_id(s: &str) -> Result<EventId, ApiError> {
@@ -271,6 +274,15 @@ pub(super) async fn event_page(
         Some("The event was created and planning has started.".to_owned())
     } else if q.quoted.is_some() {
         Some("The quote was recorded; planning continues with it.".to_owned())
+    } else if let Some(t) = q.task.as_deref().filter(|t| {
+        // Only a task of the plan is echoed.
+        o.blackboard
+            .get::<eods_domain::catalog::planning::TaskRegister>()
+            .is_some_and(|r| r.tasks.iter().any(|x| x.id.as_str() == *t))
+    }) {
+        Some(format!(
+            "The status of {t} was recorded; the task board below shows what is at risk now."
+        ))
     } else {
         // Only a known kind is echoed: a crafted link cannot make the page say something else.
         q.reported
@@ -307,7 +319,7 @@ pub(super) async fn event_page(
         },
     };
     let body = match tab {
-        "overview" => Body::Overview(overview(&o, &s, &h, state.engine.clock().now())),
+        "overview" => Body::Overview(Box::new(overview(&o, &s, &h, state.engine.clock().now()))),
         "timeline" => timeline(&o.blackboard),
         "tasks" => tasks(&o.blackboard),
         "venue" => venue(&o.blackboard, s.principal.contracts),
@@ -540,6 +552,7 @@ fn overview(
         simulated: bb
             .get::<eods_domain::catalog::execution::Runbook>()
             .and_then(|r| r.simulation_seed),
+        tasks: tasks_view(o, now, h.can_plan && !over),
         csrf: s.csrf.clone(),
         step_count: o.step_count,
         leads: super::leads::leads(bb),
@@ -665,6 +678,153 @@ async fn revisions(
         selected: Some(t.to_string()),
         revisions: out,
     }))
+}
+
+#[derive(Deserialize)]
+/// One task on the live event's board.
+struct TaskRow {
+    id: String,
+    title: String,
+    owner: String,
+    due: String,
+    status: &'static str,
+    status_value: &'static str,
+    overdue: bool,
+    note: String,
+}
+
+/// The task board of a live event.
+struct TasksView {
+    rows: Vec<TaskRow>,
+    /// What is late, blocked and at risk, in words.
+    risk: String,
+    critical_path: String,
+    can_record: bool,
+}
+
+/// The task board of a live event with a task register (`None` for a rehearsal): the recorded
+/// statuses over the plan's tasks, overdue first then by due date, and the projection of
+/// `eods_domain::progress::at_risk` as of today in the event's zone.
+fn tasks_view(
+    o: &Overview,
+    now: chrono::DateTime<chrono::Utc>,
+    can_record: bool,
+) -> Option<TasksView> {
+    use eods_domain::catalog::execution::Runbook;
+    use eods_domain::catalog::planning::{TaskRegister, TaskStatus, Timeline};
+    let bb = &o.blackboard;
+    if o.event.options.mode != eods_domain::run::RunMode::Live {
+        return None;
+    }
+    let (tasks, timeline, brief) = (
+        bb.get::<TaskRegister>()?,
+        bb.get::<Timeline>()?,
+        bb.get::<eods_domain::catalog::brief::EventBrief>()?,
+    );
+    let recorded = bb
+        .get::<Runbook>()
+        .map(|r| r.entries.as_slice())
+        .unwrap_or_default();
+    let entries = eods_domain::progress::entries(tasks, recorded);
+    let today = now.with_timezone(&brief.tz()).date_naive();
+    let risk = eods_domain::progress::at_risk(tasks, timeline, &entries, today, brief.first_day());
+    let value = |s: TaskStatus| crate::dto::TaskStatusDto::from(s).as_str();
+    let mut rows: Vec<TaskRow> = entries
+        .iter()
+        .map(|e| TaskRow {
+            id: e.task_id.to_string(),
+            title: e.title.clone(),
+            owner: e.owner.to_string(),
+            due: e.planned_end.to_string(),
+            status: eods_engine::status_words(e.status),
+            status_value: value(e.status),
+            overdue: e.status != TaskStatus::Done && e.planned_end < today,
+            note: match (e.completed_on, &e.note) {
+                (Some(d), _) => format!("done on {d}"),
+                (None, Some(n)) => n.clone(),
+                (None, None) => String::new(),
+            },
+        })
+        .collect();
+    rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.due.cmp(&b.due)));
+    Some(TasksView {
+        rows,
+        risk: risk.summary(),
+        critical_path: risk
+            .critical_path
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" → "),
+        can_record,
+    })
+}
+
+#[derive(Deserialize)]
+pub(super) struct TaskForm {
+    csrf: String,
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    completed_on: String,
+}
+
+/// A task status recorded from the event page's task board (see `Engine::record_task`).
+pub(super) async fn record_task(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path((id, task)): Path<(String, String)>,
+    Form(f): Form<TaskForm>,
+) -> Response {
+    use eods_domain::catalog::planning::TaskStatus;
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return page_error(e),
+    };
+    let status = match crate::dto::TaskStatusDto::ALL
+        .into_iter()
+        .find(|s| s.as_str() == f.status)
+    {
+        Some(s) => TaskStatus::from(s),
+        None => {
+            return page_error(ApiError::field(
+                "/status",
+                "choose done, in progress, not started or blocked",
+            ));
+        }
+    };
+    let completed_on = match f.completed_on.trim() {
+        "" => None,
+        d => match d.parse::<chrono::NaiveDate>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                return page_error(ApiError::field(
+                    "/completed_on",
+                    format!("`{d}` is not a date: write it as YYYY-MM-DD"),
+                ));
+            }
+        },
+    };
+    let update = eods_domain::progress::TaskUpdate {
+        status,
+        completed_on,
+        note: Some(f.reason.trim().to_owned()).filter(|r| !r.is_empty()),
+    };
+    match state
+        .engine
+        .record_task(id, &task, update, &s.principal.actor())
+        .await
+    {
+        Ok(r) => Redirect::to(&format!("/ui/events/{id}?task={}#tasks-h", r.entry.task_id))
+            .into_response(),
+        Err(e) => page_error(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -203,8 +203,13 @@ pub fn at_risk(
     let end = finish.iter().max().copied();
     out.projected_end = end;
     out.event_at_risk = end.is_some_and(|e| e >= event_day && e > timeline.project_end);
-    // Backward pass from the later of the planned and the projected end: zero slack is critical.
-    let deadline = end.map_or(timeline.project_end, |e| e.max(timeline.project_end));
+    // Backward pass from the later of the planned and the projected finish of the work: zero
+    // slack is critical.
+    let planned = ts.iter().map(|t| t.end).max();
+    let deadline = match (end, planned) {
+        (Some(e), Some(p)) => e.max(p),
+        (e, p) => e.or(p).unwrap_or(timeline.project_end),
+    };
     let mut latest: Vec<NaiveDate> = vec![deadline; ts.len()];
     for &i in order.iter().rev() {
         for &d in &deps[i] {
@@ -360,6 +365,12 @@ mod tests {
         let r = at_risk(&tasks, &timeline, &e, d("2027-06-14"), d("2027-07-02"));
         assert!(r.late.is_empty(), "{r:?}");
         assert_eq!(r.summary(), "on track");
+        // On track, the chain that ends last has no slack.
+        assert_eq!(
+            r.critical_path,
+            vec![TaskId::from("promote")],
+            "book is done; promote ends the work"
+        );
     }
 
     #[test]

@@ -27,10 +27,126 @@ pub enum Action {
     AwaitApproval,
     /// Something other than approvals blocks the transition.
     Blocked(Blocked),
-    /// A live event waits for the calendar: until `until`, nothing is due.
+    /// A live event waits for the calendar: until `until` (its next task timer, or the start or
+    /// end that `what` names), nothing is due.
     Wait { until: DateTime<Utc>, what: Waiting },
+    /// A live event's task timer is due: remind the task's owner, or escalate an overdue task.
+    TaskTimer(TaskTimer),
     /// Nothing left to do.
     Done,
+}
+
+/// A timer of a live event's task: a reminder before its due date or an escalation after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskTimer {
+    pub task: eods_domain::ids::TaskId,
+    pub title: String,
+    pub owner: eods_domain::ids::StakeholderId,
+    pub due: chrono::NaiveDate,
+    pub kind: TimerKind,
+    /// When it fires.
+    pub at: DateTime<Utc>,
+}
+
+/// What a task timer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerKind {
+    /// Two days before the due date, at 09:00 in the event's zone.
+    Reminder,
+    /// Once the due date has passed (midnight after it, in the event's zone).
+    Overdue,
+}
+
+impl TaskTimer {
+    /// The commit key: a timer fires once per task and due date (a new due date is a new timer).
+    pub fn key(&self) -> String {
+        let kind = match self.kind {
+            TimerKind::Reminder => "remind",
+            TimerKind::Overdue => "overdue",
+        };
+        format!("{kind}:{}@{}", self.task, self.due)
+    }
+}
+
+/// Days before a task's due date its owner is reminded.
+pub const REMINDER_DAYS: i64 = 2;
+
+/// The task timers of a live event in time order: for every task not recorded done, a reminder
+/// [`REMINDER_DAYS`] before its due date at 09:00 and an escalation at the midnight after it, in
+/// the event's zone (the runbook's records over the plan's task register).
+pub fn task_timers(bb: &Blackboard) -> Vec<TaskTimer> {
+    use eods_domain::catalog::execution::Runbook;
+    use eods_domain::catalog::planning::{TaskRegister, TaskStatus};
+    let (Some(tasks), Some(brief)) = (bb.get::<TaskRegister>(), bb.get::<EventBrief>()) else {
+        return vec![];
+    };
+    let tz = brief.tz();
+    let at = |day: chrono::NaiveDate, hour: u32| -> Option<DateTime<Utc>> {
+        use chrono::TimeZone;
+        let t = day.and_hms_opt(hour, 0, 0)?;
+        (0..=2)
+            .find_map(|h| {
+                tz.from_local_datetime(&(t + chrono::Duration::hours(h)))
+                    .earliest()
+            })
+            .map(|x| x.with_timezone(&Utc))
+    };
+    let recorded = bb
+        .get::<Runbook>()
+        .map(|r| r.entries.as_slice())
+        .unwrap_or_default();
+    let mut out: Vec<TaskTimer> = eods_domain::progress::entries(tasks, recorded)
+        .into_iter()
+        .filter(|e| e.status != TaskStatus::Done)
+        .flat_map(|e| {
+            let timer = |kind, when: Option<DateTime<Utc>>| {
+                when.map(|at| TaskTimer {
+                    task: e.task_id.clone(),
+                    title: e.title.clone(),
+                    owner: e.owner.clone(),
+                    due: e.planned_end,
+                    kind,
+                    at,
+                })
+            };
+            [
+                timer(
+                    TimerKind::Reminder,
+                    at(e.planned_end - chrono::Duration::days(REMINDER_DAYS), 9),
+                ),
+                timer(
+                    TimerKind::Overdue,
+                    e.planned_end.succ_opt().and_then(|d| at(d, 0)),
+                ),
+            ]
+        })
+        .flatten()
+        .collect();
+    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.task.cmp(&b.task)));
+    out
+}
+
+/// The first due timer not yet fired (a reminder is skipped once its task's escalation is due
+/// too), and when the next one fires.
+fn timers_at(d: &DecisionInput<'_>) -> (Option<TaskTimer>, Option<DateTime<Utc>>) {
+    let timers = task_timers(d.blackboard);
+    let fired = |t: &TaskTimer| d.committed.contains(&t.key());
+    let overdue_too = |t: &TaskTimer| {
+        timers
+            .iter()
+            .any(|o| o.kind == TimerKind::Overdue && o.task == t.task && o.at <= d.now)
+    };
+    let due = timers
+        .iter()
+        .filter(|t| t.at <= d.now && !fired(t))
+        .find(|t| t.kind == TimerKind::Overdue || !overdue_too(t))
+        .cloned();
+    let next = timers
+        .iter()
+        .filter(|t| t.at > d.now && !fired(t))
+        .map(|t| t.at)
+        .min();
+    (due, next)
 }
 
 /// What a live event waits for.
@@ -43,8 +159,13 @@ pub enum Waiting {
 }
 
 impl Waiting {
-    /// The status detail of a run that waits, in words.
-    pub fn detail(self, until: DateTime<Utc>, brief: &EventBrief) -> String {
+    /// The status detail of a run that waits, in words (the start or end it waits for).
+    pub fn detail(self, brief: &EventBrief) -> String {
+        let (start, end) = brief.live_window();
+        let until = match self {
+            Waiting::EventStart => start,
+            Waiting::EventEnd => end,
+        };
         let at = until.with_timezone(&brief.tz()).format("%Y-%m-%d %H:%M %Z");
         match self {
             Waiting::EventStart => {
@@ -130,9 +251,13 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
         && let Some(end) = live_window(&d).map(|(_, end)| end)
         && d.now < end
     {
-        // Live and under way: the runbook is open until the event ends.
+        // Live and under way: the runbook is open until the event ends; task timers fire.
+        let (due, next) = timers_at(&d);
+        if let Some(t) = due {
+            return Action::TaskTimer(t);
+        }
         return Action::Wait {
-            until: end,
+            until: next.map_or(end, |n| n.min(end)),
             what: Waiting::EventEnd,
         };
     } else if d.state == LifecycleState::Postmortem {
@@ -148,11 +273,17 @@ pub fn next_action(d: DecisionInput<'_>) -> Action {
     };
     match check_transition(d.state, input) {
         Ok(to) => match live_window(&d) {
-            // Confirmed and approved: a live event enters Execute on its day.
-            Some((start, _)) if to == LifecycleState::Execute && d.now < start => Action::Wait {
-                until: start,
-                what: Waiting::EventStart,
-            },
+            // Confirmed and approved: a live event enters Execute on its day; until then its
+            // task timers fire.
+            Some((start, _)) if to == LifecycleState::Execute && d.now < start => {
+                match timers_at(&d) {
+                    (Some(t), _) => Action::TaskTimer(t),
+                    (None, next) => Action::Wait {
+                        until: next.map_or(start, |n| n.min(start)),
+                        what: Waiting::EventStart,
+                    },
+                }
+            }
             _ => Action::Advance { from: d.state, to },
         },
         Err(blocked) => {
@@ -221,6 +352,71 @@ mod tests {
             eods_agents::record(&mut bb, step, out.artifacts);
         }
         (bb, keys)
+    }
+
+    /// Every task not done has a reminder two days before its due date at 09:00 and an
+    /// escalation at the midnight after it, in the event's zone (Berlin: UTC+1 in winter), in
+    /// time order; a live Confirm fires the first due one, then waits for the next.
+    #[test]
+    fn task_timers_follow_the_due_dates_in_the_events_zone() {
+        use eods_domain::catalog::planning::TaskRegister;
+        let (bb, keys) = planned();
+        let timers = task_timers(&bb);
+        let tasks = bb.get::<TaskRegister>().unwrap();
+        assert_eq!(timers.len(), 2 * tasks.tasks.len());
+        assert!(timers.windows(2).all(|w| w[0].at <= w[1].at));
+        let t = &tasks.tasks[0];
+        let reminder = timers
+            .iter()
+            .find(|x| x.task == t.id && x.kind == TimerKind::Reminder)
+            .unwrap();
+        assert_eq!(
+            reminder.at,
+            (t.end - chrono::Duration::days(2))
+                .and_hms_opt(8, 0, 0)
+                .unwrap()
+                .and_utc()
+        );
+        let overdue = timers
+            .iter()
+            .find(|x| x.task == t.id && x.kind == TimerKind::Overdue)
+            .unwrap();
+        assert_eq!(overdue.at, t.end.and_hms_opt(23, 0, 0).unwrap().and_utc());
+        assert_eq!(overdue.key(), format!("overdue:{}@{}", t.id, t.end));
+        // A live run at the first task's escalation fires every due timer once, in time order,
+        // and never the reminder of a task whose escalation is due too; then waits for the next.
+        let directives = Directives {
+            mode: RunMode::Live,
+            ..Directives::default()
+        };
+        let mut fired = keys.clone();
+        loop {
+            let d = DecisionInput {
+                state: LifecycleState::Plan,
+                run_status: RunStatus::Running,
+                level: Level::Beginner,
+                blackboard: &bb,
+                approvals: &[],
+                directives: &directives,
+                committed: &fired,
+                now: overdue.at,
+            };
+            match timers_at(&d) {
+                (Some(t), _) => fired.push(t.key()),
+                (None, next) => {
+                    assert!(next.is_some_and(|n| n > overdue.at));
+                    break;
+                }
+            }
+        }
+        let new: Vec<&String> = fired[keys.len()..].iter().collect();
+        assert!(new.contains(&&overdue.key()), "{new:?}");
+        assert!(!new.contains(&&reminder.key()), "{new:?}");
+        let second = &tasks.tasks[1];
+        assert!(
+            new.contains(&&format!("remind:{}@{}", second.id, second.end)),
+            "{new:?}"
+        );
     }
 
     fn approvals(status: ApprovalStatus, bb: &Blackboard) -> Vec<ApprovalState> {

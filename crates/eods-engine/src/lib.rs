@@ -844,6 +844,10 @@ impl Engine {
                         }
                     }
                 }
+                Action::TaskTimer(t) => {
+                    let built = self.build_task_timer(&l, &t, &correlation);
+                    self.stage(&mut l, &mut pending, built)?;
+                }
                 Action::Wait { until, what } => {
                     let built = self.build_wait(&l, until, what, &correlation);
                     let stop = self.stage(&mut l, &mut pending, built)?;
@@ -1366,10 +1370,20 @@ impl Engine {
         what: decide::Waiting,
         correlation: &str,
     ) -> Built {
-        let detail = match l.bb.get::<eods_domain::catalog::brief::EventBrief>() {
-            Some(b) => what.detail(until, b),
+        let brief = l.bb.get::<eods_domain::catalog::brief::EventBrief>();
+        let detail = match brief {
+            Some(b) => what.detail(b),
             None => format!("waiting until {}", until.to_rfc3339()),
         };
+        // One wait per phase (the start or end it waits for) in the log; the timer moves with
+        // the task timers in between (a committed wait restores its status with the new time).
+        let boundary = brief.map_or(until, |b| {
+            let (start, end) = b.live_window();
+            match what {
+                decide::Waiting::EventStart => start,
+                decide::Waiting::EventEnd => end,
+            }
+        });
         let now = self.clock.now();
         let mut rec = l.records(correlation, now);
         rec.decision(
@@ -1386,7 +1400,7 @@ impl Engine {
             step_key: format!(
                 "wait:{}:{}",
                 l.snap.event.state,
-                until.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                boundary.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             ),
             at: now,
             decisions: rec.decisions,
@@ -1397,6 +1411,68 @@ impl Engine {
             s.wake_at = Some(until);
         }
         built
+    }
+
+    /// A live event's task timer: a reminder to the task's owner (a DecisionLog reminder), or the
+    /// escalation of an overdue task to its owner and the backups (a DecisionLog escalation).
+    /// Keyed by task and due date, so each fires once, whichever instance runs it.
+    fn build_task_timer(&self, l: &Loaded, t: &decide::TaskTimer, correlation: &str) -> Built {
+        use eods_domain::catalog::planning::StakeholderMap;
+        let now = self.clock.now();
+        let owner =
+            l.bb.get::<StakeholderMap>()
+                .and_then(|m| m.stakeholders.iter().find(|s| s.id == t.owner))
+                .map_or_else(
+                    || t.owner.to_string(),
+                    |s| format!("{} <{}>", s.name, s.contact),
+                );
+        let mut rec = l.records(correlation, now);
+        match t.kind {
+            decide::TimerKind::Reminder => rec.decision(
+                DecisionType::Reminder,
+                &format!("{} due in {} days", t.task, decide::REMINDER_DAYS),
+                "system:engine",
+                &format!(
+                    "Reminder to {owner}: {} \"{}\" is due {} and is not recorded done",
+                    t.task, t.title, t.due
+                ),
+                vec![],
+                None,
+                vec![],
+            ),
+            decide::TimerKind::Overdue => {
+                let backups = records::escalation_contacts(&l.bb);
+                let to = if backups.is_empty() {
+                    owner.clone()
+                } else {
+                    format!("{owner} and {}", backups.join(", "))
+                };
+                rec.decision(
+                    DecisionType::Escalation,
+                    &format!("{} overdue", t.task),
+                    "system:engine",
+                    &format!(
+                        "{} \"{}\" was due {} and is not recorded done; escalated to {to}",
+                        t.task, t.title, t.due
+                    ),
+                    vec![],
+                    None,
+                    vec![],
+                )
+            }
+        }
+        Built {
+            commit: Commit {
+                event_id: l.snap.event.id,
+                step_key: t.key(),
+                at: now,
+                decisions: rec.decisions,
+                ..Commit::default()
+            },
+            stop: None,
+            progress: vec![],
+            typed: None,
+        }
     }
 
     /// What to ask the external sources (an imported OpenStreetMap extract, the Overpass API)

@@ -1692,8 +1692,33 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         // S-01 is on 2029-03-08 in Europe/Berlin: it starts at midnight there.
         let start = Utc.with_ymd_and_hms(2029, 3, 7, 23, 0, 0).unwrap();
         let end = Utc.with_ymd_and_hms(2029, 3, 8, 23, 0, 0).unwrap();
+        // The stored timer is the first task reminder: two days before the earliest due date,
+        // at 09:00 in Berlin (08:00 UTC in winter).
+        let register = store
+            .current_artifacts(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.artifact_type == ArtifactType::TaskRegister)
+            .unwrap()
+            .payload;
+        let due = |i: usize| -> chrono::NaiveDate {
+            register["tasks"][i]["end"]
+                .as_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let earliest = (0..register["tasks"].as_array().unwrap().len())
+            .map(due)
+            .min()
+            .unwrap();
+        let first_timer = (earliest - chrono::Duration::days(2))
+            .and_hms_opt(8, 0, 0)
+            .unwrap()
+            .and_utc();
         let row = store.event(id).await.unwrap().unwrap();
-        assert_eq!(row.wake_at, Some(start), "{b}");
+        assert_eq!(row.wake_at, Some(first_timer), "{b}");
         let approvals = store.approvals(id).await.unwrap();
         assert!(
             approvals
@@ -1784,11 +1809,16 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         let row = store.event(id).await.unwrap().unwrap();
         assert_eq!(
             (row.state, row.run_status, row.wake_at),
-            (LifecycleState::Confirm, RunStatus::Running, Some(start)),
+            (
+                LifecycleState::Confirm,
+                RunStatus::Running,
+                Some(first_timer)
+            ),
             "{b}: recording a task leaves the wait alone"
         );
 
-        // Running it again before the start changes nothing and records nothing new.
+        // Running it again before the start records nothing new; the timer moves to the first
+        // reminder of a task not done (the earliest one was recorded done).
         let before = counts(&store, id).await;
         let s = e.run(id, None, &mut Quiet).await.unwrap();
         assert_eq!(
@@ -1796,9 +1826,72 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             (LifecycleState::Confirm, RunStatus::Running)
         );
         assert_eq!(counts(&store, id).await, before, "{b}");
-        assert_eq!(store.event(id).await.unwrap().unwrap().wake_at, Some(start));
+        let n = register["tasks"].as_array().unwrap().len();
+        let next_reminder = ((1..n).map(due).min().unwrap() - chrono::Duration::days(2))
+            .and_hms_opt(8, 0, 0)
+            .unwrap()
+            .and_utc();
+        assert_eq!(
+            store.event(id).await.unwrap().unwrap().wake_at,
+            Some(next_reminder)
+        );
+
+        // Task timers: after the blocked task's due date it is escalated, once, to its owner and
+        // the backups, also by another engine (a restart); the next task's reminder goes out.
+        let to =
+            |t: DateTime<Utc>| (t - Utc.timestamp_opt(1_800_000_000, 0).unwrap()).num_seconds();
+        // The day before the third task's due date: the second is overdue, the third's
+        // reminder went out.
+        assert!(due(2) - chrono::Duration::days(1) > due(1));
+        let after_due = (due(2) - chrono::Duration::days(1))
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc();
+        clock.0.store(to(after_due), Ordering::SeqCst);
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::Running),
+            "{b}: {:?}",
+            s.detail
+        );
+        let overdue = |log: &[eods_domain::catalog::audit::DecisionEntry]| {
+            log.iter()
+                .filter(|d| {
+                    d.decision_type == DecisionType::Escalation
+                        && d.description == format!("{second} overdue")
+                })
+                .count()
+        };
+        let log = store.decision_log(id).await.unwrap();
+        assert_eq!(overdue(&log), 1, "{b}");
+        assert!(
+            log.iter()
+                .any(|d| d.decision_type == DecisionType::Reminder),
+            "{b}: reminders before the due dates"
+        );
+        assert!(
+            !log.iter()
+                .any(|d| d.description == format!("{first} overdue")),
+            "{b}: a task recorded done is not chased"
+        );
+        let again = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(clock.clone());
+        again.run(id, None, &mut Quiet).await.unwrap();
+        e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            overdue(&store.decision_log(id).await.unwrap()),
+            1,
+            "{b}: once"
+        );
+        let next = store.event(id).await.unwrap().unwrap().wake_at.unwrap();
+        assert!(
+            next > after_due && next <= start,
+            "{b}: the next timer {next}"
+        );
 
         // The timer: a worker claims the event only once its time has come, and only once.
+        let start = next;
         let ms = |t: DateTime<Utc>| t.timestamp_millis();
         let early = store
             .claim_runnable("w1", ms(start) - 1, ms(start) + 60_000, 10)
@@ -1818,8 +1911,7 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         store.release_lease(id, "w1").await.unwrap();
 
         // The clock reaches the event's start (an hour in).
-        let to =
-            |t: DateTime<Utc>| (t - Utc.timestamp_opt(1_800_000_000, 0).unwrap()).num_seconds();
+        let start = Utc.with_ymd_and_hms(2029, 3, 7, 23, 0, 0).unwrap();
         clock
             .0
             .store(to(start + chrono::Duration::hours(1)), Ordering::SeqCst);

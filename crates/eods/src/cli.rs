@@ -1113,7 +1113,7 @@ async fn drive(
     };
     if let Some(at) = waiting {
         out!(
-            "next: the event waits in {database} until {}. Run `eods serve --database {database}` to carry it on: it begins Execute then, on the real clock, and runs the postmortem after the event ends (`eods resume {id}` does the same when run after that time).",
+            "next: the event waits in {database}; its next timer is at {} (a task reminder or escalation, or the event's start or end: see the detail above). Run `eods serve --database {database}` to carry it on, on the real clock: it reminds task owners before due dates, escalates overdue tasks, begins Execute when the event starts and runs the postmortem after it ends (`eods resume {id}` does the same when run after a timer). Record progress with `eods task {id} TASK_ID --status done`.",
             at.to_rfc3339()
         );
     }

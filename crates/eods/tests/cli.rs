@@ -1407,9 +1407,11 @@ fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
         assert_eq!(o.status.code(), Some(0), "{out}");
         assert!(out.contains("state:      confirm (running)"), "{out}");
         assert!(out.contains("mode:       live"), "{out}");
+        // The next timer is the first task reminder (task-1 is due 2029-01-31; two days before,
+        // 09:00 in Berlin).
         assert!(
             out.contains(&format!(
-                "next: the event waits in {db} until 2029-03-07T23:00:00+00:00"
+                "next: the event waits in {db}; its next timer is at 2029-01-29T08:00:00+00:00"
             )),
             "{out}"
         );
@@ -1477,7 +1479,10 @@ fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
         assert_eq!(o.status.code(), Some(0), "{out}");
         assert!(out.contains("confirm → execute"), "{out}");
         assert!(out.contains("state:      execute (running)"), "{out}");
-        assert!(out.contains("until 2029-03-08T23:00:00+00:00"), "{out}");
+        assert!(
+            out.contains("its next timer is at 2029-03-08T23:00:00+00:00"),
+            "{out}"
+        );
         // The day after: the postmortem, from what was recorded.
         let files = dir.path().join(format!("out-{}", db.len()));
         let o = resume_at("2029-03-09T10:00:00Z", Some(&files));
@@ -1498,6 +1503,10 @@ fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
         assert_eq!(runbook["payload"]["event_ended"], true);
         let report = std::fs::read_to_string(files.join("report.md")).unwrap();
         assert!(!report.contains("Simulated"), "{report}");
+        // Every task not recorded done was escalated once on the way; task-1 was done.
+        let log = std::fs::read_to_string(files.join("decision_log.json")).unwrap();
+        assert_eq!(log.matches("\"task-2 overdue\"").count(), 1, "{log}");
+        assert!(!log.contains("task-1 overdue"), "{log}");
         assert!(report.contains("not measured"), "{report}");
     }
 }

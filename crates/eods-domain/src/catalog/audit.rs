@@ -61,6 +61,8 @@ pub enum DecisionType {
     Escalation,
     ContingencyActivated,
     Revision,
+    /// A reminder sent before a task's due date (live events).
+    Reminder,
 }
 
 /// An alternative that was considered.

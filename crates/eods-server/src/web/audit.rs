@@ -65,6 +65,7 @@ fn kinds(decisions: bool) -> Vec<String> {
             DecisionType::Escalation,
             DecisionType::ContingencyActivated,
             DecisionType::Revision,
+            DecisionType::Reminder,
         ]
         .iter()
         .map(name)

@@ -157,6 +157,18 @@ fn differing(
     keys.into_iter().filter(|k| a.get(k) != b.get(k)).collect()
 }
 
+/// The payload of the current revision of `t`.
+async fn current(store: &Store, id: EventId, t: ArtifactType) -> serde_json::Value {
+    store
+        .current_artifacts(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.artifact_type == t)
+        .unwrap()
+        .payload
+}
+
 async fn counts(store: &Store, id: EventId) -> (usize, usize, usize, usize) {
     let s = store.snapshot(id).await.unwrap();
     let revisions = store.all_revisions(id).await.unwrap().len();
@@ -1694,14 +1706,7 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         let end = Utc.with_ymd_and_hms(2029, 3, 8, 23, 0, 0).unwrap();
         // The stored timer is the first task reminder: two days before the earliest due date,
         // at 09:00 in Berlin (08:00 UTC in winter).
-        let register = store
-            .current_artifacts(id)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|a| a.artifact_type == ArtifactType::TaskRegister)
-            .unwrap()
-            .payload;
+        let register = current(&store, id, ArtifactType::TaskRegister).await;
         let due = |i: usize| -> chrono::NaiveDate {
             register["tasks"][i]["end"]
                 .as_str()
@@ -1739,16 +1744,8 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
 
         // People record task statuses in the months before: each is a runbook revision by them
         // with a ChangeLog entry; the run's waiting status and timer stay.
-        let tasks = store
-            .current_artifacts(id)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|a| a.artifact_type == ArtifactType::TaskRegister)
-            .unwrap()
-            .payload;
-        let first = tasks["tasks"][0]["id"].as_str().unwrap().to_owned();
-        let second = tasks["tasks"][1]["id"].as_str().unwrap().to_owned();
+        let first = register["tasks"][0]["id"].as_str().unwrap().to_owned();
+        let second = register["tasks"][1]["id"].as_str().unwrap().to_owned();
         let update = |status, note: Option<&str>| eods_domain::progress::TaskUpdate {
             status,
             completed_on: None,
@@ -1924,11 +1921,7 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         );
         assert_eq!(store.event(id).await.unwrap().unwrap().wake_at, Some(end));
         let all = store.current_artifacts(id).await.unwrap();
-        let runbook = &all
-            .iter()
-            .find(|a| a.artifact_type == ArtifactType::Runbook)
-            .unwrap()
-            .payload;
+        let runbook = &current(&store, id, ArtifactType::Runbook).await;
         assert!(runbook["simulation_seed"].is_null(), "{b}: {runbook}");
         assert_eq!(runbook["event_ended"], false);
         assert!(runbook["spend"].is_null(), "{b}: no spend was recorded");
@@ -1958,16 +1951,11 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         );
         let row = store.event(id).await.unwrap().unwrap();
         assert_eq!(row.wake_at, None, "{b}: the timer is cleared");
-        let all = store.current_artifacts(id).await.unwrap();
-        let get = |t: ArtifactType| {
-            all.iter()
-                .find(|a| a.artifact_type == t)
-                .unwrap()
-                .payload
-                .clone()
-        };
-        assert_eq!(get(ArtifactType::Runbook)["event_ended"], true);
-        let metrics = get(ArtifactType::Postmortem)["metrics"].clone();
+        assert_eq!(
+            current(&store, id, ArtifactType::Runbook).await["event_ended"],
+            true
+        );
+        let metrics = current(&store, id, ArtifactType::Postmortem).await["metrics"].clone();
         let metric = |name: &str| {
             metrics
                 .as_array()
@@ -1979,7 +1967,7 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         };
         // One task of all was recorded done, on time: the rate counts the others as not done on
         // time on record.
-        let n = get(ArtifactType::Runbook)["entries"]
+        let n = current(&store, id, ArtifactType::Runbook).await["entries"]
             .as_array()
             .unwrap()
             .len();

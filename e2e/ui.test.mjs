@@ -368,6 +368,7 @@ test('a live event waits for its day after the approvals, and a planner records 
   await page.goto(`${base}/ui/events/${id}`);
   assert.match(await page.locator('#run-mode').innerText(), /^live$/);
   assert.match(await page.locator('#live-detail').innerText(), /Execute begins when the event starts/);
+  assert.match(await page.locator('#gate-pass').innerText(), /a live event: Execute begins when the event starts, 8 Mar 2029 00:00 CET/);
   const board = page.locator('#task-board');
   const first = board.locator('tbody tr').first();
   const taskId = (await first.locator('td').first().innerText()).split(':')[0];

@@ -161,6 +161,8 @@ pub(super) struct OverviewView {
     simulated: Option<u64>,
     /// A live event's tasks, overdue first, with what the recorded progress puts at risk.
     tasks: Option<TasksView>,
+    /// What a waiting live run waits for, in words (its start, or its end).
+    waits_for: Option<String>,
     csrf: String,
     step_count: u64,
     leads: Option<super::leads::LeadsView>,
@@ -553,6 +555,7 @@ fn overview(
             .get::<eods_domain::catalog::execution::Runbook>()
             .and_then(|r| r.simulation_seed),
         tasks: tasks_view(o, now, h.can_plan && !over),
+        waits_for: waits_for(o),
         csrf: s.csrf.clone(),
         step_count: o.step_count,
         leads: super::leads::leads(bb),
@@ -680,7 +683,33 @@ async fn revisions(
     }))
 }
 
-#[derive(Deserialize)]
+/// What a live run that waits on its timer waits for: Execute at the event's start (in
+/// Confirm), the postmortem after its end (in Execute), in the event's zone.
+fn waits_for(o: &Overview) -> Option<String> {
+    let e = &o.event;
+    e.wake_at?;
+    let b = o
+        .blackboard
+        .get::<eods_domain::catalog::brief::EventBrief>()?;
+    let (start, end) = b.live_window();
+    let at = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&b.tz())
+            .format("%-d %b %Y %H:%M %Z")
+            .to_string()
+    };
+    match e.state {
+        LifecycleState::Confirm => Some(format!(
+            "a live event: Execute begins when the event starts, {}",
+            at(start)
+        )),
+        LifecycleState::Execute => Some(format!(
+            "the event is under way: the postmortem follows its end, {}",
+            at(end)
+        )),
+        _ => None,
+    }
+}
+
 /// One task on the live event's board.
 struct TaskRow {
     id: String,

@@ -386,7 +386,7 @@ test('a live event waits for its day after the approvals, and a planner records 
   const other = (await second.locator('td').first().innerText()).split(':')[0];
   await page.getByLabel(`Status of ${other}`, { exact: true }).selectOption('blocked');
   await page.getByRole('button', { name: `Record ${other}`, exact: true }).click();
-  assert.match(await page.locator('main').innerText(), /reason/);
+  assert.match(await page.locator('main').innerText(), /needs the reason it is blocked/);
   // The record is a runbook revision by the planner, in the ChangeLog.
   const runbook = await api('vera', 'GET', `/api/v1/events/${id}/artifacts/runbook`);
   assert.equal(runbook.body.created_by, 'user:alice');

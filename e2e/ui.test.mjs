@@ -220,21 +220,36 @@ test('a planner creates an event with the form and watches it plan, reports an i
   assert.match(await alice.getByRole('status').first().innerText(), /vendor_cancellation incident was recorded/);
   const watching = await alice.evaluate(() => (window.e2eMarker = Math.random()));
 
-  // The approver decides the three gates in the inbox, each with a confirmation step.
+  // The approver decides the three gates from the inbox, one request at a time, each on its own
+  // page with nothing chosen in advance, then a confirmation step.
   const { page } = await signIn('bob');
   await page.getByRole('link', { name: /Approvals/ }).click();
   await page.waitForURL(base + '/ui/approvals');
-  // Each request with its event's summary row; what it commits is on the confirmation step.
+  // Each request with its event's summary row; the inbox itself has no decision forms.
   for (const card of await page.locator('section.card').all()) {
     assert.match(await card.innerText(), /Amsterdam, NL · audience 200 · budget 50000 EUR/);
   }
+  assert.equal(await page.getByRole('radio').count(), 0);
   await accessible(page, 'approvals inbox');
   await shot(page, 'approvals');
   for (let i = 0; i < 3; i++) {
     const card = page.locator('section.card').first();
     const gate = (await card.locator('h2').innerText()).split(' · ')[0];
-    await card.getByLabel('Comment').fill('approved in the browser');
-    await card.getByRole('button', { name: 'Review decision' }).click();
+    await card.getByRole('link', { name: 'Review and decide' }).click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(`^${gate} · `) }).waitFor();
+    assert.match(await page.locator('main').innerText(), new RegExp(`request 1 of ${3 - i}`));
+    assert.equal(await page.getByRole('radio', { checked: true }).count(), 0, 'no decision is preselected');
+    await page.getByLabel('Comment').fill('approved in the browser');
+    if (i === 0) {
+      await accessible(page, 'one request');
+      await shot(page, 'request');
+      // Without a choice the form is not sent.
+      await page.getByRole('button', { name: 'Review decision' }).click();
+      assert.equal(await page.locator('input[name=decision]:invalid').count(), 3);
+      assert.match(page.url(), /\/ui\/approvals\/[0-9a-f-]+$/);
+    }
+    await page.getByLabel('Approve', { exact: true }).check();
+    await page.getByRole('button', { name: 'Review decision' }).click();
     await page.getByRole('heading', { name: 'Confirm your decision' }).waitFor();
     assert.match(await page.locator('main').innerText(), /Cost impact: (Commits|Approves|Signs \d+ contracts totalling)/);
     if (i === 0) {
@@ -376,11 +391,15 @@ test('a live event waits for its day after the approvals, and a planner records 
   await accessible(page, 'live event with its task board');
   await shot(page, 'live-task-board');
   await page.getByLabel(`Status of ${taskId}`, { exact: true }).selectOption('done');
+  await page.getByLabel(`Actual cost of ${taskId} in EUR`, { exact: true }).fill('120.50');
   await page.getByRole('button', { name: `Record ${taskId}`, exact: true }).click();
   await page.waitForURL(new RegExp(`/ui/events/${id}\\?task=${taskId}`));
   assert.match(await page.getByRole('status').first().innerText(), new RegExp(`The status of ${taskId} was recorded`));
   const row = page.locator('#task-board tbody tr', { hasText: `${taskId}:` });
   assert.match(await row.locator('td.status').innerText(), /done \(done on \d{4}-\d{2}-\d{2}\)/);
+  assert.match(await row.innerText(), /120\.5 EUR/);
+  const recorded = await api('vera', 'GET', `/api/v1/events/${id}/artifacts/runbook`);
+  assert.equal(recorded.body.payload.entries.find((e) => e.task_id === taskId).actual_cost, '120.5');
   // Blocked without a reason is refused, naming the field; nothing is recorded.
   const second = page.locator('#task-board tbody tr').nth(1);
   const other = (await second.locator('td').first().innerText()).split(':')[0];

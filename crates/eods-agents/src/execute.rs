@@ -98,6 +98,7 @@ pub fn record(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
     let contingency = input.need::<ContingencyPlan>()?;
     let vendors = input.need::<VendorContracts>()?;
     let schedule = input.need::<Schedule>()?;
+    let cost = input.need::<CostModel>()?;
     // What people recorded before (a live runbook written by task updates), kept; the plan's
     // tasks fill in the rest.
     let recorded = input
@@ -119,12 +120,21 @@ pub fn record(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         .iter()
         .filter(|e| e.status == TaskStatus::Done)
         .count();
+    // Spend is measured from the actual costs people recorded on tasks, against the planned
+    // spend (the cost model without its reserve); nothing recorded, nothing measured.
+    let recorded_costs: Vec<Decimal> = entries.iter().filter_map(|e| e.actual_cost).collect();
+    let spend = (!recorded_costs.is_empty()).then(|| Spend {
+        currency: cost.currency.clone(),
+        planned: planned_spend(cost),
+        actual: recorded_costs.iter().sum(),
+        from_reserve: Decimal::ZERO,
+    });
     let runbook = Runbook {
         simulation_seed: None,
         entries,
         milestones,
         event_ended: ended,
-        spend: None,
+        spend,
     };
     let artifacts = execute_outputs(runbook, &incidents, response, risks, &occurred);
     let (start, end) = b.live_window();
@@ -200,6 +210,7 @@ fn complete_tasks(rng: &mut SplitMix64, tasks: &TaskRegister) -> Vec<RunbookEntr
                 completed_on: Some(done),
                 note: None,
                 recorded_by: None,
+                actual_cost: None,
             }
         })
         .collect()
@@ -235,13 +246,17 @@ fn milestone_actuals(
 
 /// Planned and actual spend, reserve aside: catering numbers move a little; other lines cost
 /// what was contracted.
-fn spend(rng: &mut SplitMix64, cost: &CostModel) -> (Decimal, Decimal) {
-    let planned: Decimal = cost
-        .line_items
+/// The cost model's total without the contingency reserve.
+fn planned_spend(cost: &CostModel) -> Decimal {
+    cost.line_items
         .iter()
         .filter(|l| l.category != BudgetCategory::Contingency)
         .map(|l| l.total)
-        .sum();
+        .sum()
+}
+
+fn spend(rng: &mut SplitMix64, cost: &CostModel) -> (Decimal, Decimal) {
+    let planned = planned_spend(cost);
     let mut actual = Decimal::ZERO;
     for l in cost
         .line_items
@@ -880,21 +895,44 @@ fn budget_variance(s: &Measured<'_>) -> MetricResult {
         .spend
         .as_ref()
         .map(|sp| metrics::budget_variance(sp.actual - covered(sp), sp.planned));
+    let recorded = s
+        .runbook
+        .entries
+        .iter()
+        .filter(|e| e.actual_cost.is_some())
+        .count();
+    let live = s.runbook.simulation_seed.is_none();
     s.m(
         MetricName::BudgetVariance,
         variance,
         s.runbook.spend.as_ref().map_or_else(
-            || "no spend recorded".into(),
+            || {
+                if live {
+                    "not measured: no actual cost was recorded on a task".into()
+                } else {
+                    "no spend recorded".into()
+                }
+            },
             |sp| {
-                format!(
-                    "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
-                    sp.actual,
-                    sp.planned,
-                    sp.currency,
-                    sp.from_reserve,
-                    reserve,
-                    covered(sp)
-                )
+                if live {
+                    format!(
+                        "actual {} (the costs recorded on {recorded} of {} tasks) vs planned {} {}",
+                        sp.actual,
+                        s.runbook.entries.len(),
+                        sp.planned,
+                        sp.currency,
+                    )
+                } else {
+                    format!(
+                        "actual {} vs planned {} {} ({} from the reserve of {}, {} of it within the approved reserve)",
+                        sp.actual,
+                        sp.planned,
+                        sp.currency,
+                        sp.from_reserve,
+                        reserve,
+                        covered(sp)
+                    )
+                }
             },
         ),
     )

@@ -33,6 +33,7 @@ pub fn entries(tasks: &TaskRegister, recorded: &[RunbookEntry]) -> Vec<RunbookEn
                 completed_on: None,
                 note: None,
                 recorded_by: None,
+                actual_cost: None,
             },
         })
         .collect()
@@ -72,6 +73,8 @@ pub struct TaskUpdate {
     pub completed_on: Option<NaiveDate>,
     /// Why it is blocked (required with `blocked`), or a note.
     pub note: Option<String>,
+    /// What the task actually cost, in the event's currency (kept when not given).
+    pub actual_cost: Option<rust_decimal::Decimal>,
 }
 
 /// Why an update cannot be recorded; each names the field to fix.
@@ -83,6 +86,30 @@ pub enum UpdateError {
     CompletedButNotDone,
     #[error("{0} is after today ({1}): record a completion when it has happened")]
     InTheFuture(NaiveDate, NaiveDate),
+    #[error(
+        "an actual cost of {0} is negative: give what was paid, 0 or more, in the event's currency"
+    )]
+    NegativeCost(rust_decimal::Decimal),
+    #[error(
+        "`{0}` is not an amount: write a decimal such as 1200.50 (the event's currency, no symbol)"
+    )]
+    NotAnAmount(String),
+}
+
+/// An actual cost as people type it (`1200.50`, `1 200,50` is refused: one decimal point, no
+/// symbols); empty is none.
+pub fn parse_cost(s: &str) -> Result<Option<rust_decimal::Decimal>, UpdateError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let d: rust_decimal::Decimal = t
+        .parse()
+        .map_err(|_| UpdateError::NotAnAmount(t.to_owned()))?;
+    if d.is_sign_negative() && !d.is_zero() {
+        return Err(UpdateError::NegativeCost(d));
+    }
+    Ok(Some(d.normalize()))
 }
 
 impl UpdateError {
@@ -91,6 +118,7 @@ impl UpdateError {
         match self {
             UpdateError::BlockedWithoutReason => "/reason",
             UpdateError::CompletedButNotDone | UpdateError::InTheFuture(..) => "/completed_on",
+            UpdateError::NegativeCost(_) | UpdateError::NotAnAmount(_) => "/actual_cost",
         }
     }
 }
@@ -112,11 +140,18 @@ pub fn apply(
         (_, Some(_)) => return Err(UpdateError::CompletedButNotDone),
         (_, None) => None,
     };
+    if let Some(c) = u
+        .actual_cost
+        .filter(|c| c.is_sign_negative() && !c.is_zero())
+    {
+        return Err(UpdateError::NegativeCost(c));
+    }
     Ok(RunbookEntry {
         status: u.status,
         completed_on,
         note: note.map(str::to_owned),
         recorded_by: Some(by.to_owned()),
+        actual_cost: u.actual_cost.or(entry.actual_cost),
         ..entry.clone()
     })
 }
@@ -343,6 +378,7 @@ mod tests {
             status: TaskStatus::Done,
             completed_on: Some(d(day)),
             note: None,
+            actual_cost: None,
         };
         e[0] = apply(&e[0], &done_on("2027-06-05"), d("2027-06-14"), "user:a").unwrap();
         // "print" is still not done four days after its end: late, but it has slack.
@@ -357,6 +393,7 @@ mod tests {
                 status: TaskStatus::Done,
                 completed_on: Some(d("2027-06-09")),
                 note: None,
+                actual_cost: None,
             },
             d("2027-06-14"),
             "user:a",
@@ -381,6 +418,7 @@ mod tests {
             status: TaskStatus::Done,
             completed_on: Some(d("2027-06-10")),
             note: None,
+            actual_cost: None,
         };
         e[2] = apply(&e[2], &printed, d("2027-06-26"), "user:a").unwrap();
         // "book" not done on 06-27: "promote" cannot start before 06-28 and ends 07-02.
@@ -428,6 +466,7 @@ mod tests {
             status: TaskStatus::Blocked,
             completed_on: None,
             note: Some("  ".into()),
+            actual_cost: None,
         };
         assert_eq!(
             apply(&e[0], &blocked, today, "user:a")
@@ -439,6 +478,7 @@ mod tests {
             status: TaskStatus::InProgress,
             completed_on: Some(today),
             note: None,
+            actual_cost: None,
         };
         assert_eq!(
             apply(&e[0], &early, today, "user:a").unwrap_err(),
@@ -448,6 +488,7 @@ mod tests {
             status: TaskStatus::Done,
             completed_on: Some(d("2027-06-15")),
             note: None,
+            actual_cost: None,
         };
         assert_eq!(
             apply(&e[0], &future, today, "user:a")
@@ -459,6 +500,7 @@ mod tests {
             status: TaskStatus::Done,
             completed_on: None,
             note: None,
+            actual_cost: None,
         };
         let x = apply(&e[0], &done, today, "user:a").unwrap();
         assert_eq!(

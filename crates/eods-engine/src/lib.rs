@@ -12,6 +12,7 @@ pub mod decide;
 mod edit;
 mod loaded;
 mod records;
+pub mod report;
 mod supply;
 mod tasks;
 pub mod worker;
@@ -1164,6 +1165,11 @@ impl Engine {
                         "deadline": a.deadline,
                         "escalated_to": backups,
                         "message": line,
+                        "recipients": records::recipients(
+                            records::escalation_stakeholders(&l.bb)
+                                .into_iter()
+                                .chain(records::gate_approvers(&l.bb, a.gate)),
+                        ),
                     }),
                 }],
                 escalated: vec![a.id],
@@ -1419,27 +1425,35 @@ impl Engine {
     fn build_task_timer(&self, l: &Loaded, t: &decide::TaskTimer, correlation: &str) -> Built {
         use eods_domain::catalog::planning::StakeholderMap;
         let now = self.clock.now();
-        let owner =
+        let owner_stakeholder =
             l.bb.get::<StakeholderMap>()
-                .and_then(|m| m.stakeholders.iter().find(|s| s.id == t.owner))
-                .map_or_else(
-                    || t.owner.to_string(),
-                    |s| format!("{} <{}>", s.name, s.contact),
-                );
+                .and_then(|m| m.stakeholders.iter().find(|s| s.id == t.owner));
+        let owner = owner_stakeholder.map_or_else(
+            || t.owner.to_string(),
+            |s| format!("{} <{}>", s.name, s.contact),
+        );
         let mut rec = l.records(correlation, now);
-        match t.kind {
-            decide::TimerKind::Reminder => rec.decision(
-                DecisionType::Reminder,
-                &format!("{} due in {} days", t.task, decide::REMINDER_DAYS),
-                "system:engine",
-                &format!(
+        let (kind, message, people) = match t.kind {
+            decide::TimerKind::Reminder => {
+                let message = format!(
                     "Reminder to {owner}: {} \"{}\" is due {} and is not recorded done",
                     t.task, t.title, t.due
-                ),
-                vec![],
-                None,
-                vec![],
-            ),
+                );
+                rec.decision(
+                    DecisionType::Reminder,
+                    &format!("{} due in {} days", t.task, decide::REMINDER_DAYS),
+                    "system:engine",
+                    &message,
+                    vec![],
+                    None,
+                    vec![],
+                );
+                (
+                    eods_store::OutboxKind::TaskReminder,
+                    message,
+                    owner_stakeholder.into_iter().collect::<Vec<_>>(),
+                )
+            }
             decide::TimerKind::Overdue => {
                 let backups = records::escalation_contacts(&l.bb);
                 let to = if backups.is_empty() {
@@ -1447,26 +1461,47 @@ impl Engine {
                 } else {
                     format!("{owner} and {}", backups.join(", "))
                 };
+                let message = format!(
+                    "{} \"{}\" was due {} and is not recorded done; escalated to {to}",
+                    t.task, t.title, t.due
+                );
                 rec.decision(
                     DecisionType::Escalation,
                     &format!("{} overdue", t.task),
                     "system:engine",
-                    &format!(
-                        "{} \"{}\" was due {} and is not recorded done; escalated to {to}",
-                        t.task, t.title, t.due
-                    ),
+                    &message,
                     vec![],
                     None,
                     vec![],
-                )
+                );
+                let mut people: Vec<_> = owner_stakeholder.into_iter().collect();
+                people.extend(records::escalation_stakeholders(&l.bb));
+                (eods_store::OutboxKind::TaskOverdue, message, people)
             }
-        }
+        };
+        let key = t.key();
         Built {
             commit: Commit {
                 event_id: l.snap.event.id,
-                step_key: t.key(),
+                step_key: key.clone(),
                 at: now,
                 decisions: rec.decisions,
+                outbox: vec![eods_store::NewOutbox {
+                    id: Uuid::now_v7(),
+                    kind,
+                    dedupe_key: key,
+                    payload: serde_json::json!({
+                        "type": kind.as_str(),
+                        "event_id": l.snap.event.id.to_string(),
+                        "event_title": l.snap.event.title,
+                        "task": t.task.to_string(),
+                        "title": t.title,
+                        "due": t.due.to_string(),
+                        "owner": owner,
+                        "message": message,
+                        "recipients": records::recipients(people),
+                    }),
+                }],
                 ..Commit::default()
             },
             stop: None,
@@ -2676,6 +2711,7 @@ fn approval_requested(event: &EventRow, a: &NewApproval, bb: &Blackboard) -> eod
             "deadline": a.deadline,
             "required_approvals": a.required_approvals,
             "summary": records::approval_summary(a.gate, bb),
+            "recipients": records::recipients(records::gate_approvers(bb, a.gate)),
         }),
     }
 }

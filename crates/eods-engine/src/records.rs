@@ -273,6 +273,17 @@ pub(crate) fn approval_summary(gate: ApprovalGate, bb: &Blackboard) -> String {
 /// Who an overdue approval escalates to: stakeholders who stand in for someone, then the
 /// communications plan's escalation path, as `name <contact>`, without repeats.
 pub(crate) fn escalation_contacts(bb: &Blackboard) -> Vec<String> {
+    escalation_stakeholders(bb)
+        .iter()
+        .map(|s| format!("{} <{}>", s.name, s.contact))
+        .collect()
+}
+
+/// The stakeholders escalations go to: those who stand in for others, then the communications
+/// plan's escalation path, each once.
+pub(crate) fn escalation_stakeholders(
+    bb: &Blackboard,
+) -> Vec<&eods_domain::catalog::planning::Stakeholder> {
     use eods_domain::catalog::planning::{CommunicationsPlan, StakeholderMap};
     let Some(map) = bb.get::<StakeholderMap>() else {
         return vec![];
@@ -286,16 +297,57 @@ pub(crate) fn escalation_contacts(bb: &Blackboard) -> Vec<String> {
     if let Some(c) = bb.get::<CommunicationsPlan>() {
         ids.extend(c.escalation_path.iter());
     }
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<&eods_domain::catalog::planning::Stakeholder> = Vec::new();
     for id in ids {
-        if let Some(s) = map.stakeholders.iter().find(|s| &s.id == id) {
-            let line = format!("{} <{}>", s.name, s.contact);
-            if !out.contains(&line) {
-                out.push(line);
-            }
+        if let Some(s) = map.stakeholders.iter().find(|s| &s.id == id)
+            && !out.iter().any(|o| o.id == s.id)
+        {
+            out.push(s);
         }
     }
     out
+}
+
+/// The stakeholders with the right to decide `gate`.
+pub(crate) fn gate_approvers(
+    bb: &Blackboard,
+    gate: eods_domain::lifecycle::ApprovalGate,
+) -> Vec<&eods_domain::catalog::planning::Stakeholder> {
+    use eods_domain::catalog::planning::{DecisionRight, StakeholderMap};
+    use eods_domain::lifecycle::ApprovalGate;
+    let right = match gate {
+        ApprovalGate::VenueSelection => DecisionRight::VenueSelection,
+        ApprovalGate::BudgetDecision => DecisionRight::BudgetDecision,
+        ApprovalGate::VendorContracts => DecisionRight::VendorContracts,
+    };
+    bb.get::<StakeholderMap>()
+        .map(|m| {
+            m.stakeholders
+                .iter()
+                .filter(|s| s.decision_rights.contains(&right))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The e-mail recipients of a notification, for its payload's `recipients`: each stakeholder
+/// whose contact is an e-mail address, once (a phone number or a name is left out: only the
+/// webhook reaches them).
+pub(crate) fn recipients<'a>(
+    people: impl IntoIterator<Item = &'a eods_domain::catalog::planning::Stakeholder>,
+) -> serde_json::Value {
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    for s in people {
+        let email = s.contact.trim();
+        let address = email
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+            && !email.contains(char::is_whitespace);
+        if address && !out.iter().any(|o| o["email"] == email) {
+            out.push(serde_json::json!({"name": s.name, "email": email}));
+        }
+    }
+    serde_json::Value::Array(out)
 }
 
 /// Sessions moved (time or room, a room counting as moved when its name changes), retitled or

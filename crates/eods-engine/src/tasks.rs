@@ -151,8 +151,12 @@ impl Engine {
                 (None, None) => s.to_owned(),
             }
         };
+        let cost = match (old.actual_cost, entry.actual_cost) {
+            (a, Some(c)) if a != Some(c) => format!(", actual cost {c}"),
+            _ => String::new(),
+        };
         let line = format!(
-            "task {} \"{}\": {} → {} by {by}; {}",
+            "task {} \"{}\": {} → {}{cost} by {by}; {}",
             TaskId::from(task),
             entry.title,
             status(&old),

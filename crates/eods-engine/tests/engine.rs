@@ -1750,6 +1750,7 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             status,
             completed_on: None,
             note: note.map(str::to_owned),
+            actual_cost: None,
         };
         use eods_domain::catalog::planning::TaskStatus;
         let r = e
@@ -1937,6 +1938,41 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
         );
         assert_eq!(entries[1]["status"], "blocked", "{b}: {runbook}");
         assert!(!has(&all, ArtifactType::Postmortem));
+        // An invoice arrives: the first task's actual cost is recorded (its status kept).
+        let r = e
+            .record_task(
+                id,
+                &first,
+                eods_domain::progress::TaskUpdate {
+                    status: TaskStatus::Done,
+                    completed_on: r_done_on(&runbook["entries"][0]),
+                    note: None,
+                    actual_cost: Some(rust_decimal::Decimal::new(12050, 2)),
+                },
+                "user:alice",
+            )
+            .await
+            .unwrap();
+        assert!(
+            r.change.contains(", actual cost 120.50 by user:alice"),
+            "{b}: {}",
+            r.change
+        );
+        let negative = e
+            .record_task(
+                id,
+                &first,
+                eods_domain::progress::TaskUpdate {
+                    status: TaskStatus::Done,
+                    completed_on: None,
+                    note: None,
+                    actual_cost: Some(rust_decimal::Decimal::new(-5, 0)),
+                },
+                "user:alice",
+            )
+            .await
+            .unwrap_err();
+        assert!(negative.to_string().contains("negative"), "{b}: {negative}");
 
         // After the end: the runbook is closed and the postmortem runs.
         clock
@@ -1977,22 +2013,32 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             "{b}"
         );
         assert_eq!(metric("on_time_task_rate")["met"], false, "{b}");
-        for name in ["timeline_slippage", "budget_variance"] {
-            let m = metric(name);
-            assert!(
-                m["value"].is_null(),
-                "{b}: {name} measured from nothing: {m}"
-            );
-            assert!(m["met"].is_null(), "{b}: {m}");
-        }
+        let m = metric("timeline_slippage");
+        assert!(m["value"].is_null(), "{b}: measured from nothing: {m}");
+        assert!(m["met"].is_null(), "{b}: {m}");
+        // Budget variance from the one recorded cost against the planned spend.
+        let spend = current(&store, id, ArtifactType::Runbook).await["spend"].clone();
+        assert_eq!(spend["actual"], "120.50", "{b}: {spend}");
+        let planned: f64 = spend["planned"].as_str().unwrap().parse().unwrap();
+        let v = metric("budget_variance");
+        let value = v["value"].as_f64().unwrap();
         assert!(
-            metric("budget_variance")["detail"]
+            (value - (planned - 120.5) / planned).abs() < 1e-9,
+            "{b}: {v} against planned {planned}"
+        );
+        assert!(
+            v["detail"]
                 .as_str()
                 .unwrap()
-                .contains("no spend recorded"),
-            "{b}"
+                .contains(&format!("the costs recorded on 1 of {n} tasks")),
+            "{b}: {v}"
         );
     }
+}
+
+/// The completion date a runbook entry holds.
+fn r_done_on(entry: &serde_json::Value) -> Option<chrono::NaiveDate> {
+    entry["completed_on"].as_str().map(|d| d.parse().unwrap())
 }
 
 /// A rehearsal has no tasks to record: its Execute is simulated.
@@ -2012,6 +2058,7 @@ async fn a_rehearsal_refuses_task_updates() {
                     status: eods_domain::catalog::planning::TaskStatus::Done,
                     completed_on: None,
                     note: None,
+                    actual_cost: None,
                 },
                 "user:alice",
             )

@@ -761,10 +761,20 @@ async fn patch_task(
     p.require(Permission::Plan)?;
     let e = load_event(&state, &id).await?;
     let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let actual_cost = match req
+        .actual_cost
+        .as_deref()
+        .map(eods_domain::progress::parse_cost)
+    {
+        Some(Err(e)) => return Err(ApiError::field(e.pointer(), e.to_string())),
+        Some(Ok(c)) => c,
+        None => None,
+    };
     let update = eods_domain::progress::TaskUpdate {
         status: req.status.into(),
         completed_on: req.completed_on,
         note: req.reason,
+        actual_cost,
     };
     let r = engine
         .record_task(e.id, &task_id, update, &p.actor())
@@ -776,6 +786,7 @@ async fn patch_task(
         planned_end: r.entry.planned_end,
         completed_on: r.entry.completed_on,
         reason: r.entry.note.clone(),
+        actual_cost: r.entry.actual_cost.map(|c| c.to_string()),
         runbook_revision: r.envelope.revision,
         late: r
             .at_risk
@@ -1293,18 +1304,19 @@ async fn event_metrics(
 }
 
 /// An export of the event: `calendar.ics` (iCalendar: milestones and sessions),
-/// `schedule.xml` (frab schedule XML, valid against the c3voc XSD) or `budget.csv` (the cost
-/// model's line items).
+/// `schedule.xml` (frab schedule XML, valid against the c3voc XSD), `budget.csv` (the cost
+/// model's line items) or `report.md` (the event's report in Markdown).
 #[utoipa::path(get, path = "/api/v1/events/{id}/exports/{format}", tag = "artifacts",
     params(
         ("id" = String, Path, description = "Event id (UUID)"),
-        ("format" = String, Path, description = "calendar.ics, schedule.xml or budget.csv"),
+        ("format" = String, Path, description = "calendar.ics, schedule.xml, budget.csv or report.md"),
     ),
     responses(
         (status = 200, description = "The export", content(
             (String = "text/calendar"),
             (String = "application/xml"),
             (String = "text/csv"),
+            (String = "text/markdown"),
         )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such event or format, or the artifact it needs does not exist yet", body = Problem, content_type = "application/problem+json"),
@@ -1315,9 +1327,21 @@ async fn event_export(
     p: Principal,
     Path((id, format)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    use eods_domain::artifact::CatalogType;
     p.require(Permission::Read)?;
     let e = load_event(&state, &id).await?;
+    export_file(&state, &e, &format, p.contracts).await
+}
+
+/// The downloads of an event, by file name: `calendar.ics`, `schedule.xml`, `budget.csv` (the
+/// API's exports) and `report.md` (the event's report, as `eods export` writes it; contract
+/// amounts only with `contracts`). Shared by the API and the event page.
+pub(crate) async fn export_file(
+    state: &AppState,
+    e: &eods_store::EventRow,
+    format: &str,
+    contracts: bool,
+) -> Result<Response, ApiError> {
+    use eods_domain::artifact::CatalogType;
     let current = state.store.current_artifacts(e.id).await?;
     fn typed<T: CatalogType + serde::de::DeserializeOwned>(all: &[Envelope]) -> Option<T> {
         let env = all.iter().find(|x| x.artifact_type == T::TYPE)?;
@@ -1329,7 +1353,7 @@ async fn event_export(
             e.id, e.state
         ))
     };
-    let (mime, body) = match format.as_str() {
+    let (mime, body) = match format {
         "calendar.ics" => (
             "text/calendar; charset=utf-8",
             eods_formats::ical::calendar(
@@ -1364,9 +1388,13 @@ async fn event_export(
                 eods_formats::csv::budget_csv(&cost, typed(&current).as_ref()),
             )
         }
+        "report.md" => (
+            "text/markdown; charset=utf-8",
+            eods_engine::report::report_md(&state.store, e.id, contracts).await?,
+        ),
         other => {
             return Err(ApiError::not_found(format!(
-                "no export `{other}`: use calendar.ics, schedule.xml or budget.csv"
+                "no export `{other}`: use calendar.ics, schedule.xml, budget.csv or report.md"
             )));
         }
     };

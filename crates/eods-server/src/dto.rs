@@ -301,6 +301,10 @@ pub struct TaskStatusUpdate {
     pub completed_on: Option<chrono::NaiveDate>,
     /// Why the task is blocked (required with `blocked`), or a note.
     pub reason: Option<String>,
+    /// What the task actually cost, in the event's currency: a decimal such as `1200.50`.
+    /// Kept from the last update when left out; the postmortem's budget variance compares the
+    /// recorded costs with the planned spend.
+    pub actual_cost: Option<String>,
 }
 
 /// A task after the update, and what the recorded progress puts at risk.
@@ -312,6 +316,8 @@ pub struct TaskStatusRecorded {
     pub planned_end: chrono::NaiveDate,
     pub completed_on: Option<chrono::NaiveDate>,
     pub reason: Option<String>,
+    /// What the task actually cost, in the event's currency, when recorded.
+    pub actual_cost: Option<String>,
     /// The runbook revision that holds it.
     pub runbook_revision: u32,
     /// Tasks late by their planned end, with the days.

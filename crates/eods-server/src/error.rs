@@ -117,6 +117,11 @@ impl ApiError {
         )
     }
 
+    /// The HTTP status it answers with.
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not-found", "Not found", what)
     }

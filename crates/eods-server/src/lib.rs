@@ -1,14 +1,15 @@
 //! The EODS HTTP service: the REST API of DESIGN §8 under `/api/v1`, its OpenAPI 3.1 document
 //! (generated from the handlers) at `/openapi.json` with a docs page at `/docs`, health and
 //! Prometheus metrics, bearer-token auth with roles, server-sent progress streams, and the
-//! background work of an instance (the lease-sharing worker and webhook delivery from the
-//! outbox). The only crate that knows HTTP; it decides nothing about lifecycles (the engine does).
+//! background work of an instance (the lease-sharing worker, and webhook and e-mail delivery
+//! from the outbox). The only crate that knows HTTP; it decides nothing about lifecycles (the engine does).
 
 pub mod api;
 pub mod auth;
 mod charts;
 pub mod dto;
 pub mod error;
+pub mod mail;
 mod observe;
 pub mod openapi;
 mod organiser;
@@ -52,6 +53,11 @@ pub struct Config {
     pub webhook_url: Option<String>,
     /// Delivery attempts before a notification is given up.
     pub webhook_attempts: u32,
+    /// E-mail to the stakeholders the notifications name (none: mail is off).
+    pub mail: Option<mail::MailConfig>,
+    /// The address people reach this service at, for the links in e-mail (none: the bound
+    /// address).
+    pub public_url: Option<String>,
     /// Cost impact above which an edit re-opens the budget approval.
     pub approval_threshold: Decimal,
     /// Largest request body accepted.
@@ -76,6 +82,8 @@ impl Default for Config {
             worker: true,
             webhook_url: None,
             webhook_attempts: 8,
+            mail: None,
+            public_url: None,
             approval_threshold: Decimal::from(1000),
             body_limit: 2 * 1024 * 1024,
             token_key: None,
@@ -311,7 +319,7 @@ fn worker_connections(concurrency: u32, cores: usize) -> u32 {
     concurrency.clamp(1, per_cores.max(2))
 }
 
-/// Binds `addr` and serves the API, the worker and webhook delivery until `stop`.
+/// Binds `addr` and serves the API, the worker and webhook and e-mail delivery until `stop`.
 pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io::Result<Running> {
     let state = AppState::new(engine, config);
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -365,6 +373,21 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
             url,
             state.config.instance_id.clone(),
             state.config.webhook_attempts,
+            rx.clone(),
+        )));
+    }
+    if let Some(m) = state.config.mail.clone() {
+        let public = state
+            .config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        tasks.push(tokio::spawn(mail::deliver(
+            state.store.clone(),
+            state.engine.clock().clone(),
+            m,
+            public,
+            state.config.instance_id.clone(),
             rx.clone(),
         )));
     }

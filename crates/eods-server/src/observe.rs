@@ -61,6 +61,10 @@ pub(crate) fn install() {
             "eods_webhook_deliveries_total",
             "Webhook delivery attempts, by result"
         );
+        describe_counter!(
+            "eods_mail_deliveries_total",
+            "E-mail delivery attempts (one message per notification), by result"
+        );
         describe_gauge!("eods_events", "Events by run status");
         Some(handle)
     });
@@ -137,8 +141,11 @@ pub(crate) fn approval(gate: &str, decision: &str) {
     counter!("eods_approvals_decided_total", "gate" => gate.to_owned(), "decision" => decision.to_owned()).increment(1);
 }
 
-pub(crate) fn delivery(result: &'static str) {
-    counter!("eods_webhook_deliveries_total", "result" => result).increment(1);
+pub(crate) fn delivery(channel: &'static str, result: &'static str) {
+    match channel {
+        "mail" => counter!("eods_mail_deliveries_total", "result" => result).increment(1),
+        _ => counter!("eods_webhook_deliveries_total", "result" => result).increment(1),
+    }
 }
 
 /// Logs and counts what the worker's runs report.

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/logout", post(logout))
         .route("/ui", get(dashboard))
         .route("/ui/approvals", get(approvals))
+        .route("/ui/approvals/{id}", get(request_page))
         .route("/ui/approvals/{id}/confirm", post(confirm))
         .route("/ui/approvals/{id}/decision", post(decide))
         .route("/ui/events/new", get(form::new_event_page))
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events/{id}/tasks/{task}", post(event::record_task))
         .route("/ui/events/{id}/quotes", post(leads::add_quote))
         .route("/ui/events/{id}/stream", get(event::event_stream))
+        .route("/ui/events/{id}/downloads/{file}", get(event::download))
         .route("/ui/audit", get(audit::audit_page))
         .route("/ui/static/live.js", get(live_script))
         .layer(axum::middleware::map_response(page_headers))
@@ -473,6 +475,31 @@ struct ApprovalItem {
     overdue: bool,
 }
 
+/// How many requests the request page looks through to place one in the inbox.
+const INBOX_WALK: u32 = 500;
+
+fn approval_item(a: &eods_store::InboxRow, now: chrono::DateTime<chrono::Utc>) -> ApprovalItem {
+    ApprovalItem {
+        id: a.id.to_string(),
+        event_id: a.event_id.to_string(),
+        event_title: a.event_title.clone(),
+        dates: date_span(a.summary.start_date, a.summary.end_date),
+        place: place(&a.summary),
+        audience: a
+            .summary
+            .audience_size
+            .map_or_else(|| "—".into(), |n| n.to_string()),
+        budget: budget_text(&a.summary),
+        gate: a.gate.to_string(),
+        artifact: a.gate.artifact_type().to_string(),
+        revision: a.artifact_revision,
+        votes: a.approve_votes,
+        required: a.required_approvals,
+        deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
+        overdue: a.deadline < now,
+    }
+}
+
 #[derive(Template)]
 #[template(path = "approvals.html")]
 struct Approvals {
@@ -480,7 +507,6 @@ struct Approvals {
     items: Vec<ApprovalItem>,
     paging: Paging,
     can_decide: bool,
-    csrf: String,
     notice: Option<String>,
 }
 
@@ -508,29 +534,7 @@ async fn approvals(
         Err(e) => return page_error(e.into()),
     };
     let now = state.engine.clock().now();
-    let items: Vec<ApprovalItem> = page
-        .items
-        .iter()
-        .map(|a| ApprovalItem {
-            id: a.id.to_string(),
-            event_id: a.event_id.to_string(),
-            event_title: a.event_title.clone(),
-            dates: date_span(a.summary.start_date, a.summary.end_date),
-            place: place(&a.summary),
-            audience: a
-                .summary
-                .audience_size
-                .map_or_else(|| "—".into(), |n| n.to_string()),
-            budget: budget_text(&a.summary),
-            gate: a.gate.to_string(),
-            artifact: a.gate.artifact_type().to_string(),
-            revision: a.artifact_revision,
-            votes: a.approve_votes,
-            required: a.required_approvals,
-            deadline: a.deadline.format("%Y-%m-%d %H:%M UTC").to_string(),
-            overdue: a.deadline < now,
-        })
-        .collect();
+    let items: Vec<ApprovalItem> = page.items.iter().map(|a| approval_item(a, now)).collect();
     let user = match user_view(&state, &s).await {
         Ok(u) => Some(u),
         Err(e) => return page_error(e),
@@ -540,7 +544,6 @@ async fn approvals(
         paging: Paging::new("/ui/approvals", offset, items.len(), page.total),
         items,
         can_decide: s.principal.role.grants(Permission::Approve),
-        csrf: s.csrf.clone(),
         notice,
     })
 }
@@ -576,6 +579,73 @@ async fn pending_request(
         summary,
         impact,
     ))
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    user: Option<UserView>,
+    item: ApprovalItem,
+    summary: String,
+    impact: String,
+    /// `request 2 of 5`.
+    position: (usize, usize),
+    previous: Option<String>,
+    next: Option<String>,
+    can_decide: bool,
+    csrf: String,
+}
+
+/// One request of the inbox on its own page: what it commits, its cost impact, and a decision
+/// form with nothing chosen in advance; links to the requests before and after it in the
+/// inbox's order. The link in the approval-request e-mail opens this page.
+async fn request_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+) -> Response {
+    let s = match session(&state, &headers, client).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (_, _, _, summary, impact) = match pending_request(&state, &id, s.principal.contracts).await
+    {
+        Ok(x) => x,
+        Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => {
+            return page_error(ApiError::not_found(format!(
+                "no pending approval {id}: it may have been decided already, or its revision replaced; the inbox lists what still waits"
+            )));
+        }
+        Err(e) => return page_error(e),
+    };
+    // The inbox in its order (the earliest deadline first), to place this request in it.
+    let page = match state.store.inbox(INBOX_WALK, 0).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e.into()),
+    };
+    let now = state.engine.clock().now();
+    let Some(i) = page.items.iter().position(|a| a.id.to_string() == id) else {
+        return page_error(ApiError::not_found(format!(
+            "approval {id} is not in the inbox (it may belong to an older revision or have been decided)"
+        )));
+    };
+    let link = |i: usize| page.items.get(i).map(|a| format!("/ui/approvals/{}", a.id));
+    let user = match user_view(&state, &s).await {
+        Ok(u) => Some(u),
+        Err(e) => return page_error(e),
+    };
+    render(RequestPage {
+        user,
+        item: approval_item(&page.items[i], now),
+        summary,
+        impact,
+        position: (i + 1, usize::try_from(page.total).unwrap_or(usize::MAX)),
+        previous: i.checked_sub(1).and_then(link),
+        next: link(i + 1),
+        can_decide: s.principal.role.grants(Permission::Approve),
+        csrf: s.csrf.clone(),
+    })
 }
 
 #[derive(Deserialize)]

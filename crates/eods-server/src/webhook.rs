@@ -1,16 +1,67 @@
 //! Delivery of the outbox: notifications written in the same transaction as what they announce
-//! (an approval requested or escalated) are POSTed as JSON to the configured webhook, at least
-//! once, with retries and exponential backoff; receivers deduplicate by `X-EODS-Delivery`.
-//! Several instances share the outbox through short claims, like runs.
+//! (an approval requested or escalated, a task reminder, an overdue task) leave on each
+//! configured channel — POSTed as JSON to the webhook, e-mailed to their recipients
+//! ([`crate::mail`]) — at least once, with retries and exponential backoff; webhook receivers
+//! deduplicate by `X-EODS-Delivery`. Each channel has its own delivery state on the notification;
+//! several instances share the outbox through short claims, like runs.
 
 use crate::observe;
-use eods_store::{OutboxStatus, Store, epoch_ms};
+use eods_store::{Channel, OutboxRow, OutboxStatus, Store, epoch_ms};
+use futures_util::future::BoxFuture;
 use std::time::Duration;
 use tokio::sync::watch;
 
 /// Seconds to wait before attempt `n` (1-based) is retried: 2, 4, 8, … up to five minutes.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(2u64.saturating_pow(attempt.min(12)).min(300))
+}
+
+/// Why a notification was not taken on a channel.
+pub(crate) struct Failure {
+    pub message: String,
+    /// Retrying cannot help (an address refused for good, a message that cannot be built): the
+    /// notification is given up at once.
+    pub permanent: bool,
+}
+
+impl Failure {
+    pub(crate) fn retry(message: String) -> Failure {
+        Failure {
+            message,
+            permanent: false,
+        }
+    }
+}
+
+/// Sends one notification on a channel.
+pub(crate) trait Send: std::marker::Send + Sync {
+    fn send<'a>(&'a self, n: &'a OutboxRow) -> BoxFuture<'a, Result<(), Failure>>;
+}
+
+/// The webhook: one POST per notification.
+struct Webhook {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Send for Webhook {
+    fn send<'a>(&'a self, n: &'a OutboxRow) -> BoxFuture<'a, Result<(), Failure>> {
+        Box::pin(async move {
+            match self
+                .client
+                .post(&self.url)
+                .header("X-EODS-Delivery", n.id.to_string())
+                .header("X-EODS-Notification", n.kind.as_str())
+                .json(&n.payload)
+                .send()
+                .await
+            {
+                Ok(r) if r.status().is_success() => Ok(()),
+                Ok(r) => Err(Failure::retry(format!("webhook answered {}", r.status()))),
+                Err(e) => Err(Failure::retry(format!("webhook unreachable: {e}"))),
+            }
+        })
+    }
 }
 
 /// Delivers due notifications to `url` until `shutdown` turns true. `clock` is the engine's, which
@@ -21,7 +72,7 @@ pub async fn deliver(
     url: String,
     owner: String,
     max_attempts: u32,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let client = match reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -33,57 +84,87 @@ pub async fn deliver(
             return;
         }
     };
+    let hook = Webhook { client, url };
+    run(
+        &store,
+        &*clock,
+        Channel::Webhook,
+        &hook,
+        &owner,
+        max_attempts,
+        shutdown,
+    )
+    .await;
+}
+
+/// Claims what is due on `channel`, sends it with `sender` and records each attempt, until
+/// `shutdown` turns true.
+pub(crate) async fn run(
+    store: &Store,
+    clock: &dyn eods_engine::Clock,
+    channel: Channel,
+    sender: &dyn Send,
+    owner: &str,
+    max_attempts: u32,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let name = match channel {
+        Channel::Webhook => "webhook",
+        Channel::Mail => "mail",
+    };
     loop {
         if *shutdown.borrow() {
             return;
         }
         let now = clock.now();
         let due = store
-            .claim_outbox(&owner, epoch_ms(now), epoch_ms(now) + 60_000, 20)
+            .claim_outbox(channel, owner, epoch_ms(now), epoch_ms(now) + 60_000, 20)
             .await
             .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "outbox claim failed");
+                tracing::warn!(error = %e, channel = name, "outbox claim failed");
                 vec![]
             });
         let busy = !due.is_empty();
         for n in due {
-            let sent = client
-                .post(&url)
-                .header("X-EODS-Delivery", n.id.to_string())
-                .header("X-EODS-Notification", n.kind.as_str())
-                .json(&n.payload)
-                .send()
-                .await;
-            let failure = match sent {
-                Ok(r) if r.status().is_success() => None,
-                Ok(r) => Some(format!("webhook answered {}", r.status())),
-                Err(e) => Some(format!("webhook unreachable: {e}")),
-            };
+            let failure = sender.send(&n).await.err();
             let now = clock.now();
             let attempt = n.attempts + 1;
             let (status, next) = match &failure {
                 None => (OutboxStatus::Delivered, epoch_ms(now)),
-                Some(_) if attempt >= max_attempts => (OutboxStatus::Dead, epoch_ms(now)),
+                Some(f) if f.permanent || attempt >= max_attempts => {
+                    (OutboxStatus::Dead, epoch_ms(now))
+                }
                 Some(_) => (
                     OutboxStatus::Pending,
                     epoch_ms(now) + i64::try_from(backoff(attempt).as_millis()).unwrap_or(i64::MAX),
                 ),
             };
-            observe::delivery(match status {
-                OutboxStatus::Delivered => "delivered",
-                OutboxStatus::Pending => "retry",
-                OutboxStatus::Dead => "dead",
-            });
+            observe::delivery(
+                name,
+                match status {
+                    OutboxStatus::Delivered => "delivered",
+                    OutboxStatus::Pending => "retry",
+                    OutboxStatus::Dead => "dead",
+                },
+            );
             if let Some(f) = &failure {
-                tracing::warn!(delivery = %n.id, kind = n.kind.as_str(), attempt, error = %f, "webhook delivery failed");
+                tracing::warn!(delivery = %n.id, channel = name, kind = n.kind.as_str(), attempt, error = %f.message, "delivery failed");
             } else {
-                tracing::info!(delivery = %n.id, kind = n.kind.as_str(), attempt, "webhook delivered");
+                tracing::info!(delivery = %n.id, channel = name, kind = n.kind.as_str(), attempt, "delivered");
             }
             if let Err(e) = store
-                .finish_delivery(n.id, &owner, status, next, failure.as_deref(), now)
+                .finish_delivery(
+                    channel,
+                    n.id,
+                    owner,
+                    status,
+                    next,
+                    failure.as_ref().map(|f| f.message.as_str()),
+                    now,
+                )
                 .await
             {
-                tracing::warn!(error = %e, "recording a delivery failed; it will be retried");
+                tracing::warn!(error = %e, channel = name, "recording a delivery failed; it will be retried");
             }
         }
         if busy {

@@ -155,14 +155,70 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         !inbox.contains("/confirm\""),
         "no decision form for a viewer"
     );
+    let first = attr(&inbox, "<a href=\"/ui/approvals/");
+    let request = vera.page(&format!("/ui/approvals/{}", first[0])).await;
+    assert!(
+        request.contains("request 1 of 3") && !request.contains("/confirm\""),
+        "a viewer reads one request, without a form: {request}"
+    );
 
+    // The event page offers its files; a viewer's report withholds contract amounts.
+    let event_page = vera.page(&format!("/ui/events/{id}")).await;
+    for f in ["report.md", "calendar.ics", "schedule.xml", "budget.csv"] {
+        assert!(
+            event_page.contains(&format!("href=\"/ui/events/{id}/downloads/{f}\" download")),
+            "{f} is offered: {event_page}"
+        );
+    }
+    let (status, report) = vera
+        .get(&format!("/ui/events/{id}/downloads/report.md"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        report.starts_with("# CloudData Summit Amsterdam 2029"),
+        "{report}"
+    );
+    assert!(
+        report.contains("withheld (needs the contracts permission)"),
+        "{report}"
+    );
+    let (status, csv) = vera
+        .get(&format!("/ui/events/{id}/downloads/budget.csv"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(csv.lines().next().unwrap().contains(','), "{csv}");
+    let (status, ics) = vera
+        .get(&format!("/ui/events/{id}/downloads/calendar.ics"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ics.starts_with("BEGIN:VCALENDAR"), "{ics}");
+    let (status, page) = vera
+        .get(&format!("/ui/events/{id}/downloads/notes.txt"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        page.contains("calendar.ics, schedule.xml, budget.csv or report.md"),
+        "{page}"
+    );
+
+    // The inbox links each request to its own page; the page's form has nothing chosen.
     let inbox = bob.page("/ui/approvals").await;
-    let forms = attr(&inbox, "action=\"/ui/approvals/");
-    assert_eq!(forms.len(), 3);
-    assert_eq!(attr(&inbox, "name=\"csrf\" value=\"")[0], bob.csrf);
+    assert!(!inbox.contains("<form method=\"post\" action=\"/ui/approvals/"));
+    let links = attr(&inbox, "<a href=\"/ui/approvals/");
+    assert_eq!(links.len(), 3);
     let decision = [("decision", "approve"), ("comment", "fine by me")];
-    for form in forms {
-        let approval = form.trim_end_matches("/confirm").to_owned();
+    for (n, approval) in links.into_iter().enumerate() {
+        let request = bob.page(&format!("/ui/approvals/{approval}")).await;
+        assert!(
+            request.contains(&format!("request 1 of {}", 3 - n)),
+            "{request}"
+        );
+        assert_eq!(attr(&request, "name=\"csrf\" value=\"")[0], bob.csrf);
+        assert!(
+            request.contains(&format!("action=\"/ui/approvals/{approval}/confirm\""))
+                && !request.contains(" checked"),
+            "a decision form with nothing preselected: {request}"
+        );
         let (status, confirm) = bob
             .post(&format!("/ui/approvals/{approval}/confirm"), &decision)
             .await;
@@ -510,9 +566,12 @@ async fn pages_on(url: &str) {
     // permission. (The inbox lists the requests from summary rows.)
     let (_, inbox) = ada.get("/ui/approvals").await;
     let mut confirmations = String::new();
-    for form in attr(&inbox, "action=\"/ui/approvals/") {
+    for approval in attr(&inbox, "<a href=\"/ui/approvals/") {
         let (status, page) = ada
-            .post(&format!("/ui/approvals/{form}"), &[("decision", "approve")])
+            .post(
+                &format!("/ui/approvals/{approval}/confirm"),
+                &[("decision", "approve")],
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{page}");
         confirmations.push_str(&page);

@@ -496,10 +496,11 @@ impl Store {
             }
             let outbox: Vec<_> = todo.iter().flat_map(|c| c.outbox.iter().map(move |o| (c.at, o))).collect();
             for chunk in sized_chunks(&outbox, limit, |(_, o)| json_len(&o.payload) + 256) {
-                let mut q = QueryBuilder::new("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms) ");
+                let mut q = QueryBuilder::new("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms, mail_status, mail_next_attempt_ms) ");
                 q.push_values(chunk, |mut b, (at, o)| {
                     b.push_bind(o.id.to_string()).push_bind(&event).push_bind(o.kind.as_str()).push_bind(&o.dedupe_key)
                         .push_bind(Json(&o.payload)).push_bind(*at).push_bind("pending").push_bind(0_i64)
+                        .push_bind(at.timestamp_millis()).push_bind(o.mailed().then_some("pending"))
                         .push_bind(at.timestamp_millis());
                 });
                 q.push(" ON CONFLICT (dedupe_key) DO NOTHING");

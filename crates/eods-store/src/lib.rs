@@ -12,7 +12,7 @@ pub use error::StoreError;
 pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 use rows::ArtifactTuple;
 pub use rows::{
-    ApprovalDecisionWrite, ApprovalRow, BriefSummary, Commit, CommitOutcome, EventListRow,
+    ApprovalDecisionWrite, ApprovalRow, BriefSummary, Channel, Commit, CommitOutcome, EventListRow,
     EventRow, EventSnapshot, Fence, InboxRow, NewApproval, NewOutbox, OutboxKind, OutboxRow,
     OutboxStatus, StatusWrite, TokenRow, Vote,
 };

@@ -541,6 +541,10 @@ pub enum OutboxKind {
     ApprovalRequested,
     ApprovalEscalated,
     RunStopped,
+    /// A task is due soon and not recorded done.
+    TaskReminder,
+    /// A task passed its due date and is escalated.
+    TaskOverdue,
 }
 
 impl OutboxKind {
@@ -550,6 +554,8 @@ impl OutboxKind {
             OutboxKind::ApprovalRequested => "approval_requested",
             OutboxKind::ApprovalEscalated => "approval_escalated",
             OutboxKind::RunStopped => "run_stopped",
+            OutboxKind::TaskReminder => "task_reminder",
+            OutboxKind::TaskOverdue => "task_overdue",
         }
     }
 
@@ -559,13 +565,16 @@ impl OutboxKind {
             OutboxKind::ApprovalRequested,
             OutboxKind::ApprovalEscalated,
             OutboxKind::RunStopped,
+            OutboxKind::TaskReminder,
+            OutboxKind::TaskOverdue,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
     }
 }
 
-/// A notification to write in a commit.
+/// A notification to write in a commit. It is e-mailed too when its payload names recipients
+/// (`"recipients": [{"name": …, "email": …}]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOutbox {
     pub id: Uuid,
@@ -573,6 +582,33 @@ pub struct NewOutbox {
     /// A notification with a key already stored is not written again.
     pub dedupe_key: String,
     pub payload: Value,
+}
+
+impl NewOutbox {
+    /// Whether the payload names at least one e-mail recipient.
+    pub fn mailed(&self) -> bool {
+        self.payload["recipients"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    }
+}
+
+/// How a notification leaves: POSTed to the webhook, or e-mailed to its recipients. Each has
+/// its own delivery state on the notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Webhook,
+    Mail,
+}
+
+impl Channel {
+    /// The prefix of this channel's delivery columns in `outbox`.
+    pub(crate) fn prefix(self) -> &'static str {
+        match self {
+            Channel::Webhook => "",
+            Channel::Mail => "mail_",
+        }
+    }
 }
 
 /// Where a notification stands.
@@ -606,7 +642,8 @@ impl OutboxStatus {
     }
 }
 
-/// A stored notification.
+/// A stored notification, with the delivery state of one channel (the webhook's unless it was
+/// read for another).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
     pub id: Uuid,

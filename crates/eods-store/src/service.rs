@@ -6,8 +6,8 @@
 use crate::rows::{self, parse_uuid};
 use crate::rows::{EventListRecord, InboxRecord};
 use crate::{
-    ApprovalRow, EventListRow, InboxRow, OutboxKind, OutboxRow, OutboxStatus, SUMMARY_COLUMNS,
-    Store, StoreError, TokenRow,
+    ApprovalRow, Channel, EventListRow, InboxRow, OutboxKind, OutboxRow, OutboxStatus,
+    SUMMARY_COLUMNS, Store, StoreError, TokenRow,
 };
 use chrono::{DateTime, Utc};
 use eods_domain::access::Role;
@@ -397,22 +397,27 @@ impl Store {
         Ok(key)
     }
 
-    /// Leases up to `limit` pending notifications that are due to `owner`.
+    /// Leases up to `limit` notifications that are due on `channel` to `owner`.
     pub async fn claim_outbox(
         &self,
+        channel: Channel,
         owner: &str,
         now_ms: i64,
         until_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxRow>, StoreError> {
-        let free = "status = 'pending' AND next_attempt_ms <= $3 AND (claimed_until IS NULL OR claimed_until < $3)";
+        let c = channel.prefix();
+        let free = format!(
+            "{c}status = 'pending' AND {c}next_attempt_ms <= $3 AND ({c}claimed_until IS NULL OR {c}claimed_until < $3)"
+        );
         let lock = if matches!(self, Store::Postgres(_)) {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
+        let columns = outbox_columns(channel);
         let sql = format!(
-            "UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id IN (SELECT id FROM outbox WHERE {free} ORDER BY next_attempt_ms LIMIT $4{lock}) AND {free} RETURNING {OUTBOX_COLUMNS}"
+            "UPDATE outbox SET {c}claimed_by = $1, {c}claimed_until = $2 WHERE id IN (SELECT id FROM outbox WHERE {free} ORDER BY {c}next_attempt_ms LIMIT $4{lock}) AND {free} RETURNING {columns}"
         );
         let rows: Vec<OutboxTuple> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
@@ -421,9 +426,12 @@ impl Store {
         rows.into_iter().map(outbox_from_tuple).collect()
     }
 
-    /// Records a delivery attempt: delivered, or retried at `next_ms`, or given up (`dead`).
+    /// Records a delivery attempt on `channel`: delivered, or retried at `next_ms`, or given up
+    /// (`dead`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn finish_delivery(
         &self,
+        channel: Channel,
         id: uuid::Uuid,
         owner: &str,
         status: OutboxStatus,
@@ -431,18 +439,34 @@ impl Store {
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let c = channel.prefix();
         let delivered = (status == OutboxStatus::Delivered).then_some(now);
-        on_pool!(self, p => sqlx::query("UPDATE outbox SET status = $1, attempts = attempts + 1, next_attempt_ms = $2, last_error = $3, delivered_at = $4, claimed_by = NULL, claimed_until = NULL WHERE id = $5 AND claimed_by = $6")
+        let sql = format!(
+            "UPDATE outbox SET {c}status = $1, {c}attempts = {c}attempts + 1, {c}next_attempt_ms = $2, {c}last_error = $3, {c}delivered_at = $4, {c}claimed_by = NULL, {c}claimed_until = NULL WHERE id = $5 AND {c}claimed_by = $6"
+        );
+        on_pool!(self, p => sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(status.as_str()).bind(next_ms).bind(error).bind(delivered).bind(id.to_string()).bind(owner)
             .execute(p).await.map(|r| r.rows_affected()))
             .map_err(|e| StoreError::query("record delivery", e))?;
         Ok(())
     }
 
-    /// The notifications of an event (or all), oldest first.
+    /// The notifications of an event (or all), oldest first, with their webhook delivery state.
     pub async fn outbox(&self, event: Option<EventId>) -> Result<Vec<OutboxRow>, StoreError> {
+        self.outbox_on(Channel::Webhook, event).await
+    }
+
+    /// The notifications of an event (or all) that go out on `channel`, oldest first, with
+    /// that channel's delivery state.
+    pub async fn outbox_on(
+        &self,
+        channel: Channel,
+        event: Option<EventId>,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let c = channel.prefix();
+        let columns = outbox_columns(channel);
         let sql = format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE ($1 IS NULL OR event_id = $1) ORDER BY created_at, id"
+            "SELECT {columns} FROM outbox WHERE ($1 IS NULL OR event_id = $1) AND {c}status IS NOT NULL ORDER BY created_at, id"
         );
         let rows: Vec<OutboxTuple> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(event.map(|e| e.to_string())).fetch_all(p).await)
@@ -543,7 +567,13 @@ fn token_from_tuple(t: TokenTuple) -> Result<TokenRow, StoreError> {
     })
 }
 
-const OUTBOX_COLUMNS: &str = "id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms, delivered_at, last_error";
+/// The columns of a notification with `channel`'s delivery state, in [`OutboxTuple`]'s order.
+fn outbox_columns(channel: Channel) -> String {
+    let c = channel.prefix();
+    format!(
+        "id, event_id, kind, dedupe_key, payload, created_at, {c}status, {c}attempts, {c}next_attempt_ms, {c}delivered_at, {c}last_error"
+    )
+}
 
 type OutboxTuple = (
     String,

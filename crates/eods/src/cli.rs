@@ -47,6 +47,15 @@ struct Cli {
     command: Command,
 }
 
+/// `--cost`: an amount of 0 or more.
+fn parse_cost(s: &str) -> Result<rust_decimal::Decimal, String> {
+    match eods_domain::progress::parse_cost(s) {
+        Ok(Some(d)) => Ok(d),
+        Ok(None) => Err("give an amount such as 1200.50".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn parse_now(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     eods_engine::parse_instant(s).map_err(|e| format!("EODS_NOW: {e}"))
 }
@@ -157,6 +166,21 @@ struct ServeArgs {
     /// Delivery attempts before a notification is given up.
     #[arg(long, env = "EODS_WEBHOOK_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
     webhook_attempts: u32,
+    /// The SMTP server that e-mails notifications (approval requested or escalated, task
+    /// reminders, overdue tasks) to the stakeholders the brief names: smtp://host:port,
+    /// smtps://host, smtp://user:password@host:587?tls=required. Unset: no e-mail.
+    #[arg(long, env = "EODS_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of those e-mails.
+    #[arg(long, env = "EODS_MAIL_FROM", default_value = "EODS <eods@localhost>")]
+    mail_from: String,
+    /// E-mail attempts before a message is given up.
+    #[arg(long, env = "EODS_MAIL_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
+    mail_attempts: u32,
+    /// The address people open this service at, for the links in e-mail (default: the bound
+    /// address, http://HOST:PORT).
+    #[arg(long, env = "EODS_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Cost impact (event currency) above which an edit re-opens the budget approval.
     #[arg(long, env = "EODS_APPROVAL_THRESHOLD", default_value = "1000")]
     approval_threshold: rust_decimal::Decimal,
@@ -292,6 +316,10 @@ enum Command {
         /// Why the task is blocked (required with `--status blocked`), or a note.
         #[arg(long)]
         reason: Option<String>,
+        /// What the task actually cost, in the event's currency (e.g. 1200.50); the
+        /// postmortem's budget variance compares the recorded costs with the planned spend.
+        #[arg(long, value_name = "AMOUNT", value_parser = parse_cost)]
+        cost: Option<rust_decimal::Decimal>,
         #[command(flatten)]
         db: DbArg,
         #[arg(long, env = "USER", default_value = "cli")]
@@ -639,6 +667,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             status,
             on,
             reason,
+            cost,
             db,
             user,
         } => {
@@ -652,6 +681,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                 status,
                 completed_on: on,
                 note: reason,
+                actual_cost: cost,
             };
             let r = match engine
                 .record_task(id, &task_id, update, &format!("user:{user}"))
@@ -665,6 +695,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     let flag = match &e {
                         eods_engine::TaskError::Update(u) => match u.pointer() {
                             "/reason" => " (--reason)",
+                            "/actual_cost" => " (--cost)",
                             _ => " (--on)",
                         },
                         _ => "",
@@ -1098,7 +1129,12 @@ async fn drive(
         let n = export::write_dir(engine.store(), id, dir).await?;
         out!("wrote {n} files to {}", dir.display());
     }
-    out!("{}", crate::report::summary_text(engine.store(), id).await?);
+    out!(
+        "{}",
+        eods_engine::report::summary_text(engine.store(), id)
+            .await
+            .map_err(anyhow::Error::from)?
+    );
     let done =
         summary.state == LifecycleState::Postmortem && summary.run_status == RunStatus::Completed;
     // A live event that waits for its day is where `eods plan --live` is meant to stop.
@@ -1650,6 +1686,31 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
     // Requests: as many connections as runs in flight, at least the default. The worker opens
     // its own pool, one connection per run in flight (`eods_server::start`).
     let connections = args.workers.max(eods_store::DEFAULT_PG_CONNECTIONS);
+    // Mail settings are checked before anything opens: a typo is an error at start, not a
+    // silence months later.
+    let mail = match args.smtp_url.filter(|u| !u.is_empty()) {
+        Some(url) => {
+            eods_server::mail::transport(&url).map_err(|e| Exit(2, format!("error: {e}")))?;
+            eods_server::mail::sender(&args.mail_from)
+                .map_err(|e| Exit(2, format!("error: {e}")))?;
+            Some(eods_server::mail::MailConfig {
+                url,
+                from: args.mail_from,
+                attempts: args.mail_attempts,
+            })
+        }
+        None => None,
+    };
+    if let Some(u) = &args.public_url
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return Err(Exit(
+            2,
+            format!(
+                "error: --public-url: `{u}` is not an http(s) URL; write e.g. https://eods.example.org"
+            ),
+        ));
+    }
     let engine = engine_with(&url, &args.instructions, connections).await?;
     let mut config = eods_server::Config {
         lease_ttl: std::time::Duration::from_secs(args.lease_seconds),
@@ -1657,6 +1718,8 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
         worker: !args.no_worker,
         webhook_url: args.webhook_url,
         webhook_attempts: args.webhook_attempts,
+        mail,
+        public_url: args.public_url,
         approval_threshold: args.approval_threshold,
         token_key: args.token_key.token_key,
         ..eods_server::Config::default()

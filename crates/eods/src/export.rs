@@ -95,11 +95,11 @@ pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> 
     n += 2;
     write_atomic(
         &dir.join("report.md"),
-        &crate::report::report_md(store, id).await?,
+        &eods_engine::report::report_md(store, id, true).await?,
     )?;
     write_atomic(&dir.join("calendar.ics"), &calendar(id, &current)?)?;
     let mut n = n + 2;
-    if let Some(schedule) = crate::report::get::<Schedule>(&current) {
+    if let Some(schedule) = eods_engine::report::get::<Schedule>(&current) {
         let revision = current
             .iter()
             .find(|e| e.artifact_type == ArtifactType::Schedule)
@@ -121,7 +121,7 @@ pub async fn write_dir(store: &Store, id: EventId, dir: &Path) -> Result<usize> 
 
 /// The brief's title, or a stand-in when the event has no brief.
 fn event_title(all: &[Envelope]) -> String {
-    crate::report::get::<EventBrief>(all).map_or_else(|| "EODS event".into(), |b| b.title)
+    eods_engine::report::get::<EventBrief>(all).map_or_else(|| "EODS event".into(), |b| b.title)
 }
 
 /// Milestones (all-day) and sessions (timed, in UTC) as an iCalendar file.
@@ -129,7 +129,7 @@ pub fn calendar(id: EventId, all: &[Envelope]) -> Result<String> {
     Ok(eods_formats::ical::calendar(
         id,
         &event_title(all),
-        crate::report::get::<Timeline>(all).as_ref(),
-        crate::report::get::<Schedule>(all).as_ref(),
+        eods_engine::report::get::<Timeline>(all).as_ref(),
+        eods_engine::report::get::<Schedule>(all).as_ref(),
     ))
 }

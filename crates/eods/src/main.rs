@@ -7,7 +7,6 @@ mod brief;
 mod cli;
 mod export;
 mod fx;
-mod report;
 mod throughput;
 mod venues;
 

@@ -1,7 +1,8 @@
 //! `eods serve` as operators run it: real server processes on one database, killed with SIGKILL
 //! and restarted, driven over HTTP. Two instances share 200 events and one dies mid-way; an
 //! approval deadline passes while the only instance is down and escalates once after restart,
-//! through the outbox to a webhook that fails at first.
+//! through the outbox to a webhook that fails at first; a live event's approval requests and
+//! overdue task reach a real SMTP server, the task escalated once across a kill and restart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
@@ -49,6 +50,16 @@ struct Server {
 
 impl Server {
     fn spawn(db: &str, instance: &str, extra: &[&str], log: &Path) -> Server {
+        Server::spawn_with(db, instance, extra, log, &[])
+    }
+
+    fn spawn_with(
+        db: &str,
+        instance: &str,
+        extra: &[&str],
+        log: &Path,
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(EODS)
             .args([
                 "serve",
@@ -63,6 +74,7 @@ impl Server {
             ])
             .args(extra)
             .env_remove("EODS_DATABASE_URL")
+            .envs(env.iter().copied())
             .env("EODS_LOG", "info")
             .stdout(std::fs::File::create(log).unwrap())
             .stderr(Stdio::piped())
@@ -132,6 +144,47 @@ async fn until<T, F: std::future::Future<Output = Option<T>>>(
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// Submits an event (`body` of `POST /api/v1/events`) and waits until it asks for its three
+/// approvals at Confirm: its id and the pending requests.
+async fn submit_and_wait_for_approvals(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    body: Value,
+) -> (String, Vec<Value>) {
+    let r = http
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/events/{id}");
+    until(60, "the event to wait for approvals", || {
+        let path = &path;
+        async move {
+            let e = get(http, base, token, path).await;
+            (e["run_status"] == "awaiting_approval" && e["state"] == "confirm").then_some(())
+        }
+    })
+    .await;
+    let pending = get(
+        http,
+        base,
+        token,
+        &format!("/api/v1/approvals?status=pending&event_id={id}"),
+    )
+    .await;
+    let pending = pending["items"].as_array().unwrap().clone();
+    assert_eq!(pending.len(), 3);
+    (id, pending)
 }
 
 /// Decides every pending approval of the events waiting at Confirm.
@@ -374,36 +427,14 @@ async fn a_deadline_that_passes_while_the_server_is_down_escalates_once_after_re
     let (hook, got) = receiver();
     let http = reqwest::Client::new();
     let first = Server::spawn(&db, "first", &[], &dir.path().join("first.log"));
-    let r = http
-        .post(format!("{}/api/v1/events", first.base))
-        .bearer_auth(&planner)
-        .json(&json!({"brief": s01(), "approval_deadline_seconds": 3}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let id = r.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!("/api/v1/events/{id}");
-    until(60, "the event to wait for approvals", || {
-        let (http, base, viewer, path) = (&http, &first.base, &viewer, &path);
-        async move {
-            let e = get(http, base, viewer, path).await;
-            (e["run_status"] == "awaiting_approval" && e["state"] == "confirm").then_some(())
-        }
-    })
-    .await;
-    let pending = get(
+    let (id, pending) = submit_and_wait_for_approvals(
         &http,
         &first.base,
-        &viewer,
-        &format!("/api/v1/approvals?status=pending&event_id={id}"),
+        &planner,
+        json!({"brief": s01(), "approval_deadline_seconds": 3}),
     )
     .await;
-    let pending = pending["items"].as_array().unwrap().clone();
-    assert_eq!(pending.len(), 3);
+    let path = format!("/api/v1/events/{id}");
     assert!(pending.iter().all(|a| a["overdue"] == false));
     first.kill();
     // Every deadline passes while no instance runs.
@@ -497,4 +528,215 @@ async fn a_deadline_that_passes_while_the_server_is_down_escalates_once_after_re
     })
     .await;
     second.kill();
+}
+
+/// Messages a real SMTP server on loopback accepted: `{"mail_from", "rcpt_tos", "data"}` and,
+/// decoded, `{"subject", "to", "body"}`.
+type Mails = Arc<Mutex<Vec<Value>>>;
+
+/// aiosmtpd (scripts/smtp-sink.py) on a free loopback port, as unpacked by
+/// scripts/fetch-test-data (`EODS_TEST_PYTHONPATH` names another copy): its port, what it has
+/// received, and the process (it stops when its standard input closes, i.e. when dropped).
+fn smtp_sink() -> (u16, Mails, Child) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let py = std::env::var_os("EODS_TEST_PYTHONPATH")
+        .map_or_else(|| root.join("target/test-data/py"), Into::into);
+    assert!(
+        py.join("aiosmtpd").is_dir(),
+        "aiosmtpd is not in {}: run scripts/fetch-test-data (the README's test command does), or set EODS_TEST_PYTHONPATH",
+        py.display()
+    );
+    let mut child = Command::new("python3")
+        .arg(root.join("scripts/smtp-sink.py"))
+        .env("PYTHONPATH", &py)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let port = u16::try_from(first["port"].as_u64().unwrap()).unwrap();
+    let got: Mails = Arc::default();
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            seen.lock()
+                .unwrap()
+                .push(serde_json::from_str(&line).unwrap());
+        }
+    });
+    (port, got, child)
+}
+
+/// The messages whose subject starts with `prefix`.
+fn subjects(mails: &Mails, prefix: &str) -> Vec<Value> {
+    mails
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m["subject"].as_str().unwrap().starts_with(prefix))
+        .cloned()
+        .collect()
+}
+
+fn spawn_at(db: &str, name: &str, now: &str, smtp: u16, dir: &Path) -> Server {
+    let url = format!("smtp://127.0.0.1:{smtp}");
+    Server::spawn_with(
+        db,
+        name,
+        &[
+            "--smtp-url",
+            &url,
+            "--public-url",
+            "http://eods.test",
+            "--mail-from",
+            "EODS <eods@eods.test>",
+        ],
+        &dir.join(format!("{name}.log")),
+        &[("EODS_NOW", now)],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_event_mails_its_approvers_and_escalates_an_overdue_task_once_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), "live").await;
+    let planner = token(&db, "planner", "alice");
+    let approver = token(&db, "approver", "bob");
+    let (smtp, mails, _sink) = smtp_sink();
+    let http = reqwest::Client::new();
+    let today = eods_store::test_support::TESTS_TODAY;
+    let first = spawn_at(&db, "first", today, smtp, dir.path());
+    let (id, pending) =
+        submit_and_wait_for_approvals(&http, &first.base, &planner, json!({"brief": s01()})).await;
+    let path = format!("/api/v1/events/{id}");
+    // One e-mail per request, to the brief's owner (the one stakeholder with decision rights),
+    // with the link that opens the request.
+    let requests = until(60, "three approval-request e-mails", || {
+        let mails = mails.clone();
+        async move {
+            let m = subjects(&mails, "Approval requested: ");
+            (m.len() >= 3).then_some(m)
+        }
+    })
+    .await;
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    for a in &pending {
+        let link = format!(
+            "http://eods.test/ui/approvals/{}",
+            a["id"].as_str().unwrap()
+        );
+        let m: Vec<&Value> = requests
+            .iter()
+            .filter(|m| m["body"].as_str().unwrap().contains(&link))
+            .collect();
+        assert_eq!(m.len(), 1, "one e-mail links {link}");
+        assert_eq!(m[0]["rcpt_tos"], json!(["jana@rust-berlin.example"]));
+        assert_eq!(m[0]["mail_from"], "eods@eods.test");
+    }
+    approve_waiting(&http, &first.base, &approver).await;
+    // Live: after the approvals the event waits for its calendar, with a timer.
+    let waiting = until(60, "the event to wait for its first timer", || {
+        let (http, base, planner, path) = (&http, &first.base, &planner, &path);
+        async move {
+            let e = get(http, base, planner, path).await;
+            e["wake_at"].is_string().then_some(e)
+        }
+    })
+    .await;
+    assert_eq!(waiting["mode"], "live");
+    assert_eq!(waiting["run_status"], "running");
+    let wake: chrono::DateTime<chrono::Utc> = waiting["wake_at"].as_str().unwrap().parse().unwrap();
+    assert!(wake > eods_store::test_support::tests_today());
+    // The only instance dies before the timer is due …
+    first.kill();
+    // … and comes back after it (and after the first task's due date: a reminder fires two days
+    // before, the escalation at the midnight after).
+    let later = (wake + chrono::TimeDelta::days(3)).to_rfc3339();
+    let second = spawn_at(&db, "second", &later, smtp, dir.path());
+    let escalated = until(60, "an overdue task to be escalated", || {
+        let (http, base, planner) = (&http, &second.base, &planner);
+        let path = format!("{path}/decision-log");
+        async move {
+            let log = get(http, base, planner, &path).await;
+            let overdue: Vec<Value> = log["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| {
+                    let t = d["description"].as_str().unwrap();
+                    t.ends_with(" overdue") && !t.contains("approval")
+                })
+                .cloned()
+                .collect();
+            (!overdue.is_empty()).then_some(overdue)
+        }
+    })
+    .await;
+    // The run settles on its next timer, past this instance's clock.
+    until(60, "the event to wait for a later timer", || {
+        let (http, base, planner, path) = (&http, &second.base, &planner, &path);
+        async move {
+            let e = get(http, base, planner, path).await;
+            let next: Option<chrono::DateTime<chrono::Utc>> =
+                e["wake_at"].as_str().and_then(|w| w.parse().ok());
+            next.filter(|n| *n > wake + chrono::TimeDelta::days(3))
+                .map(|_| ())
+        }
+    })
+    .await;
+    second.kill();
+    // A third start at the same instant finds nothing left to fire.
+    let third = spawn_at(&db, "third", &later, smtp, dir.path());
+    let log = get(
+        &http,
+        &third.base,
+        &planner,
+        &format!("{path}/decision-log"),
+    )
+    .await;
+    let descriptions: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["description"].as_str().unwrap())
+        .collect();
+    for d in &escalated {
+        let what = d["description"].as_str().unwrap();
+        assert_eq!(
+            descriptions.iter().filter(|x| **x == what).count(),
+            1,
+            "`{what}` is escalated exactly once"
+        );
+        let task = what.trim_end_matches(" overdue");
+        // Its e-mail: once, to the owner and backups the escalation names, linking the board.
+        let overdue = until(60, "the overdue e-mail", || {
+            let mails = mails.clone();
+            async move {
+                let m: Vec<Value> = subjects(&mails, "Overdue: ")
+                    .into_iter()
+                    .filter(|m| m["body"].as_str().unwrap().contains(&format!("{task} \"")))
+                    .collect();
+                (!m.is_empty()).then_some(m)
+            }
+        })
+        .await;
+        assert_eq!(overdue.len(), 1, "{overdue:?}");
+        let rationale = d["rationale"].as_str().unwrap();
+        let to = overdue[0]["rcpt_tos"].as_array().unwrap();
+        assert!(!to.is_empty());
+        for r in to {
+            assert!(
+                rationale.contains(&format!("<{}>", r.as_str().unwrap())),
+                "{r} is named in `{rationale}`"
+            );
+        }
+        assert!(
+            overdue[0]["body"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("http://eods.test/ui/events/{id}#task-board"))
+        );
+    }
+    third.kill();
 }

@@ -22,6 +22,9 @@ pub struct RunbookEntry {
     /// Who recorded the status last (`user:NAME`), when a person did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded_by: Option<String>,
+    /// What the task actually cost, in the event's currency, as a person recorded it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_cost: Option<rust_decimal::Decimal>,
 }
 
 /// The plan turned into a checklist, with actuals from Execute.

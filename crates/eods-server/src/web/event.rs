@@ -152,6 +152,8 @@ pub(super) struct OverviewView {
     understood: Vec<ConstraintRow>,
     not_understood: Vec<ConstraintRow>,
     artifacts: Vec<(String, u32, String)>,
+    /// What can be downloaded now: (file name, what it holds).
+    downloads: Vec<(&'static str, &'static str)>,
     incidents: Vec<IncidentView>,
     incident_kinds: &'static [&'static str],
     can_report: bool,
@@ -217,6 +219,60 @@ pub(super) struct EventQuery {
     reported: Option<String>,
     quoted: Option<String>,
     task: Option<String>,
+}
+
+/// The event's files as they stand: the report and the calendar always, the frab schedule and
+/// the budget CSV once their artifacts exist.
+fn downloads(bb: &eods_domain::blackboard::Blackboard) -> Vec<(&'static str, &'static str)> {
+    use eods_domain::artifact::ArtifactType;
+    let mut out = vec![(
+        "report.md",
+        "the report (Markdown): brief, timeline, venue, budget, schedule, risks, approvals",
+    )];
+    out.push((
+        "calendar.ics",
+        "the milestones and sessions (iCalendar), for a calendar app",
+    ));
+    if bb.current(ArtifactType::Schedule).is_some() {
+        out.push((
+            "schedule.xml",
+            "the schedule (frab XML), for pretalx, frab, c3voc tools and apps",
+        ));
+    }
+    if bb.current(ArtifactType::CostModel).is_some() {
+        out.push((
+            "budget.csv",
+            "the budget's lines, reserve and total (CSV), for a spreadsheet",
+        ));
+    }
+    out
+}
+
+/// A download of the event page (`/ui/events/{id}/downloads/{file}`): the API's exports and
+/// the report, for a signed-in reader (contract amounts only with the permission).
+pub(super) async fn download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path((id, file)): Path<(String, String)>,
+) -> Response {
+    let s = match session(&state, &headers, client).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return page_error(e),
+    };
+    let e = match state.store.event(id).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return page_error(ApiError::not_found(format!("no event {id}"))),
+        Err(e) => return page_error(e.into()),
+    };
+    match crate::api::export_file(&state, &e, &file, s.principal.contracts).await {
+        Ok(r) => r,
+        Err(e) => page_error(e),
+    }
 }
 
 fn parse_id(s: &str) -> Result<EventId, ApiError> {
@@ -546,6 +602,7 @@ fn overview(
         understood,
         not_understood,
         artifacts,
+        downloads: downloads(bb),
         incidents: incidents(bb),
         incident_kinds: &IncidentKind::ALL,
         can_report: h.can_plan && !over,
@@ -720,11 +777,15 @@ struct TaskRow {
     status_value: &'static str,
     overdue: bool,
     note: String,
+    /// The recorded actual cost with its currency, or empty.
+    cost: String,
 }
 
 /// The task board of a live event.
 struct TasksView {
     rows: Vec<TaskRow>,
+    /// The event's currency, for the cost inputs.
+    currency: String,
     /// What is late, blocked and at risk, in words.
     risk: String,
     critical_path: String,
@@ -758,12 +819,20 @@ fn tasks_view(
     let today = now.with_timezone(&brief.tz()).date_naive();
     let risk = eods_domain::progress::at_risk(tasks, timeline, &entries, today, brief.first_day());
     let value = |s: TaskStatus| crate::dto::TaskStatusDto::from(s).as_str();
+    let people = bb.get::<eods_domain::catalog::planning::StakeholderMap>();
+    let currency = brief.budget.currency.to_string();
     let mut rows: Vec<TaskRow> = entries
         .iter()
         .map(|e| TaskRow {
             id: e.task_id.to_string(),
             title: e.title.clone(),
-            owner: e.owner.to_string(),
+            owner: people
+                .and_then(|m| m.stakeholders.iter().find(|s| s.id == e.owner))
+                .map_or_else(|| e.owner.to_string(), |s| s.name.clone()),
+            cost: e
+                .actual_cost
+                .map(|c| format!("{c} {currency}"))
+                .unwrap_or_default(),
             due: e.planned_end.to_string(),
             status: eods_engine::status_words(e.status),
             status_value: value(e.status),
@@ -778,6 +847,7 @@ fn tasks_view(
     rows.sort_by(|a, b| b.overdue.cmp(&a.overdue).then_with(|| a.due.cmp(&b.due)));
     Some(TasksView {
         rows,
+        currency,
         risk: risk.summary(),
         critical_path: risk
             .critical_path
@@ -797,6 +867,8 @@ pub(super) struct TaskForm {
     reason: String,
     #[serde(default)]
     completed_on: String,
+    #[serde(default)]
+    actual_cost: String,
 }
 
 /// A task status recorded from the event page's task board (see `Engine::record_task`).
@@ -844,6 +916,10 @@ pub(super) async fn record_task(
         status,
         completed_on,
         note: Some(f.reason.trim().to_owned()).filter(|r| !r.is_empty()),
+        actual_cost: match eods_domain::progress::parse_cost(&f.actual_cost) {
+            Ok(c) => c,
+            Err(e) => return page_error(ApiError::field(e.pointer(), e.to_string())),
+        },
     };
     match state
         .engine

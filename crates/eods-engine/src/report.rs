@@ -1,6 +1,6 @@
-//! Human-readable output: the end-of-run summary on the terminal and `report.md`.
+//! Human-readable output of a stored event: the end-of-run summary the CLI prints and
+//! `report.md` (written by `eods export` and `plan --out`, downloaded from the event page).
 
-use anyhow::Result;
 use eods_domain::artifact::{ArtifactType, CatalogType, Envelope, Payload};
 use eods_domain::catalog::audit::ways_out;
 use eods_domain::catalog::brief::EventBrief;
@@ -14,8 +14,10 @@ use eods_domain::lifecycle::RunStatus;
 use eods_store::Store;
 use std::fmt::Write;
 
+type Result<T> = std::result::Result<T, eods_store::StoreError>;
+
 /// The typed payload of the current artifact of type `T`, if present and readable.
-pub(crate) fn get<T: CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
+pub fn get<T: CatalogType + Clone>(all: &[Envelope]) -> Option<T> {
     let e = all.iter().find(|e| e.artifact_type == T::TYPE)?;
     let p = Payload::from_value(T::TYPE, e.payload.clone()).ok()?;
     T::from_payload(&p).cloned()
@@ -36,7 +38,7 @@ fn metrics_table(pm: &Postmortem, out: &mut String) {
 }
 
 /// A brief text the constraint recogniser did not understand: (where, text, hint).
-pub(crate) struct NotUnderstood {
+pub struct NotUnderstood {
     pub source: String,
     pub text: String,
     pub hint: String,
@@ -44,7 +46,7 @@ pub(crate) struct NotUnderstood {
 
 /// Every brief text that was not understood: from the Requirements artifact when the Event
 /// Planner has written it, else read from the brief with the same recogniser.
-pub(crate) fn not_understood(all: &[Envelope]) -> Vec<NotUnderstood> {
+pub fn not_understood(all: &[Envelope]) -> Vec<NotUnderstood> {
     if let Some(r) = get::<Requirements>(all) {
         return r
             .not_understood()
@@ -257,7 +259,10 @@ fn exchange_rates(cm: &CostModel, s: &mut String) {
 /// schedule, risks, vendors, approvals, incidents and postmortem.
 ///
 /// Long because: the sections in reading order, each a few `writeln!`s of one artifact's fields.
-pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
+///
+/// `contracts`: whether the reader may see contract amounts (the contracts permission); without
+/// it the vendors' costs are withheld and the report says so.
+pub async fn report_md(store: &Store, id: EventId, contracts: bool) -> Result<String> {
     let all = store.current_artifacts(id).await?;
     let ev = store.event(id).await?;
     let mut s = String::new();
@@ -499,7 +504,11 @@ pub async fn report_md(store: &Store, id: EventId) -> Result<String> {
                 "| {} | {} | {} | {} |",
                 x.name,
                 x.service,
-                x.terms.total_cost,
+                if contracts {
+                    x.terms.total_cost.to_string()
+                } else {
+                    "withheld (needs the contracts permission)".to_owned()
+                },
                 x.backup.as_ref().map_or("-", |b| b.name.as_str())
             );
         }

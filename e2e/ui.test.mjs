@@ -306,6 +306,38 @@ test('a planner creates an event with the form and watches it plan, reports an i
   await alice.goto(base + '/ui');
   assert.match(await alice.locator('td.status').first().innerText(), /completed/);
   await shot(alice, 'dashboard-completed');
+
+  // Downloads from the event page: the budget CSV and the report as files.
+  await alice.goto(`${base}/ui/events/${id}`);
+  const title = await alice.locator('h1').innerText();
+  for (const [file, first] of [['budget.csv', /,/], ['report.md', new RegExp(`^# ${title}$`)]]) {
+    const [download] = await Promise.all([
+      alice.waitForEvent('download'),
+      alice.getByRole('link', { name: file, exact: true }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), file);
+    assert.match(readFileSync(await download.path(), 'utf8').split('\n')[0], first);
+  }
+
+  // Archiving: the completed event leaves the events list, stays whole, and comes back.
+  await alice.getByRole('button', { name: 'Archive this event' }).click();
+  await alice.locator('#archived').waitFor();
+  assert.match(await alice.locator('#archived').innerText(), /hidden from the events list, kept whole/);
+  await accessible(alice, 'archived event');
+  await shot(alice, 'event-archived');
+  await alice.goto(base + '/ui');
+  assert.equal(await alice.getByRole('link', { name: title, exact: true }).count(), 0);
+  await alice.getByRole('link', { name: 'Archived events' }).click();
+  await alice.getByRole('heading', { name: 'Archived events' }).waitFor();
+  await accessible(alice, 'archived events');
+  await alice.getByRole('link', { name: title, exact: true }).click();
+  await alice.getByRole('button', { name: 'Restore to the events list' }).click();
+  await alice.getByRole('button', { name: 'Archive this event' }).waitFor();
+  await alice.goto(base + '/ui');
+  assert.equal(await alice.getByRole('link', { name: title, exact: true }).count(), 1);
+  await alice.goto(`${base}/ui/audit?event=${id}&log=changes`);
+  assert.match(await alice.locator('main').innerText(), /event archived .* by user:alice/);
+  assert.match(await alice.locator('main').innerText(), /event restored from the archive by user:alice/);
 });
 
 test('a viewer sees no decision buttons, no forms and no contract terms; an approver with the contracts permission does', async () => {
@@ -411,4 +443,37 @@ test('a live event waits for its day after the approvals, and a planner records 
   assert.equal(runbook.body.created_by, 'user:alice');
   assert.equal(runbook.body.revision, 1);
   await accessible(page, 'refused task update');
+
+  // The program, edited on its page: a wrong length is refused on its row with what was typed
+  // kept; corrected, it is the brief's next revision and the plan follows it.
+  await page.goto(`${base}/ui/events/${id}`);
+  await page.getByRole('link', { name: 'Edit the program' }).click();
+  await page.getByRole('heading', { name: 'Program' }).waitFor();
+  const sessions = brief.program.length;
+  assert.equal(await page.getByLabel('Title of session 1', { exact: true }).inputValue(), brief.program[0].title);
+  await accessible(page, 'program editor');
+  await shot(page, 'program');
+  const n = sessions + 1;
+  await page.getByLabel(`Title of session ${n}`, { exact: true }).fill('Rust on microcontrollers');
+  await page.getByLabel(`Speakers of session ${n}`, { exact: true }).fill('Ada Lovelace, Grace Hopper');
+  await page.getByLabel(`Minutes of session ${n}`, { exact: true }).fill('half an hour');
+  await page.getByLabel('Remove session 1', { exact: true }).check();
+  await page.getByRole('button', { name: 'Save the program' }).click();
+  assert.match(await page.getByRole('alert').innerText(), new RegExp(`Session ${n}: minutes: \`half an hour\` is not a whole number`));
+  assert.equal(await page.getByLabel(`Title of session ${n}`, { exact: true }).inputValue(), 'Rust on microcontrollers');
+  assert.equal(await page.getByLabel(`Title of session ${n}`, { exact: true }).getAttribute('aria-invalid'), 'true');
+  await accessible(page, 'program editor with an error');
+  await page.getByLabel(`Minutes of session ${n}`, { exact: true }).fill('25');
+  await page.getByRole('button', { name: 'Save the program' }).click();
+  await page.waitForURL(new RegExp(`/ui/events/${id}\\?program=2`));
+  assert.match(await page.getByRole('status').first().innerText(), /The program was saved as brief revision 2/);
+  const amended = await api('vera', 'GET', `/api/v1/events/${id}/artifacts/event_brief`);
+  assert.equal(amended.body.revision, 2);
+  assert.equal(amended.body.created_by, 'user:alice');
+  const titles = amended.body.payload.program.map((p) => p.title);
+  assert.equal(titles.length, sessions, 'one removed, one added');
+  assert.ok(!titles.includes(brief.program[0].title));
+  const added = amended.body.payload.program.find((p) => p.title === 'Rust on microcontrollers');
+  assert.deepEqual(added.speakers, ['Ada Lovelace', 'Grace Hopper']);
+  assert.equal(added.duration_minutes, 25);
 });

@@ -630,6 +630,7 @@ impl Engine {
             options: options.clone(),
             created_at: now,
             updated_at: now,
+            archived_at: None,
         };
         let parsed = match parsed {
             Ok(b) => b,
@@ -2079,6 +2080,67 @@ impl Engine {
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
         }))
+    }
+
+    /// Archives the event (`archive`) or restores it: kept whole and audited (a ChangeLog entry
+    /// by `by`), hidden from the lists and the approvals inbox while archived. Refused while its
+    /// run works, waits for its calendar or for approvals, which an archived event would hide. Returns when it was archived (`None` once
+    /// restored); archiving an archived event changes nothing.
+    pub async fn archive(
+        &self,
+        id: EventId,
+        archive: bool,
+        by: &str,
+    ) -> Result<Option<DateTime<Utc>>, EngineError> {
+        self.retrying(|| async {
+            let l = self.load(id).await?;
+            let e = &l.snap.event;
+            if e.archived_at.is_some() == archive {
+                return Ok(e.archived_at);
+            }
+            // A cancelled or finished run's requests wait for nothing: the inbox leaves out
+            // archived events.
+            if archive && matches!(e.run_status, RunStatus::Running | RunStatus::AwaitingApproval)
+            {
+                let why = if e.wake_at.is_some() {
+                    "it is a live event waiting for its calendar"
+                } else if e.run_status == RunStatus::AwaitingApproval {
+                    "approvals are pending for it"
+                } else {
+                    "its run is working"
+                };
+                return Err(EngineError::InvalidCommand(format!(
+                    "cannot archive event {id} while {why}: cancel the run first (or let it finish), then archive it"
+                )));
+            }
+            let now = self.clock.now();
+            let mut rec = l.records(&self.correlation_id(), now);
+            let what = if archive {
+                "archived (hidden from the event lists, kept whole)"
+            } else {
+                "restored from the archive"
+            };
+            rec.change(
+                ChangeType::StateChanged,
+                &format!("event {what} by {by}"),
+                vec![],
+                by,
+                None,
+            );
+            let at = archive.then_some(now);
+            self.commit(&Commit {
+                event_id: id,
+                step_key: format!("archive:{}:{}", archive, Uuid::now_v7()),
+                at: now,
+                changes: rec.changes,
+                archived: Some(at),
+                expect_seq: Some(l.snap.seq),
+                ..Commit::default()
+            })
+            .await?;
+            Ok(at)
+        })
+        .await
     }
 
     /// Moves the event to its next lifecycle state now if every gate passes (the API's

@@ -2070,3 +2070,85 @@ async fn a_rehearsal_refuses_task_updates() {
         );
     }
 }
+
+/// An event is archived only when nothing of it waits; archived, it leaves the lists but keeps
+/// everything, and restoring it brings it back; each is a ChangeLog entry by the person.
+#[tokio::test]
+async fn an_event_is_archived_and_restored_with_the_change_on_record() {
+    let (_dir, stores) = stores("archive").await;
+    for store in stores {
+        let b = store.backend();
+        let (e, id) = submitted(&store, "s01-meetup.json", RunOptions::default()).await;
+        // Run to the approvals without deciding them: the event waits.
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{b}");
+        let refused = e.archive(id, true, "user:alice").await.unwrap_err();
+        assert!(
+            refused.to_string().contains("approvals are pending")
+                && refused.to_string().contains("cancel the run first"),
+            "{b}: {refused}"
+        );
+        e.command(id, eods_engine::RunCommand::Cancel, "user:alice")
+            .await
+            .unwrap();
+        assert_eq!(store.inbox(10, 0).await.unwrap().total, 3, "{b}");
+        let listed = |archived: bool| {
+            let store = store.clone();
+            async move {
+                store
+                    .events_page(&eods_store::EventFilter {
+                        archived,
+                        limit: 10,
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(listed(false).await.1, 1, "{b}");
+        let artifacts = store.current_artifacts(id).await.unwrap().len();
+        let at = e.archive(id, true, "user:alice").await.unwrap();
+        assert!(at.is_some(), "{b}");
+        assert_eq!(
+            e.archive(id, true, "user:alice").await.unwrap(),
+            at,
+            "{b}: once"
+        );
+        assert_eq!(listed(false).await.1, 0, "{b}: hidden from the list");
+        assert_eq!(
+            store.inbox(10, 0).await.unwrap().total,
+            0,
+            "{b}: its requests leave the inbox"
+        );
+        let (rows, n) = listed(true).await;
+        assert_eq!((n, rows[0].id, rows[0].archived_at), (1, id, at), "{b}");
+        let row = store.event(id).await.unwrap().unwrap();
+        assert_eq!(row.archived_at, at);
+        assert_eq!(
+            row.run_status,
+            RunStatus::Cancelled,
+            "{b}: nothing else changed"
+        );
+        assert_eq!(store.current_artifacts(id).await.unwrap().len(), artifacts);
+        assert_eq!(e.archive(id, false, "user:bob").await.unwrap(), None);
+        assert_eq!(listed(false).await.1, 1, "{b}: restored");
+        let changes: Vec<String> = store
+            .change_log(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| format!("{} | {}", c.description, c.actor))
+            .collect();
+        let archived = changes
+            .iter()
+            .filter(|c| c.starts_with("event archived"))
+            .count();
+        assert_eq!(archived, 1, "{b}: {changes:?}");
+        assert!(
+            changes
+                .iter()
+                .any(|c| c == "event restored from the archive by user:bob | user:bob"),
+            "{b}: {changes:?}"
+        );
+    }
+}

@@ -121,6 +121,7 @@ async fn seed(store: &Store, n: u32) -> Result<(), Error> {
                     options: Default::default(),
                     created_at: at,
                     updated_at: at,
+                    archived_at: None,
                 })
                 .await?;
             let envelope = |t: ArtifactType, payload: serde_json::Value| Envelope {

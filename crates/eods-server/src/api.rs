@@ -35,6 +35,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(put_rate_cards))
         .routes(routes!(add_quotes))
         .routes(routes!(event_action))
+        .routes(routes!(archive_event, restore_event))
         .routes(routes!(list_artifacts))
         .routes(routes!(get_artifact, put_artifact))
         .routes(routes!(artifact_revisions))
@@ -82,6 +83,7 @@ fn summary(e: &EventRow) -> EventSummary {
         status_detail: e.status_detail.clone(),
         mode: Some(e.options.mode.into()),
         wake_at: e.wake_at,
+        archived_at: e.archived_at,
         city: s.city.clone(),
         country: s.country.clone(),
         start_date: s.start_date,
@@ -106,6 +108,7 @@ fn list_item(e: &EventListRow) -> EventSummary {
         status_detail: e.status_detail.clone(),
         mode: None,
         wake_at: None,
+        archived_at: e.archived_at,
         city: s.city.clone(),
         country: s.country.clone(),
         start_date: s.start_date,
@@ -583,6 +586,8 @@ pub struct ListEvents {
     pub state: Option<StateDto>,
     /// Only events with this run status.
     pub run_status: Option<RunStatusDto>,
+    /// `true`: only archived events; default `false`, only those not archived.
+    pub archived: Option<bool>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -619,6 +624,7 @@ async fn list_events(
         .events_page(&EventFilter {
             state: q.state.map(Into::into),
             run_status: q.run_status.map(Into::into),
+            archived: q.archived.unwrap_or(false),
             limit,
             offset,
         })
@@ -967,6 +973,67 @@ async fn event_action(
             state: now.state.into(),
         }),
     ))
+}
+
+/// Archive an event: kept whole and audited (a ChangeLog entry), hidden from `GET /events`
+/// unless `archived=true`. Refused (409) while its run works or waits for approvals.
+#[utoipa::path(post, path = "/api/v1/events/{id}/archive", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = EventArchived),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The run works or waits for approvals: cancel it first", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn archive_event(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<EventArchived>, ApiError> {
+    set_archived(&state, &cid, &p, &id, true).await
+}
+
+/// Restore an archived event to the lists (a ChangeLog entry).
+#[utoipa::path(delete, path = "/api/v1/events/{id}/archive", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = EventArchived),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn restore_event(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<EventArchived>, ApiError> {
+    set_archived(&state, &cid, &p, &id, false).await
+}
+
+async fn set_archived(
+    state: &AppState,
+    cid: &CorrelationId,
+    p: &Principal,
+    id: &str,
+    archive: bool,
+) -> Result<Json<EventArchived>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(state, id).await?;
+    let at = state
+        .engine
+        .clone()
+        .with_correlation(cid.0.clone())
+        .archive(e.id, archive, &p.actor())
+        .await?;
+    Ok(Json(EventArchived {
+        id: e.id.0,
+        archived_at: at,
+    }))
 }
 
 /// The current revision of every artifact of an event.

@@ -235,6 +235,9 @@ pub struct EventSummary {
     /// timer. Absent when the run waits for nothing timed (one event only, not in lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wake_at: Option<DateTime<Utc>>,
+    /// When the event was archived (hidden from lists unless asked for); absent when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived_at: Option<DateTime<Utc>>,
     /// The brief's city (from the current brief revision, or the draft; absent while unknown).
     pub city: Option<String>,
     pub country: Option<String>,
@@ -760,4 +763,12 @@ impl<S: Send + Sync> FromRequest<S> for CsvOrJson {
                 )
             })
     }
+}
+
+/// An event archived or restored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EventArchived {
+    pub id: uuid::Uuid,
+    /// When it was archived; absent once restored.
+    pub archived_at: Option<DateTime<Utc>>,
 }

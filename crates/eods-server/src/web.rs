@@ -27,6 +27,7 @@ mod audit;
 mod event;
 mod form;
 mod leads;
+mod program;
 mod tabs;
 
 const COOKIE: &str = "eods_session";
@@ -50,6 +51,11 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events/{id}/quotes", post(leads::add_quote))
         .route("/ui/events/{id}/stream", get(event::event_stream))
         .route("/ui/events/{id}/downloads/{file}", get(event::download))
+        .route(
+            "/ui/events/{id}/program",
+            get(program::program_page).post(program::save_program),
+        )
+        .route("/ui/events/{id}/{action}", post(event::archive))
         .route("/ui/audit", get(audit::audit_page))
         .route("/ui/static/live.js", get(live_script))
         .layer(axum::middleware::map_response(page_headers))
@@ -316,7 +322,7 @@ struct EventRowView {
     dates: String,
     place: String,
     audience: String,
-    state: String,
+    state: &'static str,
     run_status: String,
     detail: Option<String>,
     pending: u32,
@@ -333,6 +339,7 @@ struct Paging {
 }
 
 impl Paging {
+    /// `path` ends with `?` or `&`, ready for `offset=`.
     fn new(path: &str, offset: u32, shown: usize, total: u64) -> Paging {
         let offset64 = u64::from(offset);
         let end = offset64 + shown as u64;
@@ -341,8 +348,8 @@ impl Paging {
             last: end,
             total,
             newer: (offset > 0)
-                .then(|| format!("{path}?offset={}", offset.saturating_sub(PAGE_SIZE))),
-            older: (end < total).then(|| format!("{path}?offset={end}")),
+                .then(|| format!("{path}offset={}", offset.saturating_sub(PAGE_SIZE))),
+            older: (end < total).then(|| format!("{path}offset={end}")),
         }
     }
 }
@@ -354,6 +361,43 @@ const PAGE_SIZE: u32 = 50;
 struct PageQuery {
     offset: Option<u32>,
     decided: Option<String>,
+    /// The dashboard: archived events instead of the others.
+    archived: Option<String>,
+}
+
+/// A lifecycle state as people read it.
+pub(crate) fn state_words(s: eods_domain::lifecycle::LifecycleState) -> &'static str {
+    use eods_domain::lifecycle::LifecycleState as L;
+    match s {
+        L::Initiate => "Brief received",
+        L::Plan => "Planning",
+        L::Research => "Venue research",
+        L::Budget => "Budget",
+        L::Logistics => "Logistics",
+        L::Confirm => "Confirmation",
+        L::Execute => "Event running",
+        L::Postmortem => "Postmortem",
+    }
+}
+
+/// A run status as people read it; a run waiting for its timer says until when.
+pub(crate) fn run_words(
+    s: eods_domain::lifecycle::RunStatus,
+    wake_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> String {
+    use eods_domain::lifecycle::RunStatus as R;
+    match (s, wake_at) {
+        (R::Running, Some(t)) => format!("waiting until {}", t.format("%-d %b %Y %H:%M UTC")),
+        (R::Idle, _) => "not started".into(),
+        (R::Running, None) => "working".into(),
+        (R::AwaitingApproval, _) => "waiting for approvals".into(),
+        (R::Paused, _) => "paused".into(),
+        (R::Blocked, _) => "blocked: needs a decision".into(),
+        (R::NeedsInput, _) => "needs input".into(),
+        (R::Completed, _) => "completed".into(),
+        (R::Cancelled, _) => "cancelled".into(),
+        (R::Failed, _) => "failed".into(),
+    }
 }
 
 /// `20 May 2031`, or `20–22 May 2031`, or `30 May – 2 Jun 2031`; `—` when unknown.
@@ -399,6 +443,8 @@ struct Dashboard {
     rows: Vec<EventRowView>,
     paging: Paging,
     can_plan: bool,
+    /// The archived events are shown.
+    archived: bool,
 }
 
 /// The events, newest first, a page at a time: one query over the events' summary rows (no
@@ -414,11 +460,13 @@ async fn dashboard(
         Err(r) => return r,
     };
     let offset = q.offset.unwrap_or(0);
+    let archived = q.archived.is_some();
     let page = state
         .store
         .events_page(&EventFilter {
             limit: PAGE_SIZE,
             offset,
+            archived,
             ..EventFilter::default()
         })
         .await;
@@ -437,8 +485,8 @@ async fn dashboard(
                 .summary
                 .audience_size
                 .map_or_else(|| "—".into(), |n| n.to_string()),
-            state: e.state.to_string(),
-            run_status: e.run_status.to_string(),
+            state: state_words(e.state),
+            run_status: run_words(e.run_status, e.wake_at),
             detail: e.status_detail.clone(),
             pending: e.pending_approvals,
             budget: budget_text(&e.summary),
@@ -450,9 +498,15 @@ async fn dashboard(
     };
     render(Dashboard {
         user,
-        paging: Paging::new("/ui", offset, rows.len(), total),
+        paging: Paging::new(
+            if archived { "/ui?archived=1&" } else { "/ui?" },
+            offset,
+            rows.len(),
+            total,
+        ),
         rows,
         can_plan: s.principal.role.grants(Permission::Plan),
+        archived,
     })
 }
 
@@ -541,7 +595,7 @@ async fn approvals(
     };
     render(Approvals {
         user,
-        paging: Paging::new("/ui/approvals", offset, items.len(), page.total),
+        paging: Paging::new("/ui/approvals?", offset, items.len(), page.total),
         items,
         can_decide: s.principal.role.grants(Permission::Approve),
         notice,

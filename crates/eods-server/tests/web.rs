@@ -126,7 +126,11 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
 
     let dashboard = bob.page("/ui").await;
     assert!(dashboard.contains("CloudData Summit Amsterdam 2029"));
-    assert!(dashboard.contains("<td class=\"status\">awaiting_approval"));
+    assert!(
+        dashboard.contains("<td>Confirmation</td>")
+            && dashboard.contains("<td class=\"status\">waiting for approvals"),
+        "the stage and status in words: {dashboard}"
+    );
     assert!(
         dashboard.contains("Approvals (3)"),
         "the nav counts pending approvals"

@@ -506,6 +506,11 @@ impl Store {
                 q.push(" ON CONFLICT (dedupe_key) DO NOTHING");
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
             }
+            if let Some(a) = todo.iter().rev().find_map(|c| c.archived) {
+                sqlx::query("UPDATE events SET archived_at = $1 WHERE id = $2")
+                    .bind(a).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("update archived_at", e))?;
+            }
             if let Some(o) = todo.iter().rev().find_map(|c| c.options.as_ref()) {
                 sqlx::query("UPDATE events SET options = $1 WHERE id = $2")
                     .bind(Json(o)).bind(&event)

@@ -85,7 +85,7 @@ pub(crate) const SUMMARY_COLUMNS: &str =
     "city, country, start_date, end_date, audience_size, currency, budget_total";
 
 /// The columns of [`EventRow`], in `rows::EventRecord` order.
-pub(crate) const EVENT_COLUMNS: &str = "id, title, state, run_status, level, status_detail, wake_at, brief_draft, city, country, start_date, end_date, audience_size, currency, budget_total, options, created_at, updated_at";
+pub(crate) const EVENT_COLUMNS: &str = "id, title, state, run_status, level, status_detail, wake_at, brief_draft, city, country, start_date, end_date, audience_size, currency, budget_total, options, created_at, updated_at, archived_at";
 
 const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload";
 
@@ -105,9 +105,10 @@ where
     for<'e> Option<Json<Value>>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> Json<RunOptions>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
     for<'e> DateTime<Utc>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
+    for<'e> Option<DateTime<Utc>>: sqlx::Encode<'e, DB> + sqlx::Type<DB>,
 {
     let sql = format!(
-        "INSERT INTO events ({EVENT_COLUMNS}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        "INSERT INTO events ({EVENT_COLUMNS}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     );
     let s = ev.summary.clone();
     sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
@@ -129,6 +130,7 @@ where
         .bind(Json(ev.options.clone()))
         .bind(ev.created_at)
         .bind(ev.updated_at)
+        .bind(ev.archived_at)
         .bind(seq)
         .execute(exec)
         .await

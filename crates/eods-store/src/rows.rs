@@ -40,6 +40,8 @@ pub struct EventRow {
     pub options: RunOptions,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the event was archived (hidden from lists, kept whole); `None` when it is not.
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// The columns of [`EventRow`] ([`crate::EVENT_COLUMNS`]).
@@ -58,6 +60,7 @@ pub(crate) struct EventRecord {
     options: Json<Value>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    archived_at: Option<DateTime<Utc>>,
 }
 
 /// The summary columns ([`crate::SUMMARY_COLUMNS`]).
@@ -116,6 +119,7 @@ impl TryFrom<EventRecord> for EventRow {
                 .map_err(|e| StoreError::Corrupt(format!("run options of event {}: {e}", r.id)))?,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            archived_at: r.archived_at,
         })
     }
 }
@@ -129,11 +133,13 @@ pub(crate) struct EventListRecord {
     run_status: String,
     level: String,
     status_detail: Option<String>,
+    wake_at: Option<i64>,
     #[sqlx(flatten)]
     summary: SummaryColumns,
     pending_approvals: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    archived_at: Option<DateTime<Utc>>,
     /// Rows matching the filter in all (the same on every row of a page).
     pub(crate) total: i64,
 }
@@ -149,10 +155,12 @@ impl TryFrom<EventListRecord> for EventListRow {
             run_status,
             level: Level::parse(&r.level).map_err(StoreError::Corrupt)?,
             status_detail: r.status_detail,
+            wake_at: r.wake_at.and_then(DateTime::from_timestamp_millis),
             summary: BriefSummary::from(r.summary),
             pending_approvals: u32::try_from(r.pending_approvals).unwrap_or(u32::MAX),
             created_at: r.created_at,
             updated_at: r.updated_at,
+            archived_at: r.archived_at,
         })
     }
 }
@@ -419,6 +427,8 @@ pub struct Commit {
     /// Approval requests escalated in this commit (their deadline passed): stamped, so the
     /// service's timer does not escalate them again.
     pub escalated: Vec<ApprovalId>,
+    /// Archives the event (`Some(Some(at))`) or restores it (`Some(None)`).
+    pub archived: Option<Option<DateTime<Utc>>>,
 }
 
 /// What lists show of an event's brief: a derived index of the current event_brief revision
@@ -500,11 +510,14 @@ pub struct EventListRow {
     pub run_status: RunStatus,
     pub level: Level,
     pub status_detail: Option<String>,
+    /// The run's timer ([`EventRow::wake_at`]).
+    pub wake_at: Option<DateTime<Utc>>,
     pub summary: BriefSummary,
     /// Pending approval requests of the event.
     pub pending_approvals: u32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 /// One pending approval request of a current revision with its event's summary: a line of the

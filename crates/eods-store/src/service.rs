@@ -48,6 +48,8 @@ pub enum AuditLog {
 pub struct EventFilter {
     pub state: Option<LifecycleState>,
     pub run_status: Option<RunStatus>,
+    /// Archived events only (else only those not archived).
+    pub archived: bool,
     pub limit: u32,
     pub offset: u32,
 }
@@ -61,8 +63,9 @@ pub struct InboxPage {
 }
 
 /// Pending requests for the current revision of what they approve (a request for an older
-/// revision waits for nothing: the newer revision has its own). Uses the alias `a` for approvals.
-const PENDING_CURRENT: &str = "a.status = 'pending' AND a.artifact_revision = (SELECT MAX(r.revision) FROM artifacts r WHERE r.event_id = a.event_id AND r.artifact_type = a.artifact_type)";
+/// revision waits for nothing: the newer revision has its own), of events not archived. Uses
+/// the alias `a` for approvals.
+const PENDING_CURRENT: &str = "a.status = 'pending' AND a.artifact_revision = (SELECT MAX(r.revision) FROM artifacts r WHERE r.event_id = a.event_id AND r.artifact_type = a.artifact_type) AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = a.event_id AND x.archived_at IS NOT NULL)";
 
 /// `'a', 'b'` for an IN list of enum names (never user text).
 fn in_list(statuses: &[RunStatus]) -> String {
@@ -82,26 +85,30 @@ impl Store {
     ) -> Result<(Vec<EventListRow>, u64), StoreError> {
         let state = f.state.map(|s| s.as_str());
         let status = f.run_status.map(|s| s.as_str());
-        let filter = "($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2)";
+        let filter = "($1 IS NULL OR state = $1) AND ($2 IS NULL OR run_status = $2) AND (CASE WHEN archived_at IS NULL THEN 0 ELSE 1 END) = $5";
         // The count is an uncorrelated subquery, evaluated once for the statement.
         let sql = format!(
-            "SELECT e.id, e.title, e.state, e.run_status, e.level, e.status_detail, {SUMMARY_COLUMNS}, \
+            "SELECT e.id, e.title, e.state, e.run_status, e.level, e.status_detail, e.wake_at, {SUMMARY_COLUMNS}, \
              (SELECT COUNT(*) FROM approvals a WHERE a.event_id = e.id AND {PENDING_CURRENT}) AS pending_approvals, \
-             e.created_at, e.updated_at, (SELECT COUNT(*) FROM events WHERE {filter}) AS total \
+             e.created_at, e.updated_at, e.archived_at, (SELECT COUNT(*) FROM events WHERE {filter}) AS total \
              FROM events e WHERE {filter} ORDER BY e.created_at DESC, e.id DESC LIMIT $3 OFFSET $4"
         );
         let rows: Vec<EventListRecord> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(state).bind(status).bind(i64::from(f.limit)).bind(i64::from(f.offset))
+            .bind(i64::from(f.archived))
             .fetch_all(p).await)
             .map_err(|e| StoreError::query("list events", e))?;
         let total = match rows.first() {
             Some(r) => r.total,
             // A page past the end has no row to carry the count.
             None => {
-                let sql = format!("SELECT COUNT(*) FROM events WHERE {filter}");
+                let sql = format!(
+                    "SELECT COUNT(*) FROM events WHERE {}",
+                    filter.replace("$5", "$3")
+                );
                 let (n,): (i64,) = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                    .bind(state).bind(status).fetch_one(p).await)
+                    .bind(state).bind(status).bind(i64::from(f.archived)).fetch_one(p).await)
                 .map_err(|e| StoreError::query("count events", e))?;
                 n
             }

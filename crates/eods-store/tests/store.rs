@@ -36,6 +36,7 @@ fn event_row(id: EventId) -> EventRow {
         options: eods_domain::run::RunOptions::default(),
         created_at: t,
         updated_at: t,
+        archived_at: None,
     }
 }
 

@@ -81,6 +81,11 @@ struct Header {
     notice: Option<String>,
     /// The quotes a run in `needs_input` waits for (empty otherwise).
     quotes_needed: Vec<String>,
+    /// When the event was archived, in words.
+    archived: Option<String>,
+    /// Whether it may be archived now (its run neither works nor waits for approvals).
+    archivable: bool,
+    csrf: String,
 }
 
 struct GateRow {
@@ -219,6 +224,8 @@ pub(super) struct EventQuery {
     reported: Option<String>,
     quoted: Option<String>,
     task: Option<String>,
+    /// The brief revision a program edit made.
+    program: Option<String>,
 }
 
 /// The event's files as they stand: the report and the calendar always, the frab schedule and
@@ -275,7 +282,7 @@ pub(super) async fn download(
     }
 }
 
-fn parse_id(s: &str) -> Result<EventId, ApiError> {
+pub(super) fn parse_id(s: &str) -> Result<EventId, ApiError> {
     s.parse()
         .map_err(|_| ApiError::not_found(format!("no event `{s}`: an event id is a UUID")))
 }
@@ -332,6 +339,13 @@ pub(super) async fn event_page(
         Some("The event was created and planning has started.".to_owned())
     } else if q.quoted.is_some() {
         Some("The quote was recorded; planning continues with it.".to_owned())
+    } else if let Some(r) = q.program.as_deref() {
+        Some(match r.parse::<u32>() {
+            Ok(r) => format!(
+                "The program was saved as brief revision {r}; the schedule and what follows it are planned again."
+            ),
+            Err(_) => "The program was saved.".to_owned(),
+        })
     } else if let Some(t) = q.task.as_deref().filter(|t| {
         // Only a task of the plan is echoed.
         o.blackboard
@@ -375,6 +389,15 @@ pub(super) async fn event_page(
         } else {
             vec![]
         },
+        archived: e
+            .archived_at
+            .map(|t| t.format("%-d %b %Y %H:%M UTC").to_string()),
+        archivable: !matches!(
+            e.run_status,
+            eods_domain::lifecycle::RunStatus::Running
+                | eods_domain::lifecycle::RunStatus::AwaitingApproval
+        ),
+        csrf: s.csrf.clone(),
     };
     let body = match tab {
         "overview" => Body::Overview(Box::new(overview(&o, &s, &h, state.engine.clock().now()))),
@@ -857,6 +880,47 @@ fn tasks_view(
             .join(" → "),
         can_record,
     })
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: String,
+}
+
+/// Archives (`/archive`) or restores (`/restore`) the event from its page (see
+/// `Engine::archive`), then shows the page again.
+pub(super) async fn archive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path((id, what)): Path<(String, String)>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return page_error(e),
+    };
+    let archive = match what.as_str() {
+        "archive" => true,
+        "restore" => false,
+        other => {
+            return page_error(ApiError::not_found(format!(
+                "no page action `{other}`: archive or restore"
+            )));
+        }
+    };
+    match state
+        .engine
+        .archive(id, archive, &s.principal.actor())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/ui/events/{id}")).into_response(),
+        Err(e) => page_error(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

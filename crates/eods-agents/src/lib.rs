@@ -340,6 +340,9 @@ pub struct Directives {
     /// Live mode: whether the event's end has passed on the engine's clock. Part of Execute's
     /// key, so the runbook is written again, ended, once the event is over.
     pub event_ended: bool,
+    /// The day the event was submitted (in its zone): planning never starts before it. Part of
+    /// the plan's key; `None` for events stored before it was kept.
+    pub plan_from: Option<chrono::NaiveDate>,
 }
 
 impl Directives {
@@ -392,7 +395,10 @@ impl Directives {
                     ),
                 }
             }
-            Step::Intake | Step::Plan | Step::Postmortem => String::new(),
+            Step::Plan => self
+                .plan_from
+                .map_or_else(String::new, |d| format!("from={d}")),
+            Step::Intake | Step::Postmortem => String::new(),
         }
     }
 }

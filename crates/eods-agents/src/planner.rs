@@ -3,7 +3,7 @@
 
 use crate::cpm;
 use crate::instructions::{PlannerParams, TaskNetwork};
-use crate::tasks::{MILESTONES, TEMPLATE, owner_for};
+use crate::tasks::{MILESTONES, TaskKey, TaskTemplate, owner_for, template_for};
 use crate::{AgentError, Inputs, StepOutput};
 use chrono::{Duration, NaiveDate};
 use eods_domain::artifact::CatalogType;
@@ -203,29 +203,41 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
     let b = input.need::<EventBrief>()?;
     let map = input.need::<StakeholderMap>()?;
     let deadline = b.first_day() - Duration::days(1);
-    let lead = p.lead_time_days.get(&b.event_type).copied().unwrap_or(90);
-    let plan_start = b
+    // Bigger events need longer: above 200 people every task and the lead time grow with the
+    // audience (×1.3 at 400, ×1.6 at 800, at most ×2).
+    let size = size_factor(b.audience_size);
+    let lead = (f64::from(p.lead_time_days.get(&b.event_type).copied().unwrap_or(90)) * size)
+        .round() as i64;
+    // Planning starts at the brief's planning_start, else a lead time before the event, and
+    // never before the day the event was submitted.
+    let planned = b
         .planning_start
-        .unwrap_or(b.first_day() - Duration::days(i64::from(lead)));
+        .unwrap_or(b.first_day() - Duration::days(lead));
+    let plan_start = input
+        .directives
+        .plan_from
+        .map_or(planned, |today| planned.max(today));
     let window = u32::try_from((deadline - plan_start).num_days() + 1).unwrap_or(0);
-    if window < u32::try_from(TEMPLATE.len()).unwrap_or(u32::MAX) {
-        return Err(too_little_time(window, plan_start, deadline));
+    let template = template_for(b.event_type);
+    let tpl: Vec<&TaskTemplate> = template.iter().map(|(t, _)| *t).collect();
+    if window < u32::try_from(tpl.len()).unwrap_or(u32::MAX) {
+        return Err(too_little_time(window, plan_start, deadline, tpl.len()));
     }
-    let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0);
-    let deps = task_network(p.task_network);
-    let (durations, result, nominal) = fit_window(scale, &deps, window)?;
+    let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0) * size;
+    let deps = task_network(p.task_network, &template);
+    let (durations, result, nominal) = fit_window(scale, &deps, window, &tpl)?;
     let compressed = result.duration < nominal;
     let anchor = deadline - Duration::days(i64::from(result.duration) - 1);
 
-    let owners: Vec<StakeholderId> = TEMPLATE.iter().map(|t| owner_for(map, t.owner)).collect();
+    let owners: Vec<StakeholderId> = tpl.iter().map(|t| owner_for(map, t.owner)).collect();
     let (starts, levelling) = if p.resource_levelling {
-        level_owners(&durations, &deps, &result, &owners)
+        level_owners(&durations, &deps, &result, &owners, &tpl)
     } else {
         (result.figures.iter().map(|f| f.early_start).collect(), None)
     };
-    let tasks = tasks(&durations, &deps, &result, &owners, &starts, anchor);
-    let milestones = milestones(&tasks, &deps, deadline);
-    let phases = phases(b, &tasks, plan_start, deadline);
+    let tasks = tasks(&durations, &deps, &result, &owners, &starts, anchor, &tpl);
+    let milestones = milestones(&tasks, &deps, deadline, &tpl);
+    let phases = phases(b, &tasks, plan_start, deadline, &tpl);
     let dependencies: Vec<Dependency> = tasks
         .iter()
         .flat_map(|t| {
@@ -241,13 +253,9 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
         .map(|&i| tasks[i].id.clone())
         .collect();
 
-    let risks = risk_register(b, map, compressed);
+    let risks = risk_register(b, map, compressed.then_some((result.duration, nominal)));
     let comms = communications(b, map, p.comms_all_audiences);
-    let cp_names: Vec<&str> = result
-        .critical_path
-        .iter()
-        .map(|&i| TEMPLATE[i].title)
-        .collect();
+    let cp_names: Vec<&str> = result.critical_path.iter().map(|&i| tpl[i].title).collect();
     let summary = format!(
         "Planned {} tasks in {} milestones over {} days (critical path {} tasks{}), {} risks, {} communications",
         tasks.len(),
@@ -292,12 +300,25 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
     })
 }
 
+/// How much longer an event of `audience` people takes to plan than one of 200: 1 up to 200,
+/// then growing with the doubling of the audience (×1.3 at 400, ×1.6 at 800), at most 2.
+pub fn size_factor(audience: u32) -> f64 {
+    if audience <= 200 {
+        return 1.0;
+    }
+    (1.0 + 0.3 * (f64::from(audience) / 200.0).log2()).min(2.0)
+}
+
 /// The block when the planning window is shorter than the template's tasks.
-fn too_little_time(window: u32, plan_start: NaiveDate, deadline: NaiveDate) -> AgentError {
+fn too_little_time(
+    window: u32,
+    plan_start: NaiveDate,
+    deadline: NaiveDate,
+    tasks: usize,
+) -> AgentError {
     AgentError::Infeasible {
         reason: format!(
-            "only {window} planning day(s) between {plan_start} and {deadline}; at least {} are needed",
-            TEMPLATE.len()
+            "only {window} planning day(s) between {plan_start} and {deadline}; at least {tasks} are needed"
         ),
         alternatives: vec![
             alt(
@@ -319,20 +340,50 @@ fn too_little_time(window: u32, plan_start: NaiveDate, deadline: NaiveDate) -> A
 /// Each template task's predecessors. A checklist runs the template's tasks one after another
 /// (its order is topological); the network keeps only the real dependencies, so independent
 /// work runs in parallel.
-fn task_network(network: TaskNetwork) -> Vec<Vec<usize>> {
-    match network {
-        TaskNetwork::Checklist => (0..TEMPLATE.len())
-            .map(|i| if i == 0 { vec![] } else { vec![i - 1] })
-            .collect(),
-        TaskNetwork::Dag => TEMPLATE
-            .iter()
-            .map(|t| {
-                t.deps
+fn task_network(
+    network: TaskNetwork,
+    template: &[(&TaskTemplate, &'static [TaskKey])],
+) -> Vec<Vec<usize>> {
+    let at = |k: TaskKey| template.iter().position(|(x, _)| x.key == k);
+    let dag: Vec<Vec<usize>> = template
+        .iter()
+        .map(|(t, _)| {
+            let mut deps: Vec<usize> = t.deps.iter().filter_map(|d| at(*d)).collect();
+            // The type's extra work that must finish before this task.
+            deps.extend(
+                template
                     .iter()
-                    .filter_map(|d| TEMPLATE.iter().position(|x| x.key == *d))
-                    .collect()
-            })
-            .collect(),
+                    .enumerate()
+                    .filter(|(_, (_, feeds))| feeds.contains(&t.key))
+                    .map(|(i, _)| i),
+            );
+            deps
+        })
+        .collect();
+    match network {
+        TaskNetwork::Dag => dag,
+        TaskNetwork::Checklist => {
+            // One task after another, in an order that respects the network: of the tasks whose
+            // predecessors are done, the earliest milestone first, then the template's order.
+            let n = template.len();
+            let mut done = vec![false; n];
+            let mut order = Vec::with_capacity(n);
+            while order.len() < n {
+                let next = (0..n)
+                    .filter(|&i| !done[i] && dag[i].iter().all(|&d| done[d]))
+                    .min_by_key(|&i| (template[i].0.milestone, i))
+                    // A cycle (the template has none): take the rest in order.
+                    .or_else(|| (0..n).find(|&i| !done[i]));
+                let Some(i) = next else { break };
+                done[i] = true;
+                order.push(i);
+            }
+            let mut chain = vec![vec![]; n];
+            for w in order.windows(2) {
+                chain[w[1]] = vec![w[0]];
+            }
+            chain
+        }
     }
 }
 
@@ -342,10 +393,10 @@ fn fit_window(
     scale: f64,
     deps: &[Vec<usize>],
     window: u32,
+    tpl: &[&TaskTemplate],
 ) -> Result<(Vec<u32>, cpm::Cpm, u32), AgentError> {
     let durations_at = |factor: f64| -> Vec<u32> {
-        TEMPLATE
-            .iter()
+        tpl.iter()
             .map(|t| ((f64::from(t.base_days) * factor).round() as u32).max(1))
             .collect()
     };
@@ -376,10 +427,10 @@ fn tasks(
     owners: &[StakeholderId],
     starts: &[u32],
     anchor: NaiveDate,
+    tpl: &[&TaskTemplate],
 ) -> Vec<Task> {
     let day = |offset: u32| anchor + Duration::days(i64::from(offset));
-    TEMPLATE
-        .iter()
+    tpl.iter()
         .enumerate()
         .map(|(i, t)| {
             let f = result.figures[i];
@@ -402,11 +453,16 @@ fn tasks(
 
 /// The milestones, each dated by the last of its tasks and depending on the milestones its
 /// tasks' predecessors belong to.
-fn milestones(tasks: &[Task], deps: &[Vec<usize>], deadline: NaiveDate) -> Vec<Milestone> {
+fn milestones(
+    tasks: &[Task],
+    deps: &[Vec<usize>],
+    deadline: NaiveDate,
+    tpl: &[&TaskTemplate],
+) -> Vec<Milestone> {
     let milestone_date = |m: usize| {
         tasks
             .iter()
-            .zip(TEMPLATE)
+            .zip(tpl)
             .filter(|(_, t)| t.milestone == m)
             .map(|(x, _)| x.end)
             .max()
@@ -416,12 +472,12 @@ fn milestones(tasks: &[Task], deps: &[Vec<usize>], deadline: NaiveDate) -> Vec<M
         .iter()
         .enumerate()
         .map(|(m, name)| {
-            let mut depends_on: Vec<MilestoneId> = TEMPLATE
+            let mut depends_on: Vec<MilestoneId> = tpl
                 .iter()
                 .zip(deps)
                 .filter(|(t, _)| t.milestone == m)
                 .flat_map(|(_, ds)| ds.iter())
-                .map(|&d| &TEMPLATE[d])
+                .map(|&d| tpl[d])
                 .filter(|d| d.milestone != m)
                 .map(|d| MilestoneId::nth(d.milestone + 1))
                 .collect();
@@ -443,11 +499,12 @@ fn phases(
     tasks: &[Task],
     plan_start: NaiveDate,
     deadline: NaiveDate,
+    tpl: &[&TaskTemplate],
 ) -> Vec<Phase> {
     let span = |ms: &[usize]| -> (NaiveDate, NaiveDate) {
         let xs: Vec<&Task> = tasks
             .iter()
-            .zip(TEMPLATE)
+            .zip(tpl)
             .filter(|(_, t)| ms.contains(&t.milestone))
             .map(|(x, _)| x)
             .collect();
@@ -478,6 +535,7 @@ fn level_owners(
     deps: &[Vec<usize>],
     result: &cpm::Cpm,
     owners: &[StakeholderId],
+    tpl: &[&TaskTemplate],
 ) -> (Vec<u32>, Option<ResourceLevelling>) {
     let mut people: Vec<StakeholderId> = owners.to_vec();
     people.sort();
@@ -486,7 +544,7 @@ fn level_owners(
         .iter()
         .map(|o| people.binary_search(o).unwrap_or(0))
         .collect();
-    let load: Vec<f64> = TEMPLATE.iter().map(|t| t.effort).collect();
+    let load: Vec<f64> = tpl.iter().map(|t| t.effort).collect();
     let capacity = 1.0;
     let l = cpm::level(
         durations,
@@ -543,7 +601,20 @@ type RiskRow<'a> = (
     Vec<&'a str>,
 );
 
-fn risk_register(b: &EventBrief, map: &StakeholderMap, compressed: bool) -> RiskRegister {
+/// `compressed`: the planned and the nominal length of the plan in days, when the event is too
+/// close for the nominal plan.
+fn risk_register(
+    b: &EventBrief,
+    map: &StakeholderMap,
+    compressed: Option<(u32, u32)>,
+) -> RiskRegister {
+    let too_close = compressed.map(|(planned, nominal)| {
+        format!(
+            "The event is too close for a full plan: a {} for {} people needs about {nominal} days of planning, {planned} are left, so every task is compressed and the critical path has no slack",
+            format!("{:?}", b.event_type).to_lowercase(),
+            b.audience_size
+        )
+    });
     let owner = owner_for(map, StakeholderRole::Owner);
     let finance = owner_for(map, StakeholderRole::Finance);
     let mut risks: Vec<RiskRow<'_>> = vec![
@@ -652,9 +723,72 @@ fn risk_register(b: &EventBrief, map: &StakeholderMap, compressed: bool) -> Risk
             ],
         ));
     }
-    if compressed {
+    // The risks of the event's type, beside its extra tasks.
+    match b.event_type {
+        EventType::Festival => {
+            risks.push((
+                "A permit or licence is refused, or granted late with conditions",
+                RiskCategory::Schedule,
+                2,
+                3,
+                "0.05",
+                owner.clone(),
+                vec![
+                    "Apply as soon as the site is booked; ask the authority for its conditions early",
+                    "Keep the site plan and safety concept ready for inspections",
+                ],
+            ));
+            risks.push((
+                "A medical emergency or crowd incident on site",
+                RiskCategory::Safety,
+                1,
+                5,
+                "0.03",
+                owner.clone(),
+                vec![
+                    "Medical cover and security in the site plan, with radios and a control point",
+                    "Brief every steward on the evacuation routes",
+                ],
+            ));
+        }
+        EventType::Conference => risks.push((
+            "Sponsorship income falls short of the plan",
+            RiskCategory::Budget,
+            2,
+            3,
+            "0.05",
+            finance.clone(),
+            vec![
+                "Sell packages from the start of planning; track commitments weekly",
+                "Keep costs that depend on sponsorship optional until it is signed",
+            ],
+        )),
+        EventType::Gala => risks.push((
+            "The entertainment or the host cancels",
+            RiskCategory::Vendor,
+            2,
+            3,
+            "0.03",
+            finance.clone(),
+            vec!["Agree a replacement clause; keep a second act on call"],
+        )),
+        EventType::Workshop => risks.push((
+            "Participants' equipment or accounts are not ready and hands-on time is lost",
+            RiskCategory::Technology,
+            3,
+            2,
+            "0.01",
+            owner.clone(),
+            vec![
+                "Send set-up instructions a week before, with a check participants run",
+                "Bring spare machines with everything installed",
+            ],
+        )),
+        EventType::Meetup | EventType::Other => {}
+    }
+    if let Some(text) = &too_close {
         risks.push((
-            "The compressed timeline leaves no slack on the critical path",
+            text,
             RiskCategory::Schedule,
             4,
             3,

@@ -3,7 +3,7 @@
 //! Planner builds the task register from it; Logistics and Execute find tasks and owners through
 //! it. A leaf: it depends on no agent module.
 
-use eods_domain::catalog::brief::StakeholderRole;
+use eods_domain::catalog::brief::{EventType, StakeholderRole};
 use eods_domain::catalog::planning::StakeholderMap;
 use eods_domain::ids::{StakeholderId, TaskId};
 
@@ -21,6 +21,19 @@ pub enum TaskKey {
     Staffing,
     Materials,
     Walkthrough,
+    // Work of some event types only (ids after the standard tasks', see `template_for`).
+    Permits,
+    Licensing,
+    Security,
+    Sanitation,
+    Medical,
+    Ticketing,
+    CallForPapers,
+    Sponsorship,
+    Recording,
+    Seating,
+    Entertainment,
+    Equipment,
 }
 
 /// One task of the template.
@@ -143,6 +156,194 @@ pub(crate) const TEMPLATE: &[TaskTemplate] = &[
         owner: StakeholderRole::Owner,
     },
 ];
+
+/// Work an event of one type needs beyond the standard tasks, with the standard tasks it must
+/// finish before (`feeds`): a festival's permits, licences, security, sanitation, medical cover
+/// and ticketing; a conference's call for papers, sponsorship and recording; a gala's seating and
+/// entertainment; a workshop's equipment. Appended after the standard tasks (`task-12` on), so
+/// the standard tasks keep their ids.
+pub(crate) struct Extra {
+    pub(crate) for_type: EventType,
+    pub(crate) task: TaskTemplate,
+    pub(crate) feeds: &'static [TaskKey],
+}
+
+#[allow(clippy::too_many_arguments)]
+const fn extra(
+    for_type: EventType,
+    key: TaskKey,
+    title: &'static str,
+    base_days: u32,
+    deps: &'static [TaskKey],
+    feeds: &'static [TaskKey],
+    milestone: usize,
+    owner: StakeholderRole,
+    effort: f64,
+) -> Extra {
+    Extra {
+        for_type,
+        task: TaskTemplate {
+            key,
+            title,
+            base_days,
+            deps,
+            milestone,
+            owner,
+            effort,
+        },
+        feeds,
+    }
+}
+
+pub(crate) const EXTRAS: &[Extra] = &[
+    extra(
+        EventType::Festival,
+        TaskKey::Permits,
+        "Apply for event permits (city, fire safety, noise) and meet their conditions",
+        42,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Owner,
+        0.3,
+    ),
+    extra(
+        EventType::Festival,
+        TaskKey::Licensing,
+        "Obtain alcohol, music and trading licences",
+        28,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Owner,
+        0.2,
+    ),
+    extra(
+        EventType::Festival,
+        TaskKey::Security,
+        "Contract security and a crowd-management plan",
+        21,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Finance,
+        0.3,
+    ),
+    extra(
+        EventType::Festival,
+        TaskKey::Sanitation,
+        "Arrange toilets, water, waste and cleaning",
+        14,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Finance,
+        0.2,
+    ),
+    extra(
+        EventType::Festival,
+        TaskKey::Medical,
+        "Book first-aid and medical cover",
+        14,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Owner,
+        0.2,
+    ),
+    extra(
+        EventType::Festival,
+        TaskKey::Ticketing,
+        "Set up ticketing, wristbands and gate control",
+        21,
+        &[TaskKey::ConfirmScope],
+        &[TaskKey::Registration],
+        3,
+        StakeholderRole::Owner,
+        0.3,
+    ),
+    extra(
+        EventType::Conference,
+        TaskKey::CallForPapers,
+        "Run the call for papers and the review committee",
+        35,
+        &[TaskKey::ProgramFormat],
+        &[TaskKey::FinaliseProgram],
+        2,
+        StakeholderRole::Owner,
+        0.3,
+    ),
+    extra(
+        EventType::Conference,
+        TaskKey::Sponsorship,
+        "Sell sponsorship packages and collect sponsor deliverables",
+        42,
+        &[TaskKey::ConfirmScope],
+        &[TaskKey::Materials],
+        3,
+        StakeholderRole::Owner,
+        0.3,
+    ),
+    extra(
+        EventType::Conference,
+        TaskKey::Recording,
+        "Arrange session recording and streaming",
+        14,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Finance,
+        0.2,
+    ),
+    extra(
+        EventType::Gala,
+        TaskKey::Seating,
+        "Plan the seating and table assignments",
+        7,
+        &[TaskKey::Registration],
+        &[TaskKey::Walkthrough],
+        4,
+        StakeholderRole::Owner,
+        0.4,
+    ),
+    extra(
+        EventType::Gala,
+        TaskKey::Entertainment,
+        "Book the entertainment and the host",
+        21,
+        &[TaskKey::BookVenue],
+        &[TaskKey::Walkthrough],
+        3,
+        StakeholderRole::Finance,
+        0.2,
+    ),
+    extra(
+        EventType::Workshop,
+        TaskKey::Equipment,
+        "Prepare the hands-on equipment, software and accounts for participants",
+        10,
+        &[TaskKey::FinaliseProgram],
+        &[TaskKey::Walkthrough],
+        4,
+        StakeholderRole::Owner,
+        0.4,
+    ),
+];
+
+/// The tasks of an event of type `t`: the standard ones, then its type's extra work; and for
+/// each, the tasks it must finish before beyond the template's own dependencies.
+pub(crate) fn template_for(t: EventType) -> Vec<(&'static TaskTemplate, &'static [TaskKey])> {
+    TEMPLATE
+        .iter()
+        .map(|x| (x, &[][..]))
+        .chain(
+            EXTRAS
+                .iter()
+                .filter(|e| e.for_type == t)
+                .map(|e| (&e.task, e.feeds)),
+        )
+        .collect()
+}
 
 /// The milestones the tasks lead to, in id order.
 pub(crate) const MILESTONES: [&str; 5] = [

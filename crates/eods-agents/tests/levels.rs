@@ -6,7 +6,7 @@
 mod common;
 
 use common::{example, plan_at};
-use eods_agents::{AgentError, Step};
+use eods_agents::{AgentError, Directives, Step};
 use eods_domain::blackboard::Blackboard;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::budget::{BudgetBaseline, CostModel};
@@ -118,10 +118,17 @@ fn planner_levels_differ_measurably() {
     );
     let cp = |bb: &Blackboard| bb.get::<Timeline>().unwrap().critical_path.len();
     let tasks = |bb: &Blackboard| bb.get::<TaskRegister>().unwrap().tasks.clone();
-    // Beginner: a backward-scheduled checklist, every task after the previous one.
-    let b = tasks(&beginner);
+    // Beginner: a backward-scheduled checklist, every task after the previous one (a
+    // festival's extra work — permits and the like — in its place in the chain).
+    let mut b = tasks(&beginner);
     assert_eq!(cp(&beginner), b.len());
+    assert!(
+        b.iter()
+            .any(|t| t.title.starts_with("Apply for event permits"))
+    );
+    b.sort_by_key(|t| t.start);
     assert!(b.windows(2).all(|w| w[0].end < w[1].start));
+    assert!(b.last().unwrap().title.starts_with("Final walkthrough"));
     // Intermediate: a network with parallel work, so some tasks have slack.
     let i = tasks(&intermediate);
     assert!(cp(&intermediate) < i.len());
@@ -517,5 +524,126 @@ fn most_loosely_budgeted_briefs_plan_completely() {
     assert!(
         complete * 10 >= runs * 7,
         "only {complete} of {runs} complete"
+    );
+}
+
+/// The plan fits the event: a festival gets its permits, licences, security, sanitation, medical
+/// cover and ticketing, a conference its call for papers, sponsorship and recording, a gala its
+/// seating and entertainment, a workshop its equipment, a meetup only the standard work; bigger
+/// events start earlier; planning never starts before the day of submission, and an event too
+/// close for the full plan says so in its risks.
+#[test]
+fn plans_follow_the_event_type_and_size_and_start_no_earlier_than_today() {
+    use eods_domain::catalog::brief::EventType;
+    use eods_domain::catalog::planning::RiskRegister;
+    let plan = |brief: EventBrief, directives: &Directives| {
+        let tools = eods_agents::Tools::bundled().unwrap();
+        let mut bb = Blackboard::new();
+        bb.insert(eods_domain::blackboard::Current {
+            revision: 1,
+            created_by: "user:test".into(),
+            derived_from: vec![],
+            payload: eods_domain::artifact::CatalogType::into_payload(brief),
+        });
+        common::run_on(
+            &tools,
+            &mut bb,
+            Level::Intermediate,
+            directives,
+            &[Step::Intake, Step::Plan],
+        )
+        .unwrap();
+        bb
+    };
+    let titles = |bb: &Blackboard| -> Vec<String> {
+        bb.get::<TaskRegister>()
+            .unwrap()
+            .tasks
+            .iter()
+            .map(|t| t.title.clone())
+            .collect()
+    };
+    let none = Directives::default();
+    let meetup = plan(example("s01-meetup.json"), &none);
+    assert_eq!(titles(&meetup).len(), 11, "{:?}", titles(&meetup));
+    let festival = plan(example("berlin-festival-3000.json"), &none);
+    let f = titles(&festival);
+    for word in [
+        "permits",
+        "licences",
+        "security",
+        "toilets",
+        "medical",
+        "ticketing",
+    ] {
+        assert!(
+            f.iter().any(|t| t.to_lowercase().contains(word)),
+            "a festival plans {word}: {f:?}"
+        );
+    }
+    let risks = festival.get::<RiskRegister>().unwrap();
+    assert!(
+        risks
+            .risks
+            .iter()
+            .any(|r| r.description.contains("permit or licence"))
+    );
+    let conference = titles(&plan(example("s02-conference.json"), &none));
+    for word in ["call for papers", "sponsorship", "recording"] {
+        assert!(
+            conference.iter().any(|t| t.to_lowercase().contains(word)),
+            "{conference:?}"
+        );
+    }
+    let gala = titles(&plan(example("london-charity-gala.json"), &none));
+    assert!(gala.iter().any(|t| t.contains("seating")), "{gala:?}");
+    assert!(gala.iter().any(|t| t.contains("entertainment")), "{gala:?}");
+    let workshop = titles(&plan(example("lisbon-open-data-workshop.json"), &none));
+    assert!(
+        workshop.iter().any(|t| t.contains("equipment")),
+        "{workshop:?}"
+    );
+
+    // Size: the same conference for 650 people starts planning earlier than for 200.
+    let start = |bb: &Blackboard| bb.get::<Timeline>().unwrap().plan_start;
+    let s02 = example("s02-conference.json");
+    let mut big = s02.clone();
+    big.audience_size = 650;
+    assert_eq!(s02.event_type, EventType::Conference);
+    let (small, large) = (plan(s02.clone(), &none), plan(big.clone(), &none));
+    assert!(
+        start(&large) < start(&small) - chrono::Duration::days(30),
+        "{} vs {}",
+        start(&large),
+        start(&small)
+    );
+    assert!(
+        eods_agents::planner::size_factor(650) > 1.4
+            && eods_agents::planner::size_factor(200) == 1.0
+    );
+
+    // Submitted eight weeks before: planning starts that day, compressed, and the risk says why.
+    let today = s02.first_day() - chrono::Duration::days(56);
+    let late = plan(
+        big,
+        &Directives {
+            plan_from: Some(today),
+            ..Directives::default()
+        },
+    );
+    assert_eq!(start(&late), today);
+    let tasks = late.get::<TaskRegister>().unwrap();
+    assert!(tasks.tasks.iter().all(|t| t.start >= today));
+    let risks = late.get::<RiskRegister>().unwrap();
+    assert!(
+        risks.risks.iter().any(|r| r
+            .description
+            .starts_with("The event is too close for a full plan: a conference for 650 people")),
+        "{:?}",
+        risks
+            .risks
+            .iter()
+            .map(|r| &r.description)
+            .collect::<Vec<_>>()
     );
 }

@@ -41,6 +41,10 @@ pub struct RunOptions {
     /// calendar. Events stored before modes existed were simulated.
     #[serde(default)]
     pub mode: RunMode,
+    /// The day the event was submitted, in its zone: planning never starts before it. Set by
+    /// the engine at submission; absent on events stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_from: Option<chrono::NaiveDate>,
 }
 
 /// What a run does after Confirm.
@@ -94,6 +98,7 @@ impl Default for RunOptions {
             approve: "auto".into(),
             allow_past: false,
             mode: RunMode::Simulate,
+            planned_from: None,
         }
     }
 }

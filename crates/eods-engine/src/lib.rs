@@ -583,6 +583,16 @@ impl Engine {
         options
             .correlation_id
             .get_or_insert_with(|| correlation.clone());
+        // Planning starts no earlier than today in the event's zone (kept, so a re-plan next
+        // month still plans from the day of submission, and the plan's key stays put).
+        if options.planned_from.is_none() {
+            let tz = brief
+                .get("timezone")
+                .and_then(|t| t.as_str())
+                .and_then(|t| t.parse::<chrono_tz::Tz>().ok())
+                .unwrap_or(chrono_tz::UTC);
+            options.planned_from = Some(now.with_timezone(&tz).date_naive());
+        }
         let options = &options;
         let title = brief
             .get("title")
@@ -2704,6 +2714,7 @@ pub(crate) fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Dir
         seed: options.seed,
         incidents: options.incidents.clone(),
         mode: options.mode,
+        plan_from: options.planned_from,
         ..Directives::default()
     };
     for a in approvals {

@@ -288,6 +288,7 @@ async fn create_event(
         allow_past: req.allow_past.unwrap_or(false),
         // The service follows the calendar unless asked for a rehearsal.
         mode: req.mode.map_or(eods_domain::run::RunMode::Live, Into::into),
+        planned_from: None,
     };
     let engine = state.engine.clone().with_correlation(cid.0.clone());
     // The event, its data and its start are one transaction: a crash leaves nothing or an

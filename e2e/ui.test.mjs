@@ -476,4 +476,27 @@ test('a live event waits for its day after the approvals, and a planner records 
   const added = amended.body.payload.program.find((p) => p.title === 'Rust on microcontrollers');
   assert.deepEqual(added.speakers, ['Ada Lovelace', 'Grace Hopper']);
   assert.equal(added.duration_minutes, 25);
+
+  // A meetup six weeks away: planned from today, its first tasks are due within two weeks and
+  // the dashboard lists them under upcoming deadlines, linked to its task board.
+  const soon = JSON.parse(readFileSync(join(root, 'examples/s01-meetup.json'), 'utf8'));
+  soon.title = 'Meetup in six weeks';
+  soon.date_range = { start: '2027-01-12', end: '2027-01-12' };
+  const next = await api('alice', 'POST', '/api/v1/events', { brief: soon });
+  assert.equal(next.status, 201);
+  await until('the meetup to wait for its calendar', async () => {
+    const waiting = await api('bob', 'GET', `/api/v1/approvals?status=pending&event_id=${next.body.id}`);
+    for (const a of waiting.body.items) await api('bob', 'POST', `/api/v1/approvals/${a.id}/decision`, { decision: 'approve' });
+    const e = await api('vera', 'GET', `/api/v1/events/${next.body.id}`);
+    return typeof e.body.wake_at === 'string';
+  });
+  await page.goto(base + '/ui');
+  const deadlines = page.locator('#deadlines tbody tr');
+  assert.ok((await deadlines.count()) > 0, 'upcoming deadlines are listed');
+  assert.match(await deadlines.first().innerText(), /Meetup in six weeks/);
+  assert.match(await deadlines.first().innerText(), /\(due (today|tomorrow|in \d+ days)\)/);
+  await accessible(page, 'dashboard with upcoming deadlines');
+  await shot(page, 'dashboard-deadlines');
+  await deadlines.first().getByRole('link').click();
+  await page.locator('#task-board').waitFor();
 });

@@ -784,7 +784,14 @@ pub fn evaluate_gate(gate: Gate, input: GateInput<'_>) -> Vec<String> {
             }
         }
         Gate::NoStaleArtifact => {
-            for (t, input_ref) in bb.stale() {
+            // The runbook of a live event is what people recorded before Execute; Execute
+            // derives it again from the current task register (keeping what was recorded, by
+            // task id), so a re-plan does not make it a stale plan.
+            for (t, input_ref) in bb
+                .stale()
+                .into_iter()
+                .filter(|(t, _)| *t != ArtifactType::Runbook)
+            {
                 p.push(format!(
                     "{t} is derived from {input_ref}, which is no longer current"
                 ));

@@ -2152,3 +2152,58 @@ async fn an_event_is_archived_and_restored_with_the_change_on_record() {
         );
     }
 }
+
+/// A live event whose program changes after tasks were recorded is planned again and asks for
+/// its approvals again; the runbook people kept does not block it as a stale plan.
+#[tokio::test]
+async fn a_replan_after_recorded_tasks_asks_for_approvals_instead_of_blocking() {
+    let (_dir, stores) = stores("replan-runbook").await;
+    for store in stores {
+        let b = store.backend();
+        let options = RunOptions {
+            mode: eods_domain::run::RunMode::Live,
+            ..RunOptions::default()
+        };
+        let (e, id) = submitted(&store, "s01-meetup.json", options).await;
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Running, "{b}: waits for its day");
+        e.record_task(
+            id,
+            "task-1",
+            eods_domain::progress::TaskUpdate {
+                status: eods_domain::catalog::planning::TaskStatus::Done,
+                completed_on: None,
+                note: None,
+                actual_cost: None,
+            },
+            "user:alice",
+        )
+        .await
+        .unwrap();
+        e.amend_brief(
+            id,
+            &serde_json::json!({"program": [{"title": "One talk", "duration_minutes": 40}]}),
+            "user:alice",
+        )
+        .await
+        .unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            (s.state, s.run_status),
+            (LifecycleState::Confirm, RunStatus::AwaitingApproval),
+            "{b}: {:?}",
+            s.detail
+        );
+        // Approved again, it waits for its day, and task-1 is still recorded done.
+        let s = e
+            .run(id, Some(&mut approve_all()), &mut Quiet)
+            .await
+            .unwrap();
+        assert_eq!(s.run_status, RunStatus::Running, "{b}: {:?}", s.detail);
+        let runbook = current(&store, id, ArtifactType::Runbook).await;
+        assert_eq!(runbook["entries"][0]["status"], "done", "{b}: {runbook}");
+    }
+}

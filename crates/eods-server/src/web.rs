@@ -445,6 +445,8 @@ struct Dashboard {
     can_plan: bool,
     /// The archived events are shown.
     archived: bool,
+    /// Tasks of live events due soon or overdue (first page of the events only).
+    deadlines: Vec<DeadlineView>,
 }
 
 /// The events, newest first, a page at a time: one query over the events' summary rows (no
@@ -492,11 +494,21 @@ async fn dashboard(
             budget: budget_text(&e.summary),
         })
         .collect();
+    let deadlines = if archived || offset > 0 {
+        vec![]
+    } else {
+        let today = state.engine.clock().now().date_naive();
+        match upcoming_deadlines(&state, today).await {
+            Ok(d) => d,
+            Err(e) => return page_error(e),
+        }
+    };
     let user = match user_view(&state, &s).await {
         Ok(u) => Some(u),
         Err(e) => return page_error(e),
     };
     render(Dashboard {
+        deadlines,
         user,
         paging: Paging::new(
             if archived { "/ui?archived=1&" } else { "/ui?" },
@@ -508,6 +520,94 @@ async fn dashboard(
         can_plan: s.principal.role.grants(Permission::Plan),
         archived,
     })
+}
+
+/// A task due soon (or overdue) in a live event, for the dashboard.
+struct DeadlineView {
+    event_id: String,
+    event_title: String,
+    task_id: String,
+    task: String,
+    owner: String,
+    due: String,
+    due_date: chrono::NaiveDate,
+    /// `overdue by 3 days`, `due today`, `due in 5 days`.
+    when: String,
+    overdue: bool,
+    status: &'static str,
+}
+
+/// How far ahead the dashboard lists deadlines.
+const DEADLINE_DAYS: i64 = 14;
+
+/// The tasks of live events waiting for their calendar that are not done and due within
+/// [`DEADLINE_DAYS`] of `today` (overdue ones too), the earliest first, at most 20: read from
+/// each event's current task register, runbook and stakeholder map.
+async fn upcoming_deadlines(
+    state: &AppState,
+    today: chrono::NaiveDate,
+) -> Result<Vec<DeadlineView>, ApiError> {
+    use eods_domain::artifact::ArtifactType;
+    use eods_domain::catalog::execution::Runbook;
+    use eods_domain::catalog::planning::{StakeholderMap, TaskRegister, TaskStatus};
+    fn typed<T: serde::de::DeserializeOwned>(
+        e: Option<eods_domain::artifact::Envelope>,
+    ) -> Option<T> {
+        serde_json::from_value(e?.payload).ok()
+    }
+    let mut out = Vec::new();
+    for (id, title) in state.store.waiting_events(100).await? {
+        let Some(tasks) = typed::<TaskRegister>(
+            state
+                .store
+                .current_of(id, ArtifactType::TaskRegister)
+                .await?,
+        ) else {
+            continue;
+        };
+        let runbook = typed::<Runbook>(state.store.current_of(id, ArtifactType::Runbook).await?);
+        let people = typed::<StakeholderMap>(
+            state
+                .store
+                .current_of(id, ArtifactType::StakeholderMap)
+                .await?,
+        );
+        let recorded = runbook
+            .as_ref()
+            .map(|r| r.entries.as_slice())
+            .unwrap_or_default();
+        for e in eods_domain::progress::entries(&tasks, recorded) {
+            let days = (e.planned_end - today).num_days();
+            if e.status == TaskStatus::Done || days > DEADLINE_DAYS {
+                continue;
+            }
+            out.push(DeadlineView {
+                event_id: id.to_string(),
+                event_title: title.clone(),
+                task_id: e.task_id.to_string(),
+                task: e.title.clone(),
+                owner: people
+                    .as_ref()
+                    .and_then(|m| m.stakeholders.iter().find(|s| s.id == e.owner))
+                    .map_or_else(|| e.owner.to_string(), |s| s.name.clone()),
+                due: e.planned_end.format("%-d %b %Y").to_string(),
+                due_date: e.planned_end,
+                when: match days {
+                    d if d < 0 => {
+                        format!("overdue by {} day{}", -d, if d == -1 { "" } else { "s" })
+                    }
+                    0 => "due today".into(),
+                    1 => "due tomorrow".into(),
+                    d => format!("due in {d} days"),
+                },
+                overdue: days < 0,
+                status: eods_engine::status_words(e.status),
+            });
+        }
+    }
+    out.sort_by_key(|d| (!d.overdue, d.due_date));
+    out.truncate(20);
+    Ok(out)
 }
 
 /// One request in the inbox, from its summary row.

@@ -1148,3 +1148,123 @@ async fn the_new_event_form_takes_organiser_files_and_the_event_page_takes_quote
         store.close().await;
     }
 }
+
+/// A live event six weeks away waits after its approvals with its first tasks due now: the
+/// dashboard lists them under upcoming deadlines, linked to the event's task board, and a task
+/// recorded done leaves the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_dashboard_lists_the_tasks_of_live_events_due_in_the_next_two_weeks() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "deadlines")
+        .await
+        .unwrap()
+    {
+        let (store, running, base) = serve(&url).await;
+        let token = |name: &'static str, role: Role| {
+            let store = store.clone();
+            async move {
+                eods_server::auth::create_token(&store, None, name, role, false, chrono::Utc::now())
+                    .await
+                    .unwrap()
+                    .token
+            }
+        };
+        let (planner, approver) = (
+            token("alice", Role::Planner).await,
+            token("bob", Role::Approver).await,
+        );
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let mut brief: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/s01-meetup.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let day = (eods_store::test_support::tests_today() + chrono::Duration::days(42))
+            .date_naive()
+            .to_string();
+        brief["date_range"] = json!({"start": day, "end": day});
+        let created: serde_json::Value = http
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&planner)
+            .json(&json!({"brief": brief}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let get = |path: String, token: String| {
+            let http = http.clone();
+            async move {
+                http.get(path)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<serde_json::Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        // Approve the three requests as they come, until the event waits for its calendar.
+        let mut waiting = false;
+        for _ in 0..2400 {
+            let e = get(format!("{base}/api/v1/events/{id}"), planner.clone()).await;
+            if e["wake_at"].is_string() {
+                waiting = true;
+                break;
+            }
+            let pending = get(
+                format!("{base}/api/v1/approvals?status=pending&event_id={id}"),
+                approver.clone(),
+            )
+            .await;
+            for a in pending["items"].as_array().unwrap() {
+                http.post(format!(
+                    "{base}/api/v1/approvals/{}/decision",
+                    a["id"].as_str().unwrap()
+                ))
+                .bearer_auth(&approver)
+                .json(&json!({"decision": "approve"}))
+                .send()
+                .await
+                .unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(waiting, "{url}: the live event waits for its calendar");
+        let alice = Browser::sign_in(&http, &base, &planner).await;
+        let dashboard = alice.page("/ui").await;
+        assert!(dashboard.contains("Upcoming deadlines"), "{dashboard}");
+        let linked = attr(
+            &dashboard,
+            &format!("<a href=\"/ui/events/{id}#task-board\">"),
+        );
+        assert!(!linked.is_empty(), "{dashboard}");
+        assert!(dashboard.contains("task-1: "), "{dashboard}");
+        assert!(
+            dashboard.contains("(due in ") || dashboard.contains("(due today)"),
+            "{dashboard}"
+        );
+        // Recorded done, the task leaves the list.
+        let r = http
+            .patch(format!("{base}/api/v1/events/{id}/tasks/task-1"))
+            .bearer_auth(&planner)
+            .json(&json!({"status": "done"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let dashboard = alice.page("/ui").await;
+        assert!(!dashboard.contains("task-1: "), "{dashboard}");
+        running.stop().await;
+        store.close().await;
+    }
+}

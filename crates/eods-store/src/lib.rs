@@ -417,6 +417,18 @@ impl Store {
         self.fetch_envelopes(&sql, id, None).await
     }
 
+    /// The current revision of one type, if there is one.
+    pub async fn current_of(
+        &self,
+        id: EventId,
+        t: ArtifactType,
+    ) -> Result<Option<Envelope>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE event_id = $1 AND artifact_type = $2 ORDER BY revision DESC LIMIT 1"
+        );
+        Ok(self.fetch_envelopes(&sql, id, Some(t)).await?.pop())
+    }
+
     /// Every revision of one type, oldest first.
     pub async fn revisions(
         &self,

@@ -120,6 +120,18 @@ impl Store {
         Ok((events, u64::try_from(total).unwrap_or(0)))
     }
 
+    /// Live events waiting for their calendar (a run with a timer, not archived), the soonest
+    /// timer first: (id, title), at most `limit`.
+    pub async fn waiting_events(&self, limit: u32) -> Result<Vec<(EventId, String)>, StoreError> {
+        let rows: Vec<(String, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, title FROM events WHERE run_status = 'running' AND wake_at IS NOT NULL AND archived_at IS NULL ORDER BY wake_at, id LIMIT $1")
+            .bind(i64::from(limit)).fetch_all(p).await)
+        .map_err(|e| StoreError::query("waiting events", e))?;
+        rows.into_iter()
+            .map(|(id, title)| Ok((parse_uuid(&id)?, title)))
+            .collect()
+    }
+
     /// One page of the approvals inbox: pending requests of current revisions with their event's
     /// title, status and brief summary, in one query (no payloads), the earliest deadline first
     /// (an index scan over pending requests by deadline that stops at the page's end).

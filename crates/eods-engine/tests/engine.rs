@@ -2036,6 +2036,16 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
     }
 }
 
+/// A task recorded done today, nothing else said.
+fn done() -> eods_domain::progress::TaskUpdate {
+    eods_domain::progress::TaskUpdate {
+        status: eods_domain::catalog::planning::TaskStatus::Done,
+        completed_on: None,
+        note: None,
+        actual_cost: None,
+    }
+}
+
 /// The completion date a runbook entry holds.
 fn r_done_on(entry: &serde_json::Value) -> Option<chrono::NaiveDate> {
     entry["completed_on"].as_str().map(|d| d.parse().unwrap())
@@ -2051,17 +2061,7 @@ async fn a_rehearsal_refuses_task_updates() {
             .await
             .unwrap();
         let err = e
-            .record_task(
-                id,
-                "task-1",
-                eods_domain::progress::TaskUpdate {
-                    status: eods_domain::catalog::planning::TaskStatus::Done,
-                    completed_on: None,
-                    note: None,
-                    actual_cost: None,
-                },
-                "user:alice",
-            )
+            .record_task(id, "task-1", done(), "user:alice")
             .await
             .unwrap_err();
         assert!(
@@ -2170,19 +2170,9 @@ async fn a_replan_after_recorded_tasks_asks_for_approvals_instead_of_blocking() 
             .await
             .unwrap();
         assert_eq!(s.run_status, RunStatus::Running, "{b}: waits for its day");
-        e.record_task(
-            id,
-            "task-1",
-            eods_domain::progress::TaskUpdate {
-                status: eods_domain::catalog::planning::TaskStatus::Done,
-                completed_on: None,
-                note: None,
-                actual_cost: None,
-            },
-            "user:alice",
-        )
-        .await
-        .unwrap();
+        e.record_task(id, "task-1", done(), "user:alice")
+            .await
+            .unwrap();
         e.amend_brief(
             id,
             &serde_json::json!({"program": [{"title": "One talk", "duration_minutes": 40}]}),

@@ -67,14 +67,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         .unwrap();
 
     // An event waiting for its three approvals.
-    let brief: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/s02-conference.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let brief: serde_json::Value = example("s02-conference.json");
     let created: serde_json::Value = http
         .post(format!("{base}/api/v1/events"))
         .bearer_auth(&planner)
@@ -280,6 +273,12 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     store.close().await;
 }
 
+/// A brief of `examples/`.
+fn example(name: &str) -> serde_json::Value {
+    let path = format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 /// A signed-in browser without JavaScript: cookie-carrying GETs and form POSTs.
 struct Browser {
     http: reqwest::Client,
@@ -402,14 +401,7 @@ async fn pages_on(url: &str) {
     let (status, page) = alice.get("/ui/events/new").await;
     assert_eq!(status, 200);
     assert!(page.contains("id=\"f-title\""), "{page}");
-    let s03: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/s03-large-event.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let s03: serde_json::Value = example("s03-large-event.json");
     let text = |p: &str| {
         s03.pointer(p)
             .unwrap()
@@ -773,14 +765,7 @@ async fn pages_on(url: &str) {
     assert!(page.contains("`2027-13-01` is not a date"), "{page}");
 
     // A run blocked by a need too few venues meet: the overview says why and ranks the ways out.
-    let mut brief: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../examples/s01-meetup.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let mut brief: serde_json::Value = example("s01-meetup.json");
     brief["constraints"]
         .as_array_mut()
         .unwrap()
@@ -1177,14 +1162,7 @@ async fn the_dashboard_lists_the_tasks_of_live_events_due_in_the_next_two_weeks(
             .redirect(Policy::none())
             .build()
             .unwrap();
-        let mut brief: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../examples/s01-meetup.json"
-            ))
-            .unwrap(),
-        )
-        .unwrap();
+        let mut brief: serde_json::Value = example("s01-meetup.json");
         let day = (eods_store::test_support::tests_today() + chrono::Duration::days(42))
             .date_naive()
             .to_string();

@@ -55,6 +55,7 @@ pub fn simulate(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         entries,
         milestones,
         event_ended: true,
+        feedback: vec![],
         spend: Some(Spend {
             currency: cost.currency.clone(),
             planned,
@@ -135,6 +136,11 @@ pub fn record(input: Inputs<'_>) -> Result<StepOutput, AgentError> {
         milestones,
         event_ended: ended,
         spend,
+        // The survey answers entered so far stay with the runbook.
+        feedback: input
+            .get::<Runbook>()?
+            .map(|r| r.feedback.clone())
+            .unwrap_or_default(),
     };
     let artifacts = execute_outputs(runbook, &incidents, response, risks, &occurred);
     let (start, end) = b.live_window();
@@ -877,6 +883,40 @@ fn risk_coverage(s: &Measured<'_>) -> MetricResult {
     coverage_result
 }
 
+/// Stakeholder satisfaction: the mean survey score over 5, from the answers the organiser
+/// entered; not measured without any.
+fn satisfaction(s: &Measured<'_>) -> MetricResult {
+    let f = &s.runbook.feedback;
+    if f.is_empty() {
+        return MetricResult {
+            name: MetricName::StakeholderSatisfaction,
+            value: None,
+            target: ">= 0.8".into(),
+            met: None,
+            detail: "not measured: no feedback survey results were submitted".into(),
+        };
+    }
+    let mean = f.iter().map(|r| f64::from(r.score)).sum::<f64>() / f.len() as f64;
+    let low: Vec<&str> = f
+        .iter()
+        .filter(|r| r.score <= 2)
+        .map(|r| r.respondent.as_str())
+        .collect();
+    s.m(
+        MetricName::StakeholderSatisfaction,
+        Some(mean / 5.0),
+        format!(
+            "mean score {mean:.2} of 5 from {} answer(s){}",
+            f.len(),
+            if low.is_empty() {
+                String::new()
+            } else {
+                format!("; dissatisfied: {}", low.join(", "))
+            }
+        ),
+    )
+}
+
 /// Budget variance: actuals against what was approved, the planned spend plus what the
 /// approved reserve paid for a risk that occurred.
 fn budget_variance(s: &Measured<'_>) -> MetricResult {
@@ -1000,13 +1040,7 @@ fn metric_results(s: &Measured<'_>) -> Vec<MetricResult> {
             )
         },
         risk_coverage(s),
-        MetricResult {
-            name: MetricName::StakeholderSatisfaction,
-            value: None,
-            target: ">= 0.8".into(),
-            met: None,
-            detail: "not measured: no feedback survey results were submitted".into(),
-        },
+        satisfaction(s),
         s.m(
             MetricName::ShortlistQuality,
             Some(metrics::shortlist_quality(shortlist, s.scorecard)),

@@ -10,6 +10,7 @@ mod amend;
 mod builders_test;
 pub mod decide;
 mod edit;
+mod feedback;
 mod loaded;
 mod records;
 pub mod report;
@@ -20,6 +21,7 @@ pub mod worker;
 pub use amend::{Amended, merge_patch};
 pub use edit::{EditError, EditOutcome};
 pub use eods_domain::run::RunOptions;
+pub use feedback::{FeedbackAnswer, FeedbackRecorded};
 pub use supply::{Supply, SupplyError, SupplyOutcome};
 pub use tasks::{TaskError, TaskRecorded, status_words};
 
@@ -584,8 +586,9 @@ impl Engine {
             .correlation_id
             .get_or_insert_with(|| correlation.clone());
         // Planning starts no earlier than today in the event's zone (kept, so a re-plan next
-        // month still plans from the day of submission, and the plan's key stays put).
-        if options.planned_from.is_none() {
+        // month still plans from the day of submission, and the plan's key stays put); an
+        // event allowed to lie in the past (a record or a rehearsal) is planned as it was.
+        if options.planned_from.is_none() && !options.allow_past {
             let tz = brief
                 .get("timezone")
                 .and_then(|t| t.as_str())

@@ -31,6 +31,14 @@ pub enum TaskError {
     UnknownTask { task: String, known: String },
     #[error(transparent)]
     Update(#[from] UpdateError),
+    #[error("feedback is collected once the event has begun; the event is in {0}")]
+    FeedbackTooEarly(LifecycleState),
+    #[error("{message}")]
+    BadAnswer {
+        /// The request field to fix, as a JSON pointer.
+        pointer: String,
+        message: String,
+    },
 }
 
 /// What a recorded status did.
@@ -88,6 +96,7 @@ impl Engine {
             milestones: vec![],
             event_ended: false,
             spend: None,
+            feedback: vec![],
         });
         runbook.entries = eods_domain::progress::entries(tasks, &runbook.entries);
         let Some(i) = runbook

@@ -1796,6 +1796,22 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             .await
             .unwrap();
         assert_eq!(r.envelope.revision, 2);
+        let early = e
+            .record_feedback(
+                id,
+                &[eods_engine::FeedbackAnswer {
+                    respondent: "attendee".into(),
+                    score: 4,
+                    comment: None,
+                }],
+                "user:alice",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            early.to_string().contains("once the event has begun"),
+            "{b}: {early}"
+        );
         assert_eq!(r.at_risk.blocked.len(), 1, "{b}");
         let changes = store.change_log(id).await.unwrap();
         assert!(
@@ -2033,6 +2049,65 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
                 .contains(&format!("the costs recorded on 1 of {n} tasks")),
             "{b}: {v}"
         );
+        assert!(metric("stakeholder_satisfaction")["value"].is_null());
+
+        // The survey's answers come in after the event: the postmortem is measured again.
+        let answer = |who: &str, score: i64| eods_engine::FeedbackAnswer {
+            respondent: who.into(),
+            score,
+            comment: None,
+        };
+        let bad = e
+            .record_feedback(
+                id,
+                &[answer("attendee", 5), answer("Jana", 6)],
+                "user:alice",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&bad, EngineError::Task(eods_engine::TaskError::BadAnswer { pointer, .. }) if pointer == "/responses/1/score"),
+            "{b}: {bad}"
+        );
+        let r = e
+            .record_feedback(
+                id,
+                &[
+                    answer("attendee", 5),
+                    answer("attendee", 4),
+                    answer("Malik", 2),
+                ],
+                "user:alice",
+            )
+            .await
+            .unwrap();
+        assert!(r.remeasured, "{b}");
+        assert_eq!(r.answers, 3);
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{b}: {:?}", s.detail);
+        let metrics = current(&store, id, ArtifactType::Postmortem).await["metrics"].clone();
+        let m = metrics
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == "stakeholder_satisfaction")
+            .unwrap()
+            .clone();
+        assert!(
+            (m["value"].as_f64().unwrap() - 11.0 / 15.0).abs() < 1e-9,
+            "{b}: {m}"
+        );
+        assert_eq!(m["met"], false, "{b}: {m}");
+        assert!(
+            m["detail"]
+                .as_str()
+                .unwrap()
+                .contains("3 answer(s); dissatisfied: Malik"),
+            "{b}: {m}"
+        );
+        let runbook = current(&store, id, ArtifactType::Runbook).await;
+        assert_eq!(runbook["feedback"].as_array().unwrap().len(), 3, "{b}");
+        assert_eq!(runbook["spend"]["actual"], "120.50", "{b}: the costs stay");
     }
 }
 

@@ -31,6 +31,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_event, patch_event))
         .routes(routes!(report_incident))
         .routes(routes!(patch_task))
+        .routes(routes!(record_feedback))
         .routes(routes!(put_venues))
         .routes(routes!(put_rate_cards))
         .routes(routes!(add_quotes))
@@ -974,6 +975,56 @@ async fn event_action(
             state: now.state.into(),
         }),
     ))
+}
+
+/// Record answers to a live event's feedback survey (planner): each a respondent and a score
+/// from 1 to 5, with an optional comment; the postmortem's `stakeholder_satisfaction` is their
+/// mean over 5 (measured again when the postmortem exists). 409 for a rehearsal or before the
+/// event has begun; 422 naming a bad answer.
+#[utoipa::path(post, path = "/api/v1/events/{id}/feedback", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    request_body = FeedbackInput,
+    responses(
+        (status = 200, body = FeedbackRecordedDto),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rehearsal, or the event has not begun", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn record_feedback(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<FeedbackInput>,
+) -> Result<Json<FeedbackRecordedDto>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    let answers: Vec<eods_engine::FeedbackAnswer> = req
+        .responses
+        .into_iter()
+        .map(|a| eods_engine::FeedbackAnswer {
+            respondent: a.respondent,
+            score: a.score,
+            comment: a.comment,
+        })
+        .collect();
+    let r = state
+        .engine
+        .clone()
+        .with_correlation(cid.0.clone())
+        .record_feedback(e.id, &answers, &p.actor())
+        .await?;
+    state.wake.notify_waiters();
+    Ok(Json(FeedbackRecordedDto {
+        runbook_revision: r.envelope.revision,
+        answers: r.answers,
+        mean_score: r.mean,
+        postmortem_remeasured: r.remeasured,
+    }))
 }
 
 /// Archive an event: kept whole and audited (a ChangeLog entry), hidden from `GET /events`

@@ -772,3 +772,34 @@ pub struct EventArchived {
     /// When it was archived; absent once restored.
     pub archived_at: Option<DateTime<Utc>>,
 }
+
+/// Answers to the feedback survey, as the organiser entered them.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackInput {
+    pub responses: Vec<FeedbackAnswerDto>,
+}
+
+/// One answer: who, and how satisfied from 1 to 5.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackAnswerDto {
+    /// A stakeholder's name, or `attendee`.
+    pub respondent: String,
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    #[schema(minimum = 1, maximum = 5)]
+    pub score: i64,
+    pub comment: Option<String>,
+}
+
+/// The survey after the answers were recorded.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedbackRecordedDto {
+    /// The runbook revision that holds the answers.
+    pub runbook_revision: u32,
+    /// Answers in all, and their mean score (1 to 5).
+    pub answers: usize,
+    pub mean_score: f64,
+    /// The postmortem is measured again with them (it existed already).
+    pub postmortem_remeasured: bool,
+}

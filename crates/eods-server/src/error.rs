@@ -255,6 +255,9 @@ impl From<EngineError> for ApiError {
             EngineError::Task(eods_engine::TaskError::Update(u)) => {
                 ApiError::field(u.pointer(), u.to_string())
             }
+            EngineError::Task(eods_engine::TaskError::BadAnswer { pointer, message }) => {
+                ApiError::field(&pointer, message)
+            }
             EngineError::Task(e @ eods_engine::TaskError::UnknownTask { .. }) => {
                 ApiError::not_found(e.to_string())
             }

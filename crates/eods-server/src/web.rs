@@ -48,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events/{id}", get(event::event_page))
         .route("/ui/events/{id}/incidents", post(event::report_incident))
         .route("/ui/events/{id}/tasks/{task}", post(event::record_task))
+        .route("/ui/events/{id}/feedback", post(event::record_feedback))
         .route("/ui/events/{id}/quotes", post(leads::add_quote))
         .route("/ui/events/{id}/stream", get(event::event_stream))
         .route("/ui/events/{id}/downloads/{file}", get(event::download))

@@ -1178,45 +1178,11 @@ async fn the_dashboard_lists_the_tasks_of_live_events_due_in_the_next_two_weeks(
             .await
             .unwrap();
         let id = created["id"].as_str().unwrap().to_owned();
-        let get = |path: String, token: String| {
-            let http = http.clone();
-            async move {
-                http.get(path)
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json::<serde_json::Value>()
-                    .await
-                    .unwrap()
-            }
-        };
         // Approve the three requests as they come, until the event waits for its calendar.
-        let mut waiting = false;
-        for _ in 0..2400 {
-            let e = get(format!("{base}/api/v1/events/{id}"), planner.clone()).await;
-            if e["wake_at"].is_string() {
-                waiting = true;
-                break;
-            }
-            let pending = get(
-                format!("{base}/api/v1/approvals?status=pending&event_id={id}"),
-                approver.clone(),
-            )
-            .await;
-            for a in pending["items"].as_array().unwrap() {
-                http.post(format!(
-                    "{base}/api/v1/approvals/{}/decision",
-                    a["id"].as_str().unwrap()
-                ))
-                .bearer_auth(&approver)
-                .json(&json!({"decision": "approve"}))
-                .send()
-                .await
-                .unwrap();
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        let waiting = approve_until(&http, &base, &id, &planner, &approver, |e| {
+            e["wake_at"].is_string()
+        })
+        .await;
         assert!(waiting, "{url}: the live event waits for its calendar");
         let alice = Browser::sign_in(&http, &base, &planner).await;
         let dashboard = alice.page("/ui").await;
@@ -1242,6 +1208,175 @@ async fn the_dashboard_lists_the_tasks_of_live_events_due_in_the_next_two_weeks(
         assert_eq!(r.status(), StatusCode::OK);
         let dashboard = alice.page("/ui").await;
         assert!(!dashboard.contains("task-1: "), "{dashboard}");
+        running.stop().await;
+        store.close().await;
+    }
+}
+
+/// Approves an event's pending requests as they come until `done` holds for the event (as the
+/// API shows it), for at most a minute: whether it did.
+async fn approve_until(
+    http: &reqwest::Client,
+    base: &str,
+    id: &str,
+    planner: &str,
+    approver: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> bool {
+    let get = |path: String, token: &str| {
+        let r = http.get(path).bearer_auth(token).send();
+        async move { r.await.unwrap().json::<serde_json::Value>().await.unwrap() }
+    };
+    for _ in 0..2400 {
+        if done(&get(format!("{base}/api/v1/events/{id}"), planner).await) {
+            return true;
+        }
+        let pending = get(
+            format!("{base}/api/v1/approvals?status=pending&event_id={id}"),
+            approver,
+        )
+        .await;
+        for a in pending["items"].as_array().unwrap() {
+            http.post(format!(
+                "{base}/api/v1/approvals/{}/decision",
+                a["id"].as_str().unwrap()
+            ))
+            .bearer_auth(approver)
+            .json(&json!({"decision": "approve"}))
+            .send()
+            .await
+            .unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}
+
+/// A live event that took place yesterday reaches its postmortem after the approvals; answers
+/// entered on its page feed the postmortem's stakeholder satisfaction, measured again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn survey_answers_entered_on_the_page_measure_stakeholder_satisfaction() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "feedback")
+        .await
+        .unwrap()
+    {
+        let (store, running, base) = serve(&url).await;
+        let planner = eods_server::auth::create_token(
+            &store,
+            None,
+            "alice",
+            Role::Planner,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .token;
+        let approver = eods_server::auth::create_token(
+            &store,
+            None,
+            "bob",
+            Role::Approver,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .token;
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let mut brief = example("s01-meetup.json");
+        let day = (eods_store::test_support::tests_today() - chrono::Duration::days(1))
+            .date_naive()
+            .to_string();
+        brief["date_range"] = json!({"start": day, "end": day});
+        let created: serde_json::Value = http
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&planner)
+            .json(&json!({"brief": brief, "allow_past": true}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        let done = approve_until(&http, &base, &id, &planner, &approver, |e| {
+            e["run_status"] == "completed"
+        })
+        .await;
+        let e: serde_json::Value = http
+            .get(format!("{base}/api/v1/events/{id}"))
+            .bearer_auth(&planner)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            done,
+            "{url}: the past live event reaches its postmortem: {} {} {}",
+            e["state"], e["run_status"], e["status_detail"]
+        );
+        let alice = Browser::sign_in(&http, &base, &planner).await;
+        let page = alice.page(&format!("/ui/events/{id}")).await;
+        assert!(
+            page.contains("Feedback survey") && page.contains("No answers yet"),
+            "{page}"
+        );
+        assert!(
+            page.contains("no feedback survey results were submitted"),
+            "{page}"
+        );
+        // A score out of range is refused naming it; a good one is recorded.
+        let (status, refused) = alice
+            .post(
+                &format!("/ui/events/{id}/feedback"),
+                &[("respondent", "Jana"), ("score", "9")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert!(
+            refused.contains("a score is 1 (very dissatisfied) to 5"),
+            "{refused}"
+        );
+        for (who, score) in [("Jana Oberländer", "5"), ("attendee", "3")] {
+            let (status, location) = alice
+                .post(
+                    &format!("/ui/events/{id}/feedback"),
+                    &[("respondent", who), ("score", score), ("comment", "")],
+                )
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+        }
+        let remeasured = approve_until(&http, &base, &id, &planner, &approver, |e| {
+            e["run_status"] == "completed"
+        })
+        .await;
+        assert!(remeasured);
+        let metrics: serde_json::Value = http
+            .get(format!("{base}/api/v1/events/{id}/metrics"))
+            .bearer_auth(&planner)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let text = metrics.to_string();
+        assert!(
+            text.contains("mean score 4.00 of 5 from 2 answer(s)"),
+            "{text}"
+        );
+        let page = alice.page(&format!("/ui/events/{id}")).await;
+        assert!(
+            page.contains("<td>Jana Oberländer</td><td>5</td>"),
+            "{page}"
+        );
         running.stop().await;
         store.close().await;
     }

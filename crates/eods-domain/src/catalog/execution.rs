@@ -38,6 +38,24 @@ pub struct Runbook {
     pub event_ended: bool,
     /// Planned spend (cost model without contingency) and actual spend, when Execute ran.
     pub spend: Option<Spend>,
+    /// Feedback on the event as the organiser entered it (live events, from Execute on).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub feedback: Vec<FeedbackResponse>,
+}
+
+/// One answer to the feedback survey: how satisfied a stakeholder or attendee was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FeedbackResponse {
+    /// Who answered (a stakeholder's name, or `attendee`).
+    pub respondent: String,
+    /// Satisfaction from 1 (very dissatisfied) to 5 (very satisfied).
+    #[schemars(range(min = 1, max = 5))]
+    pub score: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Who entered it (`user:NAME`).
+    pub recorded_by: String,
+    pub recorded_on: NaiveDate,
 }
 
 /// Planned against actual spend.

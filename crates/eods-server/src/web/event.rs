@@ -170,6 +170,9 @@ pub(super) struct OverviewView {
     tasks: Option<TasksView>,
     /// What a waiting live run waits for, in words (its start, or its end).
     waits_for: Option<String>,
+    /// A live event from Execute on: the survey's answers so far (respondent, score, comment)
+    /// and whether planners may add one.
+    feedback: Option<Vec<(String, u8, String)>>,
     csrf: String,
     step_count: u64,
     leads: Option<super::leads::LeadsView>,
@@ -226,6 +229,7 @@ pub(super) struct EventQuery {
     task: Option<String>,
     /// The brief revision a program edit made.
     program: Option<String>,
+    feedback: Option<String>,
 }
 
 /// The event's files as they stand: the report and the calendar always, the frab schedule and
@@ -339,6 +343,11 @@ pub(super) async fn event_page(
         Some("The event was created and planning has started.".to_owned())
     } else if q.quoted.is_some() {
         Some("The quote was recorded; planning continues with it.".to_owned())
+    } else if q.feedback.is_some() {
+        Some(
+            "The answer was recorded; the postmortem measures satisfaction from the survey."
+                .to_owned(),
+        )
     } else if let Some(r) = q.program.as_deref() {
         Some(match r.parse::<u32>() {
             Ok(r) => format!(
@@ -636,6 +645,24 @@ fn overview(
             .and_then(|r| r.simulation_seed),
         tasks: tasks_view(o, now, h.can_plan && !over),
         waits_for: waits_for(o),
+        feedback: (o.event.options.mode == eods_domain::run::RunMode::Live
+            && e.state >= LifecycleState::Execute)
+            .then(|| {
+                bb.get::<eods_domain::catalog::execution::Runbook>()
+                    .map(|r| {
+                        r.feedback
+                            .iter()
+                            .map(|a| {
+                                (
+                                    a.respondent.clone(),
+                                    a.score,
+                                    a.comment.clone().unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            }),
         csrf: s.csrf.clone(),
         step_count: o.step_count,
         leads: super::leads::leads(bb),
@@ -992,6 +1019,57 @@ pub(super) async fn record_task(
     {
         Ok(r) => Redirect::to(&format!("/ui/events/{id}?task={}#tasks-h", r.entry.task_id))
             .into_response(),
+        Err(e) => page_error(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct FeedbackForm {
+    csrf: String,
+    #[serde(default)]
+    respondent: String,
+    #[serde(default)]
+    score: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// One survey answer entered on the event page (see `Engine::record_feedback`).
+pub(super) async fn record_feedback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path(id): Path<String>,
+    Form(f): Form<FeedbackForm>,
+) -> Response {
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return page_error(e),
+    };
+    let Ok(score) = f.score.trim().parse::<i64>() else {
+        return page_error(ApiError::field(
+            "/responses/0/score",
+            "choose a score from 1 (very dissatisfied) to 5 (very satisfied)",
+        ));
+    };
+    let answer = eods_engine::FeedbackAnswer {
+        respondent: f.respondent,
+        score,
+        comment: Some(f.comment),
+    };
+    match state
+        .engine
+        .record_feedback(id, &[answer], &s.principal.actor())
+        .await
+    {
+        Ok(_) => {
+            state.wake.notify_waiters();
+            Redirect::to(&format!("/ui/events/{id}?feedback=1#feedback-h")).into_response()
+        }
         Err(e) => page_error(e.into()),
     }
 }

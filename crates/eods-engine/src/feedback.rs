@@ -4,15 +4,14 @@
 //! `stakeholder_satisfaction` follows the answers.
 
 use crate::{Engine, EngineError, TaskError};
-use eods_domain::artifact::{ArtifactType, CatalogType, Envelope};
+use eods_domain::artifact::{ArtifactType, Envelope};
 use eods_domain::catalog::audit::ChangeType;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::catalog::execution::{FeedbackResponse, Runbook};
-use eods_domain::ids::{ArtifactId, EventId};
+use eods_domain::ids::EventId;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
 use eods_domain::run::RunMode;
 use eods_store::{Commit, CommitOutcome, StatusWrite};
-use uuid::Uuid;
 
 /// One answer as entered.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,29 +117,15 @@ impl Engine {
         let current = l.bb.current(ArtifactType::Runbook);
         let revision = current.map_or(1, |c| c.revision + 1);
         let correlation = self.correlation_id();
-        let payload = runbook.into_payload();
-        let mut envelope = Envelope {
-            id: ArtifactId(Uuid::now_v7()),
-            event_id: id,
-            artifact_type: ArtifactType::Runbook,
+        let envelope = crate::tasks::runbook_revision(
+            runbook,
+            id,
             revision,
-            schema_version: ArtifactType::Runbook.schema_version().into(),
-            created_at: now,
-            created_by: by.to_owned(),
-            correlation_id: correlation.clone(),
-            derived_from: current.map(|c| c.derived_from.clone()).unwrap_or_default(),
-            payload: payload.to_value(),
-        };
-        eods_domain::schema::validate_built(&mut envelope, &payload).map_err(|vs| {
-            EngineError::Corrupt {
-                what: "runbook".into(),
-                detail: vs
-                    .iter()
-                    .map(|v| format!("{}: {}", v.pointer, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }
-        })?;
+            by,
+            &correlation,
+            now,
+            current.map(|c| c.derived_from.clone()).unwrap_or_default(),
+        )?;
         let line = format!(
             "feedback: {} answer(s) recorded by {by}; {n} in all, mean score {mean:.2} of 5",
             answers.len()

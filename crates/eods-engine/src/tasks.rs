@@ -128,30 +128,15 @@ impl Engine {
         );
         let revision = current.map_or(1, |c| c.revision + 1);
         let correlation = self.correlation_id();
-        let payload = runbook.into_payload();
-        let mut envelope = Envelope {
-            id: ArtifactId(Uuid::now_v7()),
-            event_id: id,
-            artifact_type: ArtifactType::Runbook,
+        let envelope = runbook_revision(
+            runbook,
+            id,
             revision,
-            schema_version: ArtifactType::Runbook.schema_version().into(),
-            created_at: now,
-            created_by: by.to_owned(),
-            correlation_id: correlation.clone(),
-            derived_from: l.bb.reference(TaskRegister::TYPE).into_iter().collect(),
-            payload: payload.to_value(),
-        };
-        // What a person records is checked like everything the engine stores.
-        eods_domain::schema::validate_built(&mut envelope, &payload).map_err(|vs| {
-            EngineError::Corrupt {
-                what: "runbook".into(),
-                detail: vs
-                    .iter()
-                    .map(|v| format!("{}: {}", v.pointer, v.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            }
-        })?;
+            by,
+            &correlation,
+            now,
+            l.bb.reference(TaskRegister::TYPE).into_iter().collect(),
+        )?;
         let status = |e: &RunbookEntry| {
             let s = status_words(e.status);
             match (e.completed_on, &e.note) {
@@ -202,6 +187,43 @@ impl Engine {
             at_risk,
         })
     }
+}
+
+/// The runbook revision a person writes (a task status, survey answers), checked like
+/// everything the engine stores.
+pub(crate) fn runbook_revision(
+    runbook: Runbook,
+    id: EventId,
+    revision: u32,
+    by: &str,
+    correlation: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    derived_from: Vec<eods_domain::artifact::ArtifactRef>,
+) -> Result<Envelope, EngineError> {
+    let payload = runbook.into_payload();
+    let mut envelope = Envelope {
+        id: ArtifactId(Uuid::now_v7()),
+        event_id: id,
+        artifact_type: ArtifactType::Runbook,
+        revision,
+        schema_version: ArtifactType::Runbook.schema_version().into(),
+        created_at: now,
+        created_by: by.to_owned(),
+        correlation_id: correlation.to_owned(),
+        derived_from,
+        payload: payload.to_value(),
+    };
+    eods_domain::schema::validate_built(&mut envelope, &payload).map_err(|vs| {
+        EngineError::Corrupt {
+            what: "runbook".into(),
+            detail: vs
+                .iter()
+                .map(|v| format!("{}: {}", v.pointer, v.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        }
+    })?;
+    Ok(envelope)
 }
 
 /// A task status in words.

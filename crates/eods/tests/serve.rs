@@ -552,7 +552,7 @@ fn smtp_sink() -> (u16, Mails, Child) {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .unwrap();
+        .expect("python3 (Debian package python3) runs the SMTP server of this test");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
     let port = u16::try_from(first["port"].as_u64().unwrap()).unwrap();

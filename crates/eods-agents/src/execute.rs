@@ -309,7 +309,14 @@ fn incidents(
         let offset = injection
             .at_minutes
             .unwrap_or(60 + 90 * u32::try_from(i).unwrap_or(0));
-        let Some(detected_at) = opening.map(|o| o + Duration::minutes(i64::from(offset))) else {
+        // A live report without an offset happened when it was reported.
+        let reported = injection
+            .reported_at
+            .zip(input.get::<EventBrief>().ok().flatten())
+            .map(|(t, b)| t.with_timezone(&b.tz()).fixed_offset());
+        let Some(detected_at) =
+            reported.or_else(|| opening.map(|o| o + Duration::minutes(i64::from(offset))))
+        else {
             continue;
         };
         let id = IncidentId::nth(i + 1);
@@ -342,13 +349,59 @@ fn incidents(
                 resolved_by_contingency: false,
             },
         };
+        let incident = match input.directives.mode {
+            eods_domain::run::RunMode::Simulate => incident,
+            eods_domain::run::RunMode::Live => recorded(
+                incident,
+                input
+                    .directives
+                    .resolutions
+                    .iter()
+                    .find(|r| usize::try_from(r.incident).is_ok_and(|n| n == i + 1)),
+                input.directives.event_ended,
+            ),
+        };
         incidents.push(incident);
     }
     (incidents, occurred)
 }
 
-/// An incident its scenario answered: resolved in the scenario's time when the response ran,
-/// escalated with the reason when it could not.
+/// A live incident as people recorded it: resolved when and how a person said so; still open at
+/// the event's end, escalated (nothing is marked resolved that nobody resolved).
+fn recorded(
+    mut incident: Incident,
+    resolution: Option<&eods_domain::catalog::logistics::Resolution>,
+    ended: bool,
+) -> Incident {
+    match resolution {
+        Some(r) => {
+            let at = r.at.with_timezone(incident.detected_at.offset());
+            incident.response.push(format!(
+                "Resolved by {} at {}: {}",
+                r.by,
+                at.format("%Y-%m-%d %H:%M"),
+                r.note
+            ));
+            // A response that could not run, or no scenario: a person resolved it, not the plan.
+            incident.resolved_by_contingency =
+                incident.scenario_id.is_some() && incident.status == IncidentStatus::Open;
+            incident.status = IncidentStatus::Resolved;
+            incident.resolved_at = Some(at.max(incident.detected_at));
+        }
+        None if ended && incident.status == IncidentStatus::Open => {
+            incident
+                .response
+                .push("Not recorded resolved when the event ended; escalated to the owner".into());
+            incident.status = IncidentStatus::Escalated;
+        }
+        None => {}
+    }
+    incident
+}
+
+/// An incident its scenario answered: resolved in the scenario's time when the response ran
+/// (simulated; a live one stays open until a person records its resolution), escalated with the
+/// reason when it could not.
 fn answered(
     id: IncidentId,
     kind: IncidentKind,
@@ -358,13 +411,8 @@ fn answered(
     mode: eods_domain::run::RunMode,
 ) -> Incident {
     let mut steps = s.response_steps.clone();
-    let (what, resolved) = match mode {
-        eods_domain::run::RunMode::Simulate => ("Simulated", ""),
-        eods_domain::run::RunMode::Live => (
-            "Reported",
-            " (resolved at the scenario's planned response time: no resolution time was recorded)",
-        ),
-    };
+    let live = mode == eods_domain::run::RunMode::Live;
+    let what = if live { "Reported" } else { "Simulated" };
     match outcome {
         Ok(done) => {
             steps.extend(done);
@@ -372,16 +420,21 @@ fn answered(
                 id,
                 kind,
                 description: format!(
-                    "{what} {} during the event: {}{resolved}",
+                    "{what} {} during the event: {}",
                     kind.as_str().replace('_', " "),
                     s.trigger.condition
                 ),
                 detected_at,
                 scenario_id: Some(s.id.clone()),
                 response: steps,
-                status: IncidentStatus::Resolved,
-                resolved_at: Some(detected_at + Duration::minutes(i64::from(s.response_minutes))),
-                resolved_by_contingency: true,
+                status: if live {
+                    IncidentStatus::Open
+                } else {
+                    IncidentStatus::Resolved
+                },
+                resolved_at: (!live)
+                    .then(|| detected_at + Duration::minutes(i64::from(s.response_minutes))),
+                resolved_by_contingency: !live,
             }
         }
         Err(why) => {
@@ -1125,11 +1178,16 @@ fn insights(results: &[MetricResult], incidents: &[Incident]) -> Vec<String> {
     }
     for i in incidents {
         insights.push(match (&i.scenario_id, i.resolved_at) {
-            (Some(s), Some(r)) => format!(
+            (Some(s), Some(r)) if i.resolved_by_contingency => format!(
                 "{} ({}) was resolved in {} min by contingency {s}; keep that arrangement.",
                 i.id,
                 i.kind.as_str(),
                 (r - i.detected_at).num_minutes()
+            ),
+            (Some(s), _) => format!(
+                "{} ({}) was not resolved by contingency {s} alone; review that scenario.",
+                i.id,
+                i.kind.as_str()
             ),
             _ => format!(
                 "{} ({}) had no contingency scenario and was escalated; add a scenario for it.",

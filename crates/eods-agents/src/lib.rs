@@ -331,6 +331,8 @@ pub struct Directives {
     pub excluded_suppliers: Vec<String>,
     pub seed: u64,
     pub incidents: Vec<Injection>,
+    /// How people resolved a live event's incidents.
+    pub resolutions: Vec<eods_domain::catalog::logistics::Resolution>,
     pub approval_latency: Vec<ApprovalLatency>,
     /// How often approvers rejected or asked changes to each gate: a step whose gate was
     /// rejected runs again (and asks again) even when nothing else changed.
@@ -377,19 +379,29 @@ impl Directives {
                     .incidents
                     .iter()
                     .map(|i| {
+                        let reported = i
+                            .reported_at
+                            .map(|t| format!("@r{}", t.timestamp()))
+                            .unwrap_or_default();
                         format!(
-                            "{}@{}",
+                            "{}@{}{reported}",
                             i.kind.as_str(),
                             i.at_minutes.map(|m| m.to_string()).unwrap_or_default()
                         )
                     })
+                    .collect();
+                // A live event's incident resolutions (none in earlier keys).
+                let resolved: String = self
+                    .resolutions
+                    .iter()
+                    .map(|r| format!(";resolved={}@{}", r.incident, r.at.timestamp()))
                     .collect();
                 match self.mode {
                     eods_domain::run::RunMode::Simulate => {
                         format!("seed={};incidents={}", self.seed, kinds.join(","))
                     }
                     eods_domain::run::RunMode::Live => format!(
-                        "live={};incidents={}",
+                        "live={};incidents={}{resolved}",
                         if self.event_ended { "ended" } else { "open" },
                         kinds.join(",")
                     ),

@@ -208,25 +208,36 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
     let size = size_factor(b.audience_size);
     let lead = (f64::from(p.lead_time_days.get(&b.event_type).copied().unwrap_or(90)) * size)
         .round() as i64;
-    // Planning starts at the brief's planning_start, else a lead time before the event, and
-    // never before the day the event was submitted.
-    let planned = b
-        .planning_start
-        .unwrap_or(b.first_day() - Duration::days(lead));
+    let template = template_for(b.event_type);
+    let tpl: Vec<&TaskTemplate> = template.iter().map(|(t, _)| *t).collect();
+    let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0) * size;
+    let deps = task_network(p.task_network, &template);
+    // The plan at full length, to know how many days it needs.
+    let (_, _, nominal) = fit_window(scale, &deps, u32::MAX, &tpl)?;
+    // Planning starts at the brief's planning_start, else a lead time before the event (earlier
+    // when the full plan needs longer), and never before the day the event was submitted.
+    let wanted = b.planning_start.unwrap_or_else(|| {
+        (b.first_day() - Duration::days(lead))
+            .min(deadline - Duration::days(i64::from(nominal) - 1))
+    });
     let plan_start = input
         .directives
         .plan_from
-        .map_or(planned, |today| planned.max(today));
+        .map_or(wanted, |today| wanted.max(today));
     let window = u32::try_from((deadline - plan_start).num_days() + 1).unwrap_or(0);
-    let template = template_for(b.event_type);
-    let tpl: Vec<&TaskTemplate> = template.iter().map(|(t, _)| *t).collect();
     if window < u32::try_from(tpl.len()).unwrap_or(u32::MAX) {
         return Err(too_little_time(window, plan_start, deadline, tpl.len()));
     }
-    let scale = p.duration_scale.get(&b.event_type).copied().unwrap_or(1.0) * size;
-    let deps = task_network(p.task_network, &template);
-    let (durations, result, nominal) = fit_window(scale, &deps, window, &tpl)?;
-    let compressed = result.duration < nominal;
+    let (durations, result, _) = fit_window(scale, &deps, window, &tpl)?;
+    let compressed = (result.duration < nominal).then(|| Compressed {
+        planned: result.duration,
+        nominal,
+        limit: if b.planning_start.is_some_and(|s| s >= plan_start) {
+            Limit::PlanningStart(plan_start)
+        } else {
+            Limit::Today(plan_start)
+        },
+    });
     let anchor = deadline - Duration::days(i64::from(result.duration) - 1);
 
     let owners: Vec<StakeholderId> = tpl.iter().map(|t| owner_for(map, t.owner)).collect();
@@ -253,7 +264,7 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
         .map(|&i| tasks[i].id.clone())
         .collect();
 
-    let risks = risk_register(b, map, compressed.then_some((result.duration, nominal)));
+    let risks = risk_register(b, map, compressed.as_ref());
     let comms = communications(b, map, p.comms_all_audiences);
     let cp_names: Vec<&str> = result.critical_path.iter().map(|&i| tpl[i].title).collect();
     let summary = format!(
@@ -262,7 +273,11 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
         milestones.len(),
         result.duration,
         critical_path.len(),
-        if compressed { ", compressed" } else { "" },
+        if compressed.is_some() {
+            ", compressed"
+        } else {
+            ""
+        },
         risks.risks.len(),
         comms.entries.len()
     );
@@ -273,7 +288,7 @@ pub fn plan(input: Inputs<'_>, p: &PlannerParams) -> Result<StepOutput, AgentErr
             "Backward-scheduled from {} so that every task ends before the event; the critical path is {}.{}",
             b.first_day(),
             cp_names.join(" → "),
-            if compressed {
+            if compressed.is_some() {
                 format!(
                     " Durations were compressed to fit {window} planning days (nominal {nominal})."
                 )
@@ -601,19 +616,40 @@ type RiskRow<'a> = (
     Vec<&'a str>,
 );
 
-/// `compressed`: the planned and the nominal length of the plan in days, when the event is too
-/// close for the nominal plan.
+/// Why and by how much a plan was shortened below its full length.
+struct Compressed {
+    planned: u32,
+    nominal: u32,
+    limit: Limit,
+}
+
+/// What kept planning from starting earlier.
+enum Limit {
+    /// The brief's `planning_start`.
+    PlanningStart(NaiveDate),
+    /// Today: the event was submitted too close to its date.
+    Today(NaiveDate),
+}
+
+/// `compressed`: set when the full plan did not fit before the event.
 fn risk_register(
     b: &EventBrief,
     map: &StakeholderMap,
-    compressed: Option<(u32, u32)>,
+    compressed: Option<&Compressed>,
 ) -> RiskRegister {
-    let too_close = compressed.map(|(planned, nominal)| {
-        format!(
-            "The event is too close for a full plan: a {} for {} people needs about {nominal} days of planning, {planned} are left, so every task is compressed and the critical path has no slack",
-            format!("{:?}", b.event_type).to_lowercase(),
-            b.audience_size
-        )
+    let too_close = compressed.map(|c| {
+        let kind = format!("{:?}", b.event_type).to_lowercase();
+        let (planned, nominal) = (c.planned, c.nominal);
+        match c.limit {
+            Limit::Today(today) => format!(
+                "The event is too close for a full plan: a {kind} for {} people needs about {nominal} days of planning, only {planned} are left from {today}, so every task is compressed and the critical path has no slack",
+                b.audience_size
+            ),
+            Limit::PlanningStart(start) => format!(
+                "Planning starts late for a full plan: a {kind} for {} people needs about {nominal} days of planning, planning_start {start} leaves {planned}, so every task is compressed and the critical path has no slack",
+                b.audience_size
+            ),
+        }
     });
     let owner = owner_for(map, StakeholderRole::Owner);
     let finance = owner_for(map, StakeholderRole::Finance);

@@ -69,6 +69,7 @@ fn weather_postpones_the_next_sessions_within_the_resolution_target() {
         vec![Injection {
             kind: IncidentKind::Weather,
             at_minutes: Some(30),
+            reported_at: None,
         }],
     );
     let log = bb.get::<IncidentLog>().unwrap();
@@ -108,6 +109,7 @@ fn a_lost_venue_is_replaced_and_the_program_re_solved_without_conflicts() {
         vec![Injection {
             kind: IncidentKind::VenueUnavailable,
             at_minutes: Some(120),
+            reported_at: None,
         }],
     );
     let i = &bb.get::<IncidentLog>().unwrap().incidents[0];
@@ -132,10 +134,12 @@ fn the_same_seed_gives_the_same_run() {
                 Injection {
                     kind: IncidentKind::VendorCancellation,
                     at_minutes: None,
+                    reported_at: None,
                 },
                 Injection {
                     kind: IncidentKind::Weather,
                     at_minutes: Some(200),
+                    reported_at: None,
                 },
             ],
         );
@@ -156,6 +160,7 @@ fn an_incident_without_a_scenario_is_escalated_and_a_breach_raises_its_mitigatio
         incidents: vec![Injection {
             kind: IncidentKind::MedicalEmergency,
             at_minutes: Some(45),
+            reported_at: None,
         }],
         ..Directives::default()
     };

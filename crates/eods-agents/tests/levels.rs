@@ -646,4 +646,55 @@ fn plans_follow_the_event_type_and_size_and_start_no_earlier_than_today() {
             .map(|r| &r.description)
             .collect::<Vec<_>>()
     );
+
+    // A Beginner checklist needs longer than the lead time: submitted a year before, planning
+    // starts early enough for the whole chain (nothing compressed, no "too close" risk); submitted
+    // a week before the lead time it starts that day and says the event is too close.
+    let meetup = example("s01-meetup.json");
+    let beginner = |today: chrono::NaiveDate| {
+        let tools = eods_agents::Tools::bundled().unwrap();
+        let mut bb = Blackboard::new();
+        bb.insert(eods_domain::blackboard::Current {
+            revision: 1,
+            created_by: "user:test".into(),
+            derived_from: vec![],
+            payload: eods_domain::artifact::CatalogType::into_payload(meetup.clone()),
+        });
+        let directives = Directives {
+            plan_from: Some(today),
+            ..Directives::default()
+        };
+        common::run_on(
+            &tools,
+            &mut bb,
+            Level::Beginner,
+            &directives,
+            &[Step::Intake, Step::Plan],
+        )
+        .unwrap();
+        bb
+    };
+    let too_close = |bb: &Blackboard| {
+        bb.get::<RiskRegister>()
+            .unwrap()
+            .risks
+            .iter()
+            .any(|r| r.description.starts_with("The event is too close"))
+    };
+    let early = beginner(meetup.first_day() - chrono::Duration::days(365));
+    let t = early.get::<Timeline>().unwrap();
+    let nominal = (meetup.first_day() - t.plan_start).num_days();
+    assert!(nominal > 60, "the checklist needs {nominal} days");
+    let chain = early.get::<TaskRegister>().unwrap();
+    assert!(
+        chain
+            .tasks
+            .iter()
+            .all(|t| t.start >= early.get::<Timeline>().unwrap().plan_start)
+    );
+    assert!(!too_close(&early));
+    let late_day = meetup.first_day() - chrono::Duration::days(nominal - 7);
+    let late = beginner(late_day);
+    assert_eq!(start(&late), late_day);
+    assert!(too_close(&late));
 }

@@ -2,7 +2,7 @@
 //! run behaves the same. Typed here once: the store reads and writes them as this type, and a
 //! stored value that does not parse is reported as corrupt, never replaced by defaults.
 
-use crate::catalog::logistics::Injection;
+use crate::catalog::logistics::{Injection, Resolution};
 use crate::instruction::Level;
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +16,11 @@ pub struct RunOptions {
     pub level: Option<Level>,
     /// Seed of the Execute simulation.
     pub seed: u64,
-    /// Incidents to inject during Execute.
+    /// Incidents to inject during Execute (simulated), or reported by people (live).
     pub incidents: Vec<Injection>,
+    /// How people resolved the incidents of a live event, in the order recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resolutions: Vec<Resolution>,
     /// Hours an approval request stays open before it escalates.
     pub approval_deadline_hours: u32,
     /// Overrides `approval_deadline_hours` with a deadline in seconds (short deadlines in drills
@@ -90,6 +93,7 @@ impl Default for RunOptions {
             level: None,
             seed: 42,
             incidents: vec![],
+            resolutions: vec![],
             approval_deadline_hours: 48,
             approval_deadline_seconds: None,
             required_approvals: 1,

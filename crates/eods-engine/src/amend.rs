@@ -1,6 +1,6 @@
 //! Changes to an event's inputs after submission: an amended brief (the API's JSON merge patch,
-//! which also completes a brief stuck in `needs_input`) and incidents reported for the simulated
-//! Execute. Each is one keyed commit; the run then recomputes what depends on it.
+//! which also completes a brief stuck in `needs_input`), incidents reported for Execute (played by
+//! the simulation, or reported and resolved by people on a live event). Each is one keyed commit; the run then recomputes what depends on it.
 
 use crate::records;
 use crate::{Engine, EngineError, RunOptions};
@@ -227,8 +227,14 @@ impl Engine {
             )));
         }
         let mut options: RunOptions = event.options.clone();
-        options.incidents.push(incident);
         let now = self.clock.now();
+        let live = options.mode == eods_domain::run::RunMode::Live;
+        let mut incident = incident;
+        if live && incident.at_minutes.is_none() {
+            // A live incident happened when it was reported.
+            incident.reported_at = Some(now);
+        }
+        options.incidents.push(incident);
         let correlation = self.correlation_id();
         let mut rec = l.records(&correlation, now);
         let when = incident
@@ -250,14 +256,46 @@ impl Engine {
             vec![],
         );
         rec.change(ChangeType::Incident, &line, vec![], by, None);
-        let status = (event.state == LifecycleState::Execute
-            && !matches!(event.run_status, RunStatus::Paused))
-        .then_some(StatusWrite {
-            state: event.state,
-            run_status: RunStatus::Running,
-            detail: None,
-            wake_at: None,
-        });
+        // A live incident is news for the owner and the escalation path (webhook and e-mail).
+        let number = options.incidents.len();
+        let outbox = live
+            .then(|| {
+                let key = format!("incident:{id}:{number}");
+                let mut people = records::owners(&l.bb);
+                for s in records::escalation_stakeholders(&l.bb) {
+                    if !people.iter().any(|p| p.id == s.id) {
+                        people.push(s);
+                    }
+                }
+                let message = format!(
+                    "Incident {number} ({}) reported by {by} on {}{}",
+                    incident.kind.as_str().replace('_', " "),
+                    event.title,
+                    if comment.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {comment}")
+                    }
+                );
+                eods_store::NewOutbox {
+                    id: Uuid::now_v7(),
+                    kind: eods_store::OutboxKind::Incident,
+                    dedupe_key: key,
+                    payload: serde_json::json!({
+                        "type": "incident",
+                        "event_id": id.to_string(),
+                        "event_title": event.title,
+                        "incident": incident.kind.as_str(),
+                        "number": number,
+                        "reported_by": by,
+                        "message": message,
+                        "recipients": records::recipients(people),
+                    }),
+                }
+            })
+            .into_iter()
+            .collect();
+        let status = execute_again(event);
         self.commit(&Commit {
             event_id: id,
             step_key: format!("incident:{}", Uuid::now_v7()),
@@ -266,12 +304,128 @@ impl Engine {
             changes: rec.changes,
             options: Some(options.clone()),
             status,
+            outbox,
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
         })
         .await?;
         Ok(options.incidents)
     }
+
+    /// Records how a person resolved incident `number` (from 1, in the order reported) of a live
+    /// event: the incident log shows it resolved at that time with the note, and the postmortem
+    /// measures the real resolution time. Once per incident.
+    pub async fn resolve_incident(
+        &self,
+        id: EventId,
+        number: u32,
+        note: &str,
+        by: &str,
+    ) -> Result<eods_domain::catalog::logistics::Resolution, EngineError> {
+        self.retrying(|| self.resolve_incident_once(id, number, note, by))
+            .await
+    }
+
+    /// One attempt of [`Self::resolve_incident`] on one snapshot.
+    async fn resolve_incident_once(
+        &self,
+        id: EventId,
+        number: u32,
+        note: &str,
+        by: &str,
+    ) -> Result<eods_domain::catalog::logistics::Resolution, EngineError> {
+        let l = self.load(id).await?;
+        let event = &l.snap.event;
+        let mut options: RunOptions = event.options.clone();
+        let invalid = |m: String| Err(EngineError::InvalidCommand(m));
+        if options.mode != eods_domain::run::RunMode::Live {
+            return invalid(
+                "a simulated run resolves its incidents by its contingency plan; resolutions are recorded on live events".into(),
+            );
+        }
+        if event.state == LifecycleState::Postmortem
+            || matches!(
+                event.run_status,
+                RunStatus::Cancelled | RunStatus::Completed
+            )
+        {
+            return invalid(format!(
+                "the event is over ({}, {}): incidents are resolved until Execute ends",
+                event.state, event.run_status
+            ));
+        }
+        let count = options.incidents.len();
+        let Some(incident) = usize::try_from(number)
+            .ok()
+            .filter(|n| (1..=count).contains(n))
+            .map(|n| options.incidents[n - 1])
+        else {
+            return invalid(format!(
+                "there is no incident {number}: {count} reported (numbers start at 1)"
+            ));
+        };
+        if let Some(r) = options.resolutions.iter().find(|r| r.incident == number) {
+            return invalid(format!(
+                "incident {number} was resolved by {} at {}",
+                r.by,
+                r.at.to_rfc3339()
+            ));
+        }
+        let note = note.trim();
+        if note.is_empty() {
+            return invalid("say how the incident was resolved (note)".into());
+        }
+        let now = self.clock.now();
+        let resolution = eods_domain::catalog::logistics::Resolution {
+            incident: number,
+            at: now,
+            by: by.to_owned(),
+            note: note.to_owned(),
+        };
+        options.resolutions.push(resolution.clone());
+        let correlation = self.correlation_id();
+        let mut rec = l.records(&correlation, now);
+        let line = format!(
+            "incident {number} ({}) resolved by {by}",
+            incident.kind.as_str()
+        );
+        rec.decision(
+            DecisionType::Escalation,
+            &line,
+            by,
+            note,
+            vec![],
+            None,
+            vec![],
+        );
+        rec.change(ChangeType::Incident, &line, vec![], by, None);
+        let status = execute_again(event);
+        self.commit(&Commit {
+            event_id: id,
+            step_key: format!("resolve:{id}:{number}"),
+            at: now,
+            decisions: rec.decisions,
+            changes: rec.changes,
+            options: Some(options),
+            status,
+            expect_seq: Some(l.snap.seq),
+            ..Commit::default()
+        })
+        .await?;
+        Ok(resolution)
+    }
+}
+
+/// During Execute (not paused), an incident change makes the run write the runbook and the
+/// incident log again now: the status is `running` with no timer.
+fn execute_again(event: &eods_store::EventRow) -> Option<StatusWrite> {
+    (event.state == LifecycleState::Execute && !matches!(event.run_status, RunStatus::Paused))
+        .then_some(StatusWrite {
+            state: event.state,
+            run_status: RunStatus::Running,
+            detail: None,
+            wake_at: None,
+        })
 }
 
 #[cfg(test)]

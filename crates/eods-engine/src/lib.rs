@@ -876,8 +876,12 @@ impl Engine {
                 }
                 Action::Blocked(b) => {
                     let detail = b.to_string();
-                    let built =
+                    let mut built =
                         self.build_stop(&l, RunStatus::Blocked, &detail, &correlation, vec![]);
+                    // A live event's task timers keep firing while it is blocked.
+                    if let Some(s) = built.commit.status.as_mut() {
+                        s.wake_at = decide::next_timer(&l.decision_input(self.clock.now()));
+                    }
                     let stop = self.stage(&mut l, &mut pending, built)?;
                     if !self.flush(&mut l, &mut pending, progress).await? {
                         restarted = restart(&mut l);
@@ -984,6 +988,8 @@ impl Engine {
         let gates: Vec<String> = requests.iter().map(|p| p.gate.to_string()).collect();
         let (escalated, applied) = self.escalate_overdue(l, correlation).await?;
         let mut detail = format!("waiting for approval of {}", gates.join(", "));
+        // A live event's task timers keep firing while it waits.
+        let wake_at = decide::next_timer(&l.decision_input(self.clock.now()));
         if !escalated.is_empty() {
             detail.push_str(&format!("; overdue, escalated: {}", escalated.join("; ")));
         }
@@ -995,7 +1001,7 @@ impl Engine {
                 id,
                 RunStatus::AwaitingApproval,
                 Some(&detail),
-                None,
+                wake_at,
                 self.clock.now(),
                 l.snap.seq + applied,
             )
@@ -2716,6 +2722,7 @@ pub(crate) fn directives(approvals: &[ApprovalRow], options: &RunOptions) -> Dir
     let mut d = Directives {
         seed: options.seed,
         incidents: options.incidents.clone(),
+        resolutions: options.resolutions.clone(),
         mode: options.mode,
         plan_from: options.planned_from,
         ..Directives::default()

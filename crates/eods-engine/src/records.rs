@@ -279,6 +279,20 @@ pub(crate) fn escalation_contacts(bb: &Blackboard) -> Vec<String> {
         .collect()
 }
 
+/// The event's owners (the stakeholders with the owner role).
+pub(crate) fn owners(bb: &Blackboard) -> Vec<&eods_domain::catalog::planning::Stakeholder> {
+    use eods_domain::catalog::brief::StakeholderRole;
+    use eods_domain::catalog::planning::StakeholderMap;
+    bb.get::<StakeholderMap>()
+        .map(|m| {
+            m.stakeholders
+                .iter()
+                .filter(|s| s.role == StakeholderRole::Owner)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The stakeholders escalations go to: those who stand in for others, then the communications
 /// plan's escalation path, each once.
 pub(crate) fn escalation_stakeholders(

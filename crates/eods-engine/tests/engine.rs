@@ -652,6 +652,7 @@ async fn an_injected_vendor_failure_is_handled_by_the_contingency_plan() {
             incidents: vec![eods_domain::catalog::logistics::Injection {
                 kind: eods_domain::catalog::logistics::IncidentKind::VendorCancellation,
                 at_minutes: None,
+                reported_at: None,
             }],
             ..RunOptions::default()
         };
@@ -886,10 +887,12 @@ async fn a_venue_loss_and_a_speaker_no_show_are_answered_by_their_scenarios() {
                 Injection {
                     kind: IncidentKind::VenueUnavailable,
                     at_minutes: Some(0),
+                    reported_at: None,
                 },
                 Injection {
                     kind: IncidentKind::SpeakerNoShow,
                     at_minutes: Some(120),
+                    reported_at: None,
                 },
             ],
             ..RunOptions::default()
@@ -1018,6 +1021,7 @@ async fn the_three_scenarios_meet_every_applicable_target_at_their_levels() {
                     .map(|kind| eods_domain::catalog::logistics::Injection {
                         kind,
                         at_minutes: None,
+                        reported_at: None,
                     })
                     .into_iter()
                     .collect(),
@@ -1990,6 +1994,96 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             .unwrap_err();
         assert!(negative.to_string().contains("negative"), "{b}: {negative}");
 
+        // Incidents during the event are recorded when reported, notified to the owner, and
+        // stay open until a person records their resolution; one left open is escalated at the
+        // end. Nothing is resolved that nobody resolved.
+        use eods_domain::catalog::logistics::{IncidentKind, Injection};
+        let reported = start + chrono::Duration::hours(3);
+        clock.0.store(to(reported), Ordering::SeqCst);
+        for kind in [IncidentKind::AvFailure, IncidentKind::LowAttendance] {
+            e.report_incident(
+                id,
+                Injection {
+                    kind,
+                    at_minutes: None,
+                    reported_at: None,
+                },
+                "user:malik",
+                "the projector in the main room died",
+            )
+            .await
+            .unwrap();
+        }
+        e.run(id, None, &mut Quiet).await.unwrap();
+        let log = current(&store, id, ArtifactType::IncidentLog).await;
+        let incidents = log["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 2, "{b}: {log}");
+        assert_eq!(incidents[0]["status"], "open", "{b}: {log}");
+        assert!(incidents[0]["resolved_at"].is_null(), "{b}: {log}");
+        let detected: DateTime<Utc> = incidents[0]["detected_at"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            (detected - reported).num_seconds().abs() < 60,
+            "{b}: detected {detected}, reported {reported}"
+        );
+        let notices: Vec<_> = store
+            .outbox(Some(id))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.kind == eods_store::OutboxKind::Incident)
+            .collect();
+        assert_eq!(notices.len(), 2, "{b}");
+        let to_jana = notices[0].payload["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["email"] == "jana@rust-berlin.example");
+        assert!(to_jana, "{b}: the owner is told: {}", notices[0].payload);
+        assert!(
+            notices[0].payload["message"]
+                .as_str()
+                .unwrap()
+                .contains("the projector in the main room died"),
+            "{b}"
+        );
+        let resolved_at = reported + chrono::Duration::minutes(25);
+        clock.0.store(to(resolved_at), Ordering::SeqCst);
+        let r = e
+            .resolve_incident(id, 1, "spare projector from the office", "user:malik")
+            .await
+            .unwrap();
+        assert_eq!(r.incident, 1);
+        for (n, note, why) in [
+            (1, "again", "was resolved by user:malik"),
+            (3, "x", "no incident 3"),
+            (2, "  ", "say how"),
+        ] {
+            let err = e
+                .resolve_incident(id, n, note, "user:malik")
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains(why), "{b}: {err}");
+        }
+        e.run(id, None, &mut Quiet).await.unwrap();
+        let log = current(&store, id, ArtifactType::IncidentLog).await;
+        let first = &log["incidents"][0];
+        assert_eq!(first["status"], "resolved", "{b}: {log}");
+        assert_eq!(first["resolved_by_contingency"], true, "{b}: {log}");
+        let at: DateTime<Utc> = first["resolved_at"].as_str().unwrap().parse().unwrap();
+        assert!((at - resolved_at).num_seconds().abs() < 60, "{b}: {at}");
+        assert!(
+            first["response"].as_array().unwrap().iter().any(|x| x
+                .as_str()
+                .unwrap()
+                .ends_with(": spare projector from the office")),
+            "{b}: {first}"
+        );
+        assert_eq!(log["incidents"][1]["status"], "open", "{b}: {log}");
+
         // After the end: the runbook is closed and the postmortem runs.
         clock
             .0
@@ -2050,6 +2144,13 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
             "{b}: {v}"
         );
         assert!(metric("stakeholder_satisfaction")["value"].is_null());
+        // The incident left open was escalated at the end; the resolution time is the real one.
+        let log = current(&store, id, ArtifactType::IncidentLog).await;
+        assert_eq!(log["incidents"][1]["status"], "escalated", "{b}: {log}");
+        let minutes = metric("incident_resolution_time")["value"]
+            .as_f64()
+            .unwrap();
+        assert!((24.0..=26.0).contains(&minutes), "{b}: {minutes}");
 
         // The survey's answers come in after the event: the postmortem is measured again.
         let answer = |who: &str, score: i64| eods_engine::FeedbackAnswer {
@@ -2111,6 +2212,119 @@ async fn a_live_event_waits_for_its_start_and_its_end_on_the_engines_clock() {
     }
 }
 
+/// A live event's task timers fire while it waits for a decision: a worker claims it once a task
+/// is past its due date, the escalation is recorded once (also by another engine), and the run
+/// waits for the decision again with its next timer; the request stays pending.
+#[tokio::test]
+async fn a_live_events_task_timers_fire_while_it_waits_for_an_approval() {
+    let (_dir, stores) = stores("live-await").await;
+    for store in stores {
+        let b = store.backend();
+        let clock = Arc::new(JumpClock(AtomicI64::new(0)));
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(clock.clone());
+        let options = RunOptions {
+            mode: eods_domain::run::RunMode::Live,
+            ..RunOptions::default()
+        };
+        let id = e.submit(brief("s01-meetup.json"), &options).await.unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            s.run_status,
+            RunStatus::AwaitingApproval,
+            "{b}: {:?}",
+            s.detail
+        );
+        let pending = |all: &[eods_store::ApprovalRow]| {
+            all.iter()
+                .filter(|a| a.status == ApprovalStatus::Pending)
+                .count()
+        };
+        let waiting = pending(&store.approvals(id).await.unwrap());
+        assert!(waiting > 0, "{b}");
+        // The earliest due task: its reminder is the stored timer.
+        let register = current(&store, id, ArtifactType::TaskRegister).await;
+        let (task, due) = register["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["id"].as_str().unwrap().to_owned(),
+                    t["end"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<chrono::NaiveDate>()
+                        .unwrap(),
+                )
+            })
+            .min_by_key(|(id, due)| (*due, id.clone()))
+            .unwrap();
+        let reminder = (due - chrono::Duration::days(2))
+            .and_hms_opt(8, 0, 0)
+            .unwrap()
+            .and_utc();
+        assert_eq!(
+            store.event(id).await.unwrap().unwrap().wake_at,
+            Some(reminder),
+            "{b}"
+        );
+
+        // The day after the due date a worker claims the event (not before the timer).
+        let after = (due + chrono::Duration::days(1))
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc();
+        let ms = |t: DateTime<Utc>| t.timestamp_millis();
+        let early = store
+            .claim_runnable("w1", ms(reminder) - 1, ms(reminder) + 60_000, 10)
+            .await
+            .unwrap();
+        assert!(!early.contains(&id), "{b}: claimed before its timer");
+        let claimed = store
+            .claim_runnable("w1", ms(after), ms(after) + 60_000, 10)
+            .await
+            .unwrap();
+        assert!(claimed.contains(&id), "{b}: its timer is due");
+        store.release_lease(id, "w1").await.unwrap();
+        let to =
+            |t: DateTime<Utc>| (t - Utc.timestamp_opt(1_800_000_000, 0).unwrap()).num_seconds();
+        clock.0.store(to(after), Ordering::SeqCst);
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            s.run_status,
+            RunStatus::AwaitingApproval,
+            "{b}: {:?}",
+            s.detail
+        );
+        let overdue = |log: &[eods_domain::catalog::audit::DecisionEntry]| {
+            log.iter()
+                .filter(|d| {
+                    d.decision_type == DecisionType::Escalation
+                        && d.description == format!("{task} overdue")
+                })
+                .count()
+        };
+        assert_eq!(overdue(&store.decision_log(id).await.unwrap()), 1, "{b}");
+        let again = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_clock(clock.clone());
+        again.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(
+            overdue(&store.decision_log(id).await.unwrap()),
+            1,
+            "{b}: once"
+        );
+        let row = store.event(id).await.unwrap().unwrap();
+        assert_eq!(row.run_status, RunStatus::AwaitingApproval, "{b}");
+        assert!(
+            row.wake_at.unwrap() > after,
+            "{b}: the next timer {:?}",
+            row.wake_at
+        );
+        assert_eq!(pending(&store.approvals(id).await.unwrap()), waiting, "{b}");
+    }
+}
+
 /// A task recorded done today, nothing else said.
 fn done() -> eods_domain::progress::TaskUpdate {
     eods_domain::progress::TaskUpdate {
@@ -2163,10 +2377,15 @@ async fn an_event_is_archived_and_restored_with_the_change_on_record() {
                 && refused.to_string().contains("cancel the run first"),
             "{b}: {refused}"
         );
+        assert_eq!(store.inbox(10, 0).await.unwrap().total, 3, "{b}");
         e.command(id, eods_engine::RunCommand::Cancel, "user:alice")
             .await
             .unwrap();
-        assert_eq!(store.inbox(10, 0).await.unwrap().total, 3, "{b}");
+        assert_eq!(
+            store.inbox(10, 0).await.unwrap().total,
+            0,
+            "{b}: a cancelled run waits for no decision"
+        );
         let listed = |archived: bool| {
             let store = store.clone();
             async move {

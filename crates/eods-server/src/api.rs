@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(create_event, list_events))
         .routes(routes!(get_event, patch_event))
         .routes(routes!(report_incident))
+        .routes(routes!(resolve_incident))
         .routes(routes!(patch_task))
         .routes(routes!(record_feedback))
         .routes(routes!(put_venues))
@@ -280,6 +281,7 @@ async fn create_event(
         level: req.level.map(Into::into),
         seed: req.seed.unwrap_or(42),
         incidents,
+        resolutions: vec![],
         approval_deadline_hours: req.approval_deadline_hours.unwrap_or(48),
         approval_deadline_seconds: req.approval_deadline_seconds,
         required_approvals: req.required_approvals.unwrap_or(1),
@@ -829,8 +831,11 @@ async fn patch_task(
     }))
 }
 
-/// Report an incident for the simulated Execute (before or during it): the contingency scenario
-/// it triggers runs when Execute plays it, and the DecisionLog and ChangeLog record the report.
+/// Report an incident for Execute (before or during it): the contingency scenario it triggers
+/// runs when Execute plays it, and the DecisionLog and ChangeLog record the report. On a live
+/// event it is recorded at the time of the report (unless `at` says otherwise), the owner and
+/// the escalation path are notified (webhook and e-mail), and it stays open until someone
+/// records its resolution.
 #[utoipa::path(post, path = "/api/v1/events/{id}/incidents", tag = "events",
     params(("id" = String, Path, description = "Event id (UUID)")),
     request_body = ReportIncident,
@@ -895,6 +900,58 @@ async fn report_incident(
             state: now.state.into(),
         }),
     ))
+}
+
+/// Record how a person resolved an incident of a live event (once per incident): the incident
+/// log shows it resolved then, with the note, and the postmortem measures the real resolution
+/// time. A rehearsal's incidents are resolved by the simulation (409).
+#[utoipa::path(post, path = "/api/v1/events/{id}/incidents/{number}/resolve", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)"),
+           ("number" = u32, Path, description = "The incident's number, from 1 in the order reported")),
+    request_body = ResolveIncident,
+    responses(
+        (status = 200, body = IncidentResolved),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such event or incident", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A rehearsal, already resolved, or the event is over", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn resolve_incident(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path((id, number)): Path<(String, u32)>,
+    ApiJson(req): ApiJson<ResolveIncident>,
+) -> Result<Json<IncidentResolved>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    if req.note.trim().is_empty() {
+        return Err(ApiError::field(
+            "/note",
+            "say how the incident was resolved",
+        ));
+    }
+    let count = e.options.incidents.len();
+    if usize::try_from(number).map_or(true, |n| n == 0 || n > count) {
+        return Err(ApiError::not_found(format!(
+            "incident {number}: the event has {count} reported incident(s), numbered from 1"
+        )));
+    }
+    let engine = state.engine.clone().with_correlation(cid.0.clone());
+    let r = engine
+        .resolve_incident(e.id, number, &req.note, &p.actor())
+        .await?;
+    state.wake.notify_waiters();
+    Ok(Json(IncidentResolved {
+        id: e.id.0,
+        incident: r.incident,
+        resolved_at: r.at,
+        resolved_by: r.by,
+        note: r.note,
+    }))
 }
 
 /// Control the run: `start` (queue it), `pause`, `resume`, `cancel`, or `advance` (move to the

@@ -354,7 +354,7 @@ pub struct MilestoneAtRisk {
     pub projected: chrono::NaiveDate,
 }
 
-/// An incident reported for the simulated Execute.
+/// An incident reported for Execute: played by the simulation, or recorded on a live event.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportIncident {
@@ -365,6 +365,25 @@ pub struct ReportIncident {
     /// (`1d2h30m`). Default: an hour in, then every 90 minutes.
     pub at: Option<String>,
     pub comment: Option<String>,
+}
+
+/// How a person resolved an incident of a live event.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveIncident {
+    /// What was done; required.
+    pub note: String,
+}
+
+/// A recorded incident resolution.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IncidentResolved {
+    pub id: uuid::Uuid,
+    /// The incident's number (from 1, in the order reported).
+    pub incident: u32,
+    pub resolved_at: DateTime<Utc>,
+    pub resolved_by: String,
+    pub note: String,
 }
 
 /// The incidents the simulated Execute will play.

@@ -184,6 +184,17 @@ pub fn message(n: &OutboxRow, from: &Mailbox, public_url: &str) -> Result<Messag
                 text(p, "message")
             ),
         ),
+        OutboxKind::Incident => (
+            format!(
+                "Incident at {title}: {}",
+                text(p, "incident").replace('_', " ")
+            ),
+            format!(
+                "{}.\n\nThe prepared response and its status: {event}#incidents\n\
+                 Record how it was resolved there once it is.\n",
+                text(p, "message")
+            ),
+        ),
         OutboxKind::RunStopped => return Err("run_stopped notifications are not mailed".into()),
     };
     let mut b = Message::builder()

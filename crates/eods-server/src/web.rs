@@ -24,6 +24,7 @@ use sha2::{Digest, Sha256};
 
 mod approval;
 mod audit;
+mod brief;
 mod event;
 mod form;
 mod leads;
@@ -47,11 +48,19 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events", post(form::create_event))
         .route("/ui/events/{id}", get(event::event_page))
         .route("/ui/events/{id}/incidents", post(event::report_incident))
+        .route(
+            "/ui/events/{id}/incidents/{number}/resolve",
+            post(event::resolve_incident),
+        )
         .route("/ui/events/{id}/tasks/{task}", post(event::record_task))
         .route("/ui/events/{id}/feedback", post(event::record_feedback))
         .route("/ui/events/{id}/quotes", post(leads::add_quote))
         .route("/ui/events/{id}/stream", get(event::event_stream))
         .route("/ui/events/{id}/downloads/{file}", get(event::download))
+        .route(
+            "/ui/events/{id}/brief",
+            get(brief::brief_editor).post(brief::save_brief),
+        )
         .route(
             "/ui/events/{id}/program",
             get(program::program_page).post(program::save_program),

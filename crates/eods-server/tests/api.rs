@@ -769,6 +769,12 @@ fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'
         ),
         (
             Method::POST,
+            format!("/api/v1/events/{event}/incidents/1/resolve"),
+            Some(json!({"note": "fixed"})),
+            PLAN,
+        ),
+        (
+            Method::POST,
             format!("/api/v1/events/{event}/actions/pause"),
             None,
             PLAN,
@@ -946,7 +952,7 @@ async fn every_route_refuses_a_role_without_the_right_and_a_missing_token() {
     }
     assert_eq!(
         checked,
-        12 * 2 + 2,
+        13 * 2 + 2,
         "every route × role without the right was tried"
     );
     let bad = api

@@ -1381,3 +1381,266 @@ async fn survey_answers_entered_on_the_page_measure_stakeholder_satisfaction() {
         store.close().await;
     }
 }
+
+/// The fields of a form as the page fills them: inputs, text areas and the selected option of
+/// each select (HTML entities decoded).
+fn form_fields(page: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        s.replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let mut out = Vec::new();
+    for (i, _) in page.match_indices("<input type=\"") {
+        let tag = &page[i..i + page[i..].find('>').unwrap()];
+        let name = attr(tag, "name=\"");
+        let value = attr(tag, "value=\"");
+        if let (Some(n), Some(v)) = (name.first(), value.first())
+            && !tag.contains("type=\"file\"")
+        {
+            out.push(((*n).to_owned(), decode(v)));
+        }
+    }
+    for (i, _) in page.match_indices("<textarea ") {
+        let rest = &page[i..];
+        let name = attr(rest, "name=\"")[0].to_owned();
+        let body = &rest[rest.find('>').unwrap() + 1..rest.find("</textarea>").unwrap()];
+        out.push((name, decode(body)));
+    }
+    for (i, _) in page.match_indices("<select ") {
+        let rest = &page[i..i + page[i..].find("</select>").unwrap()];
+        let name = attr(rest, "name=\"")[0].to_owned();
+        if let Some(j) = rest.find("\" selected>") {
+            let start = rest[..j].rfind("value=\"").unwrap() + 7;
+            out.push((name, decode(&rest[start..j])));
+        }
+    }
+    out
+}
+
+/// The brief edited on its page: the form comes filled from the current brief, saving sends only
+/// what changed (the program and the rest are kept) as the next revision, and a wrong value is
+/// shown on its field. On a live event under way, an incident reported on the page is resolved
+/// there (and through the API), and the incident log says by whom and when.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_brief_is_edited_on_its_page_and_live_incidents_are_resolved_there() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "edit-brief")
+        .await
+        .unwrap()
+    {
+        let (store, running, base) = serve(&url).await;
+        let token = |name: &'static str, role: Role| {
+            let store = store.clone();
+            async move {
+                eods_server::auth::create_token(&store, None, name, role, false, chrono::Utc::now())
+                    .await
+                    .unwrap()
+                    .token
+            }
+        };
+        let (planner, approver) = (
+            token("alice", Role::Planner).await,
+            token("bob", Role::Approver).await,
+        );
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let create = |days: i64| {
+            let mut brief = example("s01-meetup.json");
+            let day = (eods_store::test_support::tests_today() + chrono::Duration::days(days))
+                .date_naive()
+                .to_string();
+            brief["date_range"] = json!({"start": day, "end": day});
+            let r = http
+                .post(format!("{base}/api/v1/events"))
+                .bearer_auth(&planner)
+                // An event today is planned as a record (its planning lies in the past).
+                .json(&json!({"brief": brief, "allow_past": days == 0}))
+                .send();
+            async move {
+                let v: serde_json::Value = r.await.unwrap().json().await.unwrap();
+                v["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let get = |path: String| {
+            let r = http
+                .get(format!("{base}{path}"))
+                .bearer_auth(&planner)
+                .send();
+            async move { r.await.unwrap().json::<serde_json::Value>().await.unwrap() }
+        };
+        let alice = Browser::sign_in(&http, &base, &planner).await;
+
+        // The brief editor.
+        let id = create(60).await;
+        let page = alice.page(&format!("/ui/events/{id}/brief")).await;
+        let mut fields = form_fields(&page);
+        let value = |fields: &[(String, String)], k: &str| {
+            fields
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        assert_eq!(value(&fields, "title"), "Rust Berlin Meetup — March 2029");
+        assert_eq!(value(&fields, "audience_size"), "20", "{fields:?}");
+        assert_eq!(value(&fields, "event_type"), "meetup", "{fields:?}");
+        assert!(
+            value(&fields, "stakeholders").contains(", owner, "),
+            "{fields:?}"
+        );
+        for (k, v) in fields.iter_mut() {
+            if k == "audience_size" {
+                *v = "35".into();
+            }
+        }
+        let form: Vec<(&str, &str)> = fields
+            .iter()
+            .filter(|(k, _)| k != "csrf")
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (status, location) = alice.post(&format!("/ui/events/{id}/brief"), &form).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+        assert!(location.ends_with("?brief=2"), "{location}");
+        let brief = get(format!("/api/v1/events/{id}/artifacts/event_brief")).await;
+        let payload = if brief["payload"].is_object() {
+            &brief["payload"]
+        } else {
+            &brief
+        };
+        assert_eq!(payload["audience_size"], 35, "{url}: {brief}");
+        assert_eq!(
+            payload["program"].as_array().map(Vec::len),
+            Some(3),
+            "{url}: the program is kept"
+        );
+        let changes = get(format!("/api/v1/events/{id}/change-log"))
+            .await
+            .to_string();
+        assert!(changes.contains("user:alice"), "{changes}");
+        let bad: Vec<(&str, &str)> = form
+            .iter()
+            .map(|&(k, v)| if k == "currency" { (k, "EURO") } else { (k, v) })
+            .collect();
+        let (status, page) = alice.post(&format!("/ui/events/{id}/brief"), &bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("id=\"e-currency\""), "{page}");
+        assert!(
+            page.contains("value=\"EURO\""),
+            "{page}: what was typed is kept"
+        );
+
+        // A live event under way (it began at midnight today): incidents reported and resolved.
+        let id = create(0).await;
+        let under_way = approve_until(&http, &base, &id, &planner, &approver, |e| {
+            e["state"] == "execute" && e["wake_at"].is_string()
+        })
+        .await;
+        assert!(under_way, "{url}: the event is under way");
+        for (kind, comment) in [("av_failure", "projector died"), ("low_attendance", "")] {
+            let (status, location) = alice
+                .post(
+                    &format!("/ui/events/{id}/incidents"),
+                    &[("kind", kind), ("at", ""), ("comment", comment)],
+                )
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+        }
+        let log = |v: &serde_json::Value| {
+            let p = if v["payload"].is_object() {
+                &v["payload"]
+            } else {
+                v
+            };
+            p["incidents"].as_array().cloned().unwrap_or_default()
+        };
+        let recorded = approve_until(&http, &base, &id, &planner, &approver, |e| {
+            e["wake_at"].is_string()
+        })
+        .await;
+        assert!(recorded);
+        let incidents = log(&get(format!("/api/v1/events/{id}/artifacts/incident_log")).await);
+        assert_eq!(incidents.len(), 2, "{url}: {incidents:?}");
+        assert_eq!(incidents[0]["status"], "open", "{incidents:?}");
+        let page = alice.page(&format!("/ui/events/{id}")).await;
+        assert!(
+            page.contains(&format!("action=\"/ui/events/{id}/incidents/1/resolve\"")),
+            "{page}"
+        );
+        let (status, _) = alice
+            .post(
+                &format!("/ui/events/{id}/incidents/1/resolve"),
+                &[("note", " ")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, location) = alice
+            .post(
+                &format!("/ui/events/{id}/incidents/1/resolve"),
+                &[("note", "spare projector from the office")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{location}");
+        let resolve = |n: u32, body: serde_json::Value| {
+            let r = http
+                .post(format!("{base}/api/v1/events/{id}/incidents/{n}/resolve"))
+                .bearer_auth(&planner)
+                .json(&body)
+                .send();
+            async move { r.await.unwrap().status() }
+        };
+        assert_eq!(
+            resolve(2, json!({"note": "fewer chairs"})).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            resolve(2, json!({"note": "again"})).await,
+            StatusCode::CONFLICT
+        );
+        assert_eq!(
+            resolve(9, json!({"note": "x"})).await,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            resolve(1, json!({"notes": "typo"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        let settled = approve_until(&http, &base, &id, &planner, &approver, |e| {
+            e["wake_at"].is_string()
+        })
+        .await;
+        assert!(settled);
+        let incidents = log(&get(format!("/api/v1/events/{id}/artifacts/incident_log")).await);
+        assert!(
+            incidents.iter().all(|i| i["status"] == "resolved"),
+            "{url}: {incidents:?}"
+        );
+        assert!(
+            incidents[0].to_string().contains("Resolved by user:alice"),
+            "{incidents:?}"
+        );
+        let notices = store
+            .outbox(Some(
+                id.parse::<uuid::Uuid>()
+                    .map(eods_domain::ids::EventId)
+                    .unwrap(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            notices
+                .iter()
+                .filter(|n| n.kind == eods_store::OutboxKind::Incident)
+                .count(),
+            2,
+            "{url}: each incident is notified"
+        );
+        running.stop().await;
+        store.close().await;
+    }
+}

@@ -558,6 +558,8 @@ pub enum OutboxKind {
     TaskReminder,
     /// A task passed its due date and is escalated.
     TaskOverdue,
+    /// A person reported an incident on a live event.
+    Incident,
 }
 
 impl OutboxKind {
@@ -569,6 +571,7 @@ impl OutboxKind {
             OutboxKind::RunStopped => "run_stopped",
             OutboxKind::TaskReminder => "task_reminder",
             OutboxKind::TaskOverdue => "task_overdue",
+            OutboxKind::Incident => "incident",
         }
     }
 
@@ -580,6 +583,7 @@ impl OutboxKind {
             OutboxKind::RunStopped,
             OutboxKind::TaskReminder,
             OutboxKind::TaskOverdue,
+            OutboxKind::Incident,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

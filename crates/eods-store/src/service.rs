@@ -63,9 +63,10 @@ pub struct InboxPage {
 }
 
 /// Pending requests for the current revision of what they approve (a request for an older
-/// revision waits for nothing: the newer revision has its own), of events not archived. Uses
+/// revision waits for nothing: the newer revision has its own), of events neither archived nor
+/// cancelled (a cancelled run waits for no decision). Uses
 /// the alias `a` for approvals.
-const PENDING_CURRENT: &str = "a.status = 'pending' AND a.artifact_revision = (SELECT MAX(r.revision) FROM artifacts r WHERE r.event_id = a.event_id AND r.artifact_type = a.artifact_type) AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = a.event_id AND x.archived_at IS NOT NULL)";
+const PENDING_CURRENT: &str = "a.status = 'pending' AND a.artifact_revision = (SELECT MAX(r.revision) FROM artifacts r WHERE r.event_id = a.event_id AND r.artifact_type = a.artifact_type) AND NOT EXISTS (SELECT 1 FROM events x WHERE x.id = a.event_id AND (x.archived_at IS NOT NULL OR x.run_status = 'cancelled'))";
 
 /// `'a', 'b'` for an IN list of enum names (never user text).
 fn in_list(statuses: &[RunStatus]) -> String {
@@ -124,7 +125,7 @@ impl Store {
     /// timer first: (id, title), at most `limit`.
     pub async fn waiting_events(&self, limit: u32) -> Result<Vec<(EventId, String)>, StoreError> {
         let rows: Vec<(String, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, title FROM events WHERE run_status = 'running' AND wake_at IS NOT NULL AND archived_at IS NULL ORDER BY wake_at, id LIMIT $1")
+            "SELECT id, title FROM events WHERE run_status IN ('running', 'awaiting_approval', 'blocked') AND wake_at IS NOT NULL AND archived_at IS NULL ORDER BY wake_at, id LIMIT $1")
             .bind(i64::from(limit)).fetch_all(p).await)
         .map_err(|e| StoreError::query("waiting events", e))?;
         rows.into_iter()
@@ -216,8 +217,9 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Leases up to `limit` events whose run status is `running` and whose lease is free or
-    /// expired to `owner` until `until_ms`; returns their ids. Instances never get the same
+    /// Leases up to `limit` events whose run status is `running` (or whose task timer is due
+    /// while they wait for a decision or are blocked) and whose lease is free or expired to
+    /// `owner` until `until_ms`; returns their ids. Instances never get the same
     /// event while its lease holds.
     pub async fn claim_runnable(
         &self,
@@ -228,8 +230,9 @@ impl Store {
     ) -> Result<Vec<EventId>, StoreError> {
         // The conditions are repeated on the outer UPDATE: under READ COMMITTED PostgreSQL
         // re-checks them on a row another instance just claimed.
-        // A run waiting on its timer (`wake_at`) is runnable once the time has come.
-        let free = "run_status = 'running' AND (wake_at IS NULL OR wake_at <= $3) AND (lease_until IS NULL OR lease_until < $3)";
+        // A run waiting on its timer (`wake_at`) is runnable once the time has come; so is a
+        // live run waiting for a decision or blocked whose task timer is due.
+        let free = "(run_status = 'running' AND (wake_at IS NULL OR wake_at <= $3) OR run_status IN ('awaiting_approval', 'blocked') AND wake_at <= $3) AND (lease_until IS NULL OR lease_until < $3)";
         let rows: Vec<(String,)> = match self {
             Store::Sqlite(s) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4) AND {free} RETURNING id"

@@ -1407,11 +1407,11 @@ fn a_live_plan_waits_for_its_day_and_later_processes_carry_it_through() {
         assert_eq!(o.status.code(), Some(0), "{out}");
         assert!(out.contains("state:      confirm (running)"), "{out}");
         assert!(out.contains("mode:       live"), "{out}");
-        // The next timer is the first task reminder (task-1 is due 2029-01-31; two days before,
+        // The next timer is the first task reminder (task-1 is due 2029-01-05; two days before,
         // 09:00 in Berlin).
         assert!(
             out.contains(&format!(
-                "next: the event waits in {db}; its next timer is at 2029-01-29T08:00:00+00:00"
+                "next: the event waits in {db}; its next timer is at 2029-01-03T08:00:00+00:00"
             )),
             "{out}"
         );

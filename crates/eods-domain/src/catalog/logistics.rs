@@ -235,12 +235,26 @@ pub struct BackupRef {
     pub name: String,
 }
 
-/// An incident to inject into the simulated Execute: its kind and when it happens, in minutes
-/// after the first session of the first day (default: an hour in, then every 90 minutes).
+/// An incident to inject into the simulated Execute, or one a person reported on a live event:
+/// its kind and when it happens, in minutes after the first session of the first day (default:
+/// an hour in, then every 90 minutes), or the instant it was reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Injection {
     pub kind: IncidentKind,
     pub at_minutes: Option<u32>,
+    /// When a person reported it on a live event (with no offset given): its detection time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How a person resolved an incident of a live event: which one (its number, from 1, in the
+/// order reported), when, by whom and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Resolution {
+    pub incident: u32,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub by: String,
+    pub note: String,
 }
 
 impl Injection {
@@ -256,7 +270,11 @@ impl Injection {
             None => None,
             Some(o) => Some(parse_offset(o).ok_or_else(|| format!("`{o}` is not an offset: write minutes, hours or days after the first session, e.g. 90m, 2h or 1d3h"))?),
         };
-        Ok(Injection { kind, at_minutes })
+        Ok(Injection {
+            kind,
+            at_minutes,
+            reported_at: None,
+        })
     }
 }
 

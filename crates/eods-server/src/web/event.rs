@@ -115,6 +115,10 @@ pub(super) struct IncidentView {
     pub(super) response: Vec<String>,
     pub(super) resolved: String,
     pub(super) by_contingency: bool,
+    /// Its number (from 1, in the order reported), for the resolution form.
+    pub(super) number: u32,
+    /// Not resolved yet: a person can record its resolution (live events).
+    pub(super) open: bool,
 }
 
 struct MetricRow {
@@ -162,6 +166,8 @@ pub(super) struct OverviewView {
     incidents: Vec<IncidentView>,
     incident_kinds: &'static [&'static str],
     can_report: bool,
+    /// The brief can still be edited (before Execute).
+    brief_editable: bool,
     metrics: Vec<MetricRow>,
     insights: Vec<String>,
     /// The seed when Execute and the postmortem were simulated (they are then labelled so).
@@ -638,6 +644,7 @@ fn overview(
         incidents: incidents(bb),
         incident_kinds: &IncidentKind::ALL,
         can_report: h.can_plan && !over,
+        brief_editable: e.state < LifecycleState::Execute,
         metrics,
         insights,
         simulated: bb
@@ -694,6 +701,14 @@ pub(super) fn incidents(bb: &Blackboard) -> Vec<IncidentView> {
                         None => "not yet".into(),
                     },
                     by_contingency: i.resolved_by_contingency,
+                    number: i
+                        .id
+                        .as_str()
+                        .rsplit('-')
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                    open: i.status != eods_domain::catalog::execution::IncidentStatus::Resolved,
                 })
                 .collect()
         })
@@ -794,6 +809,10 @@ async fn revisions(
 /// Confirm), the postmortem after its end (in Execute), in the event's zone.
 fn waits_for(o: &Overview) -> Option<String> {
     let e = &o.event;
+    // A run waiting for a decision also has a timer (its tasks'); it does not wait for the day.
+    if e.run_status != eods_domain::lifecycle::RunStatus::Running {
+        return None;
+    }
     e.wake_at?;
     let b = o
         .blackboard
@@ -1082,6 +1101,48 @@ pub(super) struct IncidentForm {
     at: String,
     #[serde(default)]
     comment: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ResolveForm {
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Records how an incident of a live event was resolved.
+pub(super) async fn resolve_incident(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    client: Client,
+    Path((id, number)): Path<(String, u32)>,
+    Form(f): Form<ResolveForm>,
+) -> Response {
+    let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let id = match parse_id(&id) {
+        Ok(id) => id,
+        Err(e) => return page_error(e),
+    };
+    if f.note.trim().is_empty() {
+        return page_error(ApiError::field(
+            "/note",
+            "say how the incident was resolved",
+        ));
+    }
+    match state
+        .engine
+        .resolve_incident(id, number, &f.note, &s.principal.actor())
+        .await
+    {
+        Ok(_) => {
+            state.wake.notify_waiters();
+            Redirect::to(&format!("/ui/events/{id}?resolved={number}#incidents")).into_response()
+        }
+        Err(e) => page_error(e.into()),
+    }
 }
 
 pub(super) async fn report_incident(

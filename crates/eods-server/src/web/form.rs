@@ -68,9 +68,22 @@ struct NewEventPage {
     errors: Vec<FieldError>,
     event_types: &'static [&'static str],
     levels: &'static [&'static str],
+    /// The event whose brief the form edits (no files, level or mode then).
+    editing: Option<Editing>,
+}
+
+/// The event a brief form edits.
+pub(super) struct Editing {
+    pub id: String,
+    pub title: String,
 }
 
 impl NewEventPage {
+    /// `date`, or `text` for a value with a time of day (a date input would drop it).
+    fn date_kind(&self, value: &str) -> &'static str {
+        if value.contains('T') { "text" } else { "date" }
+    }
+
     /// The problem of a field, if it has one (the template marks the field invalid).
     fn error(&self, field: &str) -> Option<&str> {
         self.errors
@@ -385,6 +398,18 @@ async fn form_page(
     errors: Vec<FieldError>,
     status: StatusCode,
 ) -> Response {
+    brief_page(state, s, f, errors, status, None).await
+}
+
+/// The brief form: for a new event, or editing one (`editing`).
+pub(super) async fn brief_page(
+    state: &AppState,
+    s: &Session,
+    f: BriefForm,
+    errors: Vec<FieldError>,
+    status: StatusCode,
+    editing: Option<Editing>,
+) -> Response {
     let user = match user_view(state, s).await {
         Ok(u) => Some(u),
         Err(e) => return page_error(e),
@@ -396,6 +421,7 @@ async fn form_page(
         errors,
         event_types: &eods_domain::catalog::brief::EventType::ALL,
         levels: &Level::ALL,
+        editing,
     });
     if res.status() == StatusCode::OK {
         *res.status_mut() = status;

@@ -69,11 +69,16 @@ pub struct InstructionError {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlannerParams {
+    #[schemars(range(min = 1, max = 50))]
     pub min_milestones: usize,
+    #[schemars(range(min = 1, max = 200))]
     pub min_tasks: usize,
-    /// Default planning lead time in days per event type, when the brief gives no planning_start.
+    /// Default planning lead time in days per event type, when the brief gives no planning_start
+    /// (at most [`MAX_LEAD_DAYS`]).
+    #[schemars(schema_with = "lead_days_schema")]
     pub lead_time_days: BTreeMap<EventType, u32>,
-    /// Multiplier on the task template's durations per event type.
+    /// Multiplier on the task template's durations per event type (0.1 to 10).
+    #[schemars(schema_with = "scale_schema")]
     pub duration_scale: BTreeMap<EventType, f64>,
     /// Plan a communications entry for every stakeholder audience, not only owner and attendees.
     pub comms_all_audiences: bool,
@@ -82,6 +87,24 @@ pub struct PlannerParams {
     pub task_network: TaskNetwork,
     /// Level each owner's load within the tasks' slack (serial schedule generation).
     pub resource_levelling: bool,
+}
+
+/// Days per event type, each within 0..=[`MAX_LEAD_DAYS`].
+fn lead_days_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": {"enum": EventType::ALL},
+        "additionalProperties": {"type": "integer", "minimum": 0, "maximum": MAX_LEAD_DAYS},
+    })
+}
+
+/// A multiplier per event type, each within 0.1..=10.
+fn scale_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": {"enum": EventType::ALL},
+        "additionalProperties": {"type": "number", "minimum": 0.1, "maximum": 10},
+    })
 }
 
 /// How the Event Planner links the template's tasks.
@@ -96,15 +119,21 @@ pub enum TaskNetwork {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VenueParams {
+    #[schemars(range(max = 1000))]
     pub min_leads: usize,
+    #[schemars(range(max = 1000))]
     pub max_leads: usize,
+    #[schemars(range(min = 3, max = 50))]
     pub shortlist_min: usize,
+    #[schemars(range(min = 3, max = 50))]
     pub shortlist_max: usize,
-    /// Criterion → weight; must sum to 1.
+    /// Criterion → weight (each 0 to 1); must sum to 1.
     pub weights: BTreeMap<Criterion, f64>,
     /// Number of venues to put on hold (best first).
+    #[schemars(range(max = 10))]
     pub holds: usize,
     /// Largest venue capacity considered, as a multiple of the audience (floor: audience + 60).
+    #[schemars(range(min = 1, max = 100))]
     pub max_capacity_factor: f64,
     /// Also quote combinations of rooms (part of a venue) when cheaper than the whole venue.
     pub room_combinations: bool,
@@ -122,16 +151,18 @@ pub struct BudgetParams {
     /// venue envelope (at least the expected loss). The Budget Analyst's reserve is the risk
     /// register's expected loss (the P80 overrun at Advanced), whatever this share.
     pub reserve_share: Decimal,
+    #[schemars(range(min = 0, max = 100))]
     pub max_variance_pct: f64,
     /// A change costing more than this (event currency) re-opens the budget approval.
     pub approval_threshold: Decimal,
-    /// Share of the total set aside for the venue, per event type.
+    /// Share of the total set aside for the venue, per event type (each within 0..1).
     pub venue_share: BTreeMap<EventType, Decimal>,
     /// `first_quote`: take the first supplier asked per service; `cheapest`: the cheapest
     /// supplier per service on its own; `exact`: optimise over every supplier option and package
     /// discount together.
     pub optimiser: Optimiser,
-    /// Monte Carlo runs for P50/P80/P95 cost (0: none).
+    /// Monte Carlo runs for P50/P80/P95 cost (0: none; at most 100,000).
+    #[schemars(range(max = 100_000))]
     pub monte_carlo_runs: u32,
     /// Record cancellation hedges for the largest commitments.
     pub hedges: bool,
@@ -150,6 +181,7 @@ pub enum Optimiser {
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogisticsParams {
+    #[schemars(range(max = 100))]
     pub min_workflows: usize,
     /// First session start, local time `HH:MM`, for day events.
     pub day_start: String,
@@ -158,8 +190,10 @@ pub struct LogisticsParams {
     /// Evening window for meetups.
     pub evening_start: String,
     pub evening_end: String,
+    #[schemars(range(max = 240))]
     pub break_minutes: u32,
     /// One staff member per this many attendees (at least one).
+    #[schemars(range(min = 1, max = 10_000))]
     pub attendees_per_staff: u32,
     /// `first_fit`: sessions in order, each at the earliest free time of its track's room;
     /// `optimal`: the exact timetabling solver over a grid of room-time slots.
@@ -168,6 +202,7 @@ pub struct LogisticsParams {
     pub capacity_fit: bool,
     /// With `optimal`: branch-and-bound nodes before the best schedule found is returned with
     /// its bound.
+    #[schemars(range(max = 10_000_000))]
     pub node_limit: u64,
 }
 
@@ -178,6 +213,9 @@ pub enum Scheduler {
     FirstFit,
     Optimal,
 }
+
+/// The longest planning lead time an instruction set may give (three years).
+pub const MAX_LEAD_DAYS: u32 = 1095;
 
 fn file_name(agent: AgentKind, level: Level) -> String {
     format!("{}.{}.json", agent.as_str(), level.as_str())
@@ -303,9 +341,30 @@ pub fn parse_instruction_set(
                     "parameters.min_milestones and min_tasks must be at least 1".into(),
                 ));
             }
+            if let Some((t, d)) = p.lead_time_days.iter().find(|(_, d)| **d > MAX_LEAD_DAYS) {
+                return Err(err(format!(
+                    "parameters.lead_time_days.{}: {d} days is more than {MAX_LEAD_DAYS} (three years)",
+                    format!("{t:?}").to_lowercase()
+                )));
+            }
+            if let Some((t, x)) = p
+                .duration_scale
+                .iter()
+                .find(|(_, x)| !(0.1..=10.0).contains(*x))
+            {
+                return Err(err(format!(
+                    "parameters.duration_scale.{}: {x} is outside 0.1..10",
+                    format!("{t:?}").to_lowercase()
+                )));
+            }
         }
         AgentKind::VenueResearcher => {
             let p: VenueParams = set.params()?;
+            if p.weights.values().any(|w| !(0.0..=1.0).contains(w)) {
+                return Err(err(
+                    "parameters.weights: each weight lies within 0..1".into()
+                ));
+            }
             let sum: f64 = p.weights.values().sum();
             if (sum - 1.0).abs() > 1e-9 {
                 return Err(err(format!("parameters.weights sum to {sum}, not 1")));
@@ -319,6 +378,21 @@ pub fn parse_instruction_set(
             let p: BudgetParams = set.params()?;
             if p.reserve_share < Decimal::ZERO || p.reserve_share >= Decimal::ONE {
                 return Err(err("parameters.reserve_share must lie within 0..1".into()));
+            }
+            if p.approval_threshold < Decimal::ZERO {
+                return Err(err(
+                    "parameters.approval_threshold must not be negative".into()
+                ));
+            }
+            if let Some((t, v)) = p
+                .venue_share
+                .iter()
+                .find(|(_, v)| **v < Decimal::ZERO || **v >= Decimal::ONE)
+            {
+                return Err(err(format!(
+                    "parameters.venue_share.{}: {v} is outside 0..1",
+                    format!("{t:?}").to_lowercase()
+                )));
             }
         }
         AgentKind::LogisticsCoordinator => {

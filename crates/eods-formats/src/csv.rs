@@ -1,6 +1,9 @@
 //! Budget as CSV (RFC 4180): one row per cost-model line item, for spreadsheets and finance
 //! tools, then the totals the Budget tab shows (from the same [`figures`]). Fields with a comma,
-//! quote or line break are quoted; quotes are doubled.
+//! quote or line break are quoted; quotes are doubled. A text cell that a spreadsheet would take
+//! for a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with
+//! `'`, so it is shown as text and never evaluated (OWASP's CSV injection advice); amounts are
+//! numbers and are written as they are.
 
 use eods_domain::catalog::budget::{BudgetBaseline, CostModel, figures};
 
@@ -9,6 +12,15 @@ fn field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
+    }
+}
+
+/// A text cell: never read as a formula.
+fn text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        field(&format!("'{s}"))
+    } else {
+        field(s)
     }
 }
 
@@ -28,17 +40,17 @@ pub fn budget_csv(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> String
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
         let row = [
-            l.id.to_string(),
-            category,
-            l.description.clone(),
-            l.qty.to_string(),
-            l.unit_cost.to_string(),
-            l.total.to_string(),
-            currency.clone(),
-            l.vendor_option.clone(),
-            l.first_quote.to_string(),
+            text(&l.id.to_string()),
+            text(&category),
+            text(&l.description),
+            field(&l.qty.to_string()),
+            field(&l.unit_cost.to_string()),
+            field(&l.total.to_string()),
+            text(&currency),
+            text(&l.vendor_option),
+            field(&l.first_quote.to_string()),
         ];
-        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
+        out.push_str(&row.join(","));
         out.push_str("\r\n");
     }
     out.push_str(&format!(",total,,,,{},{currency},,\r\n", cost.total));
@@ -57,7 +69,20 @@ pub fn budget_csv(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> String
 
 #[cfg(test)]
 mod tests {
-    use super::field;
+    use super::{field, text};
+
+    #[test]
+    fn text_that_looks_like_a_formula_is_kept_as_text() {
+        assert_eq!(
+            text("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
+        assert_eq!(text("+49 30 123"), "'+49 30 123");
+        assert_eq!(text("-cmd"), "'-cmd");
+        assert_eq!(text("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(text("Catering"), "Catering");
+        assert_eq!(field("-5.00"), "-5.00", "amounts stay numbers");
+    }
 
     #[test]
     fn fields_are_quoted_only_when_needed() {

@@ -1242,7 +1242,7 @@ async fn get_artifact(
     responses(
         (status = 200, body = ArtifactEdited),
         (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not a planner, or a contracts artifact without the contracts permission", body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The type cannot be edited, or the event is executing", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "If-Match names a revision that is no longer current", body = Problem, content_type = "application/problem+json"),
@@ -1262,6 +1262,12 @@ async fn put_artifact(
     p.require(Permission::Plan)?;
     let e = load_event(&state, &id).await?;
     let t = parse_type(&t)?;
+    if redact::sensitive(t) && !p.contracts {
+        return Err(ApiError::forbidden(format!(
+            "editing {t} needs the contracts permission (its terms are withheld from the token `{}`); ask an admin for a token with it",
+            p.name
+        )));
+    }
     let expected = match headers.get(header::IF_MATCH) {
         None => {
             return Err(ApiError::new(

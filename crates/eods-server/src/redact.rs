@@ -7,6 +7,15 @@ use serde_json::Value;
 
 const MARK: &str = "[redacted: needs the contracts permission]";
 
+/// Whether artifacts of type `t` hold fields only the contracts permission may read; a token
+/// without it may not write them either (it would overwrite terms it cannot see).
+pub(crate) fn sensitive(t: ArtifactType) -> bool {
+    matches!(
+        t,
+        ArtifactType::VendorContracts | ArtifactType::VenueNegotiationNotes
+    )
+}
+
 /// Redacts `payload` of type `t` in place and returns the pointers of what was withheld.
 pub(crate) fn redact(t: ArtifactType, payload: &mut Value) -> Vec<String> {
     let (list, fields): (&str, &[&str]) = match t {

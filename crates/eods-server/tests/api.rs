@@ -39,6 +39,7 @@ async fn start(url: &str, config: Config) -> Api {
     let mut tokens = std::collections::BTreeMap::new();
     for (name, role, contracts) in [
         ("alice", Role::Planner, false),
+        ("paula", Role::Planner, true),
         ("bob", Role::Approver, false),
         ("carol", Role::Approver, false),
         ("vera", Role::Viewer, false),
@@ -1271,9 +1272,29 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     let current = api.call(Some("root"), Method::GET, &path, None).await;
     let rev = current.body["revision"].as_u64().unwrap();
     let mut payload = current.body["payload"].clone();
+    // A planner without the contracts permission cannot overwrite terms withheld from them.
+    let r = api
+        .call_with(
+            Some("alice"),
+            Method::PUT,
+            &path,
+            Some(json!({"payload": payload.clone()})),
+            &[("If-Match", &format!("\"{rev}\""))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("needs the contracts permission"),
+        "{}",
+        r.body
+    );
+    assert!(!r.body.to_string().contains("total_cost"), "{}", r.body);
     let r = api
         .call(
-            Some("alice"),
+            Some("paula"),
             Method::PUT,
             &path,
             Some(json!({"payload": payload.clone()})),
@@ -1283,7 +1304,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     let stale = format!("\"{}\"", rev + 5);
     let r = api
         .call_with(
-            Some("alice"),
+            Some("paula"),
             Method::PUT,
             &path,
             Some(json!({"payload": payload.clone()})),
@@ -1296,7 +1317,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     let etag = format!("\"{rev}\"");
     let r = api
         .call_with(
-            Some("alice"),
+            Some("paula"),
             Method::PUT,
             &path,
             Some(json!({"payload": broken})),
@@ -1333,7 +1354,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
         json!((amount + rust_decimal::Decimal::from(2500)).to_string());
     let r = api
         .call_with(
-            Some("alice"),
+            Some("paula"),
             Method::PUT,
             &path,
             Some(json!({"payload": payload, "comment": "rush order"})),
@@ -1343,10 +1364,10 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["budget_reapproval"], true);
     assert_eq!(r.body["cost_delta"], "2500.00");
-    assert_eq!(r.body["artifact"]["created_by"], "user:alice");
+    assert_eq!(r.body["artifact"]["created_by"], "user:paula");
     let again = api
         .call_with(
-            Some("alice"),
+            Some("paula"),
             Method::PUT,
             &path,
             Some(json!({"payload": current.body["payload"]})),

@@ -250,6 +250,16 @@ fn plan_writes_every_artifact_valid_with_an_audit_trail() {
     machine::assert_valid_frab_xml(&out.join("schedule.xml"));
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(report.contains("## Postmortem") && report.contains("| budget_variance |"));
+    // Contract terms and contacts: readable by the owner only.
+    #[cfg(unix)]
+    for file in ["vendor_contracts.json", "event_brief.json", "report.md"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(out.join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
 }
 
 #[test]

@@ -178,10 +178,17 @@ fn envelope_view(e: Envelope, p: &Principal) -> ArtifactEnvelope {
 
 fn query_problem(e: axum::extract::rejection::QueryRejection) -> ApiError {
     let text = e.body_text();
+    // serde names the parameter either in backticks or before a colon: "…: since: invalid …".
     let name = text
         .split('`')
         .nth(1)
         .map(str::to_owned)
+        .or_else(|| {
+            text.strip_prefix("Failed to deserialize query string: ")
+                .and_then(|rest| rest.split_once(": "))
+                .map(|(n, _)| n.to_owned())
+                .filter(|n| n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        })
         .unwrap_or_else(|| "query".into());
     ApiError::validation(
         format!("a query parameter is not valid: {text}"),
@@ -1645,6 +1652,18 @@ async fn audit_search(
             "#/parameters/limit",
             format!("limit must be between 1 and 1000, got {limit}"),
         ));
+    }
+    // Both databases hold the years 1 to 9999 alike (PostgreSQL refuses far more than SQLite).
+    for (name, at) in [("since", q.since), ("until", q.until)] {
+        use chrono::Datelike;
+        if let Some(t) = at
+            && !(1..=9999).contains(&t.year())
+        {
+            return Err(ApiError::field(
+                &format!("#/parameters/{name}"),
+                format!("{name}: {t} is outside the years 1 to 9999"),
+            ));
+        }
     }
     let rows = state
         .store

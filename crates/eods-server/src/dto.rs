@@ -678,7 +678,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| ApiError::field("", format!("the body could not be read: {e}")))?;
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::too_large()
+                } else {
+                    ApiError::field("", format!("the body could not be read: {e}"))
+                }
+            })?;
+        if let Some(pointer) = nul_in_json(&bytes) {
+            return Err(ApiError::field(&pointer, NUL_MESSAGE));
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let pointer = pointer_of(e.path());
@@ -704,6 +713,45 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         })?;
         Ok(ApiJson(value))
     }
+}
+
+/// What a text with a NUL character gets: the databases disagree about it (PostgreSQL refuses
+/// it), so no request may carry one.
+pub(crate) const NUL_MESSAGE: &str =
+    "text may not contain the NUL character (U+0000): remove it and send again";
+
+/// The JSON pointer of the first string (or key) of a JSON body with a NUL character in it, if
+/// any. JSON writes NUL only as the escape `\u0000`, so a body without one is not parsed twice.
+fn nul_in_json(bytes: &[u8]) -> Option<String> {
+    let escaped = bytes
+        .windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].eq_ignore_ascii_case(b"0000"));
+    if !escaped {
+        return None;
+    }
+    fn find(v: &serde_json::Value, at: &str) -> Option<String> {
+        let esc = |k: &str| k.replace('~', "~0").replace('/', "~1");
+        match v {
+            serde_json::Value::String(s) if s.contains('\0') => Some(at.to_owned()),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .find_map(|(i, x)| find(x, &format!("{at}/{i}"))),
+            serde_json::Value::Object(o) => o.iter().find_map(|(k, x)| {
+                let here = format!("{at}/{}", esc(k));
+                if k.contains('\0') {
+                    Some(here)
+                } else {
+                    find(x, &here)
+                }
+            }),
+            _ => None,
+        }
+    }
+    // A body that does not parse is reported by the parser, with its position.
+    serde_json::from_slice::<serde_json::Value>(bytes)
+        .ok()
+        .and_then(|v| find(&v, ""))
 }
 
 fn pointer_of(path: &serde_path_to_error::Path) -> String {

@@ -171,6 +171,16 @@ impl ApiError {
         e
     }
 
+    /// A body over the limit (2 MiB).
+    pub fn too_large() -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "Payload too large",
+            "the body is larger than the 2 MiB the service accepts; send less (split a large import)",
+        )
+    }
+
     pub fn internal() -> Self {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -216,6 +226,15 @@ impl From<StoreError> for ApiError {
             StoreError::Connect { .. } => {
                 tracing::error!(error = %e, "database unreachable");
                 ApiError::unavailable("the database is unreachable; try again shortly")
+            }
+            // A value the database cannot hold that a check upstream missed (PostgreSQL: a NUL
+            // character, a date beyond its range): the request's fault, not the service's.
+            ref q @ StoreError::Query { .. } if q.is_unstorable_value() => {
+                tracing::warn!(error = %e, "a value the database cannot store");
+                ApiError::field(
+                    "",
+                    "a value cannot be stored: text with a NUL character (U+0000) or a date outside the years 1–9999",
+                )
             }
             other => {
                 tracing::error!(error = %other, source = ?std::error::Error::source(&other), "store error");

@@ -257,6 +257,69 @@ async fn complete_problem(res: Response, path: &str, cid: &str) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
+/// The name of the first parameter of a query string or URL-encoded form whose name or value
+/// holds a NUL character (`%00`, or the byte itself).
+fn nul_parameter(encoded: &[u8]) -> Option<String> {
+    encoded.split(|b| *b == b'&').find_map(|pair| {
+        let nul = pair.contains(&0)
+            || pair
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0');
+        nul.then(|| {
+            let name = pair.split(|b| *b == b'=').next().unwrap_or_default();
+            String::from_utf8_lossy(name)
+                .replace("%00", "")
+                .replace('+', " ")
+        })
+    })
+}
+
+/// Refuses a NUL character in the query string or a URL-encoded form (422 naming the parameter;
+/// an HTML page under `/ui`): PostgreSQL cannot store one and SQLite can, so neither gets one.
+/// JSON bodies are checked where they are parsed ([`dto::ApiJson`]), with the field's pointer.
+async fn no_nul(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let page = req.uri().path().starts_with("/ui");
+    let refuse = |name: String, at: &str| {
+        let e = ApiError::field(
+            &format!("#/{at}/{name}"),
+            format!("{name}: {}", dto::NUL_MESSAGE),
+        );
+        if page {
+            web::page_error(e)
+        } else {
+            axum::response::IntoResponse::into_response(e)
+        }
+    };
+    if let Some(name) = req.uri().query().and_then(|q| nul_parameter(q.as_bytes())) {
+        return refuse(name, "query");
+    }
+    let form = req.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes()
+            .starts_with(b"application/x-www-form-urlencoded")
+    });
+    if !form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        let e = ApiError::too_large();
+        return if page {
+            web::page_error(e)
+        } else {
+            axum::response::IntoResponse::into_response(e)
+        };
+    };
+    if let Some(name) = nul_parameter(&bytes) {
+        return refuse(name, "form");
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
 async fn fallback() -> ApiError {
     ApiError::not_found("no such route; the API is under /api/v1 (see /docs)")
 }
@@ -272,6 +335,10 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes().with_state(state.clone()))
         .merge(docs)
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.body_limit,
+            no_nul,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.body_limit,
         ))

@@ -117,7 +117,7 @@ struct ErrorPage {
 }
 
 /// An error as a page (the API answers problem+json; a browser gets HTML with the same content).
-fn page_error(e: ApiError) -> Response {
+pub(crate) fn page_error(e: ApiError) -> Response {
     let status = e.status;
     if status.is_server_error() {
         tracing::error!(detail = %e.detail, "page failed");

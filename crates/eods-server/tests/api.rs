@@ -2281,3 +2281,116 @@ async fn an_event_is_live_by_default_and_waits_for_its_day_after_the_approvals()
         api.stop().await;
     }
 }
+
+/// Values one database stores and the other refuses get the same 422 on both, naming the field
+/// (issue 15, finding 5): NUL characters in any text (a JSON body, a query parameter, a form) and
+/// dates beyond the years 1 to 9999; an oversized body is 413.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nul_characters_and_far_dates_are_refused_alike_on_every_database() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "nul").await.unwrap() {
+        let api = start(&url, quick()).await;
+        let backend = api.store.backend();
+        let mut brief = s02();
+        brief["title"] = json!("Rust\u{0}Conf");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": brief})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: {}",
+            r.body
+        );
+        assert_eq!(
+            r.body["errors"][0]["pointer"], "/brief/title",
+            "{backend}: {}",
+            r.body
+        );
+        let created = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"brief": s02(), "auto_start": false})),
+            )
+            .await;
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let r = api
+            .call(
+                Some("alice"),
+                Method::PATCH,
+                &format!("/api/v1/events/{id}"),
+                Some(json!({"stakeholders": [{"name": "A\u{0}", "role": "owner"}]})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{backend}: {}",
+            r.body
+        );
+        assert_eq!(r.body["errors"][0]["pointer"], "/stakeholders/0/name");
+        for query in [
+            "who=user%3Abob%00",
+            "until=-262143-01-01T00:00:00Z",
+            "since=+10000-01-01T00:00:00Z",
+        ] {
+            let r = api
+                .call(
+                    Some("vera"),
+                    Method::GET,
+                    &format!("/api/v1/audit?{query}"),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{backend} {query}: {}",
+                r.body
+            );
+            let pointer = r.body["errors"][0]["pointer"].as_str().unwrap().to_owned();
+            let name = query.split('=').next().unwrap();
+            assert!(pointer.ends_with(name), "{backend} {query}: {}", r.body);
+        }
+        // A form: the sign-in page with a NUL in the token.
+        let r = api
+            .http
+            .post(format!("{}/ui/login", api.base))
+            .form(&[("token", "eods_\u{0}")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{backend}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains("token: text may not contain the NUL")
+        );
+        // Too large: 413, not 422.
+        let big = format!("{{\"brief\": {{\"title\": \"{}\"}}}}", "x".repeat(3 << 20));
+        let r = api
+            .http
+            .post(format!("{}/api/v1/events", api.base))
+            .bearer_auth(&api.tokens["alice"])
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "{backend}");
+        // Nothing was stored by the refused requests.
+        let events = api
+            .call(Some("vera"), Method::GET, "/api/v1/events", None)
+            .await;
+        assert_eq!(events.body["total"], 1, "{backend}: {}", events.body);
+        api.stop().await;
+    }
+}

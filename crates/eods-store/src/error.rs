@@ -41,4 +41,17 @@ impl StoreError {
     pub(crate) fn query(context: &'static str, source: sqlx::Error) -> Self {
         StoreError::Query { context, source }
     }
+
+    /// Whether the database refused a value itself (SQLSTATE class 22, data exception:
+    /// PostgreSQL's NUL in text is 22021 or 22P05, a date beyond its range 22008): the fault of
+    /// what was sent, not of the service.
+    pub fn is_unstorable_value(&self) -> bool {
+        match self {
+            StoreError::Query { source, .. } => source
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c.starts_with("22")),
+            _ => false,
+        }
+    }
 }

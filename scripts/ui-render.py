@@ -17,6 +17,8 @@ import argparse
 import json
 import statistics
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 TABS = ["overview", "timeline", "tasks", "venue", "budget", "schedule", "risks", "logistics",
@@ -32,8 +34,35 @@ def call(base, token, method, path, body=None):
         return json.loads(r.read() or b"null")
 
 
-def server_ms(base, token, path):
-    req = urllib.request.Request(base + path, headers={"cookie": f"eods_session={token}"})
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def session_cookie(base, token):
+    """Signs in on the page as a browser does; returns the session cookie (`eods_session=…`)."""
+    with urllib.request.urlopen(base + "/ui/login") as r:
+        login = r.headers["set-cookie"].split(";")[0]
+        page = r.read().decode()
+    at = page.index('name="csrf" value="') + len('name="csrf" value="')
+    csrf = page[at:page.index('"', at)]
+    body = urllib.parse.urlencode({"token": token, "csrf": csrf}).encode()
+    req = urllib.request.Request(base + "/ui/login", data=body, method="POST",
+                                 headers={"cookie": login,
+                                          "content-type": "application/x-www-form-urlencoded"})
+    try:
+        urllib.request.build_opener(_NoRedirect).open(req)
+    except urllib.error.HTTPError as e:
+        if e.code != 303:
+            raise
+        for c in e.headers.get_all("set-cookie"):
+            if c.startswith("eods_session="):
+                return c.split(";")[0]
+    raise SystemExit("signing in on the page failed")
+
+
+def server_ms(base, cookie, path):
+    req = urllib.request.Request(base + path, headers={"cookie": cookie})
     with urllib.request.urlopen(req) as r:
         r.read()
         timing = r.headers["server-timing"]
@@ -49,7 +78,7 @@ def wait(base, token, eid, done):
     raise SystemExit(f"event {eid} did not get there: {e['state']} / {e['run_status']}")
 
 
-def measure(base, token, eid, n, label):
+def measure(base, cookie, eid, n, label):
     pages = [("/ui", "dashboard"), ("/ui/approvals", "approvals"), ("/ui/events/new", "new event"),
              (f"/ui/audit?event={eid}", "audit (event)"), ("/ui/audit", "audit (all)"),
              (f"/ui/events/{eid}?tab=revisions&type=budget_decision", "revision diff")]
@@ -58,7 +87,7 @@ def measure(base, token, eid, n, label):
     print(f"{'page':<24}{'p50':>8}{'p95':>8}{'max':>8}")
     worst = 0.0
     for path, name in pages:
-        xs = sorted(server_ms(base, token, path) for _ in range(n))
+        xs = sorted(server_ms(base, cookie, path) for _ in range(n))
         p95 = xs[min(len(xs) - 1, int(0.95 * len(xs)))]
         worst = max(worst, xs[-1])
         print(f"{name:<24}{statistics.median(xs):>8.2f}{p95:>8.2f}{xs[-1]:>8.2f}")
@@ -79,13 +108,14 @@ def main():
                     "incidents": [args.incident] if args.incident else []})
     eid = created["id"]
     wait(args.base, args.token, eid, lambda e: e["run_status"] == "awaiting_approval")
-    measure(args.base, args.token, eid, args.n, f"{brief['title']} waiting at Confirm")
+    cookie = session_cookie(args.base, args.token)
+    measure(args.base, cookie, eid, args.n, f"{brief['title']} waiting at Confirm")
     for a in call(args.base, args.token, "GET", f"/api/v1/approvals?status=pending")["items"]:
         if a["event_id"] == eid:
             call(args.base, args.token, "POST", f"/api/v1/approvals/{a['id']}/decision",
                  {"decision": "approve", "comment": "render benchmark"})
     wait(args.base, args.token, eid, lambda e: e["run_status"] == "completed")
-    measure(args.base, args.token, eid, args.n, f"{brief['title']} after its postmortem")
+    measure(args.base, cookie, eid, args.n, f"{brief['title']} after its postmortem")
 
 
 if __name__ == "__main__":

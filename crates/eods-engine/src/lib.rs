@@ -316,6 +316,9 @@ pub enum EngineError {
     Corrupt { what: String, detail: String },
     #[error("approval {id}: {reason}")]
     Approval { id: ApprovalId, reason: String },
+    /// The approver wrote what the request approves, or what re-opened it: someone else decides.
+    #[error("approval {id}: {reason}")]
+    OwnEdit { id: ApprovalId, reason: String },
     /// A decision the engine will not record as given: `pointer` names the part of the decision
     /// to change (`/decision`, `/comment`) and `reason` says how.
     #[error("approval {id}: {reason}")]
@@ -2462,9 +2465,25 @@ fn answerable<'l>(
         reason: format!("{gate_type} is missing"),
     })?;
     if current.created_by == answer.by {
-        return Err(EngineError::Approval {
+        return Err(EngineError::OwnEdit {
             id: approval,
             reason: "an approver may not approve their own edit".into(),
+        });
+    }
+    // Nor a decision re-opened by their own edit of what it is derived from (an admin's contract
+    // edit re-opens the budget: someone else approves it). The brief is the request itself.
+    if let Some(edited) = current.derived_from.iter().find(|r| {
+        r.artifact_type != eods_domain::artifact::ArtifactType::EventBrief
+            && l.bb
+                .current(r.artifact_type)
+                .is_some_and(|c| c.revision == r.revision && c.created_by == answer.by)
+    }) {
+        return Err(EngineError::OwnEdit {
+            id: approval,
+            reason: format!(
+                "an approver may not approve a decision re-opened by their own edit ({} revision {})",
+                edited.artifact_type, edited.revision
+            ),
         });
     }
     if row.votes.iter().any(|v| v.voter == answer.by) {

@@ -930,11 +930,16 @@ async fn resolve_incident(
     State(state): State<AppState>,
     cid: CorrelationId,
     p: Principal,
-    Path((id, number)): Path<(String, u32)>,
+    Path((id, number)): Path<(String, String)>,
     ApiJson(req): ApiJson<ResolveIncident>,
 ) -> Result<Json<IncidentResolved>, ApiError> {
     p.require(Permission::Plan)?;
     let e = load_event(&state, &id).await?;
+    let number: u32 = number.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "no incident `{number}`: incidents are numbered 1, 2, … in the order reported"
+        ))
+    })?;
     if req.note.trim().is_empty() {
         return Err(ApiError::field(
             "/note",

@@ -331,6 +331,11 @@ fn too_many(wait: Duration) -> ApiError {
 }
 
 /// The id and secret of a well-formed token.
+/// The public id of a token (`eods_<id>_<secret>`), if it has the form of one.
+pub fn token_id(token: &str) -> Option<&str> {
+    parse_token(token).map(|(id, _)| id)
+}
+
 fn parse_token(token: &str) -> Option<(&str, &str)> {
     let (id, secret) = token.strip_prefix("eods_")?.split_once('_')?;
     (id.len() == 12 && id.bytes().all(|c| c.is_ascii_hexdigit())).then_some((id, secret))

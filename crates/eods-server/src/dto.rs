@@ -870,3 +870,41 @@ pub struct FeedbackRecordedDto {
     /// The postmortem is measured again with them (it existed already).
     pub postmortem_remeasured: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(body: Vec<u8>) -> Request {
+        Request::builder()
+            .method("POST")
+            .uri("/api/v1/events")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_413_and_a_nul_is_named() {
+        let big = format!("{{\"title\": \"{}\"}}", "x".repeat(3 << 20));
+        let e = ApiJson::<serde_json::Value>::from_request(request(big.into_bytes()), &())
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+        let nul = br#"{"brief": {"stakeholders": [{"name": "A\u0000"}]}}"#.to_vec();
+        let e = ApiJson::<serde_json::Value>::from_request(request(nul), &())
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(e.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(e.errors[0].pointer, "/brief/stakeholders/0/name");
+        let fine = br#"{"note": "a \\u0000 written out"}"#.to_vec();
+        assert!(
+            ApiJson::<serde_json::Value>::from_request(request(fine), &())
+                .await
+                .is_ok(),
+            "an escaped backslash before u0000 is text, not a NUL"
+        );
+    }
+}

@@ -253,6 +253,9 @@ impl From<EngineError> for ApiError {
             EngineError::Approval { id, reason } => {
                 ApiError::conflict(format!("approval {id}: {reason}"))
             }
+            EngineError::OwnEdit { id, reason } => {
+                ApiError::forbidden(format!("approval {id}: {reason}"))
+            }
             EngineError::DecisionRefused {
                 id,
                 pointer,

@@ -320,6 +320,24 @@ async fn no_nul(
         .await
 }
 
+/// The API browser (Swagger UI) may not be framed by another site (no clickjacking of a signed-in
+/// "Try it out") and loads only this origin's files; its bundled page needs inline script.
+const DOCS_POLICY: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'";
+
+async fn docs_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(DOCS_POLICY),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
+}
+
 async fn fallback() -> ApiError {
     ApiError::not_found("no such route; the API is under /api/v1 (see /docs)")
 }
@@ -327,9 +345,11 @@ async fn fallback() -> ApiError {
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
     let api = api::routes().with_state(state.clone());
-    let docs: Router = utoipa_swagger_ui::SwaggerUi::new("/docs")
-        .external_url_unchecked("/openapi.json", (*state.openapi).clone())
-        .into();
+    let docs: Router = Router::from(
+        utoipa_swagger_ui::SwaggerUi::new("/docs")
+            .external_url_unchecked("/openapi.json", (*state.openapi).clone()),
+    )
+    .layer(axum::middleware::map_response(docs_headers));
     Router::new()
         .merge(api)
         .merge(web::routes().with_state(state.clone()))

@@ -32,6 +32,11 @@ mod program;
 mod tabs;
 
 const COOKIE: &str = "eods_session";
+/// The sign-in form's own cookie: its value is the form's CSRF field (a double-submit token), so
+/// a form posted from another site (which cannot read or send it) signs nobody in.
+const LOGIN_COOKIE: &str = "eods_login";
+/// How long a page session lasts without signing in again.
+const SESSION_MS: i64 = 12 * 3600 * 1000;
 
 /// The pages.
 pub fn routes() -> Router<AppState> {
@@ -172,35 +177,77 @@ fn csrf_for(token: &str) -> String {
         .collect()
 }
 
-fn cookie_token(headers: &HeaderMap) -> Option<String> {
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, v)| *k == name && !v.is_empty())
         .map(|(_, v)| v.to_owned())
 }
 
-/// The session of a request, or a redirect to the sign-in page.
+/// `n` random bytes as hex.
+fn random_hex(n: usize) -> Result<String, ApiError> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(|e| {
+        tracing::error!(error = %e, "no randomness for a session");
+        ApiError::internal()
+    })?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// What the database keeps of a session secret: its SHA-256, hex.
+fn session_id(secret: &str) -> String {
+    Sha256::digest(format!("eods-session:{secret}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// `; Secure` when the pages are served over TLS (the public URL is https, or the proxy in front
+/// says the request came over https), so the browser never sends the cookie in clear.
+fn secure(state: &AppState, headers: &HeaderMap) -> &'static str {
+    let proxied = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    let public = state
+        .config
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    if proxied || public { "; Secure" } else { "" }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The session of a request, or a redirect to the sign-in page. The cookie holds a session's
+/// random secret (never the API token); the session must be open and its token not revoked.
 pub(super) async fn session(
     state: &AppState,
     headers: &HeaderMap,
-    client: Client,
+    _client: Client,
 ) -> Result<Session, Response> {
     let to_login = || Redirect::to("/ui/login").into_response();
-    let token = cookie_token(headers).ok_or_else(to_login)?;
-    let principal = auth::verify(state, &token, client)
+    let secret = cookie(headers, COOKIE).ok_or_else(to_login)?;
+    let token = state
+        .store
+        .web_session_token(&session_id(&secret), now_ms())
         .await
-        .map_err(|e| match e.status {
-            // Too many failed sign-ins: say so (with Retry-After) rather than loop to sign-in.
-            StatusCode::TOO_MANY_REQUESTS => page_error(e),
-            _ => to_login(),
-        })?;
+        .map_err(|e| page_error(e.into()))?
+        .filter(|t| t.revoked_at.is_none())
+        .ok_or_else(to_login)?;
     Ok(Session {
-        principal,
-        csrf: csrf_for(&token),
+        principal: Principal {
+            name: token.name,
+            role: token.role,
+            contracts: token.contracts,
+        },
+        csrf: csrf_for(&secret),
     })
 }
 
@@ -261,41 +308,101 @@ pub(super) async fn user_view(state: &AppState, s: &Session) -> Result<UserView,
 struct LoginPage {
     user: Option<UserView>,
     error: Option<String>,
+    /// The form's CSRF field, also set as the sign-in cookie.
+    csrf: String,
 }
 
-async fn login_page() -> Response {
-    render(LoginPage {
+/// The sign-in page, with a fresh sign-in cookie whose value the form carries.
+fn login_form(state: &AppState, headers: &HeaderMap, error: Option<String>) -> Response {
+    let csrf = match random_hex(16) {
+        Ok(c) => c,
+        Err(e) => return page_error(e),
+    };
+    let mut res = render(LoginPage {
         user: None,
-        error: None,
-    })
+        error,
+        csrf: csrf.clone(),
+    });
+    let cookie = format!(
+        "{LOGIN_COOKIE}={csrf}; Path=/ui/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        secure(state, headers)
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    login_form(&state, &headers, None)
 }
 
 #[derive(Deserialize)]
 struct LoginForm {
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
+/// Signs in with an API token: opens a server-side session whose random secret goes in the
+/// cookie. The form must carry the sign-in cookie's value (no sign-in from another site).
 async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     client: Client,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    let expected = cookie(&headers, LOGIN_COOKIE);
+    if f.csrf.is_empty() || expected.as_deref() != Some(f.csrf.as_str()) {
+        let mut res = login_form(
+            &state,
+            &headers,
+            Some(
+                "the sign-in form is stale or came from another site: sign in again on this page"
+                    .into(),
+            ),
+        );
+        *res.status_mut() = StatusCode::FORBIDDEN;
+        return res;
+    }
     let token = f.token.trim().to_owned();
     match auth::verify(&state, &token, client).await {
         Ok(_) => {
+            let Some(id) = auth::token_id(&token) else {
+                return page_error(ApiError::internal());
+            };
+            let secret = match random_hex(32) {
+                Ok(s) => s,
+                Err(e) => return page_error(e),
+            };
+            let now = now_ms();
+            if let Err(e) = state
+                .store
+                .create_web_session(&session_id(&secret), id, now, now + SESSION_MS)
+                .await
+            {
+                return page_error(e.into());
+            }
             let mut res = Redirect::to("/ui").into_response();
-            let cookie =
-                format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200");
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().insert(header::SET_COOKIE, v);
+            let secure = secure(&state, &headers);
+            let cookies = [
+                format!(
+                    "{COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                    SESSION_MS / 1000
+                ),
+                format!(
+                    "{LOGIN_COOKIE}=; Path=/ui/login; HttpOnly; SameSite=Strict; Max-Age=0{secure}"
+                ),
+            ];
+            for c in cookies {
+                if let Ok(v) = HeaderValue::from_str(&c) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
             }
             res
         }
         Err(e) => {
-            let mut res = render(LoginPage {
-                user: None,
-                error: Some(e.detail.clone()),
-            });
+            let mut res = login_form(&state, &headers, Some(e.detail.clone()));
             // 401, or 429 with Retry-After after too many failures.
             *res.status_mut() = e.status;
             with_headers(res, &e)
@@ -317,11 +424,23 @@ async fn logout(
     if let Err(r) = form_session(&state, &headers, client, &f.csrf, None).await {
         return r;
     }
+    // The session ends on the server: the old cookie signs nobody in again.
+    if let Some(secret) = cookie(&headers, COOKIE)
+        && let Err(e) = state
+            .store
+            .end_web_session(&session_id(&secret), now_ms())
+            .await
+    {
+        return page_error(e.into());
+    }
     let mut res = Redirect::to("/ui/login").into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("eods_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    let cleared = format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        secure(&state, &headers)
     );
+    if let Ok(v) = HeaderValue::from_str(&cleared) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
     res
 }
 

@@ -117,15 +117,37 @@ impl Server {
         answer(r).await
     }
 
+    /// Signs in on the page as a browser does: the form (its cookie and CSRF field), then the POST.
     async fn sign_in_page(&self, token: &str) -> Answer {
-        let r = self
+        let form = self
             .http
-            .post(format!("{}/ui/login", self.base))
-            .form(&[("token", token)])
+            .get(format!("{}/ui/login", self.base))
             .send()
             .await
             .unwrap();
-        answer(r).await
+        let cookie = form.headers()["set-cookie"].to_str().unwrap().to_owned();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let page = form.text().await.unwrap();
+        let at = page.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+        let csrf = page[at..at + page[at..].find('"').unwrap()].to_owned();
+        let r = self
+            .http
+            .post(format!("{}/ui/login", self.base))
+            .header("cookie", cookie)
+            .form(&[("token", token), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        // Each form carries a fresh random CSRF value: not part of what is compared.
+        let mut a = answer(r).await;
+        if let Value::String(body) = &mut a.body
+            && let Some(at) = body.find("name=\"csrf\" value=\"")
+        {
+            let start = at + "name=\"csrf\" value=\"".len();
+            let end = start + body[start..].find('"').unwrap();
+            body.replace_range(start..end, "…");
+        }
+        a
     }
 
     async fn token(&self, name: &str, role: Role) -> String {

@@ -101,12 +101,7 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
     let r = http.get(format!("{base}/ui")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/ui/login");
-    let r = http
-        .post(format!("{base}/ui/login"))
-        .form(&[("token", "eods_000000000000_nope")])
-        .send()
-        .await
-        .unwrap();
+    let r = post_login(&http, &base, "eods_000000000000_nope").await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let page = r.text().await.unwrap();
     assert!(
@@ -279,6 +274,31 @@ fn example(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The sign-in form as a browser gets it: its cookie (`name=value`) and the form's CSRF field.
+async fn login_form(http: &reqwest::Client, base: &str) -> (String, String) {
+    let r = http.get(format!("{base}/ui/login")).send().await.unwrap();
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("eods_login=") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let page = r.text().await.unwrap();
+    let csrf = attr(&page, "name=\"csrf\" value=\"")[0].to_owned();
+    (cookie, csrf)
+}
+
+/// POSTs the sign-in form with `token`, as a browser that loaded it.
+async fn post_login(http: &reqwest::Client, base: &str, token: &str) -> reqwest::Response {
+    let (cookie, csrf) = login_form(http, base).await;
+    http.post(format!("{base}/ui/login"))
+        .header("cookie", cookie)
+        .form(&[("token", token), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A signed-in browser without JavaScript: cookie-carrying GETs and form POSTs.
 struct Browser {
     http: reqwest::Client,
@@ -289,12 +309,7 @@ struct Browser {
 
 impl Browser {
     async fn sign_in(http: &reqwest::Client, base: &str, token: &str) -> Browser {
-        let r = http
-            .post(format!("{base}/ui/login"))
-            .form(&[("token", token)])
-            .send()
-            .await
-            .unwrap();
+        let r = post_login(http, base, token).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         let cookie = r.headers()["set-cookie"].to_str().unwrap();
         assert!(
@@ -1640,6 +1655,104 @@ async fn the_brief_is_edited_on_its_page_and_live_incidents_are_resolved_there()
             2,
             "{url}: each incident is notified"
         );
+        running.stop().await;
+        store.close().await;
+    }
+}
+
+/// Sessions are the server's (issue 15, finding 6): the cookie holds a random session secret, not
+/// the API token; signing out ends the session on the server (the old cookie signs nobody in);
+/// revoking the token ends its sessions; the sign-in form refuses a post without its own cookie
+/// (no sign-in forged from another site); cookies are `Secure` behind TLS; `/docs` cannot be
+/// framed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sessions_end_on_sign_out_and_sign_in_cannot_be_forged() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "sessions")
+        .await
+        .unwrap()
+    {
+        let (store, running, base) = serve(&url).await;
+        let issued = eods_server::auth::create_token(
+            &store,
+            None,
+            "alice",
+            Role::Planner,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let token = issued.token.clone();
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        // Forged: the form posted without the sign-in cookie (another site cannot send it), or
+        // with a field that is not the cookie's.
+        for (cookie, csrf) in [(None, "x"), (Some("eods_login=abc"), "abd")] {
+            let mut req = http.post(format!("{base}/ui/login"));
+            if let Some(c) = cookie {
+                req = req.header("cookie", c);
+            }
+            let r = req
+                .form(&[("token", token.as_str()), ("csrf", csrf)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{url}");
+            assert!(
+                !r.headers()
+                    .get_all("set-cookie")
+                    .iter()
+                    .any(|c| c.to_str().unwrap().starts_with("eods_session=")),
+                "{url}: no session"
+            );
+        }
+        let alice = Browser::sign_in(&http, &base, &token).await;
+        assert!(
+            !alice.cookie.contains(&token)
+                && !alice.cookie.contains(token.split('_').nth(2).unwrap()),
+            "{url}: the cookie is not the token: {}",
+            alice.cookie
+        );
+        assert_eq!(alice.get("/ui").await.0, StatusCode::OK);
+        let (status, location) = alice.post("/ui/logout", &[]).await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/ui/login")
+        );
+        let (status, _) = alice.get("/ui").await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "{url}: the old cookie is dead"
+        );
+
+        // Revoking the token ends its sessions.
+        let again = Browser::sign_in(&http, &base, &token).await;
+        assert_eq!(again.get("/ui").await.0, StatusCode::OK);
+        store
+            .revoke_token(&issued.row.id, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(again.get("/ui").await.0, StatusCode::SEE_OTHER, "{url}");
+
+        // Behind a TLS proxy every cookie is Secure.
+        let r = http
+            .get(format!("{base}/ui/login"))
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap();
+        let c = r.headers()["set-cookie"].to_str().unwrap();
+        assert!(c.contains("; Secure"), "{c}");
+        // The API browser is not frameable.
+        let r = http.get(format!("{base}/docs/")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["x-frame-options"], "DENY");
+        let csp = r.headers()["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         running.stop().await;
         store.close().await;
     }

@@ -365,6 +365,44 @@ impl Store {
         rows.into_iter().map(token_from_tuple).collect()
     }
 
+    /// Opens a page session: `id` is the hash of the cookie's secret; it lasts until
+    /// `expires_ms` unless ended sooner.
+    pub async fn create_web_session(
+        &self,
+        id: &str,
+        token_id: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("INSERT INTO web_sessions (id, token_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+            .bind(id).bind(token_id).bind(now_ms).bind(expires_ms)
+            .execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("open web session", e))?;
+        Ok(())
+    }
+
+    /// The token of a page session that is open at `now_ms` (neither ended nor expired); the
+    /// caller checks whether the token was revoked.
+    pub async fn web_session_token(
+        &self,
+        id: &str,
+        now_ms: i64,
+    ) -> Result<Option<TokenRow>, StoreError> {
+        let row: Option<TokenTuple> = on_pool!(self, p => sqlx::query_as(
+            "SELECT t.id, t.name, t.role, t.contracts, t.secret_hash, t.created_at, t.revoked_at FROM web_sessions s JOIN api_tokens t ON t.id = s.token_id WHERE s.id = $1 AND s.ended_ms IS NULL AND s.expires_ms > $2")
+            .bind(id).bind(now_ms).fetch_optional(p).await)
+            .map_err(|e| StoreError::query("load web session", e))?;
+        row.map(token_from_tuple).transpose()
+    }
+
+    /// Ends a page session (signing out); returns whether it was open.
+    pub async fn end_web_session(&self, id: &str, now_ms: i64) -> Result<bool, StoreError> {
+        let done = on_pool!(self, p => sqlx::query("UPDATE web_sessions SET ended_ms = $2 WHERE id = $1 AND ended_ms IS NULL")
+            .bind(id).bind(now_ms).execute(p).await.map(|r| r.rows_affected()))
+            .map_err(|e| StoreError::query("end web session", e))?;
+        Ok(done == 1)
+    }
+
     /// Revokes a token; returns whether one was active.
     pub async fn revoke_token(&self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
         let done = on_pool!(self, p => sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")

@@ -1115,9 +1115,14 @@ pub(super) async fn resolve_incident(
     State(state): State<AppState>,
     headers: HeaderMap,
     client: Client,
-    Path((id, number)): Path<(String, u32)>,
+    Path((id, number)): Path<(String, String)>,
     Form(f): Form<ResolveForm>,
 ) -> Response {
+    let Ok(number) = number.parse::<u32>() else {
+        return page_error(ApiError::not_found(format!(
+            "no incident `{number}`: incidents are numbered 1, 2, … in the order reported"
+        )));
+    };
     let s = match form_session(&state, &headers, client, &f.csrf, Some(Permission::Plan)).await {
         Ok(s) => s,
         Err(r) => return r,

@@ -1188,3 +1188,119 @@ fn approval(deadline: chrono::DateTime<Utc>) -> NewApproval {
         required_approvals: 1,
     }
 }
+
+/// Every rewrite the database allows is refused on the append-only tables (issue 15, finding 8):
+/// an insert that replaces a row (SQLite), TRUNCATE and an upsert's update (PostgreSQL), changing
+/// or deleting votes, changing a request or a final decision, deleting approvals. What the engine
+/// does stays allowed: deciding a pending request and marking it escalated.
+#[tokio::test]
+async fn every_rewrite_of_the_audit_tables_is_refused() {
+    let (_dir, stores) = stores("guards").await;
+    for store in stores {
+        let b = store.backend();
+        let id = EventId(Uuid::now_v7());
+        let at = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        let (pending, decided) = (
+            approval(at + chrono::Duration::hours(48)),
+            approval(at + chrono::Duration::hours(49)),
+        );
+        let mut decided = decided;
+        decided.gate = ApprovalGate::BudgetDecision;
+        store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "submit".into(),
+                at,
+                create_event: Some(event_row(id)),
+                artifacts: vec![envelope(id, ArtifactType::Timeline, 1)],
+                decisions: vec![decision(1)],
+                approval_requests: vec![pending.clone(), decided.clone()],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "decide".into(),
+                at,
+                approval_decisions: vec![ApprovalDecisionWrite {
+                    id: decided.id,
+                    decision: ApprovalDecision::Approve,
+                    status: ApprovalStatus::Approved,
+                    decided_at: at,
+                    decided_by: "user:ana".into(),
+                    comment: "ok".into(),
+                    directive: None,
+                }],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let (p, d) = (pending.id.to_string(), decided.id.to_string());
+        let vote = format!(
+            "INSERT INTO approval_votes (approval_id, voter, decision, comment, at) VALUES ('{d}', 'user:ana', 'approve', 'ok', '2027-01-01T09:00:00Z')"
+        );
+        let allowed = [
+            vote.clone(),
+            format!("UPDATE approvals SET escalated_at = '2027-01-03T09:00:00Z' WHERE id = '{p}'"),
+            format!("UPDATE approvals SET status = 'superseded' WHERE id = '{p}'"),
+        ];
+        let mut refused = vec![
+            format!("UPDATE approval_votes SET decision = 'reject' WHERE approval_id = '{d}'"),
+            format!("DELETE FROM approval_votes WHERE approval_id = '{d}'"),
+            format!(
+                "UPDATE approvals SET status = 'rejected', decision = 'reject' WHERE id = '{d}'"
+            ),
+            format!("UPDATE approvals SET decided_by = 'user:mallory' WHERE id = '{d}'"),
+            format!("UPDATE approvals SET artifact_revision = 7 WHERE id = '{d}'"),
+            format!("DELETE FROM approvals WHERE id = '{d}'"),
+            "UPDATE decision_runs SET entries = '[]'".to_owned(),
+            "DELETE FROM step_runs".to_owned(),
+        ];
+        match &store {
+            Store::Sqlite(_) => refused.extend([
+                "INSERT OR REPLACE INTO artifacts SELECT * FROM artifacts".to_owned(),
+                "REPLACE INTO decision_runs SELECT * FROM decision_runs".to_owned(),
+                "INSERT OR REPLACE INTO approval_votes SELECT * FROM approval_votes".to_owned(),
+                "INSERT OR REPLACE INTO approvals SELECT * FROM approvals".to_owned(),
+            ]),
+            Store::Postgres(_) => refused.extend([
+                "TRUNCATE change_runs".to_owned(),
+                "TRUNCATE decision_runs, change_runs, step_runs".to_owned(),
+                "TRUNCATE approval_votes".to_owned(),
+                "INSERT INTO artifacts SELECT * FROM artifacts ON CONFLICT (id) DO UPDATE SET created_by = 'user:mallory'".to_owned(),
+            ]),
+        }
+        let run = |sql: String| {
+            let store = store.clone();
+            async move {
+                match &store {
+                    Store::Sqlite(s) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&s.pool)
+                        .await
+                        .map(|_| ()),
+                    Store::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(p)
+                        .await
+                        .map(|_| ()),
+                }
+            }
+        };
+        for sql in allowed {
+            run(sql.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{b}: {sql}: {e}"));
+        }
+        for sql in refused {
+            assert!(run(sql.clone()).await.is_err(), "{b}: allowed: {sql}");
+        }
+        let approvals = store.approvals(id).await.unwrap();
+        let kept = approvals.iter().find(|a| a.id == decided.id).unwrap();
+        assert_eq!(
+            (kept.status, kept.decided_by.as_deref(), kept.votes.len()),
+            (ApprovalStatus::Approved, Some("user:ana"), 1),
+            "{b}"
+        );
+    }
+}

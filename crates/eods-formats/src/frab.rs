@@ -327,23 +327,34 @@ pub struct Findings {
     /// Event ids used more than once, with the count.
     pub duplicate_ids: Vec<(String, usize)>,
     pub duplicate_guids: Vec<(String, usize)>,
-    /// (room, event id, event id): two events in one room at once.
+    /// (room, event id, event id): two events in one room at once; the first [`EXAMPLES`].
     pub room_overlaps: Vec<(String, String, String)>,
-    /// (person id, name, event id, event id): one person in two events at once.
+    /// How many such pairs there are in all.
+    pub room_overlap_count: usize,
+    /// (person id, name, event id, event id): one person in two events at once; the first
+    /// [`EXAMPLES`].
     pub person_clashes: Vec<(String, String, String, String)>,
+    /// How many such pairs there are in all.
+    pub person_clash_count: usize,
     /// Person ids shared by different names (placeholders such as `0`); not checked for clashes.
     pub shared_person_ids: Vec<(String, usize)>,
 }
+
+/// At most this many pairs of each kind are kept as examples (a program of thousands of events
+/// at one time in one room has millions of pairs: they are counted, not listed).
+pub const EXAMPLES: usize = 1000;
 
 fn overlaps(a: &FrabEvent, b: &FrabEvent) -> bool {
     a.start < b.end() && b.start < a.end()
 }
 
-/// Every pair of events that share a key (room or person) and overlap in time.
+/// The pairs of events that share a key (room or person) and overlap in time: the first
+/// [`EXAMPLES`], and how many there are in all.
 fn overlapping_pairs(
     groups: BTreeMap<String, Vec<&FrabEvent>>,
-) -> Vec<(String, &FrabEvent, &FrabEvent)> {
+) -> (Vec<(String, &FrabEvent, &FrabEvent)>, usize) {
     let mut out = Vec::new();
+    let mut count = 0;
     for (key, mut list) in groups {
         list.sort_by_key(|e| (e.start, e.id.clone()));
         for (i, a) in list.iter().enumerate() {
@@ -352,12 +363,15 @@ fn overlapping_pairs(
                     break;
                 }
                 if overlaps(a, b) {
-                    out.push((key.clone(), *a, *b));
+                    count += 1;
+                    if out.len() < EXAMPLES {
+                        out.push((key.clone(), *a, *b));
+                    }
                 }
             }
         }
     }
-    out
+    (out, count)
 }
 
 /// Checks a program for duplicate ids, room overlaps and person clashes.
@@ -386,7 +400,9 @@ pub fn check(p: &FrabProgram) -> Findings {
     for e in &p.events {
         by_room.entry(e.room.clone()).or_default().push(e);
     }
-    f.room_overlaps = overlapping_pairs(by_room)
+    let (pairs, count) = overlapping_pairs(by_room);
+    f.room_overlap_count = count;
+    f.room_overlaps = pairs
         .into_iter()
         .map(|(r, a, b)| (r, a.id.clone(), b.id.clone()))
         .collect();
@@ -421,7 +437,9 @@ pub fn check(p: &FrabProgram) -> Findings {
             }
         }
     }
-    f.person_clashes = overlapping_pairs(by_person)
+    let (pairs, count) = overlapping_pairs(by_person);
+    f.person_clash_count = count;
+    f.person_clashes = pairs
         .into_iter()
         .map(|(pid, a, b)| {
             let name = a

@@ -88,8 +88,8 @@ fn the_dirty_36c3_merge_is_reported_not_crashed_on() {
         f.shared_person_ids.first()
     );
     assert_eq!(
-        f.room_overlaps.len(),
-        261,
+        (f.room_overlaps.len(), f.room_overlap_count),
+        (261, 261),
         "same-room overlap pairs, as measured in the data README"
     );
 }
@@ -122,4 +122,25 @@ fn broken_xml_names_the_line() {
         err.to_string(),
         "frab XML at line 2: the root element is <calendar>, not <schedule>: not a frab schedule"
     );
+}
+
+/// 6,000 events at one time in one room (issue 15, finding 7): about 18 million overlapping
+/// pairs are counted, and only the first ones are kept as examples, so memory stays bounded.
+#[test]
+fn millions_of_overlapping_pairs_are_counted_not_kept() {
+    let n = 6000;
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><schedule><conference><title>Crowded</title><time_zone_name>Europe/Berlin</time_zone_name></conference><day date=\"2029-03-08\" index=\"1\"><room name=\"Hall\">",
+    );
+    for i in 0..n {
+        xml.push_str(&format!(
+            "<event id=\"{i}\" guid=\"00000000-0000-0000-0000-{i:012}\"><date>2029-03-08T10:00:00+01:00</date><start>10:00</start><duration>01:00</duration><room>Hall</room><title>Talk {i}</title><persons/></event>"
+        ));
+    }
+    xml.push_str("</room></day></schedule>");
+    let p = parse(&xml, None).unwrap();
+    assert_eq!(p.events.len(), n);
+    let f = check(&p);
+    assert_eq!(f.room_overlap_count, n * (n - 1) / 2);
+    assert_eq!(f.room_overlaps.len(), eods_formats::frab::EXAMPLES);
 }

@@ -1426,14 +1426,23 @@ fn import_frab(
     for (id, n) in &findings.duplicate_guids {
         out!("    guid {id} used {n} times");
     }
-    out!("  same-room overlaps: {}", findings.room_overlaps.len());
-    for (room, a, b) in &findings.room_overlaps {
+    // Thousands of events at one time make millions of pairs: the first few are shown.
+    const SHOWN: usize = 50;
+    let more = |all: usize| {
+        if all > SHOWN {
+            out!("    … and {} more", all - SHOWN);
+        }
+    };
+    out!("  same-room overlaps: {}", findings.room_overlap_count);
+    for (room, a, b) in findings.room_overlaps.iter().take(SHOWN) {
         out!("    {room}: events {a} and {b}");
     }
-    out!("  person clashes: {}", findings.person_clashes.len());
-    for (id, name, a, b) in &findings.person_clashes {
+    more(findings.room_overlap_count);
+    out!("  person clashes: {}", findings.person_clash_count);
+    for (id, name, a, b) in findings.person_clashes.iter().take(SHOWN) {
         out!("    person {id} ({name}): events {a} and {b}");
     }
+    more(findings.person_clash_count);
     for (id, n) in &findings.shared_person_ids {
         out!("  person id {id} is shared by {n} names: not checked for clashes");
     }

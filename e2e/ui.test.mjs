@@ -477,6 +477,31 @@ test('a live event waits for its day after the approvals, and a planner records 
   assert.deepEqual(added.speakers, ['Ada Lovelace', 'Grace Hopper']);
   assert.equal(added.duration_minutes, 25);
 
+  // The rest of the brief, edited on its page: the form comes filled from the brief; a wrong
+  // currency is shown on its field with what was typed; corrected, only what changed is saved as
+  // the next revision and the program stays as it was.
+  await page.goto(`${base}/ui/events/${id}`);
+  await page.getByRole('link', { name: 'Edit the brief' }).click();
+  await page.getByRole('heading', { name: 'Edit the brief' }).waitFor();
+  assert.equal(await page.getByLabel('Title', { exact: true }).inputValue(), brief.title);
+  assert.equal(await page.getByLabel('Audience size', { exact: true }).inputValue(), String(brief.audience_size));
+  await accessible(page, 'brief editor');
+  await shot(page, 'brief-editor');
+  await page.getByLabel('Audience size', { exact: true }).fill('35');
+  await page.getByLabel('Currency', { exact: true }).fill('EURO');
+  await page.getByRole('button', { name: 'Save the brief' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /Currency/);
+  assert.equal(await page.getByLabel('Currency', { exact: true }).inputValue(), 'EURO');
+  await accessible(page, 'brief editor with an error');
+  await page.getByLabel('Currency', { exact: true }).fill('EUR');
+  await page.getByRole('button', { name: 'Save the brief' }).click();
+  await page.waitForURL(new RegExp(`/ui/events/${id}\\?brief=3`));
+  assert.match(await page.getByRole('status').first().innerText(), /The brief was saved as revision 3/);
+  const edited = await api('vera', 'GET', `/api/v1/events/${id}/artifacts/event_brief`);
+  assert.equal(edited.body.revision, 3);
+  assert.equal(edited.body.payload.audience_size, 35);
+  assert.deepEqual(edited.body.payload.program, amended.body.payload.program, 'the program is kept');
+
   // A meetup six weeks away: planned from today, its first tasks are due within two weeks and
   // the dashboard lists them under upcoming deadlines, linked to its task board.
   const soon = JSON.parse(readFileSync(join(root, 'examples/s01-meetup.json'), 'utf8'));

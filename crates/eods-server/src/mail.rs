@@ -282,6 +282,36 @@ mod tests {
     }
 
     #[test]
+    fn an_incident_goes_to_the_owner_with_the_link_to_its_log() {
+        let n = row(
+            OutboxKind::Incident,
+            serde_json::json!({
+                "event_title": "Meetup", "incident": "av_failure", "number": 1,
+                "message": "Incident 1 (av failure) reported by user:malik on Meetup: projector died",
+                "recipients": [{"name": "Jana", "email": "jana@example.org"}],
+            }),
+        );
+        let from = sender("eods@example.org").unwrap();
+        let m = message(&n, &from, "https://eods.example.org").unwrap();
+        // The body is quoted-printable: join its soft line breaks.
+        let text = String::from_utf8(m.formatted())
+            .unwrap()
+            .replace("=\r\n", "")
+            .replace("=\n", "");
+        assert!(
+            text.contains("Subject: Incident at Meetup: av failure"),
+            "{text}"
+        );
+        assert!(text.contains("projector died"), "{text}");
+        assert!(
+            text.contains(
+                "https://eods.example.org/ui/events/00000000-0000-0000-0000-000000000000#incidents"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_notification_without_an_address_is_refused_and_urls_are_checked() {
         let n = row(
             OutboxKind::TaskOverdue,

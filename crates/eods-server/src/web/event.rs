@@ -235,6 +235,10 @@ pub(super) struct EventQuery {
     task: Option<String>,
     /// The brief revision a program edit made.
     program: Option<String>,
+    /// The brief revision the brief editor made, or `unchanged`.
+    brief: Option<String>,
+    /// The incident whose resolution was recorded.
+    resolved: Option<String>,
     feedback: Option<String>,
 }
 
@@ -361,6 +365,17 @@ pub(super) async fn event_page(
             ),
             Err(_) => "The program was saved.".to_owned(),
         })
+    } else if let Some(r) = q.brief.as_deref() {
+        Some(match r.parse::<u32>() {
+            Ok(r) => format!(
+                "The brief was saved as revision {r}; what depends on the fields you changed is planned again."
+            ),
+            Err(_) => "Nothing in the brief changed; nothing was saved.".to_owned(),
+        })
+    } else if let Some(n) = q.resolved.as_deref().and_then(|n| n.parse::<u32>().ok()) {
+        Some(format!(
+            "The resolution of incident {n} was recorded; the incident log shows it."
+        ))
     } else if let Some(t) = q.task.as_deref().filter(|t| {
         // Only a task of the plan is echoed.
         o.blackboard

@@ -494,6 +494,15 @@ struct PageQuery {
     archived: Option<String>,
 }
 
+/// An approval gate as people read it.
+pub(crate) fn gate_words(g: ApprovalGate) -> &'static str {
+    match g {
+        ApprovalGate::VenueSelection => "Venue selection",
+        ApprovalGate::BudgetDecision => "Budget decision",
+        ApprovalGate::VendorContracts => "Vendor contracts",
+    }
+}
+
 /// A lifecycle state as people read it.
 pub(crate) fn state_words(s: eods_domain::lifecycle::LifecycleState) -> &'static str {
     use eods_domain::lifecycle::LifecycleState as L;
@@ -749,6 +758,8 @@ struct ApprovalItem {
     audience: String,
     budget: String,
     gate: String,
+    /// The gate in words.
+    gate_label: &'static str,
     /// The artifact type the gate approves.
     artifact: String,
     revision: u32,
@@ -774,6 +785,7 @@ fn approval_item(a: &eods_store::InboxRow, now: chrono::DateTime<chrono::Utc>) -
             .map_or_else(|| "—".into(), |n| n.to_string()),
         budget: budget_text(&a.summary),
         gate: a.gate.to_string(),
+        gate_label: gate_words(a.gate),
         artifact: a.gate.artifact_type().to_string(),
         revision: a.artifact_revision,
         votes: a.approve_votes,
@@ -809,8 +821,8 @@ async fn approvals(
     // Only a known gate is echoed: a crafted link cannot make the page say something else.
     let notice = q
         .decided
-        .filter(|g| ApprovalGate::parse(g).is_some())
-        .map(|g| format!("Your decision on {g} was recorded."));
+        .and_then(|g| ApprovalGate::parse(&g))
+        .map(|g| format!("Your decision on {} was recorded.", gate_words(g)));
     let offset = q.offset.unwrap_or(0);
     let page = match state.store.inbox(PAGE_SIZE, offset).await {
         Ok(p) => p,
@@ -857,7 +869,7 @@ async fn pending_request(
     let (summary, impact) = approval::describe(p.gate, &p.summary, &o.blackboard, contracts);
     Ok((
         o.event.title.clone(),
-        p.gate.to_string(),
+        gate_words(p.gate).to_owned(),
         p.artifact_revision,
         summary,
         impact,

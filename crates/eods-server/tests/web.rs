@@ -144,6 +144,11 @@ async fn an_approver_signs_in_and_decides_through_the_inbox_with_a_confirmation(
         "each request with its event's summary: {inbox}"
     );
     assert!(
+        inbox.contains(">Venue selection · CloudData Summit Amsterdam 2029</h2>")
+            && !inbox.contains(">venue_selection · "),
+        "the gate in words: {inbox}"
+    );
+    assert!(
         !inbox.contains("/confirm\""),
         "no decision form for a viewer"
     );

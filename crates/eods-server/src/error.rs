@@ -190,6 +190,19 @@ impl ApiError {
         )
     }
 
+    /// A write refused because the service takes none now (`--read-only`, or the database
+    /// refuses writes): 503 with Retry-After; reads keep working.
+    pub fn read_only(detail: impl Into<String>) -> Self {
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "read-only",
+            "Read-only",
+            detail,
+        );
+        e.headers.push((header::RETRY_AFTER, "30".into()));
+        e
+    }
+
     pub fn unavailable(detail: impl Into<String>) -> Self {
         let mut e = ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -226,6 +239,12 @@ impl From<StoreError> for ApiError {
             StoreError::Connect { .. } => {
                 tracing::error!(error = %e, "database unreachable");
                 ApiError::unavailable("the database is unreachable; try again shortly")
+            }
+            ref q @ StoreError::Query { .. } if q.is_read_only() => {
+                tracing::warn!(error = %e, "the database refused a write: read-only");
+                ApiError::read_only(
+                    "the database takes no writes right now (read-only); reads keep working: try again later",
+                )
             }
             // A value the database cannot hold that a check upstream missed (PostgreSQL: a NUL
             // character, a date beyond its range): the request's fault, not the service's.
@@ -299,13 +318,22 @@ impl From<EngineError> for ApiError {
     }
 }
 
+/// Marks a response refused because writes are off, so the read-only guard can notice that the
+/// database refused one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadOnlyRefusal;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
         let headers = self.headers.clone();
         // The middleware fills in the instance and correlation id (it knows the request).
+        let read_only = self.slug == "read-only";
         let problem = self.into_problem(None, None);
         let mut res = (status, axum::Json(problem)).into_response();
+        if read_only {
+            res.extensions_mut().insert(ReadOnlyRefusal);
+        }
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

@@ -66,6 +66,9 @@ pub struct Config {
     pub token_key: Option<TokenKey>,
     /// How many failed sign-ins a client address and a token id may make.
     pub sign_in_limits: SignInLimits,
+    /// Take no writes (`--read-only`): reads work, writes answer 503 with Retry-After, no runs
+    /// or deliveries on this instance. Signing in and out still open and end page sessions.
+    pub read_only: bool,
 }
 
 impl Default for Config {
@@ -88,6 +91,7 @@ impl Default for Config {
             body_limit: 2 * 1024 * 1024,
             token_key: None,
             sign_in_limits: SignInLimits::default(),
+            read_only: false,
         }
     }
 }
@@ -102,6 +106,36 @@ pub struct AppState {
     /// Wakes this instance's worker (a new event, a decision, an edit).
     pub wake: Arc<Notify>,
     pub(crate) openapi: Arc<serde_json::Value>,
+    /// Whether writes are off now.
+    pub(crate) read_only: Arc<ReadOnly>,
+}
+
+/// Read-only mode: set by `--read-only`, or for a while after the database refused a write.
+#[derive(Debug)]
+pub(crate) struct ReadOnly {
+    forced: bool,
+    /// Until when (ms since the epoch) writes are refused because the database refused one.
+    refused_until_ms: std::sync::atomic::AtomicI64,
+}
+
+/// How long writes are refused after the database refused one, before one is tried again.
+const READ_ONLY_PAUSE_MS: i64 = 30_000;
+
+impl ReadOnly {
+    pub(crate) fn active(&self) -> bool {
+        self.forced
+            || chrono::Utc::now().timestamp_millis()
+                < self
+                    .refused_until_ms
+                    .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn database_refused(&self) {
+        self.refused_until_ms.store(
+            chrono::Utc::now().timestamp_millis() + READ_ONLY_PAUSE_MS,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
 }
 
 impl AppState {
@@ -109,6 +143,7 @@ impl AppState {
     pub fn new(engine: Engine, config: Config) -> Self {
         observe::install();
         let auth = TokenAuth::new(config.token_key.clone(), config.sign_in_limits);
+        let forced = config.read_only;
         AppState {
             store: engine.store().clone(),
             engine,
@@ -116,6 +151,10 @@ impl AppState {
             auth: Arc::new(auth),
             wake: Arc::new(Notify::new()),
             openapi: Arc::new(openapi::document()),
+            read_only: Arc::new(ReadOnly {
+                forced,
+                refused_until_ms: std::sync::atomic::AtomicI64::new(0),
+            }),
         }
     }
 }
@@ -257,6 +296,39 @@ async fn complete_problem(res: Response, path: &str, cid: &str) -> Response {
     Response::from_parts(parts, axum::body::Body::from(body))
 }
 
+/// Refuses writes while the service is read-only (503 with Retry-After; an HTML page under
+/// `/ui`), except signing in and out; and turns read-only for a while when the database refused
+/// a write (a hot standby, a read-only file), so later writes are refused before they are tried.
+async fn read_only_guard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let writes = !matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    ) && path != "/ui/login"
+        && path != "/ui/logout";
+    if writes && state.read_only.active() {
+        let e = ApiError::read_only(if state.config.read_only {
+            "this instance runs read-only (--read-only): reads work, changes are not taken; try again later"
+        } else {
+            "the database takes no writes right now (read-only); reads keep working: try again later"
+        });
+        return if path.starts_with("/ui") {
+            web::page_error(e)
+        } else {
+            axum::response::IntoResponse::into_response(e)
+        };
+    }
+    let res = next.run(req).await;
+    if res.extensions().get::<error::ReadOnlyRefusal>().is_some() && !state.config.read_only {
+        state.read_only.database_refused();
+    }
+    res
+}
+
 /// The name of the first parameter of a query string or URL-encoded form whose name or value
 /// holds a NUL character (`%00`, or the byte itself).
 fn nul_parameter(encoded: &[u8]) -> Option<String> {
@@ -356,6 +428,10 @@ pub fn router(state: AppState) -> Router {
         .merge(docs)
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            read_only_guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state.config.body_limit,
             no_nul,
         ))
@@ -414,7 +490,10 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut worker_runtime = WorkerRuntime(None);
-    if state.config.worker {
+    if state.config.read_only {
+        tracing::info!("read-only: no runs and no deliveries on this instance");
+    }
+    if state.config.worker && !state.config.read_only {
         // The runs go on a runtime of their own, with their own connections: a request waits
         // for the operating system's scheduler (which favours threads that were asleep, as
         // request handlers mostly are), not behind runs that hold a thread for milliseconds.
@@ -453,7 +532,12 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
         tasks.push(worker);
         worker_runtime = WorkerRuntime(Some(runtime));
     }
-    if let Some(url) = state.config.webhook_url.clone() {
+    if let Some(url) = state
+        .config
+        .webhook_url
+        .clone()
+        .filter(|_| !state.config.read_only)
+    {
         tasks.push(tokio::spawn(webhook::deliver(
             state.store.clone(),
             state.engine.clock().clone(),
@@ -463,7 +547,12 @@ pub async fn start(engine: Engine, config: Config, addr: SocketAddr) -> std::io:
             rx.clone(),
         )));
     }
-    if let Some(m) = state.config.mail.clone() {
+    if let Some(m) = state
+        .config
+        .mail
+        .clone()
+        .filter(|_| !state.config.read_only)
+    {
         let public = state
             .config
             .public_url

@@ -153,6 +153,9 @@ fn with_headers(mut res: Response, e: &ApiError) -> Response {
             res.headers_mut().insert(name.clone(), v);
         }
     }
+    if e.slug == "read-only" {
+        res.extensions_mut().insert(crate::error::ReadOnlyRefusal);
+    }
     res
 }
 
@@ -162,6 +165,8 @@ pub struct UserView {
     pub role: String,
     pub csrf: String,
     pub pending: usize,
+    /// The service takes no writes now: the layout says so.
+    pub read_only: bool,
 }
 
 /// A signed-in page request: the principal and its CSRF token.
@@ -300,6 +305,7 @@ pub(super) async fn user_view(state: &AppState, s: &Session) -> Result<UserView,
         role: s.principal.role.to_string(),
         csrf: s.csrf.clone(),
         pending: usize::try_from(pending).unwrap_or(usize::MAX),
+        read_only: state.read_only.active(),
     })
 }
 

@@ -1762,3 +1762,113 @@ async fn sessions_end_on_sign_out_and_sign_in_cannot_be_forged() {
         store.close().await;
     }
 }
+
+/// Read-only mode (issue 15, item 11): `--read-only` keeps every read and page working and
+/// answers every change with 503, Retry-After and problem+json (an HTML page under /ui), and
+/// the pages say so; nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_read_only_instance_reads_and_refuses_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in eods_store::test_support::test_database_urls(dir.path(), "read-only")
+        .await
+        .unwrap()
+    {
+        // An event planned by a normal instance first.
+        let (store, running, base) = serve(&url).await;
+        let planner = eods_server::auth::create_token(
+            &store,
+            None,
+            "alice",
+            Role::Planner,
+            false,
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .token;
+        let http = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        let created: serde_json::Value = http
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&planner)
+            .json(&json!({"brief": example("s01-meetup.json"), "auto_start": false}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        running.stop().await;
+
+        let engine = Engine::new(store.clone(), Arc::new(Tools::load(None).unwrap()))
+            .with_clock(eods_engine::test_support::clock());
+        let config = Config {
+            poll: Duration::from_millis(50),
+            read_only: true,
+            ..Config::default()
+        };
+        let running = eods_server::start(engine, config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let base = format!("http://{}", running.addr);
+        let event = http
+            .get(format!("{base}/api/v1/events/{id}"))
+            .bearer_auth(&planner)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(event.status(), StatusCode::OK, "{url}: reads work");
+        let before = store
+            .events_page(&eods_store::EventFilter {
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .1;
+        let r = http
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&planner)
+            .json(&json!({"brief": example("s01-meetup.json")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{url}");
+        assert_eq!(r.headers()["retry-after"], "30");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            body["detail"].as_str().unwrap().contains("read-only"),
+            "{body}"
+        );
+        assert_eq!(
+            store
+                .events_page(&eods_store::EventFilter {
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .1,
+            before,
+            "{url}: nothing written"
+        );
+        // The pages: signing in works, the layout says read-only, a form answers 503.
+        let alice = Browser::sign_in(&http, &base, &planner).await;
+        let page = alice.page(&format!("/ui/events/{id}")).await;
+        assert!(page.contains("id=\"read-only\""), "{page}");
+        let (status, refused) = alice
+            .post(
+                &format!("/ui/events/{id}/incidents"),
+                &[("kind", "weather")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
+        assert!(refused.contains("runs read-only"), "{refused}");
+        running.stop().await;
+        store.close().await;
+    }
+}

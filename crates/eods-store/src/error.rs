@@ -42,6 +42,19 @@ impl StoreError {
         StoreError::Query { context, source }
     }
 
+    /// Whether the database refused to write at all: SQLite's SQLITE_READONLY (8 and its extended
+    /// codes: a read-only file or connection), PostgreSQL's 25006 (a read-only transaction: a hot
+    /// standby, or `default_transaction_read_only`).
+    pub fn is_read_only(&self) -> bool {
+        match self {
+            StoreError::Query { source, .. } => source
+                .as_database_error()
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "25006" || c.parse::<i32>().is_ok_and(|n| n & 0xff == 8)),
+            _ => false,
+        }
+    }
+
     /// Whether the database refused a value itself (SQLSTATE class 22, data exception:
     /// PostgreSQL's NUL in text is 22021 or 22P05, a date beyond its range 22008): the fault of
     /// what was sent, not of the service.

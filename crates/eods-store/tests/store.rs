@@ -1304,3 +1304,65 @@ async fn every_rewrite_of_the_audit_tables_is_refused() {
         );
     }
 }
+
+/// A database that takes no writes is recognised as such (issue 15, item 11): SQLite's
+/// SQLITE_READONLY (here from `PRAGMA query_only`) and PostgreSQL's read-only transaction, so the
+/// service answers 503 and turns read-only instead of failing with 500.
+#[tokio::test]
+async fn a_database_refusing_writes_is_recognised() {
+    let (_dir, stores) = stores("readonly").await;
+    for store in stores {
+        let b = store.backend();
+        let insert = "CREATE TABLE probe_read_only (x INTEGER)";
+        let refused = match &store {
+            Store::Sqlite(s) => {
+                let mut c = s.pool.acquire().await.unwrap();
+                sqlx::query("PRAGMA query_only = 1")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                let e = sqlx::query(insert).execute(&mut *c).await.unwrap_err();
+                sqlx::query("PRAGMA query_only = 0")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                e
+            }
+            Store::Postgres(p) => {
+                let mut c = p.acquire().await.unwrap();
+                sqlx::query("SET default_transaction_read_only = on")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                let e = sqlx::query(insert).execute(&mut *c).await.unwrap_err();
+                sqlx::query("SET default_transaction_read_only = off")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                e
+            }
+        };
+        let e = eods_store::StoreError::Query {
+            context: "probe",
+            source: refused,
+        };
+        assert!(e.is_read_only(), "{b}: {e}");
+        assert!(!e.is_unstorable_value(), "{b}");
+        // Another refusal is not taken for read-only.
+        let other = match &store {
+            Store::Sqlite(s) => sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                .execute(&s.pool)
+                .await
+                .unwrap_err(),
+            Store::Postgres(p) => sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                .execute(p)
+                .await
+                .unwrap_err(),
+        };
+        let e = eods_store::StoreError::Query {
+            context: "probe",
+            source: other,
+        };
+        assert!(!e.is_read_only(), "{b}: {e}");
+    }
+}

@@ -160,6 +160,11 @@ struct ServeArgs {
     /// Serve the API only (no background runs on this instance).
     #[arg(long)]
     no_worker: bool,
+    /// Take no writes: reads and pages work, every change answers 503 with Retry-After, and
+    /// this instance runs nothing in the background (maintenance, a read replica). Signing in
+    /// still opens a page session.
+    #[arg(long, env = "EODS_READ_ONLY")]
+    read_only: bool,
     /// Where notifications (approval requested / escalated) are POSTed as JSON.
     #[arg(long, env = "EODS_WEBHOOK_URL")]
     webhook_url: Option<String>,
@@ -1731,6 +1736,7 @@ async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
         public_url: args.public_url,
         approval_threshold: args.approval_threshold,
         token_key: args.token_key.token_key,
+        read_only: args.read_only,
         ..eods_server::Config::default()
     };
     if let Some(id) = args.instance_id {

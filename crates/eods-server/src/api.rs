@@ -1405,10 +1405,15 @@ async fn log_page(
 ) -> Result<Json<LogPage>, ApiError> {
     p.require(Permission::Read)?;
     let e = load_event(state, id).await?;
-    let items: Vec<serde_json::Value> = match log {
+    let mut items: Vec<serde_json::Value> = match log {
         eods_store::AuditLog::Decisions => to_values(&state.store.decision_log(e.id).await?),
         eods_store::AuditLog::Changes => to_values(&state.store.change_log(e.id).await?),
     };
+    if log == eods_store::AuditLog::Changes && !p.contracts {
+        for v in &mut items {
+            redact::change_entry(v);
+        }
+    }
     Ok(Json(LogPage { items }))
 }
 
@@ -1687,9 +1692,14 @@ async fn audit_search(
     Ok(Json(AuditPage {
         items: rows
             .into_iter()
-            .map(|(e, entry)| AuditEntry {
-                event_id: e.0,
-                entry,
+            .map(|(e, mut entry)| {
+                if log == eods_store::AuditLog::Changes && !p.contracts {
+                    redact::change_entry(&mut entry);
+                }
+                AuditEntry {
+                    event_id: e.0,
+                    entry,
+                }
             })
             .collect(),
     }))

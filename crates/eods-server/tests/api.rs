@@ -1398,6 +1398,28 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["budget_reapproval"], true);
     assert_eq!(r.body["cost_delta"], "2500.00");
+    // The contract change is in the ChangeLog: with its amounts for a reader with the contracts
+    // permission, without them for a viewer (finding 2), on the event's log and the audit search.
+    let new_total = (amount + rust_decimal::Decimal::from(2500)).to_string();
+    for (who, sees) in [("connie", true), ("vera", false)] {
+        for path in [
+            format!("/api/v1/events/{id}/change-log"),
+            format!("/api/v1/audit?log=changes&event_id={id}"),
+        ] {
+            let log = api.call(Some(who), Method::GET, &path, None).await;
+            assert_eq!(log.status, StatusCode::OK, "{who} {path}: {}", log.body);
+            let text = log.body.to_string();
+            assert_eq!(
+                text.contains(&new_total) || text.contains("2500.00"),
+                sees,
+                "{who} {path}: {text}"
+            );
+            assert!(
+                text.contains("user:paula"),
+                "{who} {path}: who changed it stays"
+            );
+        }
+    }
     assert_eq!(r.body["artifact"]["created_by"], "user:paula");
     let again = api
         .call_with(
@@ -1415,7 +1437,7 @@ async fn bad_requests_get_problems_that_name_the_field_and_nothing_changes() {
     );
     let changes = api
         .call(
-            Some("vera"),
+            Some("connie"),
             Method::GET,
             &format!("/api/v1/events/{id}/change-log"),
             None,

@@ -162,10 +162,15 @@ pub(super) async fn audit_page(
     } else {
         AuditLog::Changes
     };
-    let found = match state.store.audit_search(log, &filter).await {
+    let mut found = match state.store.audit_search(log, &filter).await {
         Ok(r) => r,
         Err(e) => return page_error(e.into()),
     };
+    if !decisions && !s.principal.contracts {
+        for (_, v) in &mut found {
+            crate::redact::change_entry(v);
+        }
+    }
     let all_events = match state.store.events().await {
         Ok(e) => e,
         Err(e) => return page_error(e.into()),

@@ -2,6 +2,7 @@
 //! kind is one statement for the whole batch (multi-row inserts), so a batch costs about the same
 //! round trips as a single commit.
 
+use crate::chain::chain_runs;
 use crate::rows::{Commit, CommitOutcome};
 use crate::{Store, StoreError};
 use sqlx::QueryBuilder;
@@ -129,6 +130,30 @@ fn runs(docs: &[String], after: i64, limit: usize) -> Vec<(i64, i64, String)> {
         .collect()
 }
 
+/// What locking the event row returns: its commit counter, where the step, decision and change
+/// numbering stand, how many of the batch's keys were committed before, and the hash of each
+/// log's last run.
+type Locked = (
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// A run of a log as written: numbers, text, previous hash and own hash.
+type ChainedRun = (i64, i64, String, Option<String>, String);
+
+/// `t` cut to the microsecond, as PostgreSQL keeps it (and SQLite, so the audit chain's digest of
+/// an artifact is the same whichever database it is read back from).
+fn micros(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
 /// What a batch did: each commit's outcome, in order, and the event's commit counter after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchOutcome {
@@ -241,8 +266,8 @@ impl Store {
             // concurrency: log numbering and statuses were computed from that snapshot).
             // The same statement returns where the step and log numbering stand and how many of
             // the batch's keys were committed before.
-            let locked: Option<(i64, i64, i64, i64, i64)> = if created {
-                Some((1, 0, 0, 0, 0))
+            let locked: Option<Locked> = if created {
+                Some((1, 0, 0, 0, 0, None, None, None))
             } else {
                 let expect = first.expect_seq.map(|s| i64::try_from(s).unwrap_or(i64::MAX));
                 let mut q = QueryBuilder::new("UPDATE events SET seq = seq + 1");
@@ -268,11 +293,15 @@ impl Store {
                 for c in batch {
                     keys.push_bind(&c.step_key);
                 }
+                // The last run of each log: the audit chain goes on from its hash.
                 q.push("))");
+                for (_, table, _) in crate::chain::LOGS {
+                    q.push(format_args!(", (SELECT hash FROM {table} WHERE event_id = events.id ORDER BY first_seq DESC LIMIT 1)"));
+                }
                 q.build_query_as().fetch_optional(&mut *tx).await
                     .map_err(|e| StoreError::query("lock event", e))?
             };
-            let Some((event_seq, step_seq, dseq, cseq, committed)) = locked else {
+            let Some((event_seq, step_seq, dseq, cseq, committed, step_head, decision_head, change_head)) = locked else {
                 let row: Option<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM events WHERE id = $1")
                     .bind(&event).fetch_optional(&mut *tx).await
                     .map_err(|e| StoreError::query("read event", e))?;
@@ -327,31 +356,54 @@ impl Store {
                     event_seq: u64::try_from(event_seq - 1).unwrap_or(0),
                 }));
             }
+            let artifacts = todo.iter().flat_map(|c| &c.artifacts)
+                .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))
+                .collect::<Result<Vec<_>, StoreError>>()?;
             // The batch's steps are one run (migration 0013): their keys and commit times in
-            // order, each time in the form the backend's `committed_at` column held.
+            // order, each time in the form the backend's `committed_at` column held, and the
+            // digest of each artifact revision the step wrote (the audit chain covers them).
+            let mut digests = artifacts.iter().map(|(a, payload, derived_from)| {
+                (a.id.to_string(), crate::chain::artifact_digest(&crate::chain::ArtifactColumns {
+                    id: &a.id.to_string(),
+                    event: &event,
+                    artifact_type: a.artifact_type.as_str(),
+                    revision: i64::from(a.revision),
+                    schema_version: &a.schema_version,
+                    created_at: micros(a.created_at),
+                    created_by: &a.created_by,
+                    correlation_id: &a.correlation_id,
+                    derived_from,
+                    payload,
+                }))
+            });
             let steps = todo.iter()
                 .map(|c| {
                     let at = match self {
                         Store::Sqlite(_) => c.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
                         Store::Postgres(_) => c.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                     };
-                    JsonText::of(&serde_json::json!({"key": c.step_key, "at": at}))
+                    let written: serde_json::Map<String, serde_json::Value> = digests.by_ref()
+                        .take(c.artifacts.len())
+                        .map(|(id, d)| (id, serde_json::Value::String(d)))
+                        .collect();
+                    if written.is_empty() {
+                        JsonText::of(&serde_json::json!({"key": c.step_key, "at": at}))
+                    } else {
+                        JsonText::of(&serde_json::json!({"key": c.step_key, "at": at, "artifacts": written}))
+                    }
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let step_runs = runs(&steps, step_seq, limit);
-            let artifacts = todo.iter().flat_map(|c| &c.artifacts)
-                .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))
-                .collect::<Result<Vec<_>, StoreError>>()?;
+            let step_runs = chain_runs("step_runs", &event, step_head, runs(&steps, step_seq, limit));
             // Each log's entries are appended as one run (see migration 0012): one row per log
             // per transaction, split only to keep a statement under `limit`.
             let decisions = todo.iter().flat_map(|c| &c.decisions)
                 .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let decision_runs = runs(&decisions, dseq, limit);
+            let decision_runs = chain_runs("decision_runs", &event, decision_head, runs(&decisions, dseq, limit));
             let changes = todo.iter().flat_map(|c| &c.changes)
                 .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            let change_runs = runs(&changes, cseq, limit);
+            let change_runs = chain_runs("change_runs", &event, change_head, runs(&changes, cseq, limit));
             // On PostgreSQL each of these is a statement of its own; on SQLite, whose statements
             // each cross to the connection's thread and back, they are one multi-statement
             // execution (sqlx binds its `?` parameters in order across the statements).
@@ -384,7 +436,7 @@ impl Store {
                             .push_bind(a.artifact_type.as_str())
                             .push_bind(i64::from(a.revision))
                             .push_bind(&a.schema_version)
-                            .push_bind(a.created_at)
+                            .push_bind(micros(a.created_at))
                             .push_bind(&a.created_by)
                             .push_bind(&a.correlation_id)
                             .push_bind(JsonText(derived_from))
@@ -392,16 +444,17 @@ impl Store {
                     });
                 });
             }
-            let runs: Vec<(&str, &str, &(i64, i64, String))> = step_runs.iter().map(|r| ("step_runs", "steps", r))
+            let runs: Vec<(&str, &str, &ChainedRun)> = step_runs.iter().map(|r| ("step_runs", "steps", r))
                 .chain(decision_runs.iter().map(|r| ("decision_runs", "entries", r)))
                 .chain(change_runs.iter().map(|r| ("change_runs", "entries", r)))
                 .collect();
-            let push_run = |q: &mut QueryBuilder<_>, (table, column, (first, last, text)): (&str, &str, &(i64, i64, String))| {
-                q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, {column}) VALUES ("))
+            let push_run = |q: &mut QueryBuilder<_>, (table, column, (first, last, text, prev, hash)): (&str, &str, &ChainedRun)| {
+                q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, {column}, prev_hash, hash) VALUES ("))
                     .push_bind(event.as_str()).push(", ").push_bind(*first).push(", ").push_bind(*last)
-                    .push(", ").push_bind(JsonText(text)).push(")");
+                    .push(", ").push_bind(JsonText(text)).push(", ").push_bind(prev.as_deref())
+                    .push(", ").push_bind(hash.as_str()).push(")");
             };
-            if !chained && runs.len() > 1 && runs.iter().map(|r| r.2.2.len() + 128).sum::<usize>() <= limit {
+            if !chained && runs.len() > 1 && runs.iter().map(|r| r.2.2.len() + 288).sum::<usize>() <= limit {
                 // On PostgreSQL the runs go in one statement (data-modifying WITH clauses run
                 // to completion whether read or not) while it stays under `limit`.
                 statement!("insert steps and log entries", |q| {

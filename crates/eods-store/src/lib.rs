@@ -73,11 +73,13 @@ macro_rules! on_pool {
     };
 }
 
+mod chain;
 mod commit;
 mod fx;
 mod places;
 mod service;
 
+pub use chain::{AuditBreak, AuditHead, AuditReport};
 pub use commit::BatchOutcome;
 
 /// The brief summary columns of `events` (a derived index of the current brief).

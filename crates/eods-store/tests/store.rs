@@ -1366,3 +1366,190 @@ async fn a_database_refusing_writes_is_recognised() {
         assert!(!e.is_read_only(), "{b}: {e}");
     }
 }
+
+/// Runs `sql` on the store's database (as someone with direct access to it would).
+async fn exec(store: &Store, sql: &str) -> Result<(), sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match store {
+        Store::Sqlite(s) => sqlx::query(sql).execute(&s.pool).await.map(|_| ()),
+        Store::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+    }
+}
+
+/// The audit chain (issue 15, finding 8): every log run names the hash of the one before, every
+/// artifact revision is listed by the step that committed it, and `verify_audit` reports the
+/// first broken link of each log after someone with direct access to the database (triggers
+/// switched off) changes an entry, rewrites an artifact, adds one, or cuts a log short (caught
+/// against heads saved earlier).
+#[tokio::test]
+async fn the_audit_chain_reports_the_first_broken_link() {
+    let (_dir, stores) = stores("chain").await;
+    for store in stores {
+        let b = store.backend();
+        let mut events = Vec::new();
+        for _ in 0..2 {
+            let id = EventId(Uuid::now_v7());
+            let at = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+            let brief = ArtifactRef {
+                artifact_type: ArtifactType::EventBrief,
+                revision: 1,
+            };
+            store
+                .commit(&Commit {
+                    event_id: id,
+                    step_key: "submit".into(),
+                    at,
+                    create_event: Some(event_row(id)),
+                    artifacts: vec![envelope(id, ArtifactType::Timeline, 1)],
+                    decisions: vec![decision(1)],
+                    changes: vec![change(1, brief)],
+                    ..Commit::default()
+                })
+                .await
+                .unwrap();
+            // Two steps in one transaction, then a third: runs of several entries, chained.
+            let later = |key: &str, n: usize, rev: u32| Commit {
+                event_id: id,
+                step_key: key.into(),
+                at: at + chrono::Duration::nanoseconds(1_234_567_891),
+                artifacts: vec![envelope(id, ArtifactType::Timeline, rev)],
+                decisions: vec![decision(n), decision(n + 10)],
+                changes: vec![change(n, brief)],
+                ..Commit::default()
+            };
+            store
+                .commit_batch(&[later("plan", 2, 2), later("research", 3, 3)], || Ok(()))
+                .await
+                .unwrap();
+            store.commit(&later("budget", 4, 4)).await.unwrap();
+            events.push(id);
+        }
+        let report = store.verify_audit(None, &[]).await.unwrap();
+        assert!(report.intact(), "{b}: {:?}", report.breaks);
+        assert_eq!(
+            (
+                report.events,
+                report.runs_checked,
+                report.entries_checked,
+                report.artifacts_checked
+            ),
+            (2, 2 * 3 * 3, 2 * (4 + 7 + 4), 2 * 4),
+            "{b}"
+        );
+        assert_eq!(
+            (report.runs_unchained, report.artifacts_unchained),
+            (0, 0),
+            "{b}"
+        );
+        let heads = report.heads.clone();
+        assert_eq!(heads.len(), 6, "{b}");
+
+        // Someone with the database switches the guards off.
+        match &store {
+            Store::Sqlite(_) => {
+                for t in [
+                    "decision_runs_no_update",
+                    "change_runs_no_delete",
+                    "artifacts_no_update",
+                ] {
+                    exec(&store, &format!("DROP TRIGGER {t}")).await.unwrap();
+                }
+            }
+            Store::Postgres(_) => {
+                for t in ["decision_runs", "change_runs", "artifacts"] {
+                    exec(&store, &format!("ALTER TABLE {t} DISABLE TRIGGER USER"))
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        let (one, two) = (events[0].to_string(), events[1].to_string());
+        // Event one: an entry of its second decision run is reworded.
+        let reworded = match &store {
+            Store::Sqlite(_) => "replace(entries, 'because', 'by order')",
+            Store::Postgres(_) => {
+                "CAST(replace(CAST(entries AS TEXT), 'because', 'by order') AS JSON)"
+            }
+        };
+        exec(&store, &format!("UPDATE decision_runs SET entries = {reworded} WHERE event_id = '{one}' AND first_seq = 2"))
+            .await
+            .unwrap();
+        // Event two: revision 2 of its timeline says something else, and a revision no step
+        // wrote is added.
+        exec(&store, &format!("UPDATE artifacts SET created_by = 'user:mallory' WHERE event_id = '{two}' AND revision = 2")).await.unwrap();
+        let report = store.verify_audit(None, &[]).await.unwrap();
+        let found: Vec<(String, &str, i64, i64)> = report
+            .breaks
+            .iter()
+            .map(|x| (x.event.clone(), x.log.as_str(), x.first_seq, x.last_seq))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (one.clone(), "decisions", 2, 5),
+                (two.clone(), "artifacts", 2, 2)
+            ],
+            "{b}: {:?}",
+            report.breaks
+        );
+        assert!(
+            report.breaks[0]
+                .reason
+                .contains("changed after it was written"),
+            "{b}"
+        );
+        assert!(
+            report.breaks[1].reason.contains("step `plan`"),
+            "{b}: {}",
+            report.breaks[1].reason
+        );
+        // Checking one event checks only it.
+        let only = store.verify_audit(Some(events[1]), &[]).await.unwrap();
+        assert_eq!((only.events, only.breaks.len()), (1, 1), "{b}");
+
+        // Event two's last change run is deleted: the chain before it is intact, so only the
+        // saved heads show the log was cut short.
+        exec(
+            &store,
+            &format!("DELETE FROM change_runs WHERE event_id = '{two}' AND first_seq = 4"),
+        )
+        .await
+        .unwrap();
+        let alone = store.verify_audit(Some(events[1]), &[]).await.unwrap();
+        assert!(
+            alone.breaks.iter().all(|x| x.log == "artifacts"),
+            "{b}: {:?}",
+            alone.breaks
+        );
+        let against = store.verify_audit(Some(events[1]), &heads).await.unwrap();
+        assert!(
+            against
+                .breaks
+                .iter()
+                .any(|x| x.log == "changes" && x.reason.contains("cut short")),
+            "{b}: {:?}",
+            against.breaks
+        );
+        // A revision no step committed.
+        let mut extra = envelope(events[0], ArtifactType::Timeline, 9);
+        extra.created_at = Utc.with_ymd_and_hms(2027, 1, 2, 9, 0, 0).unwrap();
+        exec(&store, &format!(
+            "INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) VALUES ('{}', '{one}', 'timeline', 9, '1.0.0', '2027-01-02T09:00:00Z', 'user:mallory', 'c-1', '[]', '{{}}')",
+            extra.id
+        )).await.unwrap();
+        let report = store.verify_audit(Some(events[0]), &[]).await.unwrap();
+        assert!(
+            report
+                .breaks
+                .iter()
+                .any(|x| x.log == "artifacts" && x.reason.contains("not committed by any step")),
+            "{b}: {:?}",
+            report.breaks
+        );
+        // An unknown event is not found.
+        assert!(matches!(
+            store.verify_audit(Some(EventId(Uuid::now_v7())), &[]).await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+}

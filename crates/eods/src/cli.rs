@@ -445,6 +445,9 @@ enum Command {
     /// Import places that can host events from an OpenStreetMap extract, or list a city's.
     #[command(subcommand)]
     Venues(crate::venues::VenuesCommand),
+    /// Check the audit chain: every log run and artifact revision as it was committed.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -891,6 +894,22 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             }
             Err(crate::venues::VenuesFailure::Input(m)) => Err(Exit(2, m)),
             Err(crate::venues::VenuesFailure::Other(m)) => Err(Exit(1, m)),
+        },
+        Command::Audit(cmd) => match crate::audit::run(cmd).await {
+            Ok(lines) => {
+                for l in lines {
+                    out!("{l}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(crate::audit::AuditFailure::Broken(lines)) => {
+                for l in lines {
+                    out!("{l}");
+                }
+                Ok(ExitCode::from(1))
+            }
+            Err(crate::audit::AuditFailure::Input(m)) => Err(Exit(2, m)),
+            Err(crate::audit::AuditFailure::Other(m)) => Err(Exit(1, m)),
         },
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)

@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 2 bad input (the message names every problem), 1 any other failure.
 
 mod approve;
+mod audit;
 mod bench;
 mod brief;
 mod cli;

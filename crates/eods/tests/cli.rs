@@ -374,6 +374,61 @@ fn a_run_killed_mid_way_resumes_to_the_same_end_without_duplicates() {
                 .collect();
             assert_eq!(ids, expected, "{log}");
         }
+        // The audit chain holds across the kill: every log run and artifact revision checks out,
+        // and the heads saved now are still reached by a later check.
+        let heads = dir.path().join(format!("heads{i}.json"));
+        let o = eods(&[
+            "audit",
+            "verify",
+            "--database",
+            db,
+            "--save-heads",
+            heads.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            out.contains("2 event(s)") && out.ends_with("audit chain intact\n"),
+            "{out}"
+        );
+        let o = eods(&[
+            "audit",
+            "verify",
+            "--database",
+            db,
+            "--heads",
+            heads.to_str().unwrap(),
+            "--event",
+            &id,
+            "--json",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(
+            (
+                report["events"].as_u64(),
+                report["breaks"].as_array().map(Vec::len)
+            ),
+            (Some(1), Some(0))
+        );
+        assert!(
+            report["artifacts_checked"].as_u64().unwrap() > 20,
+            "{report}"
+        );
+        // Bad input names the flag.
+        std::fs::write(&heads, "not json").unwrap();
+        let o = eods(&[
+            "audit",
+            "verify",
+            "--database",
+            db,
+            "--heads",
+            heads.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("--heads"), "{}", text(&o));
+        let o = eods(&["audit", "verify", "--database", db, "--event", "nope"]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     }
 }
 

@@ -261,7 +261,10 @@ pub(crate) fn approval_summary(gate: ApprovalGate, bb: &Blackboard) -> String {
                 let names: Vec<String> = v
                     .vendors
                     .iter()
-                    .map(|x| format!("{} ({}, {})", x.name, x.service, x.terms.total_cost))
+                    // No amounts: this summary reaches webhooks, e-mail and the progress stream,
+                    // whose readers may lack the contracts permission (the approval page shows
+                    // the totals to those who have it).
+                    .map(|x| format!("{} ({})", x.name, x.service))
                     .collect();
                 format!("Vendor contracts: {}", names.join("; "))
             }

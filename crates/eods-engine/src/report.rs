@@ -208,7 +208,7 @@ fn mode_words(o: &eods_domain::run::RunOptions) -> &'static str {
 /// The Markdown report written to `report.md`.
 /// The exchange rates the cost model used: each rate once with its date and source, then the
 /// lines it converted (as quoted, and in the event's currency).
-fn exchange_rates(cm: &CostModel, s: &mut String) {
+fn exchange_rates(cm: &CostModel, contracts: bool, s: &mut String) {
     if cm.conversions.is_empty() {
         let _ = writeln!(
             s,
@@ -245,13 +245,15 @@ fn exchange_rates(cm: &CostModel, s: &mut String) {
             .iter()
             .find(|l| l.id == c.line_item)
             .map_or_else(|| c.line_item.to_string(), |l| l.description.clone());
-        let _ = writeln!(
-            s,
-            "| {line} | {} | {} | {} |",
-            c.quoted_unit_cost,
-            c.rate.rate,
-            eods_domain::money::Money::new(c.converted_unit_cost, &cm.currency)
-        );
+        let (quoted, converted) = if contracts {
+            (
+                c.quoted_unit_cost.to_string(),
+                eods_domain::money::Money::new(c.converted_unit_cost, &cm.currency).to_string(),
+            )
+        } else {
+            ("withheld".to_owned(), "withheld".to_owned())
+        };
+        let _ = writeln!(s, "| {line} | {quoted} | {} | {converted} |", c.rate.rate);
     }
 }
 
@@ -450,13 +452,20 @@ pub async fn report_md(store: &Store, id: EventId, contracts: bool) -> Result<St
             "\n| item | category | qty | unit ({cur}) | total ({cur}) | supplier |\n|---|---|---|---|---|---|"
         );
         for l in &cm.line_items {
+            // Without the contracts permission: what each supplier is paid is withheld; the
+            // categories above say where the money goes.
+            let (unit, total) = if contracts || !l.is_supplier_line() {
+                (l.unit_cost.to_string(), l.total.to_string())
+            } else {
+                ("withheld".to_owned(), "withheld".to_owned())
+            };
             let _ = writeln!(
                 s,
-                "| {} | {:?} | {} | {} | {} | {} |",
-                l.description, l.category, l.qty, l.unit_cost, l.total, l.vendor_option
+                "| {} | {:?} | {} | {unit} | {total} | {} |",
+                l.description, l.category, l.qty, l.vendor_option
             );
         }
-        exchange_rates(&cm, &mut s);
+        exchange_rates(&cm, contracts, &mut s);
     }
     if let Some(sch) = get::<Schedule>(&all) {
         let _ = writeln!(

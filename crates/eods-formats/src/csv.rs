@@ -6,6 +6,8 @@
 //! numbers and are written as they are.
 
 use eods_domain::catalog::budget::{BudgetBaseline, CostModel, figures};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
@@ -24,24 +26,69 @@ fn text(s: &str) -> String {
     }
 }
 
+/// A value's serde name (`EUR`, `catering`).
+fn code<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The rows after the cost model's total: the reserve, the unallocated rest and the budget.
+fn totals(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> Vec<(&'static str, Decimal)> {
+    baseline.map_or_else(Vec::new, |b| {
+        let f = figures(b, Some(cost));
+        vec![
+            ("reserve", f.reserve),
+            ("unallocated", f.unallocated),
+            ("budget", f.total),
+        ]
+    })
+}
+
+/// The budget by category, for a reader who may not see what each supplier is paid (no
+/// contracts permission): per category the allocated and the planned amount, then the cost
+/// model's total and, with the baseline, the reserve, the unallocated rest and the budget.
+pub fn budget_csv_by_category(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> String {
+    let currency = code(&cost.currency);
+    let mut out = String::from("category,allocated,planned,currency\r\n");
+    let mut by: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();
+    match baseline {
+        Some(b) => {
+            for r in figures(b, Some(cost)).rows {
+                by.insert(code(&r.category), (r.allocated, r.planned));
+            }
+        }
+        None => {
+            for l in &cost.line_items {
+                by.entry(code(&l.category)).or_default().1 += l.total;
+            }
+        }
+    }
+    for (category, (allocated, planned)) in by {
+        out.push_str(&format!(
+            "{},{allocated},{planned},{currency}\r\n",
+            text(&category)
+        ));
+    }
+    out.push_str(&format!("total,,{},{currency}\r\n", cost.total));
+    for (name, value) in totals(cost, baseline) {
+        out.push_str(&format!("{name},{value},,{currency}\r\n"));
+    }
+    out
+}
+
 /// The cost model's line items, then a total row and, with the baseline, rows for the reserve,
 /// the unallocated rest and the budget.
 pub fn budget_csv(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> String {
-    let currency = serde_json::to_value(&cost.currency)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
+    let currency = code(&cost.currency);
     let mut out = String::from(
         "id,category,description,qty,unit_cost,total,currency,vendor_option,first_quote\r\n",
     );
     for l in &cost.line_items {
-        let category = serde_json::to_value(l.category)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         let row = [
             text(&l.id.to_string()),
-            text(&category),
+            text(&code(&l.category)),
             text(&l.description),
             field(&l.qty.to_string()),
             field(&l.unit_cost.to_string()),
@@ -54,15 +101,8 @@ pub fn budget_csv(cost: &CostModel, baseline: Option<&BudgetBaseline>) -> String
         out.push_str("\r\n");
     }
     out.push_str(&format!(",total,,,,{},{currency},,\r\n", cost.total));
-    if let Some(b) = baseline {
-        let f = figures(b, Some(cost));
-        for (name, value) in [
-            ("reserve", f.reserve),
-            ("unallocated", f.unallocated),
-            ("budget", f.total),
-        ] {
-            out.push_str(&format!(",{name},,,,{value},{currency},,\r\n"));
-        }
+    for (name, value) in totals(cost, baseline) {
+        out.push_str(&format!(",{name},,,,{value},{currency},,\r\n"));
     }
     out
 }

@@ -1409,9 +1409,9 @@ async fn log_page(
         eods_store::AuditLog::Decisions => to_values(&state.store.decision_log(e.id).await?),
         eods_store::AuditLog::Changes => to_values(&state.store.change_log(e.id).await?),
     };
-    if log == eods_store::AuditLog::Changes && !p.contracts {
+    if !p.contracts {
         for v in &mut items {
-            redact::change_entry(v);
+            redact::log_entry(log, v);
         }
     }
     Ok(Json(LogPage { items }))
@@ -1582,10 +1582,13 @@ pub(crate) async fn export_file(
         "budget.csv" => {
             let cost: eods_domain::catalog::budget::CostModel =
                 typed(&current).ok_or_else(|| missing(ArtifactType::CostModel))?;
-            (
-                "text/csv; charset=utf-8",
-                eods_formats::csv::budget_csv(&cost, typed(&current).as_ref()),
-            )
+            // Without the contracts permission: by category, not what each supplier is paid.
+            let csv = if contracts {
+                eods_formats::csv::budget_csv(&cost, typed(&current).as_ref())
+            } else {
+                eods_formats::csv::budget_csv_by_category(&cost, typed(&current).as_ref())
+            };
+            ("text/csv; charset=utf-8", csv)
         }
         "report.md" => (
             "text/markdown; charset=utf-8",
@@ -1693,8 +1696,8 @@ async fn audit_search(
         items: rows
             .into_iter()
             .map(|(e, mut entry)| {
-                if log == eods_store::AuditLog::Changes && !p.contracts {
-                    redact::change_entry(&mut entry);
+                if !p.contracts {
+                    redact::log_entry(log, &mut entry);
                 }
                 AuditEntry {
                     event_id: e.0,

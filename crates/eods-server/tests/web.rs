@@ -721,6 +721,11 @@ async fn pages_on(url: &str) {
         "the reserve line of the cost model"
     );
     assert!(budget.contains(&format!("<td>{reserve}</td><td>reserve</td>")));
+    // Without the contracts permission, what each supplier is paid is withheld (finding 2).
+    assert!(
+        budget.matches("<td>withheld</td>").count() >= 3,
+        "supplier lines' amounts are withheld from a planner without the contracts permission"
+    );
 
     // Notices echo only known names: a crafted link cannot put words on the page.
     let (_, page) = alice

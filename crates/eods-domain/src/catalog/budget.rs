@@ -79,6 +79,14 @@ pub struct LineItem {
     pub first_quote: Decimal,
 }
 
+impl LineItem {
+    /// Whether the line is what a supplier or venue is paid (every line but the reserve): its
+    /// amounts need the contracts permission to be read.
+    pub fn is_supplier_line(&self) -> bool {
+        self.category != BudgetCategory::Contingency
+    }
+}
+
 /// When a cost change needs an approval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VarianceRules {

@@ -166,9 +166,9 @@ pub(super) async fn audit_page(
         Ok(r) => r,
         Err(e) => return page_error(e.into()),
     };
-    if !decisions && !s.principal.contracts {
+    if !s.principal.contracts {
         for (_, v) in &mut found {
-            crate::redact::change_entry(v);
+            crate::redact::log_entry(log, v);
         }
     }
     let all_events = match state.store.events().await {

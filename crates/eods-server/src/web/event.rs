@@ -434,7 +434,7 @@ pub(super) async fn event_page(
         "timeline" => timeline(&o.blackboard),
         "tasks" => tasks(&o.blackboard),
         "venue" => venue(&o.blackboard, s.principal.contracts),
-        "budget" => budget(&o.blackboard),
+        "budget" => budget(&o.blackboard, s.principal.contracts),
         "schedule" => schedule(&o.blackboard),
         "risks" => risks(&o.blackboard),
         "logistics" => logistics(&o.blackboard, s.principal.contracts),

@@ -386,7 +386,10 @@ pub(super) fn venue(bb: &Blackboard, contracts: bool) -> Body {
 /// The budget tab: baseline, cost model lines, decision, options, spend and its chart.
 ///
 /// Long because: it fills the view's fields one after the other from three artifacts.
-pub(super) fn budget(bb: &Blackboard) -> Body {
+/// The Budget tab. Without the contracts permission (`contracts` false) the cost lines keep
+/// their category, description, quantity and supplier but not their amounts: the categories
+/// above them show where the money goes.
+pub(super) fn budget(bb: &Blackboard, contracts: bool) -> Body {
     let Some(base) = bb.get::<BudgetBaseline>() else {
         return missing("budget");
     };
@@ -396,14 +399,21 @@ pub(super) fn budget(bb: &Blackboard) -> Body {
     let mut lines = Vec::new();
     if let Some(m) = model {
         for l in &m.line_items {
+            let shown = |x| {
+                if contracts || !l.is_supplier_line() {
+                    amount(x)
+                } else {
+                    "withheld".to_owned()
+                }
+            };
             lines.push([
                 name(&l.category),
                 l.description.clone(),
                 l.qty.normalize().to_string(),
-                amount(l.unit_cost),
-                amount(l.total),
+                shown(l.unit_cost),
+                shown(l.total),
                 l.vendor_option.clone(),
-                amount(l.first_quote),
+                shown(l.first_quote),
             ]);
         }
     }

@@ -136,6 +136,8 @@ pub struct AuditReport {
     /// Runs and artifacts written before the chain existed (migration 0020): not covered.
     pub runs_unchained: u64,
     pub artifacts_unchained: u64,
+    /// Saved heads of events a retention purge removed, as that purge recorded them.
+    pub heads_purged: u64,
     /// The first broken link of each log that has one.
     pub breaks: Vec<AuditBreak>,
     /// Where each log ends now (save them to check later that nothing was cut or rewritten).
@@ -183,17 +185,40 @@ impl Store {
             report.events += 1;
             self.verify_event(id, known, &mut report).await?;
         }
-        // A saved head of an event that is gone altogether.
+        // A saved head of an event that is gone altogether: fine when a retention purge removed
+        // it and recorded that head (migration 0021), broken otherwise.
         for k in known {
             if event.is_none_or(|e| e.to_string() == k.event)
                 && !ids.iter().any(|(i,)| *i == k.event)
             {
+                let purge: Option<(sqlx::types::Json<serde_json::Value>,)> = on_pool!(self, p => sqlx::query_as(
+                    "SELECT removed FROM retention_purges WHERE event_id = $1").bind(&k.event).fetch_optional(p).await)
+                    .map_err(|e| StoreError::query("read purge records", e))?;
+                let recorded = purge.as_ref().is_some_and(|(r,)| {
+                    r.0["audit_heads"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|h| {
+                            h["log"] == k.log.as_str()
+                                && h["last_seq"] == k.last_seq
+                                && h["hash"] == k.hash.as_str()
+                        })
+                });
+                if recorded {
+                    report.heads_purged += 1;
+                    continue;
+                }
                 report.breaks.push(AuditBreak {
                     event: k.event.clone(),
                     log: k.log.clone(),
                     first_seq: k.last_seq,
                     last_seq: k.last_seq,
-                    reason: "the event is gone: its logs were recorded up to here".into(),
+                    reason: if purge.is_some() {
+                        "the event was purged, but its purge record holds another head: rewritten before the purge".into()
+                    } else {
+                        "the event is gone without a purge record: its logs were recorded up to here".into()
+                    },
                 });
             }
         }

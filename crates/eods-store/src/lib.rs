@@ -77,10 +77,12 @@ mod chain;
 mod commit;
 mod fx;
 mod places;
+mod retention;
 mod service;
 
 pub use chain::{AuditBreak, AuditHead, AuditReport};
 pub use commit::BatchOutcome;
+pub use retention::{LegalHold, MIN_RETENTION_DAYS, PurgeRecord, RetentionCandidate};
 
 /// The brief summary columns of `events` (a derived index of the current brief).
 pub(crate) const SUMMARY_COLUMNS: &str =

@@ -1553,3 +1553,157 @@ async fn the_audit_chain_reports_the_first_broken_link() {
         ));
     }
 }
+
+/// Retention (issue 15, item 10): only events whose run is over and in which nothing was written
+/// for the retention period are candidates; a legal hold keeps one; a purge records itself (with
+/// the audit heads) and then removes the event's rows, which the append-only guards allow for
+/// that event only; the records and holds cannot be rewritten; saved heads of the purged event
+/// check out against the purge record.
+#[tokio::test]
+async fn a_purge_removes_only_expired_unheld_events_and_records_itself() {
+    let (_dir, stores) = stores("retention").await;
+    for store in stores {
+        let b = store.backend();
+        let at = Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap();
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let id = EventId(Uuid::now_v7());
+            let request = approval(at + chrono::Duration::hours(48));
+            store
+                .commit(&Commit {
+                    event_id: id,
+                    step_key: "submit".into(),
+                    at,
+                    create_event: Some(event_row(id)),
+                    artifacts: vec![envelope(id, ArtifactType::Timeline, 1)],
+                    decisions: vec![decision(1)],
+                    changes: vec![change(
+                        1,
+                        ArtifactRef {
+                            artifact_type: ArtifactType::Timeline,
+                            revision: 1,
+                        },
+                    )],
+                    approval_requests: vec![request.clone()],
+                    votes: vec![eods_store::Vote {
+                        approval_id: request.id,
+                        voter: "user:ana".into(),
+                        decision: ApprovalDecision::Approve,
+                        comment: "ok".into(),
+                        at,
+                    }],
+                    status: Some(StatusWrite {
+                        state: LifecycleState::Postmortem,
+                        run_status: RunStatus::Completed,
+                        detail: None,
+                        wake_at: None,
+                    }),
+                    ..Commit::default()
+                })
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        let heads = store.verify_audit(None, &[]).await.unwrap().heads;
+        let later = at + chrono::Duration::days(400);
+        assert!(
+            store.retention_candidates(at).await.unwrap().is_empty(),
+            "{b}: too recent"
+        );
+        store
+            .place_hold(ids[0], "user:lea", "insurance claim", later)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.place_hold(ids[0], "user:lea", "again", later).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let found = store
+            .retention_candidates(later - chrono::Duration::days(365))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 3, "{b}: {found:?}");
+        let held = found
+            .iter()
+            .find(|c| c.event == ids[0].to_string())
+            .unwrap();
+        assert_eq!(held.hold.as_deref(), Some("insurance claim"));
+        assert!(matches!(
+            store.purge_event(held, 365, "user:ops", later).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let gone = found
+            .iter()
+            .find(|c| c.event == ids[1].to_string())
+            .unwrap();
+        assert!(
+            matches!(
+                store.purge_event(gone, 300, "user:ops", later).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{b}: never under 365 days"
+        );
+        let record = store
+            .purge_event(gone, 365, "user:ops", later)
+            .await
+            .unwrap();
+        assert_eq!(
+            record.removed["counts"],
+            json!({"artifact_revisions": 1, "steps": 1, "decision_entries": 1, "change_entries": 1, "approvals": 1, "votes": 1, "notifications": 0}),
+            "{b}"
+        );
+        assert_eq!(
+            record.removed["audit_heads"].as_array().unwrap().len(),
+            3,
+            "{b}"
+        );
+        assert!(store.event(ids[1]).await.unwrap().is_none(), "{b}");
+        assert!(store.all_revisions(ids[1]).await.unwrap().is_empty(), "{b}");
+        assert!(store.approvals(ids[1]).await.unwrap().is_empty(), "{b}");
+        assert_eq!(
+            store.all_revisions(ids[2]).await.unwrap().len(),
+            1,
+            "{b}: the others stay"
+        );
+        assert_eq!(
+            store.purge_records().await.unwrap(),
+            vec![record.clone()],
+            "{b}"
+        );
+        // The guards still refuse deleting anything of an event without a purge record, and the
+        // records and holds stay as written.
+        let third = ids[2].to_string();
+        for sql in [
+            format!("DELETE FROM artifacts WHERE event_id = '{third}'"),
+            format!("DELETE FROM decision_runs WHERE event_id = '{third}'"),
+            format!("DELETE FROM approvals WHERE event_id = '{third}'"),
+            format!(
+                "DELETE FROM approval_votes WHERE approval_id IN (SELECT id FROM approvals WHERE event_id = '{third}')"
+            ),
+            "DELETE FROM retention_purges".to_owned(),
+            "UPDATE retention_purges SET purged_by = 'user:mallory'".to_owned(),
+            "DELETE FROM legal_holds".to_owned(),
+            "UPDATE legal_holds SET reason = 'none'".to_owned(),
+        ] {
+            assert!(exec(&store, &sql).await.is_err(), "{b}: allowed: {sql}");
+        }
+        // The saved heads of the purged event check out against its purge record.
+        let report = store.verify_audit(None, &heads).await.unwrap();
+        assert!(report.intact(), "{b}: {:?}", report.breaks);
+        assert_eq!((report.events, report.heads_purged), (2, 3), "{b}");
+        // A released hold is kept on record and the event can go.
+        assert!(store.release_hold(ids[0], "user:lea", later).await.unwrap());
+        assert!(!store.release_hold(ids[0], "user:lea", later).await.unwrap());
+        let holds = store.legal_holds().await.unwrap();
+        assert_eq!(
+            (holds.len(), holds[0].released_by.as_deref()),
+            (1, Some("user:lea")),
+            "{b}"
+        );
+        let found = store
+            .retention_candidates(later - chrono::Duration::days(365))
+            .await
+            .unwrap();
+        assert!(found.iter().all(|c| c.hold.is_none()), "{b}");
+    }
+}

@@ -132,6 +132,12 @@ fn describe(r: &AuditReport, with_heads: bool, saved: Option<&Path>) -> Vec<Stri
             r.runs_unchained, r.artifacts_unchained
         ));
     }
+    if r.heads_purged > 0 {
+        out.push(format!(
+            "{} saved head(s) belong to events removed by a retention purge that recorded them",
+            r.heads_purged
+        ));
+    }
     for b in &r.breaks {
         let at = if b.log == "artifacts" {
             String::new()

@@ -448,6 +448,9 @@ enum Command {
     /// Check the audit chain: every log run and artifact revision as it was committed.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
+    /// Purge events past retention (dry run first), place and release legal holds, list both.
+    #[command(subcommand)]
+    Retention(crate::retention::RetentionCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -910,6 +913,16 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             }
             Err(crate::audit::AuditFailure::Input(m)) => Err(Exit(2, m)),
             Err(crate::audit::AuditFailure::Other(m)) => Err(Exit(1, m)),
+        },
+        Command::Retention(cmd) => match crate::retention::run(cmd, clock().now()).await {
+            Ok(lines) => {
+                for l in lines {
+                    out!("{l}");
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(crate::retention::RetentionFailure::Input(m)) => Err(Exit(2, m)),
+            Err(crate::retention::RetentionFailure::Other(m)) => Err(Exit(1, m)),
         },
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)

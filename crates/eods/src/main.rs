@@ -8,6 +8,7 @@ mod brief;
 mod cli;
 mod export;
 mod fx;
+mod retention;
 mod throughput;
 mod venues;
 

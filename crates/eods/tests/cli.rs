@@ -1605,3 +1605,128 @@ fn a_rehearsal_is_labelled_simulated() {
         42
     );
 }
+
+/// `eods retention` as an operator uses it (issue 15, item 10): a year and a half after two
+/// rehearsals, a dry run lists both and changes nothing, a legal hold keeps one, the purge removes
+/// the other and says what it removed, `list` shows the hold and the purge, and the audit check
+/// against heads saved before accepts the purged event's heads from its record.
+#[test]
+fn retention_purges_what_expired_keeps_what_is_held_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for db in databases(dir.path(), "retention") {
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let o = eods(&[
+                "plan",
+                example("s01-meetup.json").to_str().unwrap(),
+                "--database",
+                &db,
+            ]);
+            assert!(o.status.success(), "{}", text(&o));
+            ids.push(event_id(&String::from_utf8_lossy(&o.stdout)));
+        }
+        let heads = dir.path().join("heads.json");
+        let o = eods(&[
+            "audit",
+            "verify",
+            "--database",
+            &db,
+            "--save-heads",
+            heads.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let later = |args: &[&str]| {
+            support::command()
+                .env("EODS_NOW", "2028-06-01T09:00:00Z")
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let o = later(&[
+            "retention",
+            "hold",
+            &ids[0],
+            "--reason",
+            "insurance claim",
+            "--database",
+            &db,
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = later(&["retention", "purge", "--dry-run", "--database", &db]);
+        let out = text(&o);
+        assert!(o.status.success(), "{out}");
+        assert!(out.contains(&format!("would purge: {}", ids[1])), "{out}");
+        assert!(
+            out.contains(&format!("kept (legal hold: insurance claim): {}", ids[0])),
+            "{out}"
+        );
+        assert!(out.contains("nothing changed"), "{out}");
+        let o = later(&[
+            "retention",
+            "purge",
+            "--retention-days",
+            "100",
+            "--database",
+            &db,
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains("--retention-days"), "{}", text(&o));
+        // A year and a half on is still inside a 1,000-day retention: nothing goes.
+        let o = later(&[
+            "retention",
+            "purge",
+            "--retention-days",
+            "1000",
+            "--database",
+            &db,
+        ]);
+        assert!(text(&o).contains("0 event(s) purged"), "{}", text(&o));
+        let o = later(&["retention", "purge", "--database", &db]);
+        let out = text(&o);
+        assert!(o.status.success(), "{out}");
+        assert!(
+            out.contains(&format!("purged: {}", ids[1])) && out.contains("\"artifact_revisions\":"),
+            "{out}"
+        );
+        assert!(
+            out.contains("1 event(s) purged and recorded, 1 kept by legal holds"),
+            "{out}"
+        );
+        let o = eods(&[
+            "export",
+            &ids[1],
+            "--database",
+            &db,
+            "--out",
+            dir.path().join("x").to_str().unwrap(),
+        ]);
+        assert!(
+            !o.status.success() && text(&o).contains("no artifacts"),
+            "the purged event is gone: {}",
+            text(&o)
+        );
+        let o = eods(&["retention", "list", "--json", "--database", &db]);
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["holds"][0]["reason"], "insurance claim");
+        assert_eq!(v["purges"][0]["event"], ids[1].as_str());
+        assert_eq!(v["purges"][0]["retention_days"], 365);
+        let o = eods(&[
+            "audit",
+            "verify",
+            "--database",
+            &db,
+            "--heads",
+            heads.to_str().unwrap(),
+        ]);
+        let out = text(&o);
+        assert!(o.status.success(), "{out}");
+        assert!(
+            out.contains("3 saved head(s) belong to events removed by a retention purge"),
+            "{out}"
+        );
+        let o = later(&["retention", "release", &ids[0], "--database", &db]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = later(&["retention", "release", &ids[0], "--database", &db]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    }
+}

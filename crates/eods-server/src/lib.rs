@@ -116,7 +116,22 @@ pub(crate) struct ReadOnly {
     forced: bool,
     /// Until when (ms since the epoch) writes are refused because the database refused one.
     refused_until_ms: std::sync::atomic::AtomicI64,
+    /// Page sessions this instance opened or ended while the database refused the write (see
+    /// [`ReadOnly::remember`]): they live in this process only.
+    sessions: std::sync::Mutex<std::collections::HashMap<String, LocalSession>>,
 }
+
+/// A page session kept in memory because the database could not take it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LocalSession {
+    /// Open for this token id until this time (ms).
+    Open { token_id: String, expires_ms: i64 },
+    /// Signed out here while the stored session could not be ended: refused on this instance.
+    Ended,
+}
+
+/// Page sessions kept in memory at most; the oldest-expiring go first.
+const LOCAL_SESSIONS: usize = 10_000;
 
 /// How long writes are refused after the database refused one, before one is tried again.
 const READ_ONLY_PAUSE_MS: i64 = 30_000;
@@ -130,7 +145,35 @@ impl ReadOnly {
                     .load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    fn database_refused(&self) {
+    /// Keeps `session` for `id` in memory: the database refused to store it (signing in or out
+    /// while it takes no writes). Expired entries go first; the map stays bounded.
+    pub(crate) fn remember(&self, id: &str, session: LocalSession, now_ms: i64) {
+        let Ok(mut m) = self.sessions.lock() else {
+            return;
+        };
+        m.retain(
+            |_, s| !matches!(s, LocalSession::Open { expires_ms, .. } if *expires_ms <= now_ms),
+        );
+        if m.len() >= LOCAL_SESSIONS
+            && let Some(k) = m.keys().next().cloned()
+        {
+            m.remove(&k);
+        }
+        m.insert(id.to_owned(), session);
+    }
+
+    /// The session kept in memory for `id`, if any (an open one only until it expires).
+    pub(crate) fn local(&self, id: &str, now_ms: i64) -> Option<LocalSession> {
+        let m = self.sessions.lock().ok()?;
+        match m.get(id)? {
+            LocalSession::Open { expires_ms, .. } if *expires_ms <= now_ms => {
+                Some(LocalSession::Ended)
+            }
+            s => Some(s.clone()),
+        }
+    }
+
+    pub(crate) fn database_refused(&self) {
         self.refused_until_ms.store(
             chrono::Utc::now().timestamp_millis() + READ_ONLY_PAUSE_MS,
             std::sync::atomic::Ordering::Relaxed,
@@ -154,6 +197,7 @@ impl AppState {
             read_only: Arc::new(ReadOnly {
                 forced,
                 refused_until_ms: std::sync::atomic::AtomicI64::new(0),
+                sessions: Default::default(),
             }),
         }
     }

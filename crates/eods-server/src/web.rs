@@ -239,13 +239,24 @@ pub(super) async fn session(
 ) -> Result<Session, Response> {
     let to_login = || Redirect::to("/ui/login").into_response();
     let secret = cookie(headers, COOKIE).ok_or_else(to_login)?;
-    let token = state
-        .store
-        .web_session_token(&session_id(&secret), now_ms())
-        .await
-        .map_err(|e| page_error(e.into()))?
-        .filter(|t| t.revoked_at.is_none())
-        .ok_or_else(to_login)?;
+    let id = session_id(&secret);
+    // A session this instance keeps in memory (the database took no writes when it was opened
+    // or ended) first, then the stored one.
+    let token = match state.read_only.local(&id, now_ms()) {
+        Some(crate::LocalSession::Ended) => return Err(to_login()),
+        Some(crate::LocalSession::Open { token_id, .. }) => state
+            .store
+            .token(&token_id)
+            .await
+            .map_err(|e| page_error(e.into()))?,
+        None => state
+            .store
+            .web_session_token(&id, now_ms())
+            .await
+            .map_err(|e| page_error(e.into()))?,
+    }
+    .filter(|t| t.revoked_at.is_none())
+    .ok_or_else(to_login)?;
     Ok(Session {
         principal: Principal {
             name: token.name,
@@ -382,12 +393,26 @@ async fn login(
                 Err(e) => return page_error(e),
             };
             let now = now_ms();
-            if let Err(e) = state
+            match state
                 .store
                 .create_web_session(&session_id(&secret), id, now, now + SESSION_MS)
                 .await
             {
-                return page_error(e.into());
+                Ok(()) => {}
+                // The database takes no writes: this instance keeps the session in memory, and
+                // refuses writes for a while (the pages say so).
+                Err(e) if e.is_read_only() => {
+                    state.read_only.database_refused();
+                    state.read_only.remember(
+                        &session_id(&secret),
+                        crate::LocalSession::Open {
+                            token_id: id.to_owned(),
+                            expires_ms: now + SESSION_MS,
+                        },
+                        now,
+                    );
+                }
+                Err(e) => return page_error(e.into()),
             }
             let mut res = Redirect::to("/ui").into_response();
             let secure = secure(&state, &headers);
@@ -430,14 +455,27 @@ async fn logout(
     if let Err(r) = form_session(&state, &headers, client, &f.csrf, None).await {
         return r;
     }
-    // The session ends on the server: the old cookie signs nobody in again.
-    if let Some(secret) = cookie(&headers, COOKIE)
-        && let Err(e) = state
-            .store
-            .end_web_session(&session_id(&secret), now_ms())
-            .await
-    {
-        return page_error(e.into());
+    // The session ends on the server: the old cookie signs nobody in again. One the database
+    // cannot end (it takes no writes) is ended in this instance's memory.
+    if let Some(secret) = cookie(&headers, COOKIE) {
+        let id = session_id(&secret);
+        let now = now_ms();
+        let local = state.read_only.local(&id, now).is_some();
+        let stored = if local {
+            Ok(false)
+        } else {
+            state.store.end_web_session(&id, now).await
+        };
+        match stored {
+            Ok(_) => {}
+            Err(e) if e.is_read_only() => state.read_only.database_refused(),
+            Err(e) => return page_error(e.into()),
+        }
+        if local || state.read_only.active() {
+            state
+                .read_only
+                .remember(&id, crate::LocalSession::Ended, now);
+        }
     }
     let mut res = Redirect::to("/ui/login").into_response();
     let cleared = format!(

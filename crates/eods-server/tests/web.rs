@@ -1874,6 +1874,51 @@ async fn a_read_only_instance_reads_and_refuses_changes() {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refused}");
         assert!(refused.contains("runs read-only"), "{refused}");
         running.stop().await;
+
+        // The database itself refuses writes (a read-only file, a hot standby): its schema is
+        // current, so an ordinary instance opens it without migrating; signing in keeps the page
+        // session in memory, the pages say read-only, a change answers 503, and signing out ends
+        // the session although the database could not record that.
+        let refusing = match &store {
+            Store::Sqlite(_) => format!("{url}?mode=ro"),
+            Store::Postgres(p) => {
+                let name = url.rsplit('/').next().unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "ALTER DATABASE {name} SET default_transaction_read_only = on"
+                )))
+                .execute(p)
+                .await
+                .unwrap();
+                url.clone()
+            }
+        };
+        store.close().await;
+        let (store, running, base) = serve(&refusing).await;
+        let alice = Browser::sign_in(&http, &base, &planner).await;
+        let page = alice.page(&format!("/ui/events/{id}")).await;
+        assert!(page.contains("id=\"read-only\""), "{url}: {page}");
+        let r = http
+            .post(format!("{base}/api/v1/events"))
+            .bearer_auth(&planner)
+            .json(&json!({"brief": example("s01-meetup.json")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{url}");
+        assert_eq!(r.headers()["retry-after"], "30");
+        let (status, to) = alice.post("/ui/logout", &[]).await;
+        assert_eq!(
+            (status, to.as_str()),
+            (StatusCode::SEE_OTHER, "/ui/login"),
+            "{url}"
+        );
+        let (status, _) = alice.get("/ui").await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "{url}: the old cookie signs nobody in"
+        );
+        running.stop().await;
         store.close().await;
     }
 }

@@ -240,11 +240,32 @@ impl Store {
         })
     }
 
-    /// Applies pending migrations of this backend.
+    /// Applies pending migrations of this backend. A database whose schema is already current
+    /// is only read (every migration recorded as applied, with the same checksum), so a database
+    /// that refuses writes (a hot standby, a read-only file) can still be opened.
     pub async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self {
+            Store::Sqlite(_) => sqlx::migrate!("./migrations/sqlite"),
+            Store::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        let applied: Result<Vec<(i64, Vec<u8>)>, sqlx::Error> = on_pool!(self, p => sqlx::query_as(
+            "SELECT version, checksum FROM _sqlx_migrations WHERE success").fetch_all(p).await);
+        if let Ok(applied) = applied {
+            let current = migrator
+                .iter()
+                .filter(|m| m.migration_type.is_up_migration())
+                .all(|m| {
+                    applied
+                        .iter()
+                        .any(|(v, c)| *v == m.version && c.as_slice() == &*m.checksum)
+                });
+            if current {
+                return Ok(());
+            }
+        }
         match self {
-            Store::Sqlite(s) => sqlx::migrate!("./migrations/sqlite").run(&s.pool).await?,
-            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Store::Sqlite(s) => migrator.run(&s.pool).await?,
+            Store::Postgres(p) => migrator.run(p).await?,
         }
         Ok(())
     }

@@ -435,12 +435,25 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<[u8; 32], StoreError> {
         let hex: String = candidate.iter().map(|b| format!("{b:02x}")).collect();
-        on_pool!(self, p => sqlx::query("INSERT INTO server_keys (purpose, key_hex, created_at) VALUES ('api_tokens', $1, $2) ON CONFLICT (purpose) DO NOTHING")
-            .bind(&hex).bind(now).execute(p).await.map(|r| r.rows_affected()))
-            .map_err(|e| StoreError::query("store the token key", e))?;
-        let (stored,): (String,) = on_pool!(self, p => sqlx::query_as("SELECT key_hex FROM server_keys WHERE purpose = 'api_tokens'")
-            .fetch_one(p).await)
-            .map_err(|e| StoreError::query("load the token key", e))?;
+        // Read first: a database that takes no writes still has the key it was given.
+        let load = || async {
+            on_pool!(self, p => sqlx::query_as::<_, (String,)>("SELECT key_hex FROM server_keys WHERE purpose = 'api_tokens'")
+                .fetch_optional(p).await)
+                .map_err(|e| StoreError::query("load the token key", e))
+        };
+        let stored = match load().await? {
+            Some((k,)) => k,
+            None => {
+                on_pool!(self, p => sqlx::query("INSERT INTO server_keys (purpose, key_hex, created_at) VALUES ('api_tokens', $1, $2) ON CONFLICT (purpose) DO NOTHING")
+                    .bind(&hex).bind(now).execute(p).await.map(|r| r.rows_affected()))
+                    .map_err(|e| StoreError::query("store the token key", e))?;
+                load().await?.map(|(k,)| k).ok_or_else(|| {
+                    StoreError::Corrupt(
+                        "server_keys has no `api_tokens` key after storing one".into(),
+                    )
+                })?
+            }
+        };
         let corrupt = || {
             StoreError::Corrupt("server_keys.key_hex of `api_tokens` is not 64 hex digits".into())
         };

@@ -760,8 +760,42 @@ impl Engine {
             .await
     }
 
-    /// [`Self::run`] from `l`, with `pending` staged (applied to `l`, not yet written).
+    /// The span of one run of an event: its steps, commits and outbound calls are its children.
+    fn run_span(id: EventId) -> tracing::Span {
+        tracing::info_span!(
+            "run",
+            event_id = %id,
+            correlation_id = tracing::field::Empty,
+            outcome = tracing::field::Empty
+        )
+    }
+
+    /// [`Self::run`] from `l`, with `pending` staged (applied to `l`, not yet written), in a
+    /// `run` span.
     async fn run_loaded(
+        &self,
+        l: Loaded,
+        pending: Staged,
+        approver: Option<&mut (dyn Approver + Send)>,
+        progress: &mut (dyn Progress + Send),
+    ) -> Result<RunSummary, EngineError> {
+        let span = Self::run_span(l.snap.event.id);
+        let out = tracing::Instrument::instrument(
+            self.run_loaded_in_span(l, pending, approver, progress),
+            span.clone(),
+        )
+        .await;
+        span.record(
+            "outcome",
+            match &out {
+                Ok(s) => s.run_status.as_str(),
+                Err(_) => "error",
+            },
+        );
+        out
+    }
+
+    async fn run_loaded_in_span(
         &self,
         mut l: Loaded,
         mut pending: Staged,
@@ -792,6 +826,7 @@ impl Engine {
                 false
             }
         };
+        tracing::Span::current().record("correlation_id", correlation.as_str());
         let mut restarted = restart(&mut l);
         for _ in 0..MAX_ACTIONS {
             match next_action(l.decision_input(self.clock.now())) {
@@ -806,11 +841,22 @@ impl Engine {
                                 restarted = restart(&mut l);
                                 continue;
                             }
-                            Some(g.gather(&q, wanted).await)
+                            let span = tracing::info_span!(
+                                "gather",
+                                event_id = %id,
+                                correlation_id = %correlation
+                            );
+                            Some(tracing::Instrument::instrument(g.gather(&q, wanted), span).await)
                         }
                         _ => None,
                     };
-                    let built = self.build_step(&l, step, &correlation, external)?;
+                    let built = tracing::info_span!(
+                        "step",
+                        step = ?step,
+                        event_id = %id,
+                        correlation_id = %correlation
+                    )
+                    .in_scope(|| self.build_step(&l, step, &correlation, external))?;
                     if let Some(stop) = self.stage(&mut l, &mut pending, built)? {
                         if !self.flush(&mut l, &mut pending, progress).await? {
                             restarted = restart(&mut l);
@@ -1328,6 +1374,23 @@ impl Engine {
         mut commits: Vec<Commit>,
         expect_seq: Option<u64>,
     ) -> Result<eods_store::BatchOutcome, EngineError> {
+        // Each notification carries the correlation id of the commit that raised it, so its
+        // delivery (webhook, e-mail) is traced back to the request or run behind it.
+        for c in &mut commits {
+            let correlation = c
+                .decisions
+                .first()
+                .map(|d| d.correlation_id.clone())
+                .or_else(|| c.changes.first().map(|x| x.correlation_id.clone()));
+            if let Some(cid) = correlation {
+                for o in &mut c.outbox {
+                    if let Some(p) = o.payload.as_object_mut() {
+                        p.entry("correlation_id")
+                            .or_insert(serde_json::Value::String(cid.clone()));
+                    }
+                }
+            }
+        }
         if let Some(first) = commits.first_mut() {
             first.expect_seq = expect_seq;
             if let Some(lease) = &self.lease {

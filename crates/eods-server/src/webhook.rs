@@ -126,7 +126,27 @@ pub(crate) async fn run(
             });
         let busy = !due.is_empty();
         for n in due {
-            let failure = sender.send(&n).await.err();
+            // One span per outbound call (exported over OTLP when configured), with the
+            // correlation id of what caused the notification.
+            let span = tracing::info_span!(
+                "deliver",
+                channel = name,
+                kind = n.kind.as_str(),
+                event_id = %n.event_id,
+                correlation_id = n.payload["correlation_id"].as_str().unwrap_or(""),
+                outcome = tracing::field::Empty
+            );
+            let failure = tracing::Instrument::instrument(sender.send(&n), span.clone())
+                .await
+                .err();
+            span.record(
+                "outcome",
+                if failure.is_none() {
+                    "delivered"
+                } else {
+                    "failed"
+                },
+            );
             let now = clock.now();
             let attempt = n.attempts + 1;
             let (status, next) = match &failure {

@@ -205,12 +205,33 @@ impl Store {
             .iter()
             .rev()
             .find_map(|c| c.status.as_ref().map(|s| (c.at, s)));
+        // One span per transaction (exported over OTLP when the service is configured to),
+        // with the correlation id of what it writes.
+        let correlation = batch
+            .iter()
+            .find_map(|c| {
+                c.decisions
+                    .first()
+                    .map(|d| d.correlation_id.as_str())
+                    .or_else(|| c.changes.first().map(|x| x.correlation_id.as_str()))
+                    .or_else(|| c.artifacts.first().map(|a| a.correlation_id.as_str()))
+            })
+            .unwrap_or("");
+        let span = tracing::info_span!(
+            "commit",
+            event_id = %first.event_id,
+            commits = batch.len(),
+            first_step = %first.step_key,
+            correlation_id = correlation,
+        );
         let mut replay = false;
         loop {
             let fold = if replay { None } else { last_status };
-            match self
-                .commit_batch_once(batch, fold, &mut before_commit)
-                .await?
+            match tracing::Instrument::instrument(
+                self.commit_batch_once(batch, fold, &mut before_commit),
+                span.clone(),
+            )
+            .await?
             {
                 Some(out) => return Ok(out),
                 None => replay = true,

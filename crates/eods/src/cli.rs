@@ -1712,19 +1712,42 @@ fn conflicts(s: &eods_domain::catalog::logistics::Schedule) -> (usize, usize) {
 }
 
 async fn serve(args: ServeArgs) -> Result<ExitCode, Exit> {
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EODS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stdout);
-    let installed = match args.log_format {
-        LogFormat::Json => subscriber.json().flatten_event(true).try_init(),
-        LogFormat::Text => subscriber.try_init(),
+    // Log lines on standard output, and spans over OTLP when an endpoint is configured.
+    let telemetry = crate::telemetry::Telemetry::from_env().map_err(|m| Exit(2, m))?;
+    let installed = {
+        use tracing_subscriber::Layer as _;
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        let filter = tracing_subscriber::EnvFilter::try_from_env("EODS_LOG")
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stdout);
+        let fmt = match args.log_format {
+            LogFormat::Json => fmt.json().flatten_event(true).boxed(),
+            LogFormat::Text => fmt.boxed(),
+        };
+        // Only EODS's own spans are exported (not those of the libraries underneath).
+        let ours = tracing_subscriber::filter::Targets::new()
+            .with_target("eods", tracing::Level::INFO)
+            .with_target("eods_server", tracing::Level::INFO)
+            .with_target("eods_engine", tracing::Level::INFO)
+            .with_target("eods_store", tracing::Level::INFO);
+        tracing_subscriber::registry()
+            .with(telemetry.as_ref().map(|t| t.layer().with_filter(ours)))
+            .with(fmt.with_filter(filter))
+            .try_init()
     };
     if let Err(e) = installed {
         eprintln!("warning: logging not set up: {e}");
     }
+    let result = serve_with(args).await;
+    if let Some(t) = telemetry {
+        // The exporter's blocking client must not run on the runtime's threads.
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
+    }
+    result
+}
+
+async fn serve_with(args: ServeArgs) -> Result<ExitCode, Exit> {
     let url = args
         .database
         .or_else(|| std::env::var("DATABASE_URL").ok().filter(|s| !s.is_empty()))

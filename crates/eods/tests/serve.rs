@@ -740,3 +740,275 @@ async fn a_live_event_mails_its_approvers_and_escalates_an_overdue_task_once_acr
     }
     third.kill();
 }
+
+/// A loopback OTLP/HTTP collector: every POST's path and JSON body.
+fn otlp_collector() -> (String, Deliveries) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let got: Deliveries = Arc::default();
+    let seen = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(s.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+                    let mut len = 0;
+                    loop {
+                        line.clear();
+                        reader.read_line(&mut line).unwrap();
+                        let l = line.trim_end();
+                        if l.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = l.split_once(':')
+                            && k.trim().eq_ignore_ascii_case("content-length")
+                        {
+                            len = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    reader.read_exact(&mut body).unwrap();
+                    seen.lock()
+                        .unwrap()
+                        .push((path, serde_json::from_slice(&body).unwrap_or(Value::Null)));
+                    let _ = write!(
+                        s,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{{}}"
+                    );
+                }
+            });
+        }
+    });
+    (url, got)
+}
+
+/// One exported span: its trace, id, parent, name and attributes (as text).
+#[derive(Debug, Clone)]
+struct Span {
+    trace: String,
+    id: String,
+    parent: String,
+    name: String,
+    attrs: BTreeMap<String, String>,
+}
+
+fn spans(bodies: &Deliveries) -> Vec<Span> {
+    let mut out = Vec::new();
+    for (path, body) in bodies.lock().unwrap().iter() {
+        assert_eq!(path, "/v1/traces");
+        for rs in body["resourceSpans"].as_array().into_iter().flatten() {
+            let service = rs["resource"]["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|a| a["key"] == "service.name")
+                .map(|a| a["value"]["stringValue"].clone());
+            assert_eq!(service, Some(json!("eods")));
+            for ss in rs["scopeSpans"].as_array().into_iter().flatten() {
+                for s in ss["spans"].as_array().into_iter().flatten() {
+                    let attrs = s["attributes"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|a| {
+                            let v = &a["value"];
+                            let text = v["stringValue"]
+                                .as_str()
+                                .map(str::to_owned)
+                                .or_else(|| v["intValue"].as_str().map(str::to_owned))
+                                .unwrap_or_else(|| v.to_string());
+                            (a["key"].as_str().unwrap().to_owned(), text)
+                        })
+                        .collect();
+                    out.push(Span {
+                        trace: s["traceId"].as_str().unwrap().to_owned(),
+                        id: s["spanId"].as_str().unwrap().to_owned(),
+                        parent: s["parentSpanId"].as_str().unwrap_or("").to_owned(),
+                        name: s["name"].as_str().unwrap().to_owned(),
+                        attrs,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// OpenTelemetry (issue 15, item 12): with `OTEL_EXPORTER_OTLP_ENDPOINT` set, one S-02 event run
+/// through the API exports its spans to a loopback OTLP collector: the request that created it
+/// (with its correlation id) and the commit under it; engine runs carrying that correlation id,
+/// with the agent steps and commits as their children in the same trace; the approval decisions'
+/// requests with their commits; and the webhook deliveries (a failed attempt, then delivered),
+/// each with a correlation id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s02_run_exports_its_spans_over_otlp() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("otel.db").display());
+    let planner = token(&db, "planner", "paula");
+    let approver = token(&db, "approver", "bob");
+    let (collector, bodies) = otlp_collector();
+    let (hook, deliveries) = receiver();
+    let server = Server::spawn_with(
+        &db,
+        "otel-1",
+        &["--webhook-url", &hook],
+        &dir.path().join("otel.log"),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    );
+    let base = server.base.clone();
+    let http = reqwest::Client::new();
+    let cid = format!("otel-{}", uuid::Uuid::now_v7());
+    let brief: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/s02-conference.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let r = http
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(&planner)
+        .header("X-Correlation-Id", &cid)
+        .json(&json!({"brief": brief, "mode": "simulate"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/events/{id}");
+    until(120, "the approvals", || {
+        let path = &path;
+        let (http, base, planner) = (&http, &base, &planner);
+        async move {
+            let e = get(http, base, planner, path).await;
+            (e["run_status"] == "awaiting_approval" && e["state"] == "confirm").then_some(())
+        }
+    })
+    .await;
+    approve_waiting(&http, &base, &approver).await;
+    until(120, "the postmortem", || {
+        let path = &path;
+        let (http, base, planner) = (&http, &base, &planner);
+        async move {
+            let e = get(http, base, planner, path).await;
+            (e["run_status"] == "completed").then_some(())
+        }
+    })
+    .await;
+    until(60, "webhook deliveries", || {
+        let n = deliveries.lock().unwrap().len();
+        async move { (n >= 3).then_some(()) }
+    })
+    .await;
+    // Exported in batches every 100 ms: wait for the last run's and the deliveries' spans.
+    let all = until(60, "the spans", || {
+        let all = spans(&bodies);
+        async move {
+            let done = all.iter().any(|s| {
+                s.name == "run" && s.attrs.get("outcome").map(String::as_str) == Some("completed")
+            });
+            let delivered = all.iter().filter(|s| {
+                s.name == "deliver"
+                    && s.attrs.get("outcome").map(String::as_str) == Some("delivered")
+            });
+            (done && delivered.count() >= 3).then_some(all)
+        }
+    })
+    .await;
+    let attr = |s: &Span, k: &str| s.attrs.get(k).cloned().unwrap_or_default();
+    let children = |p: &Span, name: &str| -> Vec<Span> {
+        all.iter()
+            .filter(|s| s.parent == p.id && s.trace == p.trace && s.name == name)
+            .cloned()
+            .collect()
+    };
+    // The request that created the event, and its commit.
+    let created = all
+        .iter()
+        .find(|s| {
+            s.name == "request"
+                && attr(s, "method") == "POST"
+                && attr(s, "path") == "/api/v1/events"
+                && attr(s, "correlation_id") == cid
+        })
+        .unwrap_or_else(|| panic!("no request span for POST /api/v1/events: {all:#?}"));
+    assert!(created.parent.is_empty(), "a request is a root span");
+    let commits = children(created, "commit");
+    assert_eq!(commits.len(), 1, "{all:#?}");
+    assert_eq!(attr(&commits[0], "event_id"), id);
+    // The runs of the event carry the request's correlation id; the agent steps and commits are
+    // their children.
+    let runs: Vec<&Span> = all
+        .iter()
+        .filter(|s| s.name == "run" && attr(s, "event_id") == id)
+        .collect();
+    assert!(runs.len() >= 2, "before and after the approvals: {runs:#?}");
+    assert!(
+        runs.iter().all(|r| attr(r, "correlation_id") == cid),
+        "{runs:#?}"
+    );
+    let mut steps = Vec::new();
+    for r in &runs {
+        for s in children(r, "step") {
+            assert_eq!(attr(&s, "correlation_id"), cid);
+            assert_eq!(attr(&s, "event_id"), id);
+            steps.push(attr(&s, "step"));
+        }
+    }
+    for agent in ["Plan", "Research", "Budget", "Logistics"] {
+        assert!(
+            steps.iter().any(|s| s == agent),
+            "{agent} step in {steps:?}"
+        );
+    }
+    // The run that planned up to the approvals and the one that finished commit under their
+    // span (a run that found nothing to do commits nothing).
+    let run_commits: usize = runs.iter().map(|r| children(r, "commit").len()).sum();
+    assert!(run_commits >= 2, "{run_commits}");
+    assert!(
+        runs.iter()
+            .any(|r| attr(r, "outcome") == "completed" && !children(r, "commit").is_empty()),
+        "{runs:#?}"
+    );
+    assert!(
+        all.iter().filter(|s| s.name == "step").all(|s| all
+            .iter()
+            .any(|r| r.name == "run" && r.id == s.parent && r.trace == s.trace)),
+        "every step is a child of a run"
+    );
+    // The approval decisions: a request each, with its commit.
+    let decisions: Vec<&Span> = all
+        .iter()
+        .filter(|s| s.name == "request" && attr(s, "path").ends_with("/decision"))
+        .collect();
+    assert_eq!(decisions.len(), 3, "{decisions:#?}");
+    for d in &decisions {
+        assert!(!children(d, "commit").is_empty(), "{d:#?}");
+    }
+    // The outbound calls: webhook deliveries, the first refused, each with a correlation id.
+    let delivers: Vec<&Span> = all.iter().filter(|s| s.name == "deliver").collect();
+    assert!(
+        delivers.iter().any(|s| attr(s, "outcome") == "failed"),
+        "{delivers:#?}"
+    );
+    assert!(
+        delivers
+            .iter()
+            .all(|s| attr(s, "channel") == "webhook" && !attr(s, "correlation_id").is_empty()),
+        "{delivers:#?}"
+    );
+    drop(server);
+}

@@ -129,8 +129,7 @@ fn mask_amounts(text: &str) -> Option<String> {
         {
             j += 1;
         }
-        let two = j + 2 < b.len() + 1
-            && b.get(j) == Some(&b'.')
+        let two = b.get(j) == Some(&b'.')
             && b.get(j + 1).is_some_and(u8::is_ascii_digit)
             && b.get(j + 2).is_some_and(u8::is_ascii_digit)
             && !b.get(j + 3).is_some_and(u8::is_ascii_digit);

@@ -1881,7 +1881,7 @@ async fn a_read_only_instance_reads_and_refuses_changes() {
         // the session although the database could not record that.
         let refusing = match &store {
             Store::Sqlite(_) => format!("{url}?mode=ro"),
-            Store::Postgres(p) => {
+            Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
                 let name = url.rsplit('/').next().unwrap();
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "ALTER DATABASE {name} SET default_transaction_read_only = on"

@@ -270,11 +270,11 @@ impl Store {
                     ev.run_status = s.run_status;
                     ev.status_detail.clone_from(&s.detail);
                     ev.updated_at = at;
-                    crate::insert_event(&mut *tx, &ev, 1).await?;
+                    crate::insert_event(&mut *tx, self.keys(), &ev, 1).await?;
                     true
                 }
                 (Some(ev), _, _) => {
-                    crate::insert_event(&mut *tx, ev, 0).await?;
+                    crate::insert_event(&mut *tx, self.keys(), ev, 0).await?;
                     false
                 }
                 (None, _, _) => false,
@@ -378,7 +378,16 @@ impl Store {
                 }));
             }
             let artifacts = todo.iter().flat_map(|c| &c.artifacts)
-                .map(|a| Ok((a, JsonText::of(&a.payload)?, JsonText::of(&a.derived_from)?)))
+                .map(|a| {
+                    // Sensitive payloads are sealed before they are hashed: the audit chain
+                    // covers what is stored, and verifying it needs no key.
+                    let payload = if crate::keys::sealed_type(a.artifact_type) {
+                        JsonText::of(&self.keys().seal(&a.payload, &crate::keys::artifact_context(&a.id.to_string()))?)?
+                    } else {
+                        JsonText::of(&a.payload)?
+                    };
+                    Ok((a, payload, JsonText::of(&a.derived_from)?))
+                })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             // The batch's steps are one run (migration 0013): their keys and commit times in
             // order, each time in the form the backend's `committed_at` column held, and the
@@ -505,7 +514,7 @@ impl Store {
             let mut row = first.create_event.as_ref().filter(|e| e.draft.is_none())
                 .map(|e| (e.title.clone(), e.summary.clone(), e.level));
             for c in &todo {
-                crate::summary::write_brief_columns(&mut tx, c, &mut row).await?;
+                crate::summary::write_brief_columns(&mut tx, self.keys(), c, &mut row).await?;
             }
             // Approvals, one statement per kind for the whole batch: requests first (decisions
             // and votes refer to them), then decisions, supersessions and escalations (the
@@ -568,12 +577,22 @@ impl Store {
                 });
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert votes", e))?;
             }
-            let outbox: Vec<_> = todo.iter().flat_map(|c| c.outbox.iter().map(move |o| (c.at, o))).collect();
-            for chunk in sized_chunks(&outbox, limit, |(_, o)| json_len(&o.payload) + 256) {
+            // A notification that names e-mail recipients is sealed: it holds their addresses.
+            let outbox = todo.iter().flat_map(|c| c.outbox.iter().map(move |o| (c.at, o)))
+                .map(|(at, o)| {
+                    let payload = if o.mailed() {
+                        std::borrow::Cow::Owned(self.keys().seal(&o.payload, &crate::keys::outbox_context(&o.id.to_string()))?)
+                    } else {
+                        std::borrow::Cow::Borrowed(&o.payload)
+                    };
+                    Ok((at, o, payload))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for chunk in sized_chunks(&outbox, limit, |(_, _, p)| json_len(p.as_ref()) + 256) {
                 let mut q = QueryBuilder::new("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms, mail_status, mail_next_attempt_ms) ");
-                q.push_values(chunk, |mut b, (at, o)| {
+                q.push_values(chunk, |mut b, (at, o, payload)| {
                     b.push_bind(o.id.to_string()).push_bind(&event).push_bind(o.kind.as_str()).push_bind(&o.dedupe_key)
-                        .push_bind(Json(&o.payload)).push_bind(*at).push_bind("pending").push_bind(0_i64)
+                        .push_bind(Json(payload.as_ref())).push_bind(*at).push_bind("pending").push_bind(0_i64)
                         .push_bind(at.timestamp_millis()).push_bind(o.mailed().then_some("pending"))
                         .push_bind(at.timestamp_millis());
                 });

@@ -33,6 +33,8 @@ pub enum StoreError {
         "event {event} changed since it was read (another commit came first); read it again and retry"
     )]
     Stale { event: String },
+    #[error("encryption keys: {0}")]
+    Keys(String),
     #[error("injected failure: {0}")]
     Injected(String),
 }

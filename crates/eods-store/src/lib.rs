@@ -24,11 +24,13 @@ use eods_domain::catalog::audit::{ChangeEntry, DecisionEntry};
 use eods_domain::ids::EventId;
 use eods_domain::lifecycle::{LifecycleState, RunStatus};
 use eods_domain::run::RunOptions;
+use keys::{KeyConfig, Keyring};
 use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::types::Json;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Connections to PostgreSQL a pool opens at most unless told otherwise ([`Store::connect_with`]).
@@ -38,7 +40,14 @@ pub const DEFAULT_PG_CONNECTIONS: u32 = 8;
 #[derive(Debug, Clone)]
 pub enum Store {
     Sqlite(SqliteStore),
-    Postgres(PgPool),
+    Postgres(PgStore),
+}
+
+/// A PostgreSQL database: its pool and the keys that seal what is stored encrypted.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pub pool: PgPool,
+    keys: Arc<Keyring>,
 }
 
 /// A SQLite database: a pool for reads and small writes, and one connection that writes every
@@ -50,6 +59,7 @@ pub enum Store {
 pub struct SqliteStore {
     pub pool: SqlitePool,
     pub writer: SqlitePool,
+    keys: Arc<Keyring>,
 }
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds; the body is compiled once
@@ -68,7 +78,10 @@ macro_rules! on_pool {
                 let $pool = &s.$field;
                 $body
             }
-            Store::Postgres($pool) => $body,
+            Store::Postgres(s) => {
+                let $pool = &s.pool;
+                $body
+            }
         }
     };
 }
@@ -76,6 +89,7 @@ macro_rules! on_pool {
 mod chain;
 mod commit;
 mod fx;
+pub mod keys;
 mod places;
 mod retention;
 mod service;
@@ -95,7 +109,12 @@ const ARTIFACT_COLUMNS: &str = "id, event_id, artifact_type, revision, schema_ve
 
 /// Inserts the event row `ev` (its brief draft and summary columns as given) with commit
 /// counter `seq`.
-async fn insert_event<'c, E, DB>(exec: E, ev: &EventRow, seq: i64) -> Result<(), StoreError>
+async fn insert_event<'c, E, DB>(
+    exec: E,
+    keys: &Keyring,
+    ev: &EventRow,
+    seq: i64,
+) -> Result<(), StoreError>
 where
     E: sqlx::Executor<'c, Database = DB>,
     DB: sqlx::Database,
@@ -115,6 +134,11 @@ where
         "INSERT INTO events ({EVENT_COLUMNS}, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     );
     let s = ev.summary.clone();
+    let draft = ev
+        .draft
+        .as_ref()
+        .map(|d| keys.seal(d, &keys::draft_context(&ev.id.to_string())))
+        .transpose()?;
     sqlx::query::<DB>(sqlx::AssertSqlSafe(sql))
         .bind(ev.id.to_string())
         .bind(ev.title.clone())
@@ -123,7 +147,7 @@ where
         .bind(ev.level.as_str())
         .bind(ev.status_detail.clone())
         .bind(ev.wake_at.map(|t| t.timestamp_millis()))
-        .bind(ev.draft.clone().map(Json))
+        .bind(draft.map(Json))
         .bind(s.city)
         .bind(s.country)
         .bind(s.start_date)
@@ -153,6 +177,31 @@ impl Store {
     /// its pool for its workers and its requests: each run in flight holds a connection while it
     /// commits, and a request waiting for one is a slow request). SQLite keeps its own limit.
     pub async fn connect_with(url: &str, pg_connections: u32) -> Result<Store, StoreError> {
+        let keys = KeyConfig::for_database(url)?;
+        Self::connect_keyed(url, pg_connections, keys).await
+    }
+
+    /// [`Self::connect_with`] with the master keys given instead of those of the environment
+    /// ([`KeyConfig::for_database`]). Refused when the database holds data keys that none of
+    /// them wraps.
+    pub async fn connect_keyed(
+        url: &str,
+        pg_connections: u32,
+        keys: KeyConfig,
+    ) -> Result<Store, StoreError> {
+        let store = Self::open_keyed(url, pg_connections, keys).await?;
+        store.load_data_keys().await?;
+        Ok(store)
+    }
+
+    /// Opens and migrates the database without loading its data keys (for `eods keys status`,
+    /// which reports on keys that may not open).
+    pub async fn open_keyed(
+        url: &str,
+        pg_connections: u32,
+        keys: KeyConfig,
+    ) -> Result<Store, StoreError> {
+        let keys = Keyring::new(keys);
         let store = if url.starts_with("sqlite:") {
             let opts = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Url {
@@ -183,7 +232,7 @@ impl Store {
                     .max_connections(1)
                     .connect_lazy_with(opts)
             };
-            Store::Sqlite(SqliteStore { pool, writer })
+            Store::Sqlite(SqliteStore { pool, writer, keys })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = PgPoolOptions::new()
                 .max_connections(pg_connections.max(1))
@@ -194,7 +243,7 @@ impl Store {
                     url: url.to_owned(),
                     source: e,
                 })?;
-            Store::Postgres(pool)
+            Store::Postgres(PgStore { pool, keys })
         } else {
             return Err(StoreError::Url {
                 url: url.to_owned(),
@@ -212,12 +261,13 @@ impl Store {
     pub fn with_own_pool(&self, pg_connections: u32) -> Store {
         match self {
             Store::Sqlite(_) => self.clone(),
-            Store::Postgres(p) => Store::Postgres(
-                PgPoolOptions::new()
+            Store::Postgres(p) => Store::Postgres(PgStore {
+                pool: PgPoolOptions::new()
                     .max_connections(pg_connections.max(1))
                     .acquire_timeout(Duration::from_secs(10))
-                    .connect_lazy_with((*p.connect_options()).clone()),
-            ),
+                    .connect_lazy_with((*p.pool.connect_options()).clone()),
+                keys: p.keys.clone(),
+            }),
         }
     }
 
@@ -265,9 +315,17 @@ impl Store {
         }
         match self {
             Store::Sqlite(s) => migrator.run(&s.pool).await?,
-            Store::Postgres(p) => migrator.run(p).await?,
+            Store::Postgres(p) => migrator.run(&p.pool).await?,
         }
         Ok(())
+    }
+
+    /// The keys that seal what is stored encrypted.
+    pub(crate) fn keys(&self) -> &Keyring {
+        match self {
+            Store::Sqlite(s) => &s.keys,
+            Store::Postgres(p) => &p.keys,
+        }
     }
 
     /// Which backend this is: `sqlite` or `postgres`.
@@ -289,7 +347,7 @@ impl Store {
     /// Creates an event row with its draft (the brief as submitted, until revision 1 commits) and
     /// the summary of it.
     pub async fn create_event(&self, ev: &EventRow) -> Result<(), StoreError> {
-        on_pool!(self, p => insert_event(p, ev, 0).await)
+        on_pool!(self, p => insert_event(p, self.keys(), ev, 0).await)
     }
 
     /// One event, or `None`.
@@ -298,7 +356,10 @@ impl Store {
         let row: Option<rows::EventRecord> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(p).await)
                 .map_err(|e| StoreError::query("load event", e))?;
-        row.map(EventRow::try_from).transpose()
+        match row.map(EventRow::try_from).transpose()? {
+            Some(row) => Ok(Some(self.opened_event(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Every event, newest first.
@@ -307,7 +368,11 @@ impl Store {
         let rows: Vec<rows::EventRecord> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)
                 .map_err(|e| StoreError::query("list events", e))?;
-        rows.into_iter().map(EventRow::try_from).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(self.opened_event(EventRow::try_from(r)?).await?);
+        }
+        Ok(out)
     }
 
     /// Sets the run status (and detail) outside a step, e.g. `running` on resume.
@@ -401,6 +466,7 @@ impl Store {
             return Err(StoreError::NotFound(format!("event {id}")));
         };
         let (event, seq, decisions, changes) = rows::split_head(head)?;
+        let event = self.opened_event(event).await?;
         let mut approvals: Vec<ApprovalRow> = approvals
             .into_iter()
             .map(ApprovalRow::try_from)
@@ -415,10 +481,7 @@ impl Store {
             step_count: u64::try_from(steps.len()).unwrap_or(0),
             steps: steps.into_iter().map(|(k,)| k).collect(),
             event,
-            artifacts: artifacts
-                .into_iter()
-                .map(rows::envelope_from_tuple)
-                .collect::<Result<_, _>>()?,
+            artifacts: self.opened_artifacts(artifacts).await?,
             approvals,
             decision_count: u64::try_from(decisions).unwrap_or(0),
             change_count: u64::try_from(changes).unwrap_or(0),
@@ -486,7 +549,35 @@ impl Store {
             q.fetch_all(p).await
         })
         .map_err(|e| StoreError::query("load artifacts", e))?;
-        rows.into_iter().map(rows::envelope_from_tuple).collect()
+        self.opened_artifacts(rows).await
+    }
+
+    /// Artifact rows as envelopes, their sealed payloads opened.
+    async fn opened_artifacts(
+        &self,
+        rows: Vec<ArtifactTuple>,
+    ) -> Result<Vec<Envelope>, StoreError> {
+        let mut out = Vec::with_capacity(rows.len());
+        for mut t in rows {
+            let payload = std::mem::take(&mut t.9.0);
+            t.9 = Json(
+                self.open_sealed(payload, &keys::artifact_context(&t.0))
+                    .await?,
+            );
+            out.push(rows::envelope_from_tuple(t)?);
+        }
+        Ok(out)
+    }
+
+    /// An event row with its sealed draft opened.
+    async fn opened_event(&self, mut row: EventRow) -> Result<EventRow, StoreError> {
+        if let Some(d) = row.draft.take() {
+            row.draft = Some(
+                self.open_sealed(d, &keys::draft_context(&row.id.to_string()))
+                    .await?,
+            );
+        }
+        Ok(row)
     }
 
     /// The DecisionLog of an event, in order.

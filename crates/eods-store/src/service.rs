@@ -243,7 +243,7 @@ impl Store {
                 "UPDATE events SET lease_owner = $1, lease_until = $2 WHERE id IN (SELECT id FROM events WHERE {free} ORDER BY updated_at LIMIT $4 FOR UPDATE SKIP LOCKED) AND {free} RETURNING id"
             )))
             .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
-            .fetch_all(p).await,
+            .fetch_all(&p.pool).await,
         }
         .map_err(|e| StoreError::query("claim events", e))?;
         rows.into_iter().map(|(id,)| parse_uuid(&id)).collect()
@@ -496,7 +496,7 @@ impl Store {
             .bind(owner).bind(until_ms).bind(now_ms).bind(i64::from(limit))
             .fetch_all(p).await)
         .map_err(|e| StoreError::query("claim outbox", e))?;
-        rows.into_iter().map(outbox_from_tuple).collect()
+        self.opened_outbox(rows).await
     }
 
     /// Records a delivery attempt on `channel`: delivered, or retried at `next_ms`, or given up
@@ -544,7 +544,7 @@ impl Store {
         let rows: Vec<OutboxTuple> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(event.map(|e| e.to_string())).fetch_all(p).await)
         .map_err(|e| StoreError::query("load outbox", e))?;
-        rows.into_iter().map(outbox_from_tuple).collect()
+        self.opened_outbox(rows).await
     }
 
     /// Committed steps of an event after `seq`: (seq, key, time), in order.
@@ -661,6 +661,22 @@ type OutboxTuple = (
     Option<DateTime<Utc>>,
     Option<String>,
 );
+
+impl Store {
+    /// Outbox rows, their sealed payloads opened.
+    async fn opened_outbox(&self, rows: Vec<OutboxTuple>) -> Result<Vec<OutboxRow>, StoreError> {
+        let mut out = Vec::with_capacity(rows.len());
+        for mut t in rows {
+            let payload = std::mem::take(&mut t.4.0);
+            t.4 = Json(
+                self.open_sealed(payload, &crate::keys::outbox_context(&t.0))
+                    .await?,
+            );
+            out.push(outbox_from_tuple(t)?);
+        }
+        Ok(out)
+    }
+}
 
 fn outbox_from_tuple(t: OutboxTuple) -> Result<OutboxRow, StoreError> {
     Ok(OutboxRow {

@@ -109,6 +109,7 @@ fn brief_columns(c: &Commit) -> Result<Option<BriefColumns>, StoreError> {
 /// write (it is cleared when a write is not known in full).
 pub(crate) async fn write_brief_columns<DB>(
     tx: &mut Transaction<'_, DB>,
+    keys: &crate::keys::Keyring,
     c: &Commit,
     row: &mut Option<(String, BriefSummary, Level)>,
 ) -> Result<(), StoreError>
@@ -169,6 +170,7 @@ where
         } => {
             let q = sqlx::query::<DB>("UPDATE events SET title = COALESCE($1, title), city = $2, country = $3, start_date = $4, end_date = $5, audience_size = $6, currency = $7, budget_total = $8, brief_draft = $9, level = COALESCE($10, level) WHERE id = $11 AND NOT EXISTS (SELECT 1 FROM artifacts WHERE event_id = $11 AND artifact_type = 'event_brief')")
                 .bind(title);
+            let draft = keys.seal(&draft, &crate::keys::draft_context(&event))?;
             let done = bind_summary(q, summary)
                 .bind(Json(draft))
                 .bind(level)

@@ -383,7 +383,7 @@ async fn a_batch_is_one_transaction_numbered_like_single_commits_and_creates_its
                     .unwrap();
                 (n.0, r)
             }
-            Store::Postgres(p) => {
+            Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
                 for sql in tamper {
                     assert!(sqlx::query(sql).execute(p).await.is_err(), "{sql}");
                 }
@@ -589,7 +589,7 @@ async fn revisions_are_append_only_and_unique() {
                 assert!(sqlx::query(update).execute(p).await.is_err());
                 assert!(sqlx::query(bad_type).execute(p).await.is_err());
             }
-            Store::Postgres(p) => {
+            Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
                 assert!(sqlx::query(update).execute(p).await.is_err());
                 assert!(sqlx::query(bad_type).execute(p).await.is_err());
             }
@@ -1280,10 +1280,12 @@ async fn every_rewrite_of_the_audit_tables_is_refused() {
                         .execute(&s.pool)
                         .await
                         .map(|_| ()),
-                    Store::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql))
-                        .execute(p)
-                        .await
-                        .map(|_| ()),
+                    Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
+                        sqlx::query(sqlx::AssertSqlSafe(sql))
+                            .execute(p)
+                            .await
+                            .map(|_| ())
+                    }
                 }
             }
         };
@@ -1328,7 +1330,7 @@ async fn a_database_refusing_writes_is_recognised() {
                     .unwrap();
                 e
             }
-            Store::Postgres(p) => {
+            Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
                 let mut c = p.acquire().await.unwrap();
                 sqlx::query("SET default_transaction_read_only = on")
                     .execute(&mut *c)
@@ -1354,10 +1356,12 @@ async fn a_database_refusing_writes_is_recognised() {
                 .execute(&s.pool)
                 .await
                 .unwrap_err(),
-            Store::Postgres(p) => sqlx::query("INSERT INTO no_such_table VALUES (1)")
-                .execute(p)
-                .await
-                .unwrap_err(),
+            Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
+                sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                    .execute(p)
+                    .await
+                    .unwrap_err()
+            }
         };
         let e = eods_store::StoreError::Query {
             context: "probe",
@@ -1372,7 +1376,9 @@ async fn exec(store: &Store, sql: &str) -> Result<(), sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match store {
         Store::Sqlite(s) => sqlx::query(sql).execute(&s.pool).await.map(|_| ()),
-        Store::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
+            sqlx::query(sql).execute(p).await.map(|_| ())
+        }
     }
 }
 
@@ -1705,5 +1711,158 @@ async fn a_purge_removes_only_expired_unheld_events_and_records_itself() {
             .await
             .unwrap();
         assert!(found.iter().all(|c| c.hold.is_none()), "{b}");
+    }
+}
+
+/// Everything stored in the database as text: SQLite's files as bytes (the main file and its
+/// write-ahead log), or every row of every PostgreSQL table as text.
+async fn everything_stored(store: &Store, url: &str) -> String {
+    match store {
+        Store::Sqlite(_) => {
+            let path = url.trim_start_matches("sqlite://");
+            let mut bytes = std::fs::read(path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Store::Postgres(eods_store::PgStore { pool: p, .. }) => {
+            let tables: Vec<(String,)> = sqlx::query_as(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(p)
+            .await
+            .unwrap();
+            let mut all = String::new();
+            for (t,) in tables {
+                let (text,): (String,) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT COALESCE(string_agg(t::text, E'\\n'), '') FROM \"{t}\" t"
+                )))
+                .fetch_one(p)
+                .await
+                .unwrap();
+                all.push_str(&text);
+            }
+            all
+        }
+    }
+}
+
+#[tokio::test]
+async fn contracts_notes_and_contacts_are_sealed_at_rest_and_survive_a_key_rotation() {
+    use eods_store::keys::{KeyConfig, MasterKey};
+    use eods_store::{NewOutbox, OutboxKind};
+    let dir = tempfile::tempdir().unwrap();
+    let urls = eods_store::test_support::test_database_urls(dir.path(), "sealed")
+        .await
+        .unwrap();
+    let old_key = MasterKey::generate().unwrap();
+    let new_key = MasterKey::generate().unwrap();
+    let old = KeyConfig::parse(&old_key, "old").unwrap();
+    let both = KeyConfig::parse(&format!("{new_key}\n{old_key}\n"), "both").unwrap();
+    let new = KeyConfig::parse(&new_key, "new").unwrap();
+    let secrets = [
+        "draft.owner@sealed.example",
+        "Free until 60 days before; SECRET-POLICY",
+        "TARGET-PRICE-7321.45",
+        "ana@sealed.example",
+        "jana@sealed.example",
+    ];
+    for url in &urls {
+        let store = Store::connect_keyed(url, 4, old.clone()).await.unwrap();
+        let id = EventId(Uuid::now_v7());
+        let mut row = event_row(id);
+        row.draft = Some(json!({"title": "Draft", "stakeholders": [{"contact": secrets[0]}]}));
+        store.create_event(&row).await.unwrap();
+        let contracts = json!({"vendors": [{"cancellation_policy": secrets[1]}]});
+        let notes = json!({"entries": [{"target_price": {"amount": secrets[2]}}]});
+        let mut brief = brief_payload("Sealed", "Bonn", "1000");
+        brief["stakeholders"] = json!([{"name": "Ana", "role": "owner", "contact": secrets[3]}]);
+        let public = json!({"note": "PUBLIC-TIMELINE-TEXT"});
+        let mail = json!({"recipients": [{"name": "Jana", "email": secrets[4]}], "subject": "x"});
+        let arts = [
+            (ArtifactType::VendorContracts, contracts.clone()),
+            (ArtifactType::VenueNegotiationNotes, notes.clone()),
+            (ArtifactType::EventBrief, brief.clone()),
+            (ArtifactType::Timeline, public.clone()),
+        ];
+        store
+            .commit(&Commit {
+                event_id: id,
+                step_key: "sealed:1".into(),
+                at: Utc.with_ymd_and_hms(2027, 1, 1, 9, 0, 0).unwrap(),
+                artifacts: arts
+                    .iter()
+                    .map(|(t, p)| Envelope {
+                        payload: p.clone(),
+                        ..envelope(id, *t, 1)
+                    })
+                    .collect(),
+                outbox: vec![NewOutbox {
+                    id: Uuid::now_v7(),
+                    kind: OutboxKind::ApprovalRequested,
+                    dedupe_key: format!("sealed:{id}"),
+                    payload: mail.clone(),
+                }],
+                ..Commit::default()
+            })
+            .await
+            .unwrap();
+        let stored = everything_stored(&store, url).await;
+        for s in secrets {
+            assert!(!stored.contains(s), "{url}: `{s}` is stored in plaintext");
+        }
+        // The search would find what is not sealed.
+        assert!(stored.contains("PUBLIC-TIMELINE-TEXT"), "{url}");
+        // Read back, every value is whole; the audit chain (over what is stored) holds.
+        for (t, p) in &arts {
+            assert_eq!(
+                &store.current_of(id, *t).await.unwrap().unwrap().payload,
+                p,
+                "{url} {t}"
+            );
+        }
+        let outbox = store.outbox(Some(id)).await.unwrap();
+        assert_eq!(outbox[0].payload, mail, "{url}");
+        let other = EventId(Uuid::now_v7());
+        let mut row2 = event_row(other);
+        row2.draft = Some(json!({"title": "Other", "stakeholders": [{"contact": secrets[0]}]}));
+        store.create_event(&row2).await.unwrap();
+        assert_eq!(
+            store.event(other).await.unwrap().unwrap().draft,
+            row2.draft,
+            "{url}"
+        );
+        let report = store.verify_audit(None, &[]).await.unwrap();
+        assert!(report.breaks.is_empty(), "{url}: {:?}", report.breaks);
+        store.close().await;
+
+        // Rotation: the new master key first, the old one after it; then the new one alone.
+        let rotating = Store::connect_keyed(url, 4, both.clone()).await.unwrap();
+        let r = rotating.rotate_keys(true).await.unwrap();
+        assert_eq!(r.rewrapped.len(), 1, "{url}: {r:?}");
+        assert_eq!(r.master_key_id, new.active().id());
+        let fresh = r.new_data_key.clone().unwrap();
+        rotating.close().await;
+        let after = Store::connect_keyed(url, 4, new.clone()).await.unwrap();
+        for (t, p) in &arts {
+            assert_eq!(
+                &after.current_of(id, *t).await.unwrap().unwrap().payload,
+                p,
+                "{url} {t}"
+            );
+        }
+        let keys = after.data_keys().await.unwrap();
+        assert!(
+            keys.iter()
+                .all(|k| k.usable && k.master_key_id == new.active().id()),
+            "{keys:?}"
+        );
+        assert!(keys.iter().any(|k| k.id == fresh && k.active), "{keys:?}");
+        after.close().await;
+        // The old key alone no longer opens the database, and the error names what it needs.
+        let e = Store::connect_keyed(url, 4, old.clone()).await.unwrap_err();
+        assert!(matches!(e, StoreError::Keys(_)), "{e}");
+        assert!(e.to_string().contains(new.active().id()), "{e}");
     }
 }

@@ -451,6 +451,10 @@ enum Command {
     /// Purge events past retention (dry run first), place and release legal holds, list both.
     #[command(subcommand)]
     Retention(crate::retention::RetentionCommand),
+    /// Master keys of the encryption at rest: generate one, show which open the database's data
+    /// keys, re-wrap them under a new one.
+    #[command(subcommand)]
+    Keys(crate::keys::KeysCommand),
     /// Create or upgrade the database schema.
     Migrate {
         #[command(flatten)]
@@ -525,6 +529,20 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if !matches!(cli.command, Command::Serve(_)) {
+        // Warnings of EODS's own crates (a key file created, a database that refuses writes)
+        // reach the terminal; `serve` sets up its own logging.
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .without_time()
+            .with_target(false)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("EODS_LOG")
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,sqlx=off")),
+            )
+            .try_init();
+    }
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(Exit(code, message)) => {
@@ -923,6 +941,19 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             }
             Err(crate::retention::RetentionFailure::Input(m)) => Err(Exit(2, m)),
             Err(crate::retention::RetentionFailure::Other(m)) => Err(Exit(1, m)),
+        },
+        Command::Keys(cmd) => match crate::keys::run(cmd).await {
+            Ok((lines, ok)) => {
+                for l in lines {
+                    out!("{l}");
+                }
+                Ok(if ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            Err(m) => Err(Exit(1, m)),
         },
         Command::Migrate { db } => {
             let store = Store::connect(&db.database)

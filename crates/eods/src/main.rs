@@ -8,6 +8,7 @@ mod brief;
 mod cli;
 mod export;
 mod fx;
+mod keys;
 mod retention;
 mod telemetry;
 mod throughput;

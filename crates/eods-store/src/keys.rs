@@ -180,7 +180,10 @@ impl KeyConfig {
                 }
                 Self::from_file(&path)
             }
-            None => Self::ephemeral(),
+            None if is_memory(url) => Self::ephemeral(),
+            None => Err(StoreError::Keys(format!(
+                "no master key for {url}: set {KEY_FILE_ENV} to a key file (`eods keys generate --out FILE` writes one), or {KEY_ENV}; the default key file lives under $XDG_DATA_HOME or $HOME, and neither is set"
+            ))),
         }
     }
 
@@ -209,7 +212,7 @@ impl KeyConfig {
 /// `~/.local/share/eods/master.key`); none for an in-memory database.
 pub fn default_key_file(url: &str) -> Option<PathBuf> {
     if let Some(rest) = url.strip_prefix("sqlite:") {
-        if rest.contains(":memory:") || rest.contains("mode=memory") {
+        if is_memory(url) {
             return None;
         }
         let path = rest.trim_start_matches("//");
@@ -221,6 +224,10 @@ pub fn default_key_file(url: &str) -> Option<PathBuf> {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
     Some(base.join("eods").join("master.key"))
+}
+
+fn is_memory(url: &str) -> bool {
+    url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
 }
 
 /// Creates `path` with a new master key unless it exists; whether it created it. The key is
@@ -423,6 +430,39 @@ pub(crate) fn draft_context(event: &str) -> String {
 /// The associated data of a notification's payload.
 pub(crate) fn outbox_context(id: &str) -> String {
     format!("notification {id}")
+}
+
+/// `text` with every e-mail address in it replaced by `[address]` (for error texts stored in
+/// plaintext: the addresses themselves are sealed where they belong).
+pub fn mask_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let core = word.trim_end_matches('.');
+        let (local, domain) = core.split_once('@').unwrap_or(("", ""));
+        if !local.is_empty() && domain.contains('.') {
+            out.push_str("[address]");
+            out.push_str(&word[core.len()..]);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in text.chars() {
+        if ch.is_whitespace()
+            || matches!(
+                ch,
+                '<' | '>' | '"' | '\'' | ',' | ';' | '(' | ')' | '[' | ']'
+            )
+        {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        } else {
+            word.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// One data key as stored, for `eods keys status`.
@@ -700,6 +740,18 @@ mod tests {
         assert_ne!(ring.seal(&doc, "artifact a").expect("seals"), sealed);
         // Plaintext passes through.
         assert_eq!(open(&ring, doc.clone(), "artifact a"), Ok(doc));
+    }
+
+    #[test]
+    fn addresses_in_error_texts_are_masked() {
+        assert_eq!(
+            mask_addresses("550 5.1.1 <jana@example.org>: Recipient address rejected; a@b, x@y.z."),
+            "550 5.1.1 <[address]>: Recipient address rejected; a@b, [address]."
+        );
+        assert_eq!(
+            mask_addresses("step:research|event_brief@1"),
+            "step:research|event_brief@1"
+        );
     }
 
     #[test]

@@ -514,6 +514,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let c = channel.prefix();
         let delivered = (status == OutboxStatus::Delivered).then_some(now);
+        // An SMTP server's refusal usually quotes the address; the payload (sealed) has it.
+        let error = error.map(crate::keys::mask_addresses);
         let sql = format!(
             "UPDATE outbox SET {c}status = $1, {c}attempts = {c}attempts + 1, {c}next_attempt_ms = $2, {c}last_error = $3, {c}delivered_at = $4, {c}claimed_by = NULL, {c}claimed_until = NULL WHERE id = $5 AND {c}claimed_by = $6"
         );

@@ -78,7 +78,12 @@ pub async fn run(cmd: AuditCommand) -> Result<Vec<String>, AuditFailure> {
         Some(p) => read_heads(p)?,
         None => Vec::new(),
     };
-    let store = Store::connect(&database)
+    // The chain covers what is stored, sealed or not: checking it opens nothing, so it needs no
+    // master key that opens the data keys (an auditor may not hold one).
+    let keys = eods_store::keys::KeyConfig::for_database(&database)
+        .or_else(|_| eods_store::keys::KeyConfig::ephemeral())
+        .map_err(|e| AuditFailure::Other(format!("error: {e}")))?;
+    let store = Store::open_keyed(&database, eods_store::DEFAULT_PG_CONNECTIONS, keys)
         .await
         .map_err(|e| AuditFailure::Other(format!("error: --database {database}: {e}")))?;
     let report = store

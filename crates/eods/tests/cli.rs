@@ -1730,3 +1730,126 @@ fn retention_purges_what_expired_keeps_what_is_held_and_records_it() {
         assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     }
 }
+
+/// Encryption at rest as an operator meets it (issue 15, item 9): a plan of S-02 under a key file
+/// leaves no contract term, negotiation note, target price or e-mail address in the SQLite
+/// files; `eods keys rotate` re-wraps the data key under a new master key, after which the new
+/// key alone reads everything back and the old one alone is refused, naming the key it needs;
+/// the audit check needs neither.
+#[test]
+fn a_plan_is_sealed_at_rest_and_a_key_rotation_keeps_it_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let file = |name: &str| dir.path().join(name);
+    let with_key = |key: &Path, args: &[&str]| {
+        support::command()
+            .env("EODS_ENCRYPTION_KEY_FILE", key)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for k in ["k1", "k2"] {
+        let o = eods(&["keys", "generate", "--out", file(k).to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let out = file("out");
+    let o = with_key(
+        &file("k1"),
+        &[
+            "plan",
+            example("s02-conference.json").to_str().unwrap(),
+            "--approve",
+            "auto",
+            "--out",
+            out.to_str().unwrap(),
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let id = event_id(&String::from_utf8_lossy(&o.stdout));
+    // What must not be stored in plaintext, taken from what the plan wrote out.
+    let mut secrets: Vec<String> =
+        vec!["\"cancellation_policy\"".into(), "\"target_price\"".into()];
+    let brief = read(&example("s02-conference.json"));
+    for s in brief["stakeholders"].as_array().unwrap() {
+        secrets.push(s["contact"].as_str().unwrap().to_owned());
+    }
+    let contracts = read(&out.join("vendor_contracts.json"));
+    for v in contracts["payload"]["vendors"].as_array().unwrap() {
+        secrets.push(v["cancellation_policy"].as_str().unwrap().to_owned());
+        secrets.push(v["terms"]["payment_terms"].as_str().unwrap().to_owned());
+    }
+    let notes = read(&out.join("venue_negotiation_notes.json"));
+    for n in notes["payload"]["entries"].as_array().unwrap() {
+        secrets.push(n["terms"].as_str().unwrap().to_owned());
+        for c in n["concessions"].as_array().unwrap() {
+            secrets.push(c.as_str().unwrap().to_owned());
+        }
+    }
+    assert!(secrets.len() > 10, "{secrets:?}");
+    let mut stored = std::fs::read(file("eods.db")).unwrap();
+    stored.extend(std::fs::read(file("eods.db-wal")).unwrap_or_default());
+    let stored = String::from_utf8_lossy(&stored);
+    assert!(
+        stored.contains("CloudData Summit"),
+        "the search reads the database"
+    );
+    for s in &secrets {
+        assert!(!stored.contains(s.as_str()), "`{s}` is stored in plaintext");
+    }
+    // Rotation: the new key first, the old one after it.
+    let both = file("k21");
+    let k1 = std::fs::read_to_string(file("k1")).unwrap();
+    let k2 = std::fs::read_to_string(file("k2")).unwrap();
+    std::fs::write(&both, format!("{k2}{k1}")).unwrap();
+    let o = with_key(&both, &["keys", "rotate", "--database", &db]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("re-wrapped 1 data key(s)"),
+        "{}",
+        text(&o)
+    );
+    let ex = file("ex");
+    let o = with_key(
+        &file("k2"),
+        &[
+            "export",
+            &id,
+            "--out",
+            ex.to_str().unwrap(),
+            "--database",
+            &db,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        read(&ex.join("vendor_contracts.json"))["payload"],
+        contracts["payload"]
+    );
+    let o = with_key(&file("k2"), &["keys", "status", "--database", &db]);
+    assert!(o.status.success(), "{}", text(&o));
+    let new_id = text(&o)
+        .split_whitespace()
+        .find(|w| w.starts_with("m-"))
+        .map(|w| w.trim_end_matches(',').to_owned())
+        .unwrap();
+    let o = with_key(
+        &file("k1"),
+        &[
+            "export",
+            &id,
+            "--out",
+            file("ex2").to_str().unwrap(),
+            "--database",
+            &db,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains(&new_id), "{}", text(&o));
+    let o = with_key(&file("k1"), &["keys", "status", "--database", &db]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("NOT CONFIGURED"), "{}", text(&o));
+    let o = with_key(&file("k1"), &["audit", "verify", "--database", &db]);
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -15,6 +15,7 @@ pub mod instruction;
 pub mod intake;
 pub mod lifecycle;
 pub mod metrics;
+pub mod model;
 pub mod money;
 pub mod progress;
 pub mod run;

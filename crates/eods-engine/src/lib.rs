@@ -1760,6 +1760,7 @@ impl Engine {
             duration_ms: u64::try_from(millis).unwrap_or(u64::MAX),
             status: TraceStatus::Succeeded,
             error: None,
+            model_calls: Vec::new(),
         };
         let mut rec = l.records(correlation, now);
         let actor = format!("agent:{}", step.agent());

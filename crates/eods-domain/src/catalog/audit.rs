@@ -155,4 +155,7 @@ pub struct AgentTrace {
     pub duration_ms: u64,
     pub status: TraceStatus,
     pub error: Option<String>,
+    /// The language-model calls the step made, in order (none when no model is configured).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub model_calls: Vec<crate::model::ModelCall>,
 }

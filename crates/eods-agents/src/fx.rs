@@ -500,11 +500,11 @@ pub fn parse_xml(file: &str, text: &str, source: &str) -> Result<FxTable, FxErro
         field: field.into(),
         message,
     };
-    let attr = |e: &BytesStart<'_>, name: &[u8]| -> Option<String> {
+    let attr = |e: &BytesStart<'_>, name: &str| -> Option<String> {
         e.attributes()
             .flatten()
             .find(|a| a.key.local_name().as_ref() == name)
-            .and_then(|a| a.unescape_value().ok())
+            .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok())
             .map(|v| v.trim().to_owned())
     };
     let source: Arc<str> = source.into();
@@ -532,7 +532,7 @@ pub fn parse_xml(file: &str, text: &str, source: &str) -> Result<FxTable, FxErro
             Event::Eof => break,
             _ => continue,
         };
-        let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+        let name = e.local_name().as_ref().to_owned();
         if depth == 0 {
             if name != "Envelope" {
                 return Err(err(
@@ -549,7 +549,7 @@ pub fn parse_xml(file: &str, text: &str, source: &str) -> Result<FxTable, FxErro
         if name != "Cube" {
             continue;
         }
-        if let Some(t) = attr(&e, b"time") {
+        if let Some(t) = attr(&e, "time") {
             day = Some(parse_day(&t).ok_or_else(|| {
                 err(
                     pos,
@@ -558,7 +558,7 @@ pub fn parse_xml(file: &str, text: &str, source: &str) -> Result<FxTable, FxErro
                 )
             })?);
         }
-        let (Some(code), rate) = (attr(&e, b"currency"), attr(&e, b"rate")) else {
+        let (Some(code), rate) = (attr(&e, "currency"), attr(&e, "rate")) else {
             continue;
         };
         let Some(d) = day else {

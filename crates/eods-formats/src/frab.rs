@@ -77,11 +77,11 @@ struct Draft {
     persons: Vec<Person>,
 }
 
-fn attr(e: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
+fn attr(e: &quick_xml::events::BytesStart<'_>, name: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.as_ref() == name)
-        .and_then(|a| a.unescape_value().ok())
+        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok())
         .map(|v| v.into_owned())
 }
 
@@ -125,7 +125,7 @@ pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
         })?;
         match event {
             Event::Start(e) => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let name = e.local_name().as_ref().to_owned();
                 if path.is_empty() && name != "schedule" {
                     return Err(FrabError {
                         line: line_of(reader.buffer_position()),
@@ -137,7 +137,7 @@ pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
                 saw_schedule |= name == "schedule";
                 match name.as_str() {
                     "day" => {
-                        day = attr(&e, b"date")
+                        day = attr(&e, "date")
                             .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
                         // Merged files list a date more than once.
                         if let Some(d) = day.filter(|d| !days.contains(d)) {
@@ -145,7 +145,7 @@ pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
                         }
                     }
                     "room" if path.last().is_some_and(|p| p == "day") => {
-                        room_attr = attr(&e, b"name");
+                        room_attr = attr(&e, "name");
                         if let Some(r) = &room_attr
                             && !rooms.contains(r)
                         {
@@ -154,19 +154,19 @@ pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
                     }
                     "event" => {
                         draft = Some(Draft {
-                            id: attr(&e, b"id").unwrap_or_default(),
-                            guid: attr(&e, b"guid"),
+                            id: attr(&e, "id").unwrap_or_default(),
+                            guid: attr(&e, "guid"),
                             ..Draft::default()
                         });
                     }
-                    "person" => person_id = attr(&e, b"id"),
+                    "person" => person_id = attr(&e, "id"),
                     _ => {}
                 }
                 path.push(name);
                 text.clear();
             }
             Event::Empty(e) if path.is_empty() => {
-                let name = String::from_utf8_lossy(e.local_name().as_ref()).into_owned();
+                let name = e.local_name().as_ref().to_owned();
                 return Err(FrabError {
                     line: line_of(reader.buffer_position()),
                     message: format!(
@@ -174,20 +174,17 @@ pub fn parse(xml: &str, zone: Option<&str>) -> Result<FrabProgram, FrabError> {
                     ),
                 });
             }
-            Event::Text(t) => text.push_str(&t.decode().map_err(|e| FrabError {
-                line: line_of(reader.buffer_position()),
-                message: e.to_string(),
-            })?),
-            Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
+            Event::Text(t) => text.push_str(&t),
+            Event::CData(t) => text.push_str(&t),
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => Some(c.to_string()),
-                    _ => match r.decode().ok().as_deref() {
-                        Some("amp") => Some("&".into()),
-                        Some("lt") => Some("<".into()),
-                        Some("gt") => Some(">".into()),
-                        Some("quot") => Some("\"".into()),
-                        Some("apos") => Some("'".into()),
+                    _ => match &*r {
+                        "amp" => Some("&".into()),
+                        "lt" => Some("<".into()),
+                        "gt" => Some(">".into()),
+                        "quot" => Some("\"".into()),
+                        "apos" => Some("'".into()),
                         _ => None,
                     },
                 };

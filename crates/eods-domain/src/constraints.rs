@@ -210,7 +210,7 @@ impl Meal {
 }
 
 /// One thing a text was understood to require.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Understood {
     /// Sessions only between `start` and `end` each day.
@@ -289,14 +289,104 @@ pub struct Reading {
     /// Set when the text (or a clause of it that gives a time) was not understood: says
     /// which structured brief field to use instead.
     pub not_understood: Option<String>,
+    /// Who read the text when the recogniser could not (`model:NAME`): what it understood is
+    /// in `understood`, from the brief's [`Interpretation`] of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interpreted_by: Option<String>,
+}
+
+/// What someone other than the recogniser (a language model, issue 16) read from a brief text
+/// the recogniser did not understand, kept in the brief (`interpretations`) so that every agent
+/// and every replay reads it the same way. It applies only while the text at `pointer` is still
+/// `text`, and only adds: it never replaces what the recogniser understood, and what it adds
+/// goes through the same checks as the rest (a window outside the program hours is refused
+/// where any window would be).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Interpretation {
+    /// JSON pointer of the text in the brief (`/constraints/2`).
+    pub pointer: String,
+    /// The text as it was read.
+    pub text: String,
+    pub understood: Vec<Understood>,
+    /// Who read it (`model:smollm2`).
+    pub by: String,
+}
+
+/// The most an interpretation may add for one text.
+pub const MAX_INTERPRETED: usize = 8;
+
+/// Checks what a model proposes for `text` before it is kept: at most [`MAX_INTERPRETED`]
+/// items, none repeated, windows and breaks that end after they start, labels and session
+/// names of at most 60 characters, a meal list of at most 8. Every problem, in words.
+pub fn check_interpretation(understood: &[Understood]) -> Result<(), Vec<String>> {
+    let mut problems = Vec::new();
+    if understood.is_empty() {
+        problems.push("nothing was understood".to_owned());
+    }
+    if understood.len() > MAX_INTERPRETED {
+        problems.push(format!(
+            "{} items for one text (at most {MAX_INTERPRETED})",
+            understood.len()
+        ));
+    }
+    for (i, u) in understood.iter().enumerate() {
+        if understood[..i].contains(u) {
+            problems.push(format!("{} is given twice", u.describe()));
+        }
+        match u {
+            Understood::SessionWindow { start, end } | Understood::Break { start, end, .. }
+                if end <= start =>
+            {
+                problems.push(format!("{}: it ends before it starts", u.describe()));
+            }
+            Understood::Break { label, .. } | Understood::FixedSession { what: label, .. }
+                if label.trim().is_empty() || label.chars().count() > 60 =>
+            {
+                problems.push(format!(
+                    "{}: the name must be 1 to 60 characters",
+                    u.describe()
+                ));
+            }
+            Understood::Meals(meals) if meals.is_empty() || meals.len() > 8 => {
+                problems.push("a meal list must name 1 to 8 meals".to_owned());
+            }
+            _ => {}
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Reads every constraint, objective and location preference of the brief, in that order.
 /// Objectives are never reported as not understood (they are goals, not constraints).
+///
+/// A text the recogniser did not understand (or of which it understood nothing) is read from
+/// the brief's [`Interpretation`] of it when there is one for the same text and it passes
+/// [`check_interpretation`]: what it holds is added and the text counts as understood.
 pub fn read_brief(b: &EventBrief) -> Vec<Reading> {
     let mut out = Vec::new();
     let mut read = |pointer: String, source: TextSource, text: &String| {
-        let (understood, not_understood) = read_text(text);
+        let (mut understood, mut not_understood) = read_text(text);
+        let mut interpreted_by = None;
+        if (not_understood.is_some() || understood.is_empty())
+            && let Some(i) = b.interpretations.iter().find(|i| {
+                i.pointer == pointer
+                    && i.text == *text
+                    && check_interpretation(&i.understood).is_ok()
+            })
+        {
+            for u in &i.understood {
+                if !understood.contains(u) {
+                    understood.push(u.clone());
+                }
+            }
+            not_understood = None;
+            interpreted_by = Some(i.by.clone());
+        }
         out.push(Reading {
             pointer,
             source,
@@ -307,6 +397,7 @@ pub fn read_brief(b: &EventBrief) -> Vec<Reading> {
             } else {
                 not_understood
             },
+            interpreted_by,
         });
     };
     for (i, c) in b.constraints.iter().enumerate() {

@@ -11,6 +11,7 @@ mod builders_test;
 pub mod decide;
 mod edit;
 mod feedback;
+mod interpret;
 mod loaded;
 mod records;
 pub mod report;
@@ -352,6 +353,8 @@ pub struct Engine {
     correlation: Option<String>,
     /// The external venue sources (an imported OpenStreetMap extract, the Overpass API).
     gatherer: Option<Arc<dyn VenueGatherer>>,
+    /// The language model that reads brief texts the recogniser did not understand (issue 16).
+    model: Option<Arc<eods_model::ModelClient>>,
 }
 
 /// Gathers venues for one event from the external sources, each behind its timeouts, retries,
@@ -444,7 +447,15 @@ impl Engine {
             lease: None,
             correlation: None,
             gatherer: None,
+            model: None,
         }
+    }
+
+    /// The same engine putting brief texts the recogniser did not understand to `model`
+    /// (see `interpret.rs`).
+    pub fn with_model(mut self, model: Arc<eods_model::ModelClient>) -> Self {
+        self.model = Some(model);
+        self
     }
 
     /// The same engine gathering venues from external sources through `g`.
@@ -831,6 +842,21 @@ impl Engine {
         for _ in 0..MAX_ACTIONS {
             match next_action(l.decision_input(self.clock.now())) {
                 Action::RunStep(step) => {
+                    // The model is an external call too: a wait point.
+                    if step == Step::Intake
+                        && let Some(texts) = self.interpretation_due(&l)
+                    {
+                        if !self.flush(&mut l, &mut pending, progress).await? {
+                            restarted = restart(&mut l);
+                            continue;
+                        }
+                        let started = self.clock.now();
+                        let (calls, kept) = self.interpret(&texts).await;
+                        let built =
+                            self.build_interpretation(&l, calls, kept, &correlation, started)?;
+                        self.stage(&mut l, &mut pending, built)?;
+                        continue;
+                    }
                     // An external call is a wait point: what is computed so far is stored first.
                     let query = (step == Step::Research)
                         .then(|| self.gather_query(&l))

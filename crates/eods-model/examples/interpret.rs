@@ -5,7 +5,7 @@
 //!
 //!   cargo run -p eods-model --example interpret -- "Vorträge nur zwischen 19 und 21 Uhr"
 
-use eods_domain::constraints::{Understood, read_text};
+use eods_domain::constraints::{Understood, check_interpretation, read_text};
 use eods_model::{ModelClient, ModelConfig, Task, Usage};
 use serde_json::json;
 
@@ -44,12 +44,20 @@ async fn main() -> std::process::ExitCode {
         };
         let (recognised, not_understood) = read_text(&text);
         let a = client.ask(&mut usage, &task).await;
+        // What the engine would keep: structured constraints that pass the same checks.
+        let kept = a.value.as_ref().map(|v| {
+            serde_json::from_value::<Vec<Understood>>(v.clone())
+                .map_err(|e| vec![e.to_string()])
+                .and_then(|u| check_interpretation(&u).map(|()| u))
+        });
         println!(
             "{}",
             json!({
                 "text": text,
                 "recogniser": {"understood": recognised, "not_understood": not_understood},
                 "model": a.call,
+                "kept": kept.as_ref().map(|k| k.as_ref().ok()),
+                "refused": kept.as_ref().and_then(|k| k.as_ref().err()),
             })
         );
     }

@@ -175,8 +175,29 @@ enum Failure {
     Transient(String, Option<Duration>),
     /// Not worth another try.
     Refused(String),
-    /// The server does not take `response_format`: ask again without it.
-    NoStructuredOutput,
+    /// The server does not take this `response_format`: ask again in the next form.
+    NoStructuredOutput(String),
+}
+
+/// How structured output is asked for, in the order tried: OpenAI's `json_schema` (OpenAI,
+/// Azure OpenAI, vLLM, Ollama, llama.cpp's own server), then `json_object` with a `schema`
+/// (llama-cpp-python's server, which refuses the first), then no `response_format` at all (the
+/// schema is in the instructions in every form, and the answer is checked in every form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    JsonSchema,
+    JsonObjectSchema,
+    Plain,
+}
+
+impl Format {
+    fn next(self) -> Option<Format> {
+        match self {
+            Format::JsonSchema => Some(Format::JsonObjectSchema),
+            Format::JsonObjectSchema => Some(Format::Plain),
+            Format::Plain => None,
+        }
+    }
 }
 
 impl ModelClient {
@@ -208,11 +229,11 @@ impl ModelClient {
                 content: task.user.clone(),
             },
         ];
-        let mut structured = true;
+        let mut format = Format::JsonSchema;
         let mut call = ModelCall {
             task: task.name.clone(),
             model: self.config.model.clone(),
-            parameters: self.parameters(task, structured),
+            parameters: self.parameters(task, format),
             messages,
             response: None,
             prompt_tokens: None,
@@ -241,13 +262,13 @@ impl ModelClient {
             call.attempts += 1;
             match self.request(&call).await {
                 Ok(body) => break Ok(body),
-                Err(Failure::NoStructuredOutput) if structured => {
-                    structured = false;
-                    call.parameters = self.parameters(task, structured);
-                }
-                Err(Failure::NoStructuredOutput) => {
-                    break Err("the server refused the request's response format".into());
-                }
+                Err(Failure::NoStructuredOutput(why)) => match format.next() {
+                    Some(f) => {
+                        format = f;
+                        call.parameters = self.parameters(task, format);
+                    }
+                    None => break Err(why),
+                },
                 Err(Failure::Refused(why)) => break Err(why),
                 Err(Failure::Transient(why, after)) => {
                     if retry >= self.config.retries {
@@ -277,16 +298,22 @@ impl ModelClient {
         Answer { call, value }
     }
 
-    fn parameters(&self, task: &Task, structured: bool) -> Value {
+    fn parameters(&self, task: &Task, format: Format) -> Value {
         let mut p = json!({
             "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
         });
-        if structured {
-            p["response_format"] = json!({
-                "type": "json_schema",
-                "json_schema": {"name": task.name, "schema": task.schema, "strict": true},
-            });
+        match format {
+            Format::JsonSchema => {
+                p["response_format"] = json!({
+                    "type": "json_schema",
+                    "json_schema": {"name": task.name, "schema": task.schema, "strict": true},
+                });
+            }
+            Format::JsonObjectSchema => {
+                p["response_format"] = json!({"type": "json_object", "schema": task.schema});
+            }
+            Format::Plain => {}
         }
         p
     }
@@ -332,17 +359,21 @@ impl ModelClient {
             return Ok(text);
         }
         let excerpt: String = text.chars().take(300).collect();
+        // A server that cannot take the request's response format says so by naming it, with
+        // 400, 422 or (llama-cpp-python) 500.
+        if call.parameters.get("response_format").is_some()
+            && status.as_u16() != 429
+            && text.contains("response_format")
+        {
+            return Err(Failure::NoStructuredOutput(format!(
+                "the model server refused the request's response format with {status}: {excerpt}"
+            )));
+        }
         if status.as_u16() == 429 || status.is_server_error() {
             return Err(Failure::Transient(
                 format!("the model server answered {status}: {excerpt}"),
                 after,
             ));
-        }
-        if status.as_u16() == 400
-            && call.parameters.get("response_format").is_some()
-            && text.contains("response_format")
-        {
-            return Err(Failure::NoStructuredOutput);
         }
         Err(Failure::Refused(format!(
             "the model server refused the request with {status}: {excerpt}"

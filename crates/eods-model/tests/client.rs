@@ -240,30 +240,32 @@ async fn answers_cut_off_not_json_or_against_the_schema_are_invalid() {
 #[tokio::test]
 async fn a_fenced_answer_is_read_and_a_server_without_structured_output_is_asked_plainly() {
     let (url, script) = server(&[
+        Reply::Status(400, None, r#"{"error": "unsupported parameter: response_format"}"#),
+        // llama-cpp-python's answer to a form it cannot take.
         Reply::Status(
-            400,
+            500,
             None,
-            r#"{"error": "unsupported parameter: response_format"}"#,
+            r#"{"error": {"message": "1 validation error: {'type': 'literal_error', 'loc': ('body', 'response_format', 'type')}"}}"#,
         ),
-        Reply::Content(
-            "```json\n{\"start\": \"19:00\", \"end\": \"21:00\"}\n```",
-            "stop",
-        ),
+        Reply::Content("```json\n{\"start\": \"19:00\", \"end\": \"21:00\"}\n```", "stop"),
     ])
     .await;
     let mut usage = Usage::default();
     let a = client(&url).ask(&mut usage, &window_task()).await;
     assert_eq!(a.call.outcome, ModelOutcome::Used, "{:?}", a.call.reason);
+    assert_eq!(a.call.attempts, 3);
     let seen = script.seen.lock().unwrap();
-    assert!(seen[0].1.get("response_format").is_some());
-    assert!(seen[1].1.get("response_format").is_none());
+    assert_eq!(seen[0].1["response_format"]["type"], "json_schema");
+    assert_eq!(seen[1].1["response_format"]["type"], "json_object");
+    assert_eq!(seen[1].1["response_format"]["schema"], window_task().schema);
+    assert!(seen[2].1.get("response_format").is_none());
     assert!(
         a.call.parameters.get("response_format").is_none(),
         "the record says how it was asked"
     );
-    // The schema is in the instructions either way.
+    // The schema is in the instructions in every form.
     assert!(
-        seen[1].1["messages"][0]["content"]
+        seen[2].1["messages"][0]["content"]
             .as_str()
             .unwrap()
             .contains("\"required\"")

@@ -1073,10 +1073,20 @@ async fn engine_with(
             .and_then(|n| n.parse().ok())
     });
     let gatherer = gatherer(&store, instructions)?;
-    Ok(Engine::new(store, Arc::new(tools))
+    let engine = Engine::new(store, Arc::new(tools))
         .with_clock(clock())
         .with_hooks(Arc::new(Failpoint(failpoint)))
-        .with_gatherer(gatherer))
+        .with_gatherer(gatherer);
+    // The optional language model (EODS_MODEL_*), for brief texts the recogniser does not read.
+    let model = eods_model::ModelConfig::from_env().map_err(|e| Exit(2, format!("error: {e}")))?;
+    Ok(match model {
+        Some(config) => {
+            let client =
+                eods_model::ModelClient::new(config).map_err(|e| Exit(1, format!("error: {e}")))?;
+            engine.with_model(Arc::new(client))
+        }
+        None => engine,
+    })
 }
 
 /// Prints one line per committed step and transition, with timings.

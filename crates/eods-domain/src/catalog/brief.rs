@@ -419,6 +419,10 @@ pub struct EventBrief {
     /// When the program runs each day (doors, first session, last session end, breaks).
     #[serde(default, skip_serializing_if = "ProgramHours::is_empty")]
     pub hours: ProgramHours,
+    /// What a language model read from texts the recogniser did not understand (written by
+    /// the Event Planner when a model is configured; see [`crate::constraints::Interpretation`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interpretations: Vec<crate::constraints::Interpretation>,
 }
 
 impl EventBrief {

@@ -365,3 +365,82 @@ proptest! {
         }
     }
 }
+
+fn t(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap()
+}
+
+#[test]
+fn an_interpretation_reads_a_text_the_recogniser_did_not_understand_and_nothing_else() {
+    let german = "Vorträge nur zwischen 19 und 21 Uhr";
+    let mut b = brief(&[german, "Step-free access to every room"], &[], &[]);
+    let before = read_brief(&b);
+    assert!(before[0].not_understood.is_some(), "{before:?}");
+    assert!(before[0].understood.is_empty());
+    let window = Understood::SessionWindow {
+        start: t(19, 0),
+        end: t(21, 0),
+    };
+    b.interpretations = vec![
+        Interpretation {
+            pointer: "/constraints/0".into(),
+            text: german.into(),
+            understood: vec![window.clone()],
+            by: "model:smollm2".into(),
+        },
+        // A text the recogniser understood keeps its own reading.
+        Interpretation {
+            pointer: "/constraints/1".into(),
+            text: "Step-free access to every room".into(),
+            understood: vec![Understood::BudgetFixed],
+            by: "model:smollm2".into(),
+        },
+    ];
+    let after = read_brief(&b);
+    assert_eq!(after[0].understood, vec![window.clone()]);
+    assert_eq!(after[0].not_understood, None);
+    assert_eq!(after[0].interpreted_by.as_deref(), Some("model:smollm2"));
+    assert_eq!(after[1].understood, before[1].understood);
+    assert_eq!(after[1].interpreted_by, None);
+    assert!(!budget_is_fixed(&b));
+
+    // An interpretation of a text since changed, or one that fails the checks, is not used.
+    let mut changed = b.clone();
+    changed.constraints[0] = "Vorträge nur zwischen 18 und 21 Uhr".into();
+    assert!(read_brief(&changed)[0].not_understood.is_some());
+    let mut backwards = b.clone();
+    backwards.interpretations[0].understood = vec![Understood::SessionWindow {
+        start: t(21, 0),
+        end: t(19, 0),
+    }];
+    assert!(read_brief(&backwards)[0].not_understood.is_some());
+}
+
+#[test]
+fn proposed_interpretations_are_checked_in_words() {
+    assert!(check_interpretation(&[Understood::Venue(VenueNeed::Wifi)]).is_ok());
+    let e = check_interpretation(&[]).unwrap_err();
+    assert_eq!(e, vec!["nothing was understood".to_owned()]);
+    let e = check_interpretation(&[
+        Understood::Break {
+            label: "lunch".into(),
+            start: t(13, 0),
+            end: t(12, 0),
+        },
+        Understood::FixedSession {
+            what: String::new(),
+            at: t(9, 0),
+        },
+        Understood::Venue(VenueNeed::Wifi),
+        Understood::Venue(VenueNeed::Wifi),
+        Understood::Meals(vec![]),
+    ])
+    .unwrap_err();
+    assert_eq!(e.len(), 4, "{e:?}");
+    assert!(e[0].contains("ends before it starts"), "{e:?}");
+    assert!(e[1].contains("1 to 60 characters"), "{e:?}");
+    assert!(e[2].contains("given twice"), "{e:?}");
+    assert!(e[3].contains("1 to 8 meals"), "{e:?}");
+    let many: Vec<Understood> = (0..9).map(|h| Understood::NotBefore(t(h, 0))).collect();
+    assert!(check_interpretation(&many).unwrap_err()[0].contains("at most 8"));
+}

@@ -1,0 +1,199 @@
+//! The language model reading brief texts the recogniser does not understand (issue 16), with
+//! a replay model server on loopback answering by the text it is asked about: what passes the
+//! checks is kept in the next brief revision and honoured by the plan, what fails stays "not
+//! understood", and every call is in the `interpret` AgentTrace. Without a model the same brief
+//! plans with the recogniser alone.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
+
+use eods_agents::Tools;
+use eods_domain::artifact::{ArtifactType, CatalogType, Payload};
+use eods_domain::catalog::audit::AgentTrace;
+use eods_domain::catalog::brief::EventBrief;
+use eods_domain::constraints::{VenueNeed, read_brief, read_text, required_venue_needs};
+use eods_domain::lifecycle::{ApprovalDecision, RunStatus};
+use eods_domain::model::ModelOutcome;
+use eods_engine::{Answer, Approver, Engine, PendingApproval, Quiet, RunOptions};
+use eods_model::{ModelClient, ModelConfig};
+use eods_store::test_support::test_stores;
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+const GERMAN: &str = "Vorträge nur zwischen 19 und 21 Uhr";
+const PORTUGUESE: &str = "O local precisa de acesso para cadeira de rodas";
+const JAPANESE: &str = "講演は19時から21時までのみ";
+
+struct Yes;
+impl Approver for Yes {
+    fn decide(&mut self, _: &PendingApproval) -> Answer {
+        Answer {
+            decision: ApprovalDecision::Approve,
+            comment: "ok".into(),
+            by: "user:alice".into(),
+        }
+    }
+}
+
+/// A model server answering each text with its scripted content; the texts it was asked.
+async fn model_server(
+    answers: &'static [(&'static str, &'static str)],
+) -> (String, Arc<Mutex<Vec<String>>>) {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let seen = asked.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |body: axum::Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                let text = body.0["messages"][1]["content"].as_str().unwrap_or("").to_owned();
+                seen.lock().unwrap().push(text.clone());
+                let content = answers.iter().find(|(t, _)| *t == text).map_or("[]", |(_, a)| a);
+                axum::Json(json!({
+                    "choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 20}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/v1"), asked)
+}
+
+/// The sessions of the event's current schedule: start and end as stored (local ISO times).
+async fn sessions(store: &eods_store::Store, id: eods_domain::ids::EventId) -> Vec<Value> {
+    let schedule = store
+        .current_of(id, ArtifactType::Schedule)
+        .await
+        .unwrap()
+        .unwrap();
+    schedule.payload["sessions"].as_array().unwrap().clone()
+}
+
+fn brief() -> Value {
+    let path = format!(
+        "{}/../../examples/s01-meetup.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut b: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    b["constraints"] = json!([
+        GERMAN,
+        PORTUGUESE,
+        JAPANESE,
+        "Venue must have wifi and a projector"
+    ]);
+    b["location"]["preferences"] = json!([]);
+    b
+}
+
+#[tokio::test]
+async fn constraints_in_other_languages_are_read_by_the_model_checked_and_honoured() {
+    // The recogniser alone reads none of the three.
+    for t in [GERMAN, PORTUGUESE, JAPANESE] {
+        assert!(read_text(t).1.is_some() || read_text(t).0.is_empty(), "{t}");
+    }
+    let (url, asked) = model_server(&[
+        (
+            GERMAN,
+            r#"[{"session_window": {"start": "19:00:00", "end": "21:00:00"}}]"#,
+        ),
+        (PORTUGUESE, r#"[{"venue": "step_free"}]"#),
+        // Read wrongly (the window ends before it starts): refused, left not understood.
+        (
+            JAPANESE,
+            r#"[{"session_window": {"start": "21:00:00", "end": "19:00:00"}}]"#,
+        ),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in test_stores(dir.path(), "model").await.unwrap() {
+        asked.lock().unwrap().clear();
+        let client = ModelClient::new(ModelConfig::new(&url, "replay")).unwrap();
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_model(Arc::new(client));
+        let id = e.submit(brief(), &RunOptions::default()).await.unwrap();
+        let s = e.run(id, Some(&mut Yes), &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{s:?}");
+        assert_eq!(asked.lock().unwrap().len(), 3, "each text is asked once");
+
+        let briefs = store.revisions(id, ArtifactType::EventBrief).await.unwrap();
+        assert_eq!(briefs.len(), 2);
+        assert_eq!(briefs[1].created_by, "agent:event_planner");
+        let b: EventBrief = serde_json::from_value(briefs[1].payload.clone()).unwrap();
+        assert_eq!(b.interpretations.len(), 2);
+        assert!(b.interpretations.iter().all(|i| i.by == "model:replay"));
+        let readings = read_brief(&b);
+        assert_eq!(readings[0].not_understood, None);
+        assert_eq!(readings[2].interpreted_by, None);
+        assert!(
+            readings[2].not_understood.is_some(),
+            "the refused reading stays not understood"
+        );
+        assert!(
+            required_venue_needs(&b)
+                .iter()
+                .any(|(n, _)| *n == VenueNeed::StepFree)
+        );
+
+        let traces = store.revisions(id, ArtifactType::AgentTrace).await.unwrap();
+        let interpret: Vec<AgentTrace> = traces
+            .iter()
+            .filter_map(|t| {
+                let p = Payload::from_value(ArtifactType::AgentTrace, t.payload.clone()).ok()?;
+                AgentTrace::from_payload(&p).cloned()
+            })
+            .filter(|t| t.step == "interpret")
+            .collect();
+        assert_eq!(interpret.len(), 1);
+        let outcomes: Vec<ModelOutcome> =
+            interpret[0].model_calls.iter().map(|c| c.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                ModelOutcome::Used,
+                ModelOutcome::Used,
+                ModelOutcome::Invalid
+            ]
+        );
+        let why = interpret[0].model_calls[2].reason.clone().unwrap();
+        assert!(why.contains("ends before it starts"), "{why}");
+        assert_eq!(interpret[0].model_calls[0].prompt_tokens, Some(100));
+
+        // The plan honours the window the model read.
+        let sessions = sessions(&store, id).await;
+        assert!(!sessions.is_empty());
+        for s in sessions {
+            let (start, end) = (s["start"].as_str().unwrap(), s["end"].as_str().unwrap());
+            assert!(
+                &start[11..16] >= "19:00" && &end[11..16] <= "21:00",
+                "{start}–{end}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_a_model_the_same_brief_plans_with_the_recogniser_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    for store in test_stores(dir.path(), "nomodel").await.unwrap() {
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()));
+        let id = e.submit(brief(), &RunOptions::default()).await.unwrap();
+        let s = e.run(id, Some(&mut Yes), &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{s:?}");
+        let briefs = store.revisions(id, ArtifactType::EventBrief).await.unwrap();
+        assert_eq!(briefs.len(), 1);
+        let b: EventBrief = serde_json::from_value(briefs[0].payload.clone()).unwrap();
+        assert!(read_brief(&b)[0].not_understood.is_some());
+        let traces = store.revisions(id, ArtifactType::AgentTrace).await.unwrap();
+        assert!(traces.iter().all(|t| t.payload["step"] != "interpret"));
+        // Nothing keeps the talks to 19:00–21:00 then (the window above is the model's doing).
+        let sessions = sessions(&store, id).await;
+        assert!(
+            sessions
+                .iter()
+                .any(|s| &s["start"].as_str().unwrap()[11..16] < "19:00"),
+            "{sessions:?}"
+        );
+    }
+}

@@ -785,6 +785,14 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             let store = Store::connect(&db.database)
                 .await
                 .map_err(anyhow::Error::from)?;
+            if store
+                .event(id)
+                .await
+                .map_err(anyhow::Error::from)?
+                .is_none()
+            {
+                return Err(Exit(2, format!("error: no event {id} in {}", db.database)));
+            }
             let n = export::write_dir(&store, id, &out).await?;
             out!("wrote {n} files to {}", out.display());
             Ok(ExitCode::SUCCESS)

@@ -187,6 +187,19 @@ impl KeyConfig {
         }
     }
 
+    /// [`Self::for_database`] without creating anything: `None` when no key is configured and
+    /// the default key file does not exist (for reports such as `eods keys status`).
+    pub fn for_database_if_present(url: &str) -> Result<Option<KeyConfig>, StoreError> {
+        let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+        if set(KEY_ENV) || set(KEY_FILE_ENV) || is_memory(url) {
+            return Self::for_database(url).map(Some);
+        }
+        match default_key_file(url) {
+            Some(path) if path.exists() => Self::from_file(&path).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// The master key that wraps new data keys.
     pub fn active(&self) -> &MasterKey {
         &self.keys[0]

@@ -80,9 +80,11 @@ pub async fn run(cmd: AuditCommand) -> Result<Vec<String>, AuditFailure> {
     };
     // The chain covers what is stored, sealed or not: checking it opens nothing, so it needs no
     // master key that opens the data keys (an auditor may not hold one).
-    let keys = eods_store::keys::KeyConfig::for_database(&database)
-        .or_else(|_| eods_store::keys::KeyConfig::ephemeral())
-        .map_err(|e| AuditFailure::Other(format!("error: {e}")))?;
+    let keys = match eods_store::keys::KeyConfig::for_database_if_present(&database) {
+        Ok(Some(k)) => k,
+        _ => eods_store::keys::KeyConfig::ephemeral()
+            .map_err(|e| AuditFailure::Other(format!("error: {e}")))?,
+    };
     let store = Store::open_keyed(&database, eods_store::DEFAULT_PG_CONNECTIONS, keys)
         .await
         .map_err(|e| AuditFailure::Other(format!("error: --database {database}: {e}")))?;

@@ -68,7 +68,14 @@ pub async fn run(cmd: KeysCommand) -> Result<(Vec<String>, bool), String> {
             ))
         }
         KeysCommand::Status { json, database } => {
-            let config = KeyConfig::for_database(&database).map_err(|e| format!("error: {e}"))?;
+            // A report creates nothing: without a key it says so instead of making one.
+            let config =
+                KeyConfig::for_database_if_present(&database).map_err(|e| format!("error: {e}"))?;
+            let unconfigured = config.is_none();
+            let config = match config {
+                Some(c) => c,
+                None => KeyConfig::ephemeral().map_err(|e| format!("error: {e}"))?,
+            };
             let store = Store::open_keyed(&database, DEFAULT_PG_CONNECTIONS, config)
                 .await
                 .map_err(|e| format!("error: --database {database}: {e}"))?;
@@ -81,10 +88,16 @@ pub async fn run(cmd: KeysCommand) -> Result<(Vec<String>, bool), String> {
                     serde_json::json!({"master_keys": ids, "source": source, "data_keys": data});
                 return Ok((vec![v.to_string()], ok));
             }
-            let mut out = vec![format!(
-                "master keys from {source}: {} (the first wraps new data keys)",
-                ids.join(", ")
-            )];
+            let mut out = vec![if unconfigured {
+                format!(
+                    "no master key is configured: set {KEY_FILE_ENV} or {KEY_ENV} (without either, the first command that writes creates the default key file; see README, Encryption at rest)"
+                )
+            } else {
+                format!(
+                    "master keys from {source}: {} (the first wraps new data keys)",
+                    ids.join(", ")
+                )
+            }];
             out.push(format!("{} data key(s) in the database:", data.len()));
             for d in &data {
                 out.push(format!(

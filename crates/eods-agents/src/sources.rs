@@ -15,12 +15,7 @@ use std::sync::Arc;
 
 /// Venues the engine gathered from the external sources (an imported OpenStreetMap extract, the
 /// Overpass API), with what each source answered, and the escalation when every one failed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExternalVenues {
-    pub records: Vec<VenueRecord>,
-    pub attempts: Vec<SourceAttempt>,
-    pub escalation: Option<String>,
-}
+pub type ExternalVenues = eods_domain::catalog::sources::GatheredVenues;
 
 /// What one event plans with beyond its artifacts: the suppliers it may contract and the venues
 /// the engine gathered for it. Built by [`EventData::of`].

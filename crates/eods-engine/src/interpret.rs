@@ -222,6 +222,7 @@ impl Engine {
             status: TraceStatus::Succeeded,
             error: None,
             model_calls: calls,
+            gathered: None,
         };
         artifacts.push(self.trace_envelope(l, trace, correlation, now));
         Ok(Built {

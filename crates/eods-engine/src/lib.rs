@@ -14,6 +14,7 @@ mod feedback;
 mod interpret;
 mod loaded;
 mod records;
+pub mod replay;
 pub mod report;
 mod supply;
 mod tasks;
@@ -64,6 +65,11 @@ use uuid::Uuid;
 /// Reads the time. The engine never calls `Utc::now()` directly so tests can fix the clock.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+
+    /// The engine is about to build an event's commit number `step` (its step count plus one).
+    /// A replay's clock then reads the instant the recorded commit of that number was made;
+    /// other clocks ignore it.
+    fn entering(&self, _step: u64) {}
 }
 
 /// The wall clock.
@@ -72,8 +78,14 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        to_micros(Utc::now())
     }
+}
+
+/// `t` to the microsecond: what both databases keep of an instant, so an instant written into a
+/// payload is the same as the one in a column beside it (and a replay can read it back).
+fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    chrono::SubsecRound::trunc_subsecs(t, 6)
 }
 
 /// The wall clock moved to another instant: it reads `start` when made and advances with real
@@ -95,7 +107,7 @@ impl ShiftedClock {
 
 impl Clock for ShiftedClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + self.offset
+        to_micros(Utc::now() + self.offset)
     }
 }
 
@@ -248,6 +260,13 @@ pub trait Approver {
     /// follows. By default requests are stored before they are asked.
     fn answers_at_once(&self) -> bool {
         false
+    }
+
+    /// Whether it answers `request` at all (by default it answers every request). A request it
+    /// does not answer waits, stored, for a person, as without an approver (a replay leaves
+    /// pending what was never decided).
+    fn answers(&self, _request: &PendingApproval) -> bool {
+        true
     }
 }
 
@@ -840,6 +859,7 @@ impl Engine {
         tracing::Span::current().record("correlation_id", correlation.as_str());
         let mut restarted = restart(&mut l);
         for _ in 0..MAX_ACTIONS {
+            self.clock.entering(l.snap.step_count + 1);
             match next_action(l.decision_input(self.clock.now())) {
                 Action::RunStep(step) => {
                     // The model is an external call too: a wait point.
@@ -898,7 +918,7 @@ impl Engine {
                 Action::AwaitApproval => {
                     let requests = self.pending(&l);
                     match approver.as_deref_mut() {
-                        Some(a) if !requests.is_empty() => {
+                        Some(a) if requests.first().is_some_and(|r| a.answers(r)) => {
                             // A person sees only requests that are stored.
                             if !a.answers_at_once()
                                 && !self.flush(&mut l, &mut pending, progress).await?
@@ -1008,6 +1028,10 @@ impl Engine {
         progress: &mut (dyn Progress + Send),
     ) -> Result<(), EngineError> {
         for p in requests {
+            // A request it does not answer waits for a person (the next action asks again).
+            if !a.answers(&p) {
+                break;
+            }
             let mut answer = a.decide(&p);
             // A refused answer is explained and asked again, a few times.
             let mut asked = 1;
@@ -1743,6 +1767,7 @@ impl Engine {
         let key = step_key(step, &l.bb, &l.directives);
         let started_at = self.clock.now();
         let t0 = Instant::now();
+        let gathered = external.clone();
         let data = EventData::with_rates(l.rates(&self.tools), external);
         let input = StepInput {
             blackboard: &l.bb,
@@ -1787,6 +1812,7 @@ impl Engine {
             status: TraceStatus::Succeeded,
             error: None,
             model_calls: Vec::new(),
+            gathered,
         };
         let mut rec = l.records(correlation, now);
         let actor = format!("agent:{}", step.agent());

@@ -13,8 +13,10 @@ use eods_domain::catalog::brief::EventBrief;
 use eods_domain::constraints::{VenueNeed, read_brief, read_text, required_venue_needs};
 use eods_domain::lifecycle::{ApprovalDecision, RunStatus};
 use eods_domain::model::ModelOutcome;
+use eods_engine::replay::{Recording, ReplayReport};
 use eods_engine::{Answer, Approver, Engine, PendingApproval, Quiet, RunOptions};
 use eods_model::{ModelClient, ModelConfig};
+use eods_store::keys::KeyConfig;
 use eods_store::test_support::test_stores;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -59,6 +61,17 @@ async fn model_server(
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (format!("http://{addr}/v1"), asked)
+}
+
+/// `r` replayed on an in-memory database.
+async fn replay(r: &Recording) -> ReplayReport {
+    let scratch =
+        eods_store::Store::connect_keyed("sqlite::memory:", 1, KeyConfig::ephemeral().unwrap())
+            .await
+            .unwrap();
+    r.replay(Arc::new(Tools::bundled().unwrap()), scratch)
+        .await
+        .unwrap()
 }
 
 /// The sessions of the event's current schedule: start and end as stored (local ISO times).
@@ -170,6 +183,27 @@ async fn constraints_in_other_languages_are_read_by_the_model_checked_and_honour
                 "{start}–{end}"
             );
         }
+
+        // Replayed offline from the record: no server is asked, every revision comes out as
+        // recorded (the refused answer is read again and refused again); a changed recorded
+        // answer shows as the first differing revision, the brief the model's reading made.
+        let recording = Recording::read(&store, id).await.unwrap();
+        let report = replay(&recording).await;
+        assert_eq!(report.first_difference, None, "{report:?}");
+        assert_eq!(report.model_calls, 3);
+        assert_eq!(asked.lock().unwrap().len(), 3, "the replay asks no server");
+        let mut changed = recording.clone();
+        assert!(changed.change_model_response(
+            0,
+            r#"[{"session_window": {"start": "18:00:00", "end": "21:00:00"}}]"#
+        ));
+        let d = replay(&changed).await.first_difference.unwrap();
+        assert_eq!(
+            (d.artifact_type, d.revision),
+            (ArtifactType::EventBrief, 2),
+            "{d}"
+        );
+        assert!(d.what.contains("18:00:00"), "{d}");
     }
 }
 

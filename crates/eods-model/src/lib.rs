@@ -162,11 +162,13 @@ pub struct Answer {
     pub value: Option<Value>,
 }
 
-/// A client for one OpenAI-compatible server.
+/// A client for one OpenAI-compatible server, or for a run's record ([`ModelClient::replaying`]).
 #[derive(Debug, Clone)]
 pub struct ModelClient {
     config: ModelConfig,
     http: reqwest::Client,
+    /// Set when replaying: the recorded calls not answered yet, in order.
+    recorded: Option<std::sync::Arc<std::sync::Mutex<Vec<ModelCall>>>>,
 }
 
 /// Why a request gave no answer to read.
@@ -205,7 +207,24 @@ impl ModelClient {
         let http = reqwest::Client::builder()
             .build()
             .map_err(|e| format!("cannot set up the model's HTTP client: {e}"))?;
-        Ok(ModelClient { config, http })
+        Ok(ModelClient {
+            config,
+            http,
+            recorded: None,
+        })
+    }
+
+    /// A client that answers from `calls`, the record of an earlier run, and makes no request:
+    /// each question is answered by the first recorded call not used yet that asked the same
+    /// thing (task and messages) of the same model. What the record's answer says is read
+    /// again as a live answer would be (so a changed record changes the run); a question the
+    /// record does not hold falls back, saying so.
+    pub fn replaying(model: &str, calls: Vec<ModelCall>) -> ModelClient {
+        ModelClient {
+            config: ModelConfig::new("replay:", model),
+            http: reqwest::Client::new(),
+            recorded: Some(std::sync::Arc::new(std::sync::Mutex::new(calls))),
+        }
     }
 
     pub fn config(&self) -> &ModelConfig {
@@ -215,34 +234,12 @@ impl ModelClient {
     /// Asks `task`, spending from `usage`; never fails (see the crate's documentation).
     pub async fn ask(&self, usage: &mut Usage, task: &Task) -> Answer {
         let t0 = Instant::now();
-        let system = format!(
-            "{}\n\nAnswer with one JSON document and nothing else. It must meet this JSON Schema:\n{}",
-            task.system, task.schema
-        );
-        let messages = vec![
-            ModelMessage {
-                role: "system".into(),
-                content: system,
-            },
-            ModelMessage {
-                role: "user".into(),
-                content: task.user.clone(),
-            },
-        ];
+        if let Some(recorded) = &self.recorded {
+            return self.replayed(recorded, usage, task);
+        }
+        let messages = Self::messages(task);
         let mut format = Format::JsonSchema;
-        let mut call = ModelCall {
-            task: task.name.clone(),
-            model: self.config.model.clone(),
-            parameters: self.parameters(task, format),
-            messages,
-            response: None,
-            prompt_tokens: None,
-            completion_tokens: None,
-            latency_ms: 0,
-            attempts: 0,
-            outcome: ModelOutcome::Fallback,
-            reason: None,
-        };
+        let mut call = self.unanswered(task, messages);
         let mut retry = 0;
         let result = loop {
             let b = self.config.budget;
@@ -295,6 +292,87 @@ impl ModelClient {
         if let Some(why) = &call.reason {
             tracing::info!(task = %task.name, outcome = ?call.outcome, "model answer not used: {why}");
         }
+        Answer { call, value }
+    }
+
+    /// The record of a call asking `messages` for `task` in the first form, before any answer.
+    fn unanswered(&self, task: &Task, messages: Vec<ModelMessage>) -> ModelCall {
+        ModelCall {
+            task: task.name.clone(),
+            model: self.config.model.clone(),
+            parameters: self.parameters(task, Format::JsonSchema),
+            messages,
+            response: None,
+            prompt_tokens: None,
+            completion_tokens: None,
+            latency_ms: 0,
+            attempts: 0,
+            outcome: ModelOutcome::Fallback,
+            reason: None,
+        }
+    }
+
+    /// The messages [`Self::ask`] sends for `task`.
+    fn messages(task: &Task) -> Vec<ModelMessage> {
+        let system = format!(
+            "{}\n\nAnswer with one JSON document and nothing else. It must meet this JSON Schema:\n{}",
+            task.system, task.schema
+        );
+        vec![
+            ModelMessage {
+                role: "system".into(),
+                content: system,
+            },
+            ModelMessage {
+                role: "user".into(),
+                content: task.user.clone(),
+            },
+        ]
+    }
+
+    /// [`Self::ask`] answered from the record. A recorded answer the client took, or one the
+    /// caller refused after the client took it (invalid, though it meets the schema), is read
+    /// again and handed back as used, so the caller's checks run again on it; any other record
+    /// (a failure, a budget spent, an answer cut off or against the schema) comes back as it was.
+    fn replayed(
+        &self,
+        recorded: &std::sync::Mutex<Vec<ModelCall>>,
+        usage: &mut Usage,
+        task: &Task,
+    ) -> Answer {
+        let messages = Self::messages(task);
+        let found = {
+            let mut calls = recorded.lock().unwrap_or_else(|e| e.into_inner());
+            calls
+                .iter()
+                .position(|c| {
+                    c.task == task.name && c.model == self.config.model && c.messages == messages
+                })
+                .map(|i| calls.remove(i))
+        };
+        let Some(mut call) = found else {
+            let mut call = self.unanswered(task, messages);
+            call.reason = Some("replay: the record holds no call asking this of this model".into());
+            return Answer { call, value: None };
+        };
+        usage.calls = usage.calls.saturating_add(call.attempts);
+        usage.tokens = usage
+            .tokens
+            .saturating_add(call.prompt_tokens.unwrap_or(0))
+            .saturating_add(call.completion_tokens.unwrap_or(0));
+        let readable = call.outcome == ModelOutcome::Used
+            || (call.outcome == ModelOutcome::Invalid
+                && call.response.as_deref().is_some_and(|r| {
+                    serde_json::from_str::<Value>(unfenced(r)).is_ok_and(|v| {
+                        eods_domain::schema::schema_violations(&task.schema, &v).is_empty()
+                    })
+                }));
+        if !readable {
+            return Answer { call, value: None };
+        }
+        let content = call.response.clone().unwrap_or_default();
+        call.reason = None;
+        let value = read_content(&mut call, &content, task);
         Answer { call, value }
     }
 
@@ -418,6 +496,17 @@ fn read_answer(
             format!("the answer was cut off at the limit of {max_tokens} tokens"),
         );
     }
+    read_content(call, content, task)
+}
+
+/// Reads an answer's text into `call`: the JSON document it holds, if it meets the task's
+/// schema.
+fn read_content(call: &mut ModelCall, content: &str, task: &Task) -> Option<Value> {
+    let invalid = |call: &mut ModelCall, why: String| {
+        call.outcome = ModelOutcome::Invalid;
+        call.reason = Some(why);
+        None
+    };
     let value: Value = match serde_json::from_str(unfenced(content)) {
         Ok(v) => v,
         Err(e) => return invalid(call, format!("the answer is not JSON: {e}")),

@@ -365,6 +365,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Re-run an event offline from its record (brief, people's inputs, decisions, model
+    /// answers, gathered venues) and check that every artifact revision comes out byte for byte
+    /// as recorded; exit 1 with the first difference otherwise.
+    Replay {
+        event_id: String,
+        #[command(flatten)]
+        db: DbArg,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        instructions: InstructionsArg,
+    },
     /// Validate artifact files (one envelope, or an array of envelopes, per file), or with
     /// `--brief` brief files without planning (how each will be read: days, hours, constraints).
     Validate {
@@ -796,6 +809,42 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             let n = export::write_dir(&store, id, &out).await?;
             out!("wrote {n} files to {}", out.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Replay {
+            event_id,
+            db,
+            json,
+            instructions,
+        } => {
+            let id = parse_event(&event_id)?;
+            let store = Store::connect(&db.database)
+                .await
+                .map_err(anyhow::Error::from)?;
+            // The rates the run planned with: the bundled snapshot and what was imported.
+            let imported = crate::fx::imported_rates(&store)
+                .await
+                .map_err(|e| Exit(1, format!("error: --database: exchange rates: {e}")))?;
+            let tools = tools(&instructions)?.with_imported_rates(&imported);
+            let report = match crate::replay::run(&store, id, tools).await {
+                Ok(r) => r,
+                Err(crate::replay::ReplayFailure::Input(m)) => return Err(Exit(2, m)),
+                Err(crate::replay::ReplayFailure::Other(m)) => return Err(Exit(1, m)),
+            };
+            if json {
+                out!(
+                    "{}",
+                    serde_json::to_string(&report).map_err(anyhow::Error::from)?
+                );
+            } else {
+                for l in crate::replay::lines(&report) {
+                    out!("{l}");
+                }
+            }
+            if report.identical() {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Ok(ExitCode::from(1))
+            }
         }
         Command::Validate {
             files,

@@ -9,6 +9,7 @@ mod cli;
 mod export;
 mod fx;
 mod keys;
+mod replay;
 mod retention;
 mod telemetry;
 mod throughput;

@@ -1853,3 +1853,34 @@ fn a_plan_is_sealed_at_rest_and_a_key_rotation_keeps_it_readable() {
     let o = with_key(&file("k1"), &["audit", "verify", "--database", &db]);
     assert!(o.status.success(), "{}", text(&o));
 }
+
+/// `eods replay` re-runs a planned event offline from its record and finds every revision as
+/// recorded (a demo event, and a real city's, which stops where the organiser must supply
+/// venues); an event not in the database is bad input.
+#[test]
+fn replay_reproduces_planned_events_from_their_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    for brief in ["s03-large-event.json", "lisbon-open-data-workshop.json"] {
+        let o = plan_auto(&example(brief), &dir.path().join(brief), dir.path());
+        let id = event_id(&String::from_utf8_lossy(&o.stdout));
+        let o = eods(&["replay", &id, "--database", &db]);
+        assert!(o.status.success(), "{brief}: {}", text(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains("identical: all "), "{out}");
+        let o = eods(&["replay", &id, "--database", &db, "--json"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(report["first_difference"], Value::Null, "{report}");
+        assert_eq!(report["event_id"], id.as_str());
+        assert!(report["revisions"].as_u64().unwrap() >= 2, "{report}");
+    }
+    let o = eods(&[
+        "replay",
+        "01a2357e-36cb-776b-a6b3-4a15ccd79369",
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no event 01a2357e-36cb-776b-a6b3-4a15ccd79369"));
+}

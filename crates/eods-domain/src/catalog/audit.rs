@@ -158,4 +158,8 @@ pub struct AgentTrace {
     /// The language-model calls the step made, in order (none when no model is configured).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub model_calls: Vec<crate::model::ModelCall>,
+    /// What the step gathered from the external venue sources (Research, when the engine has
+    /// sources to ask), so a replay needs no network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gathered: Option<crate::catalog::sources::GatheredVenues>,
 }

@@ -361,3 +361,15 @@ pub fn fold_city(s: &str) -> String {
         })
         .collect()
 }
+
+/// Venues the engine gathered from the external sources for one Research step (an imported
+/// OpenStreetMap extract, the Overpass API), with what each source answered and the escalation
+/// when every one failed. Kept in that step's AgentTrace, so `eods replay` answers the step from
+/// the record instead of the network.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct GatheredVenues {
+    pub records: Vec<VenueRecord>,
+    pub attempts: Vec<crate::catalog::venue::SourceAttempt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
+}

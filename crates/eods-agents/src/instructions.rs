@@ -25,6 +25,10 @@ pub struct InstructionSet {
     pub constraints: Vec<String>,
     pub parameters: serde_json::Value,
     pub error_handling: Vec<String>,
+    /// The prompt templates of the language-model tasks this agent gives a model (issue 16), by
+    /// task name: versioned and hashed with the rest of the file.
+    #[serde(default)]
+    pub prompts: BTreeMap<String, Prompt>,
     /// SHA-256 of the file's bytes, hex.
     #[serde(skip)]
     pub hash: String,
@@ -33,7 +37,36 @@ pub struct InstructionSet {
     pub source: String,
 }
 
+/// The prompt template of one language-model task: the instructions, and the question in which
+/// `{text}` stands for the text the task is about.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prompt {
+    pub system: String,
+    pub user: String,
+}
+
+impl Prompt {
+    /// The question about `text`.
+    pub fn user_for(&self, text: &str) -> String {
+        self.user.replace("{text}", text)
+    }
+}
+
+/// The language-model tasks each agent gives a model, which its instruction sets must prompt.
+pub fn model_tasks(agent: AgentKind) -> &'static [&'static str] {
+    match agent {
+        AgentKind::EventPlanner => &["interpret_constraint"],
+        _ => &[],
+    }
+}
+
 impl InstructionSet {
+    /// The prompt template of `task`, which [`parse_instruction_set`] checked is present.
+    pub fn prompt(&self, task: &str) -> Option<&Prompt> {
+        self.prompts.get(task)
+    }
+
     /// The reference recorded in the DecisionLog and traces.
     pub fn reference(&self) -> InstructionSetRef {
         InstructionSetRef {
@@ -294,6 +327,18 @@ pub fn file_schema() -> serde_json::Value {
             "constraints": strings,
             "parameters": {"type": "object"},
             "error_handling": strings,
+            "prompts": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["system", "user"],
+                    "properties": {
+                        "system": {"type": "string", "minLength": 1},
+                        "user": {"type": "string", "minLength": 1},
+                    },
+                },
+            },
         },
         "allOf": branches,
         "$defs": Value::Object(defs),
@@ -332,6 +377,31 @@ pub fn parse_instruction_set(
             "declares {} {} but is filed as {} {}",
             set.agent, set.level, agent, level
         )));
+    }
+    let tasks = model_tasks(set.agent);
+    if let Some(t) = set.prompts.keys().find(|t| !tasks.contains(&t.as_str())) {
+        return Err(err(format!(
+            "prompts.{t}: {} gives a model no task `{t}`; its tasks are: {}",
+            set.agent,
+            if tasks.is_empty() {
+                "none".to_owned()
+            } else {
+                tasks.join(", ")
+            }
+        )));
+    }
+    for t in tasks {
+        let Some(p) = set.prompts.get(*t) else {
+            return Err(err(format!(
+                "prompts.{t} is missing: {} gives a model this task; add {{\"system\": …, \"user\": …}} (see the bundled set)",
+                set.agent
+            )));
+        };
+        if p.system.trim().is_empty() || !p.user.contains("{text}") {
+            return Err(err(format!(
+                "prompts.{t}: `system` must not be empty and `user` must hold `{{text}}`, where the text goes"
+            )));
+        }
     }
     match set.agent {
         AgentKind::EventPlanner => {
@@ -586,8 +656,20 @@ mod tests {
         let cases = [
             (text.replace("{", "{,"), "invalid JSON at line 1, column 2"),
             (
-                text.replace("\"version\": \"1.1.0\"", "\"version\": \"one\""),
+                text.replace("\"version\": \"1.2.0\"", "\"version\": \"one\""),
                 "/version: \"one\" does not match",
+            ),
+            (
+                text.replace("\"interpret_constraint\"", "\"write_poems\""),
+                "prompts.write_poems: event_planner gives a model no task `write_poems`",
+            ),
+            (
+                text.replace("\"user\": \"{text}\"", "\"user\": \"the text\""),
+                "prompts.interpret_constraint: `system` must not be empty and `user` must hold `{text}`",
+            ),
+            (
+                text.replace("\"prompts\"", "\"prompts_old\""),
+                "Additional properties are not allowed ('prompts_old' was unexpected)",
             ),
             (
                 text.replace("\"min_tasks\"", "\"min_taskz\""),

@@ -15,6 +15,7 @@
 
 use crate::{Built, Engine, EngineError, Loaded};
 use chrono::{DateTime, Utc};
+use eods_agents::instructions::Prompt;
 use eods_domain::artifact::{ArtifactType, CatalogType, Envelope};
 use eods_domain::catalog::audit::{AgentTrace, ChangeType, DecisionType, TraceStatus};
 use eods_domain::catalog::brief::EventBrief;
@@ -48,14 +49,33 @@ pub(crate) fn texts_to_interpret(b: &EventBrief) -> Vec<(String, String)> {
         .collect()
 }
 
-/// What to ask the model about one text.
-pub(crate) fn task_for(text: &str) -> Task {
+/// What to ask the model about one text, from the Event Planner's instruction set's prompt.
+pub(crate) fn task_for(prompt: &Prompt, text: &str) -> Task {
     Task {
         name: TASK.into(),
-        system: "You read one constraint of an event brief, written in any language, into the structured constraints of an event planner. Give only what the text states: session windows, earliest start or latest end of sessions, doors, breaks, fixed sessions, venue needs, diets, meals, or that the budget may not be exceeded. Times are 24-hour HH:MM:SS. Give an empty list when the text states none of these.".into(),
-        user: text.to_owned(),
+        system: prompt.system.clone(),
+        user: prompt.user_for(text),
         schema: schemars::schema_for!(Vec<Understood>).to_value(),
     }
+}
+
+/// What the event's earlier model calls spent (every call is in an AgentTrace), so the budget
+/// counts across runs.
+fn spent(traces: &[Envelope]) -> Usage {
+    let mut usage = Usage::default();
+    for t in traces {
+        let Ok(trace) = serde_json::from_value::<AgentTrace>(t.payload.clone()) else {
+            continue;
+        };
+        for c in trace.model_calls {
+            usage.calls = usage.calls.saturating_add(c.attempts);
+            usage.tokens = usage
+                .tokens
+                .saturating_add(c.prompt_tokens.unwrap_or(0))
+                .saturating_add(c.completion_tokens.unwrap_or(0));
+        }
+    }
+    usage
 }
 
 /// The structured constraints of a model's answer, or why they are refused.
@@ -85,18 +105,39 @@ impl Engine {
 
     /// Puts each text to the model: every call's record (an answer refused by the checks marked
     /// invalid, with why) and the interpretations to keep.
+    /// The budget is the event's: what its earlier runs spent counts.
     pub(crate) async fn interpret(
         &self,
+        l: &Loaded,
         texts: &[(String, String)],
-    ) -> (Vec<ModelCall>, Vec<Interpretation>) {
+    ) -> Result<(Vec<ModelCall>, Vec<Interpretation>), EngineError> {
         let Some(model) = &self.model else {
-            return (vec![], vec![]);
+            return Ok((vec![], vec![]));
+        };
+        let set = self
+            .tools
+            .instructions
+            .get(AgentKind::EventPlanner, l.level)
+            .map_err(eods_agents::AgentError::from)?;
+        // Checked when the set was loaded.
+        let Some(prompt) = set.prompt(TASK) else {
+            return Err(eods_agents::AgentError::from(
+                eods_agents::instructions::InstructionError {
+                    file: set.source.clone(),
+                    message: format!("prompts.{TASK} is missing"),
+                },
+            )
+            .into());
         };
         let by = format!("model:{}", model.config().model);
         let (mut calls, mut kept) = (Vec::new(), Vec::new());
-        let mut usage = Usage::default();
+        let traces = self
+            .store
+            .revisions(l.snap.event.id, ArtifactType::AgentTrace)
+            .await?;
+        let mut usage = spent(&traces);
         for (pointer, text) in texts {
-            let answer = ask(model, &mut usage, text).await;
+            let answer = ask(model, &mut usage, &task_for(prompt, text)).await;
             let mut call = answer.call;
             if let Some(v) = answer.value {
                 match read_answer(&v) {
@@ -114,7 +155,7 @@ impl Engine {
             }
             calls.push(call);
         }
-        (calls, kept)
+        Ok((calls, kept))
     }
 
     /// The commit recording the model's reading of the current brief revision: its trace, a
@@ -248,9 +289,9 @@ impl Engine {
     }
 }
 
-async fn ask(model: &ModelClient, usage: &mut Usage, text: &str) -> eods_model::Answer {
+async fn ask(model: &ModelClient, usage: &mut Usage, task: &Task) -> eods_model::Answer {
     let span = tracing::info_span!("model", task = TASK);
-    tracing::Instrument::instrument(model.ask(usage, &task_for(text)), span).await
+    tracing::Instrument::instrument(model.ask(usage, task), span).await
 }
 
 #[cfg(test)]

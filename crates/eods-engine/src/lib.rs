@@ -871,7 +871,7 @@ impl Engine {
                             continue;
                         }
                         let started = self.clock.now();
-                        let (calls, kept) = self.interpret(&texts).await;
+                        let (calls, kept) = self.interpret(&l, &texts).await?;
                         let built =
                             self.build_interpretation(&l, calls, kept, &correlation, started)?;
                         self.stage(&mut l, &mut pending, built)?;

@@ -231,3 +231,95 @@ async fn without_a_model_the_same_brief_plans_with_the_recogniser_alone() {
         );
     }
 }
+
+/// The model's budget is the event's, not a run's: a second reading (after an amendment) finds
+/// the calls its first reading spent and asks nothing once they are used up, saying so.
+#[tokio::test]
+async fn the_model_budget_counts_across_the_runs_of_an_event() {
+    let (url, asked) = model_server(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in test_stores(dir.path(), "model_budget").await.unwrap() {
+        asked.lock().unwrap().clear();
+        let mut config = ModelConfig::new(&url, "replay");
+        config.budget.calls = 3;
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_model(Arc::new(ModelClient::new(config).unwrap()));
+        let id = e.submit(brief(), &RunOptions::default()).await.unwrap();
+        // The run stops for the approvals; the brief can still be amended.
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{s:?}");
+        assert_eq!(asked.lock().unwrap().len(), 3);
+        let mut constraints = brief()["constraints"].clone();
+        constraints
+            .as_array_mut()
+            .unwrap()
+            .push(json!("Keine Veranstaltung nach 22 Uhr"));
+        e.amend_brief(id, &json!({"constraints": constraints}), "user:alice")
+            .await
+            .unwrap();
+        e.run(id, Some(&mut Yes), &mut Quiet).await.unwrap();
+        assert_eq!(
+            asked.lock().unwrap().len(),
+            3,
+            "the spent budget asks nothing"
+        );
+        let traces = store.revisions(id, ArtifactType::AgentTrace).await.unwrap();
+        let last: AgentTrace = traces
+            .iter()
+            .rev()
+            .filter_map(|t| serde_json::from_value::<AgentTrace>(t.payload.clone()).ok())
+            .find(|t| t.step == "interpret")
+            .unwrap();
+        assert_eq!(last.model_calls.len(), 4, "every text of the amended brief");
+        for c in &last.model_calls {
+            assert_eq!(c.outcome, ModelOutcome::Fallback);
+            assert_eq!(c.attempts, 0);
+            let why = c.reason.clone().unwrap();
+            assert!(
+                why.contains("3 model calls for this event is spent"),
+                "{why}"
+            );
+        }
+    }
+}
+
+/// The prompt is the instruction set's: an edited set asks the model in its own words, and the
+/// trace names the set by the hash of that file.
+#[tokio::test]
+async fn the_prompt_comes_from_the_instruction_set_and_is_recorded_by_hash() {
+    let (url, asked) = model_server(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let sets = dir.path().join("instructions");
+    std::fs::create_dir(&sets).unwrap();
+    let bundled = include_str!("../../eods-agents/instructions/event_planner.beginner.json");
+    let edited = bundled.replace("\"user\": \"{text}\"", "\"user\": \"Constraint: {text}\"");
+    assert_ne!(edited, bundled);
+    std::fs::write(sets.join("event_planner.beginner.json"), &edited).unwrap();
+    let tools = Tools::load(Some(&sets)).unwrap();
+    let store = test_stores(dir.path(), "model_prompt")
+        .await
+        .unwrap()
+        .remove(0);
+    let client = ModelClient::new(ModelConfig::new(&url, "replay")).unwrap();
+    let e = Engine::new(store.clone(), Arc::new(tools)).with_model(Arc::new(client));
+    let id = e.submit(brief(), &RunOptions::default()).await.unwrap();
+    e.run(id, Some(&mut Yes), &mut Quiet).await.unwrap();
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 3);
+    assert!(
+        asked.iter().all(|t| t.starts_with("Constraint: ")),
+        "{asked:?}"
+    );
+    let traces = store.revisions(id, ArtifactType::AgentTrace).await.unwrap();
+    let interpret: AgentTrace = traces
+        .iter()
+        .filter_map(|t| serde_json::from_value::<AgentTrace>(t.payload.clone()).ok())
+        .find(|t| t.step == "interpret")
+        .unwrap();
+    let hash = eods_agents::instructions::sha256_hex(edited.as_bytes());
+    assert_eq!(interpret.instruction_set.hash, hash);
+    assert_eq!(
+        interpret.model_calls[0].messages[1].content,
+        format!("Constraint: {GERMAN}")
+    );
+}

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod constraints;
 pub mod directive;
 pub mod graph;
+pub mod grounding;
 pub mod hours;
 pub mod ids;
 pub mod instruction;

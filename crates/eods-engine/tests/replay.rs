@@ -2,7 +2,7 @@
 //! artifact revision byte for byte — S-01..S-03 with approvals and a rejection, and an event
 //! whose record holds people's inputs made between runs (an amendment, an edit, a start, a
 //! decision in the inbox). A changed record is reported as the first differing revision. On
-//! every test database.
+//! every test database. Also: the summaries approvers read state only figures the artifacts hold.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
@@ -197,4 +197,53 @@ async fn inputs_made_between_runs_replay_in_their_order() {
         assert_ne!(d.artifact_type, ArtifactType::EventBrief, "{d}");
         assert!(d.what.contains("recorded"), "{d}");
     }
+}
+
+/// Every number in the summary an approver reads is in the artifacts the approval covers
+/// (issue 16: a summary is grounded in the plan's figures).
+#[tokio::test]
+async fn approver_summaries_state_only_figures_the_artifacts_hold() {
+    use eods_domain::grounding::ungrounded_numbers;
+    let dir = tempfile::tempdir().unwrap();
+    let store = test_stores(dir.path(), "grounded").await.unwrap().remove(0);
+    let e = engine(&store);
+    let mut checked = 0;
+    for name in [
+        "s01-meetup.json",
+        "s02-conference.json",
+        "s03-large-event.json",
+    ] {
+        let id = e.submit(brief(name), &RunOptions::default()).await.unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{name}: {s:?}");
+        let current = store.current_artifacts(id).await.unwrap();
+        for p in e.pending_approvals(id).await.unwrap() {
+            let types: &[ArtifactType] = match p.gate {
+                ApprovalGate::VenueSelection => {
+                    &[ArtifactType::VenueScorecard, ArtifactType::VenueShortlist]
+                }
+                ApprovalGate::BudgetDecision => &[
+                    ArtifactType::BudgetDecision,
+                    ArtifactType::CostModel,
+                    ArtifactType::EventBrief,
+                ],
+                ApprovalGate::VendorContracts => &[ArtifactType::VendorContracts],
+            };
+            let sources: Vec<&Value> = current
+                .iter()
+                .filter(|e| types.contains(&e.artifact_type))
+                .map(|e| &e.payload)
+                .collect();
+            assert_eq!(sources.len(), types.len(), "{name} {}", p.gate);
+            let stray = ungrounded_numbers(&p.summary, &sources);
+            assert!(
+                stray.is_empty(),
+                "{name} {}: {stray:?} in {:?}",
+                p.gate,
+                p.summary
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 9, "{checked} summaries checked");
 }

@@ -57,7 +57,8 @@ impl Prompt {
 pub fn model_tasks(agent: AgentKind) -> &'static [&'static str] {
     match agent {
         AgentKind::EventPlanner => &["interpret_constraint"],
-        _ => &[],
+        AgentKind::VenueResearcher | AgentKind::BudgetAnalyst => &["summarise_for_approval"],
+        AgentKind::LogisticsCoordinator => &[],
     }
 }
 

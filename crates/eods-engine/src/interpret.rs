@@ -24,10 +24,9 @@ use eods_domain::constraints::{
 };
 use eods_domain::ids::ArtifactId;
 use eods_domain::instruction::AgentKind;
-use eods_domain::lifecycle::RunStatus;
 use eods_domain::model::{ModelCall, ModelOutcome};
 use eods_model::{ModelClient, Task, Usage};
-use eods_store::{Commit, StatusWrite};
+use eods_store::Commit;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -61,7 +60,7 @@ pub(crate) fn task_for(prompt: &Prompt, text: &str) -> Task {
 
 /// What the event's earlier model calls spent (every call is in an AgentTrace), so the budget
 /// counts across runs.
-fn spent(traces: &[Envelope]) -> Usage {
+pub(crate) fn spent(traces: &[Envelope]) -> Usage {
     let mut usage = Usage::default();
     for t in traces {
         let Ok(trace) = serde_json::from_value::<AgentTrace>(t.payload.clone()) else {
@@ -266,26 +265,18 @@ impl Engine {
             gathered: None,
         };
         artifacts.push(self.trace_envelope(l, trace, correlation, now));
-        Ok(Built {
-            commit: Commit {
+        Ok(Built::running(
+            l,
+            Commit {
                 event_id: id,
                 step_key: interpret_key(revision),
                 at: now,
                 artifacts,
                 decisions: rec.decisions,
                 changes: rec.changes,
-                status: Some(StatusWrite {
-                    state: l.snap.event.state,
-                    run_status: RunStatus::Running,
-                    detail: None,
-                    wake_at: None,
-                }),
                 ..Commit::default()
             },
-            progress: vec![],
-            stop: None,
-            typed: None,
-        })
+        ))
     }
 }
 

@@ -16,6 +16,7 @@ mod loaded;
 mod records;
 pub mod replay;
 pub mod report;
+mod summarise;
 mod supply;
 mod tasks;
 pub mod worker;
@@ -162,6 +163,9 @@ pub struct PendingApproval {
     pub artifact_revision: u32,
     /// One paragraph on what is being approved.
     pub summary: String,
+    /// Who wrote `summary` when a language model did (`model:NAME`, its figures checked
+    /// against the artifacts); `None`: the engine's own.
+    pub summary_by: Option<String>,
 }
 
 /// One event as a person sees it (see [`Engine::overview`]).
@@ -436,6 +440,25 @@ impl Built {
             }),
             commit,
             progress: vec![],
+            typed: None,
+        }
+    }
+}
+
+impl Built {
+    /// `commit` as a step of a running run (it keeps the state, sets the run status running),
+    /// with nothing to report and no stop.
+    fn running(l: &Loaded, mut commit: Commit) -> Built {
+        commit.status = Some(StatusWrite {
+            state: l.snap.event.state,
+            run_status: RunStatus::Running,
+            detail: None,
+            wake_at: None,
+        });
+        Built {
+            commit,
+            progress: vec![],
+            stop: None,
             typed: None,
         }
     }
@@ -917,6 +940,22 @@ impl Engine {
                 }
                 Action::AwaitApproval => {
                     let requests = self.pending(&l);
+                    // The model summarises for the approver (an external call: a wait point).
+                    let due = self.summaries_due(&l, &requests);
+                    if let (false, Some(model)) = (due.is_empty(), self.model.clone()) {
+                        if !self.flush(&mut l, &mut pending, progress).await? {
+                            restarted = restart(&mut l);
+                            continue;
+                        }
+                        for p in &due {
+                            let started = self.clock.now();
+                            let (call, kept) = self.summarise(&model, &l, p).await?;
+                            let built =
+                                self.build_summary(&l, p, call, kept, &correlation, started)?;
+                            self.stage(&mut l, &mut pending, built)?;
+                        }
+                        continue;
+                    }
                     match approver.as_deref_mut() {
                         Some(a) if requests.first().is_some_and(|r| a.answers(r)) => {
                             // A person sees only requests that are stored.
@@ -1378,7 +1417,11 @@ impl Engine {
                 id: a.id,
                 gate: a.gate,
                 artifact_revision: a.artifact_revision,
-                summary: records::approval_summary(a.gate, &l.bb),
+                summary: a.summary.as_ref().map_or_else(
+                    || records::approval_summary(a.gate, &l.bb),
+                    |(text, _)| text.clone(),
+                ),
+                summary_by: a.summary.as_ref().map(|(_, by)| by.clone()),
             })
             .collect();
         // Lifecycle order (venue, budget, vendors), whatever order the requests were stored in.

@@ -155,7 +155,17 @@ impl Loaded {
                 directive: None,
                 required_approvals: a.required_approvals.max(1),
                 votes: vec![],
+                summary: None,
             });
+        }
+        for w in &c.approval_summaries {
+            if let Some(a) = snap
+                .approvals
+                .iter_mut()
+                .find(|a| a.id == w.id && a.summary.is_none())
+            {
+                a.summary = Some((w.text.clone(), w.by.clone()));
+            }
         }
         for d in &c.approval_decisions {
             let row = snap

@@ -11,7 +11,7 @@ use eods_domain::artifact::{ArtifactType, CatalogType, Payload};
 use eods_domain::catalog::audit::AgentTrace;
 use eods_domain::catalog::brief::EventBrief;
 use eods_domain::constraints::{VenueNeed, read_brief, read_text, required_venue_needs};
-use eods_domain::lifecycle::{ApprovalDecision, RunStatus};
+use eods_domain::lifecycle::{ApprovalDecision, ApprovalGate, RunStatus};
 use eods_domain::model::ModelOutcome;
 use eods_engine::replay::{Recording, ReplayReport};
 use eods_engine::{Answer, Approver, Engine, PendingApproval, Quiet, RunOptions};
@@ -36,7 +36,8 @@ impl Approver for Yes {
     }
 }
 
-/// A model server answering each text with its scripted content; the texts it was asked.
+/// A model server answering each text with its scripted content (a summary request gets `[]`,
+/// which is not a summary); the texts it was asked to read.
 async fn model_server(
     answers: &'static [(&'static str, &'static str)],
 ) -> (String, Arc<Mutex<Vec<String>>>) {
@@ -47,20 +48,42 @@ async fn model_server(
         axum::routing::post(move |body: axum::Json<Value>| {
             let seen = seen.clone();
             async move {
-                let text = body.0["messages"][1]["content"].as_str().unwrap_or("").to_owned();
-                seen.lock().unwrap().push(text.clone());
-                let content = answers.iter().find(|(t, _)| *t == text).map_or("[]", |(_, a)| a);
-                axum::Json(json!({
-                    "choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 100, "completion_tokens": 20}
-                }))
+                let text = body.0["messages"][1]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                // The texts put to it to read (not the approvers' summaries it is asked for).
+                if body.0["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("You read one constraint"))
+                {
+                    seen.lock().unwrap().push(text.clone());
+                }
+                let content = answers
+                    .iter()
+                    .find(|(t, _)| *t == text)
+                    .map_or("[]", |(_, a)| a);
+                completion(content, 100)
             }
         }),
     );
+    (serve(app).await, asked)
+}
+
+/// A chat completion answering `content`, counting `prompt_tokens` and 20 for the answer.
+fn completion(content: &str, prompt_tokens: u64) -> axum::Json<Value> {
+    axum::Json(json!({
+        "choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 20}
+    }))
+}
+
+/// Serves `app` on a loopback port; its base URL.
+async fn serve(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (format!("http://{addr}/v1"), asked)
+    format!("http://{addr}/v1")
 }
 
 /// `r` replayed on an in-memory database.
@@ -190,7 +213,8 @@ async fn constraints_in_other_languages_are_read_by_the_model_checked_and_honour
         let recording = Recording::read(&store, id).await.unwrap();
         let report = replay(&recording).await;
         assert_eq!(report.first_difference, None, "{report:?}");
-        assert_eq!(report.model_calls, 3);
+        // Three texts read, and the venue and budget summaries asked for (refused: `[]`).
+        assert_eq!(report.model_calls, 5);
         assert_eq!(asked.lock().unwrap().len(), 3, "the replay asks no server");
         let mut changed = recording.clone();
         assert!(changed.change_model_response(
@@ -322,4 +346,122 @@ async fn the_prompt_comes_from_the_instruction_set_and_is_recorded_by_hash() {
         interpret.model_calls[0].messages[1].content,
         format!("Constraint: {GERMAN}")
     );
+}
+
+/// A model server that writes approvers' summaries: the budget's from the figures it is sent,
+/// the venue's with a figure the artifacts do not hold; brief texts get no reading.
+async fn summary_server() -> (String, Arc<Mutex<usize>>) {
+    let asked = Arc::new(Mutex::new(0));
+    let seen = asked.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |body: axum::Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                let system = body.0["messages"][0]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                let user = body.0["messages"][1]["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                let content = if system.contains("budget request") {
+                    *seen.lock().unwrap() += 1;
+                    let facts: Value =
+                        serde_json::from_str(user.split_once('\n').unwrap().1).unwrap();
+                    let d = &facts["artifacts"]["budget_decision"];
+                    json!({"summary": format!(
+                        "Approve {} {} for the full scope, the recommended option.",
+                        d["approved_total"].as_str().unwrap(),
+                        d["currency"].as_str().unwrap()
+                    )})
+                    .to_string()
+                } else if system.contains("venue selection request") {
+                    *seen.lock().unwrap() += 1;
+                    json!({"summary": "The venue costs 999999 EUR and seats everyone."}).to_string()
+                } else {
+                    "[]".to_owned()
+                };
+                completion(&content, 300)
+            }
+        }),
+    );
+    (serve(app).await, asked)
+}
+
+/// With a model, the approver reads its summary when every figure in it is the plan's; a
+/// summary stating a figure the artifacts do not hold is refused, and the engine's own is shown.
+/// Vendor contracts keep the engine's summary. The run replays exactly from its record.
+#[tokio::test]
+async fn approvers_read_the_models_summary_only_when_its_figures_are_the_plans() {
+    let (url, asked) = summary_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in test_stores(dir.path(), "model_summary").await.unwrap() {
+        *asked.lock().unwrap() = 0;
+        let client = ModelClient::new(ModelConfig::new(&url, "replay")).unwrap();
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_model(Arc::new(client));
+        let id = e.submit(brief(), &RunOptions::default()).await.unwrap();
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{s:?}");
+        assert_eq!(*asked.lock().unwrap(), 2, "venue and budget, once each");
+        let pending = e.pending_approvals(id).await.unwrap();
+        assert_eq!(pending.len(), 3);
+        let decision = store
+            .current_of(id, ArtifactType::BudgetDecision)
+            .await
+            .unwrap()
+            .unwrap();
+        for p in &pending {
+            match p.gate {
+                ApprovalGate::BudgetDecision => {
+                    assert_eq!(p.summary_by.as_deref(), Some("model:replay"));
+                    let total = decision.payload["approved_total"].as_str().unwrap();
+                    assert!(p.summary.contains(total), "{}", p.summary);
+                }
+                _ => {
+                    assert_eq!(p.summary_by, None, "{:?}", p.gate);
+                    assert!(!p.summary.contains("999999"), "{}", p.summary);
+                }
+            }
+        }
+        let traces = store.revisions(id, ArtifactType::AgentTrace).await.unwrap();
+        let summaries: Vec<AgentTrace> = traces
+            .iter()
+            .filter_map(|t| serde_json::from_value::<AgentTrace>(t.payload.clone()).ok())
+            .filter(|t| t.step == "summarise")
+            .collect();
+        assert_eq!(summaries.len(), 2);
+        let refused = summaries
+            .iter()
+            .flat_map(|t| &t.model_calls)
+            .find(|c| c.outcome == ModelOutcome::Invalid)
+            .unwrap();
+        let why = refused.reason.clone().unwrap();
+        assert!(
+            why.contains("figures the artifacts do not hold: 999999"),
+            "{why}"
+        );
+
+        // The approver decides; the run ends; the record replays byte for byte.
+        for p in &pending {
+            e.decide_approval(
+                id,
+                p.id,
+                &Answer {
+                    decision: ApprovalDecision::Approve,
+                    comment: "ok".into(),
+                    by: "user:bob".into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let s = e.run(id, None, &mut Quiet).await.unwrap();
+        assert_eq!(s.run_status, RunStatus::Completed, "{s:?}");
+        assert_eq!(*asked.lock().unwrap(), 2, "a summary is asked once");
+        let report = replay(&Recording::read(&store, id).await.unwrap()).await;
+        assert_eq!(report.first_difference, None, "{report:?}");
+    }
 }

@@ -910,7 +910,13 @@ async fn pending_request(
         .iter()
         .find(|p| p.id == approval)
         .ok_or_else(not_found)?;
-    let (summary, impact) = approval::describe(p.gate, &p.summary, &o.blackboard, contracts);
+    let (mut summary, impact) = approval::describe(p.gate, &p.summary, &o.blackboard, contracts);
+    // A language model's summary says so (its figures were checked against the artifacts).
+    if let Some(by) = &p.summary_by {
+        summary.push_str(&format!(
+            " (summary written by {by}; every figure in it was checked against the plan)"
+        ));
+    }
     Ok((
         o.event.title.clone(),
         gate_words(p.gate).to_owned(),

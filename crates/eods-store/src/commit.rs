@@ -558,6 +558,11 @@ impl Store {
                 q.push(")");
                 q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
             }
+            for a in todo.iter().flat_map(|c| &c.approval_summaries) {
+                sqlx::query("UPDATE approvals SET summary = $1, summary_by = $2 WHERE id = $3 AND event_id = $4 AND summary IS NULL")
+                    .bind(&a.text).bind(&a.by).bind(a.id.to_string()).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("write approval summaries", e))?;
+            }
             let escalated: Vec<_> = todo.iter().flat_map(|c| c.escalated.iter().map(move |a| (a, c.at))).collect();
             for chunk in escalated.chunks(CHUNK / 2) {
                 let mut q = QueryBuilder::new("UPDATE approvals SET escalated_at = v.column2 FROM (");

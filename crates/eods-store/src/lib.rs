@@ -12,9 +12,9 @@ pub use error::StoreError;
 pub use fx::{FxImportRow, FxRateRow, FxRateWrite};
 use rows::ArtifactTuple;
 pub use rows::{
-    ApprovalDecisionWrite, ApprovalRow, BriefSummary, Channel, Commit, CommitOutcome, EventListRow,
-    EventRow, EventSnapshot, Fence, InboxRow, NewApproval, NewOutbox, OutboxKind, OutboxRow,
-    OutboxStatus, StatusWrite, TokenRow, Vote,
+    ApprovalDecisionWrite, ApprovalRow, ApprovalSummary, BriefSummary, Channel, Commit,
+    CommitOutcome, EventListRow, EventRow, EventSnapshot, Fence, InboxRow, NewApproval, NewOutbox,
+    OutboxKind, OutboxRow, OutboxStatus, StatusWrite, TokenRow, Vote,
 };
 pub use service::{AuditFilter, AuditLog, EventFilter, InboxPage, epoch_ms};
 
@@ -449,7 +449,7 @@ impl Store {
                 .bind(&ev).fetch_all(&mut *tx).await
                 .map_err(|e| StoreError::query("load artifacts", e))?;
             let approvals: Vec<rows::ApprovalTuple> = sqlx::query_as(
-                "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
+                "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals, summary, summary_by FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
                 .bind(&ev).fetch_all(&mut *tx).await
                 .map_err(|e| StoreError::query("load approvals", e))?;
             let votes: Vec<(String, String, String, String, DateTime<Utc>)> = sqlx::query_as(
@@ -599,7 +599,7 @@ impl Store {
     /// Every approval request of an event, oldest first.
     pub async fn approvals(&self, id: EventId) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<rows::ApprovalTuple> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
+            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals, summary, summary_by FROM approvals WHERE event_id = $1 ORDER BY requested_at, gate, artifact_revision")
             .bind(id.to_string()).fetch_all(p).await)
             .map_err(|e| StoreError::query("load approvals", e))?;
         let mut out: Vec<ApprovalRow> = rows

@@ -285,6 +285,9 @@ pub struct ApprovalRow {
     pub required_approvals: u32,
     /// Votes cast so far (an approval with quorum 1 has at most one).
     pub votes: Vec<Vote>,
+    /// The summary a language model wrote for the approver, checked against the gate's
+    /// artifacts, and who wrote it (`model:NAME`); `None`: the engine's own summary is shown.
+    pub summary: Option<(String, String)>,
 }
 
 /// One approver's vote on a request.
@@ -312,6 +315,8 @@ pub(crate) type ApprovalTuple = (
     Option<String>,
     Option<Json<Value>>,
     i64,
+    Option<String>,
+    Option<String>,
 );
 
 impl TryFrom<ApprovalTuple> for ApprovalRow {
@@ -343,6 +348,7 @@ impl TryFrom<ApprovalTuple> for ApprovalRow {
             required_approvals: u32::try_from(t.13)
                 .map_err(|_| StoreError::Corrupt(format!("required approvals {}", t.13)))?,
             votes: vec![],
+            summary: t.14.zip(t.15),
         })
     }
 }
@@ -358,6 +364,15 @@ pub struct NewApproval {
     pub deadline: DateTime<Utc>,
     /// Quorum: approvals needed (at least 1).
     pub required_approvals: u32,
+}
+
+/// A summary written for an approval request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalSummary {
+    pub id: ApprovalId,
+    pub text: String,
+    /// `model:NAME`.
+    pub by: String,
 }
 
 /// A decision on a pending approval.
@@ -424,6 +439,9 @@ pub struct Commit {
     /// Pending approval requests the engine retires (a request for a newer revision of the same
     /// artifact replaces them): set to `superseded`.
     pub superseded: Vec<ApprovalId>,
+    /// Summaries written for pending requests (`summary`, `summary_by`); a request keeps the
+    /// first it was given.
+    pub approval_summaries: Vec<ApprovalSummary>,
     /// Approval requests escalated in this commit (their deadline passed): stamped, so the
     /// service's timer does not escalate them again.
     pub escalated: Vec<ApprovalId>,

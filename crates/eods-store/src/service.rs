@@ -277,7 +277,7 @@ impl Store {
     /// requests, then their votes).
     pub async fn pending_approvals(&self) -> Result<Vec<ApprovalRow>, StoreError> {
         let rows: Vec<rows::ApprovalTuple> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals FROM approvals WHERE status = 'pending' ORDER BY deadline, id")
+            "SELECT id, event_id, gate, artifact_revision, status, approver_role, requested_at, deadline, decided_at, decided_by, decision, comment, directive, required_approvals, summary, summary_by FROM approvals WHERE status = 'pending' ORDER BY deadline, id")
             .fetch_all(p).await)
             .map_err(|e| StoreError::query("pending approvals", e))?;
         let mut out: Vec<ApprovalRow> = rows

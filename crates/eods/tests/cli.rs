@@ -811,7 +811,7 @@ fn an_instruction_set_file_changes_behaviour_without_recompiling_and_is_recorded
         .unwrap()
         .to_owned();
     assert!(
-        line.contains("1.1.0") && line.contains("sets/venue_researcher.beginner.json"),
+        line.contains("1.2.0") && line.contains("sets/venue_researcher.beginner.json"),
         "{line}"
     );
 
@@ -842,7 +842,7 @@ fn an_instruction_set_file_changes_behaviour_without_recompiling_and_is_recorded
         .find(|e| e["instruction_set"]["agent"] == "venue_researcher")
         .unwrap()
         .clone();
-    assert_eq!(research["instruction_set"]["version"], "1.1.0");
+    assert_eq!(research["instruction_set"]["version"], "1.2.0");
     let digest = sha2::Sha256::digest(edited.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -91,6 +91,8 @@ def main():
                              {"decision": "approve", "comment": "approved by the S-02 script"})
             assert status == 200, (status, r)
             print(f"approved {a['gate']} revision {a['artifact_revision']} -> {r['approval']['status']}")
+            if a.get("summary"):
+                print(f"  summary by {a['summary_by']}: {a['summary']}")
         assert len(inbox["items"]) == 3, inbox
 
         def finished():

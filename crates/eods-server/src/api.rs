@@ -151,6 +151,8 @@ pub(crate) fn approval_view(a: &ApprovalRow, now: chrono::DateTime<chrono::Utc>)
         decided_by: a.decided_by.clone(),
         decision: a.decision.map(Into::into),
         comment: a.comment.clone(),
+        summary: a.summary.as_ref().map(|(t, _)| t.clone()),
+        summary_by: a.summary.as_ref().map(|(_, by)| by.clone()),
     }
 }
 

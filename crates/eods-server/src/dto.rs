@@ -513,6 +513,11 @@ pub struct ApprovalView {
     pub decided_by: Option<String>,
     pub decision: Option<DecisionDto>,
     pub comment: Option<String>,
+    /// The summary a language model wrote for the approver, every figure in it checked against
+    /// the gate's artifacts (null: none was written; the event's pages show the engine's).
+    pub summary: Option<String>,
+    /// Who wrote `summary` (`model:NAME`).
+    pub summary_by: Option<String>,
 }
 
 /// Approval requests.

@@ -577,8 +577,14 @@ fn first_difference(recorded: &[Envelope], replayed: &[Envelope]) -> Option<Diff
             );
             let (pointer, x, y) = json_difference(&ra, &pa, String::new())
                 .unwrap_or_else(|| (String::new(), ra.clone(), pa.clone()));
+            let hint = if pointer.starts_with("/instruction_set") {
+                " (the run followed another instruction set than this replay: replay with \
+                 --instructions naming a directory with the set the run recorded)"
+            } else {
+                ""
+            };
             return diff(format!(
-                "payload at `{}`: recorded {}, replayed {}",
+                "payload at `{}`: recorded {}, replayed {}{hint}",
                 if pointer.is_empty() { "/" } else { &pointer },
                 excerpt(&x),
                 excerpt(&y)
@@ -787,6 +793,32 @@ mod tests {
             patch,
             json!({"budget": {"total": "8"}, "notes": null, "tags": [1]})
         );
+    }
+
+    fn trace(hash: &str, duration: u64) -> Envelope {
+        Envelope {
+            id: eods_domain::ids::ArtifactId(uuid::Uuid::now_v7()),
+            event_id: EventId(uuid::Uuid::now_v7()),
+            artifact_type: ArtifactType::AgentTrace,
+            revision: 1,
+            schema_version: "1.0.0".into(),
+            created_at: Utc::now(),
+            created_by: "system:engine".into(),
+            correlation_id: "c".into(),
+            derived_from: vec![],
+            payload: json!({"step": "plan", "duration_ms": duration, "instruction_set": {"hash": hash}}),
+        }
+    }
+
+    #[test]
+    fn a_trace_differs_by_what_it_records_not_by_its_timings() {
+        assert_eq!(first_difference(&[trace("a", 5)], &[trace("a", 9)]), None);
+        let d = first_difference(&[trace("a", 5)], &[trace("b", 5)]).unwrap();
+        assert_eq!((d.artifact_type, d.revision), (ArtifactType::AgentTrace, 1));
+        assert!(d.what.contains("`/instruction_set/hash`"), "{d}");
+        assert!(d.what.contains("another instruction set"), "{d}");
+        let d = first_difference(&[trace("a", 5)], &[]).unwrap();
+        assert!(d.what.contains("not written by the replay"), "{d}");
     }
 
     #[test]

@@ -63,9 +63,13 @@ pub fn model_tasks(agent: AgentKind) -> &'static [&'static str] {
 }
 
 impl InstructionSet {
-    /// The prompt template of `task`, which [`parse_instruction_set`] checked is present.
-    pub fn prompt(&self, task: &str) -> Option<&Prompt> {
-        self.prompts.get(task)
+    /// The prompt template of `task` ([`parse_instruction_set`] checked that the set has every
+    /// prompt its agent asks for).
+    pub fn prompt(&self, task: &str) -> Result<&Prompt, InstructionError> {
+        self.prompts.get(task).ok_or_else(|| InstructionError {
+            file: self.source.clone(),
+            message: format!("prompts.{task} is missing"),
+        })
     }
 
     /// The reference recorded in the DecisionLog and traces.

@@ -118,16 +118,7 @@ impl Engine {
             .instructions
             .get(AgentKind::EventPlanner, l.level)
             .map_err(eods_agents::AgentError::from)?;
-        // Checked when the set was loaded.
-        let Some(prompt) = set.prompt(TASK) else {
-            return Err(eods_agents::AgentError::from(
-                eods_agents::instructions::InstructionError {
-                    file: set.source.clone(),
-                    message: format!("prompts.{TASK} is missing"),
-                },
-            )
-            .into());
-        };
+        let prompt = set.prompt(TASK).map_err(eods_agents::AgentError::from)?;
         let by = format!("model:{}", model.config().model);
         let (mut calls, mut kept) = (Vec::new(), Vec::new());
         let traces = self

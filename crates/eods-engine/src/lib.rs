@@ -16,7 +16,7 @@ mod loaded;
 mod records;
 pub mod replay;
 pub mod report;
-mod summarise;
+pub mod summarise;
 mod supply;
 mod tasks;
 pub mod worker;

@@ -38,7 +38,7 @@ struct Summary {
 }
 
 /// The artifacts a gate's summary speaks of, and the agent that owns the gate.
-pub(crate) fn sources(gate: ApprovalGate) -> (&'static [ArtifactType], AgentKind) {
+pub fn sources(gate: ApprovalGate) -> (&'static [ArtifactType], AgentKind) {
     match gate {
         ApprovalGate::VenueSelection => (
             &[ArtifactType::VenueScorecard, ArtifactType::VenueShortlist],
@@ -57,6 +57,35 @@ pub(crate) fn sources(gate: ApprovalGate) -> (&'static [ArtifactType], AgentKind
             AgentKind::LogisticsCoordinator,
         ),
     }
+}
+
+/// What of an artifact goes to the model: all of it, except the brief, of which only what a
+/// budget summary speaks of (never the stakeholders and their contacts, nor the free texts).
+fn shared(t: ArtifactType, payload: Value) -> Value {
+    if t != ArtifactType::EventBrief {
+        return payload;
+    }
+    let keep = [
+        "title",
+        "event_type",
+        "date_range",
+        "timezone",
+        "audience_size",
+        "budget",
+    ];
+    let mut out: serde_json::Map<String, Value> = payload
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(city) = payload.pointer("/location/city") {
+        out.insert("city".into(), city.clone());
+    }
+    Value::Object(out)
 }
 
 /// The key of the commit that records the summary of request `p`.
@@ -98,15 +127,13 @@ impl Engine {
             .instructions
             .get(agent, l.level)
             .map_err(eods_agents::AgentError::from)?;
-        let prompt = set.prompt(TASK).ok_or_else(|| {
-            eods_agents::AgentError::from(eods_agents::instructions::InstructionError {
-                file: set.source.clone(),
-                message: format!("prompts.{TASK} is missing"),
-            })
-        })?;
+        let prompt = set.prompt(TASK).map_err(eods_agents::AgentError::from)?;
         let payloads: Vec<(ArtifactType, Value)> = types
             .iter()
-            .filter_map(|t| l.bb.current(*t).map(|e| (*t, e.payload.to_value())))
+            .filter_map(|t| {
+                l.bb.current(*t)
+                    .map(|e| (*t, shared(*t, e.payload.to_value())))
+            })
             .collect();
         let facts = json!({
             "gate": p.gate.as_str(),

@@ -433,6 +433,12 @@ async fn approvers_read_the_models_summary_only_when_its_figures_are_the_plans()
             .filter(|t| t.step == "summarise")
             .collect();
         assert_eq!(summaries.len(), 2);
+        // The model is sent the gate's figures, never the stakeholders' contacts.
+        for c in summaries.iter().flat_map(|t| &t.model_calls) {
+            let sent = &c.messages[1].content;
+            assert!(sent.contains("approved_total") || sent.contains("venue_scorecard"));
+            assert!(!sent.contains("jana@rust-berlin.example"), "{sent}");
+        }
         let refused = summaries
             .iter()
             .flat_map(|t| &t.model_calls)

@@ -218,17 +218,7 @@ async fn approver_summaries_state_only_figures_the_artifacts_hold() {
         assert_eq!(s.run_status, RunStatus::AwaitingApproval, "{name}: {s:?}");
         let current = store.current_artifacts(id).await.unwrap();
         for p in e.pending_approvals(id).await.unwrap() {
-            let types: &[ArtifactType] = match p.gate {
-                ApprovalGate::VenueSelection => {
-                    &[ArtifactType::VenueScorecard, ArtifactType::VenueShortlist]
-                }
-                ApprovalGate::BudgetDecision => &[
-                    ArtifactType::BudgetDecision,
-                    ArtifactType::CostModel,
-                    ArtifactType::EventBrief,
-                ],
-                ApprovalGate::VendorContracts => &[ArtifactType::VendorContracts],
-            };
+            let (types, _) = eods_engine::summarise::sources(p.gate);
             let sources: Vec<&Value> = current
                 .iter()
                 .filter(|e| types.contains(&e.artifact_type))

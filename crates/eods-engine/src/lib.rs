@@ -1735,6 +1735,7 @@ impl Engine {
         reason: &str,
         asks: &[String],
         partial: Vec<Payload>,
+        trace: Option<AgentTrace>,
     ) -> Built {
         let id = l.snap.event.id;
         let state = l.snap.event.state;
@@ -1783,6 +1784,10 @@ impl Engine {
             vec![],
         );
         log_revisions(l, &envelopes, &actor, &mut rec);
+        if let Some(mut trace) = trace {
+            trace.outputs = envelopes.iter().map(Envelope::as_ref).collect();
+            envelopes.push(self.trace_envelope(l, trace, correlation, now));
+        }
         let commit = Commit {
             event_id: id,
             step_key: format!("needs:{key}:{:016x}", fnv(&detail)),
@@ -1834,7 +1839,32 @@ impl Engine {
         let output = match result {
             Ok(o) => o,
             Err(err) => {
-                return Ok(self.build_step_error(l, step, &key, &derived_from, correlation, err));
+                // A step that gathered from outside before it stopped keeps what it gathered in
+                // a failed trace, so the stop can be replayed from the record.
+                let trace = gathered.map(|g| AgentTrace {
+                    step: step.name().into(),
+                    agent: step.agent(),
+                    level: l.level,
+                    instruction_set: set.reference(),
+                    inputs: derived_from.clone(),
+                    outputs: vec![],
+                    started_at,
+                    finished_at: self.clock.now(),
+                    duration_ms: u64::try_from(t0.elapsed().as_millis()).unwrap_or(u64::MAX),
+                    status: TraceStatus::Failed,
+                    error: Some(format!("{step} step: {err}")),
+                    model_calls: Vec::new(),
+                    gathered: Some(g),
+                });
+                return Ok(self.build_step_error(
+                    l,
+                    step,
+                    &key,
+                    &derived_from,
+                    correlation,
+                    err,
+                    trace,
+                ));
             }
         };
         let now = self.clock.now();
@@ -1929,6 +1959,7 @@ impl Engine {
         derived_from: &[ArtifactRef],
         correlation: &str,
         err: AgentError,
+        trace: Option<AgentTrace>,
     ) -> Built {
         let (status, alternatives) = match err {
             AgentError::NeedsInput {
@@ -1945,6 +1976,7 @@ impl Engine {
                     &reason,
                     &asks,
                     partial,
+                    trace,
                 );
             }
             AgentError::MissingInput(_) => (RunStatus::NeedsInput, vec![]),
@@ -1956,7 +1988,15 @@ impl Engine {
             }
         };
         let detail = format!("{step} step: {err}");
-        self.build_stop(l, status, &detail, correlation, alternatives)
+        let mut built = self.build_stop(l, status, &detail, correlation, alternatives);
+        if let Some(trace) = trace {
+            let now = built.commit.at;
+            built
+                .commit
+                .artifacts
+                .push(self.trace_envelope(l, trace, correlation, now));
+        }
+        built
     }
 
     /// A step's outputs as the envelopes to store (those that changed, or the gate's artifact

@@ -8,6 +8,7 @@
 
 use eods_agents::Tools;
 use eods_domain::artifact::ArtifactType;
+use eods_domain::catalog::sources::GatheredVenues;
 use eods_domain::ids::EventId;
 use eods_domain::lifecycle::{ApprovalDecision, ApprovalGate, RunStatus};
 use eods_engine::replay::{Recording, ReplayReport};
@@ -236,4 +237,58 @@ async fn approver_summaries_state_only_figures_the_artifacts_hold() {
         }
     }
     assert!(checked >= 9, "{checked} summaries checked");
+}
+
+/// Answers every venue gathering with nothing found, as an open-data source does for a city it
+/// holds no venues of.
+struct NothingFound;
+
+impl eods_engine::VenueGatherer for NothingFound {
+    fn gather<'a>(
+        &'a self,
+        q: &'a eods_sources::VenueQuery,
+        _wanted: usize,
+    ) -> eods_sources::BoxFuture<'a, GatheredVenues> {
+        let escalation = format!("no venue found in {}", q.city);
+        Box::pin(async move {
+            GatheredVenues {
+                records: vec![],
+                attempts: vec![],
+                escalation: Some(escalation),
+            }
+        })
+    }
+}
+
+/// A Research step that gathered venues and then stopped for a person keeps what it gathered
+/// in a failed trace, so the stop replays from the record like a step that succeeded.
+#[tokio::test]
+async fn a_step_that_gathered_and_stopped_replays_from_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    for store in test_stores(dir.path(), "replay_gathered_stop")
+        .await
+        .unwrap()
+    {
+        let e = engine(&store).with_gatherer(Arc::new(NothingFound));
+        let mut b = brief("s01-meetup.json");
+        b["location"]["city"] = json!("Helsinki");
+        b["location"]["country"] = json!("FI");
+        let id = e.submit(b, &RunOptions::default()).await.unwrap();
+        let mut approver = RejectVenueOnce(true);
+        let s = e.run(id, Some(&mut approver), &mut Quiet).await.unwrap();
+        assert!(
+            matches!(s.run_status, RunStatus::NeedsInput | RunStatus::Blocked),
+            "{s:?}"
+        );
+
+        let recording = Recording::read(&store, id).await.unwrap();
+        assert_eq!(recording.gatherings().len(), 1, "the gathering is recorded");
+        let report = replay(&recording).await;
+        assert_eq!(report.first_difference, None, "{report:?}");
+        assert_eq!(report.gatherings, 1, "{report:?}");
+        assert_eq!(
+            report.revisions,
+            store.all_revisions(id).await.unwrap().len()
+        );
+    }
 }

@@ -1,7 +1,9 @@
 //! The artifact envelope, the closed set of artifact types, and the typed payload enum.
 //! One macro table below is the single place that maps a type name to its payload struct.
 
-use crate::catalog::{audit, brief, budget, execution, logistics, planning, sources, venue};
+use crate::catalog::{
+    audit, brief, budget, execution, logistics, messages, planning, sources, venue,
+};
 use crate::ids::{ArtifactId, EventId};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -160,6 +162,7 @@ catalog! {
     IncidentLog => execution::IncidentLog, "incident_log";
     Postmortem => execution::Postmortem, "postmortem";
     OrganiserData => sources::OrganiserData, "organiser_data";
+    MessageDrafts => messages::MessageDrafts, "message_drafts";
 }
 
 impl ArtifactType {
@@ -172,6 +175,7 @@ impl ArtifactType {
                 | ArtifactType::IncidentLog
                 | ArtifactType::Postmortem
                 | ArtifactType::OrganiserData
+                | ArtifactType::MessageDrafts
         )
     }
 

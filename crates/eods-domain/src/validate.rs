@@ -326,6 +326,45 @@ pub fn validate_payload(payload: &Payload) -> Vec<Violation> {
                 );
             }
         }
+        Payload::MessageDrafts(m) => {
+            unique(
+                m.drafts.iter().map(|x| x.id.as_str()),
+                "/drafts",
+                "draft",
+                &mut v,
+            );
+            for (i, d) in m.drafts.iter().enumerate() {
+                v.check(
+                    !d.subject.trim().is_empty(),
+                    format!("/drafts/{i}/subject"),
+                    "a message needs a subject",
+                );
+                v.check(
+                    !d.body.trim().is_empty(),
+                    format!("/drafts/{i}/body"),
+                    "a message needs a body",
+                );
+                v.check(
+                    crate::catalog::messages::language_tag_ok(&d.language),
+                    format!("/drafts/{i}/language"),
+                    "a BCP 47 language tag such as en, de or pt-BR",
+                );
+                v.check(
+                    d.address.as_deref().is_none_or(|a| {
+                        let (user, host) = a.split_once('@').unwrap_or(("", ""));
+                        !user.is_empty() && host.contains('.') && !a.contains(char::is_whitespace)
+                    }),
+                    format!("/drafts/{i}/address"),
+                    "an e-mail address (name@example.org), or leave it out to send by hand",
+                );
+                let approved = d.status == crate::catalog::messages::DraftStatus::Approved;
+                v.check(
+                    approved == (d.approved_by.is_some() && d.approved_at.is_some()),
+                    format!("/drafts/{i}/approved_by"),
+                    "approved_by and approved_at are set exactly when the draft is approved",
+                );
+            }
+        }
     }
     v.into_vec()
 }
@@ -354,6 +393,13 @@ fn brief(b: &EventBrief, v: &mut Violations) {
         !b.title.trim().is_empty(),
         "/title",
         "title must not be empty",
+    );
+    v.check(
+        b.language
+            .as_deref()
+            .is_none_or(crate::catalog::messages::language_tag_ok),
+        "/language",
+        "a BCP 47 language tag such as en, de, fi or pt-BR",
     );
     // Bounds keep date and count arithmetic far from overflow, and catch typos (2207 for 2027).
     let (first, last) = (b.first_day(), b.last_day());

@@ -10,6 +10,7 @@ use eods_domain::artifact::{ArtifactRef, ArtifactType, Envelope, Payload};
 use eods_domain::blackboard::{Blackboard, Current};
 use eods_domain::catalog::audit::{ChangeType, DecisionType};
 use eods_domain::catalog::budget::{BudgetDecision, BudgetStatus};
+use eods_domain::catalog::messages::MessageDrafts;
 use eods_domain::ids::{ApprovalId, ArtifactId, EventId};
 use eods_domain::instruction::Level;
 use eods_domain::lifecycle::{ApprovalGate, LifecycleState, RunStatus};
@@ -95,7 +96,8 @@ impl Engine {
         }
         let l = self.load(id).await?;
         let event = &l.snap.event;
-        if event.state >= LifecycleState::Execute {
+        // Messages are written up to and during the event; plans are fixed once it runs.
+        if event.state >= LifecycleState::Execute && t != ArtifactType::MessageDrafts {
             return Err(EditError::Executing(event.state).into());
         }
         let current = l.bb.current(t).ok_or(EditError::Missing(t))?;
@@ -106,6 +108,27 @@ impl Engine {
             }
             .into());
         }
+        // A draft edited is written by the editor, and an approved one whose words change needs
+        // approval again; an edit never approves (see `drafts::checked_edit`).
+        let payload = match (t, l.bb.get::<MessageDrafts>()) {
+            (ArtifactType::MessageDrafts, Some(cur)) => {
+                match serde_json::from_value::<MessageDrafts>(payload.clone()) {
+                    Ok(edited) => {
+                        let checked =
+                            crate::drafts::checked_edit(cur, edited, by).map_err(|violations| {
+                                EditError::Invalid {
+                                    artifact_type: t,
+                                    violations,
+                                }
+                            })?;
+                        Payload::MessageDrafts(checked).to_value()
+                    }
+                    // Not drafts at all: the schema check below names what is wrong.
+                    Err(_) => payload,
+                }
+            }
+            _ => payload,
+        };
         let now = self.clock.now();
         let correlation = self.correlation_id();
         // The edit keeps the provenance of what it replaces, but not the replaced revision
@@ -183,6 +206,8 @@ impl Engine {
         let run_status = match event.run_status {
             RunStatus::Paused | RunStatus::Cancelled | RunStatus::Completed => event.run_status,
             RunStatus::NeedsInput if t != ArtifactType::EventBrief => event.run_status,
+            // No step reads the drafts.
+            _ if t == ArtifactType::MessageDrafts => event.run_status,
             _ => RunStatus::Running,
         };
         // An edited brief is the brief: the store rewrites the event's summary from this revision
@@ -206,7 +231,8 @@ impl Engine {
             superseded: l.superseded_by(&approval_requests),
             approval_requests,
             outbox,
-            status: Some(StatusWrite {
+            // The drafts feed no step: the run's status and its detail stay as they are.
+            status: (t != ArtifactType::MessageDrafts).then_some(StatusWrite {
                 state: event.state,
                 run_status,
                 detail: None,

@@ -9,6 +9,7 @@ mod amend;
 #[cfg(test)]
 mod builders_test;
 pub mod decide;
+pub mod drafts;
 mod edit;
 mod feedback;
 mod interpret;
@@ -359,6 +360,8 @@ pub enum EngineError {
     Supply(#[from] SupplyError),
     #[error(transparent)]
     Task(#[from] TaskError),
+    #[error(transparent)]
+    Draft(#[from] drafts::DraftError),
     #[error("the run did not settle after {0} actions")]
     Runaway(usize),
 }
@@ -1951,6 +1954,7 @@ impl Engine {
 
     /// The stop an agent's error leads to: needs input (with what to ask), blocked (with the
     /// alternatives), or failed.
+    #[allow(clippy::too_many_arguments)] // The parts of one step, computed by its builder.
     fn build_step_error(
         &self,
         l: &Loaded,

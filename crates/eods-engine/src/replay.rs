@@ -6,7 +6,8 @@
 //! - the brief as submitted (event_brief revision 1) and the run options (with the day planning
 //!   started from);
 //! - what people did, each a keyed commit in the `steps` table: organiser data (`supply:`),
-//!   edits (`edit:`), amendments (`amend:`) and run commands (`command:`); their revisions and
+//!   edits (`edit:`), amendments (`amend:`), run commands (`command:`), message drafts written
+//!   (`drafts:`) and approved (`approve-draft:`); their revisions and
 //!   log entries say what they held;
 //! - the approvers' decisions and votes (the `approvals` table), answered again by
 //!   [`RecordedApprover`] when the replayed run asks, at the recorded instant;
@@ -146,10 +147,30 @@ enum Segment {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Input {
-    Supply { data: OrganiserData, by: String },
-    Edit { envelope: Envelope, reopened: bool },
-    Amend { patch: Value, by: String },
-    Command { cmd: RunCommand, by: String },
+    Supply {
+        data: OrganiserData,
+        by: String,
+    },
+    Edit {
+        envelope: Envelope,
+        reopened: bool,
+    },
+    Amend {
+        patch: Value,
+        by: String,
+    },
+    Command {
+        cmd: RunCommand,
+        by: String,
+    },
+    Drafts {
+        by: String,
+    },
+    ApproveDraft {
+        draft: String,
+        revision: u32,
+        by: String,
+    },
 }
 
 impl Recording {
@@ -337,6 +358,28 @@ impl Recording {
                         .unwrap_or_else(|| "user:unknown".into());
                     Input::Command { cmd, by }
                 }
+                "drafts" | "approve-draft" => {
+                    let e = self
+                        .written_at(*at)
+                        .find(|e| e.artifact_type == ArtifactType::MessageDrafts)
+                        .ok_or_else(|| {
+                            ReplayError::Inconsistent(format!(
+                                "commit {seq} (`{key}`) wrote no message_drafts revision"
+                            ))
+                        })?;
+                    if kind == "drafts" {
+                        Input::Drafts {
+                            by: e.created_by.clone(),
+                        }
+                    } else {
+                        let (draft, _) = rest.rsplit_once('@').unwrap_or((rest, ""));
+                        Input::ApproveDraft {
+                            draft: draft.to_owned(),
+                            revision: e.revision - 1,
+                            by: e.created_by.clone(),
+                        }
+                    }
+                }
                 "task" => return Err(unsupported(*seq, key, "a task update")),
                 "feedback" => return Err(unsupported(*seq, key, "attendee feedback")),
                 "incident" | "resolve" => return Err(unsupported(*seq, key, "an incident")),
@@ -488,6 +531,16 @@ async fn apply(engine: &Engine, id: EventId, input: &Input) -> Result<(), Engine
         }
         Input::Command { cmd, by } => {
             engine.command(id, *cmd, by).await?;
+        }
+        Input::Drafts { by } => {
+            engine.write_drafts(id, by).await?;
+        }
+        Input::ApproveDraft {
+            draft,
+            revision,
+            by,
+        } => {
+            engine.approve_draft(id, draft, *revision, by).await?;
         }
     }
     Ok(())

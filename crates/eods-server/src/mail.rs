@@ -195,6 +195,8 @@ pub fn message(n: &OutboxRow, from: &Mailbox, public_url: &str) -> Result<Messag
                 text(p, "message")
             ),
         ),
+        // An approved draft: the organiser's own words, as a person approved them.
+        OutboxKind::Message => (text(p, "subject").to_owned(), text(p, "body").to_owned()),
         OutboxKind::RunStopped => return Err("run_stopped notifications are not mailed".into()),
     };
     let mut b = Message::builder()
@@ -218,10 +220,15 @@ pub fn message(n: &OutboxRow, from: &Mailbox, public_url: &str) -> Result<Messag
     if !any {
         return Err("no recipient with an e-mail address".into());
     }
-    b.body(format!(
-        "{body}\n-- \nSent by EODS for {title}. You get this because the brief names you as a stakeholder.\n"
-    ))
-    .map_err(|e| format!("the message could not be built: {e}"))
+    let body = if n.kind == OutboxKind::Message {
+        body
+    } else {
+        format!(
+            "{body}\n-- \nSent by EODS for {title}. You get this because the brief names you as a stakeholder.\n"
+        )
+    };
+    b.body(body)
+        .map_err(|e| format!("the message could not be built: {e}"))
 }
 
 /// An approval deadline as people read it.

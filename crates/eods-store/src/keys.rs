@@ -42,7 +42,8 @@ const NONCE_LEN: usize = 12;
 
 /// Whether artifacts of type `t` are sealed at rest: contract terms, negotiation notes and target
 /// prices, and the documents that carry people's contact details (the brief's stakeholders, the
-/// stakeholder map, the organiser's venue and supplier lists, venue leads' contacts).
+/// stakeholder map, the organiser's venue and supplier lists, venue leads' contacts, the message
+/// drafts' recipients).
 pub fn sealed_type(t: ArtifactType) -> bool {
     t.is_sensitive()
         || matches!(
@@ -51,6 +52,7 @@ pub fn sealed_type(t: ArtifactType) -> bool {
                 | ArtifactType::StakeholderMap
                 | ArtifactType::OrganiserData
                 | ArtifactType::VenueLeads
+                | ArtifactType::MessageDrafts
         )
 }
 

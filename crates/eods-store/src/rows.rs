@@ -578,6 +578,8 @@ pub enum OutboxKind {
     TaskOverdue,
     /// A person reported an incident on a live event.
     Incident,
+    /// An approved message draft, to its recipient.
+    Message,
 }
 
 impl OutboxKind {
@@ -590,6 +592,7 @@ impl OutboxKind {
             OutboxKind::TaskReminder => "task_reminder",
             OutboxKind::TaskOverdue => "task_overdue",
             OutboxKind::Incident => "incident",
+            OutboxKind::Message => "message",
         }
     }
 
@@ -602,6 +605,7 @@ impl OutboxKind {
             OutboxKind::TaskReminder,
             OutboxKind::TaskOverdue,
             OutboxKind::Incident,
+            OutboxKind::Message,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

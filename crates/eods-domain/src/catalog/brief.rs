@@ -423,6 +423,10 @@ pub struct EventBrief {
     /// the Event Planner when a model is configured; see [`crate::constraints::Interpretation`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interpretations: Vec<crate::constraints::Interpretation>,
+    /// The language the event's messages are written in (BCP 47: `en`, `de`, `pt-BR`); English
+    /// when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl EventBrief {

@@ -6,6 +6,7 @@ pub mod brief;
 pub mod budget;
 pub mod execution;
 pub mod logistics;
+pub mod messages;
 pub mod planning;
 pub mod sources;
 pub mod venue;

@@ -143,6 +143,43 @@ test('a Helsinki event plans from OpenStreetMap leads once quotes are entered on
   await accessible(page, 'event waiting for quotes');
   await shot(page, 'helsinki-needs-input');
 
+  // The requests for quote as message drafts (issue 16): written from the plan on the Messages
+  // tab, edited by the planner, approved one by one by an approver, and only then queued; the
+  // others stay unsent drafts.
+  await page.goto(`${base}/ui/events/${id}?tab=messages`);
+  assert.match(await page.locator('#no-drafts').innerText(), /No drafts yet/);
+  await page.getByRole('button', { name: 'Write drafts' }).click();
+  await page.waitForURL(/tab=messages&drafts=written$/);
+  const rfqs = page.locator('section.draft[id^="draft-rfq-"]');
+  assert.ok((await rfqs.count()) > 0, 'a request for quote for each lead that needs one');
+  const first = rfqs.first();
+  const draftId = await first.getAttribute('id');
+  assert.match(await first.innerText(), /Draft: not approved, not sent/);
+  assert.match(await first.getByLabel('Message').inputValue(), /Could you send us a quote\?[\s\S]*2027-05-20/);
+  await first.getByLabel('E-mail address').fill('sales@venue.example');
+  await first.getByLabel('Subject').fill('Quote for the Helsinki Rust meetup, 2027-05-20');
+  await first.getByRole('button', { name: /^Save draft to / }).click();
+  await page.waitForURL(/drafts=saved$/);
+  assert.match(await page.locator(`#${draftId}`).innerText(), /written by user:alice/);
+  assert.equal(await page.getByRole('button', { name: /^Approve message to / }).count(), 0, 'a planner cannot approve');
+  await accessible(page, 'messages tab');
+  await shot(page, 'helsinki-messages');
+
+  const approver = await (await browser.newContext()).newPage();
+  await approver.goto(base + '/ui/login');
+  await approver.getByLabel('API token').fill(tokens.bob);
+  await approver.getByRole('button', { name: 'Sign in' }).click();
+  await approver.waitForURL(base + '/ui');
+  await approver.goto(`${base}/ui/events/${id}?tab=messages`);
+  await approver.locator(`#${draftId}`).getByRole('button', { name: /^Approve message to / }).click();
+  await approver.waitForURL(/drafts=queued$/);
+  assert.match(await approver.locator(`#${draftId} .draft-status`).innerText(), /Approved by user:bob .*queued for e-mail to sales@venue\.example/);
+  const drafts = (await api('alice', 'GET', `/api/v1/events/${id}/artifacts/message_drafts`)).body.payload.drafts;
+  const approvedIds = drafts.filter((d) => d.status === 'approved').map((d) => `draft-${d.id}`);
+  assert.deepEqual(approvedIds, [draftId], 'only the approved draft is approved; the rest wait');
+  await accessible(approver, 'messages tab for an approver');
+  await shot(approver, 'helsinki-message-approved');
+
   // Quotes through the page's forms (sample figures) until the run moves on.
   const quoted = new Set();
   let entered = 0;

@@ -56,7 +56,7 @@ impl Prompt {
 /// The language-model tasks each agent gives a model, which its instruction sets must prompt.
 pub fn model_tasks(agent: AgentKind) -> &'static [&'static str] {
     match agent {
-        AgentKind::EventPlanner => &["interpret_constraint"],
+        AgentKind::EventPlanner => &["interpret_constraint", "draft_message"],
         AgentKind::VenueResearcher | AgentKind::BudgetAnalyst => &["summarise_for_approval"],
         AgentKind::LogisticsCoordinator => &[],
     }
@@ -661,7 +661,7 @@ mod tests {
         let cases = [
             (text.replace("{", "{,"), "invalid JSON at line 1, column 2"),
             (
-                text.replace("\"version\": \"1.2.0\"", "\"version\": \"one\""),
+                text.replace("\"version\": \"1.3.0\"", "\"version\": \"one\""),
                 "/version: \"one\" does not match",
             ),
             (

@@ -786,11 +786,13 @@ pub fn evaluate_gate(gate: Gate, input: GateInput<'_>) -> Vec<String> {
         Gate::NoStaleArtifact => {
             // The runbook of a live event is what people recorded before Execute; Execute
             // derives it again from the current task register (keeping what was recorded, by
-            // task id), so a re-plan does not make it a stale plan.
+            // task id), so a re-plan does not make it a stale plan. Message drafts are words
+            // people send, written on request: an older draft is not a stale plan (writing them
+            // again follows the plan; the Messages tab says from what they were written).
             for (t, input_ref) in bb
                 .stale()
                 .into_iter()
-                .filter(|(t, _)| *t != ArtifactType::Runbook)
+                .filter(|(t, _)| !matches!(t, ArtifactType::Runbook | ArtifactType::MessageDrafts))
             {
                 p.push(format!(
                     "{t} is derived from {input_ref}, which is no longer current"

@@ -3,12 +3,15 @@
 //! `message_drafts` artifact: written on request from what the plan holds (every figure in them
 //! is the plan's), in the brief's language where a template exists, edited by people like any
 //! artifact, and approved one by one. Only approval puts a draft in the outbox, and only when it
-//! names an e-mail address; nothing unapproved is ever sent.
+//! names an e-mail address; nothing unapproved is ever sent. For a language no template is
+//! written in, a configured language model writes the words, checked against the template's
+//! (its figures, the recipient, the event) and recorded in the Event Planner's trace.
 
 use crate::loaded::Loaded;
 use crate::{Engine, EngineError};
 use chrono::{DateTime, NaiveDate, Utc};
 use eods_domain::artifact::{ArtifactType, Envelope, Payload};
+use eods_domain::catalog::audit::{AgentTrace, TraceStatus};
 use eods_domain::catalog::audit::{ChangeType, DecisionType};
 use eods_domain::catalog::brief::{EventBrief, EventType};
 use eods_domain::catalog::logistics::Schedule;
@@ -17,11 +20,18 @@ use eods_domain::catalog::messages::{
 };
 use eods_domain::catalog::planning::StakeholderMap;
 use eods_domain::catalog::venue::{VenueLead, VenueLeads, VenueScorecard, VenueShortlist};
+use eods_domain::grounding::ungrounded_numbers;
 use eods_domain::ids::{ArtifactId, EventId};
+use eods_domain::instruction::AgentKind;
 use eods_domain::lifecycle::{ApprovalGate, ApprovalStatus, GateInput, approval_for_current};
+use eods_domain::model::{ModelCall, ModelOutcome};
 use eods_domain::schema::validate_document;
 use eods_domain::validate::Violation;
+use eods_model::Task;
 use eods_store::{Commit, CommitOutcome, NewOutbox, OutboxKind, StoreError};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 /// Why drafts could not be written or approved.
@@ -69,12 +79,24 @@ pub struct DraftApproved {
 
 impl Engine {
     /// Writes the event's drafts from what its plan holds now, as asked by `by`. Drafts people
-    /// edited or approved are kept as they are; the others are written again.
+    /// edited or approved are kept as they are, and so are drafts whose template text has not
+    /// changed. With a language model configured and no template in the brief's language, the
+    /// model writes the new drafts in it (see [`Engine::model_drafts`]).
     pub async fn write_drafts(&self, id: EventId, by: &str) -> Result<DraftsWritten, EngineError> {
         self.retrying(|| async {
             let l = self.load(id).await?;
             let correlation = self.correlation_id();
-            let (commit, out) = self.build_drafts(&l, by, &correlation, self.clock.now())?;
+            let started = self.clock.now();
+            let fresh = from_plan(&l);
+            if fresh.is_empty() {
+                return Err(DraftError::NothingToDraft.into());
+            }
+            let mut next = merged(l.bb.get::<MessageDrafts>(), fresh);
+            let calls = match self.model.clone() {
+                Some(model) => self.model_drafts(&model, &l, &mut next).await?,
+                None => vec![],
+            };
+            let (commit, out) = self.build_drafts(&l, next, calls, by, &correlation, started)?;
             if let Some(commit) = commit
                 && self.commit(&commit).await? == CommitOutcome::AlreadyApplied
             {
@@ -87,23 +109,107 @@ impl Engine {
         .await
     }
 
-    /// The commit of [`Self::write_drafts`] on `l` (none when nothing changed).
+    /// Puts each new template draft of `next` to the model when no template is written in the
+    /// brief's language: the answer must be a subject and a body (by JSON Schema) that state no
+    /// figure the template does not, and name the recipient (requests for quote, speakers) and
+    /// the event. What passes replaces the template's words; what fails keeps them, with the
+    /// note. Every call is returned for the trace.
+    pub(crate) async fn model_drafts(
+        &self,
+        model: &eods_model::ModelClient,
+        l: &Loaded,
+        next: &mut MessageDrafts,
+    ) -> Result<Vec<ModelCall>, EngineError> {
+        let Some(brief) = l.bb.get::<EventBrief>() else {
+            return Ok(vec![]);
+        };
+        let Some(tag) = brief
+            .language
+            .clone()
+            .filter(|_| Words::for_brief(brief).fallback)
+        else {
+            return Ok(vec![]);
+        };
+        let current = l.bb.get::<MessageDrafts>();
+        let due: Vec<usize> = next
+            .drafts
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.written_by == "template")
+            .filter(|(_, d)| current.and_then(|c| c.get(&d.id)) != Some(*d))
+            .map(|(i, _)| i)
+            .collect();
+        if due.is_empty() {
+            return Ok(vec![]);
+        }
+        let set = self
+            .tools
+            .instructions
+            .get(AgentKind::EventPlanner, l.level)
+            .map_err(eods_agents::AgentError::from)?;
+        let prompt = set.prompt(TASK).map_err(eods_agents::AgentError::from)?;
+        let traces = self
+            .store
+            .revisions(l.snap.event.id, ArtifactType::AgentTrace)
+            .await?;
+        let mut usage = crate::interpret::spent(&traces);
+        let mut calls = Vec::new();
+        for i in due {
+            let d = &mut next.drafts[i];
+            let facts = json!({
+                "language": tag,
+                "kind": d.kind.as_str(),
+                "subject": d.subject,
+                "body": d.body,
+            });
+            let task = Task {
+                name: TASK.into(),
+                system: prompt.system.clone(),
+                user: prompt.user_for(&facts.to_string()),
+                schema: schemars::schema_for!(Rewritten).to_value(),
+            };
+            let span = tracing::info_span!("model", task = TASK);
+            let answer = tracing::Instrument::instrument(model.ask(&mut usage, &task), span).await;
+            let mut call = answer.call;
+            if let Some(v) = answer.value {
+                match serde_json::from_value::<Rewritten>(v)
+                    .map_err(|e| format!("the answer is not a message: {e}"))
+                    .and_then(|r| checked_words(d, &brief.title, r))
+                {
+                    Ok(r) => {
+                        d.subject = r.subject;
+                        d.body = r.body;
+                        d.language = tag.clone();
+                        d.written_by = format!("model:{}", call.model);
+                        d.note = None;
+                    }
+                    Err(reason) => {
+                        call.outcome = ModelOutcome::Invalid;
+                        call.reason = Some(reason);
+                    }
+                }
+            }
+            calls.push(call);
+        }
+        Ok(calls)
+    }
+
+    /// The commit of [`Self::write_drafts`] on `l` (none when nothing changed): the drafts'
+    /// next revision and, when a model was asked, the Event Planner's trace with its calls.
     pub(crate) fn build_drafts(
         &self,
         l: &Loaded,
+        next: MessageDrafts,
+        calls: Vec<ModelCall>,
         by: &str,
         correlation: &str,
-        now: DateTime<Utc>,
+        started: DateTime<Utc>,
     ) -> Result<(Option<Commit>, DraftsWritten), EngineError> {
-        let fresh = from_plan(l);
-        if fresh.is_empty() {
-            return Err(DraftError::NothingToDraft.into());
-        }
+        let now = self.clock.now();
         let t = ArtifactType::MessageDrafts;
         let current = l.bb.get::<MessageDrafts>();
         let revision = l.bb.revision(t).unwrap_or(0);
-        let next = merged(current, fresh);
-        if current == Some(&next) {
+        if current == Some(&next) && calls.is_empty() {
             return Ok((
                 None,
                 DraftsWritten {
@@ -113,32 +219,91 @@ impl Engine {
                 },
             ));
         }
-        let envelope = envelope(l, next.clone(), revision + 1, by, correlation, now)?;
+        let changed = current != Some(&next);
+        let mut artifacts = Vec::new();
         let mut rec = l.records(correlation, now);
-        rec.change(
-            if revision == 0 {
-                ChangeType::Created
-            } else {
-                ChangeType::Revised
-            },
-            &format!(
-                "{t} revision {} written for {by}: {}",
-                revision + 1,
-                next.drafts
-                    .iter()
-                    .map(|d| format!("{} to {} ({})", d.kind.as_str(), d.to, d.written_by))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            vec![envelope.as_ref()],
-            by,
-            None,
-        );
+        if changed {
+            let envelope = envelope(l, next.clone(), revision + 1, by, correlation, now)?;
+            rec.change(
+                if revision == 0 {
+                    ChangeType::Created
+                } else {
+                    ChangeType::Revised
+                },
+                &format!(
+                    "{t} revision {} written for {by}: {}",
+                    revision + 1,
+                    next.drafts
+                        .iter()
+                        .map(|d| format!("{} to {} ({})", d.kind.as_str(), d.to, d.written_by))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                vec![envelope.as_ref()],
+                by,
+                None,
+            );
+            artifacts.push(envelope);
+        }
+        if !calls.is_empty() {
+            let set = self
+                .tools
+                .instructions
+                .get(AgentKind::EventPlanner, l.level)
+                .map_err(eods_agents::AgentError::from)?;
+            let used = calls
+                .iter()
+                .filter(|c| c.outcome == ModelOutcome::Used)
+                .count();
+            let reasons: Vec<String> = calls.iter().filter_map(|c| c.reason.clone()).collect();
+            rec.decision(
+                DecisionType::AgentStep,
+                &format!(
+                    "message drafts by model:{}: {used} of {} written by it",
+                    calls[0].model,
+                    calls.len()
+                ),
+                "agent:event_planner",
+                &if reasons.is_empty() {
+                    "every answer kept the template's figures, the recipient and the event"
+                        .to_owned()
+                } else {
+                    format!(
+                        "the others keep the English template: {}",
+                        reasons.join("; ")
+                    )
+                },
+                vec![],
+                Some(set.reference()),
+                vec![],
+            );
+            let trace = AgentTrace {
+                step: "draft_messages".into(),
+                agent: AgentKind::EventPlanner,
+                level: l.level,
+                instruction_set: set.reference(),
+                // Words, not plan: derived from nothing the gates check.
+                inputs: vec![],
+                outputs: artifacts.iter().map(Envelope::as_ref).collect(),
+                started_at: started,
+                finished_at: now,
+                duration_ms: u64::try_from((now - started).num_milliseconds()).unwrap_or(0),
+                status: TraceStatus::Succeeded,
+                error: None,
+                model_calls: calls,
+                gathered: None,
+            };
+            artifacts.push(self.trace_envelope(l, trace, correlation, now));
+        }
         let commit = Commit {
             event_id: l.snap.event.id,
-            step_key: format!("drafts:{t}@{}", revision + 1),
+            step_key: format!(
+                "drafts:{t}@{}",
+                if changed { revision + 1 } else { revision }
+            ),
             at: now,
-            artifacts: vec![envelope],
+            artifacts,
+            decisions: rec.decisions,
             changes: rec.changes,
             expect_seq: Some(l.snap.seq),
             ..Commit::default()
@@ -147,8 +312,8 @@ impl Engine {
             Some(commit),
             DraftsWritten {
                 drafts: next,
-                revision: revision + 1,
-                changed: true,
+                revision: if changed { revision + 1 } else { revision },
+                changed,
             },
         ))
     }
@@ -299,6 +464,50 @@ impl Engine {
     }
 }
 
+/// The model's task's name (and its schema's; the Event Planner's instruction sets prompt it).
+pub(crate) const TASK: &str = "draft_message";
+
+/// What the model must answer for one draft.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct Rewritten {
+    #[schemars(length(min = 1, max = 200))]
+    subject: String,
+    #[schemars(length(min = 1, max = 4000))]
+    body: String,
+}
+
+/// The model's words for `d` if they keep what matters of the template: no figure it does not
+/// state, the recipient named (a venue or a speaker), the event named; else why not.
+fn checked_words(d: &MessageDraft, title: &str, r: Rewritten) -> Result<Rewritten, String> {
+    let r = Rewritten {
+        subject: r.subject.trim().to_owned(),
+        body: r.body.trim().to_owned(),
+    };
+    if r.subject.is_empty() || r.body.is_empty() {
+        return Err("the subject or the body is empty".into());
+    }
+    let template = Value::String(format!("{}\n{}", d.subject, d.body));
+    let stray = ungrounded_numbers(&format!("{}\n{}", r.subject, r.body), &[&template]);
+    if !stray.is_empty() {
+        return Err(format!(
+            "the message states figures the template does not: {}",
+            stray.join(", ")
+        ));
+    }
+    let addressed = matches!(d.kind, DraftKind::VenueRfq | DraftKind::SpeakerAnnouncement);
+    if addressed && !r.body.contains(&d.to) {
+        return Err(format!(
+            "the message does not name its recipient `{}`",
+            d.to
+        ));
+    }
+    if !r.subject.contains(title) && !r.body.contains(title) {
+        return Err(format!("the message does not name the event `{title}`"));
+    }
+    Ok(r)
+}
+
 /// Revision `revision` of the drafts, validated.
 fn envelope(
     l: &Loaded,
@@ -346,8 +555,9 @@ fn envelope(
     Ok(envelope)
 }
 
-/// The drafts after writing `fresh`: each kept draft a person edited or approved stays as it
-/// is, in its place; the rest are the fresh ones.
+/// The drafts after writing `fresh`: a draft a person edited or approved stays as it is, in
+/// its place, and so does one written from the same template text (the same `basis`, whoever
+/// wrote its words); the rest are the fresh ones.
 fn merged(current: Option<&MessageDrafts>, fresh: Vec<MessageDraft>) -> MessageDrafts {
     let kept =
         |d: &MessageDraft| d.status == DraftStatus::Approved || d.written_by.starts_with("user:");
@@ -357,7 +567,7 @@ fn merged(current: Option<&MessageDrafts>, fresh: Vec<MessageDraft>) -> MessageD
     let mut drafts: Vec<MessageDraft> = fresh
         .into_iter()
         .map(|f| match old.iter().find(|o| o.id == f.id) {
-            Some(o) if kept(o) => (*o).clone(),
+            Some(o) if kept(o) || (!f.basis.is_empty() && o.basis == f.basis) => (*o).clone(),
             _ => f,
         })
         .collect();
@@ -446,6 +656,12 @@ fn from_plan(l: &Loaded) -> Vec<MessageDraft> {
             &sender,
             words,
         ));
+    }
+    for d in &mut out {
+        d.basis = format!(
+            "{:016x}",
+            crate::fnv(&format!("{}\n{}\n{}", d.language, d.subject, d.body))
+        );
     }
     out
 }
@@ -539,12 +755,13 @@ fn venue_rfq(l: &Loaded, brief: &EventBrief, lead: &VenueLead, words: Words) -> 
         id: format!("rfq-{}", lead.id.as_str()),
         kind: DraftKind::VenueRfq,
         to: lead.name.clone(),
-        note: words.note(brief, address.is_none()),
+        note: words.note(brief),
         address,
         language: words.tag.to_owned(),
         subject: fill(words.rfq_subject),
         body: fill(words.rfq_body),
         written_by: "template".into(),
+        basis: String::new(),
         sources: vec!["event_brief".into(), "venue_leads".into()],
         status: DraftStatus::Draft,
         approved_by: None,
@@ -641,8 +858,9 @@ fn speaker_announcements(
                 subject: fill(words.speaker_subject),
                 body: fill(words.speaker_body),
                 written_by: "template".into(),
+                basis: String::new(),
                 sources: sources(schedule),
-                note: words.note(brief, true),
+                note: words.note(brief),
                 status: DraftStatus::Draft,
                 approved_by: None,
                 approved_at: None,
@@ -700,8 +918,9 @@ fn attendee_announcement(
         subject: fill(words.attendee_subject),
         body: fill(words.attendee_body),
         written_by: "template".into(),
+        basis: String::new(),
         sources,
-        note: words.note(brief, false),
+        note: words.note(brief),
         status: DraftStatus::Draft,
         approved_by: None,
         approved_at: None,
@@ -792,23 +1011,15 @@ impl Words {
         self.kinds[i]
     }
 
-    /// What a person must know before approving: the draft is not in the brief's language, or
-    /// it names no address.
-    fn note(&self, b: &EventBrief, no_address: bool) -> Option<String> {
-        let mut parts = Vec::new();
-        if self.fallback {
-            parts.push(format!(
+    /// What a person must know before approving: the draft is not in the brief's language.
+    /// (Whether it names an address is shown beside it, from the address itself.)
+    fn note(&self, b: &EventBrief) -> Option<String> {
+        self.fallback.then(|| {
+            format!(
                 "The brief asks for `{}`; no template is written in it, so this draft is in English: translate it before approving, or configure a language model.",
                 b.language.as_deref().unwrap_or_default()
-            ));
-        }
-        if no_address {
-            parts.push(
-                "No e-mail address is known: add one before approving to have it sent, or send it by hand once approved."
-                    .into(),
-            );
-        }
-        (!parts.is_empty()).then(|| parts.join(" "))
+            )
+        })
     }
 }
 
@@ -938,6 +1149,7 @@ mod tests {
                     subject: format!("subject {id}"),
                     body: "body".into(),
                     written_by: (*by).into(),
+                    basis: String::new(),
                     sources: vec![],
                     note: None,
                     status: *status,

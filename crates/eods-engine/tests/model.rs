@@ -471,3 +471,117 @@ async fn approvers_read_the_models_summary_only_when_its_figures_are_the_plans()
         assert_eq!(report.first_difference, None, "{report:?}");
     }
 }
+
+/// A model server writing message drafts: a speaker's announcement in Japanese that keeps the
+/// template's sessions, the recipient and the event; the attendees' with a figure the template
+/// does not state. Counts the drafts it was asked to write.
+async fn drafting_server() -> (String, Arc<Mutex<usize>>) {
+    let asked = Arc::new(Mutex::new(0));
+    let seen = asked.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |body: axum::Json<Value>| {
+            let seen = seen.clone();
+            async move {
+                let system = body.0["messages"][0]["content"].as_str().unwrap_or("");
+                if !system.starts_with("You write messages") {
+                    return completion("[]", 100);
+                }
+                *seen.lock().unwrap() += 1;
+                let facts: Value =
+                    serde_json::from_str(body.0["messages"][1]["content"].as_str().unwrap())
+                        .unwrap();
+                assert_eq!(facts["language"], "ja");
+                let template = facts["body"].as_str().unwrap();
+                let title = "Rust Berlin Meetup — March 2029";
+                let answer = if facts["kind"] == "speaker_announcement" {
+                    let name = template
+                        .lines()
+                        .next()
+                        .unwrap()
+                        .trim_start_matches("Dear ")
+                        .trim_end_matches(',');
+                    let sessions: Vec<&str> =
+                        template.lines().filter(|l| l.starts_with("- ")).collect();
+                    json!({
+                        "subject": format!("{title}でのご講演"),
+                        "body": format!("{name}様\n\n{title}でご講演いただきありがとうございます。\n{}\n", sessions.join("\n")),
+                    })
+                } else {
+                    json!({"subject": format!("{title}のお知らせ"), "body": format!("{title}は999人が参加します。")})
+                };
+                completion(&answer.to_string(), 200)
+            }
+        }),
+    );
+    (serve(app).await, asked)
+}
+
+/// With a model and a brief in a language no template is written in, the model writes the
+/// drafts in it; a draft whose words state a figure the template does not keeps the English
+/// template, saying so. Writing again asks nothing; the record replays exactly.
+#[tokio::test]
+async fn drafts_in_a_language_without_templates_are_the_models_when_they_keep_the_facts() {
+    let (url, asked) = drafting_server().await;
+    let dir = tempfile::tempdir().unwrap();
+    for store in test_stores(dir.path(), "model_drafts").await.unwrap() {
+        *asked.lock().unwrap() = 0;
+        let client = ModelClient::new(ModelConfig::new(&url, "replay")).unwrap();
+        let e = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap()))
+            .with_model(Arc::new(client));
+        let mut b = brief();
+        b["constraints"] = json!(["Venue must have wifi and a projector"]);
+        b["language"] = json!("ja");
+        let id = e.submit(b, &RunOptions::default()).await.unwrap();
+        let written = e.write_drafts(id, "user:ana").await.unwrap();
+        assert_eq!(
+            *asked.lock().unwrap(),
+            4,
+            "three speakers and the attendees"
+        );
+        let drafts = &written.drafts.drafts;
+        let speakers: Vec<_> = drafts
+            .iter()
+            .filter(|d| d.id.starts_with("speaker-"))
+            .collect();
+        assert_eq!(speakers.len(), 3);
+        for d in &speakers {
+            assert_eq!(d.written_by, "model:replay", "{d:?}");
+            assert_eq!(d.language, "ja");
+            assert!(d.body.contains(&d.to) && d.body.contains("ご講演"), "{d:?}");
+            assert_eq!(d.note, None);
+        }
+        let attendees = drafts.iter().find(|d| d.id == "attendees").unwrap();
+        assert_eq!(attendees.written_by, "template");
+        assert_eq!(attendees.language, "en");
+        assert!(attendees.note.as_deref().unwrap().contains("`ja`"));
+        let traces = store.revisions(id, ArtifactType::AgentTrace).await.unwrap();
+        let trace: AgentTrace = traces
+            .iter()
+            .filter_map(|t| serde_json::from_value::<AgentTrace>(t.payload.clone()).ok())
+            .find(|t| t.step == "draft_messages")
+            .unwrap();
+        assert_eq!(trace.model_calls.len(), 4);
+        let refused = trace
+            .model_calls
+            .iter()
+            .find(|c| c.outcome == ModelOutcome::Invalid)
+            .unwrap();
+        assert!(
+            refused
+                .reason
+                .as_deref()
+                .unwrap()
+                .contains("figures the template does not: 999"),
+            "{refused:?}"
+        );
+
+        // The same plan: nothing to write, nothing asked.
+        let again = e.write_drafts(id, "user:ana").await.unwrap();
+        assert!(!again.changed);
+        assert_eq!(*asked.lock().unwrap(), 4);
+        let report = replay(&Recording::read(&store, id).await.unwrap()).await;
+        assert_eq!(report.first_difference, None, "{report:?}");
+        assert_eq!(report.model_calls, 4, "{report:?}");
+    }
+}

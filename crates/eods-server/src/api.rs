@@ -33,6 +33,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve_incident))
         .routes(routes!(patch_task))
         .routes(routes!(record_feedback))
+        .routes(routes!(write_drafts))
+        .routes(routes!(approve_draft))
         .routes(routes!(put_venues))
         .routes(routes!(put_rate_cards))
         .routes(routes!(add_quotes))
@@ -1095,6 +1097,87 @@ async fn record_feedback(
         answers: r.answers,
         mean_score: r.mean,
         postmortem_remeasured: r.remeasured,
+    }))
+}
+
+/// Write the event's message drafts from its plan (planner): a request for quote to each venue
+/// lead that needs one, an announcement to each speaker and one to the attendees, in the brief's
+/// `language`. Drafts people edited or approved are kept. Edit them with
+/// `PUT …/artifacts/message_drafts`; nothing is sent before an approver approves it.
+/// 409 when the plan holds nothing to write yet.
+#[utoipa::path(post, path = "/api/v1/events/{id}/drafts", tag = "events",
+    params(("id" = String, Path, description = "Event id (UUID)")),
+    responses(
+        (status = 200, body = DraftsWrittenDto),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing to write yet", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn write_drafts(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<DraftsWrittenDto>, ApiError> {
+    p.require(Permission::Plan)?;
+    let e = load_event(&state, &id).await?;
+    let r = state
+        .engine
+        .clone()
+        .with_correlation(cid.0.clone())
+        .write_drafts(e.id, &p.actor())
+        .await?;
+    Ok(Json(DraftsWrittenDto {
+        revision: r.revision,
+        changed: r.changed,
+        drafts: r
+            .drafts
+            .drafts
+            .iter()
+            .map(|d| serde_json::to_value(d).unwrap_or_default())
+            .collect(),
+    }))
+}
+
+/// Approve one message draft for sending (approver), as read in `revision`: the DecisionLog
+/// records it and, when the draft names an e-mail address, it is queued for e-mail (and the
+/// webhook). A draft without an address is approved to be sent by hand. 409 when the revision
+/// is not the current one or the draft is approved already; 404 for an unknown draft.
+#[utoipa::path(post, path = "/api/v1/events/{id}/drafts/{draft}/approve", tag = "approvals",
+    params(("id" = String, Path, description = "Event id (UUID)"),
+           ("draft" = String, Path, description = "Draft id (`rfq-lead-1`, `speaker-1`, `attendees`)")),
+    request_body = ApproveDraftInput,
+    responses(
+        (status = 200, body = DraftApprovedDto),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another revision is current, or the draft is approved already", body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+async fn approve_draft(
+    State(state): State<AppState>,
+    cid: CorrelationId,
+    p: Principal,
+    Path((id, draft)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ApproveDraftInput>,
+) -> Result<Json<DraftApprovedDto>, ApiError> {
+    p.require(Permission::Approve)?;
+    let e = load_event(&state, &id).await?;
+    let r = state
+        .engine
+        .clone()
+        .with_correlation(cid.0.clone())
+        .approve_draft(e.id, &draft, req.revision, &p.actor())
+        .await?;
+    Ok(Json(DraftApprovedDto {
+        draft: serde_json::to_value(&r.draft).unwrap_or_default(),
+        revision: r.revision,
+        queued: r.queued,
     }))
 }
 

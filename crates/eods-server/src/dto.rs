@@ -876,6 +876,40 @@ pub struct FeedbackRecordedDto {
     pub postmortem_remeasured: bool,
 }
 
+/// The message drafts after they were written.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftsWrittenDto {
+    /// The `message_drafts` revision stored now.
+    pub revision: u32,
+    /// Whether this request wrote a new revision (nothing had changed otherwise).
+    pub changed: bool,
+    /// Every draft: `id`, `kind`, `to`, `address`, `language`, `subject`, `body`, `written_by`,
+    /// `note`, `status` (`draft`, `approved`), `approved_by`, `approved_at`.
+    #[schema(value_type = Vec<Object>)]
+    pub drafts: Vec<serde_json::Value>,
+}
+
+/// The approval of one draft: the revision the approver read.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveDraftInput {
+    /// The `message_drafts` revision the approver read; another current revision is refused
+    /// (409), so what is approved is what was read.
+    pub revision: u32,
+}
+
+/// One draft approved for sending.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DraftApprovedDto {
+    /// The draft as approved.
+    #[schema(value_type = Object)]
+    pub draft: serde_json::Value,
+    /// The `message_drafts` revision that records the approval.
+    pub revision: u32,
+    /// Queued for e-mail to the draft's address; `false`: it names none and is sent by hand.
+    pub queued: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

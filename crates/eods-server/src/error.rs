@@ -263,6 +263,17 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The problem items of a payload's violations, pointer for pointer.
+fn problems(violations: Vec<eods_domain::validate::Violation>) -> Vec<ProblemItem> {
+    violations
+        .into_iter()
+        .map(|v| ProblemItem {
+            pointer: v.pointer,
+            message: v.message,
+        })
+        .collect()
+}
+
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match e {
@@ -283,16 +294,9 @@ impl From<EngineError> for ApiError {
             EngineError::InvalidCommand(reason) => ApiError::conflict(reason),
             EngineError::Supply(e @ SupplyError::Executing(_)) => ApiError::conflict(e.to_string()),
             EngineError::Supply(e @ SupplyError::Empty) => ApiError::field("", e.to_string()),
-            EngineError::Supply(SupplyError::Invalid { violations }) => ApiError::validation(
-                "the organiser data is not valid",
-                violations
-                    .into_iter()
-                    .map(|v| ProblemItem {
-                        pointer: v.pointer,
-                        message: v.message,
-                    })
-                    .collect(),
-            ),
+            EngineError::Supply(SupplyError::Invalid { violations }) => {
+                ApiError::validation("the organiser data is not valid", problems(violations))
+            }
             EngineError::Task(eods_engine::TaskError::Update(u)) => {
                 ApiError::field(u.pointer(), u.to_string())
             }
@@ -303,6 +307,30 @@ impl From<EngineError> for ApiError {
                 ApiError::not_found(e.to_string())
             }
             EngineError::Task(e) => ApiError::conflict(e.to_string()),
+            EngineError::Edit(eods_engine::EditError::Invalid {
+                artifact_type,
+                violations,
+            }) => ApiError::validation(
+                format!("the edited {artifact_type} is not valid"),
+                problems(violations),
+            ),
+            EngineError::Edit(e @ eods_engine::EditError::Missing(_)) => {
+                ApiError::not_found(e.to_string())
+            }
+            EngineError::Edit(e) => ApiError::conflict(e.to_string()),
+            EngineError::Draft(e) => {
+                use eods_engine::drafts::DraftError;
+                match e {
+                    DraftError::Unknown { .. } => ApiError::not_found(e.to_string()),
+                    DraftError::Invalid { violations } => {
+                        ApiError::validation("the drafts are not valid", problems(violations))
+                    }
+                    DraftError::NothingToDraft
+                    | DraftError::NoDrafts
+                    | DraftError::AlreadyApproved(_)
+                    | DraftError::Stale { .. } => ApiError::conflict(e.to_string()),
+                }
+            }
             EngineError::NeedsInput { missing, .. } => ApiError::field(
                 "/brief",
                 format!(

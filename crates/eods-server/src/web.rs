@@ -28,6 +28,7 @@ mod brief;
 mod event;
 mod form;
 mod leads;
+mod messages;
 mod program;
 mod tabs;
 
@@ -60,6 +61,12 @@ pub fn routes() -> Router<AppState> {
         .route("/ui/events/{id}/tasks/{task}", post(event::record_task))
         .route("/ui/events/{id}/feedback", post(event::record_feedback))
         .route("/ui/events/{id}/quotes", post(leads::add_quote))
+        .route("/ui/events/{id}/drafts", post(messages::write))
+        .route("/ui/events/{id}/drafts/{draft}", post(messages::save))
+        .route(
+            "/ui/events/{id}/drafts/{draft}/approve",
+            post(messages::approve),
+        )
         .route("/ui/events/{id}/stream", get(event::event_stream))
         .route("/ui/events/{id}/downloads/{file}", get(event::download))
         .route(

@@ -1032,6 +1032,18 @@ fn routes(event: &str, approval: &str) -> Vec<(Method, String, Option<Value>, &'
             Some(json!({"quotes": [{"venue": "Sample Hall", "capacity": 80}]})),
             PLAN,
         ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/drafts"),
+            None,
+            PLAN,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/events/{event}/drafts/attendees/approve"),
+            Some(json!({"revision": 1})),
+            APPROVE,
+        ),
         (Method::GET, "/api/v1/approvals".into(), None, ALL),
         (
             Method::GET,
@@ -1127,7 +1139,7 @@ async fn every_route_refuses_a_role_without_the_right_and_a_missing_token() {
     }
     assert_eq!(
         checked,
-        13 * 2 + 2,
+        15 * 2 + 2,
         "every route × role without the right was tried"
     );
     let bad = api
@@ -2637,6 +2649,151 @@ async fn nul_characters_and_far_dates_are_refused_alike_on_every_database() {
             .call(Some("vera"), Method::GET, "/api/v1/events", None)
             .await;
         assert_eq!(events.body["total"], 1, "{backend}: {}", events.body);
+        api.stop().await;
+    }
+}
+
+/// Message drafts through the API (issue 16): written from the plan by a planner, approved one
+/// by one by an approver on the revision they read, never approved by an edit; refusals name
+/// the draft, the revision or the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_drafts_are_written_by_planners_and_approved_one_by_one_by_approvers() {
+    let dir = tempfile::tempdir().unwrap();
+    for url in test_database_urls(dir.path(), "api_drafts").await.unwrap() {
+        let api = start(&url, quick()).await;
+        let mut brief = s02();
+        brief["language"] = json!("fr");
+        let created = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                "/api/v1/events",
+                Some(json!({"mode": "simulate", "brief": brief, "auto_start": false})),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+        let id = created.body["id"].as_str().unwrap().to_owned();
+        let drafts = format!("/api/v1/events/{id}/drafts");
+
+        // Approvers do not write; planners do, from the brief's program, in French.
+        let r = api.call(Some("bob"), Method::POST, &drafts, None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = api.call(Some("alice"), Method::POST, &drafts, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["changed"], true);
+        let revision = r.body["revision"].as_u64().unwrap();
+        let list = r.body["drafts"].as_array().unwrap();
+        let speaker = list
+            .iter()
+            .find(|d| d["kind"] == "speaker_announcement")
+            .unwrap();
+        assert_eq!(speaker["language"], "fr");
+        assert!(
+            speaker["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("Votre intervention"),
+            "{speaker}"
+        );
+        assert!(list.iter().all(|d| d["status"] == "draft"));
+        let again = api.call(Some("alice"), Method::POST, &drafts, None).await;
+        assert_eq!(again.body["changed"], false);
+
+        // An edit cannot approve: 422 naming the draft's status.
+        let mut payload = json!({"drafts": r.body["drafts"].clone()});
+        payload["drafts"][0]["status"] = json!("approved");
+        payload["drafts"][0]["approved_by"] = json!("user:alice");
+        payload["drafts"][0]["approved_at"] = json!("2026-12-01T10:00:00Z");
+        let put = api
+            .call_with(
+                Some("alice"),
+                Method::PUT,
+                &format!("/api/v1/events/{id}/artifacts/message_drafts"),
+                Some(json!({"payload": payload})),
+                &[("If-Match", &format!("\"{revision}\""))],
+            )
+            .await;
+        assert_eq!(put.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", put.body);
+        assert_eq!(put.body["errors"][0]["pointer"], "/drafts/0/status");
+
+        // Approval: by an approver, of the revision read, of a draft that exists, once.
+        let approve = |draft: &str| format!("{drafts}/{draft}/approve");
+        let r = api
+            .call(
+                Some("alice"),
+                Method::POST,
+                &approve("attendees"),
+                Some(json!({"revision": revision})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = api
+            .call(
+                Some("bob"),
+                Method::POST,
+                &approve("attendees"),
+                Some(json!({"revision": revision + 1})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not the current one")
+        );
+        let r = api
+            .call(
+                Some("bob"),
+                Method::POST,
+                &approve("nobody"),
+                Some(json!({"revision": revision})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains("`attendees`"));
+        let r = api
+            .call(
+                Some("bob"),
+                Method::POST,
+                &approve("attendees"),
+                Some(json!({"revision": revision})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["queued"], false, "no address: sent by hand");
+        assert_eq!(r.body["draft"]["approved_by"], "user:bob");
+        let r = api
+            .call(
+                Some("bob"),
+                Method::POST,
+                &approve("attendees"),
+                Some(json!({"revision": revision + 1})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("approved already")
+        );
+        let stored = api
+            .call(
+                Some("vera"),
+                Method::GET,
+                &format!("/api/v1/events/{id}/artifacts/message_drafts"),
+                None,
+            )
+            .await;
+        let approved: Vec<&Value> = stored.body["payload"]["drafts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["status"] == "approved")
+            .collect();
+        assert_eq!(approved.len(), 1);
+        assert_eq!(approved[0]["id"], "attendees");
         api.stop().await;
     }
 }

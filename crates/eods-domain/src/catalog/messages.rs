@@ -66,6 +66,10 @@ pub struct MessageDraft {
     pub body: String,
     /// `template`, `model:NAME`, or the person who last edited it (`user:…`).
     pub written_by: String,
+    /// A hash of the template text the draft was written from: the same plan gives the same
+    /// basis, so writing the drafts again leaves this one (and a model's words for it) alone.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub basis: String,
     /// What the draft was written from (`venue_leads`, `schedule`, `event_brief`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,

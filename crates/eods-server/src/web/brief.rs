@@ -58,6 +58,7 @@ pub(super) fn form_of(b: &Value) -> BriefForm {
         start: at("/date_range/start"),
         end: at("/date_range/end"),
         timezone: at("/timezone"),
+        language: at("/language"),
         audience_size: at("/audience_size"),
         city: at("/location/city"),
         country: at("/location/country"),

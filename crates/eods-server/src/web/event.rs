@@ -45,6 +45,7 @@ const TABS: &[(&str, &str)] = &[
     ("logistics", "Logistics"),
     ("contingency", "Contingency"),
     ("communications", "Communications"),
+    ("messages", "Messages"),
     ("revisions", "Revisions"),
 ];
 
@@ -209,6 +210,7 @@ pub(super) enum Body {
     Logistics(LogisticsView),
     Contingency(ContingencyView),
     Communications(CommsView),
+    Messages(super::messages::MessagesView),
     Revisions(RevisionsView),
     /// The tab's artifacts do not exist yet.
     Empty(String),
@@ -232,6 +234,9 @@ pub(super) struct EventQuery {
     created: Option<String>,
     reported: Option<String>,
     quoted: Option<String>,
+    /// What the Messages tab's last form did (`written`, `unchanged`, `saved`, `queued`,
+    /// `approved`).
+    drafts: Option<String>,
     task: Option<String>,
     /// The brief revision a program edit made.
     program: Option<String>,
@@ -353,6 +358,15 @@ pub(super) async fn event_page(
         Some("The event was created and planning has started.".to_owned())
     } else if q.quoted.is_some() {
         Some("The quote was recorded; planning continues with it.".to_owned())
+    } else if let Some(n) = q.drafts.as_deref().and_then(|d| match d {
+        "written" => Some("The drafts were written from the plan. Nothing is sent before an approver approves it."),
+        "unchanged" => Some("The plan calls for no new words: the drafts are as they were."),
+        "saved" => Some("The draft was saved. An approved draft whose words changed needs approval again."),
+        "queued" => Some("The draft was approved and queued for e-mail to its address."),
+        "approved" => Some("The draft was approved. It names no e-mail address: send it by hand."),
+        _ => None,
+    }) {
+        Some(n.to_owned())
     } else if q.feedback.is_some() {
         Some(
             "The answer was recorded; the postmortem measures satisfaction from the survey."
@@ -440,6 +454,10 @@ pub(super) async fn event_page(
         "logistics" => logistics(&o.blackboard, s.principal.contracts),
         "contingency" => contingency(&o.blackboard),
         "communications" => communications(&o.blackboard),
+        "messages" => Body::Messages(super::messages::messages(
+            &o.blackboard,
+            s.principal.role.grants(Permission::Approve),
+        )),
         _ => match revisions(&state, id, q.artifact_type.as_deref(), &s).await {
             Ok(b) => b,
             Err(e) => return page_error(e),

@@ -29,6 +29,8 @@ pub(super) struct BriefForm {
     pub start: String,
     pub end: String,
     pub timezone: String,
+    /// The language messages are written in (BCP 47).
+    pub language: String,
     pub audience_size: String,
     pub city: String,
     pub country: String,
@@ -111,6 +113,7 @@ const FIELDS: &[(&str, &str, &str)] = &[
     ("end", "Last day", "/date_range/end"),
     ("start", "First day", "/date_range"),
     ("timezone", "Time zone", "/timezone"),
+    ("language", "Language of messages", "/language"),
     ("audience_size", "Audience size", "/audience_size"),
     ("city", "City", "/location/city"),
     ("country", "Country", "/location/country"),
@@ -191,6 +194,9 @@ pub(super) fn brief_value(f: &BriefForm) -> Value {
     }
     if let Some(v) = text(&f.timezone) {
         put(&["timezone"], v);
+    }
+    if let Some(v) = text(&f.language) {
+        put(&["language"], v);
     }
     if !f.audience_size.trim().is_empty() {
         put(&["audience_size"], number_or_text(&f.audience_size));

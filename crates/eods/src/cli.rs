@@ -342,6 +342,31 @@ enum Command {
         #[arg(long, env = "USER", default_value = "cli")]
         user: String,
     },
+    /// An event's message drafts (requests for quote, speaker and attendee announcements):
+    /// show them, write them from the plan (`--write`; drafts people edited or approved are
+    /// kept), or approve one for sending (`--approve DRAFT --revision N`, the revision you read).
+    /// Only an approved draft with an e-mail address is sent (by `eods serve`'s mailer).
+    Drafts {
+        event_id: String,
+        /// Write the drafts from the plan first.
+        #[arg(long)]
+        write: bool,
+        /// Approve this draft (its id, such as `rfq-lead-1` or `attendees`) for sending.
+        #[arg(long, value_name = "DRAFT", requires = "revision")]
+        approve: Option<String>,
+        /// The message_drafts revision you read: what you approve.
+        #[arg(long, value_name = "N", requires = "approve")]
+        revision: Option<u32>,
+        /// Print the drafts as one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArg,
+        #[arg(long, env = "USER", default_value = "cli")]
+        user: String,
+        #[command(flatten)]
+        instructions: InstructionsArg,
+    },
     /// Continue an interrupted run.
     Resume {
         event_id: String,
@@ -791,6 +816,29 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             if got.requeued {
                 out!("the run continues with: eods resume {id}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Drafts {
+            event_id,
+            write,
+            approve,
+            revision,
+            json,
+            db,
+            user,
+            instructions,
+        } => {
+            let id = parse_event(&event_id)?;
+            let engine = engine(&db.database, &instructions).await?;
+            let asked = crate::drafts::Asked {
+                write,
+                approve: approve.zip(revision),
+                json,
+            };
+            let text = crate::drafts::run(&engine, id, &asked, &format!("user:{user}"))
+                .await
+                .map_err(|(code, m)| Exit(code, m))?;
+            out!("{text}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { event_id, db, out } => {

@@ -6,6 +6,7 @@ mod audit;
 mod bench;
 mod brief;
 mod cli;
+mod drafts;
 mod export;
 mod fx;
 mod keys;

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Tests fail loudly on purpose.
 
 mod support;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
@@ -1883,4 +1883,94 @@ fn replay_reproduces_planned_events_from_their_record() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no event 01a2357e-36cb-776b-a6b3-4a15ccd79369"));
+}
+
+/// `eods drafts` (issue 16): writes an event's message drafts from its plan, shows them, approves
+/// one on the revision read, refuses an unknown draft or a stale revision with exit 2, and the
+/// event still replays exactly.
+#[test]
+fn drafts_are_written_shown_and_approved_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = sqlite(dir.path());
+    let mut brief: Value =
+        serde_json::from_str(&std::fs::read_to_string(example("s02-conference.json")).unwrap())
+            .unwrap();
+    brief["language"] = json!("de");
+    let path = dir.path().join("brief.json");
+    std::fs::write(&path, brief.to_string()).unwrap();
+    let o = plan_auto(&path, &dir.path().join("out"), dir.path());
+    let id = event_id(&String::from_utf8_lossy(&o.stdout));
+
+    let o = eods(&["drafts", &id, "--database", &db]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no drafts yet"));
+    let o = eods(&["drafts", &id, "--write", "--database", &db]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("message_drafts revision 1 written"), "{out}");
+    assert!(
+        out.contains("attendees  attendee_announcement to Teilnehmende"),
+        "{out}"
+    );
+    assert!(out.contains("Liebe Teilnehmende"), "{out}");
+    // The selected venue is named once approved (`--approve auto` approved it).
+    assert!(out.contains("Veranstaltungsort ist "), "{out}");
+
+    let o = eods(&[
+        "drafts",
+        &id,
+        "--approve",
+        "nobody",
+        "--revision",
+        "1",
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no draft `nobody`"), "{}", text(&o));
+    let o = eods(&[
+        "drafts",
+        &id,
+        "--approve",
+        "attendees",
+        "--revision",
+        "1",
+        "--database",
+        &db,
+        "--user",
+        "bob",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("draft attendees approved by user:bob (message_drafts revision 2): it names no e-mail address"),
+        "{out}"
+    );
+    let o = eods(&[
+        "drafts",
+        &id,
+        "--approve",
+        "speaker-1",
+        "--revision",
+        "1",
+        "--database",
+        &db,
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("not the current one (current: 2)"));
+
+    let o = eods(&["drafts", &id, "--json", "--database", &db]);
+    let shown: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(shown["revision"], 2);
+    let approved: Vec<&Value> = shown["drafts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] == "approved")
+        .collect();
+    assert_eq!(approved.len(), 1);
+    assert_eq!(approved[0]["approved_by"], "user:bob");
+
+    let o = eods(&["replay", &id, "--database", &db]);
+    assert!(o.status.success(), "{}", text(&o));
 }

@@ -1,5 +1,6 @@
 //! Drafts of the words people send (issue 16): a request for quote to each venue the plan holds
-//! without its facts, an announcement to each speaker and one to the attendees. They are the
+//! without its facts (and a reminder once a sent request's answer is overdue), an announcement
+//! to each speaker and one to the attendees. They are the
 //! `message_drafts` artifact: written on request from what the plan holds (every figure in them
 //! is the plan's), in the brief's language where a template exists, edited by people like any
 //! artifact, and approved one by one. Only approval puts a draft in the outbox, and only when it
@@ -87,7 +88,7 @@ impl Engine {
             let l = self.load(id).await?;
             let correlation = self.correlation_id();
             let started = self.clock.now();
-            let fresh = from_plan(&l);
+            let fresh = from_plan(&l, started);
             if fresh.is_empty() {
                 return Err(DraftError::NothingToDraft.into());
             }
@@ -495,7 +496,10 @@ fn checked_words(d: &MessageDraft, title: &str, r: Rewritten) -> Result<Rewritte
             stray.join(", ")
         ));
     }
-    let addressed = matches!(d.kind, DraftKind::VenueRfq | DraftKind::SpeakerAnnouncement);
+    let addressed = matches!(
+        d.kind,
+        DraftKind::VenueRfq | DraftKind::VenueRfqReminder | DraftKind::SpeakerAnnouncement
+    );
     if addressed && !r.body.contains(&d.to) {
         return Err(format!(
             "the message does not name its recipient `{}`",
@@ -628,17 +632,18 @@ pub(crate) fn checked_edit(
 }
 
 /// The drafts the plan in `l` calls for now, written from templates.
-fn from_plan(l: &Loaded) -> Vec<MessageDraft> {
+fn from_plan(l: &Loaded, now: DateTime<Utc>) -> Vec<MessageDraft> {
     let Some(brief) = l.bb.get::<EventBrief>() else {
         return vec![];
     };
+    let today = now.with_timezone(&brief.tz()).date_naive();
     let words = Words::for_brief(brief);
     let sender = sender(l, brief, "stakeholder-1", words);
     let venue = selected_venue(l);
     let mut out = Vec::new();
     if let Some(leads) = l.bb.get::<VenueLeads>() {
         for lead in leads.leads.iter().filter(|x| x.request_for_quote.is_some()) {
-            out.push(venue_rfq(l, brief, lead, words));
+            out.extend(venue_rfq(l, brief, lead, words, today));
         }
     }
     out.extend(speaker_announcements(
@@ -714,7 +719,15 @@ fn email_in(contact: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn venue_rfq(l: &Loaded, brief: &EventBrief, lead: &VenueLead, words: Words) -> MessageDraft {
+/// The request for quote to `lead`; and when the request was approved (so sent) and its answer
+/// is overdue on `today`, the reminder, to the address it was sent to.
+fn venue_rfq(
+    l: &Loaded,
+    brief: &EventBrief,
+    lead: &VenueLead,
+    words: Words,
+    today: NaiveDate,
+) -> Vec<MessageDraft> {
     let rfq = lead.request_for_quote.as_ref();
     let asks: Vec<String> = rfq
         .map(|r| r.asks.as_slice())
@@ -733,10 +746,20 @@ fn venue_rfq(l: &Loaded, brief: &EventBrief, lead: &VenueLead, words: Words) -> 
         words,
     );
     let due = rfq.map_or_else(|| brief.first_day(), |r| r.due);
+    let id = format!("rfq-{}", lead.id.as_str());
+    let sent =
+        l.bb.get::<MessageDrafts>()
+            .and_then(|m| m.get(&id))
+            .filter(|d| d.status == DraftStatus::Approved)
+            .and_then(|d| Some((d.approved_at?, d.address.clone())));
+    let asked = sent.as_ref().map_or_else(String::new, |(at, _)| {
+        at.with_timezone(&brief.tz()).date_naive().to_string()
+    });
     let fill = |t: &str| {
         fill(
             t,
             &[
+                ("asked", asked.clone()),
                 ("venue", lead.name.clone()),
                 ("title", brief.title.clone()),
                 ("kind", words.kind(brief.event_type).to_owned()),
@@ -750,13 +773,12 @@ fn venue_rfq(l: &Loaded, brief: &EventBrief, lead: &VenueLead, words: Words) -> 
             ],
         )
     };
-    let address = email_in(&lead.contact);
-    MessageDraft {
-        id: format!("rfq-{}", lead.id.as_str()),
+    let request = MessageDraft {
+        id: id.clone(),
         kind: DraftKind::VenueRfq,
         to: lead.name.clone(),
         note: words.note(brief),
-        address,
+        address: email_in(&lead.contact),
         language: words.tag.to_owned(),
         subject: fill(words.rfq_subject),
         body: fill(words.rfq_body),
@@ -766,7 +788,24 @@ fn venue_rfq(l: &Loaded, brief: &EventBrief, lead: &VenueLead, words: Words) -> 
         status: DraftStatus::Draft,
         approved_by: None,
         approved_at: None,
+    };
+    let mut out = vec![request];
+    if let Some((_, address)) = sent.filter(|_| today > due) {
+        out.push(MessageDraft {
+            id: format!("reminder-{id}"),
+            kind: DraftKind::VenueRfqReminder,
+            address,
+            subject: fill(words.reminder_subject),
+            body: fill(words.reminder_body),
+            sources: vec![
+                "event_brief".into(),
+                "venue_leads".into(),
+                "message_drafts".into(),
+            ],
+            ..out[0].clone()
+        });
     }
+    out
 }
 
 fn speaker_announcements(
@@ -974,6 +1013,8 @@ struct Words {
     rfq_body: &'static str,
     ask_capacity: &'static str,
     ask_day_rate: &'static str,
+    reminder_subject: &'static str,
+    reminder_body: &'static str,
     speaker_subject: &'static str,
     speaker_body: &'static str,
     session_scheduled: &'static str,
@@ -1042,6 +1083,8 @@ const EN: Words = Words {
     rfq_body: "Dear {venue} team,\n\nWe are organising {title}, {kind} for {audience} people in {city} {on_dates}, and we are considering {venue}. Could you send us a quote?\n\nPlease tell us:\n{asks}\n- whether the venue is free {on_dates}\n\nWe would be glad of your answer by {due}.\n\nKind regards,\n{sender}\n{title}",
     ask_capacity: "- how many people the venue holds (seated, and standing)",
     ask_day_rate: "- your price for hiring the venue for a day, what it includes, and in which currency",
+    reminder_subject: "Reminder: request for quote: {title}, {dates}",
+    reminder_body: "Dear {venue} team,\n\non {asked} we asked you for a quote for {title}, {kind} for {audience} people in {city} {on_dates}, with your answer by {due}. We have not received it yet: could you send it, or tell us if the venue is not available?\n\nKind regards,\n{sender}\n{title}",
     speaker_subject: "Your session at {title}",
     speaker_body: "Dear {name},\n\nThank you for speaking at {title} in {city}. We have you down for:\n{sessions}\n\n{venue_line}Please tell us if anything here is wrong, and what you need in the room.\n\nKind regards,\n{sender}\n{title}",
     session_scheduled: "- {session}: {day}, {from}–{to}, {room}",
@@ -1072,6 +1115,8 @@ const DE: Words = Words {
     rfq_body: "Sehr geehrtes Team von {venue},\n\nwir organisieren {title}, {kind} für {audience} Personen in {city} {on_dates}, und ziehen {venue} als Veranstaltungsort in Betracht. Könnten Sie uns ein Angebot senden?\n\nBitte teilen Sie uns mit:\n{asks}\n- ob der Ort {on_dates} frei ist\n\nÜber eine Antwort bis zum {due} freuen wir uns.\n\nMit freundlichen Grüßen\n{sender}\n{title}",
     ask_capacity: "- wie viele Personen der Ort fasst (bestuhlt und stehend)",
     ask_day_rate: "- Ihren Preis für die Miete für einen Tag, was er einschließt und in welcher Währung",
+    reminder_subject: "Erinnerung: Angebotsanfrage: {title}, {dates}",
+    reminder_body: "Sehr geehrtes Team von {venue},\n\nam {asked} haben wir Sie um ein Angebot für {title} gebeten, {kind} für {audience} Personen in {city} {on_dates}, mit einer Antwort bis zum {due}. Wir haben noch keine Antwort erhalten: Könnten Sie uns das Angebot senden oder uns mitteilen, falls der Ort nicht verfügbar ist?\n\nMit freundlichen Grüßen\n{sender}\n{title}",
     speaker_subject: "Ihr Beitrag bei {title}",
     speaker_body: "Guten Tag {name},\n\nvielen Dank, dass Sie bei {title} in {city} sprechen. Wir haben Sie eingeplant für:\n{sessions}\n\n{venue_line}Bitte sagen Sie uns, falls etwas nicht stimmt, und was Sie im Raum benötigen.\n\nMit freundlichen Grüßen\n{sender}\n{title}",
     session_scheduled: "- {session}: {day}, {from}–{to}, {room}",
@@ -1102,6 +1147,8 @@ const FR: Words = Words {
     rfq_body: "Madame, Monsieur,\n\nNous organisons {title}, {kind} pour {audience} personnes à {city} {on_dates}, et nous envisageons {venue}. Pourriez-vous nous adresser un devis ?\n\nMerci de nous indiquer :\n{asks}\n- si le lieu est disponible {on_dates}\n\nNous vous serions reconnaissants de votre réponse avant le {due}.\n\nCordialement,\n{sender}\n{title}",
     ask_capacity: "- combien de personnes le lieu peut accueillir (assises et debout)",
     ask_day_rate: "- votre tarif de location pour une journée, ce qu'il comprend et dans quelle devise",
+    reminder_subject: "Relance : demande de devis : {title}, {dates}",
+    reminder_body: "Madame, Monsieur,\n\nle {asked}, nous vous avons demandé un devis pour {title}, {kind} pour {audience} personnes à {city} {on_dates}, avec une réponse avant le {due}. Nous ne l'avons pas encore reçu : pourriez-vous nous l'adresser, ou nous indiquer si le lieu n'est pas disponible ?\n\nCordialement,\n{sender}\n{title}",
     speaker_subject: "Votre intervention à {title}",
     speaker_body: "Bonjour {name},\n\nMerci d'intervenir à {title} à {city}. Nous vous avons prévu pour :\n{sessions}\n\n{venue_line}Merci de nous signaler toute erreur, et ce dont vous avez besoin dans la salle.\n\nCordialement,\n{sender}\n{title}",
     session_scheduled: "- {session} : {day}, {from}–{to}, {room}",

@@ -296,6 +296,52 @@ async fn drafts_are_written_from_the_plan_edited_and_sent_only_once_approved() {
             "still only what was approved"
         );
 
+        // Once the approved request's answer is overdue, writing again adds a reminder to the
+        // address it went to; the requests never sent get none.
+        let due = leads["leads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "Kulttuuritalo")
+            .unwrap()["request_for_quote"]["due"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::NaiveDate>()
+            .unwrap();
+        let later = Engine::new(store.clone(), Arc::new(Tools::bundled().unwrap())).with_clock(
+            Arc::new(eods_engine::ShiftedClock::starting_at(
+                (due + chrono::Days::new(2))
+                    .and_hms_opt(9, 0, 0)
+                    .unwrap()
+                    .and_utc(),
+            )),
+        );
+        // The request was edited after its approval: approve it again, then remind.
+        let (rev, _) = drafts(&store, id).await;
+        e.approve_draft(id, &rfq_id, rev, "user:bob").await.unwrap();
+        later.write_drafts(id, "user:ana").await.unwrap();
+        let (_, d) = drafts(&store, id).await;
+        let reminders: Vec<_> = d
+            .drafts
+            .iter()
+            .filter(|x| x.kind == DraftKind::VenueRfqReminder)
+            .collect();
+        assert_eq!(reminders.len(), 1, "{d:?}");
+        let r = reminders[0];
+        assert_eq!(r.id, format!("reminder-{rfq_id}"));
+        assert_eq!(r.address.as_deref(), Some("myynti@kulttuuritalo.example"));
+        assert!(
+            r.subject.starts_with("Erinnerung: Angebotsanfrage"),
+            "{r:?}"
+        );
+        assert!(r.body.contains(&due.to_string()), "{r:?}");
+        assert_eq!(r.status, DraftStatus::Draft);
+        assert_eq!(
+            outbox(store.clone()).await.len(),
+            2,
+            "the request, twice approved; no reminder"
+        );
+
         // The whole record replays: drafts written, edited and approved at their places.
         let recording = Recording::read(&store, id).await.unwrap();
         let scratch = Store::connect_keyed("sqlite::memory:", 1, KeyConfig::ephemeral().unwrap())
@@ -306,8 +352,9 @@ async fn drafts_are_written_from_the_plan_edited_and_sent_only_once_approved() {
             .await
             .unwrap();
         assert_eq!(report.first_difference, None, "{report:?}");
-        // Written, edited, approved twice, edited, written again (the unchanged write made no commit).
-        assert_eq!(report.inputs, 6, "{report:?}");
+        // Written, edited, approved twice, edited, written again, approved, written later (the
+        // unchanged write made no commit).
+        assert_eq!(report.inputs, 8, "{report:?}");
     }
 }
 

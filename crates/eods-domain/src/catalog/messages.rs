@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum DraftKind {
     /// A request for quote to a venue the plan shortlisted without its facts.
     VenueRfq,
+    /// A reminder to a venue whose answer to an approved (sent) request for quote is overdue.
+    VenueRfqReminder,
     /// The announcement to one speaker of their sessions.
     SpeakerAnnouncement,
     /// The announcement to the attendees.
@@ -21,6 +23,7 @@ impl DraftKind {
     pub fn as_str(self) -> &'static str {
         match self {
             DraftKind::VenueRfq => "venue_rfq",
+            DraftKind::VenueRfqReminder => "venue_rfq_reminder",
             DraftKind::SpeakerAnnouncement => "speaker_announcement",
             DraftKind::AttendeeAnnouncement => "attendee_announcement",
         }

@@ -175,7 +175,7 @@ impl Engine {
             if let Some(v) = answer.value {
                 match serde_json::from_value::<Rewritten>(v)
                     .map_err(|e| format!("the answer is not a message: {e}"))
-                    .and_then(|r| checked_words(d, &brief.title, r))
+                    .and_then(|r| checked_words(d, &brief.title, &tag, r))
                 {
                     Ok(r) => {
                         d.subject = r.subject;
@@ -468,25 +468,45 @@ impl Engine {
 /// The model's task's name (and its schema's; the Event Planner's instruction sets prompt it).
 pub(crate) const TASK: &str = "draft_message";
 
-/// What the model must answer for one draft.
+/// What the model must answer for one draft. Lengths are checked in [`checked_words`], not in
+/// the schema: llama.cpp turns a `maxLength` into a grammar nested that deep, which its server
+/// failed to parse and then crashed on (found with `scripts/model-smoke`).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Rewritten {
-    #[schemars(length(min = 1, max = 200))]
+    #[schemars(length(min = 1))]
     subject: String,
-    #[schemars(length(min = 1, max = 4000))]
+    #[schemars(length(min = 1))]
     body: String,
 }
 
+/// The longest subject and body kept from a model.
+const MAX_SUBJECT: usize = 200;
+const MAX_BODY: usize = 4000;
+
 /// The model's words for `d` if they keep what matters of the template: no figure it does not
 /// state, the recipient named (a venue or a speaker), the event named; else why not.
-fn checked_words(d: &MessageDraft, title: &str, r: Rewritten) -> Result<Rewritten, String> {
+///
+/// A model that copies the English template back is refused too: it must not keep more than
+/// half of the template's own words (those of the template text itself, not the plan's facts),
+/// so English is never labelled as another language.
+fn checked_words(
+    d: &MessageDraft,
+    title: &str,
+    tag: &str,
+    r: Rewritten,
+) -> Result<Rewritten, String> {
     let r = Rewritten {
         subject: r.subject.trim().to_owned(),
         body: r.body.trim().to_owned(),
     };
     if r.subject.is_empty() || r.body.is_empty() {
         return Err("the subject or the body is empty".into());
+    }
+    if r.subject.chars().count() > MAX_SUBJECT || r.body.chars().count() > MAX_BODY {
+        return Err(format!(
+            "the subject is over {MAX_SUBJECT} or the body over {MAX_BODY} characters"
+        ));
     }
     let template = Value::String(format!("{}\n{}", d.subject, d.body));
     let stray = ungrounded_numbers(&format!("{}\n{}", r.subject, r.body), &[&template]);
@@ -509,7 +529,43 @@ fn checked_words(d: &MessageDraft, title: &str, r: Rewritten) -> Result<Rewritte
     if !r.subject.contains(title) && !r.body.contains(title) {
         return Err(format!("the message does not name the event `{title}`"));
     }
+    let own = template_words(d.kind);
+    let written = word_set(&format!("{}\n{}", r.subject, r.body));
+    let kept = own.intersection(&written).count();
+    if !own.is_empty() && kept * 2 > own.len() {
+        return Err(format!(
+            "the message keeps {kept} of the English template's {} own words: it is not written in `{tag}`",
+            own.len()
+        ));
+    }
     Ok(r)
+}
+
+/// The words of the English template of `kind` itself (placeholders left out), lower case, of
+/// four letters or more.
+fn template_words(kind: DraftKind) -> std::collections::BTreeSet<String> {
+    let (subject, body) = match kind {
+        DraftKind::VenueRfq => (EN.rfq_subject, EN.rfq_body),
+        DraftKind::VenueRfqReminder => (EN.reminder_subject, EN.reminder_body),
+        DraftKind::SpeakerAnnouncement => (EN.speaker_subject, EN.speaker_body),
+        DraftKind::AttendeeAnnouncement => (EN.attendee_subject, EN.attendee_body),
+    };
+    let mut text = format!("{subject}\n{body}");
+    while let (Some(a), Some(b)) = (text.find('{'), text.find('}')) {
+        if b < a {
+            break;
+        }
+        text.replace_range(a..=b, " ");
+    }
+    word_set(&text)
+}
+
+/// The words of `text` of four letters or more, lower case.
+fn word_set(text: &str) -> std::collections::BTreeSet<String> {
+    text.split(|c: char| !c.is_alphabetic())
+        .filter(|w| w.chars().count() >= 4)
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Revision `revision` of the drafts, validated.
@@ -1173,6 +1229,37 @@ mod tests {
         assert_eq!(email_in("mailto:a@b.org"), Some("a@b.org".into()));
         assert_eq!(email_in("https://example.org/@x"), None);
         assert_eq!(email_in("+358 9 1234"), None);
+    }
+
+    #[test]
+    fn a_model_that_copies_the_english_template_is_refused() {
+        let d = MessageDraft {
+            id: "speaker-1".into(),
+            kind: DraftKind::SpeakerAnnouncement,
+            to: "Lena Krüger".into(),
+            address: None,
+            language: "en".into(),
+            subject: "Your session at Rust Day".into(),
+            body: "Dear Lena Krüger,\n\nThank you for speaking at Rust Day in Berlin. We have you down for:\n- Async: 2029-03-08, 18:30–19:00, Werkraum\n\nPlease tell us if anything here is wrong, and what you need in the room.\n\nKind regards,\nJana\nRust Day".into(),
+            written_by: "template".into(),
+            basis: String::new(),
+            sources: vec![],
+            note: None,
+            status: DraftStatus::Draft,
+            approved_by: None,
+            approved_at: None,
+        };
+        let copied = Rewritten {
+            subject: d.subject.clone(),
+            body: d.body.clone(),
+        };
+        let why = checked_words(&d, "Rust Day", "fi", copied).unwrap_err();
+        assert!(why.contains("not written in `fi`"), "{why}");
+        let finnish = Rewritten {
+            subject: "Esityksesi tapahtumassa Rust Day".into(),
+            body: "Hei Lena Krüger,\n\nkiitos, että puhut tapahtumassa Rust Day Berliinissä. Olet ohjelmassa:\n- Async: 2029-03-08, 18:30–19:00, Werkraum\n\nKerro meille, jos jokin on väärin, ja mitä tarvitset salissa.\n\nYstävällisin terveisin\nJana\nRust Day".into(),
+        };
+        assert!(checked_words(&d, "Rust Day", "fi", finnish).is_ok());
     }
 
     #[test]

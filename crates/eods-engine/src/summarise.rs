@@ -32,10 +32,14 @@ pub(crate) const TASK: &str = "summarise_for_approval";
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Summary {
-    /// Two to four plain sentences.
-    #[schemars(length(min = 1, max = 800))]
+    /// Two to four plain sentences (at most [`MAX_SUMMARY`] characters, checked after: a
+    /// `maxLength` becomes a grammar in llama.cpp nested as deep as the limit).
+    #[schemars(length(min = 1))]
     summary: String,
 }
+
+/// The longest summary kept.
+const MAX_SUMMARY: usize = 800;
 
 /// The artifacts a gate's summary speaks of, and the agent that owns the gate.
 pub fn sources(gate: ApprovalGate) -> (&'static [ArtifactType], AgentKind) {
@@ -165,6 +169,11 @@ impl Engine {
                 return Ok((call, None));
             }
         };
+        if text.chars().count() > MAX_SUMMARY {
+            call.outcome = ModelOutcome::Invalid;
+            call.reason = Some(format!("the summary is over {MAX_SUMMARY} characters"));
+            return Ok((call, None));
+        }
         let sources: Vec<&Value> = payloads.iter().map(|(_, v)| v).collect();
         let stray = ungrounded_numbers(&text, &sources);
         if !stray.is_empty() {

@@ -750,7 +750,7 @@ pub fn plan(input: Inputs<'_>, p: &BudgetParams) -> Result<StepOutput, AgentErro
     };
     let summary = summary(&s, cost_model.line_items.len(), allocated.unallocated);
     Ok(StepOutput {
-        raised: unpriced(input.tools, input.data()?, b, &needs(b)),
+        raised: unpriced(input.tools, input.data()?, b),
         rationale: rationale(
             &s,
             cost_model.optimisation.as_ref(),
@@ -1300,15 +1300,23 @@ fn line_conversion(
     })
 }
 
-/// The needs no supplier of the organiser's rate cards prices in the brief's city, as raised
-/// open items: left out of the costing, to be quoted (the demo rate cards price everything).
-fn unpriced(tools: &Tools, data: &EventData, b: &EventBrief, needs: &[Need]) -> Vec<crate::Raised> {
+/// The needs of brief `b` that no supplier of the event's rate cards prices in its city: what
+/// a supplier must be asked to quote (none with the demo rate cards, which price everything).
+pub fn unpriced_needs(tools: &Tools, data: &EventData, b: &EventBrief) -> Vec<Need> {
     if data.demo_rates {
         return vec![];
     }
-    needs
-        .iter()
+    needs(b)
+        .into_iter()
         .filter(|n| quotes(tools, &data.rates, b, n).next().is_none())
+        .collect()
+}
+
+/// The needs no supplier of the organiser's rate cards prices in the brief's city, as raised
+/// open items: left out of the costing, to be quoted (the demo rate cards price everything).
+fn unpriced(tools: &Tools, data: &EventData, b: &EventBrief) -> Vec<crate::Raised> {
+    unpriced_needs(tools, data, b)
+        .iter()
         .map(|n| crate::Raised {
             description: format!(
                 "not priced: {} ({} `{}`): no rate card in {} has it",

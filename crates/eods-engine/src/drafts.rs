@@ -88,7 +88,7 @@ impl Engine {
             let l = self.load(id).await?;
             let correlation = self.correlation_id();
             let started = self.clock.now();
-            let fresh = from_plan(&l, started);
+            let fresh = from_plan(&l, started, &self.unpriced(&l));
             if fresh.is_empty() {
                 return Err(DraftError::NothingToDraft.into());
             }
@@ -108,6 +108,16 @@ impl Engine {
             Ok(out)
         })
         .await
+    }
+
+    /// What the Budget Analyst cannot price from the event's rate cards (none with the demo
+    /// rate cards): the suppliers' requests for prices ask for it.
+    fn unpriced(&self, l: &Loaded) -> Vec<eods_agents::pricing::Need> {
+        let Some(b) = l.bb.get::<EventBrief>() else {
+            return vec![];
+        };
+        let data = eods_agents::sources::EventData::with_rates(l.rates(&self.tools), None);
+        eods_agents::budget::unpriced_needs(&self.tools, &data, b)
     }
 
     /// Puts each new template draft of `next` to the model when no template is written in the
@@ -547,6 +557,7 @@ fn template_words(kind: DraftKind) -> std::collections::BTreeSet<String> {
     let (subject, body) = match kind {
         DraftKind::VenueRfq => (EN.rfq_subject, EN.rfq_body),
         DraftKind::VenueRfqReminder => (EN.reminder_subject, EN.reminder_body),
+        DraftKind::SupplierRfq => (EN.supplier_subject, EN.supplier_body),
         DraftKind::SpeakerAnnouncement => (EN.speaker_subject, EN.speaker_body),
         DraftKind::AttendeeAnnouncement => (EN.attendee_subject, EN.attendee_body),
     };
@@ -688,7 +699,11 @@ pub(crate) fn checked_edit(
 }
 
 /// The drafts the plan in `l` calls for now, written from templates.
-fn from_plan(l: &Loaded, now: DateTime<Utc>) -> Vec<MessageDraft> {
+fn from_plan(
+    l: &Loaded,
+    now: DateTime<Utc>,
+    unpriced: &[eods_agents::pricing::Need],
+) -> Vec<MessageDraft> {
     let Some(brief) = l.bb.get::<EventBrief>() else {
         return vec![];
     };
@@ -702,6 +717,7 @@ fn from_plan(l: &Loaded, now: DateTime<Utc>) -> Vec<MessageDraft> {
             out.extend(venue_rfq(l, brief, lead, words, today));
         }
     }
+    out.extend(supplier_rfqs(brief, unpriced, &sender, words));
     out.extend(speaker_announcements(
         brief,
         l.bb.get::<Schedule>(),
@@ -862,6 +878,66 @@ fn venue_rfq(
         });
     }
     out
+}
+
+/// A request for prices per service with needs no rate card prices: to that service's
+/// suppliers in the city (no address: the organiser chooses whom to ask), listing the needs as
+/// the Budget Analyst counts them for the brief.
+fn supplier_rfqs(
+    brief: &EventBrief,
+    unpriced: &[eods_agents::pricing::Need],
+    sender: &str,
+    words: Words,
+) -> Vec<MessageDraft> {
+    let mut services: Vec<eods_agents::data::Service> = Vec::new();
+    for n in unpriced {
+        if !services.contains(&n.service) {
+            services.push(n.service);
+        }
+    }
+    services
+        .into_iter()
+        .map(|service| {
+            let items: Vec<String> = unpriced
+                .iter()
+                .filter(|n| n.service == service)
+                .map(|n| format!("- {}", n.description))
+                .collect();
+            let name = words.service(service);
+            let fill = |t: &str| {
+                fill(
+                    t,
+                    &[
+                        ("service", name.to_owned()),
+                        ("title", brief.title.clone()),
+                        ("kind", words.kind(brief.event_type).to_owned()),
+                        ("audience", brief.audience_size.to_string()),
+                        ("city", brief.location.city.clone()),
+                        ("dates", dates(brief)),
+                        ("on_dates", on_dates(brief, words)),
+                        ("items", items.join("\n")),
+                        ("sender", sender.to_owned()),
+                    ],
+                )
+            };
+            MessageDraft {
+                id: format!("supplier-rfq-{}", service.as_str()),
+                kind: DraftKind::SupplierRfq,
+                to: fill(words.supplier_to),
+                address: None,
+                language: words.tag.to_owned(),
+                subject: fill(words.supplier_subject),
+                body: fill(words.supplier_body),
+                written_by: "template".into(),
+                basis: String::new(),
+                sources: vec!["event_brief".into(), "rate cards".into()],
+                note: words.note(brief),
+                status: DraftStatus::Draft,
+                approved_by: None,
+                approved_at: None,
+            }
+        })
+        .collect()
 }
 
 fn speaker_announcements(
@@ -1071,6 +1147,11 @@ struct Words {
     ask_day_rate: &'static str,
     reminder_subject: &'static str,
     reminder_body: &'static str,
+    /// Catering, AV, staffing, materials, insurance, marketing, speakers.
+    services: [&'static str; 7],
+    supplier_to: &'static str,
+    supplier_subject: &'static str,
+    supplier_body: &'static str,
     speaker_subject: &'static str,
     speaker_body: &'static str,
     session_scheduled: &'static str,
@@ -1094,6 +1175,20 @@ impl Words {
                 ..EN
             },
         }
+    }
+
+    fn service(&self, s: eods_agents::data::Service) -> &'static str {
+        use eods_agents::data::Service;
+        let i = match s {
+            Service::Catering => 0,
+            Service::Av => 1,
+            Service::Staffing => 2,
+            Service::Materials => 3,
+            Service::Insurance => 4,
+            Service::Marketing => 5,
+            Service::Speakers => 6,
+        };
+        self.services[i]
     }
 
     fn kind(&self, t: EventType) -> &'static str {
@@ -1141,6 +1236,18 @@ const EN: Words = Words {
     ask_day_rate: "- your price for hiring the venue for a day, what it includes, and in which currency",
     reminder_subject: "Reminder: request for quote: {title}, {dates}",
     reminder_body: "Dear {venue} team,\n\non {asked} we asked you for a quote for {title}, {kind} for {audience} people in {city} {on_dates}, with your answer by {due}. We have not received it yet: could you send it, or tell us if the venue is not available?\n\nKind regards,\n{sender}\n{title}",
+    services: [
+        "catering",
+        "audio-visual equipment",
+        "event staff",
+        "printed materials",
+        "event insurance",
+        "marketing",
+        "speakers",
+    ],
+    supplier_to: "Suppliers of {service} in {city}",
+    supplier_subject: "Request for prices: {service} for {title}, {dates}",
+    supplier_body: "Hello,\n\nWe are organising {title}, {kind} for {audience} people in {city} {on_dates}, and are looking for {service}. Could you send us your prices for:\n{items}\n\nPlease give each price per unit, what it includes, and in which currency.\n\nKind regards,\n{sender}\n{title}",
     speaker_subject: "Your session at {title}",
     speaker_body: "Dear {name},\n\nThank you for speaking at {title} in {city}. We have you down for:\n{sessions}\n\n{venue_line}Please tell us if anything here is wrong, and what you need in the room.\n\nKind regards,\n{sender}\n{title}",
     session_scheduled: "- {session}: {day}, {from}–{to}, {room}",
@@ -1173,6 +1280,18 @@ const DE: Words = Words {
     ask_day_rate: "- Ihren Preis für die Miete für einen Tag, was er einschließt und in welcher Währung",
     reminder_subject: "Erinnerung: Angebotsanfrage: {title}, {dates}",
     reminder_body: "Sehr geehrtes Team von {venue},\n\nam {asked} haben wir Sie um ein Angebot für {title} gebeten, {kind} für {audience} Personen in {city} {on_dates}, mit einer Antwort bis zum {due}. Wir haben noch keine Antwort erhalten: Könnten Sie uns das Angebot senden oder uns mitteilen, falls der Ort nicht verfügbar ist?\n\nMit freundlichen Grüßen\n{sender}\n{title}",
+    services: [
+        "Catering",
+        "Veranstaltungstechnik",
+        "Veranstaltungspersonal",
+        "Drucksachen",
+        "Veranstaltungsversicherung",
+        "Marketing",
+        "Referenten",
+    ],
+    supplier_to: "Anbieter für {service} in {city}",
+    supplier_subject: "Preisanfrage: {service} für {title}, {dates}",
+    supplier_body: "Guten Tag,\n\nwir organisieren {title}, {kind} für {audience} Personen in {city} {on_dates}, und suchen Anbieter für {service}. Könnten Sie uns Ihre Preise nennen für:\n{items}\n\nBitte geben Sie jeden Preis pro Einheit an, was er einschließt und in welcher Währung.\n\nMit freundlichen Grüßen\n{sender}\n{title}",
     speaker_subject: "Ihr Beitrag bei {title}",
     speaker_body: "Guten Tag {name},\n\nvielen Dank, dass Sie bei {title} in {city} sprechen. Wir haben Sie eingeplant für:\n{sessions}\n\n{venue_line}Bitte sagen Sie uns, falls etwas nicht stimmt, und was Sie im Raum benötigen.\n\nMit freundlichen Grüßen\n{sender}\n{title}",
     session_scheduled: "- {session}: {day}, {from}–{to}, {room}",
@@ -1205,6 +1324,18 @@ const FR: Words = Words {
     ask_day_rate: "- votre tarif de location pour une journée, ce qu'il comprend et dans quelle devise",
     reminder_subject: "Relance : demande de devis : {title}, {dates}",
     reminder_body: "Madame, Monsieur,\n\nle {asked}, nous vous avons demandé un devis pour {title}, {kind} pour {audience} personnes à {city} {on_dates}, avec une réponse avant le {due}. Nous ne l'avons pas encore reçu : pourriez-vous nous l'adresser, ou nous indiquer si le lieu n'est pas disponible ?\n\nCordialement,\n{sender}\n{title}",
+    services: [
+        "traiteur",
+        "matériel audiovisuel",
+        "personnel d'accueil",
+        "supports imprimés",
+        "assurance événementielle",
+        "marketing",
+        "intervenants",
+    ],
+    supplier_to: "Prestataires ({service}) à {city}",
+    supplier_subject: "Demande de prix : {service} pour {title}, {dates}",
+    supplier_body: "Bonjour,\n\nNous organisons {title}, {kind} pour {audience} personnes à {city} {on_dates}, et recherchons un prestataire ({service}). Pourriez-vous nous indiquer vos prix pour :\n{items}\n\nMerci d'indiquer chaque prix à l'unité, ce qu'il comprend et dans quelle devise.\n\nCordialement,\n{sender}\n{title}",
     speaker_subject: "Votre intervention à {title}",
     speaker_body: "Bonjour {name},\n\nMerci d'intervenir à {title} à {city}. Nous vous avons prévu pour :\n{sessions}\n\n{venue_line}Merci de nous signaler toute erreur, et ce dont vous avez besoin dans la salle.\n\nCordialement,\n{sender}\n{title}",
     session_scheduled: "- {session} : {day}, {from}–{to}, {room}",

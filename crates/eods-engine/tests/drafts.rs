@@ -132,10 +132,38 @@ async fn drafts_are_written_from_the_plan_edited_and_sent_only_once_approved() {
             .unwrap()
             .unwrap()
             .payload;
+        // No rate card prices Helsinki: each service is asked for prices, listing the needs the
+        // Budget Analyst counts for this brief (and nothing else).
+        let brief_typed: eods_domain::catalog::brief::EventBrief =
+            serde_json::from_value(brief_now.clone()).unwrap();
+        let needs = eods_agents::pricing::needs(&brief_typed);
+        let suppliers: Vec<_> = d
+            .drafts
+            .iter()
+            .filter(|x| x.kind == DraftKind::SupplierRfq)
+            .collect();
+        assert!(
+            suppliers.iter().any(|x| x.id == "supplier-rfq-catering"),
+            "{d:?}"
+        );
+        for x in &suppliers {
+            assert!(x.subject.starts_with("Preisanfrage: "), "{x:?}");
+            let items: Vec<&str> = x.body.lines().filter(|l| l.starts_with("- ")).collect();
+            assert!(!items.is_empty(), "{x:?}");
+            for item in items {
+                assert!(
+                    needs.iter().any(|n| item == format!("- {}", n.description)),
+                    "{item}"
+                );
+            }
+        }
         for x in &d.drafts {
             assert_eq!(x.language, "de");
             assert_eq!(x.status, DraftStatus::Draft);
             assert_eq!(x.written_by, "template");
+            if x.kind == DraftKind::SupplierRfq {
+                continue;
+            }
             let text = format!("{}\n{}", x.subject, x.body);
             assert_eq!(
                 ungrounded_numbers(&text, &[&leads, &brief_now]),

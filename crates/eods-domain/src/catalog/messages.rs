@@ -13,6 +13,8 @@ pub enum DraftKind {
     VenueRfq,
     /// A reminder to a venue whose answer to an approved (sent) request for quote is overdue.
     VenueRfqReminder,
+    /// A request for prices to a supplier of one service the rate cards do not price.
+    SupplierRfq,
     /// The announcement to one speaker of their sessions.
     SpeakerAnnouncement,
     /// The announcement to the attendees.
@@ -24,6 +26,7 @@ impl DraftKind {
         match self {
             DraftKind::VenueRfq => "venue_rfq",
             DraftKind::VenueRfqReminder => "venue_rfq_reminder",
+            DraftKind::SupplierRfq => "supplier_rfq",
             DraftKind::SpeakerAnnouncement => "speaker_announcement",
             DraftKind::AttendeeAnnouncement => "attendee_announcement",
         }

@@ -50,6 +50,8 @@ pub enum DraftError {
     Unknown { id: String, known: String },
     #[error("draft `{0}` is approved already")]
     AlreadyApproved(String),
+    #[error("draft `{0}` was last written by you: another approver approves it")]
+    OwnWords(String),
     #[error(
         "revision {expected} of message_drafts is not the current one (current: {current}): read the drafts again and approve what you read"
     )]
@@ -392,6 +394,10 @@ impl Engine {
             })?;
         if d.status == DraftStatus::Approved {
             return Err(DraftError::AlreadyApproved(draft.to_owned()).into());
+        }
+        // Nobody approves their own words, as nobody decides a gate on their own edit.
+        if d.written_by == by {
+            return Err(DraftError::OwnWords(draft.to_owned()).into());
         }
         d.status = DraftStatus::Approved;
         d.approved_by = Some(by.to_owned());

@@ -261,6 +261,11 @@ async fn drafts_are_written_from_the_plan_edited_and_sent_only_once_approved() {
             }
             other => panic!("{other:?}"),
         }
+        // Ana wrote these words: someone else approves them.
+        assert!(matches!(
+            e.approve_draft(id, &rfq_id, rev, "user:ana").await,
+            Err(EngineError::Draft(DraftError::OwnWords(_)))
+        ));
         let approved = e.approve_draft(id, &rfq_id, rev, "user:bob").await.unwrap();
         assert!(approved.queued);
         let sent = outbox(store.clone()).await;

@@ -322,6 +322,7 @@ impl From<EngineError> for ApiError {
                 use eods_engine::drafts::DraftError;
                 match e {
                     DraftError::Unknown { .. } => ApiError::not_found(e.to_string()),
+                    DraftError::OwnWords(_) => ApiError::forbidden(e.to_string()),
                     DraftError::Invalid { violations } => {
                         ApiError::validation("the drafts are not valid", problems(violations))
                     }

@@ -155,6 +155,8 @@ test('a Helsinki event plans from OpenStreetMap leads once quotes are entered on
   const first = rfqs.first();
   const draftId = await first.getAttribute('id');
   assert.match(await first.innerText(), /Draft: not approved, not sent/);
+  // Many drafts: each one's words open on demand.
+  await first.locator('summary').click();
   assert.match(await first.getByLabel('Message').inputValue(), /Could you send us a quote\?[\s\S]*2027-05-20/);
   await first.getByLabel('E-mail address').fill('sales@venue.example');
   await first.getByLabel('Subject').fill('Quote for the Helsinki Rust meetup, 2027-05-20');
@@ -171,6 +173,8 @@ test('a Helsinki event plans from OpenStreetMap leads once quotes are entered on
   await approver.getByRole('button', { name: 'Sign in' }).click();
   await approver.waitForURL(base + '/ui');
   await approver.goto(`${base}/ui/events/${id}?tab=messages`);
+  await approver.locator(`#${draftId} summary`).click();
+  assert.match(await approver.locator(`#${draftId} pre.message`).innerText(), /Could you send us a quote\?/, 'the approver reads the words');
   await approver.locator(`#${draftId}`).getByRole('button', { name: /^Approve message to / }).click();
   await approver.waitForURL(/drafts=queued$/);
   assert.match(await approver.locator(`#${draftId} .draft-status`).innerText(), /Approved by user:bob .*queued for e-mail to sales@venue\.example/);

@@ -852,20 +852,17 @@ fn venue_rfq(
         )
     };
     let request = MessageDraft {
-        id: id.clone(),
-        kind: DraftKind::VenueRfq,
-        to: lead.name.clone(),
-        note: words.note(brief),
         address: email_in(&lead.contact),
-        language: words.tag.to_owned(),
         subject: fill(words.rfq_subject),
         body: fill(words.rfq_body),
-        written_by: "template".into(),
-        basis: String::new(),
         sources: vec!["event_brief".into(), "venue_leads".into()],
-        status: DraftStatus::Draft,
-        approved_by: None,
-        approved_at: None,
+        ..template_draft(
+            id.clone(),
+            DraftKind::VenueRfq,
+            lead.name.clone(),
+            words,
+            brief,
+        )
     };
     let mut out = vec![request];
     if let Some((_, address)) = sent.filter(|_| today > due) {
@@ -927,20 +924,16 @@ fn supplier_rfqs(
                 )
             };
             MessageDraft {
-                id: format!("supplier-rfq-{}", service.as_str()),
-                kind: DraftKind::SupplierRfq,
-                to: fill(words.supplier_to),
-                address: None,
-                language: words.tag.to_owned(),
                 subject: fill(words.supplier_subject),
                 body: fill(words.supplier_body),
-                written_by: "template".into(),
-                basis: String::new(),
                 sources: vec!["event_brief".into(), "rate cards".into()],
-                note: words.note(brief),
-                status: DraftStatus::Draft,
-                approved_by: None,
-                approved_at: None,
+                ..template_draft(
+                    format!("supplier-rfq-{}", service.as_str()),
+                    DraftKind::SupplierRfq,
+                    fill(words.supplier_to),
+                    words,
+                    brief,
+                )
             }
         })
         .collect()
@@ -997,13 +990,6 @@ fn speaker_announcements(
             }
         }
     }
-    let sources = |s: Option<&Schedule>| {
-        let mut v = vec!["event_brief".to_owned()];
-        if s.is_some() {
-            v.push("schedule".into());
-        }
-        v
-    };
     speakers
         .into_iter()
         .enumerate()
@@ -1027,20 +1013,16 @@ fn speaker_announcements(
                 )
             };
             MessageDraft {
-                id: format!("speaker-{}", i + 1),
-                kind: DraftKind::SpeakerAnnouncement,
-                to: name.clone(),
-                address: None,
-                language: words.tag.to_owned(),
                 subject: fill(words.speaker_subject),
                 body: fill(words.speaker_body),
-                written_by: "template".into(),
-                basis: String::new(),
-                sources: sources(schedule),
-                note: words.note(brief),
-                status: DraftStatus::Draft,
-                approved_by: None,
-                approved_at: None,
+                sources: program_sources(schedule),
+                ..template_draft(
+                    format!("speaker-{}", i + 1),
+                    DraftKind::SpeakerAnnouncement,
+                    name.clone(),
+                    words,
+                    brief,
+                )
             }
         })
         .collect()
@@ -1082,26 +1064,54 @@ fn attendee_announcement(
             ],
         )
     };
-    let mut sources = vec!["event_brief".to_owned()];
-    if schedule.is_some() {
-        sources.push("schedule".into());
-    }
     MessageDraft {
-        id: "attendees".into(),
-        kind: DraftKind::AttendeeAnnouncement,
-        to: words.attendees.to_owned(),
-        address: None,
-        language: words.tag.to_owned(),
         subject: fill(words.attendee_subject),
         body: fill(words.attendee_body),
+        sources: program_sources(schedule),
+        ..template_draft(
+            "attendees".into(),
+            DraftKind::AttendeeAnnouncement,
+            words.attendees.to_owned(),
+            words,
+            brief,
+        )
+    }
+}
+
+/// A draft as the templates write it, before its words: in `words`' language, not approved,
+/// with their note; no address, no sources.
+fn template_draft(
+    id: String,
+    kind: DraftKind,
+    to: String,
+    words: Words,
+    brief: &EventBrief,
+) -> MessageDraft {
+    MessageDraft {
+        id,
+        kind,
+        to,
+        address: None,
+        language: words.tag.to_owned(),
+        subject: String::new(),
+        body: String::new(),
         written_by: "template".into(),
         basis: String::new(),
-        sources,
+        sources: vec![],
         note: words.note(brief),
         status: DraftStatus::Draft,
         approved_by: None,
         approved_at: None,
     }
+}
+
+/// What an announcement is written from: the brief, and the schedule once there is one.
+fn program_sources(schedule: Option<&Schedule>) -> Vec<String> {
+    let mut v = vec!["event_brief".to_owned()];
+    if schedule.is_some() {
+        v.push("schedule".into());
+    }
+    v
 }
 
 /// `2027-03-15`, or `2027-03-15 – 2027-03-16`.

@@ -3,8 +3,10 @@
 //! round trips as a single commit.
 
 use crate::chain::chain_runs;
-use crate::rows::{Commit, CommitOutcome};
+use crate::rows::{ApprovalDecisionWrite, Commit, CommitOutcome, NewApproval, NewOutbox, Vote};
 use crate::{Store, StoreError};
+use eods_domain::artifact::Envelope;
+use eods_domain::ids::ApprovalId;
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
 
@@ -128,6 +130,118 @@ fn runs(docs: &[String], after: i64, limit: usize) -> Vec<(i64, i64, String)> {
             (first, next, json_array(run))
         })
         .collect()
+}
+
+/// One write of a batch after the event is locked; see [`pack`].
+enum Part<'a> {
+    Artifacts(&'a [(&'a Envelope, String, String)]),
+    /// A run of a log: its table, its column and the run.
+    Run((&'a str, &'a str, &'a ChainedRun)),
+    Requests(&'a [&'a NewApproval]),
+    Decisions(&'a [&'a ApprovalDecisionWrite]),
+    Superseded(&'a [&'a ApprovalId]),
+    Escalated(&'a [(&'a ApprovalId, chrono::DateTime<chrono::Utc>)]),
+    Votes(&'a [&'a Vote]),
+    Outbox(
+        &'a [(
+            chrono::DateTime<chrono::Utc>,
+            &'a NewOutbox,
+            std::borrow::Cow<'a, serde_json::Value>,
+        )],
+    ),
+}
+
+impl Part<'_> {
+    /// Approval decisions it writes (each must find its request pending).
+    fn decisions(&self) -> usize {
+        match self {
+            Part::Decisions(d) => d.len(),
+            _ => 0,
+        }
+    }
+
+    /// Whether it writes the `approvals` table.
+    fn approvals(&self) -> bool {
+        matches!(
+            self,
+            Part::Requests(_) | Part::Decisions(_) | Part::Superseded(_) | Part::Escalated(_)
+        )
+    }
+
+    /// Bytes it sends, about (its JSON, and a margin for each row's other columns).
+    fn size(&self) -> usize {
+        match self {
+            Part::Artifacts(rows) => rows.iter().map(|(_, p, d)| p.len() + d.len() + 256).sum(),
+            Part::Run((_, _, (_, _, text, _, _))) => text.len() + 288,
+            Part::Requests(rows) => rows.len() * 256,
+            Part::Decisions(rows) => rows.iter().map(|d| d.comment.len() + 256).sum(),
+            Part::Superseded(rows) => rows.len() * 48,
+            Part::Escalated(rows) => rows.len() * 80,
+            Part::Votes(rows) => rows.iter().map(|v| v.comment.len() + 160).sum(),
+            Part::Outbox(rows) => rows
+                .iter()
+                .map(|(_, _, p)| json_len(p.as_ref()) + 256)
+                .sum(),
+        }
+    }
+
+    /// What it does, for an error.
+    fn what(&self) -> &'static str {
+        match self {
+            Part::Artifacts(_) => "insert artifacts",
+            Part::Run(_) => "insert steps and log entries",
+            Part::Requests(_) => "insert approvals",
+            Part::Decisions(_) => "decide approvals",
+            Part::Superseded(_) => "supersede approvals",
+            Part::Escalated(_) => "mark escalations",
+            Part::Votes(_) => "insert votes",
+            Part::Outbox(_) => "insert outbox",
+        }
+    }
+}
+
+/// Whether two of a batch's writes to `approvals` touch the same request (one requested and
+/// decided in the same batch, say).
+fn approvals_overlap(
+    requests: &[&NewApproval],
+    decided: &[&ApprovalDecisionWrite],
+    superseded: &[&ApprovalId],
+    escalated: &[(&ApprovalId, chrono::DateTime<chrono::Utc>)],
+) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let ids = requests
+        .iter()
+        .map(|a| &a.id)
+        .chain(decided.iter().map(|d| &d.id))
+        .chain(superseded.iter().copied())
+        .chain(escalated.iter().map(|(id, _)| *id));
+    for id in ids {
+        if !seen.insert(id) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Packs `parts`, in order, into PostgreSQL statements of at most `limit` bytes (a larger part
+/// goes alone). The parts of one statement are data-modifying WITH clauses, which all see the
+/// snapshot the statement started from: when `apart` (two writes touch the same approval
+/// request), each write to `approvals` starts a statement of its own.
+fn pack<'p, 'a>(parts: &'p [Part<'a>], limit: usize, apart: bool) -> Vec<&'p [Part<'a>]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, part) in parts.iter().enumerate() {
+        let n = part.size();
+        if i > start && (bytes + n > limit || (apart && part.approvals())) {
+            out.push(&parts[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += n;
+    }
+    if start < parts.len() {
+        out.push(&parts[start..]);
+    }
+    out
 }
 
 /// What locking the event row returns: its commit counter, where the step, decision and change
@@ -434,154 +548,15 @@ impl Store {
                 .map(JsonText::of)
                 .collect::<Result<Vec<_>, StoreError>>()?;
             let change_runs = chain_runs("change_runs", &event, change_head, runs(&changes, cseq, limit));
-            // On PostgreSQL each of these is a statement of its own; on SQLite, whose statements
-            // each cross to the connection's thread and back, they are one multi-statement
-            // execution (sqlx binds its `?` parameters in order across the statements).
-            let chained = matches!(self, Store::Sqlite(_));
-            let mut q = QueryBuilder::new("");
-            let mut pending = false;
-            macro_rules! statement {
-                ($what:expr, |$q:ident| $push:block) => {{
-                    if pending {
-                        q.push("; ");
-                    }
-                    {
-                        let $q = &mut q;
-                        $push
-                    }
-                    if chained {
-                        pending = true;
-                    } else {
-                        q.build().execute(&mut *tx).await.map_err(|e| StoreError::query($what, e))?;
-                        q.reset();
-                    }
-                }};
-            }
-            for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
-                statement!("insert artifacts", |q| {
-                    q.push("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
-                    q.push_values(chunk, |mut b, (a, payload, derived_from)| {
-                        b.push_bind(a.id.to_string())
-                            .push_bind(a.event_id.to_string())
-                            .push_bind(a.artifact_type.as_str())
-                            .push_bind(i64::from(a.revision))
-                            .push_bind(&a.schema_version)
-                            .push_bind(micros(a.created_at))
-                            .push_bind(&a.created_by)
-                            .push_bind(&a.correlation_id)
-                            .push_bind(JsonText(derived_from))
-                            .push_bind(JsonText(payload));
-                    });
-                });
-            }
             let runs: Vec<(&str, &str, &ChainedRun)> = step_runs.iter().map(|r| ("step_runs", "steps", r))
                 .chain(decision_runs.iter().map(|r| ("decision_runs", "entries", r)))
                 .chain(change_runs.iter().map(|r| ("change_runs", "entries", r)))
                 .collect();
-            let push_run = |q: &mut QueryBuilder<_>, (table, column, (first, last, text, prev, hash)): (&str, &str, &ChainedRun)| {
-                q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, {column}, prev_hash, hash) VALUES ("))
-                    .push_bind(event.as_str()).push(", ").push_bind(*first).push(", ").push_bind(*last)
-                    .push(", ").push_bind(JsonText(text)).push(", ").push_bind(prev.as_deref())
-                    .push(", ").push_bind(hash.as_str()).push(")");
-            };
-            if !chained && runs.len() > 1 && runs.iter().map(|r| r.2.2.len() + 288).sum::<usize>() <= limit {
-                // On PostgreSQL the runs go in one statement (data-modifying WITH clauses run
-                // to completion whether read or not) while it stays under `limit`.
-                statement!("insert steps and log entries", |q| {
-                    if let Some((last, first)) = runs.split_last() {
-                        for (i, r) in first.iter().enumerate() {
-                            q.push(if i == 0 { "WITH " } else { ", " }).push(format_args!("r{i} AS ("));
-                            push_run(q, *r);
-                            q.push(")");
-                        }
-                        q.push(" ");
-                        push_run(q, *last);
-                    }
-                });
-            } else {
-                for r in &runs {
-                    statement!("insert steps and log entries", |q| {
-                        push_run(q, *r);
-                    });
-                }
-            }
-            if pending {
-                q.build().execute(&mut *tx).await
-                    .map_err(|e| StoreError::query("insert steps, artifacts and log entries", e))?;
-            }
-            // The row inserted above holds its brief's summary: a revision equal to it is not
-            // written again.
-            let mut row = first.create_event.as_ref().filter(|e| e.draft.is_none())
-                .map(|e| (e.title.clone(), e.summary.clone(), e.level));
-            for c in &todo {
-                crate::summary::write_brief_columns(&mut tx, self.keys(), c, &mut row).await?;
-            }
-            // Approvals, one statement per kind for the whole batch: requests first (decisions
-            // and votes refer to them), then decisions, supersessions and escalations (the
-            // engine never decides a request it superseded in the same batch, and an escalation
-            // stamp does not depend on the status), votes and notifications.
             let requests: Vec<_> = todo.iter().flat_map(|c| &c.approval_requests).collect();
-            for chunk in requests.chunks(CHUNK / 10) {
-                let mut q = QueryBuilder::new("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) ");
-                q.push_values(chunk, |mut b, a| {
-                    b.push_bind(a.id.to_string()).push_bind(&event).push_bind(a.gate.as_str())
-                        .push_bind(a.gate.artifact_type().as_str()).push_bind(i64::from(a.artifact_revision))
-                        .push_bind("pending").push_bind(&a.approver_role).push_bind(a.requested_at)
-                        .push_bind(a.deadline).push_bind(i64::from(a.required_approvals.max(1)));
-                });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert approvals", e))?;
-            }
             let decided: Vec<_> = todo.iter().flat_map(|c| &c.approval_decisions).collect();
-            for chunk in decided.chunks(CHUNK / 10) {
-                let mut q = QueryBuilder::new("UPDATE approvals SET status = v.column2, decided_at = v.column3, decided_by = v.column4, decision = v.column5, comment = v.column6, directive = v.column7 FROM (");
-                q.push_values(chunk, |mut b, d| {
-                    b.push_bind(d.id.to_string()).push_bind(d.status.as_str()).push_bind(d.decided_at)
-                        .push_bind(&d.decided_by).push_bind(d.decision.as_str()).push_bind(&d.comment)
-                        .push_bind(d.directive.as_ref().map(Json));
-                });
-                q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(&event)
-                    .push(" AND approvals.status = 'pending'");
-                let updated = q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("decide approvals", e))?;
-                if usize::try_from(updated.rows_affected()).ok() != Some(chunk.len()) {
-                    let ids: Vec<String> = chunk.iter().map(|d| d.id.to_string()).collect();
-                    return Err(StoreError::Conflict(format!("approval {} is not pending", ids.join(" or "))));
-                }
-            }
             let superseded: Vec<_> = todo.iter().flat_map(|c| &c.superseded).collect();
-            for chunk in superseded.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("UPDATE approvals SET status = 'superseded' WHERE event_id = ");
-                q.push_bind(&event).push(" AND status = 'pending' AND id IN (");
-                let mut ids = q.separated(", ");
-                for a in chunk {
-                    ids.push_bind(a.to_string());
-                }
-                q.push(")");
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("supersede approvals", e))?;
-            }
-            for a in todo.iter().flat_map(|c| &c.approval_summaries) {
-                sqlx::query("UPDATE approvals SET summary = $1, summary_by = $2 WHERE id = $3 AND event_id = $4 AND summary IS NULL")
-                    .bind(&a.text).bind(&a.by).bind(a.id.to_string()).bind(&event)
-                    .execute(&mut *tx).await.map_err(|e| StoreError::query("write approval summaries", e))?;
-            }
             let escalated: Vec<_> = todo.iter().flat_map(|c| c.escalated.iter().map(move |a| (a, c.at))).collect();
-            for chunk in escalated.chunks(CHUNK / 2) {
-                let mut q = QueryBuilder::new("UPDATE approvals SET escalated_at = v.column2 FROM (");
-                q.push_values(chunk, |mut b, (id, at)| {
-                    b.push_bind(id.to_string()).push_bind(*at);
-                });
-                q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(&event)
-                    .push(" AND approvals.escalated_at IS NULL");
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("mark escalations", e))?;
-            }
             let votes: Vec<_> = todo.iter().flat_map(|c| &c.votes).collect();
-            for chunk in votes.chunks(CHUNK / 5) {
-                let mut q = QueryBuilder::new("INSERT INTO approval_votes (approval_id, voter, decision, comment, at) ");
-                q.push_values(chunk, |mut b, v| {
-                    b.push_bind(v.approval_id.to_string()).push_bind(&v.voter).push_bind(v.decision.as_str())
-                        .push_bind(&v.comment).push_bind(v.at);
-                });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert votes", e))?;
-            }
             // A notification that names e-mail recipients is sealed: it holds their addresses.
             let outbox = todo.iter().flat_map(|c| c.outbox.iter().map(move |o| (c.at, o)))
                 .map(|(at, o)| {
@@ -593,16 +568,191 @@ impl Store {
                     Ok((at, o, payload))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
-            for chunk in sized_chunks(&outbox, limit, |(_, _, p)| json_len(p.as_ref()) + 256) {
-                let mut q = QueryBuilder::new("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms, mail_status, mail_next_attempt_ms) ");
-                q.push_values(chunk, |mut b, (at, o, payload)| {
-                    b.push_bind(o.id.to_string()).push_bind(&event).push_bind(o.kind.as_str()).push_bind(&o.dedupe_key)
-                        .push_bind(Json(payload.as_ref())).push_bind(*at).push_bind("pending").push_bind(0_i64)
-                        .push_bind(at.timestamp_millis()).push_bind(o.mailed().then_some("pending"))
-                        .push_bind(at.timestamp_millis());
-                });
-                q.push(" ON CONFLICT (dedupe_key) DO NOTHING");
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::query("insert outbox", e))?;
+            // Every write after the lock, in order, as parts: artifacts first (the runs' digests
+            // name them), then the step and log runs, approval requests (decisions and votes refer
+            // to them), decisions, supersessions and escalations (the engine never decides a
+            // request it superseded in the same batch, and an escalation stamp does not depend on
+            // the status), votes and notifications.
+            let mut parts: Vec<Part<'_>> = Vec::new();
+            for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
+                parts.push(Part::Artifacts(chunk));
+            }
+            parts.extend(runs.iter().map(|r| Part::Run(*r)));
+            parts.extend(requests.chunks(CHUNK / 10).map(Part::Requests));
+            parts.extend(decided.chunks(CHUNK / 10).map(Part::Decisions));
+            parts.extend(superseded.chunks(CHUNK).map(Part::Superseded));
+            parts.extend(escalated.chunks(CHUNK / 2).map(Part::Escalated));
+            parts.extend(votes.chunks(CHUNK / 5).map(Part::Votes));
+            parts.extend(sized_chunks(&outbox, limit, |(_, _, p)| json_len(p.as_ref()) + 256).into_iter().map(Part::Outbox));
+            // On SQLite, whose statements each cross to the connection's thread and back, the
+            // parts are one multi-statement execution (sqlx binds its `?` parameters in order
+            // across the statements); on PostgreSQL they are packed into statements of
+            // data-modifying WITH clauses (each runs to completion whether read or not) under
+            // `limit`. Such clauses see the same snapshot, so parts that change the same
+            // approvals are packed apart.
+            let statements: Vec<&[Part<'_>]> = match self {
+                Store::Sqlite(_) => vec![&parts[..]],
+                Store::Postgres(_) => pack(&parts, limit, approvals_overlap(&requests, &decided, &superseded, &escalated)),
+            };
+            let event_ref = event.as_str();
+            macro_rules! push_part {
+                ($q:expr, $part:expr) => {{
+                    let q = $q;
+                    match $part {
+                        Part::Artifacts(chunk) => {
+                            q.push("INSERT INTO artifacts (id, event_id, artifact_type, revision, schema_version, created_at, created_by, correlation_id, derived_from, payload) ");
+                            q.push_values(chunk.iter(), |mut b, (a, payload, derived_from)| {
+                                b.push_bind(a.id.to_string())
+                                    .push_bind(a.event_id.to_string())
+                                    .push_bind(a.artifact_type.as_str())
+                                    .push_bind(i64::from(a.revision))
+                                    .push_bind(&a.schema_version)
+                                    .push_bind(micros(a.created_at))
+                                    .push_bind(&a.created_by)
+                                    .push_bind(&a.correlation_id)
+                                    .push_bind(JsonText(derived_from))
+                                    .push_bind(JsonText(payload));
+                            });
+                        }
+                        Part::Run((table, column, (first, last, text, prev, hash))) => {
+                            q.push(format_args!("INSERT INTO {table} (event_id, first_seq, last_seq, {column}, prev_hash, hash) VALUES ("))
+                                .push_bind(event_ref).push(", ").push_bind(*first).push(", ").push_bind(*last)
+                                .push(", ").push_bind(JsonText(text)).push(", ").push_bind(prev.as_deref())
+                                .push(", ").push_bind(hash.as_str()).push(")");
+                        }
+                        Part::Requests(chunk) => {
+                            q.push("INSERT INTO approvals (id, event_id, gate, artifact_type, artifact_revision, status, approver_role, requested_at, deadline, required_approvals) ");
+                            q.push_values(chunk.iter(), |mut b, a| {
+                                b.push_bind(a.id.to_string()).push_bind(event_ref).push_bind(a.gate.as_str())
+                                    .push_bind(a.gate.artifact_type().as_str()).push_bind(i64::from(a.artifact_revision))
+                                    .push_bind("pending").push_bind(&a.approver_role).push_bind(a.requested_at)
+                                    .push_bind(a.deadline).push_bind(i64::from(a.required_approvals.max(1)));
+                            });
+                        }
+                        Part::Decisions(chunk) => {
+                            q.push("UPDATE approvals SET status = v.column2, decided_at = v.column3, decided_by = v.column4, decision = v.column5, comment = v.column6, directive = v.column7 FROM (");
+                            q.push_values(chunk.iter(), |mut b, d| {
+                                b.push_bind(d.id.to_string()).push_bind(d.status.as_str()).push_bind(d.decided_at)
+                                    .push_bind(&d.decided_by).push_bind(d.decision.as_str()).push_bind(&d.comment)
+                                    .push_bind(d.directive.as_ref().map(Json));
+                            });
+                            q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(event_ref)
+                                .push(" AND approvals.status = 'pending'");
+                        }
+                        Part::Superseded(chunk) => {
+                            q.push("UPDATE approvals SET status = 'superseded' WHERE event_id = ");
+                            q.push_bind(event_ref).push(" AND status = 'pending' AND id IN (");
+                            let mut ids = q.separated(", ");
+                            for a in chunk.iter() {
+                                ids.push_bind(a.to_string());
+                            }
+                            q.push(")");
+                        }
+                        Part::Escalated(chunk) => {
+                            q.push("UPDATE approvals SET escalated_at = v.column2 FROM (");
+                            q.push_values(chunk.iter(), |mut b, (id, at)| {
+                                b.push_bind(id.to_string()).push_bind(*at);
+                            });
+                            q.push(") AS v WHERE approvals.id = v.column1 AND approvals.event_id = ").push_bind(event_ref)
+                                .push(" AND approvals.escalated_at IS NULL");
+                        }
+                        Part::Votes(chunk) => {
+                            q.push("INSERT INTO approval_votes (approval_id, voter, decision, comment, at) ");
+                            q.push_values(chunk.iter(), |mut b, v| {
+                                b.push_bind(v.approval_id.to_string()).push_bind(&v.voter).push_bind(v.decision.as_str())
+                                    .push_bind(&v.comment).push_bind(v.at);
+                            });
+                        }
+                        Part::Outbox(chunk) => {
+                            q.push("INSERT INTO outbox (id, event_id, kind, dedupe_key, payload, created_at, status, attempts, next_attempt_ms, mail_status, mail_next_attempt_ms) ");
+                            q.push_values(chunk.iter(), |mut b, (at, o, payload)| {
+                                b.push_bind(o.id.to_string()).push_bind(event_ref).push_bind(o.kind.as_str()).push_bind(&o.dedupe_key)
+                                    .push_bind(Json(payload.as_ref())).push_bind(*at).push_bind("pending").push_bind(0_i64)
+                                    .push_bind(at.timestamp_millis()).push_bind(o.mailed().then_some("pending"))
+                                    .push_bind(at.timestamp_millis());
+                            });
+                            q.push(" ON CONFLICT (dedupe_key) DO NOTHING");
+                        }
+                    }
+                }};
+            }
+            // How many rows each statement's decisions changed, and how many they were to change.
+            let mut decided_rows: Vec<(u64, usize)> = Vec::new();
+            for statement in statements {
+                let mut q = QueryBuilder::new("");
+                let expected: usize = statement.iter().map(Part::decisions).sum();
+                match self {
+                    Store::Sqlite(_) => {
+                        for (i, part) in statement.iter().enumerate() {
+                            if i > 0 {
+                                q.push("; ");
+                            }
+                            push_part!(&mut q, part);
+                        }
+                        // One result per statement, in order: the decisions' row counts are read
+                        // from theirs. (sqlx marks running several statements as one query
+                        // deprecated because only SQLite can; this is SQLite.)
+                        use futures_util::TryStreamExt;
+                        #[allow(deprecated)]
+                        let mut results = q.build().fetch_many(&mut *tx);
+                        let mut i = 0;
+                        let mut changed = 0;
+                        while let Some(item) = results.try_next().await
+                            .map_err(|e| StoreError::query("insert steps, artifacts, log entries, approvals and notifications", e))?
+                        {
+                            if let sqlx::Either::Left(done) = item {
+                                if statement.get(i).is_some_and(|p| p.decisions() > 0) {
+                                    changed += done.rows_affected();
+                                }
+                                i += 1;
+                            }
+                        }
+                        decided_rows.push((changed, expected));
+                    }
+                    Store::Postgres(_) => {
+                        if let [part] = statement {
+                            push_part!(&mut q, part);
+                            let done = q.build().execute(&mut *tx).await
+                                .map_err(|e| StoreError::query(part.what(), e))?;
+                            decided_rows.push((if expected > 0 { done.rows_affected() } else { 0 }, expected));
+                        } else {
+                            let mut counted = Vec::new();
+                            for (i, part) in statement.iter().enumerate() {
+                                q.push(if i == 0 { "WITH " } else { ", " }).push(format_args!("p{i} AS ("));
+                                push_part!(&mut q, part);
+                                if part.decisions() > 0 {
+                                    q.push(" RETURNING 1");
+                                    counted.push(i);
+                                }
+                                q.push(")");
+                            }
+                            q.push(" SELECT (0");
+                            for i in &counted {
+                                q.push(format_args!(" + (SELECT COUNT(*) FROM p{i})"));
+                            }
+                            q.push(")::BIGINT");
+                            let (changed,): (i64,) = q.build_query_as().fetch_one(&mut *tx).await
+                                .map_err(|e| StoreError::query("insert steps, artifacts, log entries, approvals and notifications", e))?;
+                            decided_rows.push((u64::try_from(changed).unwrap_or(0), expected));
+                        }
+                    }
+                }
+            }
+            if decided_rows.iter().any(|(changed, expected)| usize::try_from(*changed).ok() != Some(*expected)) {
+                let ids: Vec<String> = decided.iter().map(|d| d.id.to_string()).collect();
+                return Err(StoreError::Conflict(format!("approval {} is not pending", ids.join(" or "))));
+            }
+            // The row inserted above holds its brief's summary: a revision equal to it is not
+            // written again.
+            let mut row = first.create_event.as_ref().filter(|e| e.draft.is_none())
+                .map(|e| (e.title.clone(), e.summary.clone(), e.level));
+            for c in &todo {
+                crate::summary::write_brief_columns(&mut tx, self.keys(), c, &mut row).await?;
+            }
+            for a in todo.iter().flat_map(|c| &c.approval_summaries) {
+                sqlx::query("UPDATE approvals SET summary = $1, summary_by = $2 WHERE id = $3 AND event_id = $4 AND summary IS NULL")
+                    .bind(&a.text).bind(&a.by).bind(a.id.to_string()).bind(&event)
+                    .execute(&mut *tx).await.map_err(|e| StoreError::query("write approval summaries", e))?;
             }
             if let Some(a) = todo.iter().rev().find_map(|c| c.archived) {
                 sqlx::query("UPDATE events SET archived_at = $1 WHERE id = $2")
@@ -635,7 +785,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::{CHUNK, MESSAGE_BYTES, sized_chunks};
+    use super::{CHUNK, ChainedRun, MESSAGE_BYTES, Part, pack, sized_chunks};
+    use eods_domain::ids::ApprovalId;
 
     #[test]
     fn chunks_keep_order_and_stay_under_the_message_size_unless_one_row_is_larger() {
@@ -661,5 +812,26 @@ mod tests {
             vec![CHUNK, CHUNK, 3]
         );
         assert!(sized_chunks::<usize>(&[], MESSAGE_BYTES, |n| *n).is_empty());
+    }
+
+    #[test]
+    fn parts_are_packed_in_order_under_the_size_and_approval_writes_apart_when_they_overlap() {
+        let run = |n: usize| -> ChainedRun { (1, 1, "x".repeat(n), None, String::new()) };
+        let (small, large) = (run(1_000), run(MESSAGE_BYTES));
+        let ids = [ApprovalId(uuid::Uuid::now_v7())];
+        let ids: Vec<&ApprovalId> = ids.iter().collect();
+        let parts = [
+            Part::Run(("step_runs", "steps", &small)),
+            Part::Run(("decision_runs", "entries", &small)),
+            Part::Superseded(&ids),
+            Part::Run(("change_runs", "entries", &large)),
+            Part::Superseded(&ids),
+        ];
+        let lens = |p: Vec<&[Part<'_>]>| p.iter().map(|s| s.len()).collect::<Vec<_>>();
+        // Under the size: together; the large run goes alone, and what follows starts anew.
+        assert_eq!(lens(pack(&parts, MESSAGE_BYTES, false)), vec![3, 1, 1]);
+        // Writes to the same approvals see one snapshot in one statement: each starts its own.
+        assert_eq!(lens(pack(&parts, MESSAGE_BYTES, true)), vec![2, 1, 1, 1]);
+        assert!(pack(&[], MESSAGE_BYTES, true).is_empty());
     }
 }

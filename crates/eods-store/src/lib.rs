@@ -36,6 +36,29 @@ use std::time::Duration;
 /// Connections to PostgreSQL a pool opens at most unless told otherwise ([`Store::connect_with`]).
 pub const DEFAULT_PG_CONNECTIONS: u32 = 8;
 
+/// A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out
+/// (a server restart or a dropped link is found then, not by the statement that follows).
+/// One busy a moment ago is not: sqlx's default pings every connection on every acquire, a
+/// round trip before each transaction and each read.
+pub const PING_IDLE_AFTER: Duration = Duration::from_secs(2);
+
+/// The options of every PostgreSQL pool: at most `connections`, a connection waited for at
+/// most 10 s, pinged only after [`PING_IDLE_AFTER`] idle.
+fn pg_pool_options(connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(connections.max(1))
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IDLE_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 /// A connection pool to one EODS database.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -217,8 +240,11 @@ impl Store {
                 .pragma("cache_size", "-32768");
             // An in-memory database lives as long as its one connection, which also writes.
             let memory = url.contains(":memory:");
+            // A SQLite connection is a file handle in this process: there is no peer to hang
+            // up, so it is not pinged before each use (a ping crosses to its thread and back).
             let pool = SqlitePoolOptions::new()
                 .max_connections(if memory { 1 } else { 4 })
+                .test_before_acquire(false)
                 .connect_with(opts.clone())
                 .await
                 .map_err(|e| StoreError::Connect {
@@ -230,13 +256,12 @@ impl Store {
             } else {
                 SqlitePoolOptions::new()
                     .max_connections(1)
+                    .test_before_acquire(false)
                     .connect_lazy_with(opts)
             };
             Store::Sqlite(SqliteStore { pool, writer, keys })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(pg_connections.max(1))
-                .acquire_timeout(Duration::from_secs(10))
+            let pool = pg_pool_options(pg_connections)
                 .connect(url)
                 .await
                 .map_err(|e| StoreError::Connect {
@@ -262,9 +287,7 @@ impl Store {
         match self {
             Store::Sqlite(_) => self.clone(),
             Store::Postgres(p) => Store::Postgres(PgStore {
-                pool: PgPoolOptions::new()
-                    .max_connections(pg_connections.max(1))
-                    .acquire_timeout(Duration::from_secs(10))
+                pool: pg_pool_options(pg_connections)
                     .connect_lazy_with((*p.pool.connect_options()).clone()),
                 keys: p.keys.clone(),
             }),

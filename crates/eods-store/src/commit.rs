@@ -25,11 +25,24 @@ const MESSAGE_BYTES: usize = 15 * 1024;
 /// Splits `items` into runs of at most [`CHUNK`] rows whose `size` adds up to at most
 /// `limit` bytes (a single larger row is a run of its own), in order.
 fn sized_chunks<T>(items: &[T], limit: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    split(items, limit, CHUNK, size, |_| false)
+}
+
+/// Splits `items`, in order, into runs of at most `rows` items whose `size` adds up to at most
+/// `limit` bytes (a single larger item is a run of its own); an item for which `starts_run`
+/// holds begins a new run.
+fn split<T>(
+    items: &[T],
+    limit: usize,
+    rows: usize,
+    size: impl Fn(&T) -> usize,
+    starts_run: impl Fn(&T) -> bool,
+) -> Vec<&[T]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, item) in items.iter().enumerate() {
         let n = size(item);
-        if i > start && (bytes + n > limit || i - start == CHUNK) {
+        if i > start && (bytes + n > limit || i - start == rows || starts_run(item)) {
             out.push(&items[start..i]);
             (start, bytes) = (i, 0);
         }
@@ -132,9 +145,29 @@ fn runs(docs: &[String], after: i64, limit: usize) -> Vec<(i64, i64, String)> {
         .collect()
 }
 
+/// An artifact row as written: the envelope, its payload and its `derived_from` as JSON.
+type ArtifactRow<'a> = (&'a Envelope, String, String);
+
+/// A notification row as written: when, what, and its payload (sealed when mailed).
+type OutboxRow<'a> = (
+    chrono::DateTime<chrono::Utc>,
+    &'a NewOutbox,
+    std::borrow::Cow<'a, serde_json::Value>,
+);
+
+/// Bytes an artifact row sends, about: its JSON and a margin for its other columns.
+fn artifact_bytes((_, payload, derived_from): &ArtifactRow<'_>) -> usize {
+    payload.len() + derived_from.len() + 256
+}
+
+/// Bytes a notification row sends, about.
+fn outbox_bytes((_, _, payload): &OutboxRow<'_>) -> usize {
+    json_len(payload.as_ref()) + 256
+}
+
 /// One write of a batch after the event is locked; see [`pack`].
 enum Part<'a> {
-    Artifacts(&'a [(&'a Envelope, String, String)]),
+    Artifacts(&'a [ArtifactRow<'a>]),
     /// A run of a log: its table, its column and the run.
     Run((&'a str, &'a str, &'a ChainedRun)),
     Requests(&'a [&'a NewApproval]),
@@ -142,13 +175,7 @@ enum Part<'a> {
     Superseded(&'a [&'a ApprovalId]),
     Escalated(&'a [(&'a ApprovalId, chrono::DateTime<chrono::Utc>)]),
     Votes(&'a [&'a Vote]),
-    Outbox(
-        &'a [(
-            chrono::DateTime<chrono::Utc>,
-            &'a NewOutbox,
-            std::borrow::Cow<'a, serde_json::Value>,
-        )],
-    ),
+    Outbox(&'a [OutboxRow<'a>]),
 }
 
 impl Part<'_> {
@@ -171,17 +198,14 @@ impl Part<'_> {
     /// Bytes it sends, about (its JSON, and a margin for each row's other columns).
     fn size(&self) -> usize {
         match self {
-            Part::Artifacts(rows) => rows.iter().map(|(_, p, d)| p.len() + d.len() + 256).sum(),
+            Part::Artifacts(rows) => rows.iter().map(artifact_bytes).sum(),
             Part::Run((_, _, (_, _, text, _, _))) => text.len() + 288,
             Part::Requests(rows) => rows.len() * 256,
             Part::Decisions(rows) => rows.iter().map(|d| d.comment.len() + 256).sum(),
             Part::Superseded(rows) => rows.len() * 48,
             Part::Escalated(rows) => rows.len() * 80,
             Part::Votes(rows) => rows.iter().map(|v| v.comment.len() + 160).sum(),
-            Part::Outbox(rows) => rows
-                .iter()
-                .map(|(_, _, p)| json_len(p.as_ref()) + 256)
-                .sum(),
+            Part::Outbox(rows) => rows.iter().map(outbox_bytes).sum(),
         }
     }
 
@@ -228,20 +252,9 @@ fn approvals_overlap(
 /// snapshot the statement started from: when `apart` (two writes touch the same approval
 /// request), each write to `approvals` starts a statement of its own.
 fn pack<'p, 'a>(parts: &'p [Part<'a>], limit: usize, apart: bool) -> Vec<&'p [Part<'a>]> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, part) in parts.iter().enumerate() {
-        let n = part.size();
-        if i > start && (bytes + n > limit || (apart && part.approvals())) {
-            out.push(&parts[start..i]);
-            (start, bytes) = (i, 0);
-        }
-        bytes += n;
-    }
-    if start < parts.len() {
-        out.push(&parts[start..]);
-    }
-    out
+    split(parts, limit, usize::MAX, Part::size, |p| {
+        apart && p.approvals()
+    })
 }
 
 /// What locking the event row returns: its commit counter, where the step, decision and change
@@ -574,7 +587,7 @@ impl Store {
             // request it superseded in the same batch, and an escalation stamp does not depend on
             // the status), votes and notifications.
             let mut parts: Vec<Part<'_>> = Vec::new();
-            for chunk in sized_chunks(&artifacts, limit, |(_, p, d)| p.len() + d.len() + 256) {
+            for chunk in sized_chunks(&artifacts, limit, artifact_bytes) {
                 parts.push(Part::Artifacts(chunk));
             }
             parts.extend(runs.iter().map(|r| Part::Run(*r)));
@@ -583,7 +596,7 @@ impl Store {
             parts.extend(superseded.chunks(CHUNK).map(Part::Superseded));
             parts.extend(escalated.chunks(CHUNK / 2).map(Part::Escalated));
             parts.extend(votes.chunks(CHUNK / 5).map(Part::Votes));
-            parts.extend(sized_chunks(&outbox, limit, |(_, _, p)| json_len(p.as_ref()) + 256).into_iter().map(Part::Outbox));
+            parts.extend(sized_chunks(&outbox, limit, outbox_bytes).into_iter().map(Part::Outbox));
             // On SQLite, whose statements each cross to the connection's thread and back, the
             // parts are one multi-statement execution (sqlx binds its `?` parameters in order
             // across the statements); on PostgreSQL they are packed into statements of

@@ -2674,13 +2674,20 @@ fn answerable<'l>(
         });
     }
     // Nor a decision re-opened by their own edit of what it is derived from (an admin's contract
-    // edit re-opens the budget: someone else approves it). The brief is the request itself.
-    if let Some(edited) = current.derived_from.iter().find(|r| {
-        r.artifact_type != eods_domain::artifact::ArtifactType::EventBrief
-            && l.bb
-                .current(r.artifact_type)
-                .is_some_and(|c| c.revision == r.revision && c.created_by == answer.by)
-    }) {
+    // edit re-opens the budget: someone else approves it). The brief is the request itself. A
+    // first proposal (revision 1) re-opens nothing: the organiser's venue list and rate cards
+    // given with the brief are part of the request, not an edit of a decision.
+    if let Some(edited) = current
+        .derived_from
+        .iter()
+        .filter(|_| current.revision > 1)
+        .find(|r| {
+            r.artifact_type != eods_domain::artifact::ArtifactType::EventBrief
+                && l.bb
+                    .current(r.artifact_type)
+                    .is_some_and(|c| c.revision == r.revision && c.created_by == answer.by)
+        })
+    {
         return Err(EngineError::OwnEdit {
             id: approval,
             reason: format!(

@@ -738,6 +738,35 @@ fn organisers_briefs_plan_and_pass_the_independent_checker() {
 }
 
 #[test]
+fn the_readme_quick_start_for_a_city_outside_the_demo_set_plans_to_the_postmortem() {
+    // README, "Quick start for a city outside the demo set": the sample Nairobi files go in with
+    // the brief, and `--approve auto` (as `--user`) approves every first proposal built on them.
+    let dir = tempfile::tempdir().unwrap();
+    let nairobi = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/nairobi");
+    let path = |name: &str| nairobi.join(name).to_str().unwrap().to_owned();
+    let out = dir.path().join("out");
+    let o = eods(&[
+        "plan",
+        &path("brief.json"),
+        "--venues",
+        &path("venues.csv"),
+        "--rate-cards",
+        &path("rate_cards.csv"),
+        "--database",
+        &sqlite(dir.path()),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{t}");
+    assert!(t.contains("postmortem (completed)"), "{t}");
+    assert_eq!(
+        read(&out.join("cost_model.json"))["payload"]["currency"],
+        "KES"
+    );
+}
+
+#[test]
 fn validate_checks_references_between_the_files_of_an_event() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");

@@ -464,6 +464,9 @@ enum Command {
         /// The brief of the `--events` lifecycles (default: S-01 of `--examples`).
         #[arg(long)]
         brief: Option<PathBuf>,
+        /// Database connections with `--events` on PostgreSQL (default: the store's pool of 8).
+        #[arg(long)]
+        connections: Option<u32>,
         /// With `--events`: print one JSON object instead of the table.
         #[arg(long)]
         json: bool,
@@ -954,15 +957,17 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
             events,
             concurrency,
             brief,
+            connections,
             json,
             instructions,
         } => {
             let tools = Arc::new(tools(&instructions)?);
             if let Some(events) = events {
-                if events == 0 || concurrency == 0 {
+                if events == 0 || concurrency == 0 || connections == Some(0) {
                     return Err(Exit(
                         2,
-                        "error: --events and --concurrency must be at least 1".into(),
+                        "error: --events, --concurrency and --connections must be at least 1"
+                            .into(),
                     ));
                 }
                 let options = crate::throughput::ThroughputOptions {
@@ -970,6 +975,7 @@ async fn dispatch(command: Command) -> Result<ExitCode, Exit> {
                     concurrency,
                     database,
                     brief: brief.unwrap_or_else(|| examples.join("s01-meetup.json")),
+                    connections,
                 };
                 let t = crate::throughput::run(&options, tools).await?;
                 let report = if json {

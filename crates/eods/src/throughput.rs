@@ -37,7 +37,7 @@ pub struct Throughput {
     pub backend: String,
     pub events: usize,
     pub concurrency: usize,
-    /// The pool's connections (PostgreSQL; SQLite writes through one).
+    /// Connections the events were written through (PostgreSQL's pool; SQLite's one writer).
     pub connections: u32,
     pub warmup_events: usize,
     pub wall_s: f64,
@@ -204,7 +204,12 @@ pub async fn run(
         backend: store.backend().into(),
         events: o.events,
         concurrency: o.concurrency,
-        connections,
+        // SQLite writes through its one writer connection whatever the pool size.
+        connections: if store.backend() == "sqlite" {
+            1
+        } else {
+            connections
+        },
         warmup_events: warmup,
         wall_s: wall,
         events_per_s: o.events as f64 / wall,

@@ -1249,47 +1249,55 @@ fn bench_reports_every_agent_level_and_lifecycle() {
 }
 
 /// `eods bench --events`: every lifecycle completes with its two transactions and 18 durable
-/// steps, through the pool size asked for, and the JSON holds the figures the README names (their
-/// values are for the notes). A pool of no connections is refused naming the flag.
+/// steps, on SQLite (its one writer) and PostgreSQL (the pool size asked for), and the JSON holds
+/// the figures the README names (their values are for the notes). A pool of no connections is
+/// refused naming the flag.
 #[test]
 fn the_throughput_benchmark_completes_every_event_and_reports_its_figures() {
     let dir = tempfile::tempdir().unwrap();
     let examples = example("");
-    let o = eods(&[
-        "bench",
-        "--events",
-        "4",
-        "--concurrency",
-        "2",
-        "--connections",
-        "2",
-        "--json",
-        "--examples",
-        examples.to_str().unwrap(),
-        "--database",
-        &sqlite(dir.path()),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(t["backend"], "sqlite", "{t}");
-    assert_eq!(t["events"], 4, "{t}");
-    assert_eq!(t["concurrency"], 2, "{t}");
-    assert_eq!(t["connections"], 2, "{t}");
-    // The submission is written with the run's first transaction; the approvals are stored
-    // before they are answered, in the second.
-    assert_eq!(t["commits_per_event"], 2.0, "{t}");
-    assert_eq!(t["steps_per_event"], 18.0, "{t}");
-    for figure in [
-        "events_per_s",
-        "p50_ms",
-        "p95_ms",
-        "cpu_ms_per_event",
-        "peak_rss_mb",
-    ] {
-        let x = t[figure].as_f64().unwrap_or(-1.0);
-        assert!(x >= 0.0 && x.is_finite(), "{figure}: {t}");
+    for url in databases(dir.path(), "bench_throughput") {
+        let o = eods(&[
+            "bench",
+            "--events",
+            "4",
+            "--concurrency",
+            "2",
+            "--connections",
+            "2",
+            "--json",
+            "--examples",
+            examples.to_str().unwrap(),
+            "--database",
+            &url,
+        ]);
+        assert!(o.status.success(), "{url}: {}", text(&o));
+        let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let sqlite = url.starts_with("sqlite:");
+        assert_eq!(
+            t["backend"],
+            if sqlite { "sqlite" } else { "postgres" },
+            "{t}"
+        );
+        assert_eq!(t["events"], 4, "{t}");
+        assert_eq!(t["concurrency"], 2, "{t}");
+        assert_eq!(t["connections"], if sqlite { 1 } else { 2 }, "{t}");
+        // The submission is written with the run's first transaction; the approvals are stored
+        // before they are answered, in the second.
+        assert_eq!(t["commits_per_event"], 2.0, "{t}");
+        assert_eq!(t["steps_per_event"], 18.0, "{t}");
+        for figure in [
+            "events_per_s",
+            "p50_ms",
+            "p95_ms",
+            "cpu_ms_per_event",
+            "peak_rss_mb",
+        ] {
+            let x = t[figure].as_f64().unwrap_or(-1.0);
+            assert!(x >= 0.0 && x.is_finite(), "{figure}: {t}");
+        }
+        assert!(t["p50_ms"].as_f64() <= t["p95_ms"].as_f64(), "{t}");
     }
-    assert!(t["p50_ms"].as_f64() <= t["p95_ms"].as_f64(), "{t}");
     let refused = eods(&[
         "bench",
         "--events",

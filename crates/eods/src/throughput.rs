@@ -52,8 +52,9 @@ pub struct Throughput {
     pub peak_rss_mb: f64,
     /// CPU time (user and system) of this process per measured event: the engine, the store's
     /// encoding and, on SQLite, the database itself; a PostgreSQL server's own time is not in it.
-    /// Steadier than events/s on a shared machine.
-    pub cpu_ms_per_event: f64,
+    /// Steadier than events/s on a shared machine; read in clock ticks (10 ms), so coarse for a
+    /// run of a few events, and absent where `/proc/self/stat` is not (outside Linux).
+    pub cpu_ms_per_event: Option<f64>,
 }
 
 /// Counts transactions that wrote something and the steps they stored.
@@ -163,7 +164,6 @@ pub async fn run(
         .database
         .clone()
         .unwrap_or_else(|| format!("sqlite://{}", tmp.join("bench.db").display()));
-    // A connection for each event in flight (and the default at least).
     // The store's default pool unless told otherwise: on this 2-core machine 16 events in flight
     // ran faster through 8 connections than through 16 (the server's processes contend less).
     let connections = o.connections.unwrap_or(eods_store::DEFAULT_PG_CONNECTIONS);
@@ -220,7 +220,7 @@ pub async fn run(
         commits_per_event: transactions as f64 / n,
         steps_per_event: steps as f64 / n,
         peak_rss_mb: peak_rss_mb(),
-        cpu_ms_per_event: cpu.map_or(0.0, |c| c.as_secs_f64() * 1000.0 / n),
+        cpu_ms_per_event: cpu.map(|c| c.as_secs_f64() * 1000.0 / n),
     })
 }
 
@@ -244,7 +244,7 @@ pub fn table(t: &Throughput) -> String {
     );
     let _ = writeln!(
         r,
-        "| {} | {} | {} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.1} |",
+        "| {} | {} | {} | {:.2} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {} | {:.1} |",
         t.backend,
         t.concurrency,
         t.connections,
@@ -255,7 +255,8 @@ pub fn table(t: &Throughput) -> String {
         t.max_ms,
         t.commits_per_event,
         t.steps_per_event,
-        t.cpu_ms_per_event,
+        t.cpu_ms_per_event
+            .map_or_else(|| "–".to_owned(), |c| format!("{c:.2}")),
         t.peak_rss_mb
     );
     r
